@@ -1,0 +1,59 @@
+# csvavro — convenience front end to CMake. `make` builds into build/; `make test` installs
+# missing Debian packages (as root), builds and runs the whole suite twice: a normal build and
+# an ASan+UBSan build (build-asan/). `make demo` runs the reference job on a generated sample.
+JOBS ?= $(shell nproc)
+PREFIX ?= /usr/local
+CMAKE ?= cmake
+CTEST_ARGS ?= --output-on-failure
+
+.PHONY: all deps build test test-normal test-asan test-tsan demo bench install format format-check clean fuzz
+
+all: build
+
+deps:
+	@bash scripts/deps.sh
+
+build/CMakeCache.txt:
+	$(CMAKE) -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=$(PREFIX)
+
+build: build/CMakeCache.txt
+	$(CMAKE) --build build -j $(JOBS)
+
+build-asan/CMakeCache.txt:
+	$(CMAKE) -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCSVAVRO_SANITIZE=ON
+
+test-normal: deps build
+	cd build && ctest -j $(JOBS) $(CTEST_ARGS)
+
+test-asan: deps build-asan/CMakeCache.txt
+	$(CMAKE) --build build-asan -j $(JOBS)
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest -j $(JOBS) $(CTEST_ARGS) -LE 'bench|tsan'
+
+build-tsan/CMakeCache.txt:
+	$(CMAKE) -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCSVAVRO_TSAN=ON -DCSVAVRO_MPI=OFF
+
+test-tsan: deps build-tsan/CMakeCache.txt
+	$(CMAKE) --build build-tsan -j $(JOBS)
+	cd build-tsan && ctest $(CTEST_ARGS) -L tsan
+
+test: test-normal test-asan
+
+demo: deps build
+	bash scripts/demo.sh
+
+bench: deps build
+	bash bench/run.sh
+
+install: build
+	$(CMAKE) --install build --prefix $(PREFIX)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+format-check:
+	@clang-format --version | grep -q 'version 14\.' || { echo "clang-format 14 required"; exit 1; }
+	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build build-asan build-tsan build-fuzz

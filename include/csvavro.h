@@ -1,0 +1,269 @@
+/*
+ * csvavro.h — the one public header of libcsvavro.
+ *
+ * csvavro turns CSV (local files or hdfs://) into Avro object container files, filtered and
+ * projected on the way. This header is the whole library surface, read it like a manual:
+ *
+ *   1. One call.      csvavro_job_run() runs a complete conversion (see "Jobs").
+ *   2. A configured job: csvavro_job_options_init(), set fields, csvavro_job_create(),
+ *                     csvavro_job_plan(), csvavro_job_execute(), csvavro_job_free().
+ *   3. Low-level stages: the storage layer (csvavro_fs_*), the CSV reader (csvavro_csv_*),
+ *                     schema inference and JSON (csvavro_schema_*), the Avro container reader
+ *                     (csvavro_avro_reader_*).
+ *
+ * Conventions, for every function below:
+ *   - Handles are opaque. Each create/open has a matching free/close; free(NULL) is a no-op.
+ *   - Functions that can fail return csvavro_status and fill a caller-owned csvavro_error
+ *     (may be NULL when the caller does not want details). Nothing is kept in global or
+ *     thread-local state.
+ *   - Option structs are plain structs: call the *_init() function first, then set fields.
+ *   - Strings are UTF-8 and NUL-terminated unless a length is given. Borrowed pointers live as
+ *     long as the handle they came from unless said otherwise.
+ *   - A handle is used by one thread at a time; distinct handles may be used concurrently.
+ */
+#ifndef CSVAVRO_H
+#define CSVAVRO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CSVAVRO_VERSION "0.1.0"
+
+/* ======================================================================================
+ * Status and errors
+ * ==================================================================================== */
+
+/* Status codes. The numeric values are stable and never reused. */
+typedef enum csvavro_status {
+    CSVAVRO_OK = 0,
+    CSVAVRO_E_USAGE = 1,       /* bad argument or option */
+    CSVAVRO_E_NOMEM = 2,       /* allocation failed */
+    CSVAVRO_E_IO = 3,          /* read/write/system call failed */
+    CSVAVRO_E_NOT_FOUND = 4,   /* path does not exist */
+    CSVAVRO_E_EXISTS = 5,      /* destination exists */
+    CSVAVRO_E_CSV = 6,         /* CSV syntax: open quote at EOF, ragged row, ... */
+    CSVAVRO_E_VALUE = 7,       /* a value does not fit its column type */
+    CSVAVRO_E_SCHEMA = 8,      /* invalid or unusable schema */
+    CSVAVRO_E_EXPR = 9,        /* --where expression: syntax or type error */
+    CSVAVRO_E_CORRUPT = 10,    /* corrupt or truncated Avro data */
+    CSVAVRO_E_LIMIT = 11,      /* a configured ceiling was reached (record size, errors) */
+    CSVAVRO_E_PROTOCOL = 12,   /* malformed reply from a server */
+    CSVAVRO_E_REMOTE = 13,     /* the server reported an error (see message) */
+    CSVAVRO_E_PERMISSION = 14, /* permission denied */
+    CSVAVRO_E_INTERRUPTED = 15,/* cancelled (signal) */
+    CSVAVRO_E_UNSUPPORTED = 16,/* feature not supported */
+    CSVAVRO_E_TIMEOUT = 17,    /* a network operation timed out */
+    CSVAVRO_E_ENCODING = 18,   /* invalid UTF-8 (or other encoding error) */
+    CSVAVRO_E_NOT_EMPTY = 19,  /* directory not empty */
+    CSVAVRO_E_INTERNAL = 20,   /* a bug: please report */
+    CSVAVRO_E_CONNECT = 21     /* could not connect to a server */
+} csvavro_status;
+
+/* Error details. Every field except status and message is optional: numbers are -1 and
+ * strings are empty when unknown. Filled through an out-parameter, never global state. */
+typedef struct csvavro_error {
+    csvavro_status status;
+    char path[1024];        /* file or URL the error is about */
+    int64_t offset;         /* byte offset in path */
+    int64_t line;           /* 1-based physical line in path */
+    int64_t record;         /* 1-based data record (header excluded) */
+    int32_t column;         /* 0-based column index */
+    char column_name[128];  /* column name, when known */
+    char value[256];        /* the offending value, truncated, printable */
+    char message[768];      /* what went wrong, one line */
+} csvavro_error;
+
+/* Resets e to "no error" (status OK, numbers -1, strings empty). */
+void csvavro_error_clear(csvavro_error *e);
+
+/* Short stable name of a status, e.g. "CSVAVRO_E_CSV". Never NULL. */
+const char *csvavro_status_name(csvavro_status s);
+
+/* Formats e as one line a person can act on, e.g.
+ *   trip.csv:1207: byte 98231, column 7 (passenger_count): value "x" is not a long
+ * Writes at most cap bytes including the NUL; returns the length it wanted (like snprintf). */
+size_t csvavro_error_format(const csvavro_error *e, char *buf, size_t cap);
+
+/* ======================================================================================
+ * Value types
+ * ==================================================================================== */
+
+/* Logical column types, shared by the CSV reader, the filter and the Avro writer. */
+typedef enum csvavro_type {
+    CSVAVRO_TYPE_NULL = 0,
+    CSVAVRO_TYPE_BOOLEAN = 1,
+    CSVAVRO_TYPE_INT = 2,       /* int32 */
+    CSVAVRO_TYPE_LONG = 3,      /* int64 */
+    CSVAVRO_TYPE_FLOAT = 4,
+    CSVAVRO_TYPE_DOUBLE = 5,
+    CSVAVRO_TYPE_STRING = 6,
+    CSVAVRO_TYPE_BYTES = 7,
+    CSVAVRO_TYPE_DATE = 8,                   /* int32 days since 1970-01-01 */
+    CSVAVRO_TYPE_TIMESTAMP_MICROS = 9,       /* instant, int64 µs since epoch UTC */
+    CSVAVRO_TYPE_LOCAL_TIMESTAMP_MICROS = 10,/* naive wall clock, int64 µs */
+    CSVAVRO_TYPE_TIMESTAMP_MILLIS = 11,      /* instant, int64 ms */
+    CSVAVRO_TYPE_LOCAL_TIMESTAMP_MILLIS = 12 /* naive, int64 ms */
+} csvavro_type;
+
+/* Name used in options and in `head` output: "boolean", "int", "long", "float", "double",
+ * "string", "bytes", "date", "timestamp", "local-timestamp", "timestamp-millis",
+ * "local-timestamp-millis", "null". */
+const char *csvavro_type_name(csvavro_type t);
+
+/* Parses a type name (as above; "timestamp-micros"/"local-timestamp-micros" accepted too).
+ * Returns CSVAVRO_E_USAGE for unknown names. */
+csvavro_status csvavro_type_parse(const char *name, csvavro_type *out);
+
+/* ======================================================================================
+ * Table schema
+ *
+ * A csvavro_schema is the list of output fields: Avro-valid name, original CSV header text,
+ * type and nullability, plus the record name and namespace. It is produced by inference
+ * (csvavro_csv_infer) or parsed from an .avsc file, and turned into Avro JSON.
+ * ==================================================================================== */
+
+typedef struct csvavro_schema csvavro_schema;
+
+/* Creates an empty schema with the given record name and namespace (NULL: defaults
+ * "Row" / "csvavro"). Names must be valid Avro names. */
+csvavro_status csvavro_schema_create(const char *record_name, const char *ns,
+                                     csvavro_schema **out, csvavro_error *err);
+void csvavro_schema_free(csvavro_schema *s);
+csvavro_status csvavro_schema_clone(const csvavro_schema *s, csvavro_schema **out,
+                                    csvavro_error *err);
+
+/* Appends a field. name must be a valid Avro name unique in the schema; original may be NULL
+ * (defaults to name). */
+csvavro_status csvavro_schema_add_field(csvavro_schema *s, const char *name, const char *original,
+                                        csvavro_type type, int nullable, csvavro_error *err);
+
+size_t csvavro_schema_field_count(const csvavro_schema *s);
+const char *csvavro_schema_field_name(const csvavro_schema *s, size_t i);
+const char *csvavro_schema_field_original(const csvavro_schema *s, size_t i);
+csvavro_type csvavro_schema_field_type(const csvavro_schema *s, size_t i);
+int csvavro_schema_field_nullable(const csvavro_schema *s, size_t i);
+/* Index of the field named name (Avro name first, then original header), or -1. */
+long csvavro_schema_find(const csvavro_schema *s, const char *name);
+const char *csvavro_schema_record_name(const csvavro_schema *s);
+const char *csvavro_schema_namespace(const csvavro_schema *s);
+
+/* Turns arbitrary header text into a valid Avro name: invalid bytes become '_', a leading
+ * digit gets a '_' prefix, the empty string becomes "_". Writes at most cap bytes. */
+void csvavro_avro_name(const char *text, char *out, size_t cap);
+
+/* ---- per-module sections follow; each module owns its own section ---- */
+
+/* @@SECTION storage (src/io, src/hdfs) */
+/* ======================================================================================
+ * Storage
+ *
+ * A csvavro_fs is one storage backend instance: the local file system, or one HDFS NameNode
+ * (with its DataNodes). csvavro_fs_open_url picks the backend from a URL:
+ *   plain path, file:///path             local
+ *   hdfs://host:port/path                HDFS NameNode host:port
+ *   hdfs:///path, hdfs:/path             HDFS NameNode from HADOOP_NAMENODE or fs.defaultFS in
+ *                                        $HADOOP_CONF_DIR/core-site.xml
+ * Paths passed to the other calls are backend paths (what csvavro_fs_open_url returned in
+ * path_out), never URLs. A csvavro_fs may be shared by threads (calls are serialised inside
+ * the backend where needed); a csvavro_file is used by one thread at a time.
+ * ==================================================================================== */
+
+typedef struct csvavro_fs csvavro_fs;
+typedef struct csvavro_file csvavro_file;
+
+typedef struct csvavro_stat {
+    int is_dir;
+    int64_t size;        /* bytes; 0 for directories */
+    int64_t mtime_ms;    /* modification time, ms since epoch */
+    uint32_t mode;       /* permission bits (07777) */
+    char owner[64];
+    char group[64];
+    int replication;     /* HDFS replication; 1 locally */
+    int64_t block_size;  /* HDFS block size; 0 locally */
+} csvavro_stat;
+
+typedef struct csvavro_dirent {
+    char *name;          /* base name (owned by the array) */
+    csvavro_stat st;
+} csvavro_dirent;
+
+/* A block of a file and the hosts holding a replica of it (HDFS); locally one block. */
+typedef struct csvavro_block {
+    int64_t offset;
+    int64_t length;
+    int n_hosts;
+    char hosts[8][256];  /* host names, nearest first */
+} csvavro_block;
+
+/* Opens the backend for url. *path_out receives a newly allocated backend path (free with
+ * free()). Local backends are cheap; an HDFS backend connects lazily on the first call. */
+csvavro_status csvavro_fs_open_url(const char *url, csvavro_fs **fs, char **path_out,
+                                   csvavro_error *err);
+void csvavro_fs_close(csvavro_fs *fs);
+/* "file" or "hdfs". */
+const char *csvavro_fs_scheme(const csvavro_fs *fs);
+/* Rebuilds a URL for a backend path (for messages): "/a/b" or "hdfs://nn:8020/a/b". Returns a
+ * newly allocated string (free()) or NULL on allocation failure. */
+char *csvavro_fs_url(const csvavro_fs *fs, const char *path);
+
+/* CSVAVRO_E_NOT_FOUND when path does not exist. */
+csvavro_status csvavro_fs_stat(csvavro_fs *fs, const char *path, csvavro_stat *st,
+                               csvavro_error *err);
+/* Lists a directory, sorted by name (byte order). Free with csvavro_fs_free_list. */
+csvavro_status csvavro_fs_list(csvavro_fs *fs, const char *path, csvavro_dirent **out, size_t *n,
+                               csvavro_error *err);
+void csvavro_fs_free_list(csvavro_dirent *list, size_t n);
+csvavro_status csvavro_fs_mkdir(csvavro_fs *fs, const char *path, int parents, csvavro_error *err);
+/* Removes a file or (with recursive) a directory tree. CSVAVRO_E_NOT_FOUND if missing. */
+csvavro_status csvavro_fs_remove(csvavro_fs *fs, const char *path, int recursive,
+                                 csvavro_error *err);
+/* Renames; with overwrite an existing destination file is replaced atomically. */
+csvavro_status csvavro_fs_rename(csvavro_fs *fs, const char *from, const char *to, int overwrite,
+                                 csvavro_error *err);
+/* Blocks of a file with replica hosts. *out is allocated (free()). */
+csvavro_status csvavro_fs_blocks(csvavro_fs *fs, const char *path, csvavro_block **out, size_t *n,
+                                 csvavro_error *err);
+/* Space: capacity, used and remaining bytes (df). */
+csvavro_status csvavro_fs_space(csvavro_fs *fs, const char *path, int64_t *capacity, int64_t *used,
+                                int64_t *remaining, csvavro_error *err);
+
+/* Opens a file for positioned reads. */
+csvavro_status csvavro_fs_open_read(csvavro_fs *fs, const char *path, csvavro_file **f,
+                                    csvavro_error *err);
+/* Reads up to len bytes at offset; *got < len only at end of file. */
+csvavro_status csvavro_file_pread(csvavro_file *f, void *buf, size_t len, int64_t offset,
+                                  size_t *got, csvavro_error *err);
+int64_t csvavro_file_size(const csvavro_file *f);
+/* Creates a file for sequential writing (fails with CSVAVRO_E_EXISTS unless overwrite).
+ * Missing parent directories are created. */
+csvavro_status csvavro_fs_create(csvavro_fs *fs, const char *path, int overwrite,
+                                 csvavro_file **f, csvavro_error *err);
+csvavro_status csvavro_file_write(csvavro_file *f, const void *buf, size_t len,
+                                  csvavro_error *err);
+/* Closes a file. For written files this flushes and makes the data durable and visible; an
+ * error here means the file is not complete. */
+csvavro_status csvavro_file_close(csvavro_file *f, csvavro_error *err);
+/* Closes without completing (written files are removed where the backend allows). */
+void csvavro_file_abort(csvavro_file *f);
+/* @@END storage */
+
+/* @@SECTION csv (src/csv) */
+/* @@END csv */
+
+/* @@SECTION avro (src/avro) */
+/* @@END avro */
+
+/* @@SECTION filter (src/ops) */
+/* @@END filter */
+
+/* @@SECTION job (src/exec) */
+/* @@END job */
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* CSVAVRO_H */

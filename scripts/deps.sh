@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian packages csvavro needs to build and test, when run as root and something
+# is missing. Runs `apt-get update` at most once. Prints what it installs.
+set -euo pipefail
+PKGS=(
+  build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
+  libjansson-dev libzstd-dev libdeflate-dev liblzma-dev libbz2-dev zlib1g-dev libsnappy-dev
+  libprotobuf-c-dev protobuf-c-compiler libopenmpi-dev openmpi-bin
+  python3 python3-avro python3-snappy python3-zstandard avro-bin hdfs-cli
+)
+missing=()
+for p in "${PKGS[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+  echo "csvavro: missing packages (run as root to install): ${missing[*]}" >&2
+  exit 0
+fi
+echo "csvavro: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

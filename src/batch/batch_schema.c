@@ -1,0 +1,192 @@
+/*
+ * batch_schema.c — the table schema (csvavro_schema) and type names.
+ *
+ * The schema is the contract between every stage: the CSV reader converts to its types, the
+ * filter is type-checked against it, the Avro writer encodes it. It is small and copied by
+ * value into each worker (clone), so no locking is ever needed.
+ */
+#include "batch.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct {
+    const char *name;
+    csvavro_type type;
+} type_names[] = {
+    {"null", CSVAVRO_TYPE_NULL},
+    {"boolean", CSVAVRO_TYPE_BOOLEAN},
+    {"int", CSVAVRO_TYPE_INT},
+    {"long", CSVAVRO_TYPE_LONG},
+    {"float", CSVAVRO_TYPE_FLOAT},
+    {"double", CSVAVRO_TYPE_DOUBLE},
+    {"string", CSVAVRO_TYPE_STRING},
+    {"bytes", CSVAVRO_TYPE_BYTES},
+    {"date", CSVAVRO_TYPE_DATE},
+    {"timestamp", CSVAVRO_TYPE_TIMESTAMP_MICROS},
+    {"local-timestamp", CSVAVRO_TYPE_LOCAL_TIMESTAMP_MICROS},
+    {"timestamp-millis", CSVAVRO_TYPE_TIMESTAMP_MILLIS},
+    {"local-timestamp-millis", CSVAVRO_TYPE_LOCAL_TIMESTAMP_MILLIS},
+    /* aliases accepted by csvavro_type_parse only */
+    {"timestamp-micros", CSVAVRO_TYPE_TIMESTAMP_MICROS},
+    {"local-timestamp-micros", CSVAVRO_TYPE_LOCAL_TIMESTAMP_MICROS},
+    {"bool", CSVAVRO_TYPE_BOOLEAN},
+    {"int64", CSVAVRO_TYPE_LONG},
+    {"int32", CSVAVRO_TYPE_INT},
+    {"text", CSVAVRO_TYPE_STRING},
+};
+
+const char *csvavro_type_name(csvavro_type t)
+{
+    for (size_t i = 0; i < CAV_ARRAY_LEN(type_names); i++)
+        if (type_names[i].type == t) return type_names[i].name;
+    return "?";
+}
+
+csvavro_status csvavro_type_parse(const char *name, csvavro_type *out)
+{
+    for (size_t i = 0; i < CAV_ARRAY_LEN(type_names); i++) {
+        if (strcmp(type_names[i].name, name) == 0) {
+            *out = type_names[i].type;
+            return CSVAVRO_OK;
+        }
+    }
+    return CSVAVRO_E_USAGE;
+}
+
+static bool name_start(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; }
+static bool name_char(char c) { return name_start(c) || (c >= '0' && c <= '9'); }
+
+bool cav_avro_name_valid(const char *s)
+{
+    if (!s || !name_start(*s)) return false;
+    for (s++; *s; s++)
+        if (!name_char(*s)) return false;
+    return true;
+}
+
+bool cav_avro_namespace_valid(const char *s)
+{
+    if (!s) return false;
+    if (!*s) return true;
+    const char *p = s;
+    for (;;) {
+        const char *dot = strchr(p, '.');
+        size_t n = dot ? (size_t)(dot - p) : strlen(p);
+        if (n == 0 || !name_start(p[0])) return false;
+        for (size_t i = 1; i < n; i++)
+            if (!name_char(p[i])) return false;
+        if (!dot) return true;
+        p = dot + 1;
+    }
+}
+
+void csvavro_avro_name(const char *text, char *out, size_t cap)
+{
+    if (cap == 0) return;
+    size_t o = 0;
+    if (!text || !*text) {
+        snprintf(out, cap, "_");
+        return;
+    }
+    if (text[0] >= '0' && text[0] <= '9' && o + 1 < cap) out[o++] = '_';
+    for (const char *p = text; *p && o + 1 < cap; p++) out[o++] = name_char(*p) ? *p : '_';
+    out[o] = '\0';
+}
+
+csvavro_status csvavro_schema_create(const char *record_name, const char *ns,
+                                     csvavro_schema **out, csvavro_error *err)
+{
+    *out = NULL;
+    if (!record_name) record_name = "Row";
+    if (!ns) ns = "csvavro";
+    if (!cav_avro_name_valid(record_name))
+        return cav_err(err, CSVAVRO_E_SCHEMA, "invalid record name \"%s\" (want [A-Za-z_][A-Za-z0-9_]*)", record_name);
+    if (!cav_avro_namespace_valid(ns))
+        return cav_err(err, CSVAVRO_E_SCHEMA, "invalid namespace \"%s\"", ns);
+    csvavro_schema *s = cav_calloc(1, sizeof *s);
+    if (!s) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    s->record_name = cav_strdup(record_name);
+    s->ns = cav_strdup(ns);
+    if (!s->record_name || !s->ns) {
+        csvavro_schema_free(s);
+        return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    }
+    *out = s;
+    return CSVAVRO_OK;
+}
+
+void csvavro_schema_free(csvavro_schema *s)
+{
+    if (!s) return;
+    for (size_t i = 0; i < s->n_fields; i++) {
+        cav_free(s->fields[i].name);
+        cav_free(s->fields[i].original);
+    }
+    cav_free(s->fields);
+    cav_free(s->record_name);
+    cav_free(s->ns);
+    cav_free(s);
+}
+
+csvavro_status csvavro_schema_add_field(csvavro_schema *s, const char *name, const char *original,
+                                        csvavro_type type, int nullable, csvavro_error *err)
+{
+    if (!cav_avro_name_valid(name))
+        return cav_err(err, CSVAVRO_E_SCHEMA, "invalid field name \"%s\"", name);
+    for (size_t i = 0; i < s->n_fields; i++)
+        if (strcmp(s->fields[i].name, name) == 0)
+            return cav_err(err, CSVAVRO_E_SCHEMA, "duplicate field name \"%s\"", name);
+    if (s->n_fields == s->cap_fields) {
+        size_t nc = s->cap_fields ? s->cap_fields * 2 : 16;
+        cav_field *f = cav_realloc(s->fields, nc * sizeof *f);
+        if (!f) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+        s->fields = f;
+        s->cap_fields = nc;
+    }
+    cav_field *f = &s->fields[s->n_fields];
+    f->name = cav_strdup(name);
+    f->original = cav_strdup(original ? original : name);
+    if (!f->name || !f->original) {
+        cav_free(f->name);
+        cav_free(f->original);
+        return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    }
+    f->type = type;
+    f->nullable = nullable != 0;
+    s->n_fields++;
+    return CSVAVRO_OK;
+}
+
+csvavro_status csvavro_schema_clone(const csvavro_schema *s, csvavro_schema **out,
+                                    csvavro_error *err)
+{
+    CAV_TRY(csvavro_schema_create(s->record_name, s->ns, out, err));
+    for (size_t i = 0; i < s->n_fields; i++) {
+        const cav_field *f = &s->fields[i];
+        csvavro_status st = csvavro_schema_add_field(*out, f->name, f->original, f->type, f->nullable, err);
+        if (st != CSVAVRO_OK) {
+            csvavro_schema_free(*out);
+            *out = NULL;
+            return st;
+        }
+    }
+    return CSVAVRO_OK;
+}
+
+size_t csvavro_schema_field_count(const csvavro_schema *s) { return s->n_fields; }
+const char *csvavro_schema_field_name(const csvavro_schema *s, size_t i) { return s->fields[i].name; }
+const char *csvavro_schema_field_original(const csvavro_schema *s, size_t i) { return s->fields[i].original; }
+csvavro_type csvavro_schema_field_type(const csvavro_schema *s, size_t i) { return s->fields[i].type; }
+int csvavro_schema_field_nullable(const csvavro_schema *s, size_t i) { return s->fields[i].nullable; }
+const char *csvavro_schema_record_name(const csvavro_schema *s) { return s->record_name; }
+const char *csvavro_schema_namespace(const csvavro_schema *s) { return s->ns; }
+
+long csvavro_schema_find(const csvavro_schema *s, const char *name)
+{
+    for (size_t i = 0; i < s->n_fields; i++)
+        if (strcmp(s->fields[i].name, name) == 0) return (long)i;
+    for (size_t i = 0; i < s->n_fields; i++)
+        if (strcmp(s->fields[i].original, name) == 0) return (long)i;
+    return -1;
+}
