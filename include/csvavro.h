@@ -252,9 +252,93 @@ void csvavro_file_abort(csvavro_file *f);
 /* @@END storage */
 
 /* @@SECTION csv (src/csv) */
+/* ======================================================================================
+ * CSV reading options (dialect, typing, error policy, inference)
+ * ==================================================================================== */
+
+typedef enum csvavro_encoding {
+    CSVAVRO_ENCODING_UTF8 = 0,   /* input is UTF-8; invalid UTF-8 in a string column is an error */
+    CSVAVRO_ENCODING_LATIN1 = 1  /* input is ISO-8859-1; transcoded to UTF-8 */
+} csvavro_encoding;
+
+typedef enum csvavro_on_error {
+    CSVAVRO_ON_ERROR_FAIL = 0,   /* stop at the first bad record (default) */
+    CSVAVRO_ON_ERROR_SKIP = 1,   /* drop bad records, count them */
+    CSVAVRO_ON_ERROR_REJECT = 2  /* drop bad records and write them to reject_file */
+} csvavro_on_error;
+
+typedef struct csvavro_csv_options {
+    /* dialect */
+    char delimiter;               /* default ',' ; any single byte */
+    char quote;                   /* default '"' ; 0 disables quoting */
+    char escape;                  /* default 0 (RFC 4180: doubled quotes); e.g. '\\' */
+    char comment;                 /* default 0 (none); lines starting with it are skipped */
+    int header;                   /* default 1: the first record holds the column names */
+    const char *const *names;     /* --names: explicit column names (n_names of them) */
+    size_t n_names;
+    uint64_t skip_rows;           /* lines skipped before the header/data (default 0) */
+    const char *const *null_values; /* null markers; default: only the empty field */
+    size_t n_null_values;
+    csvavro_encoding encoding;    /* default UTF-8 */
+    size_t max_record_bytes;      /* ceiling on one record (default 64 MiB) */
+    /* bad records */
+    csvavro_on_error on_error;    /* default FAIL */
+    const char *reject_file;      /* for REJECT: raw record, reason, location (one per line) */
+    uint64_t max_errors;          /* with SKIP/REJECT: fail after this many (0 = unlimited) */
+    /* typing and inference */
+    uint64_t infer_rows;          /* rows sampled for inference (default 20000);
+                                     UINT64_MAX = "all": an exact full pass */
+    const char *const *type_overrides; /* "COL=TYPE" strings (--type) */
+    size_t n_type_overrides;
+    const char *const *not_null;  /* columns declared non-nullable (--not-null) */
+    size_t n_not_null;
+    const char *record_name;      /* Avro record name (default "Row") */
+    const char *ns;               /* Avro namespace (default "csvavro") */
+} csvavro_csv_options;
+
+/* Fills defaults (see each field). */
+void csvavro_csv_options_init(csvavro_csv_options *o);
 /* @@END csv */
 
 /* @@SECTION avro (src/avro) */
+/* ======================================================================================
+ * Avro writing options and schema JSON
+ * ==================================================================================== */
+
+typedef enum csvavro_codec {
+    CSVAVRO_CODEC_NULL = 0,
+    CSVAVRO_CODEC_DEFLATE = 1,
+    CSVAVRO_CODEC_SNAPPY = 2,
+    CSVAVRO_CODEC_ZSTANDARD = 3,
+    CSVAVRO_CODEC_BZIP2 = 4,
+    CSVAVRO_CODEC_XZ = 5
+} csvavro_codec;
+
+typedef struct csvavro_avro_options {
+    csvavro_codec codec;          /* default: see README (chosen by the avro module) */
+    int level;                    /* codec level; INT32_MIN = codec default */
+    size_t block_size;            /* target uncompressed block size in bytes */
+    int has_seed;                 /* 1: sync markers derived from seed (reproducible files) */
+    uint64_t seed;
+    const char *const *meta;      /* user metadata "KEY=VALUE" strings (--meta) */
+    size_t n_meta;
+} csvavro_avro_options;
+
+void csvavro_avro_options_init(csvavro_avro_options *o);
+/* "null", "deflate", "snappy", "zstandard" (also "zstd"), "bzip2", "xz". */
+csvavro_status csvavro_codec_parse(const char *name, csvavro_codec *out);
+const char *csvavro_codec_name(csvavro_codec c);
+
+/* The Avro schema JSON of s: a record with one field per column; nullable fields are
+ * ["null", T] with "default": null; logical types as in the README; each field carries the
+ * original CSV header in "csvavro.header" when it differs from the name. pretty = 1 indents.
+ * *json is allocated (free()). */
+csvavro_status csvavro_schema_to_json(const csvavro_schema *s, int pretty, char **json,
+                                      csvavro_error *err);
+/* Parses and validates an Avro schema JSON (a record of supported field types) into a
+ * csvavro_schema. */
+csvavro_status csvavro_schema_from_json(const char *json, csvavro_schema **out,
+                                        csvavro_error *err);
 /* @@END avro */
 
 /* @@SECTION filter (src/ops) */
