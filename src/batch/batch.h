@@ -51,6 +51,10 @@ typedef struct cav_batch {
     uint32_t *sel;   /* selection vector (NULL = all rows); capacity cap */
     uint32_t n_sel;
     uint32_t *sel_store; /* owned storage for sel */
+    /* Rows the CSV reader rejected while converting a column (on_error skip/reject): nonzero
+     * = drop this row. Consumers AND it into the selection before output. */
+    uint8_t *row_error; /* [cap] */
+    uint32_t n_row_errors;
     /* string heap for unescaped/transcoded strings: a list of chunks that never move, so
      * views into it stay valid until reset; reset keeps the chunks for reuse */
     struct cav_heap_chunk *heap;

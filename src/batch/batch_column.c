@@ -56,7 +56,8 @@ csvavro_status cav_batch_init(cav_batch *b, uint32_t n_cols, const csvavro_type 
     b->heap_max = heap_max ? heap_max : SIZE_MAX;
     b->cols = cav_calloc(n_cols ? n_cols : 1, sizeof *b->cols);
     b->sel_store = cav_malloc(sizeof(uint32_t) * (cap ? cap : 1));
-    if (!b->cols || !b->sel_store) {
+    b->row_error = cav_calloc(cap ? cap : 1, 1);
+    if (!b->cols || !b->sel_store || !b->row_error) {
         cav_batch_free(b);
         return cav_err(err, CSVAVRO_E_NOMEM, "out of memory allocating a batch");
     }
@@ -84,6 +85,7 @@ void cav_batch_free(cav_batch *b)
     }
     cav_free(b->cols);
     cav_free(b->sel_store);
+    cav_free(b->row_error);
     cav_heap_chunk *h = b->heap;
     while (h) {
         cav_heap_chunk *n = h->next;
@@ -98,6 +100,8 @@ void cav_batch_reset(cav_batch *b)
     b->n_rows = 0;
     b->sel = NULL;
     b->n_sel = 0;
+    if (b->n_row_errors) memset(b->row_error, 0, b->cap);
+    b->n_row_errors = 0;
     for (uint32_t i = 0; i < b->n_cols; i++) b->cols[i].loaded = false;
     for (cav_heap_chunk *h = b->heap; h; h = h->next) h->used = 0;
     b->heap_used_total = 0;
