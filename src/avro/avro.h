@@ -1,0 +1,120 @@
+/*
+ * avro.h — internal interface of the avro module: the object container writer used by the
+ * exec module, the block codecs, and the varint helpers shared by the writer and the reader.
+ *
+ * Writer model: rows of a cav_batch are encoded column by column into a block buffer (sizes
+ * first, then every column writes at its row offsets), the block is compressed with the file's
+ * codec and appended as `count, size, data, sync`. A block is flushed once its uncompressed size
+ * reaches options.block_size; a single record larger than that is still written (its own block).
+ * Memory is bounded by block_size plus one batch of encoded rows.
+ */
+#ifndef CAV_AVRO_H
+#define CAV_AVRO_H
+
+#include "batch/batch.h"
+#include "core/core.h"
+
+/* Defaults (documented in the README). */
+#define CAV_AVRO_DEFAULT_BLOCK_SIZE ((size_t)1 << 20) /* 1 MiB uncompressed */
+#define CAV_AVRO_DEFAULT_MAX_BLOCK ((size_t)1 << 30)  /* reader ceiling: 1 GiB */
+#define CAV_AVRO_MAX_HEADER ((size_t)64 << 20)        /* header metadata ceiling */
+
+typedef struct cav_avro_writer cav_avro_writer;
+
+/* Writes an object container file to `out` (a csvavro_file opened for writing; not closed by the
+ * writer). sync: the 16-byte marker. write_header=false writes only blocks (used to append the
+ * blocks of many splits into one file whose header was written separately with the same sync). */
+csvavro_status cav_avro_writer_create(const csvavro_schema *schema, const csvavro_avro_options *o,
+                                      const uint8_t sync[16], csvavro_file *out, bool write_header,
+                                      cav_avro_writer **w, csvavro_error *err);
+/* Encodes the selected rows of b (cav_batch_selected/cav_batch_row, skipping rows with
+ * b->row_error[row] != 0). Output field i of the schema takes batch column col_map[i]; those
+ * columns are loaded (typed exactly as the schema field's type). Column-at-a-time typed loops. */
+csvavro_status cav_avro_writer_append(cav_avro_writer *w, const cav_batch *b,
+                                      const uint32_t *col_map, csvavro_error *err);
+/* Flushes the last block. The writer may be freed afterwards; `out` stays open. */
+csvavro_status cav_avro_writer_finish(cav_avro_writer *w, csvavro_error *err);
+void cav_avro_writer_free(cav_avro_writer *w);
+uint64_t cav_avro_writer_rows(const cav_avro_writer *w);
+uint64_t cav_avro_writer_bytes(const cav_avro_writer *w); /* bytes written to out */
+/* Sync marker: random from the OS (getrandom) or derived from (seed, file_index)
+ * deterministically. */
+csvavro_status cav_avro_sync_marker(const csvavro_avro_options *o, uint64_t file_index,
+                                    uint8_t out[16], csvavro_error *err);
+/* Writes only the container header (magic, metadata, sync) — for the single-output-file mode. */
+csvavro_status cav_avro_write_header(const csvavro_schema *schema, const csvavro_avro_options *o,
+                                     const uint8_t sync[16], csvavro_file *out, csvavro_error *err);
+
+/* ---------------------------------------------------------------- codecs (avro_codec.c) */
+
+/* Compresses src into dst (reset first; grows within its ceiling). level INT32_MIN = default. */
+csvavro_status cav_avro_compress(csvavro_codec c, int level, const uint8_t *src, size_t n,
+                                 cav_buf *dst, csvavro_error *err);
+/* Decompresses a block into dst (reset first). The output may not exceed max bytes
+ * (CSVAVRO_E_LIMIT otherwise); corrupt input is CSVAVRO_E_CORRUPT. */
+csvavro_status cav_avro_decompress(csvavro_codec c, const uint8_t *src, size_t n, cav_buf *dst,
+                                   size_t max, csvavro_error *err);
+
+/* ---------------------------------------------------------------- schema helpers */
+
+/* One field as the reader sees it: its type, whether it is a union with null and which branch
+ * is null (0 or 1). Filled from writer schema JSON by cav_avro_parse_fields. */
+typedef struct cav_avro_rfield {
+    char *name;
+    csvavro_type type;
+    bool nullable;
+    uint8_t null_branch;
+} cav_avro_rfield;
+
+/* Parses a writer schema (record of primitive/logical fields, unions with null in either
+ * order). *fields is allocated (cav_free each name and the array). */
+csvavro_status cav_avro_parse_fields(const char *json, size_t len, cav_avro_rfield **fields,
+                                     size_t *n, csvavro_error *err);
+void cav_avro_free_fields(cav_avro_rfield *f, size_t n);
+
+/* ---------------------------------------------------------------- varints */
+
+static inline uint64_t cav_zigzag64(int64_t v) {
+    return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+static inline int64_t cav_unzigzag64(uint64_t u) {
+    return (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
+}
+
+/* Bytes of the varint of u (1..10). */
+static inline unsigned cav_varint_len(uint64_t u) {
+    /* bits needed / 7, rounded up; u|1 makes clz defined for 0. */
+    unsigned bits = 64u - (unsigned)__builtin_clzll(u | 1);
+    return (bits + 6) / 7;
+}
+
+/* Writes the varint of u at p; returns the byte count. */
+static inline unsigned cav_varint_put(uint8_t *p, uint64_t u) {
+    unsigned n = 0;
+    while (u >= 0x80) {
+        p[n++] = (uint8_t)(u | 0x80);
+        u >>= 7;
+    }
+    p[n++] = (uint8_t)u;
+    return n;
+}
+
+/* Reads a varint from [*p, end). Returns false on truncation or more than 10 bytes. */
+static inline bool cav_varint_get(const uint8_t **p, const uint8_t *end, uint64_t *out) {
+    uint64_t v = 0;
+    const uint8_t *q = *p;
+    for (unsigned shift = 0; shift < 70; shift += 7) {
+        if (q >= end) return false;
+        uint8_t c = *q++;
+        if (shift == 63 && (c & 0x7e)) return false; /* overflows 64 bits */
+        v |= (uint64_t)(c & 0x7f) << shift;
+        if (!(c & 0x80)) {
+            *p = q;
+            *out = v;
+            return true;
+        }
+    }
+    return false;
+}
+
+#endif /* CAV_AVRO_H */
