@@ -315,12 +315,12 @@ typedef enum csvavro_codec {
 } csvavro_codec;
 
 typedef struct csvavro_avro_options {
-    csvavro_codec codec;          /* default: see README (chosen by the avro module) */
-    int level;                    /* codec level; INT32_MIN = codec default */
-    size_t block_size;            /* target uncompressed block size in bytes */
-    int has_seed;                 /* 1: sync markers derived from seed (reproducible files) */
+    csvavro_codec codec; /* default: see README (chosen by the avro module) */
+    int level;           /* codec level; INT32_MIN = codec default */
+    size_t block_size;   /* target uncompressed block size in bytes */
+    int has_seed;        /* 1: sync markers derived from seed (reproducible files) */
     uint64_t seed;
-    const char *const *meta;      /* user metadata "KEY=VALUE" strings (--meta) */
+    const char *const *meta; /* user metadata "KEY=VALUE" strings (--meta) */
     size_t n_meta;
 } csvavro_avro_options;
 
@@ -337,8 +337,59 @@ csvavro_status csvavro_schema_to_json(const csvavro_schema *s, int pretty, char 
                                       csvavro_error *err);
 /* Parses and validates an Avro schema JSON (a record of supported field types) into a
  * csvavro_schema. */
-csvavro_status csvavro_schema_from_json(const char *json, csvavro_schema **out,
+csvavro_status csvavro_schema_from_json(const char *json, csvavro_schema **out, csvavro_error *err);
+
+/* ======================================================================================
+ * Avro container reader
+ *
+ * Reads Avro object container files written by csvavro or by any other Avro writer, as long
+ * as the writer schema is a record of primitive or logical fields (unions with "null" in
+ * either order). Every codec of csvavro_codec is supported. The reader reads through a
+ * csvavro_fs (local or hdfs://), one block at a time into reused buffers; blocks larger than a
+ * ceiling (default 1 GiB) are refused. Untrusted bytes are decoded with bounds checks: a
+ * corrupt or truncated file gives CSVAVRO_E_CORRUPT with err->offset (byte offset in the
+ * file), err->record (1-based record, when known) and the block number in the message; never
+ * a crash. A block is checked completely (sync marker, size, record count, snappy CRC)
+ * before its first record is returned.
+ * ==================================================================================== */
+
+typedef struct csvavro_avro_reader csvavro_avro_reader;
+
+/* Opens path on fs and reads the header (magic, metadata, sync marker, writer schema). */
+csvavro_status csvavro_avro_reader_open(csvavro_fs *fs, const char *path, csvavro_avro_reader **r,
                                         csvavro_error *err);
+/* Like csvavro_avro_reader_open with a block size ceiling in bytes (compressed and
+ * uncompressed; 0 = default 1 GiB). Larger blocks fail with CSVAVRO_E_LIMIT. */
+csvavro_status csvavro_avro_reader_open_ex(csvavro_fs *fs, const char *path, size_t max_block_bytes,
+                                           csvavro_avro_reader **r, csvavro_error *err);
+void csvavro_avro_reader_close(csvavro_avro_reader *r);
+
+/* The writer schema JSON exactly as stored in the file (borrowed, NUL-terminated). */
+const char *csvavro_avro_reader_schema_json(const csvavro_avro_reader *r);
+/* The codec name from avro.codec ("null" when absent). Borrowed. */
+const char *csvavro_avro_reader_codec(const csvavro_avro_reader *r);
+/* Header metadata entries in file order (avro.schema and avro.codec included). Key is
+ * NUL-terminated; value is value_len bytes (NUL-terminated too, for convenience). Borrowed. */
+size_t csvavro_avro_reader_meta_count(const csvavro_avro_reader *r);
+void csvavro_avro_reader_meta(const csvavro_avro_reader *r, size_t i, const char **key,
+                              const char **value, size_t *value_len);
+
+/* Next record as one JSON object (no newline), field order as in the schema. *line is
+ * borrowed until the next call. At the end of the file returns CSVAVRO_OK with *line = NULL
+ * and *len = 0. JSON mapping: null -> null; boolean; int/long -> number; float/double ->
+ * shortest round-trip number, NaN and infinities as the strings "NaN", "Infinity",
+ * "-Infinity"; string -> JSON string; bytes -> JSON string with one code point U+0000..U+00FF
+ * per byte (the Avro JSON encoding); unions -> the value itself (no {"type": value} wrapper);
+ * date -> "YYYY-MM-DD"; timestamp-micros -> "YYYY-MM-DDTHH:MM:SS.ffffffZ"; timestamp-millis
+ * -> "...SS.fffZ"; local-timestamp-* -> the same without "Z". */
+csvavro_status csvavro_avro_reader_next_json(csvavro_avro_reader *r, const char **line, size_t *len,
+                                             csvavro_error *err);
+/* Counts the records from the current position to the end without decoding or
+ * decompressing: reads each block's count and size and checks its sync marker. */
+csvavro_status csvavro_avro_reader_count(csvavro_avro_reader *r, uint64_t *count,
+                                         csvavro_error *err);
+/* Blocks read so far (the 1-based number of the current block). */
+uint64_t csvavro_avro_reader_blocks(const csvavro_avro_reader *r);
 /* @@END avro */
 
 /* @@SECTION filter (src/ops) */

@@ -47,13 +47,23 @@ csvavro_status cav_avro_write_header(const csvavro_schema *schema, const csvavro
 
 /* ---------------------------------------------------------------- codecs (avro_codec.c) */
 
+/* Reusable compressor/decompressor state (one per writer or reader; created lazily). */
+typedef struct cav_avro_codec_ctx {
+    void *deflate_c; /* struct libdeflate_compressor */
+    int deflate_level;
+    void *zstd_c; /* ZSTD_CCtx */
+    void *zstd_d; /* ZSTD_DCtx */
+} cav_avro_codec_ctx;
+
+void cav_avro_codec_ctx_free(cav_avro_codec_ctx *ctx);
 /* Compresses src into dst (reset first; grows within its ceiling). level INT32_MIN = default. */
-csvavro_status cav_avro_compress(csvavro_codec c, int level, const uint8_t *src, size_t n,
-                                 cav_buf *dst, csvavro_error *err);
+csvavro_status cav_avro_compress(cav_avro_codec_ctx *ctx, csvavro_codec c, int level,
+                                 const uint8_t *src, size_t n, cav_buf *dst, csvavro_error *err);
 /* Decompresses a block into dst (reset first). The output may not exceed max bytes
- * (CSVAVRO_E_LIMIT otherwise); corrupt input is CSVAVRO_E_CORRUPT. */
-csvavro_status cav_avro_decompress(csvavro_codec c, const uint8_t *src, size_t n, cav_buf *dst,
-                                   size_t max, csvavro_error *err);
+ * (CSVAVRO_E_LIMIT otherwise); corrupt input (including a bad snappy CRC) is
+ * CSVAVRO_E_CORRUPT. */
+csvavro_status cav_avro_decompress(cav_avro_codec_ctx *ctx, csvavro_codec c, const uint8_t *src,
+                                   size_t n, cav_buf *dst, size_t max, csvavro_error *err);
 
 /* ---------------------------------------------------------------- schema helpers */
 

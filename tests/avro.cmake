@@ -1,0 +1,16 @@
+# Avro module tests: unit tests (schema JSON, writer/reader round trip, corruption), the C test
+# writer used by the interop scripts, interop with python3-avro and avrocat, and the encoding
+# benchmark (built, not a test).
+set(_avro_dir ${CMAKE_SOURCE_DIR}/tests/avro)
+
+# Test-data writer: builds cav_batch columns in C and writes them with the container writer.
+add_executable(avro_testwrite ${_avro_dir}/avro_testwrite.c)
+target_link_libraries(avro_testwrite PRIVATE csvavro_static)
+target_include_directories(avro_testwrite PRIVATE ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}/src
+                           ${_avro_dir})
+
+# Interop: csvavro-written files (every type, every codec) read by python3-avro and avrocat.
+cav_add_script_test(NAME avro_interop_python_reads
+  COMMAND /usr/bin/python3 ${_avro_dir}/interop_read.py python LABELS interop)
+cav_add_script_test(NAME avro_interop_avrocat_reads
+  COMMAND /usr/bin/python3 ${_avro_dir}/interop_read.py avrocat LABELS interop)
