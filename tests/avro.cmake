@@ -14,3 +14,6 @@ cav_add_script_test(NAME avro_interop_python_reads
   COMMAND /usr/bin/python3 ${_avro_dir}/interop_read.py python LABELS interop)
 cav_add_script_test(NAME avro_interop_avrocat_reads
   COMMAND /usr/bin/python3 ${_avro_dir}/interop_read.py avrocat LABELS interop)
+# Interop: python3-avro-written files (every type, each codec it has) read by `csvavro cat`.
+cav_add_script_test(NAME avro_interop_cat_reads_python
+  COMMAND /usr/bin/python3 ${_avro_dir}/interop_cat.py LABELS interop)

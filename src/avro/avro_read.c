@@ -494,6 +494,12 @@ static csvavro_status out_double(cav_buf *b, double v, bool is_float, csvavro_er
         n = snprintf(tmp, sizeof tmp, "%.*g", prec, v);
         if (is_float ? (float)strtod(tmp, NULL) == (float)v : strtod(tmp, NULL) == v) break;
     }
+    /* Always look like a floating-point number ("-0.0", "3.0"), so that JSON readers keep the
+     * sign of zero and the float type. */
+    if (!strpbrk(tmp, ".e") && n + 2 < (int)sizeof tmp) {
+        memcpy(tmp + n, ".0", 3);
+        n += 2;
+    }
     return out(b, tmp, (size_t)n, err);
 }
 
