@@ -17,3 +17,7 @@ cav_add_script_test(NAME avro_interop_avrocat_reads
 # Interop: python3-avro-written files (every type, each codec it has) read by `csvavro cat`.
 cav_add_script_test(NAME avro_interop_cat_reads_python
   COMMAND /usr/bin/python3 ${_avro_dir}/interop_cat.py LABELS interop)
+
+# Unit tests: options, schema JSON, writer/reader round trips, corrupt files.
+cav_add_test(NAME test_avro SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_avro.c)
+target_include_directories(test_avro PRIVATE ${_avro_dir})
