@@ -21,3 +21,5 @@ cav_add_script_test(NAME avro_interop_cat_reads_python
 # Unit tests: options, schema JSON, writer/reader round trips, corrupt files.
 cav_add_test(NAME test_avro SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_avro.c)
 target_include_directories(test_avro PRIVATE ${_avro_dir})
+cav_add_test(NAME test_avro_corrupt SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_avro_corrupt.c)
+target_include_directories(test_avro_corrupt PRIVATE ${_avro_dir})

@@ -26,6 +26,7 @@ typedef struct meta_entry {
     char *key;
     char *value;
     size_t value_len;
+    int64_t value_at; /* file offset of the value */
 } meta_entry;
 
 struct csvavro_avro_reader {
@@ -185,6 +186,7 @@ static int parse_header(csvavro_avro_reader *r, const uint8_t *buf, size_t n, si
             e->key = cav_strndup((const char *)s[0], (size_t)len[0]);
             e->value = cav_strndup((const char *)s[1], (size_t)len[1]);
             e->value_len = (size_t)len[1];
+            e->value_at = s[1] - c.base;
             if (!e->key || !e->value) {
                 cav_free(e->key);
                 cav_free(e->value);
@@ -259,20 +261,33 @@ csvavro_status csvavro_avro_reader_open_ex(csvavro_fs *fs, const char *path, siz
     if (st == CSVAVRO_OK) {
         r->codec_name = "null";
         r->codec = CSVAVRO_CODEC_NULL;
+        int64_t schema_at = 4, codec_at = 4;
+        size_t schema_len = 0;
         for (size_t i = 0; i < r->n_meta; i++) {
-            if (strcmp(r->meta[i].key, "avro.schema") == 0) r->schema_json = r->meta[i].value;
-            if (strcmp(r->meta[i].key, "avro.codec") == 0) r->codec_name = r->meta[i].value;
+            if (strcmp(r->meta[i].key, "avro.schema") == 0) {
+                r->schema_json = r->meta[i].value;
+                schema_len = r->meta[i].value_len;
+                schema_at = r->meta[i].value_at;
+            }
+            if (strcmp(r->meta[i].key, "avro.codec") == 0) {
+                r->codec_name = r->meta[i].value;
+                codec_at = r->meta[i].value_at;
+            }
         }
         if (!r->schema_json)
             st = fail(r, err, CSVAVRO_E_CORRUPT, 4, "header has no avro.schema");
         else if (csvavro_codec_parse(r->codec_name, &r->codec) != CSVAVRO_OK ||
                  strcmp(r->codec_name, "zstd") == 0)
-            st = fail(r, err, CSVAVRO_E_UNSUPPORTED, 4, "unknown codec \"%s\"", r->codec_name);
-    }
-    if (st == CSVAVRO_OK) {
-        st = cav_avro_parse_fields(r->schema_json, strlen(r->schema_json), &r->fields, &r->n_fields,
-                                   err);
-        if (st != CSVAVRO_OK) cav_err_path(err, path);
+            st = fail(r, err, CSVAVRO_E_UNSUPPORTED, codec_at, "unknown codec \"%s\"",
+                      r->codec_name);
+        if (st == CSVAVRO_OK) {
+            st = cav_avro_parse_fields(r->schema_json, schema_len, &r->fields, &r->n_fields, err);
+            if (st != CSVAVRO_OK && err) {
+                char m[sizeof err->message];
+                snprintf(m, sizeof m, "%s", err->message);
+                fail(r, err, st, schema_at, "%s", m);
+            }
+        }
     }
     if (st != CSVAVRO_OK) {
         csvavro_avro_reader_close(r);
@@ -437,6 +452,13 @@ csvavro_status csvavro_avro_reader_count(csvavro_avro_reader *r, uint64_t *count
 
 /* ---------------------------------------------------------------- records to JSON */
 
+/* File offset for a position inside the current block's data: exact for the null codec, the
+ * start of the block's data for compressed blocks (positions inside them have no file offset). */
+static int64_t data_off(const csvavro_avro_reader *r, const uint8_t *p) {
+    return r->codec == CSVAVRO_CODEC_NULL ? r->block_data_at + (p - r->data.data)
+                                          : r->block_data_at;
+}
+
 #define NEED(n)                                                                                    \
     do {                                                                                           \
         if (CAV_UNLIKELY((size_t)(r->end - r->cur) < (size_t)(n))) goto short_data;                \
@@ -543,7 +565,7 @@ csvavro_status csvavro_avro_reader_next_json(csvavro_avro_reader *r, const char 
     *len = 0;
     if (r->left == 0) {
         if (r->cur != r->end)
-            return fail(r, err, CSVAVRO_E_CORRUPT, r->block_data_at + (r->cur - r->data.data),
+            return fail(r, err, CSVAVRO_E_CORRUPT, data_off(r, r->cur),
                         "block has %zu bytes left after its last record",
                         (size_t)(r->end - r->cur));
         bool eof;
@@ -639,17 +661,19 @@ csvavro_status csvavro_avro_reader_next_json(csvavro_avro_reader *r, const char 
             const uint8_t *at = r->cur;
             if (!cav_varint_get(&r->cur, r->end, &u)) goto bad_varint;
             int64_t l = cav_unzigzag64(u);
+            if (err) err->record = (int64_t)r->record + 1;
             if (l < 0 || (uint64_t)l > (uint64_t)(r->end - r->cur)) {
                 r->cur = at;
-                return fail(r, err, CSVAVRO_E_CORRUPT, r->block_data_at + (at - r->data.data),
+                return fail(r, err, CSVAVRO_E_CORRUPT, data_off(r, at),
                             "record %" PRIu64 ", field \"%s\": length %" PRId64
                             " runs past the end of the block",
                             r->record + 1, f->name, l);
             }
             if (f->type == CSVAVRO_TYPE_STRING && cav_utf8_check(r->cur, (size_t)l) != (size_t)l)
-                return fail(r, err, CSVAVRO_E_CORRUPT, r->block_data_at + (r->cur - r->data.data),
+                return fail(r, err, CSVAVRO_E_CORRUPT, data_off(r, r->cur),
                             "record %" PRIu64 ", field \"%s\": string is not valid UTF-8",
                             r->record + 1, f->name);
+            if (err) err->record = -1;
             CAV_TRY(out_string(b, r->cur, (size_t)l, f->type == CSVAVRO_TYPE_BYTES, err));
             r->cur += l;
             break;
@@ -660,7 +684,7 @@ csvavro_status csvavro_avro_reader_next_json(csvavro_avro_reader *r, const char 
     r->left--;
     r->record++;
     if (r->left == 0 && r->cur != r->end)
-        return fail(r, err, CSVAVRO_E_CORRUPT, r->block_data_at + (r->cur - r->data.data),
+        return fail(r, err, CSVAVRO_E_CORRUPT, data_off(r, r->cur),
                     "block has %zu bytes left after its last record", (size_t)(r->end - r->cur));
     *line = (const char *)b->data;
     *len = b->len;
@@ -668,22 +692,22 @@ csvavro_status csvavro_avro_reader_next_json(csvavro_avro_reader *r, const char 
 
 short_data:
     if (err) err->record = (int64_t)r->record + 1;
-    return fail(r, err, CSVAVRO_E_CORRUPT, r->block_data_at + (r->cur - r->data.data),
+    return fail(r, err, CSVAVRO_E_CORRUPT, data_off(r, r->cur),
                 "record %" PRIu64 ", field \"%s\": block data ends inside the value", r->record + 1,
                 r->fields[fi].name);
 bad_varint:
     if (err) err->record = (int64_t)r->record + 1;
-    return fail(r, err, CSVAVRO_E_CORRUPT, r->block_data_at + (r->cur - r->data.data),
+    return fail(r, err, CSVAVRO_E_CORRUPT, data_off(r, r->cur),
                 "record %" PRIu64 ", field \"%s\": bad or truncated varint", r->record + 1,
                 r->fields[fi].name);
 bad_branch:
     if (err) err->record = (int64_t)r->record + 1;
-    return fail(r, err, CSVAVRO_E_CORRUPT, r->block_data_at + (r->cur - r->data.data),
+    return fail(r, err, CSVAVRO_E_CORRUPT, data_off(r, r->cur),
                 "record %" PRIu64 ", field \"%s\": union branch out of range", r->record + 1,
                 r->fields[fi].name);
 bad_value:
     if (err) err->record = (int64_t)r->record + 1;
-    return fail(r, err, CSVAVRO_E_CORRUPT, r->block_data_at + (r->cur - r->data.data),
+    return fail(r, err, CSVAVRO_E_CORRUPT, data_off(r, r->cur),
                 "record %" PRIu64 ", field \"%s\": value out of range for its type", r->record + 1,
                 r->fields[fi].name);
 }
