@@ -110,11 +110,21 @@ csvavro_status cav_avro_compress(cav_avro_codec_ctx *ctx, csvavro_codec c, int l
         int lv = level == INT32_MIN ? 6 : level;
         if (lv < 0 || lv > 9)
             return cav_err(err, CSVAVRO_E_USAGE, "xz level %d out of range 0..9", lv);
+        /* The preset's dictionary, but no larger than the block: the encoder's and every
+         * reader's memory scale with it (preset 6 alone would mean 8 MiB to decode a block). */
+        lzma_options_lzma opt;
+        if (lzma_lzma_preset(&opt, (uint32_t)lv))
+            return cav_err(err, CSVAVRO_E_INTERNAL, "xz: no preset %d", lv);
+        uint32_t dict = 4096;
+        while (dict < n && dict < opt.dict_size)
+            dict <<= 1;
+        if (dict < opt.dict_size) opt.dict_size = dict;
+        lzma_filter filters[2] = {{LZMA_FILTER_LZMA2, &opt}, {LZMA_VLI_UNKNOWN, NULL}};
         size_t bound = lzma_stream_buffer_bound(n);
         CAV_TRY(cav_buf_reserve(dst, bound, err));
         size_t pos = 0;
-        lzma_ret rc = lzma_easy_buffer_encode((uint32_t)lv, LZMA_CHECK_CRC64, NULL, src, n,
-                                              dst->data, &pos, bound);
+        lzma_ret rc = lzma_stream_buffer_encode(filters, LZMA_CHECK_CRC64, NULL, src, n, dst->data,
+                                                &pos, bound);
         if (rc == LZMA_MEM_ERROR) return nomem(err, "xz");
         if (rc != LZMA_OK)
             return cav_err(err, CSVAVRO_E_INTERNAL, "xz compression failed (%d)", (int)rc);

@@ -214,7 +214,7 @@ static csvavro_status read_at(csvavro_avro_reader *r, void *buf, size_t len, int
 }
 
 static csvavro_status read_header(csvavro_avro_reader *r, csvavro_error *err) {
-    size_t want = 64 * 1024;
+    size_t want = 4096;
     cav_buf *b = &r->raw;
     for (;;) {
         if ((int64_t)want > r->size) want = (size_t)r->size;
