@@ -354,6 +354,114 @@ static void test_big_record(void) {
     csvavro_schema_free(s);
 }
 
+/* Single-output-file mode: one header, then the blocks of several writers with the same sync. */
+static void test_append_mode(void) {
+    csvavro_error err;
+    csvavro_error_clear(&err);
+    csvavro_schema *s = NULL;
+    cav_batch b;
+    memset(&b, 0, sizeof b);
+    csvavro_avro_options o;
+    csvavro_avro_options_init(&o);
+    o.codec = CSVAVRO_CODEC_ZSTANDARD;
+    o.block_size = 1000;
+    uint8_t sync[16];
+    char path[512];
+    path_of(path, sizeof path, "one.avro");
+    csvavro_file *out = NULL;
+    uint32_t map[TD_NF];
+    for (uint32_t i = 0; i < TD_NF; i++)
+        map[i] = i;
+    CHECK_OK(td_schema(&s, &err), &err);
+    CHECK_OK(td_batch_init(&b, 300, &err), &err);
+    CHECK_OK(cav_avro_sync_marker(&o, 0, sync, &err), &err);
+    CHECK_OK(csvavro_fs_create(cav_io_local(), path, 1, &out, &err), &err);
+    if (!out || !s) return;
+    CHECK_OK(cav_avro_write_header(s, &o, sync, out, &err), &err);
+    uint64_t total = 0;
+    for (int split = 0; split < 3; split++) {
+        cav_avro_writer *w = NULL;
+        CHECK_OK(cav_avro_writer_create(s, &o, sync, out, false, &w, &err), &err);
+        if (!w) break;
+        CHECK_OK(td_fill(&b, (uint64_t)split * 300, 300, &err), &err);
+        CHECK_OK(cav_avro_writer_append(w, &b, map, &err), &err);
+        CHECK_OK(cav_avro_writer_finish(w, &err), &err);
+        total += cav_avro_writer_rows(w);
+        cav_avro_writer_free(w);
+    }
+    CHECK_OK(csvavro_file_close(out, &err), &err);
+    CHECK_INT(total, expected_rows(900));
+    csvavro_avro_reader *r = NULL;
+    CHECK_OK(csvavro_avro_reader_open(cav_io_local(), path, &r, &err), &err);
+    uint64_t n = 0;
+    for (;;) {
+        const char *line;
+        size_t len;
+        if (!r || csvavro_avro_reader_next_json(r, &line, &len, &err) != CSVAVRO_OK || !line) break;
+        n++;
+    }
+    CHECK_INT(n, total);
+    csvavro_avro_reader_close(r);
+    cav_batch_free(&b);
+    csvavro_schema_free(s);
+}
+
+/* Every allocation of a write + read round trip failing in turn: an error, never a crash or a
+ * leak (the suite runs this under ASan). */
+static void test_alloc_failures(void) {
+    char path[512];
+    path_of(path, sizeof path, "af.avro");
+    uint64_t k, failed = 0;
+    for (k = 1; k < 400; k++) {
+        csvavro_error err;
+        csvavro_error_clear(&err);
+        csvavro_schema *s = NULL;
+        cav_batch b;
+        memset(&b, 0, sizeof b);
+        csvavro_avro_options o;
+        csvavro_avro_options_init(&o);
+        o.block_size = 500;
+        uint8_t sync[16] = {1};
+        uint32_t map[TD_NF];
+        for (uint32_t i = 0; i < TD_NF; i++)
+            map[i] = i;
+        csvavro_file *out = NULL;
+        cav_avro_writer *w = NULL;
+        csvavro_avro_reader *r = NULL;
+        cav_alloc_fail_after(k);
+        csvavro_status st = td_schema(&s, &err);
+        if (st == CSVAVRO_OK) st = td_batch_init(&b, 50, &err);
+        if (st == CSVAVRO_OK) st = csvavro_fs_create(cav_io_local(), path, 1, &out, &err);
+        if (st == CSVAVRO_OK) st = cav_avro_writer_create(s, &o, sync, out, true, &w, &err);
+        if (st == CSVAVRO_OK) st = td_fill(&b, 0, 50, &err);
+        if (st == CSVAVRO_OK) st = cav_avro_writer_append(w, &b, map, &err);
+        if (st == CSVAVRO_OK) st = cav_avro_writer_finish(w, &err);
+        cav_avro_writer_free(w);
+        if (out) {
+            csvavro_status cs = csvavro_file_close(out, &err);
+            if (st == CSVAVRO_OK) st = cs;
+        }
+        if (st == CSVAVRO_OK) st = csvavro_avro_reader_open(cav_io_local(), path, &r, &err);
+        while (st == CSVAVRO_OK) {
+            const char *line;
+            size_t len;
+            st = csvavro_avro_reader_next_json(r, &line, &len, &err);
+            if (!line) break;
+        }
+        csvavro_avro_reader_close(r);
+        cav_batch_free(&b);
+        csvavro_schema_free(s);
+        uint64_t used = cav_alloc_fail_after(0);
+        if (st == CSVAVRO_OK && used < k) break; /* the whole round trip needed fewer */
+        CHECK(st == CSVAVRO_OK || st == CSVAVRO_E_NOMEM || err.message[0]);
+        failed += st != CSVAVRO_OK;
+    }
+    CHECK(k < 400);     /* reached a run with no injected failure */
+    CHECK(failed > 10); /* and failures were injected before that */
+    fprintf(stderr, "allocation failures: %llu runs, %llu failed\n", (unsigned long long)k,
+            (unsigned long long)failed);
+}
+
 int main(void) {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/test_avro.XXXXXX");
     if (!mkdtemp(tmpdir)) return 1;
@@ -362,6 +470,8 @@ int main(void) {
     test_roundtrip();
     test_seed();
     test_big_record();
+    test_append_mode();
+    test_alloc_failures();
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
