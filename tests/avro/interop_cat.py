@@ -196,6 +196,27 @@ def main():
             check([json.loads(x)["i"] for x in cat(arg, "-n", "3").splitlines()] == order[:3],
                   f"-n 3 over {arg}")
         print("part-number order checked")
+
+        # Errors: a damaged file (exit 1, message with file, byte offset and block number),
+        # a missing file (exit 1), a bad option (exit 2); binary metadata prints as JSON.
+        rows = make_rows(rng, 300)
+        path = os.path.join(tmp, "dmg.avro")
+        write(path, rows, "snappy", {"bin": bytes([0, 0xff, 0xc3, 0x28, 65])})
+        meta = json.loads(cat(path, "--meta"))
+        check(meta["bin"] == "\x00\xff\xc3(A", f"binary metadata: {meta['bin']!r}")
+        data = bytearray(open(path, "rb").read())
+        data[len(data) - 40] ^= 0xFF  # inside the last block: snappy data or its CRC
+        open(path, "wb").write(bytes(data))
+        p = subprocess.run([BIN, "cat", path], capture_output=True, text=True)
+        check(p.returncode == 1 and path in p.stderr and "block " in p.stderr
+              and "byte " in p.stderr, f"damaged file: exit {p.returncode}: {p.stderr}")
+        p = subprocess.run([BIN, "cat", path, "--count"], capture_output=True, text=True)
+        check(p.returncode == 0 and p.stdout.strip() == "300", f"--count skips decoding: {p}")
+        p = subprocess.run([BIN, "cat", os.path.join(tmp, "missing.avro")], capture_output=True)
+        check(p.returncode == 1, f"missing file: exit {p.returncode}")
+        p = subprocess.run([BIN, "cat", path, "--bogus"], capture_output=True)
+        check(p.returncode == 2, f"bad option: exit {p.returncode}")
+        print("error cases checked")
     return 1 if fails else 0
 
 

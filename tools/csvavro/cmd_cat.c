@@ -150,16 +150,39 @@ static csvavro_status expand(input *in, const char *path, csvavro_error *err) {
     return CSVAVRO_OK;
 }
 
+/* Length of the valid UTF-8 sequence at p (1..4), or 0 if invalid. */
+static size_t utf8_seq(const unsigned char *p, size_t n) {
+    unsigned char c = p[0];
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (len == 0 || len > n) return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((p[i] & 0xc0) != 0x80) return 0;
+    if (len == 2 && c < 0xc2) return 0;                  /* overlong */
+    if (len == 3 && c == 0xe0 && p[1] < 0xa0) return 0;  /* overlong */
+    if (len == 3 && c == 0xed && p[1] >= 0xa0) return 0; /* surrogate */
+    if (len == 4 && (c > 0xf4 || (c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] >= 0x90)))
+        return 0;
+    return len;
+}
+
+/* A JSON string of metadata bytes: UTF-8 text as is; bytes that are not valid UTF-8 as
+ * \u00XX (one code point per byte, as Avro's JSON encoding of bytes). */
 static void json_str(FILE *f, const char *s, size_t n) {
+    const unsigned char *p = (const unsigned char *)s;
     fputc('"', f);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
+    for (size_t i = 0; i < n;) {
+        unsigned char c = p[i];
+        size_t l = utf8_seq(p + i, n - i);
         if (c == '"' || c == '\\')
             fprintf(f, "\\%c", c);
-        else if (c < 0x20 || c == 0x7f)
+        else if (c < 0x20 || c == 0x7f || l == 0)
             fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
+        else {
+            fwrite(p + i, 1, l, f);
+            i += l;
+            continue;
+        }
+        i++;
     }
     fputc('"', f);
 }
