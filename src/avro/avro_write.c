@@ -175,13 +175,16 @@ csvavro_status cav_avro_writer_create(const csvavro_schema *schema, const csvavr
                            schema->fields[i].name);
         }
     }
-    csvavro_status st = CSVAVRO_OK;
-    if (write_header) {
+    /* Compressing an empty block checks the codec and level now rather than at the first
+     * flush, and sets up the codec's context once. */
+    csvavro_status st = (unsigned)o->codec > CSVAVRO_CODEC_XZ
+                            ? cav_err(err, CSVAVRO_E_USAGE, "unknown codec %d", (int)o->codec)
+                            : cav_avro_compress(&w->ctx, o->codec, o->level, (const uint8_t *)"", 0,
+                                                &w->packed, err);
+    if (st == CSVAVRO_OK && write_header) {
         cav_buf_reset(&w->packed);
         st = build_header(schema, o, sync, &w->packed, err);
         if (st == CSVAVRO_OK) st = put(w, w->packed.data, w->packed.len, err);
-    } else if ((unsigned)o->codec > CSVAVRO_CODEC_XZ) {
-        st = cav_err(err, CSVAVRO_E_USAGE, "unknown codec %d", (int)o->codec);
     }
     if (st != CSVAVRO_OK) {
         cav_avro_writer_free(w);

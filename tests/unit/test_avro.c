@@ -341,6 +341,18 @@ static void test_big_record(void) {
     }
     cav_avro_writer_free(w);
     w = NULL;
+    o.n_meta = 0;
+    o.codec = CSVAVRO_CODEC_ZSTANDARD;
+    o.level = 99;
+    CHECK_INT(cav_avro_writer_create(s, &o, sync, out, true, &w, &err), CSVAVRO_E_USAGE);
+    CHECK(strstr(err.message, "level") != NULL);
+    o.codec = CSVAVRO_CODEC_DEFLATE;
+    o.level = 13;
+    CHECK_INT(cav_avro_writer_create(s, &o, sync, out, true, &w, &err), CSVAVRO_E_USAGE);
+    o.codec = (csvavro_codec)42;
+    o.level = INT32_MIN;
+    CHECK_INT(cav_avro_writer_create(s, &o, sync, out, true, &w, &err), CSVAVRO_E_USAGE);
+    o.codec = CSVAVRO_CODEC_NULL;
     const char *badmeta[] = {"avro.codec=x"};
     o.meta = badmeta;
     o.n_meta = 1;
