@@ -349,8 +349,9 @@ csvavro_status csvavro_schema_from_json(const char *json, csvavro_schema **out, 
  * ceiling (default 1 GiB) are refused. Untrusted bytes are decoded with bounds checks: a
  * corrupt or truncated file gives CSVAVRO_E_CORRUPT with err->offset (byte offset in the
  * file), err->record (1-based record, when known) and the block number in the message; never
- * a crash. A block is checked completely (sync marker, size, record count, snappy CRC)
- * before its first record is returned.
+ * a crash. A block's size, sync marker and snappy CRC are checked before its first record is
+ * returned; its record count is checked against its bytes as the records are decoded (the
+ * records must end exactly at the block's end).
  * ==================================================================================== */
 
 typedef struct csvavro_avro_reader csvavro_avro_reader;
