@@ -390,6 +390,11 @@ csvavro_status cav_avro_parse_fields(const char *json, size_t len, cav_avro_rfie
             }
             goto done;
         }
+        /* Names are printed into JSON unescaped by the reader: they must be valid Avro names. */
+        if (!cav_avro_name_valid(json_string_value(fn))) {
+            st = cav_err(err, CSVAVRO_E_CORRUPT, "writer schema: field %zu has an invalid name", i);
+            goto done;
+        }
         fs[n].name = cav_strdup(json_string_value(fn));
         if (!fs[n].name) {
             st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
