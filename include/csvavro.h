@@ -249,6 +249,12 @@ csvavro_status csvavro_file_write(csvavro_file *f, const void *buf, size_t len,
 csvavro_status csvavro_file_close(csvavro_file *f, csvavro_error *err);
 /* Closes without completing (written files are removed where the backend allows). */
 void csvavro_file_abort(csvavro_file *f);
+
+/* Content summary of a file or directory tree (du): total bytes of its files, number of files
+ * and of directories (the path itself included). HDFS answers in one getContentSummary call;
+ * locally the tree is walked. */
+csvavro_status csvavro_fs_content_summary(csvavro_fs *fs, const char *path, int64_t *length,
+                                          int64_t *files, int64_t *dirs, csvavro_error *err);
 /* @@END storage */
 
 /* @@SECTION csv (src/csv) */

@@ -1,0 +1,192 @@
+/*
+ * hdfs.h — internals of the native HDFS client (an io backend, see src/io/io.h).
+ *
+ * Layers, bottom up:
+ *   hdfs_crc.c    CRC32C (SSE4.2 instruction chosen at run time, table fallback) and CRC32.
+ *   hdfs_wire.c   varints, delimited messages, the data-transfer packet header codec — every
+ *                 decoder is bounds-checked and treats its input as untrusted.
+ *   hdfs_conf.c   NameNode address / user / tunables from the environment and core-site.xml.
+ *   hdfs_net.c    TCP connect with a timeout, buffered reads and full writes with socket
+ *                 timeouts (a stalled peer becomes CSVAVRO_E_TIMEOUT, never a hang).
+ *   hdfs_rpc.c    Hadoop IPC v9 (SIMPLE auth) to the NameNode: one connection per fs, calls
+ *                 serialised by a mutex, reconnect + bounded exponential back-off, HA failover
+ *                 over the configured addresses, Java exception class -> csvavro_status.
+ *   hdfs_read.c   positioned reads block by block from DataNodes (READ_BLOCK), checksum
+ *                 verification, replica failover, a kept-open stream for sequential preads.
+ *   hdfs_write.c  create/addBlock/WRITE_BLOCK pipeline/complete, lease renewer thread.
+ *   hdfs_fs.c     the cav_fs_ops vtable.
+ */
+#ifndef CAV_HDFS_H
+#define CAV_HDFS_H
+
+#include "../io/io.h"
+
+#include <protobuf-c/protobuf-c.h>
+#include <pthread.h>
+
+/* ---------------------------------------------------------------- checksums */
+
+enum { CAV_HDFS_CSUM_NULL = 0, CAV_HDFS_CSUM_CRC32 = 1, CAV_HDFS_CSUM_CRC32C = 2 };
+
+/* crc is the running value, 0 to start (init/final xor handled inside). */
+uint32_t cav_crc32c(uint32_t crc, const void *p, size_t n);
+uint32_t cav_crc32c_sw(uint32_t crc, const void *p, size_t n);
+/* NULL when the CPU has no SSE4.2 (tests compare both paths). */
+uint32_t (*cav_crc32c_hw_fn(void))(uint32_t, const void *, size_t);
+uint32_t cav_crc32(uint32_t crc, const void *p, size_t n);
+
+/* Verifies n bytes of data cut into chunks of bpc bytes against big-endian 4-byte sums.
+ * Returns the index of the first bad chunk, or -1 when all match. */
+long cav_hdfs_csum_verify(int type, uint32_t bpc, const uint8_t *data, size_t n,
+                          const uint8_t *sums);
+/* Writes ceil(n/bpc) big-endian sums for data into sums. */
+void cav_hdfs_csum_compute(int type, uint32_t bpc, const uint8_t *data, size_t n, uint8_t *sums);
+
+/* ---------------------------------------------------------------- wire helpers */
+
+/* Encodes v as a varint into out (>= 10 bytes); returns the length. */
+size_t cav_varint_put(uint8_t *out, uint64_t v);
+/* Decodes a varint from p[0..n); returns bytes used, 0 if truncated, -1 if longer than 10. */
+int cav_varint_get(const uint8_t *p, size_t n, uint64_t *v);
+static inline void cav_be32_put(uint8_t *p, uint32_t v) {
+    p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8),
+    p[3] = (uint8_t)v;
+}
+static inline uint32_t cav_be32_get(const uint8_t *p) {
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+/* Packet header (PacketHeaderProto; fixed-width fields). */
+typedef struct cav_hdfs_pkt {
+    int64_t offset; /* offsetInBlock */
+    int64_t seqno;
+    int last; /* lastPacketInBlock */
+    int32_t data_len;
+    int sync;
+} cav_hdfs_pkt;
+
+#define CAV_HDFS_PKT_PREFIX 6                /* BE u32 PLEN + BE u16 HLEN */
+#define CAV_HDFS_PKT_MAX_HEADER 64           /* HLEN ceiling we accept */
+#define CAV_HDFS_PKT_MAX_PAYLOAD (16u << 20) /* PLEN ceiling we accept */
+
+/* Encodes the 6-byte prefix + header for a packet whose checksums take csum_len bytes.
+ * out must hold CAV_HDFS_PKT_PREFIX + 27 bytes; returns the bytes written. */
+size_t cav_hdfs_pkt_encode(const cav_hdfs_pkt *h, size_t csum_len, uint8_t *out);
+/* Parses PLEN/HLEN (6 bytes) and checks them against the ceilings. */
+csvavro_status cav_hdfs_pkt_prefix(const uint8_t *p6, uint32_t *plen, uint16_t *hlen,
+                                   csvavro_error *err);
+/* Decodes a PacketHeaderProto of hlen bytes (any field order, unknown fields skipped,
+ * required fields checked). */
+csvavro_status cav_hdfs_pkt_decode(const uint8_t *p, size_t hlen, cav_hdfs_pkt *h,
+                                   csvavro_error *err);
+/* Checks a decoded header against its PLEN for checksum type/bytes-per-checksum:
+ * PLEN - 4 == ceil(dataLen/bpc) * sumsize + dataLen. Sets *csum_len. */
+csvavro_status cav_hdfs_pkt_check(const cav_hdfs_pkt *h, uint32_t plen, int csum_type, uint32_t bpc,
+                                  size_t *csum_len, csvavro_error *err);
+
+/* ---------------------------------------------------------------- configuration */
+
+typedef struct cav_hdfs_conf {
+    char **nn; /* NameNode addresses "host:port" (n_nn of them; HA: several) */
+    size_t n_nn;
+    char user[256];
+    int retries;    /* connection attempts beyond the first (CSVAVRO_HDFS_RETRIES) */
+    int backoff_ms; /* first back-off, doubled per attempt (CSVAVRO_HDFS_BACKOFF_MS) */
+    int backoff_max_ms;
+    int connect_timeout_ms; /* CSVAVRO_HDFS_CONNECT_TIMEOUT_MS */
+    int timeout_ms;         /* socket read/write timeout (CSVAVRO_HDFS_TIMEOUT_MS) */
+    int lease_renew_ms;     /* CSVAVRO_HDFS_LEASE_RENEW_MS */
+    int use_dn_hostname;    /* dfs.client.use.datanode.hostname */
+    int complete_retries;   /* complete()==false retries */
+    uint32_t replication;   /* CSVAVRO_HDFS_REPLICATION (0 = server default) */
+    uint64_t block_size;    /* CSVAVRO_HDFS_BLOCK_SIZE (0 = server default) */
+} cav_hdfs_conf;
+
+/* Fills conf for authority ("host:port", "host" = port 8020, or "" = default from
+ * HADOOP_NAMENODE / fs.defaultFS). */
+csvavro_status cav_hdfs_conf_load(const char *authority, cav_hdfs_conf *conf, csvavro_error *err);
+void cav_hdfs_conf_free(cav_hdfs_conf *conf);
+/* Reads property `name` from a Hadoop *-site.xml text. Returns a newly allocated value or
+ * NULL. Exposed for tests. */
+char *cav_hdfs_xml_get(const char *xml, size_t len, const char *name);
+/* Directory with the config: HADOOP_CONF_DIR, else $HADOOP_HOME/etc/hadoop; NULL if none. */
+char *cav_hdfs_conf_dir(void);
+
+/* ---------------------------------------------------------------- sockets */
+
+typedef struct cav_hdfs_sock {
+    int fd;
+    int timeout_ms;
+    uint8_t *rbuf;
+    size_t rpos, rlen, rcap;
+    char peer[300]; /* "host:port" for messages */
+} cav_hdfs_sock;
+
+/* Connects to "host:port". On failure returns CSVAVRO_E_CONNECT or E_TIMEOUT. */
+csvavro_status cav_hdfs_sock_connect(cav_hdfs_sock *s, const char *hostport, int connect_ms,
+                                     int io_ms, csvavro_error *err);
+void cav_hdfs_sock_close(cav_hdfs_sock *s);
+csvavro_status cav_hdfs_sock_write(cav_hdfs_sock *s, const void *p, size_t n, csvavro_error *err);
+csvavro_status cav_hdfs_sock_read(cav_hdfs_sock *s, void *p, size_t n, csvavro_error *err);
+/* Reads a delimited message (varint length + bytes, length <= max) into out. */
+csvavro_status cav_hdfs_sock_read_delimited(cav_hdfs_sock *s, cav_buf *out, size_t max,
+                                            csvavro_error *err);
+
+/* ---------------------------------------------------------------- NameNode RPC */
+
+/* protobuf-c allocator routed through cav_malloc/cav_free. */
+extern ProtobufCAllocator cav_pb_alloc;
+
+typedef struct cav_hdfs_rpc cav_hdfs_rpc;
+
+csvavro_status cav_hdfs_rpc_create(const cav_hdfs_conf *conf, cav_hdfs_rpc **out,
+                                   csvavro_error *err);
+void cav_hdfs_rpc_free(cav_hdfs_rpc *r);
+/* One call: sends req, unpacks the response with resp_desc into *resp (free with
+ * protobuf_c_message_free_unpacked(*resp, &cav_pb_alloc)). Thread-safe. */
+csvavro_status cav_hdfs_rpc_call(cav_hdfs_rpc *r, const char *method, const ProtobufCMessage *req,
+                                 const ProtobufCMessageDescriptor *resp_desc,
+                                 ProtobufCMessage **resp, csvavro_error *err);
+/* Client name for leases and data-transfer headers ("csvavro-<16 chars>"). */
+const char *cav_hdfs_rpc_client_name(const cav_hdfs_rpc *r);
+/* Maps a Java exception class name to a status (exposed for tests). */
+csvavro_status cav_hdfs_exception_status(const char *cls);
+
+/* ---------------------------------------------------------------- the backend */
+
+typedef struct cav_hdfs_fs {
+    csvavro_fs base;
+    cav_hdfs_conf conf;
+    cav_hdfs_rpc *rpc;
+    char *authority; /* for URLs */
+    /* lease renewer */
+    pthread_mutex_t lease_mu;
+    pthread_cond_t lease_cv;
+    pthread_t lease_thread;
+    int lease_running;
+    int lease_stop;
+    int writers; /* files open for writing */
+    /* server defaults, fetched once */
+    int have_defaults;
+    uint64_t def_block_size;
+    uint32_t def_replication;
+} cav_hdfs_fs;
+
+/* Normalised absolute HDFS path (relative paths go under /user/<user>); allocated. */
+char *cav_hdfs_norm_path(const cav_hdfs_fs *h, const char *path);
+/* Sends a data-transfer op: BE u16 version 28, op code, delimited(m). tmp is scratch. */
+csvavro_status cav_hdfs_dn_send_op(cav_hdfs_sock *s, uint8_t op, const ProtobufCMessage *m,
+                                   cav_buf *tmp, csvavro_error *err);
+csvavro_status cav_hdfs_open_read(csvavro_fs *fs, const char *path, csvavro_file **f,
+                                  csvavro_error *err);
+csvavro_status cav_hdfs_create_file(csvavro_fs *fs, const char *path, int overwrite,
+                                    csvavro_file **f, csvavro_error *err);
+csvavro_status cav_hdfs_server_defaults(cav_hdfs_fs *h, csvavro_error *err);
+void cav_hdfs_lease_acquire(cav_hdfs_fs *h);
+void cav_hdfs_lease_release(cav_hdfs_fs *h);
+/* "ip:port" (or "host:port" with use_dn_hostname) of a DatanodeInfoProto. */
+struct Hadoop__Hdfs__DatanodeInfoProto;
+void cav_hdfs_dn_addr(const cav_hdfs_conf *c, const struct Hadoop__Hdfs__DatanodeInfoProto *dn,
+                      char *out, size_t cap);
+
+#endif /* CAV_HDFS_H */

@@ -1,0 +1,135 @@
+/*
+ * hdfs_crc.c — the two checksums HDFS stores per 512-byte chunk: CRC32C (Castagnoli, what
+ * Hadoop 2+ and csvavro write) and CRC32 (zlib's polynomial, what the Go client writes).
+ *
+ * CRC32C uses the SSE4.2 `crc32` instruction when cav_cpu_features() reports it (chosen once,
+ * at run time; the function carries __attribute__((target("sse4.2"))) so the rest of the
+ * build stays baseline x86-64), else a slicing-by-8 table built on first use. CRC32 is zlib's.
+ * Both take and return the finished value (init and final xor inside), so crc(crc(a), b) ==
+ * crc(a‖b).
+ */
+#include "hdfs.h"
+
+#include <pthread.h>
+#include <string.h>
+#include <zlib.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <nmmintrin.h>
+#define CAV_HAVE_SSE42_PATH 1
+#endif
+
+static uint32_t table[8][256];
+static pthread_once_t table_once = PTHREAD_ONCE_INIT;
+
+static void table_init(void) {
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i;
+        for (int k = 0; k < 8; k++)
+            c = (c >> 1) ^ (0x82F63B78u & (0u - (c & 1u)));
+        table[0][i] = c;
+    }
+    for (uint32_t i = 0; i < 256; i++)
+        for (int t = 1; t < 8; t++)
+            table[t][i] = (table[t - 1][i] >> 8) ^ table[0][table[t - 1][i] & 0xFF];
+}
+
+uint32_t cav_crc32c_sw(uint32_t crc, const void *data, size_t n) {
+    pthread_once(&table_once, table_init);
+    const uint8_t *p = data;
+    uint32_t c = ~crc;
+    while (n && ((uintptr_t)p & 7)) {
+        c = (c >> 8) ^ table[0][(c ^ *p++) & 0xFF];
+        n--;
+    }
+    while (n >= 8) {
+        uint32_t lo, hi;
+        memcpy(&lo, p, 4);
+        memcpy(&hi, p + 4, 4);
+        lo ^= c; /* little-endian host assumed (x86/arm64) */
+        c = table[7][lo & 0xFF] ^ table[6][(lo >> 8) & 0xFF] ^ table[5][(lo >> 16) & 0xFF] ^
+            table[4][lo >> 24] ^ table[3][hi & 0xFF] ^ table[2][(hi >> 8) & 0xFF] ^
+            table[1][(hi >> 16) & 0xFF] ^ table[0][hi >> 24];
+        p += 8;
+        n -= 8;
+    }
+    while (n--)
+        c = (c >> 8) ^ table[0][(c ^ *p++) & 0xFF];
+    return ~c;
+}
+
+#ifdef CAV_HAVE_SSE42_PATH
+__attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t crc, const void *data,
+                                                            size_t n) {
+    const uint8_t *p = data;
+    uint64_t c = (uint32_t)~crc;
+    while (n && ((uintptr_t)p & 7)) {
+        c = _mm_crc32_u8((uint32_t)c, *p++);
+        n--;
+    }
+    while (n >= 8) {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        c = _mm_crc32_u64(c, v);
+        p += 8;
+        n -= 8;
+    }
+    while (n--)
+        c = _mm_crc32_u8((uint32_t)c, *p++);
+    return ~(uint32_t)c;
+}
+#endif
+
+uint32_t (*cav_crc32c_hw_fn(void))(uint32_t, const void *, size_t) {
+#ifdef CAV_HAVE_SSE42_PATH
+    if (cav_cpu_features() & CAV_CPU_SSE42) return crc32c_hw;
+#endif
+    return NULL;
+}
+
+uint32_t cav_crc32c(uint32_t crc, const void *p, size_t n) {
+#ifdef CAV_HAVE_SSE42_PATH
+    static int have = -1; /* benign race: every thread computes the same value */
+    int h = __atomic_load_n(&have, __ATOMIC_RELAXED);
+    if (h < 0) {
+        h = (cav_cpu_features() & CAV_CPU_SSE42) ? 1 : 0;
+        __atomic_store_n(&have, h, __ATOMIC_RELAXED);
+    }
+    if (h) return crc32c_hw(crc, p, n);
+#endif
+    return cav_crc32c_sw(crc, p, n);
+}
+
+uint32_t cav_crc32(uint32_t crc, const void *p, size_t n) {
+    const uint8_t *b = p;
+    while (n > 0) { /* zlib takes uInt lengths */
+        uInt k = n > (1u << 30) ? (1u << 30) : (uInt)n;
+        crc = (uint32_t)crc32(crc, b, k);
+        b += k;
+        n -= k;
+    }
+    return crc;
+}
+
+static inline uint32_t sum_of(int type, const uint8_t *p, size_t n) {
+    return type == CAV_HDFS_CSUM_CRC32 ? cav_crc32(0, p, n) : cav_crc32c(0, p, n);
+}
+
+long cav_hdfs_csum_verify(int type, uint32_t bpc, const uint8_t *data, size_t n,
+                          const uint8_t *sums) {
+    if (type == CAV_HDFS_CSUM_NULL) return -1;
+    long i = 0;
+    for (size_t off = 0; off < n; off += bpc, i++) {
+        size_t k = CAV_MIN((size_t)bpc, n - off);
+        if (sum_of(type, data + off, k) != cav_be32_get(sums + 4 * (size_t)i)) return i;
+    }
+    return -1;
+}
+
+void cav_hdfs_csum_compute(int type, uint32_t bpc, const uint8_t *data, size_t n, uint8_t *sums) {
+    size_t i = 0;
+    for (size_t off = 0; off < n; off += bpc, i++) {
+        size_t k = CAV_MIN((size_t)bpc, n - off);
+        cav_be32_put(sums + 4 * i, sum_of(type, data + off, k));
+    }
+}

@@ -1,0 +1,202 @@
+/*
+ * hdfs_net.c — TCP for the HDFS client: connect with a timeout (non-blocking connect + poll,
+ * trying every address getaddrinfo returns), then blocking I/O bounded by poll() timeouts so
+ * that a peer that stops talking becomes CSVAVRO_E_TIMEOUT, not a hang.
+ *
+ * Reads go through a 64 KiB buffer (small messages: acks, headers), but large reads that find
+ * the buffer empty go straight into the caller's memory (packet data lands in the caller's
+ * pread buffer without a copy). Writes are full writes with MSG_NOSIGNAL (no SIGPIPE).
+ */
+#include "hdfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define RBUF_SIZE (64u << 10)
+
+static csvavro_status wait_fd(cav_hdfs_sock *s, short ev, csvavro_error *err) {
+    struct pollfd pfd = {.fd = s->fd, .events = ev};
+    for (;;) {
+        int r = poll(&pfd, 1, s->timeout_ms > 0 ? s->timeout_ms : -1);
+        if (r > 0) return CSVAVRO_OK;
+        if (r == 0)
+            return cav_err(err, CSVAVRO_E_TIMEOUT, "%s: no data for %d ms", s->peer, s->timeout_ms);
+        if (errno != EINTR) return cav_err_errno(err, errno, NULL, "poll");
+    }
+}
+
+csvavro_status cav_hdfs_sock_connect(cav_hdfs_sock *s, const char *hostport, int connect_ms,
+                                     int io_ms, csvavro_error *err) {
+    memset(s, 0, sizeof *s);
+    s->fd = -1;
+    s->timeout_ms = io_ms;
+    snprintf(s->peer, sizeof s->peer, "%s", hostport);
+    char host[256];
+    const char *colon = strrchr(hostport, ':');
+    if (!colon || colon == hostport || (size_t)(colon - hostport) >= sizeof host || !colon[1])
+        return cav_err(err, CSVAVRO_E_USAGE, "bad address '%s' (want host:port)", hostport);
+    memcpy(host, hostport, (size_t)(colon - hostport));
+    host[colon - hostport] = '\0';
+    if (host[0] == '[' && host[strlen(host) - 1] == ']') { /* [v6]:port */
+        memmove(host, host + 1, strlen(host));
+        host[strlen(host) - 1] = '\0';
+    }
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
+    int gr = getaddrinfo(host, colon + 1, &hints, &res);
+    if (gr != 0)
+        return cav_err(err, CSVAVRO_E_CONNECT, "cannot resolve %s: %s", hostport, gai_strerror(gr));
+    csvavro_status st = CSVAVRO_E_CONNECT;
+    int last_errno = ECONNREFUSED;
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+        if (fd < 0) {
+            last_errno = errno;
+            continue;
+        }
+        int fl = fcntl(fd, F_GETFL);
+        fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+        int r = connect(fd, ai->ai_addr, ai->ai_addrlen);
+        if (r != 0 && errno == EINPROGRESS) {
+            struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+            int pr;
+            do
+                pr = poll(&pfd, 1, connect_ms > 0 ? connect_ms : -1);
+            while (pr < 0 && errno == EINTR);
+            if (pr == 0) {
+                close(fd);
+                last_errno = ETIMEDOUT;
+                continue;
+            }
+            int soerr = 0;
+            socklen_t sl = sizeof soerr;
+            getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
+            r = soerr ? -1 : 0;
+            if (soerr) errno = soerr;
+        }
+        if (r != 0) {
+            last_errno = errno;
+            close(fd);
+            continue;
+        }
+        fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        s->fd = fd;
+        st = CSVAVRO_OK;
+        break;
+    }
+    freeaddrinfo(res);
+    if (st != CSVAVRO_OK)
+        return cav_err(err, last_errno == ETIMEDOUT ? CSVAVRO_E_TIMEOUT : CSVAVRO_E_CONNECT,
+                       "cannot connect to %s: %s", hostport, strerror(last_errno));
+    return CSVAVRO_OK;
+}
+
+void cav_hdfs_sock_close(cav_hdfs_sock *s) {
+    if (s->fd >= 0) close(s->fd);
+    s->fd = -1;
+    cav_free(s->rbuf);
+    s->rbuf = NULL;
+    s->rpos = s->rlen = s->rcap = 0;
+}
+
+csvavro_status cav_hdfs_sock_write(cav_hdfs_sock *s, const void *p, size_t n, csvavro_error *err) {
+    const uint8_t *b = p;
+    while (n) {
+        ssize_t w = send(s->fd, b, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (w > 0) {
+            b += w;
+            n -= (size_t)w;
+            continue;
+        }
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            CAV_TRY(wait_fd(s, POLLOUT, err));
+            continue;
+        }
+        if (w < 0 && errno == EINTR) continue;
+        return cav_err(err, CSVAVRO_E_IO, "%s: send: %s", s->peer, strerror(errno));
+    }
+    return CSVAVRO_OK;
+}
+
+/* One recv into p (up to n bytes); 0 bytes means EOF (an error here). */
+static csvavro_status recv_some(cav_hdfs_sock *s, uint8_t *p, size_t n, size_t *got,
+                                csvavro_error *err) {
+    for (;;) {
+        ssize_t r = recv(s->fd, p, n, MSG_DONTWAIT);
+        if (r > 0) {
+            *got = (size_t)r;
+            return CSVAVRO_OK;
+        }
+        if (r == 0) return cav_err(err, CSVAVRO_E_IO, "%s: connection closed by peer", s->peer);
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            CAV_TRY(wait_fd(s, POLLIN, err));
+            continue;
+        }
+        if (errno == EINTR) continue;
+        return cav_err(err, CSVAVRO_E_IO, "%s: recv: %s", s->peer, strerror(errno));
+    }
+}
+
+csvavro_status cav_hdfs_sock_read(cav_hdfs_sock *s, void *p, size_t n, csvavro_error *err) {
+    uint8_t *o = p;
+    size_t have = s->rlen - s->rpos;
+    if (have) {
+        size_t k = CAV_MIN(have, n);
+        memcpy(o, s->rbuf + s->rpos, k);
+        s->rpos += k;
+        o += k;
+        n -= k;
+    }
+    while (n) {
+        size_t got;
+        if (n >= RBUF_SIZE / 2) { /* large: straight into the caller's memory */
+            CAV_TRY(recv_some(s, o, n, &got, err));
+            o += got;
+            n -= got;
+            continue;
+        }
+        if (!s->rbuf) {
+            s->rbuf = cav_malloc(RBUF_SIZE);
+            if (!s->rbuf) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+            s->rcap = RBUF_SIZE;
+        }
+        CAV_TRY(recv_some(s, s->rbuf, s->rcap, &got, err));
+        s->rpos = 0;
+        s->rlen = got;
+        size_t k = CAV_MIN(got, n);
+        memcpy(o, s->rbuf, k);
+        s->rpos = k;
+        o += k;
+        n -= k;
+    }
+    return CSVAVRO_OK;
+}
+
+csvavro_status cav_hdfs_sock_read_delimited(cav_hdfs_sock *s, cav_buf *out, size_t max,
+                                            csvavro_error *err) {
+    uint8_t b;
+    uint64_t len = 0;
+    for (int i = 0;; i++) {
+        if (i >= 10) return cav_err(err, CSVAVRO_E_PROTOCOL, "%s: bad length varint", s->peer);
+        CAV_TRY(cav_hdfs_sock_read(s, &b, 1, err));
+        len |= (uint64_t)(b & 0x7F) << (7 * i);
+        if (!(b & 0x80)) break;
+    }
+    if (len > max)
+        return cav_err(err, CSVAVRO_E_PROTOCOL, "%s: message of %llu bytes exceeds %zu", s->peer,
+                       (unsigned long long)len, max);
+    cav_buf_reset(out);
+    CAV_TRY(cav_buf_reserve(out, (size_t)len, err));
+    CAV_TRY(cav_hdfs_sock_read(s, out->data, (size_t)len, err));
+    out->len = (size_t)len;
+    return CSVAVRO_OK;
+}

@@ -1,0 +1,403 @@
+/*
+ * hdfs_read.c — positioned reads of an HDFS file, block by block from the DataNodes.
+ *
+ * open: getFileInfo (size, "is a directory") + getBlockLocations for the whole file (kept for
+ * the life of the handle). pread(off, len): for each block the range touches, a READ_BLOCK
+ * stream is opened at the block offset for the REST of the block, and kept open: a following
+ * pread that starts where the previous one stopped continues on the same connection, so a split
+ * reader's large sequential preads cost one connection per block. Packets whose data lies wholly
+ * inside the caller's range are received straight into the caller's buffer and verified there;
+ * only edge packets (the chunk-aligned head the DataNode adds before `off`, or a packet that
+ * runs past the caller's range) go through a reused scratch buffer, whose unread tail serves the
+ * next sequential pread. When the stream reaches the block's end the trailing empty packet is
+ * read and ClientReadStatusProto{CHECKSUM_OK} is sent.
+ *
+ * Checksums: CRC32C or CRC32 (or none), whatever the DataNode reports for the replica.
+ * Failover: connect failure, an error status, a socket timeout, a malformed packet or a checksum
+ * mismatch marks that DataNode bad for this file and the read resumes at the same offset from
+ * the next replica (NameNode order, known-bad nodes skipped); when every replica failed the
+ * last error is returned, naming the block and the nodes tried.
+ */
+#include "hdfs.h"
+
+#include "hdfs/ClientNamenodeProtocol.pb-c.h"
+#include "hdfs/datatransfer.pb-c.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define MAX_OP_REPLY (1u << 20)
+#define MAX_BAD 64
+
+typedef struct hdfs_rfile {
+    csvavro_file base;
+    cav_hdfs_fs *h;
+    Hadoop__Hdfs__GetBlockLocationsResponseProto *resp;
+    Hadoop__Hdfs__LocatedBlocksProto *lbs;
+    char *bad[MAX_BAD];
+    size_t n_bad;
+    /* the open stream */
+    cav_hdfs_sock sock;
+    int open;
+    size_t blk;       /* index of the block being streamed */
+    int64_t pos;      /* file offset of the next byte the stream delivers */
+    int64_t next_pkt; /* block offset the next packet must start at */
+    int64_t blk_end;  /* file offset of the block's end */
+    int csum_type;
+    uint32_t bpc;
+    char node[300];  /* DataNode of the stream */
+    cav_buf scratch; /* packet data not delivered yet: [spos, scratch.len) */
+    size_t spos;
+    cav_buf sums;
+    cav_buf msg;
+} hdfs_rfile;
+
+csvavro_status cav_hdfs_dn_send_op(cav_hdfs_sock *s, uint8_t op, const ProtobufCMessage *m,
+                                   cav_buf *tmp, csvavro_error *err) {
+    size_t n = protobuf_c_message_get_packed_size(m);
+    cav_buf_reset(tmp);
+    CAV_TRY(cav_buf_reserve(tmp, n + 16, err));
+    tmp->data[0] = 0;
+    tmp->data[1] = 28; /* data transfer version */
+    tmp->data[2] = op;
+    size_t k = 3 + cav_varint_put(tmp->data + 3, n);
+    k += protobuf_c_message_pack(m, tmp->data + k);
+    return cav_hdfs_sock_write(s, tmp->data, k, err);
+}
+
+static int is_bad(const hdfs_rfile *f, const char *node) {
+    for (size_t i = 0; i < f->n_bad; i++)
+        if (strcmp(f->bad[i], node) == 0) return 1;
+    return 0;
+}
+
+static void mark_bad(hdfs_rfile *f, const char *node) {
+    if (is_bad(f, node) || f->n_bad >= MAX_BAD) return;
+    char *c = cav_strdup(node);
+    if (c) f->bad[f->n_bad++] = c;
+}
+
+static void close_stream(hdfs_rfile *f) {
+    if (f->open) cav_hdfs_sock_close(&f->sock);
+    f->open = 0;
+    cav_buf_reset(&f->scratch);
+    f->spos = 0;
+}
+
+/* Opens READ_BLOCK on node for block b from file offset off to the block's end. */
+static csvavro_status open_on(hdfs_rfile *f, Hadoop__Hdfs__LocatedBlockProto *b, const char *node,
+                              int64_t off, csvavro_error *err) {
+    const cav_hdfs_conf *c = &f->h->conf;
+    CAV_TRY(cav_hdfs_sock_connect(&f->sock, node, c->connect_timeout_ms, c->timeout_ms, err));
+    f->open = 1;
+    snprintf(f->node, sizeof f->node, "%s", node);
+    uint64_t in_blk = (uint64_t)(off - (int64_t)b->offset);
+    Hadoop__Hdfs__BaseHeaderProto bh = HADOOP__HDFS__BASE_HEADER_PROTO__INIT;
+    bh.block = b->b;
+    bh.token = b->blocktoken;
+    Hadoop__Hdfs__ClientOperationHeaderProto ch = HADOOP__HDFS__CLIENT_OPERATION_HEADER_PROTO__INIT;
+    ch.baseheader = &bh;
+    ch.clientname = (char *)cav_hdfs_rpc_client_name(f->h->rpc);
+    Hadoop__Hdfs__OpReadBlockProto op = HADOOP__HDFS__OP_READ_BLOCK_PROTO__INIT;
+    op.header = &ch;
+    op.offset = in_blk;
+    op.len = b->b->numbytes - in_blk;
+    op.has_sendchecksums = 1;
+    op.sendchecksums = 1;
+    CAV_TRY(cav_hdfs_dn_send_op(&f->sock, 81, &op.base, &f->msg, err));
+    CAV_TRY(cav_hdfs_sock_read_delimited(&f->sock, &f->msg, MAX_OP_REPLY, err));
+    Hadoop__Hdfs__BlockOpResponseProto *r =
+        hadoop__hdfs__block_op_response_proto__unpack(&cav_pb_alloc, f->msg.len, f->msg.data);
+    if (!r) return cav_err(err, CSVAVRO_E_PROTOCOL, "undecodable READ_BLOCK reply");
+    csvavro_status st = CSVAVRO_OK;
+    if (r->status != HADOOP__HDFS__STATUS__SUCCESS) {
+        st = cav_err(err, CSVAVRO_E_REMOTE, "READ_BLOCK refused (status %d)%s%s", (int)r->status,
+                     r->message ? ": " : "", r->message ? r->message : "");
+    } else if (!r->readopchecksuminfo || !r->readopchecksuminfo->checksum) {
+        st = cav_err(err, CSVAVRO_E_PROTOCOL, "READ_BLOCK reply without checksum info");
+    } else {
+        Hadoop__Hdfs__ReadOpChecksumInfoProto *ci = r->readopchecksuminfo;
+        f->csum_type = (int)ci->checksum->type;
+        f->bpc = ci->checksum->bytesperchecksum;
+        if (f->csum_type != CAV_HDFS_CSUM_CRC32 && f->csum_type != CAV_HDFS_CSUM_CRC32C &&
+            f->csum_type != CAV_HDFS_CSUM_NULL)
+            st = cav_err(err, CSVAVRO_E_UNSUPPORTED, "unknown checksum type %d", f->csum_type);
+        else if (f->bpc == 0 || f->bpc > (16u << 20))
+            st = cav_err(err, CSVAVRO_E_PROTOCOL, "bytesPerChecksum %u out of range", f->bpc);
+        else if (ci->chunkoffset > in_blk || in_blk - ci->chunkoffset >= f->bpc)
+            st = cav_err(err, CSVAVRO_E_PROTOCOL, "chunkOffset %llu does not cover offset %llu",
+                         (unsigned long long)ci->chunkoffset, (unsigned long long)in_blk);
+        else
+            f->next_pkt = (int64_t)ci->chunkoffset;
+    }
+    protobuf_c_message_free_unpacked(&r->base, &cav_pb_alloc);
+    return st;
+}
+
+/* Reads the next packet's header and checksums. Returns its header in *ph. */
+static csvavro_status next_packet(hdfs_rfile *f, cav_hdfs_pkt *ph, size_t *csum_len,
+                                  csvavro_error *err) {
+    uint8_t pre[CAV_HDFS_PKT_PREFIX + CAV_HDFS_PKT_MAX_HEADER];
+    uint32_t plen;
+    uint16_t hlen;
+    CAV_TRY(cav_hdfs_sock_read(&f->sock, pre, CAV_HDFS_PKT_PREFIX, err));
+    CAV_TRY(cav_hdfs_pkt_prefix(pre, &plen, &hlen, err));
+    CAV_TRY(cav_hdfs_sock_read(&f->sock, pre + CAV_HDFS_PKT_PREFIX, hlen, err));
+    CAV_TRY(cav_hdfs_pkt_decode(pre + CAV_HDFS_PKT_PREFIX, hlen, ph, err));
+    CAV_TRY(cav_hdfs_pkt_check(ph, plen, f->csum_type, f->bpc, csum_len, err));
+    if (ph->data_len > 0 && ph->offset != f->next_pkt)
+        return cav_err(err, CSVAVRO_E_PROTOCOL, "packet at block offset %lld, expected %lld",
+                       (long long)ph->offset, (long long)f->next_pkt);
+    cav_buf_reset(&f->sums);
+    CAV_TRY(cav_buf_reserve(&f->sums, *csum_len, err));
+    CAV_TRY(cav_hdfs_sock_read(&f->sock, f->sums.data, *csum_len, err));
+    return CSVAVRO_OK;
+}
+
+static csvavro_status verify(hdfs_rfile *f, const uint8_t *data, size_t n, csvavro_error *err) {
+    long bad = cav_hdfs_csum_verify(f->csum_type, f->bpc, data, n, f->sums.data);
+    if (bad >= 0) {
+        Hadoop__Hdfs__LocatedBlockProto *b = f->lbs->blocks[f->blk];
+        return cav_err(err, CSVAVRO_E_CORRUPT,
+                       "checksum mismatch in block %llu at block offset %lld from %s",
+                       (unsigned long long)b->b->blockid,
+                       (long long)(f->next_pkt + bad * (long)f->bpc), f->node);
+    }
+    return CSVAVRO_OK;
+}
+
+/* At the block's end: the empty last packet, then CHECKSUM_OK; the stream is closed. */
+static void finish_block(hdfs_rfile *f) {
+    cav_hdfs_pkt ph;
+    size_t cl;
+    csvavro_error e;
+    if (next_packet(f, &ph, &cl, &e) == CSVAVRO_OK && ph.last && ph.data_len == 0) {
+        Hadoop__Hdfs__ClientReadStatusProto rs = HADOOP__HDFS__CLIENT_READ_STATUS_PROTO__INIT;
+        rs.status = f->csum_type == CAV_HDFS_CSUM_NULL ? HADOOP__HDFS__STATUS__SUCCESS
+                                                       : HADOOP__HDFS__STATUS__CHECKSUM_OK;
+        uint8_t b[16];
+        size_t n = protobuf_c_message_get_packed_size(&rs.base);
+        size_t k = cav_varint_put(b, n);
+        k += protobuf_c_message_pack(&rs.base, b + k);
+        cav_hdfs_sock_write(&f->sock, b, k, &e); /* best effort */
+    }
+    close_stream(f);
+}
+
+/* Delivers up to want bytes from the open stream into dst. */
+static csvavro_status stream_read(hdfs_rfile *f, uint8_t *dst, size_t want, size_t *got,
+                                  csvavro_error *err) {
+    *got = 0;
+    while (want) {
+        if (f->spos < f->scratch.len) {
+            size_t k = CAV_MIN(want, f->scratch.len - f->spos);
+            memcpy(dst, f->scratch.data + f->spos, k);
+            f->spos += k;
+            f->pos += (int64_t)k;
+            dst += k;
+            want -= k;
+            *got += k;
+            continue;
+        }
+        if (f->pos >= f->blk_end) break;
+        cav_hdfs_pkt ph;
+        size_t cl;
+        CAV_TRY(next_packet(f, &ph, &cl, err));
+        if (ph.data_len == 0) {
+            return cav_err(err, CSVAVRO_E_PROTOCOL, "block stream from %s ended %lld bytes early",
+                           f->node, (long long)(f->blk_end - f->pos));
+        }
+        Hadoop__Hdfs__LocatedBlockProto *b = f->lbs->blocks[f->blk];
+        int64_t in_blk = f->pos - (int64_t)b->offset;
+        int64_t skip = in_blk - ph.offset;
+        size_t dl = (size_t)ph.data_len;
+        if (skip < 0 || (size_t)skip >= dl || ph.offset + (int64_t)dl > (int64_t)b->b->numbytes)
+            return cav_err(err, CSVAVRO_E_PROTOCOL, "packet [%lld, +%zu) does not fit the block",
+                           (long long)ph.offset, dl);
+        if (skip == 0 && dl <= want) { /* straight into the caller's buffer */
+            CAV_TRY(cav_hdfs_sock_read(&f->sock, dst, dl, err));
+            CAV_TRY(verify(f, dst, dl, err));
+            f->pos += (int64_t)dl;
+            dst += dl;
+            want -= dl;
+            *got += dl;
+        } else {
+            cav_buf_reset(&f->scratch);
+            CAV_TRY(cav_buf_reserve(&f->scratch, dl, err));
+            CAV_TRY(cav_hdfs_sock_read(&f->sock, f->scratch.data, dl, err));
+            CAV_TRY(verify(f, f->scratch.data, dl, err));
+            f->scratch.len = dl;
+            f->spos = (size_t)skip;
+        }
+        f->next_pkt = ph.offset + (int64_t)dl;
+    }
+    return CSVAVRO_OK;
+}
+
+static size_t find_block(const hdfs_rfile *f, int64_t off) {
+    size_t lo = 0, hi = f->lbs->n_blocks;
+    while (lo < hi) { /* first block whose end is > off */
+        size_t mid = (lo + hi) / 2;
+        const Hadoop__Hdfs__LocatedBlockProto *b = f->lbs->blocks[mid];
+        if ((int64_t)(b->offset + b->b->numbytes) <= off)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static csvavro_status r_pread(csvavro_file *file, void *buf, size_t len, int64_t off, size_t *got,
+                              csvavro_error *err) {
+    hdfs_rfile *f = (hdfs_rfile *)file;
+    *got = 0;
+    if (off < 0) return cav_err(err, CSVAVRO_E_USAGE, "negative offset");
+    if (off >= f->base.size || len == 0) return CSVAVRO_OK;
+    if ((uint64_t)len > (uint64_t)(f->base.size - off)) len = (size_t)(f->base.size - off);
+    uint8_t *dst = buf;
+    while (len) {
+        size_t bi = find_block(f, off);
+        if (bi >= f->lbs->n_blocks)
+            return cav_err(err, CSVAVRO_E_CORRUPT,
+                           "no block covers offset %lld (file of %lld bytes)", (long long)off,
+                           (long long)f->base.size);
+        Hadoop__Hdfs__LocatedBlockProto *b = f->lbs->blocks[bi];
+        int64_t bend = (int64_t)(b->offset + b->b->numbytes);
+        if (!(f->open && f->blk == bi && f->pos == off)) close_stream(f);
+        size_t want = (size_t)CAV_MIN((int64_t)len, bend - off);
+        size_t tried = 0;
+        csvavro_status st = CSVAVRO_OK;
+        for (;;) {
+            if (!f->open) {
+                /* next usable replica: not known bad, in NameNode order */
+                const char *node = NULL;
+                char addr[300];
+                for (size_t j = 0; j < b->n_locs; j++) {
+                    if (!b->locs[j]->id) continue;
+                    cav_hdfs_dn_addr(&f->h->conf, b->locs[j], addr, sizeof addr);
+                    if (!is_bad(f, addr)) {
+                        node = addr;
+                        break;
+                    }
+                }
+                if (!node) {
+                    if (st == CSVAVRO_OK)
+                        st = cav_err(err, CSVAVRO_E_IO, "no live replica (of %zu)", b->n_locs);
+                    cav_err_prefix(err,
+                                   "block %llu at offset %lld: every replica failed (%zu tried)",
+                                   (unsigned long long)b->b->blockid, (long long)off, tried);
+                    return st;
+                }
+                tried++;
+                f->blk = bi;
+                f->pos = off;
+                f->blk_end = bend;
+                st = open_on(f, b, node, off, err);
+                if (st != CSVAVRO_OK) {
+                    mark_bad(f, node);
+                    close_stream(f);
+                    continue;
+                }
+            }
+            size_t n = 0;
+            st = stream_read(f, dst, want, &n, err);
+            dst += n;
+            off += (int64_t)n;
+            len -= n;
+            want -= n;
+            *got += n;
+            if (st == CSVAVRO_OK) break;
+            mark_bad(f, f->node);
+            close_stream(f);
+            if (st == CSVAVRO_E_NOMEM) return st;
+        }
+        if (f->open && f->pos >= f->blk_end && f->spos >= f->scratch.len) finish_block(f);
+    }
+    return CSVAVRO_OK;
+}
+
+static csvavro_status r_close(csvavro_file *file, csvavro_error *err) {
+    (void)err;
+    hdfs_rfile *f = (hdfs_rfile *)file;
+    close_stream(f);
+    if (f->resp) protobuf_c_message_free_unpacked(&f->resp->base, &cav_pb_alloc);
+    for (size_t i = 0; i < f->n_bad; i++)
+        cav_free(f->bad[i]);
+    cav_buf_free(&f->scratch);
+    cav_buf_free(&f->sums);
+    cav_buf_free(&f->msg);
+    cav_free(f->base.path);
+    cav_free(f);
+    return CSVAVRO_OK;
+}
+
+static void r_abort(csvavro_file *file) {
+    r_close(file, NULL);
+}
+
+static csvavro_status r_write(csvavro_file *file, const void *buf, size_t len, csvavro_error *err) {
+    (void)file, (void)buf, (void)len;
+    return cav_err(err, CSVAVRO_E_USAGE, "file is open for reading");
+}
+
+static const cav_file_ops rfile_ops = {r_pread, r_write, r_close, r_abort};
+
+csvavro_status cav_hdfs_open_read(csvavro_fs *fs, const char *path, csvavro_file **out,
+                                  csvavro_error *err) {
+    cav_hdfs_fs *h = (cav_hdfs_fs *)fs;
+    *out = NULL;
+    csvavro_stat st;
+    CAV_TRY(csvavro_fs_stat(fs, path, &st, err));
+    if (st.is_dir) return cav_err(err, CSVAVRO_E_USAGE, "is a directory");
+    hdfs_rfile *f = cav_calloc(1, sizeof *f);
+    if (!f) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    f->base.ops = &rfile_ops;
+    f->base.size = st.size;
+    f->h = h;
+    f->sock.fd = -1;
+    cav_buf_init(&f->scratch, CAV_HDFS_PKT_MAX_PAYLOAD + 64);
+    cav_buf_init(&f->sums, CAV_HDFS_PKT_MAX_PAYLOAD + 64);
+    cav_buf_init(&f->msg, MAX_OP_REPLY + 64);
+    f->base.path = cav_strdup(path);
+    if (!f->base.path) {
+        r_close(&f->base, NULL);
+        return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    }
+    Hadoop__Hdfs__GetBlockLocationsRequestProto req =
+        HADOOP__HDFS__GET_BLOCK_LOCATIONS_REQUEST_PROTO__INIT;
+    char *abs = cav_hdfs_norm_path(h, path);
+    if (!abs) {
+        r_close(&f->base, NULL);
+        return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    }
+    req.src = abs;
+    req.offset = 0;
+    req.length = (uint64_t)st.size;
+    csvavro_status s = CSVAVRO_OK;
+    if (st.size > 0) {
+        s = cav_hdfs_rpc_call(h->rpc, "getBlockLocations", &req.base,
+                              &hadoop__hdfs__get_block_locations_response_proto__descriptor,
+                              (ProtobufCMessage **)&f->resp, err);
+        if (s == CSVAVRO_OK && !f->resp->locations)
+            s = cav_err(err, CSVAVRO_E_NOT_FOUND, "no such file");
+    } else {
+        static Hadoop__Hdfs__LocatedBlocksProto empty = HADOOP__HDFS__LOCATED_BLOCKS_PROTO__INIT;
+        f->lbs = &empty;
+    }
+    cav_free(abs);
+    if (s == CSVAVRO_OK && f->resp) {
+        f->lbs = f->resp->locations;
+        for (size_t i = 0; i < f->lbs->n_blocks && s == CSVAVRO_OK; i++) {
+            Hadoop__Hdfs__LocatedBlockProto *b = f->lbs->blocks[i];
+            if (!b->b || (i && b->offset != f->lbs->blocks[i - 1]->offset +
+                                                f->lbs->blocks[i - 1]->b->numbytes))
+                s = cav_err(err, CSVAVRO_E_PROTOCOL, "NameNode block list is not contiguous");
+        }
+    }
+    if (s != CSVAVRO_OK) {
+        r_close(&f->base, NULL);
+        return s;
+    }
+    *out = &f->base;
+    return CSVAVRO_OK;
+}
