@@ -1,0 +1,169 @@
+/*
+ * hdfsd.h — csvavro-hdfsd, a small HDFS-compatible server for tests and local development:
+ * one NameNode (Hadoop RPC v9, SIMPLE auth, ClientProtocol) and K DataNodes (data transfer
+ * protocol v28) in one process, over real sockets.
+ *
+ *   hdfsd_main.c  command line, listeners, control port (fault injection), startup/shutdown
+ *   hdfsd_ns.c    the namespace model (inodes, blocks, leases, permissions) and its snapshot
+ *   hdfsd_rpc.c   NameNode connections: preamble, framing, headers, method dispatch
+ *   hdfsd_dn.c    DataNode connections: READ_BLOCK, WRITE_BLOCK (+ pipeline), BLOCK_CHECKSUM
+ *   hdfsd_util.c  socket I/O, varints, CRC32/CRC32C, MD5
+ *
+ * Invariants: the namespace is only touched under g_hd.ns_lock, and every mutation rewrites
+ * the snapshot file (write to a temporary file, then rename) before the lock is released.
+ * Replicas live in DATA/dn<i>/current/blk_<id> (+ .meta: checksum type, bytes per checksum,
+ * big-endian CRCs); a replica is visible only once finalized (renamed out of rbw/). Block
+ * locations are derived from which datanode holds a finalized replica. This code is
+ * deliberately independent of the client in src/hdfs (its own framing, packets and CRCs).
+ */
+#ifndef CAV_HDFSD_H
+#define CAV_HDFSD_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HD_MAX_DATANODES 16
+#define HD_POOL_ID "BP-1-127.0.0.1-1700000000000"
+#define HD_ROOT_ID 16385u
+#define HD_PROTOCOL "org.apache.hadoop.hdfs.protocol.ClientProtocol"
+
+typedef struct hd_block {
+    uint64_t id, gs, len;
+} hd_block;
+
+typedef struct hd_inode {
+    uint64_t id;
+    struct hd_inode *parent;
+    char *name; /* "" for the root */
+    int type;   /* 1 dir, 2 file (HdfsFileStatusProto.FileType) */
+    uint32_t perm;
+    char *owner, *group;
+    uint64_t mtime, atime; /* ms */
+    uint32_t repl;
+    uint64_t bsize;
+    hd_block *blocks;
+    size_t nblocks, capblocks;
+    struct hd_inode **kids; /* sorted by byte-wise name */
+    size_t nkids, capkids;
+    char *holder; /* lease holder (client name) while under construction, else NULL */
+} hd_inode;
+
+typedef struct hd_datanode {
+    int index; /* 0-based; reported as dn<index+1> */
+    char ip[32];
+    char host[32];
+    char uuid[64];
+    int port;
+    int fd; /* listening socket, -1 while stopped */
+    atomic_bool stopped;
+    atomic_int slow_ms;      /* sleep before each packet */
+    atomic_llong drop_after; /* close data connections after this many bytes (-1 off) */
+    atomic_bool fail_write;  /* answer WRITE_BLOCK with ERROR */
+    atomic_bool fail_read;   /* answer READ_BLOCK with ERROR */
+    pthread_t thread;
+} hd_datanode;
+
+typedef struct hd_lease {
+    char *client;
+    uint64_t renewed_ms;
+} hd_lease;
+
+typedef struct hd_server {
+    /* configuration */
+    char *data_dir;
+    int ndn;
+    uint64_t block_size;
+    uint32_t replication;
+    uint32_t ls_limit;
+    uint32_t read_packet; /* data bytes per READ_BLOCK packet */
+    uint32_t max_frame;   /* RPC frame ceiling */
+    uint64_t max_inodes;
+    char superuser[64];
+    char supergroup[64];
+    int verbose;
+    /* namespace */
+    pthread_mutex_t ns_lock;
+    hd_inode *root;
+    uint64_t ninodes;
+    uint64_t next_inode, next_block, next_gs;
+    hd_lease *leases;
+    size_t nleases, capleases;
+    /* faults */
+    atomic_llong nn_refuse_until_ms;
+    atomic_int complete_false; /* answer complete=false this many times */
+    /* datanodes */
+    hd_datanode dn[HD_MAX_DATANODES];
+    int nn_fd;
+    atomic_bool quit;
+} hd_server;
+
+extern hd_server g_hd;
+
+/* ---- hdfsd_util.c */
+uint64_t hd_now_ms(void);
+bool hd_read_full(int fd, void *p, size_t n);
+bool hd_write_full(int fd, const void *p, size_t n);
+/* Reads a varint-delimited message length byte by byte from fd (at most 5 bytes). */
+bool hd_read_varint32(int fd, uint32_t *out);
+/* Decodes a varint from p[0..n) into *out; returns bytes used, 0 if malformed/truncated. */
+size_t hd_get_varint(const uint8_t *p, size_t n, uint64_t *out);
+size_t hd_put_varint(uint8_t *p, uint64_t v);
+uint32_t hd_crc32(const uint8_t *p, size_t n);
+uint32_t hd_crc32c(const uint8_t *p, size_t n);
+/* Checksum of one chunk for ChecksumTypeProto type (1 CRC32, 2 CRC32C). */
+uint32_t hd_chunk_crc(int type, const uint8_t *p, size_t n);
+void hd_md5(const uint8_t *p, size_t n, uint8_t out[16]);
+int hd_listen(const char *ip, int port);
+int hd_local_port(int fd);
+int hd_connect(const char *ip, int port, int timeout_ms);
+void hd_set_timeout(int fd, int ms);
+void hd_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *hd_strdup(const char *s);
+char *hd_replica_path(int dn, uint64_t blk, bool rbw, bool meta, char *buf, size_t cap);
+
+/* ---- hdfsd_ns.c */
+int hd_ns_open(void);
+int hd_ns_save(void); /* under ns_lock */
+void hd_ns_free(void);
+/* Finalized replica length on datanode dn, or -1 when it has none. */
+int64_t hd_replica_len(int dn, uint64_t blk);
+
+/* Path resolution (under ns_lock). path must be absolute; components "." and ".." and names
+ * with ':' are invalid; empty components are skipped. */
+enum { HD_FOUND = 0, HD_MISSING = 1, HD_NO_PARENT = 2, HD_PARENT_FILE = 3, HD_INVALID = -1 };
+typedef struct hd_res {
+    int status;
+    hd_inode *node;   /* HD_FOUND */
+    hd_inode *parent; /* HD_FOUND (NULL for "/") and HD_MISSING */
+    char name[256];   /* last component */
+} hd_res;
+#define HD_MAX_PATH 8000
+void hd_ns_resolve(const char *path, hd_res *r);
+hd_inode *hd_ns_new_inode(hd_inode *parent, const char *name, int type, uint32_t perm,
+                          const char *owner, const char *group);
+void hd_ns_unlink(hd_inode *n); /* detaches from its parent */
+void hd_ns_attach(hd_inode *parent, hd_inode *n, const char *name);
+void hd_ns_free_tree(hd_inode *n, bool delete_replicas);
+size_t hd_ns_child_index(const hd_inode *dir, const char *name, bool *found);
+void hd_ns_path_of(const hd_inode *n, char *buf, size_t cap);
+bool hd_ns_block_add(hd_inode *f, uint64_t id, uint64_t gs);
+/* Leases */
+void hd_lease_renew(const char *client);
+bool hd_lease_alive(const char *client);
+
+/* ---- hdfsd_rpc.c */
+void *hd_nn_conn_thread(void *arg);
+
+/* ---- hdfsd_dn.c */
+void *hd_dn_conn_thread(void *arg);
+
+/* Passed to connection threads (freed by the thread). */
+typedef struct hd_conn_arg {
+    int fd;
+    int dn;
+} hd_conn_arg;
+
+#endif /* CAV_HDFSD_H */

@@ -1,0 +1,403 @@
+/*
+ * hdfsd_main.c — csvavro-hdfsd entry point: command line, the data directory, the NameNode
+ * and DataNode listeners (one accept thread per DataNode; the NameNode and the control port are
+ * polled by the main thread), connection threads (detached, one per connection) and the
+ * control port for fault injection.
+ *
+ * Startup prints, in order and flushed: `127.0.0.1:<nn port>`, `control 127.0.0.1:<port>`, and
+ * one `datanode <i> <ip>:<port> <hostname>` line per DataNode. SIGINT/SIGTERM end the process.
+ */
+#include "hdfsd.h"
+#include "core/core.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+hd_server g_hd;
+
+static void usage(FILE *f) {
+    fputs("usage: csvavro-hdfsd --data DIR [options]\n"
+          "An HDFS-compatible NameNode + DataNodes in one process, for tests and local use.\n"
+          "\n"
+          "  --data DIR          namespace snapshot and replicas (created; survives restarts)\n"
+          "  --port PORT         NameNode RPC port on 127.0.0.1 (0 = any free port; default 0)\n"
+          "  --datanodes K       number of DataNodes (default 3, at most 16)\n"
+          "  --datanode-hosts    put DataNode i on 127.0.0.<i+1> with host name dn<i>\n"
+          "                      (default: all on 127.0.0.1, host name localhost)\n"
+          "  --block-size BYTES  default block size (default 134217728; e.g. 1M for tests)\n"
+          "  --replication R     default replication (default 3)\n"
+          "  --ls-limit N        getListing page size (default 1000)\n"
+          "  --read-packet BYTES data bytes per READ_BLOCK packet (default 65536)\n"
+          "  --max-frame BYTES   largest RPC frame accepted (default 64M)\n"
+          "  --max-inodes N      namespace size limit (default 1000000)\n"
+          "  --superuser NAME    HDFS superuser (default: the user running the server)\n"
+          "  --control-port P    fault-injection control port on 127.0.0.1 (default 0 = any)\n"
+          "  --conf-dir DIR      also write DIR/core-site.xml with fs.defaultFS\n"
+          "  -v, --verbose       log calls to stderr\n"
+          "\n"
+          "stdout, once accepting: `127.0.0.1:PORT`, `control 127.0.0.1:PORT`, then\n"
+          "`datanode I IP:PORT HOST` per DataNode. Point clients at it with\n"
+          "HADOOP_NAMENODE=127.0.0.1:PORT (and HADOOP_USER_NAME=...).\n"
+          "\n"
+          "Control port: one command per line, answer `ok` or `error <why>`:\n"
+          "  dn-stop I | dn-start I          stop (connections refused) / restart DataNode I "
+          "(1-based)\n"
+          "  slow I MS                       DataNode I sleeps MS ms before each packet\n"
+          "  drop-after I BYTES              DataNode I cuts connections after BYTES (-1 = off)\n"
+          "  dn-fail-write I 0|1             DataNode I answers WRITE_BLOCK with ERROR\n"
+          "  dn-fail-read I 0|1              DataNode I answers READ_BLOCK with ERROR\n"
+          "  corrupt PATH BLOCK# REPLICA#    flip a byte of a replica (0-based, location order)\n"
+          "  nn-refuse SECONDS               NameNode refuses connections / calls "
+          "(RetriableException)\n"
+          "  complete-false N                the next N complete calls return false\n"
+          "  reset                           clear every fault\n",
+          f);
+}
+
+static void on_signal(int s) {
+    (void)s;
+    atomic_store(&g_hd.quit, true);
+}
+
+static int mkdir_p(const char *p) {
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s", p);
+    for (char *s = tmp + 1; *s; s++) {
+        if (*s == '/') {
+            *s = 0;
+            if (mkdir(tmp, 0755) && errno != EEXIST) return -1;
+            *s = '/';
+        }
+    }
+    return mkdir(tmp, 0755) && errno != EEXIST ? -1 : 0;
+}
+
+static void spawn(void *(*fn)(void *), int fd, int dn) {
+    hd_conn_arg *a = cav_malloc(sizeof *a);
+    pthread_t t;
+    pthread_attr_t at;
+    if (!a) {
+        close(fd);
+        return;
+    }
+    a->fd = fd;
+    a->dn = dn;
+    pthread_attr_init(&at);
+    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&at, 1u << 20);
+    if (pthread_create(&t, &at, fn, a)) {
+        close(fd);
+        cav_free(a);
+    }
+    pthread_attr_destroy(&at);
+}
+
+static void *dn_accept_thread(void *arg) {
+    hd_datanode *d = arg;
+    while (!atomic_load(&g_hd.quit)) {
+        bool stop = atomic_load(&d->stopped);
+        if (stop && d->fd >= 0) {
+            close(d->fd);
+            d->fd = -1;
+        } else if (!stop && d->fd < 0) {
+            d->fd = hd_listen(d->ip, d->port);
+        }
+        if (d->fd < 0) {
+            usleep(50000);
+            continue;
+        }
+        struct pollfd pf = {.fd = d->fd, .events = POLLIN};
+        if (poll(&pf, 1, 100) != 1) continue;
+        int c = accept4(d->fd, NULL, NULL, SOCK_CLOEXEC);
+        if (c < 0) continue;
+        if (atomic_load(&d->stopped)) {
+            close(c);
+            continue;
+        }
+        spawn(hd_dn_conn_thread, c, d->index);
+    }
+    if (d->fd >= 0) close(d->fd);
+    return NULL;
+}
+
+static int dn_arg(const char *s) {
+    long i = strtol(s ? s : "", NULL, 10);
+    return i >= 1 && i <= g_hd.ndn ? (int)i - 1 : -1;
+}
+
+static void control_line(char *line, char *out, size_t cap) {
+    char *argv[6] = {0};
+    int n = 0;
+    for (char *t = strtok(line, " \t\r\n"); t && n < 6; t = strtok(NULL, " \t\r\n"))
+        argv[n++] = t;
+    snprintf(out, cap, "ok\n");
+    if (n == 0) {
+        snprintf(out, cap, "error empty command\n");
+        return;
+    }
+    const char *c = argv[0];
+    int d = n > 1 ? dn_arg(argv[1]) : -1;
+    bool needs_dn = !strcmp(c, "dn-stop") || !strcmp(c, "dn-start") || !strcmp(c, "slow") ||
+                    !strcmp(c, "drop-after") || !strcmp(c, "dn-fail-write") ||
+                    !strcmp(c, "dn-fail-read");
+    if (needs_dn && d < 0) {
+        snprintf(out, cap, "error bad datanode number\n");
+        return;
+    }
+    if (!strcmp(c, "dn-stop")) {
+        atomic_store(&g_hd.dn[d].stopped, true);
+        for (int i = 0; i < 40 && g_hd.dn[d].fd >= 0; i++)
+            usleep(10000);
+    } else if (!strcmp(c, "dn-start")) {
+        atomic_store(&g_hd.dn[d].stopped, false);
+        for (int i = 0; i < 40 && g_hd.dn[d].fd < 0; i++)
+            usleep(10000);
+    } else if (!strcmp(c, "slow") && n == 3) {
+        atomic_store(&g_hd.dn[d].slow_ms, atoi(argv[2]));
+    } else if (!strcmp(c, "drop-after") && n == 3) {
+        atomic_store(&g_hd.dn[d].drop_after, atoll(argv[2]));
+    } else if (!strcmp(c, "dn-fail-write")) {
+        atomic_store(&g_hd.dn[d].fail_write, n < 3 || atoi(argv[2]) != 0);
+    } else if (!strcmp(c, "dn-fail-read")) {
+        atomic_store(&g_hd.dn[d].fail_read, n < 3 || atoi(argv[2]) != 0);
+    } else if (!strcmp(c, "nn-refuse") && n == 2) {
+        atomic_store(&g_hd.nn_refuse_until_ms,
+                     (long long)(hd_now_ms() + 1000ull * (uint64_t)atoi(argv[1])));
+    } else if (!strcmp(c, "complete-false") && n == 2) {
+        atomic_store(&g_hd.complete_false, atoi(argv[1]));
+    } else if (!strcmp(c, "reset")) {
+        for (int i = 0; i < g_hd.ndn; i++) {
+            atomic_store(&g_hd.dn[i].stopped, false);
+            atomic_store(&g_hd.dn[i].slow_ms, 0);
+            atomic_store(&g_hd.dn[i].drop_after, -1);
+            atomic_store(&g_hd.dn[i].fail_write, false);
+            atomic_store(&g_hd.dn[i].fail_read, false);
+        }
+        atomic_store(&g_hd.nn_refuse_until_ms, 0);
+        atomic_store(&g_hd.complete_false, 0);
+    } else if (!strcmp(c, "corrupt") && n == 4) {
+        long bi = atol(argv[2]), ri = atol(argv[3]);
+        pthread_mutex_lock(&g_hd.ns_lock);
+        hd_res res;
+        hd_ns_resolve(argv[1], &res);
+        if (res.status != HD_FOUND || res.node->type != 2 || bi < 0 ||
+            (size_t)bi >= res.node->nblocks) {
+            snprintf(out, cap, "error no such file or block\n");
+        } else {
+            uint64_t id = res.node->blocks[bi].id;
+            int seen = 0, done = 0;
+            for (int i = 0; i < g_hd.ndn && !done; i++) {
+                if (hd_replica_len(i, id) < 0) continue;
+                if (seen++ != ri) continue;
+                char p[4200];
+                FILE *f = fopen(hd_replica_path(i, id, false, false, p, sizeof p), "r+b");
+                int ch = f ? fgetc(f) : EOF;
+                if (f && ch != EOF) {
+                    fseek(f, 0, SEEK_SET);
+                    fputc(ch ^ 0xff, f);
+                    done = 1;
+                }
+                if (f) fclose(f);
+            }
+            if (!done) snprintf(out, cap, "error no such (non-empty) replica\n");
+        }
+        pthread_mutex_unlock(&g_hd.ns_lock);
+    } else {
+        snprintf(out, cap, "error unknown command\n");
+    }
+}
+
+static void *control_thread(void *arg) {
+    hd_conn_arg *a = arg;
+    int fd = a->fd;
+    cav_free(a);
+    char line[8400];
+    size_t len = 0;
+    for (;;) {
+        ssize_t r = read(fd, line + len, sizeof line - 1 - len);
+        if (r <= 0) break;
+        len += (size_t)r;
+        char *nl;
+        while ((nl = memchr(line, '\n', len))) {
+            *nl = 0;
+            char out[256];
+            control_line(line, out, sizeof out);
+            if (!hd_write_full(fd, out, strlen(out))) goto done;
+            size_t used = (size_t)(nl + 1 - line);
+            memmove(line, nl + 1, len - used);
+            len -= used;
+        }
+        if (len == sizeof line - 1) break;
+    }
+done:
+    close(fd);
+    return NULL;
+}
+
+static bool parse_u64(const char *s, uint64_t *v) {
+    return s && cav_parse_size(s, v);
+}
+
+int main(int argc, char **argv) {
+    uint64_t port = 0, ndn = 3, cport = 0, v;
+    bool dn_hosts = false;
+    const char *conf_dir = NULL;
+    g_hd.block_size = 134217728;
+    g_hd.replication = 3;
+    g_hd.ls_limit = 1000;
+    g_hd.read_packet = 65536;
+    g_hd.max_frame = 64u << 20;
+    g_hd.max_inodes = 1000000;
+    struct passwd *pw = getpwuid(getuid());
+    snprintf(g_hd.superuser, sizeof g_hd.superuser, "%s", pw ? pw->pw_name : "hdfs");
+    snprintf(g_hd.supergroup, sizeof g_hd.supergroup, "supergroup");
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *n = i + 1 < argc ? argv[i + 1] : NULL;
+        bool ok = true;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--data") && n) {
+            g_hd.data_dir = (char *)n;
+        } else if (!strcmp(a, "--port")) {
+            ok = parse_u64(n, &port) && port < 65536;
+        } else if (!strcmp(a, "--datanodes")) {
+            ok = parse_u64(n, &ndn) && ndn >= 1 && ndn <= HD_MAX_DATANODES;
+        } else if (!strcmp(a, "--datanode-hosts")) {
+            dn_hosts = true;
+            continue;
+        } else if (!strcmp(a, "--block-size")) {
+            ok = parse_u64(n, &g_hd.block_size) && g_hd.block_size >= 512 &&
+                 g_hd.block_size % 512 == 0;
+        } else if (!strcmp(a, "--replication")) {
+            ok = parse_u64(n, &v) && v >= 1 && v <= 512;
+            g_hd.replication = (uint32_t)v;
+        } else if (!strcmp(a, "--ls-limit")) {
+            ok = parse_u64(n, &v) && v >= 1 && v <= 100000;
+            g_hd.ls_limit = (uint32_t)v;
+        } else if (!strcmp(a, "--read-packet")) {
+            ok = parse_u64(n, &v) && v >= 512 && v <= (16u << 20);
+            g_hd.read_packet = (uint32_t)v;
+        } else if (!strcmp(a, "--max-frame")) {
+            ok = parse_u64(n, &v) && v >= 1024 && v <= (1u << 30);
+            g_hd.max_frame = (uint32_t)v;
+        } else if (!strcmp(a, "--max-inodes")) {
+            ok = parse_u64(n, &g_hd.max_inodes) && g_hd.max_inodes >= 2;
+        } else if (!strcmp(a, "--superuser") && n) {
+            snprintf(g_hd.superuser, sizeof g_hd.superuser, "%s", n);
+        } else if (!strcmp(a, "--control-port")) {
+            ok = parse_u64(n, &cport) && cport < 65536;
+        } else if (!strcmp(a, "--conf-dir") && n) {
+            conf_dir = n;
+        } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+            g_hd.verbose = 1;
+            continue;
+        } else {
+            ok = false;
+        }
+        if (!ok) {
+            fprintf(stderr, "csvavro-hdfsd: bad or incomplete option %s\n", a);
+            usage(stderr);
+            return 2;
+        }
+        i++;
+    }
+    if (!g_hd.data_dir) {
+        fprintf(stderr, "csvavro-hdfsd: --data DIR is required\n");
+        usage(stderr);
+        return 2;
+    }
+    g_hd.ndn = (int)ndn;
+    signal(SIGPIPE, SIG_IGN);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    pthread_mutex_init(&g_hd.ns_lock, NULL);
+    atomic_store(&g_hd.nn_refuse_until_ms, 0);
+    if (mkdir_p(g_hd.data_dir)) {
+        fprintf(stderr, "csvavro-hdfsd: cannot create %s: %s\n", g_hd.data_dir, strerror(errno));
+        return 1;
+    }
+    for (int i = 0; i < g_hd.ndn; i++) {
+        char p[4200];
+        snprintf(p, sizeof p, "%s/dn%d/current", g_hd.data_dir, i + 1);
+        if (mkdir_p(p)) return 1;
+        snprintf(p, sizeof p, "%s/dn%d/rbw", g_hd.data_dir, i + 1);
+        if (mkdir_p(p)) return 1;
+    }
+    if (hd_ns_open()) {
+        fprintf(stderr, "csvavro-hdfsd: cannot open the namespace under %s\n", g_hd.data_dir);
+        return 1;
+    }
+    g_hd.nn_fd = hd_listen("127.0.0.1", (int)port);
+    int cfd = hd_listen("127.0.0.1", (int)cport);
+    if (g_hd.nn_fd < 0 || cfd < 0) {
+        fprintf(stderr, "csvavro-hdfsd: cannot listen: %s\n", strerror(errno));
+        return 1;
+    }
+    for (int i = 0; i < g_hd.ndn; i++) {
+        hd_datanode *d = &g_hd.dn[i];
+        d->index = i;
+        snprintf(d->ip, sizeof d->ip, dn_hosts ? "127.0.0.%d" : "127.0.0.1", i + 2);
+        snprintf(d->host, sizeof d->host, dn_hosts ? "dn%d" : "localhost", i + 1);
+        snprintf(d->uuid, sizeof d->uuid, "hdfsd-dn%d-uuid", i + 1);
+        atomic_store(&d->drop_after, -1);
+        d->fd = hd_listen(d->ip, 0);
+        if (d->fd < 0) {
+            fprintf(stderr, "csvavro-hdfsd: cannot listen on %s: %s\n", d->ip, strerror(errno));
+            return 1;
+        }
+        d->port = hd_local_port(d->fd);
+    }
+    int nport = hd_local_port(g_hd.nn_fd);
+    if (conf_dir) {
+        char p[4200];
+        mkdir_p(conf_dir);
+        snprintf(p, sizeof p, "%s/core-site.xml", conf_dir);
+        FILE *f = fopen(p, "w");
+        if (!f) return 1;
+        fprintf(f,
+                "<?xml version=\"1.0\"?>\n<configuration>\n  <property>\n"
+                "    <name>fs.defaultFS</name>\n    <value>hdfs://127.0.0.1:%d</value>\n"
+                "  </property>\n</configuration>\n",
+                nport);
+        fclose(f);
+    }
+    for (int i = 0; i < g_hd.ndn; i++)
+        if (pthread_create(&g_hd.dn[i].thread, NULL, dn_accept_thread, &g_hd.dn[i])) return 1;
+    printf("127.0.0.1:%d\ncontrol 127.0.0.1:%d\n", nport, hd_local_port(cfd));
+    for (int i = 0; i < g_hd.ndn; i++)
+        printf("datanode %d %s:%d %s\n", i + 1, g_hd.dn[i].ip, g_hd.dn[i].port, g_hd.dn[i].host);
+    fflush(stdout);
+    while (!atomic_load(&g_hd.quit)) {
+        struct pollfd pf[2] = {{.fd = g_hd.nn_fd, .events = POLLIN}, {.fd = cfd, .events = POLLIN}};
+        if (poll(pf, 2, 200) <= 0) continue;
+        if (pf[0].revents & POLLIN) {
+            int c = accept4(g_hd.nn_fd, NULL, NULL, SOCK_CLOEXEC);
+            if (c >= 0) spawn(hd_nn_conn_thread, c, -1);
+        }
+        if (pf[1].revents & POLLIN) {
+            int c = accept4(cfd, NULL, NULL, SOCK_CLOEXEC);
+            if (c >= 0) spawn(control_thread, c, -1);
+        }
+    }
+    for (int i = 0; i < g_hd.ndn; i++)
+        pthread_join(g_hd.dn[i].thread, NULL);
+    close(g_hd.nn_fd);
+    close(cfd);
+    /* connection threads may still run: leave the namespace to the OS rather than race them */
+    pthread_mutex_lock(&g_hd.ns_lock);
+    hd_ns_save();
+    hd_ns_free();
+    _exit(0);
+}
