@@ -1,10 +1,519 @@
-/* cmd_fs.c — placeholder until the fs command lands. */
+/*
+ * cmd_fs.c — `csvavro fs`: file operations on local paths and hdfs:// URLs, through the public
+ * storage API only (csvavro_fs_*). Output is shaped like `hdfs dfs` (see README, hdfs-client):
+ *
+ *   ls [-l] PATH...      names (one per line); -l: "Found N items" then
+ *                        "drwxr-xr-x   - owner group          0 2026-01-31 12:00 /dir/name"
+ *   stat PATH...         "%F %b %r %o %u %g %y %n" of hdfs dfs -stat
+ *   cat PATH...          bytes to stdout;   head [-c N] PATH  the first N bytes (1024)
+ *   put [-f] LOCAL DEST  get [-f] SRC LOCAL  (into DEST/basename when DEST is a directory)
+ *   rm [-r] [-f] PATH... "Deleted PATH";  mkdir [-p] PATH...;  mv SRC DST
+ *   du [-s] PATH...      "SIZE  PATH" per entry (per child, or the path itself with -s)
+ *   df [PATH]            "Filesystem  Size  Used  Available  Use%"
+ *
+ * put/get/cat stream through one reused 4 MiB buffer (large sequential preads, which the HDFS
+ * reader serves on one DataNode connection per block).
+ */
 #include "cli.h"
 
-int cli_cmd_fs(int argc, char **argv)
-{
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "csvavro fs: not built yet\n");
-    return CLI_FAIL;
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define IOBUF (4u << 20)
+
+static int fail(const csvavro_error *e) {
+    return cli_report(e);
+}
+
+typedef struct fsref {
+    csvavro_fs *fs;
+    char *path;
+} fsref;
+
+static int open_ref(const char *url, fsref *r, csvavro_error *e) {
+    r->fs = NULL;
+    r->path = NULL;
+    return csvavro_fs_open_url(url, &r->fs, &r->path, e) == CSVAVRO_OK ? 0 : -1;
+}
+
+static void close_ref(fsref *r) {
+    free(r->path);
+    csvavro_fs_close(r->fs);
+    r->fs = NULL;
+    r->path = NULL;
+}
+
+static void mode_string(const csvavro_stat *st, char out[11]) {
+    static const char rwx[] = "rwxrwxrwx";
+    out[0] = st->is_dir ? 'd' : '-';
+    for (int i = 0; i < 9; i++)
+        out[i + 1] = (st->mode & (1u << (8 - i))) ? rwx[i] : '-';
+    if (st->mode & 01000) out[9] = (st->mode & 1) ? 't' : 'T';
+    out[10] = '\0';
+}
+
+static void time_string(int64_t ms, const char *fmt, char *out, size_t cap) {
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    strftime(out, cap, fmt, &tm);
+}
+
+static void print_long(const csvavro_stat *st, const char *shown) {
+    char m[11], t[32];
+    mode_string(st, m);
+    time_string(st->mtime_ms, "%Y-%m-%d %H:%M", t, sizeof t);
+    char repl[16];
+    if (st->is_dir)
+        snprintf(repl, sizeof repl, "-");
+    else
+        snprintf(repl, sizeof repl, "%d", st->replication);
+    printf("%s %3s %s %s %10" PRId64 " %s %s\n", m, repl, st->owner, st->group, st->size, t, shown);
+}
+
+/* a + "/" + b, allocated */
+static char *join(const char *a, const char *b) {
+    size_t n = strlen(a) + strlen(b) + 2;
+    char *o = malloc(n);
+    if (o) snprintf(o, n, "%s%s%s", a, (a[0] && a[strlen(a) - 1] == '/') ? "" : "/", b);
+    return o;
+}
+
+static const char *base_name(const char *p) {
+    size_t n = strlen(p);
+    while (n > 1 && p[n - 1] == '/')
+        n--;
+    const char *s = p + n;
+    while (s > p && s[-1] != '/')
+        s--;
+    return s;
+}
+
+/* ------------------------------------------------------------------ ls */
+
+static int cmd_ls(int argc, char **argv) {
+    int lng = 0, i = 1, rc = CLI_OK;
+    for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+        if (strcmp(argv[i], "-l") == 0)
+            lng = 1;
+        else
+            return cli_usage_error("fs ls", "unknown option %s", argv[i]);
+    }
+    if (i >= argc) return cli_usage_error("fs ls", "missing PATH");
+    for (; i < argc; i++) {
+        csvavro_error e;
+        csvavro_error_clear(&e);
+        fsref r;
+        if (open_ref(argv[i], &r, &e) != 0) {
+            rc = fail(&e);
+            continue;
+        }
+        csvavro_stat st;
+        if (csvavro_fs_stat(r.fs, r.path, &st, &e) != CSVAVRO_OK) {
+            rc = fail(&e);
+            close_ref(&r);
+            continue;
+        }
+        if (!st.is_dir) {
+            if (lng)
+                print_long(&st, argv[i]);
+            else
+                printf("%s\n", argv[i]);
+            close_ref(&r);
+            continue;
+        }
+        csvavro_dirent *list;
+        size_t n;
+        if (csvavro_fs_list(r.fs, r.path, &list, &n, &e) != CSVAVRO_OK) {
+            rc = fail(&e);
+            close_ref(&r);
+            continue;
+        }
+        if (lng) printf("Found %zu items\n", n);
+        for (size_t k = 0; k < n; k++) {
+            char *shown = join(argv[i], list[k].name);
+            if (!shown) break;
+            if (lng)
+                print_long(&list[k].st, shown);
+            else
+                printf("%s\n", shown);
+            free(shown);
+        }
+        csvavro_fs_free_list(list, n);
+        close_ref(&r);
+    }
+    return rc;
+}
+
+static int cmd_stat(int argc, char **argv) {
+    if (argc < 2) return cli_usage_error("fs stat", "missing PATH");
+    int rc = CLI_OK;
+    for (int i = 1; i < argc; i++) {
+        csvavro_error e;
+        csvavro_error_clear(&e);
+        fsref r;
+        csvavro_stat st;
+        if (open_ref(argv[i], &r, &e) != 0 ||
+            csvavro_fs_stat(r.fs, r.path, &st, &e) != CSVAVRO_OK) {
+            rc = fail(&e);
+            close_ref(&r);
+            continue;
+        }
+        char t[32];
+        time_string(st.mtime_ms, "%Y-%m-%d %H:%M:%S", t, sizeof t);
+        printf("%s %" PRId64 " %d %" PRId64 " %s %s %s %s\n",
+               st.is_dir ? "directory" : (st.size ? "regular file" : "regular empty file"), st.size,
+               st.is_dir ? 0 : st.replication, st.block_size, st.owner, st.group, t,
+               base_name(r.path));
+        close_ref(&r);
+    }
+    return rc;
+}
+
+/* ------------------------------------------------------------------ cat / head / get / put */
+
+/* Copies up to limit bytes (-1 = all) of src to the open FILE or csvavro_file. */
+static csvavro_status copy_out(csvavro_file *in, FILE *out, csvavro_file *outf, int64_t limit,
+                               uint8_t *buf, csvavro_error *e) {
+    int64_t off = 0, size = csvavro_file_size(in);
+    if (limit >= 0 && limit < size) size = limit;
+    while (off < size) {
+        size_t want = (size_t)((size - off) < IOBUF ? (size - off) : IOBUF), got = 0;
+        csvavro_status s = csvavro_file_pread(in, buf, want, off, &got, e);
+        if (s != CSVAVRO_OK) return s;
+        if (got == 0) break;
+        if (out) {
+            if (fwrite(buf, 1, got, out) != got) {
+                e->status = CSVAVRO_E_IO;
+                snprintf(e->message, sizeof e->message, "write error on output");
+                return CSVAVRO_E_IO;
+            }
+        } else {
+            s = csvavro_file_write(outf, buf, got, e);
+            if (s != CSVAVRO_OK) return s;
+        }
+        off += (int64_t)got;
+    }
+    return CSVAVRO_OK;
+}
+
+static int cat_one(const char *url, int64_t limit, uint8_t *buf) {
+    csvavro_error e;
+    csvavro_error_clear(&e);
+    fsref r;
+    csvavro_file *f = NULL;
+    int rc = CLI_OK;
+    if (open_ref(url, &r, &e) != 0 || csvavro_fs_open_read(r.fs, r.path, &f, &e) != CSVAVRO_OK ||
+        copy_out(f, stdout, NULL, limit, buf, &e) != CSVAVRO_OK)
+        rc = fail(&e);
+    if (f) csvavro_file_close(f, NULL);
+    close_ref(&r);
+    return rc;
+}
+
+static int cmd_cat(int argc, char **argv) {
+    if (argc < 2) return cli_usage_error("fs cat", "missing PATH");
+    uint8_t *buf = malloc(IOBUF);
+    if (!buf) return CLI_FAIL;
+    int rc = CLI_OK;
+    for (int i = 1; i < argc; i++)
+        if (cat_one(argv[i], -1, buf) != CLI_OK) rc = CLI_FAIL;
+    fflush(stdout);
+    free(buf);
+    return rc;
+}
+
+static int cmd_head(int argc, char **argv) {
+    int64_t n = 1024;
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
+            char *end;
+            long long v = strtoll(argv[++i], &end, 10);
+            if (*end || v < 0) return cli_usage_error("fs head", "bad count %s", argv[i]);
+            n = v;
+        } else
+            return cli_usage_error("fs head", "unknown option %s", argv[i]);
+    }
+    if (i + 1 != argc) return cli_usage_error("fs head", "want exactly one PATH");
+    uint8_t *buf = malloc(IOBUF);
+    if (!buf) return CLI_FAIL;
+    int rc = cat_one(argv[i], n, buf);
+    fflush(stdout);
+    free(buf);
+    return rc;
+}
+
+/* Copies url `from` to url `to` (to = a directory: to/basename). */
+static int copy_cmd(const char *name, int argc, char **argv) {
+    int force = 0, i = 1;
+    for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+        if (strcmp(argv[i], "-f") == 0)
+            force = 1;
+        else
+            return cli_usage_error(name, "unknown option %s", argv[i]);
+    }
+    if (argc - i != 2) return cli_usage_error(name, "want SRC and DEST");
+    csvavro_error e;
+    csvavro_error_clear(&e);
+    fsref a, b;
+    if (open_ref(argv[i], &a, &e) != 0) return fail(&e);
+    if (open_ref(argv[i + 1], &b, &e) != 0) {
+        close_ref(&a);
+        return fail(&e);
+    }
+    int rc = CLI_OK;
+    csvavro_file *in = NULL, *out = NULL;
+    char *dest = NULL;
+    uint8_t *buf = malloc(IOBUF);
+    csvavro_stat st;
+    if (!buf) goto done;
+    if (csvavro_fs_stat(b.fs, b.path, &st, NULL) == CSVAVRO_OK && st.is_dir)
+        dest = join(b.path, base_name(a.path));
+    else
+        dest = strdup(b.path);
+    if (!dest) goto done;
+    if (csvavro_fs_open_read(a.fs, a.path, &in, &e) != CSVAVRO_OK ||
+        csvavro_fs_create(b.fs, dest, force, &out, &e) != CSVAVRO_OK) {
+        rc = fail(&e);
+        goto done;
+    }
+    if (copy_out(in, NULL, out, -1, buf, &e) != CSVAVRO_OK) {
+        csvavro_file_abort(out);
+        out = NULL;
+        rc = fail(&e);
+        goto done;
+    }
+    csvavro_file *o = out;
+    out = NULL;
+    if (csvavro_file_close(o, &e) != CSVAVRO_OK) rc = fail(&e);
+done:
+    if (!buf || !dest) rc = CLI_FAIL;
+    if (out) csvavro_file_abort(out);
+    if (in) csvavro_file_close(in, NULL);
+    free(dest);
+    free(buf);
+    close_ref(&a);
+    close_ref(&b);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ rm / mkdir / mv */
+
+static int cmd_rm(int argc, char **argv) {
+    int rec = 0, force = 0, i = 1, rc = CLI_OK;
+    for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+        if (strcmp(argv[i], "-r") == 0 || strcmp(argv[i], "-R") == 0)
+            rec = 1;
+        else if (strcmp(argv[i], "-f") == 0)
+            force = 1;
+        else if (strcmp(argv[i], "-rf") == 0 || strcmp(argv[i], "-fr") == 0)
+            rec = force = 1;
+        else
+            return cli_usage_error("fs rm", "unknown option %s", argv[i]);
+    }
+    if (i >= argc) return cli_usage_error("fs rm", "missing PATH");
+    for (; i < argc; i++) {
+        csvavro_error e;
+        csvavro_error_clear(&e);
+        fsref r;
+        csvavro_stat st;
+        if (open_ref(argv[i], &r, &e) != 0) {
+            rc = fail(&e);
+            continue;
+        }
+        csvavro_status s = csvavro_fs_stat(r.fs, r.path, &st, &e);
+        if (s == CSVAVRO_E_NOT_FOUND && force) {
+            close_ref(&r);
+            continue;
+        }
+        if (s == CSVAVRO_OK && st.is_dir && !rec) {
+            fprintf(stderr, "csvavro: %s: is a directory (use rm -r)\n", argv[i]);
+            rc = CLI_FAIL;
+        } else if (s != CSVAVRO_OK || csvavro_fs_remove(r.fs, r.path, rec, &e) != CSVAVRO_OK) {
+            rc = fail(&e);
+        } else {
+            printf("Deleted %s\n", argv[i]);
+        }
+        close_ref(&r);
+    }
+    return rc;
+}
+
+static int cmd_mkdir(int argc, char **argv) {
+    int parents = 0, i = 1, rc = CLI_OK;
+    for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+        if (strcmp(argv[i], "-p") == 0)
+            parents = 1;
+        else
+            return cli_usage_error("fs mkdir", "unknown option %s", argv[i]);
+    }
+    if (i >= argc) return cli_usage_error("fs mkdir", "missing PATH");
+    for (; i < argc; i++) {
+        csvavro_error e;
+        csvavro_error_clear(&e);
+        fsref r;
+        if (open_ref(argv[i], &r, &e) != 0 ||
+            csvavro_fs_mkdir(r.fs, r.path, parents, &e) != CSVAVRO_OK)
+            rc = fail(&e);
+        close_ref(&r);
+    }
+    return rc;
+}
+
+static int cmd_mv(int argc, char **argv) {
+    if (argc != 3) return cli_usage_error("fs mv", "want SRC and DST");
+    csvavro_error e;
+    csvavro_error_clear(&e);
+    fsref a, b;
+    if (open_ref(argv[1], &a, &e) != 0) return fail(&e);
+    if (open_ref(argv[2], &b, &e) != 0) {
+        close_ref(&a);
+        return fail(&e);
+    }
+    int rc = CLI_OK;
+    if (strcmp(csvavro_fs_scheme(a.fs), csvavro_fs_scheme(b.fs)) != 0) {
+        fprintf(stderr, "csvavro: mv across file systems is not supported (use put/get + rm)\n");
+        rc = CLI_FAIL;
+    } else {
+        csvavro_stat st;
+        char *dest = NULL;
+        if (csvavro_fs_stat(b.fs, b.path, &st, NULL) == CSVAVRO_OK && st.is_dir)
+            dest = join(b.path, base_name(a.path));
+        else
+            dest = strdup(b.path);
+        if (!dest || csvavro_fs_rename(a.fs, a.path, dest, 0, &e) != CSVAVRO_OK)
+            rc = dest ? fail(&e) : CLI_FAIL;
+        free(dest);
+    }
+    close_ref(&a);
+    close_ref(&b);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ du / df */
+
+static int cmd_du(int argc, char **argv) {
+    int summary = 0, i = 1, rc = CLI_OK;
+    for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+        if (strcmp(argv[i], "-s") == 0)
+            summary = 1;
+        else
+            return cli_usage_error("fs du", "unknown option %s", argv[i]);
+    }
+    if (i >= argc) return cli_usage_error("fs du", "missing PATH");
+    for (; i < argc; i++) {
+        csvavro_error e;
+        csvavro_error_clear(&e);
+        fsref r;
+        csvavro_stat st;
+        if (open_ref(argv[i], &r, &e) != 0 ||
+            csvavro_fs_stat(r.fs, r.path, &st, &e) != CSVAVRO_OK) {
+            rc = fail(&e);
+            close_ref(&r);
+            continue;
+        }
+        int64_t len, files, dirs;
+        if (summary || !st.is_dir) {
+            if (csvavro_fs_content_summary(r.fs, r.path, &len, &files, &dirs, &e) != CSVAVRO_OK)
+                rc = fail(&e);
+            else
+                printf("%-10" PRId64 "  %s\n", len, argv[i]);
+        } else {
+            csvavro_dirent *list;
+            size_t n;
+            if (csvavro_fs_list(r.fs, r.path, &list, &n, &e) != CSVAVRO_OK) {
+                rc = fail(&e);
+            } else {
+                for (size_t k = 0; k < n; k++) {
+                    char *child = join(r.path, list[k].name), *shown = join(argv[i], list[k].name);
+                    if (!child || !shown) {
+                        free(child);
+                        free(shown);
+                        rc = CLI_FAIL;
+                        break;
+                    }
+                    len = list[k].st.size;
+                    if (list[k].st.is_dir && csvavro_fs_content_summary(r.fs, child, &len, &files,
+                                                                        &dirs, &e) != CSVAVRO_OK)
+                        rc = fail(&e);
+                    else
+                        printf("%-10" PRId64 "  %s\n", len, shown);
+                    free(child);
+                    free(shown);
+                }
+                csvavro_fs_free_list(list, n);
+            }
+        }
+        close_ref(&r);
+    }
+    return rc;
+}
+
+static int cmd_df(int argc, char **argv) {
+    const char *url = argc > 1 ? argv[1] : "hdfs:///";
+    csvavro_error e;
+    csvavro_error_clear(&e);
+    fsref r;
+    int64_t cap, used, rem;
+    int rc = CLI_OK;
+    if (open_ref(url, &r, &e) != 0 ||
+        csvavro_fs_space(r.fs, r.path, &cap, &used, &rem, &e) != CSVAVRO_OK) {
+        rc = fail(&e);
+    } else {
+        char *u = csvavro_fs_url(r.fs, "");
+        if (u && strcmp(csvavro_fs_scheme(r.fs), "hdfs") == 0) {
+            size_t n = strlen(u);
+            if (n > 7 && u[n - 1] == '/') u[n - 1] = '\0';
+        }
+        printf("%-30s %15s %15s %15s %5s\n", "Filesystem", "Size", "Used", "Available", "Use%");
+        printf("%-30s %15" PRId64 " %15" PRId64 " %15" PRId64 " %4d%%\n", u ? u : url, cap, used,
+               rem, cap > 0 ? (int)(used * 100 / cap) : 0);
+        free(u);
+    }
+    close_ref(&r);
+    return rc;
+}
+
+static void usage(FILE *f) {
+    fprintf(
+        f,
+        "usage: csvavro fs <op> [options] PATH...   (PATH: local path or hdfs://host:port/path)\n"
+        "  ls [-l] PATH...        list (-l: mode, replication, owner, group, size, mtime)\n"
+        "  stat PATH...           type size replication blocksize owner group mtime name\n"
+        "  cat PATH...            write files to stdout\n"
+        "  head [-c N] PATH       first N bytes (default 1024)\n"
+        "  put [-f] LOCAL DEST    copy a local file to DEST (-f: overwrite)\n"
+        "  get [-f] SRC LOCAL     copy SRC to a local file (-f: overwrite)\n"
+        "  rm [-r] [-f] PATH...   remove (-r: directories, -f: ignore missing)\n"
+        "  mkdir [-p] PATH...     create directories (-p: parents, no error if present)\n"
+        "  mv SRC DST             rename within one file system\n"
+        "  du [-s] PATH...        bytes per entry (-s: one total per PATH)\n"
+        "  df [PATH]              capacity, used, available (default hdfs:///)\n"
+        "HDFS: HADOOP_NAMENODE, HADOOP_CONF_DIR, HADOOP_USER_NAME, CSVAVRO_HDFS_* (README).\n");
+}
+
+int cli_cmd_fs(int argc, char **argv) {
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? CLI_USAGE : CLI_OK;
+    }
+    const char *op = argv[1];
+    argc--, argv++;
+    if (strcmp(op, "ls") == 0) return cmd_ls(argc, argv);
+    if (strcmp(op, "stat") == 0) return cmd_stat(argc, argv);
+    if (strcmp(op, "cat") == 0) return cmd_cat(argc, argv);
+    if (strcmp(op, "head") == 0) return cmd_head(argc, argv);
+    if (strcmp(op, "put") == 0) return copy_cmd("fs put", argc, argv);
+    if (strcmp(op, "get") == 0) return copy_cmd("fs get", argc, argv);
+    if (strcmp(op, "rm") == 0) return cmd_rm(argc, argv);
+    if (strcmp(op, "mkdir") == 0) return cmd_mkdir(argc, argv);
+    if (strcmp(op, "mv") == 0) return cmd_mv(argc, argv);
+    if (strcmp(op, "du") == 0) return cmd_du(argc, argv);
+    if (strcmp(op, "df") == 0) return cmd_df(argc, argv);
+    fprintf(stderr, "csvavro fs: unknown operation '%s'\n", op);
+    usage(stderr);
+    return CLI_USAGE;
 }

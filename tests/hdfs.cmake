@@ -1,0 +1,16 @@
+# HDFS client tests (label hdfs): codec unit tests, the RPC client against a fake server that
+# sends junk, and script tests over real sockets against csvavro-hdfsd, cross-checked with
+# Debian's independent `hdfs` client (skipped with a message when it is not installed).
+cav_add_test(NAME test_hdfs SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_hdfs.c
+  MODULES core io hdfs LABELS hdfs unit)
+cav_add_test(NAME test_hdfs_garbage SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_hdfs_garbage.c
+  MODULES core io hdfs LABELS hdfs TIMEOUT 60)
+
+if(TARGET csvavro-hdfsd)
+  foreach(_t basic interop multiblock faults)
+    cav_add_script_test(NAME hdfs_${_t}
+      COMMAND /bin/bash ${CMAKE_SOURCE_DIR}/tests/hdfs/hdfs_${_t}.sh LABELS hdfs TIMEOUT 300)
+    set_property(TEST hdfs_${_t} APPEND PROPERTY ENVIRONMENT
+      "CSVAVRO_HDFSD=$<TARGET_FILE:csvavro-hdfsd>")
+  endforeach()
+endif()

@@ -1,0 +1,283 @@
+/*
+ * test_hdfs.c — unit tests of the HDFS client's codecs: CRC32C (published check values,
+ * RFC 3720 vectors, hardware vs table on random data, chunked verification), CRC32, varints,
+ * the packet header codec and its bounds checks (every truncation, corrupted lengths, missing
+ * fields), Hadoop XML config parsing, NameNode address resolution from the environment and
+ * core-site.xml (incl. an HA nameservice), and the Java exception -> status map.
+ */
+#include "check.h"
+#include "hdfs/hdfs.h"
+
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void test_crc(void) {
+    const char *s = "123456789";
+    CHECK_INT(cav_crc32c(0, s, 9), 0xE3069283u);
+    CHECK_INT(cav_crc32c_sw(0, s, 9), 0xE3069283u);
+    CHECK_INT(cav_crc32(0, s, 9), 0xCBF43926u);
+    uint8_t z[32] = {0}, o[32], inc[32];
+    memset(o, 0xFF, sizeof o);
+    for (int i = 0; i < 32; i++)
+        inc[i] = (uint8_t)i;
+    /* RFC 3720 (iSCSI) B.4 vectors */
+    CHECK_INT(cav_crc32c_sw(0, z, 32), 0x8A9136AAu);
+    CHECK_INT(cav_crc32c_sw(0, o, 32), 0x62A8AB43u);
+    CHECK_INT(cav_crc32c_sw(0, inc, 32), 0x46DD794Eu);
+    CHECK_INT(cav_crc32c(0, "", 0), 0);
+    /* incremental == one shot */
+    CHECK_INT(cav_crc32c(cav_crc32c(0, s, 4), s + 4, 5), 0xE3069283u);
+    CHECK_INT(cav_crc32c_sw(cav_crc32c_sw(0, s, 3), s + 3, 6), 0xE3069283u);
+    /* hardware vs table on random data, every length and misalignment */
+    uint32_t (*hw)(uint32_t, const void *, size_t) = cav_crc32c_hw_fn();
+    uint8_t buf[4200];
+    uint64_t seed = 42;
+    for (size_t i = 0; i < sizeof buf; i++)
+        buf[i] = (uint8_t)cav_splitmix64(&seed);
+    if (hw) {
+        int bad = 0;
+        for (size_t off = 0; off < 9; off++)
+            for (size_t n = 0; n < 1100; n += 1 + n / 7)
+                if (hw(0, buf + off, n) != cav_crc32c_sw(0, buf + off, n)) bad++;
+        CHECK_INT(bad, 0);
+        CHECK_INT(hw(0, s, 9), 0xE3069283u);
+    } else {
+        fprintf(stderr, "note: no SSE4.2 here, hardware CRC32C path not tested\n");
+    }
+    /* chunked sums and verification, both algorithms, a short last chunk */
+    uint8_t sums[4 * 9];
+    for (int type = 1; type <= 2; type++) {
+        cav_hdfs_csum_compute(type, 512, buf, 4200, sums);
+        CHECK_INT(cav_hdfs_csum_verify(type, 512, buf, 4200, sums), -1);
+        uint32_t last = type == 1 ? cav_crc32(0, buf + 4096, 104) : cav_crc32c(0, buf + 4096, 104);
+        CHECK_INT(cav_be32_get(sums + 32), last);
+        buf[1500] ^= 1; /* chunk 2 */
+        CHECK_INT(cav_hdfs_csum_verify(type, 512, buf, 4200, sums), 2);
+        buf[1500] ^= 1;
+    }
+}
+
+static void test_varint(void) {
+    uint8_t b[10];
+    uint64_t v;
+    uint64_t vals[] = {0, 1, 127, 128, 300, 16383, 16384, 0xFFFFFFFFull, UINT64_MAX};
+    for (size_t i = 0; i < CAV_ARRAY_LEN(vals); i++) {
+        size_t n = cav_varint_put(b, vals[i]);
+        CHECK_INT(cav_varint_get(b, n, &v), (int)n);
+        CHECK(v == vals[i]);
+        if (n > 1) CHECK_INT(cav_varint_get(b, n - 1, &v), 0); /* truncated */
+    }
+    uint8_t over[11];
+    memset(over, 0x80, sizeof over);
+    CHECK_INT(cav_varint_get(over, sizeof over, &v), -1);
+}
+
+static void test_packet(void) {
+    csvavro_error e;
+    uint8_t out[64];
+    cav_hdfs_pkt h = {.offset = 200000, .seqno = 7, .last = 1, .data_len = 0};
+    size_t n = cav_hdfs_pkt_encode(&h, 0, out);
+    /* the end-of-block packet from the protocol brief */
+    const uint8_t want[] = {0, 0, 0, 4, 0, 0x19, 0x09, 0x40, 0x0d, 0x03, 0,    0, 0, 0, 0, 0x11,
+                            7, 0, 0, 0, 0, 0,    0,    0,    0x18, 1,    0x25, 0, 0, 0, 0};
+    CHECK_MEM(out, n, want, sizeof want);
+    uint32_t plen;
+    uint16_t hlen;
+    CHECK_OK(cav_hdfs_pkt_prefix(out, &plen, &hlen, &e), &e);
+    CHECK_INT(plen, 4);
+    CHECK_INT(hlen, 25);
+    cav_hdfs_pkt d;
+    CHECK_OK(cav_hdfs_pkt_decode(out + 6, hlen, &d, &e), &e);
+    CHECK_INT(d.offset, 200000);
+    CHECK_INT(d.seqno, 7);
+    CHECK_INT(d.last, 1);
+    CHECK_INT(d.data_len, 0);
+    /* every truncation of the header is refused, never read past */
+    for (size_t k = 0; k < hlen; k++) {
+        uint8_t *cut = malloc(k ? k : 1); /* ASan sees any over-read */
+        memcpy(cut, out + 6, k);
+        CHECK(cav_hdfs_pkt_decode(cut, k, &d, &e) != CSVAVRO_OK);
+        free(cut);
+    }
+    /* a data packet: PLEN must match chunks */
+    cav_hdfs_pkt p2 = {.offset = 0, .seqno = 1, .data_len = 65536};
+    n = cav_hdfs_pkt_encode(&p2, 512, out);
+    CHECK_OK(cav_hdfs_pkt_prefix(out, &plen, &hlen, &e), &e);
+    CHECK_INT(plen, 66052);
+    CHECK_OK(cav_hdfs_pkt_decode(out + 6, hlen, &d, &e), &e);
+    size_t cl;
+    CHECK_OK(cav_hdfs_pkt_check(&d, plen, CAV_HDFS_CSUM_CRC32C, 512, &cl, &e), &e);
+    CHECK_INT(cl, 512);
+    CHECK(cav_hdfs_pkt_check(&d, plen + 4, CAV_HDFS_CSUM_CRC32C, 512, &cl, &e) ==
+          CSVAVRO_E_PROTOCOL);
+    CHECK(cav_hdfs_pkt_check(&d, plen, CAV_HDFS_CSUM_CRC32C, 0, &cl, &e) == CSVAVRO_E_PROTOCOL);
+    /* out-of-range lengths */
+    uint8_t bad[6] = {0xFF, 0xFF, 0xFF, 0xFF, 0, 25};
+    CHECK(cav_hdfs_pkt_prefix(bad, &plen, &hlen, &e) == CSVAVRO_E_PROTOCOL);
+    uint8_t bad2[6] = {0, 0, 0, 3, 0, 25};
+    CHECK(cav_hdfs_pkt_prefix(bad2, &plen, &hlen, &e) == CSVAVRO_E_PROTOCOL);
+    uint8_t bad3[6] = {0, 0, 0, 4, 0x7F, 0xFF};
+    CHECK(cav_hdfs_pkt_prefix(bad3, &plen, &hlen, &e) == CSVAVRO_E_PROTOCOL);
+    /* missing required field (no dataLen) */
+    CHECK(cav_hdfs_pkt_decode(out + 6, 20, &d, &e) == CSVAVRO_E_PROTOCOL);
+    /* negative dataLen */
+    uint8_t neg[25];
+    memcpy(neg, out + 6, 25);
+    neg[21] = neg[22] = neg[23] = neg[24] = 0xFF;
+    CHECK(cav_hdfs_pkt_decode(neg, 25, &d, &e) == CSVAVRO_E_PROTOCOL);
+    /* unknown fields are skipped: append a length-delimited field 9 */
+    uint8_t ext[40];
+    memcpy(ext, out + 6, 25);
+    ext[25] = 0x4A, ext[26] = 2, ext[27] = 'h', ext[28] = 'i';
+    CHECK_OK(cav_hdfs_pkt_decode(ext, 29, &d, &e), &e);
+    ext[26] = 50; /* its length runs past the header */
+    CHECK(cav_hdfs_pkt_decode(ext, 29, &d, &e) == CSVAVRO_E_PROTOCOL);
+    /* random garbage never crashes */
+    uint64_t seed = 7;
+    for (int i = 0; i < 20000; i++) {
+        uint8_t g[40];
+        size_t len = (size_t)(cav_splitmix64(&seed) % 40);
+        for (size_t k = 0; k < len; k++)
+            g[k] = (uint8_t)cav_splitmix64(&seed);
+        (void)cav_hdfs_pkt_decode(g, len, &d, &e);
+    }
+}
+
+static void test_xml(void) {
+    const char *x = "<?xml version=\"1.0\"?>\n<configuration>\n"
+                    "  <property>\n    <name>fs.defaultFS</name>\n"
+                    "    <value> hdfs://nn1.example:9000 </value>\n  </property>\n"
+                    "  <property><name>a&amp;b</name><value>x&lt;y</value></property>\n"
+                    "  <property><name>dup</name><value>1</value></property>\n"
+                    "  <property><name>dup</name><value>2</value></property>\n"
+                    "  <property><name>novalue</name></property>\n"
+                    "</configuration>\n";
+    char *v = cav_hdfs_xml_get(x, strlen(x), "fs.defaultFS");
+    CHECK_STR(v, "hdfs://nn1.example:9000");
+    cav_free(v);
+    v = cav_hdfs_xml_get(x, strlen(x), "a&b");
+    CHECK_STR(v, "x<y");
+    cav_free(v);
+    v = cav_hdfs_xml_get(x, strlen(x), "dup");
+    CHECK_STR(v, "2");
+    cav_free(v);
+    CHECK(cav_hdfs_xml_get(x, strlen(x), "novalue") == NULL);
+    CHECK(cav_hdfs_xml_get(x, strlen(x), "missing") == NULL);
+    /* truncated document: no over-read */
+    for (size_t k = 0; k < strlen(x); k += 3) {
+        char *cut = malloc(k + 1);
+        memcpy(cut, x, k);
+        cut[k] = 0;
+        cav_free(cav_hdfs_xml_get(cut, k, "fs.defaultFS"));
+        free(cut);
+    }
+}
+
+static void write_file(const char *path, const char *text) {
+    FILE *f = fopen(path, "w");
+    fputs(text, f);
+    fclose(f);
+}
+
+static void test_conf(void) {
+    csvavro_error e;
+    cav_hdfs_conf c;
+    unsetenv("HADOOP_NAMENODE");
+    unsetenv("HADOOP_HOME");
+    setenv("HADOOP_CONF_DIR", "/nonexistent-csvavro", 1);
+    setenv("HADOOP_USER_NAME", "alice", 1);
+    setenv("CSVAVRO_HDFS_RETRIES", "2", 1);
+    CHECK_OK(cav_hdfs_conf_load("nn:9000", &c, &e), &e);
+    CHECK_INT(c.n_nn, 1);
+    CHECK_STR(c.nn[0], "nn:9000");
+    CHECK_STR(c.user, "alice");
+    CHECK_INT(c.retries, 2);
+    cav_hdfs_conf_free(&c);
+    CHECK_OK(cav_hdfs_conf_load("nnhost", &c, &e), &e);
+    CHECK_STR(c.nn[0], "nnhost:8020");
+    cav_hdfs_conf_free(&c);
+    /* nothing configured: a clear usage error */
+    CHECK(cav_hdfs_conf_load("", &c, &e) == CSVAVRO_E_USAGE);
+    CHECK(strstr(e.message, "HADOOP_NAMENODE") != NULL);
+    /* HADOOP_NAMENODE list */
+    setenv("HADOOP_NAMENODE", "a:1, b:2", 1);
+    CHECK_OK(cav_hdfs_conf_load("", &c, &e), &e);
+    CHECK_INT(c.n_nn, 2);
+    if (c.n_nn == 2) {
+        CHECK_STR(c.nn[0], "a:1");
+        CHECK_STR(c.nn[1], "b:2");
+    }
+    cav_hdfs_conf_free(&c);
+    unsetenv("HADOOP_NAMENODE");
+    /* core-site.xml with fs.defaultFS, then an HA nameservice through hdfs-site.xml */
+    char dir[] = "/tmp/test_hdfs_confXXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char core[256], hsite[256];
+    snprintf(core, sizeof core, "%s/core-site.xml", dir);
+    snprintf(hsite, sizeof hsite, "%s/hdfs-site.xml", dir);
+    write_file(core, "<configuration><property><name>fs.defaultFS</name>"
+                     "<value>hdfs://127.0.0.1:4321/</value></property></configuration>");
+    setenv("HADOOP_CONF_DIR", dir, 1);
+    CHECK_OK(cav_hdfs_conf_load("", &c, &e), &e);
+    CHECK_INT(c.n_nn, 1);
+    if (c.n_nn) CHECK_STR(c.nn[0], "127.0.0.1:4321");
+    cav_hdfs_conf_free(&c);
+    write_file(core, "<configuration><property><name>fs.defaultFS</name>"
+                     "<value>hdfs://mycluster</value></property></configuration>");
+    write_file(hsite,
+               "<configuration>"
+               "<property><name>dfs.ha.namenodes.mycluster</name><value>nn1,nn2</value></property>"
+               "<property><name>dfs.namenode.rpc-address.mycluster.nn1</name><value>h1:8020</"
+               "value></property>"
+               "<property><name>dfs.namenode.rpc-address.mycluster.nn2</name><value>h2:8020</"
+               "value></property>"
+               "</configuration>");
+    CHECK_OK(cav_hdfs_conf_load("", &c, &e), &e);
+    CHECK_INT(c.n_nn, 2);
+    if (c.n_nn == 2) {
+        CHECK_STR(c.nn[0], "h1:8020");
+        CHECK_STR(c.nn[1], "h2:8020");
+    }
+    cav_hdfs_conf_free(&c);
+    /* HADOOP_HOME/etc/hadoop when HADOOP_CONF_DIR is unset */
+    unsetenv("HADOOP_CONF_DIR");
+    setenv("HADOOP_HOME", "/opt/hadoop", 1);
+    char *d = cav_hdfs_conf_dir();
+    CHECK_STR(d, "/opt/hadoop/etc/hadoop");
+    cav_free(d);
+    unsetenv("HADOOP_HOME");
+    /* Kerberos configs are refused clearly */
+    write_file(core, "<configuration><property><name>hadoop.security.authentication</name>"
+                     "<value>kerberos</value></property></configuration>");
+    setenv("HADOOP_CONF_DIR", dir, 1);
+    CHECK(cav_hdfs_conf_load("h:1", &c, &e) == CSVAVRO_E_UNSUPPORTED);
+    CHECK(strstr(e.message, "Kerberos") != NULL);
+    unlink(core);
+    unlink(hsite);
+    rmdir(dir);
+    unsetenv("HADOOP_CONF_DIR");
+}
+
+static void test_exceptions(void) {
+    CHECK_INT(cav_hdfs_exception_status("java.io.FileNotFoundException"), CSVAVRO_E_NOT_FOUND);
+    CHECK_INT(cav_hdfs_exception_status("org.apache.hadoop.fs.FileAlreadyExistsException"),
+              CSVAVRO_E_EXISTS);
+    CHECK_INT(cav_hdfs_exception_status("org.apache.hadoop.security.AccessControlException"),
+              CSVAVRO_E_PERMISSION);
+    CHECK_INT(cav_hdfs_exception_status("org.apache.hadoop.fs.PathIsNotEmptyDirectoryException"),
+              CSVAVRO_E_NOT_EMPTY);
+    CHECK_INT(cav_hdfs_exception_status("com.example.Whatever"), CSVAVRO_E_REMOTE);
+    CHECK_INT(cav_hdfs_exception_status(NULL), CSVAVRO_E_REMOTE);
+}
+
+int main(void) {
+    test_crc();
+    test_varint();
+    test_packet();
+    test_xml();
+    test_conf();
+    test_exceptions();
+    printf("%d checks, %d failures\n", check_count, check_failures);
+    return check_failures != 0;
+}
