@@ -312,7 +312,7 @@ static void m_getListing(call *k) {
         if (!check_access(k, d, 4)) goto out;
         char after[256];
         size_t al = r->startafter.len < sizeof after ? r->startafter.len : sizeof after - 1;
-        memcpy(after, r->startafter.data, al);
+        if (al) memcpy(after, r->startafter.data, al);
         after[al] = 0;
         size_t start = 0;
         if (al) {

@@ -232,7 +232,7 @@ void hd_md5(const uint8_t *p, size_t n, uint8_t out[16]) {
     uint8_t tail[128];
     size_t rest = n - full;
     memset(tail, 0, sizeof tail);
-    memcpy(tail, p + full, rest);
+    if (rest) memcpy(tail, p + full, rest);
     tail[rest] = 0x80;
     size_t tl = rest + 1 + 8 <= 64 ? 64 : 128;
     uint64_t bits = (uint64_t)n * 8;
