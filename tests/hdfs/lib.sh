@@ -1,0 +1,63 @@
+# lib.sh — shared helpers of the HDFS script tests: start csvavro-hdfsd in a temp dir on free
+# ports (killed by an EXIT trap), talk to its control port, compare files, fail loudly.
+# Needs CSVAVRO_BIN and CSVAVRO_HDFSD (set by tests/hdfs.cmake).
+set -euo pipefail
+: "${CSVAVRO_BIN:?}" "${CSVAVRO_HDFSD:?}"
+PY=/usr/bin/python3
+T=$(mktemp -d /tmp/csvavro-hdfs-test.XXXXXX)
+HDFSD_PID=
+cleanup() {
+  if [ -n "$HDFSD_PID" ]; then kill "$HDFSD_PID" 2>/dev/null || true; wait "$HDFSD_PID" 2>/dev/null || true; fi
+  rm -rf "$T"
+}
+trap cleanup EXIT
+export HADOOP_USER_NAME=tester TZ=UTC
+unset HADOOP_CONF_DIR HADOOP_HOME
+# bounded, fast retries for tests
+export CSVAVRO_HDFS_RETRIES=${CSVAVRO_HDFS_RETRIES:-3} CSVAVRO_HDFS_BACKOFF_MS=${CSVAVRO_HDFS_BACKOFF_MS:-100}
+export CSVAVRO_HDFS_TIMEOUT_MS=${CSVAVRO_HDFS_TIMEOUT_MS:-5000}
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+ok() { echo "ok: $*"; }
+
+# start_hdfsd [extra args]: sets NN, CTL, exports HADOOP_NAMENODE
+start_hdfsd() {
+  mkdir -p "$T/srv"
+  "$CSVAVRO_HDFSD" --data "$T/srv/data" --port 0 --superuser tester "$@" >"$T/srv/out" 2>"$T/srv/err" &
+  HDFSD_PID=$!
+  for _ in $(seq 1 100); do
+    [ "$(wc -l <"$T/srv/out")" -ge 2 ] && break
+    sleep 0.05
+  done
+  NN=$(sed -n 1p "$T/srv/out")
+  CTL=$(sed -n 2p "$T/srv/out" | awk '{print $2}')
+  [ -n "$NN" ] || { cat "$T/srv/err" >&2; fail "csvavro-hdfsd did not start"; }
+  export HADOOP_NAMENODE=$NN
+}
+
+stop_hdfsd() {
+  kill "$HDFSD_PID" 2>/dev/null || true
+  wait "$HDFSD_PID" 2>/dev/null || true
+  HDFSD_PID=
+}
+
+# ctl "command": one line to the control port, the answer must be ok
+ctl() {
+  local ans
+  ans=$($PY - "$CTL" "$1" <<'PYEOF'
+import socket, sys
+h, p = sys.argv[1].rsplit(":", 1)
+s = socket.create_connection((h, int(p)), timeout=10)
+s.sendall((sys.argv[2] + "\n").encode())
+print(s.makefile().readline().strip())
+PYEOF
+)
+  [ "$ans" = ok ] || fail "control '$1' answered '$ans'"
+}
+
+have_go_hdfs() { command -v hdfs >/dev/null 2>&1; }
+
+# mkdata FILE BYTES SEED: deterministic pseudo-random bytes
+mkdata() { $PY -c "import random,sys; r=random.Random(int(sys.argv[3])); open(sys.argv[1],'wb').write(r.randbytes(int(sys.argv[2])))" "$1" "$2" "$3"; }
+
+same() { cmp -s "$1" "$2" || fail "$3: $1 and $2 differ"; }
