@@ -304,6 +304,43 @@ typedef struct csvavro_csv_options {
 
 /* Fills defaults (see each field). */
 void csvavro_csv_options_init(csvavro_csv_options *o);
+
+/* Dialect, as implemented (see README "CSV input"): CR, LF and CRLF end records; empty lines
+ * are skipped; a quote opens a quoted field only at the start of a field (elsewhere it is
+ * data); after a closing quote only the delimiter, a line end or a second quote may follow,
+ * else the record is bad (CSVAVRO_E_CSV, handled by on_error). A UTF-8 BOM is dropped. Null
+ * markers match unquoted fields only; a quoted empty field is "" in string columns and null in
+ * the others. With escape set, escape+X stands for X (inside and outside quotes). */
+
+/* Infers a table schema from the inputs (paths on fs, all with the same columns): header
+ * names mapped to unique Avro names (original text kept), types from a sample of about
+ * o->infer_rows rows taken at several places of each input (o->infer_rows == UINT64_MAX:
+ * every row, which also makes columns without nulls non-nullable), then o->type_overrides
+ * and o->not_null applied. Errors: CSVAVRO_E_CSV (empty input, bad records under
+ * on_error fail), CSVAVRO_E_USAGE (unknown column in an override), I/O errors. *out is
+ * freed with csvavro_schema_free. */
+csvavro_status csvavro_csv_infer(csvavro_fs *fs, const char *const *paths, size_t n_paths,
+                                 const csvavro_csv_options *o, csvavro_schema **out,
+                                 csvavro_error *err);
+
+/* A simple row reader over one input (what `csvavro head` uses): every field as text
+ * (quotes and escapes resolved, latin-1 transcoded to UTF-8). Not the fast path: convert
+ * uses the internal column reader. */
+typedef struct csvavro_csv_reader csvavro_csv_reader;
+
+/* Opens path on fs and reads the header. CSVAVRO_E_CSV for an empty input. */
+csvavro_status csvavro_csv_open(csvavro_fs *fs, const char *path, const csvavro_csv_options *o,
+                                csvavro_csv_reader **out, csvavro_error *err);
+/* Number of columns and their header texts (or --names, or c1..cN). Borrowed. */
+size_t csvavro_csv_column_count(const csvavro_csv_reader *r);
+const char *csvavro_csv_column_name(const csvavro_csv_reader *r, size_t i);
+/* Next data row: *fields[i] points to lens[i] bytes (not NUL-terminated) or is NULL for a null
+ * field; all borrowed until the next call. At the end *fields is NULL and *n_fields 0. Bad
+ * records follow o->on_error (skipped rows are not returned); errors carry path, line, byte
+ * offset, record and column. */
+csvavro_status csvavro_csv_next_row(csvavro_csv_reader *r, const char *const **fields,
+                                    const size_t **lens, size_t *n_fields, csvavro_error *err);
+void csvavro_csv_close(csvavro_csv_reader *r);
 /* @@END csv */
 
 /* @@SECTION avro (src/avro) */

@@ -1,0 +1,121 @@
+/*
+ * csv.h — the internal CSV reader: header reading, the range scanner and lazy typed columns.
+ *
+ * Main idea: one reused buffer per reader is refilled by pread; the scanner (AVX2, SSE2 or
+ * scalar, picked once per reader) turns each 64-byte block into quote/delimiter/line-end bit
+ * masks, derives the in-quote mask by prefix-XOR and walks the structural bits to record, per
+ * row, the buffer offsets where fields begin. Nothing is converted while scanning: a column is
+ * converted to its schema type only when cav_csv_reader_load_column asks for it.
+ *
+ * The scalar state machine (csv_scan.c: scalar_records) is the reference semantics. The SIMD
+ * path handles only "regular" quoting (a quote opens only at a field start, a closing quote is
+ * followed by a delimiter, a line end or a doubled quote); any other block falls back to the
+ * scalar machine from the start of the current record, so both paths agree byte for byte.
+ *
+ * Invariants: a scan always starts at a record start (outside quotes); the buffer keeps 128
+ * bytes of padding so 64-byte loads need no tail case; every field of a committed row lies in
+ * the buffer until the next cav_csv_reader_next.
+ */
+#ifndef CAV_CSV_H
+#define CAV_CSV_H
+
+#include "../batch/batch.h"
+#include "../core/core.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct cav_csv_header {
+    uint32_t n_cols;
+    char **names;            /* original header texts (or --names / c1..cN) */
+    int64_t data_start;      /* byte offset of the first data record */
+    int64_t data_start_line; /* 1-based physical line of it */
+} cav_csv_header;
+
+/* Reads BOM, skip_rows, comment/blank lines and the header record (or the first record, to
+ * count columns, with --no-header). An input without any record gives n_cols = 0 unless
+ * names were given. */
+csvavro_status cav_csv_read_header(csvavro_file *f, const csvavro_csv_options *o, cav_csv_header *h,
+                                   csvavro_error *err);
+void cav_csv_header_free(cav_csv_header *h);
+
+typedef struct cav_csv_reader cav_csv_reader;
+
+csvavro_status cav_csv_reader_create(const csvavro_csv_options *o, const csvavro_schema *schema,
+                                     uint32_t batch_rows, cav_csv_reader **out, csvavro_error *err);
+void cav_csv_reader_free(cav_csv_reader *r);
+csvavro_status cav_csv_reader_open_range(cav_csv_reader *r, csvavro_file *f,
+                                         const char *display_path, int64_t start, int64_t end,
+                                         bool aligned, csvavro_error *err);
+csvavro_status cav_csv_reader_next(cav_csv_reader *r, cav_batch *b, csvavro_error *err);
+csvavro_status cav_csv_reader_load_column(cav_csv_reader *r, cav_batch *b, uint32_t col,
+                                          csvavro_error *err);
+void cav_csv_reader_set_reject_sink(cav_csv_reader *r, cav_buf *sink);
+uint64_t cav_csv_reader_rejected(const cav_csv_reader *r);
+int64_t cav_csv_reader_range_start(const cav_csv_reader *r);
+int64_t cav_csv_reader_range_end(const cav_csv_reader *r);
+int64_t cav_csv_reader_bytes_done(const cav_csv_reader *r);
+csvavro_status cav_csv_count_lines(csvavro_file *f, int64_t offset, int64_t *line,
+                                   csvavro_error *err);
+
+/* ---- extras (tests, inference, the public row reader) ---- */
+
+/* Scanner kinds. CSVAVRO_SIMD=scalar|sse2|avx2 in the environment forces one (if the CPU has
+ * it); --escape always uses the scalar machine. */
+enum { CAV_CSV_SCALAR = 0, CAV_CSV_SSE2 = 1, CAV_CSV_AVX2 = 2 };
+/* Forces a scanner kind and a buffer size (bytes, >= 1) before open_range: tests use tiny
+ * buffers to hit every refill boundary. */
+void cav_csv_reader_tune(cav_csv_reader *r, int kind, size_t buffer_bytes);
+int cav_csv_reader_kind(const cav_csv_reader *r);
+/* 1-based number of the first record of the range (0 = unknown, the default: err->record is
+ * then -1) and 1-based physical line of the range start (0 = unknown: computed on demand). */
+void cav_csv_reader_set_base(cav_csv_reader *r, int64_t first_record, int64_t first_line);
+/* Raw field of the current batch: bytes as in the file (quotes included) and whether the
+ * field starts with the quote character. */
+void cav_csv_reader_raw(const cav_csv_reader *r, uint32_t row, uint32_t col, const char **p,
+                        size_t *len);
+/* Field content: quotes stripped, doubled quotes/escapes resolved (into the batch heap when
+ * needed), latin-1 transcoded. *is_null is set for null markers (unquoted fields only). */
+csvavro_status cav_csv_reader_text(cav_csv_reader *r, cav_batch *b, uint32_t row, uint32_t col,
+                                   const char **p, size_t *len, bool *is_null, csvavro_error *err);
+/* Like cav_csv_reader_text without the UTF-8 check (bytes as they are; tests, inference). */
+csvavro_status cav_csv_reader_field(cav_csv_reader *r, cav_batch *b, uint32_t row, uint32_t col,
+                                    const char **p, size_t *len, bool *is_null, csvavro_error *err);
+/* File offset of row `row` of the current batch. */
+int64_t cav_csv_reader_row_offset(const cav_csv_reader *r, uint32_t row);
+
+/* ---- typed value parsing (csv_value.c) ---- */
+
+/* Each returns true and the value when s[0..n) is exactly a value of the type. */
+bool cav_parse_bool(const char *s, size_t n, uint8_t *out);
+bool cav_parse_long(const char *s, size_t n, int64_t *out);
+/* Like cav_parse_long but tells an all-digit integer that overflows int64 (*overflow). */
+bool cav_parse_long_ex(const char *s, size_t n, int64_t *out, bool *overflow);
+bool cav_parse_double(const char *s, size_t n, double *out);
+bool cav_parse_float(const char *s, size_t n, float *out);
+bool cav_parse_date(const char *s, size_t n, int32_t *days);
+/* Timestamp in µs since the epoch; *has_zone tells whether a Z/±HH:MM was present (then the
+ * value is UTC). A bare date is not a timestamp here. */
+bool cav_parse_timestamp(const char *s, size_t n, int64_t *micros, bool *has_zone);
+/* Days since 1970-01-01 of a proleptic Gregorian date (no validation). */
+int64_t cav_days_from_civil(int64_t y, unsigned m, unsigned d);
+
+/* Inference classes of one text value, ordered for widening (csv_infer.c). */
+typedef enum cav_infer_class {
+    CAV_INFER_NONE = 0, /* only nulls so far */
+    CAV_INFER_BOOL,
+    CAV_INFER_LONG,
+    CAV_INFER_DOUBLE,
+    CAV_INFER_DATE,
+    CAV_INFER_LOCAL_TS,
+    CAV_INFER_INSTANT,
+    CAV_INFER_STRING
+} cav_infer_class;
+cav_infer_class cav_infer_classify(const char *s, size_t n);
+cav_infer_class cav_infer_join(cav_infer_class a, cav_infer_class b);
+
+/* Options: validation and null markers (csv_options.c). */
+csvavro_status cav_csv_options_check(const csvavro_csv_options *o, csvavro_error *err);
+bool cav_csv_is_null(const csvavro_csv_options *o, const char *s, size_t n);
+
+#endif /* CAV_CSV_H */

@@ -1,0 +1,476 @@
+/*
+ * csv_load.c — lazy conversion of one column of the current batch to its schema type, field
+ * text extraction (quotes, escapes, latin-1), and the on-error policy (errors, reject lines).
+ *
+ * Hot loops are per type: the common field (unquoted, not empty, a valid value) takes a fast
+ * parse straight from the reader's buffer; anything else (quoted, null marker, escape, parse
+ * failure) goes to a slow path that extracts the text first and then decides. String fields
+ * are views into the buffer unless they need unescaping or transcoding (then the batch heap).
+ *
+ * Null rules: null markers (default: only the empty field) match unquoted fields; a quoted
+ * field is never null in a string column ("" is the empty string) but an empty quoted field
+ * is null in every other type (there is no empty number).
+ */
+#include "csv_reader.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ text */
+
+csvavro_status cav_csv_unescape(const csvavro_csv_options *o, const char *raw, size_t len,
+                                char *out, size_t *out_len);
+
+csvavro_status cav_csv_unescape(const csvavro_csv_options *o, const char *raw, size_t len,
+                                char *out, size_t *out_len) {
+    const char Q = o->quote, E = o->escape == o->quote ? 0 : o->escape;
+    size_t k = 0;
+    if (Q && len >= 1 && raw[0] == Q) {
+        size_t end = (len >= 2 && raw[len - 1] == Q) ? len - 1 : len;
+        for (size_t i = 1; i < end; i++) {
+            char c = raw[i];
+            if (E && c == E && i + 1 < end)
+                c = raw[++i];
+            else if (c == Q && i + 1 < end && raw[i + 1] == Q)
+                i++;
+            out[k++] = c;
+        }
+    } else {
+        for (size_t i = 0; i < len; i++) {
+            char c = raw[i];
+            if (E && c == E && i + 1 < len) c = raw[++i];
+            out[k++] = c;
+        }
+    }
+    *out_len = k;
+    return CSVAVRO_OK;
+}
+
+static int64_t rec_number(const cav_csv_reader *r, uint64_t rec_index) {
+    return r->first_record > 0 ? r->first_record + (int64_t)rec_index : -1;
+}
+
+/* Physical line of byte off (error path): counts line ends from a cached point. */
+static int64_t line_of(cav_csv_reader *r, int64_t off) {
+    if (r->line_at_off <= 0 || off < r->line_off) {
+        int64_t l;
+        csvavro_error e;
+        if (cav_csv_count_lines(r->f, off, &l, &e) != CSVAVRO_OK) return -1;
+        r->line_off = off;
+        r->line_at_off = l;
+        return l;
+    }
+    /* count [line_off, off) */
+    uint8_t tmp[65536];
+    int64_t pos = r->line_off, n = 0;
+    bool prev_cr = false;
+    while (pos < off) {
+        size_t want = (size_t)CAV_MIN((int64_t)sizeof tmp, off - pos), got = 0;
+        csvavro_error e;
+        if (csvavro_file_pread(r->f, tmp, want, pos, &got, &e) != CSVAVRO_OK || got == 0) return -1;
+        for (size_t i = 0; i < got; i++) {
+            if (tmp[i] == '\n')
+                n++;
+            else if (prev_cr)
+                n++;
+            prev_cr = tmp[i] == '\r';
+        }
+        pos += (int64_t)got;
+    }
+    if (prev_cr) n++;
+    r->line_at_off += n;
+    r->line_off = off;
+    return r->line_at_off;
+}
+
+static csvavro_status json_str(cav_buf *b, const char *s, size_t n, csvavro_error *err) {
+    CAV_TRY(cav_buf_append(b, "\"", 1, err));
+    size_t i = 0;
+    while (i < n) {
+        uint8_t c = (uint8_t)s[i];
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+            size_t j = i;
+            while (j < n && (uint8_t)s[j] >= 0x20 && (uint8_t)s[j] < 0x80 && s[j] != '"' &&
+                   s[j] != '\\')
+                j++;
+            CAV_TRY(cav_buf_append(b, s + i, j - i, err));
+            i = j;
+        } else if (c == '"' || c == '\\') {
+            char e[2] = {'\\', (char)c};
+            CAV_TRY(cav_buf_append(b, e, 2, err));
+            i++;
+        } else if (c < 0x20) {
+            CAV_TRY(cav_buf_printf(b, err, "\\u%04x", c));
+            i++;
+        } else {
+            size_t v = cav_utf8_check((const uint8_t *)s + i, CAV_MIN(n - i, (size_t)4));
+            size_t seq = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+            if (seq > 1 && v >= seq) {
+                CAV_TRY(cav_buf_append(b, s + i, seq, err));
+                i += seq;
+            } else {
+                CAV_TRY(cav_buf_printf(b, err, "\\u%04x", c)); /* invalid byte: latin-1 */
+                i++;
+            }
+        }
+    }
+    return cav_buf_append(b, "\"", 1, err);
+}
+
+csvavro_status cav_csv_bad_record(cav_csv_reader *r, int64_t rec_off, const uint8_t *raw,
+                                  size_t raw_len, uint64_t rec_index, int32_t column,
+                                  const char *value, size_t value_len, csvavro_status st,
+                                  const char *reason, csvavro_error *err) {
+    if (r->o.on_error == CSVAVRO_ON_ERROR_FAIL) {
+        if (err) {
+            csvavro_error_clear(err);
+            cav_err_path(err, r->path);
+            err->offset = rec_off;
+            err->record = rec_number(r, rec_index);
+            if (r->first_line > 0) err->line = line_of(r, rec_off);
+            if (column >= 0) cav_err_column(err, column, r->col_names[column]);
+            if (value) cav_err_value(err, value, value_len);
+        }
+        return cav_err(err, st, "%s", reason);
+    }
+    r->rejected++;
+    if (r->sink) {
+        cav_buf *s = r->sink;
+        int64_t line = line_of(r, rec_off);
+        CAV_TRY(cav_buf_append_str(s, "{\"path\":", err));
+        CAV_TRY(json_str(s, r->path, strlen(r->path), err));
+        CAV_TRY(cav_buf_printf(
+            s, err, ",\"line\":%lld,\"offset\":%lld,\"record\":%lld,\"column\":", (long long)line,
+            (long long)rec_off, (long long)rec_number(r, rec_index)));
+        if (column >= 0)
+            CAV_TRY(json_str(s, r->col_names[column], strlen(r->col_names[column]), err));
+        else
+            CAV_TRY(cav_buf_append_str(s, "null", err));
+        CAV_TRY(cav_buf_append_str(s, ",\"value\":", err));
+        if (value)
+            CAV_TRY(json_str(s, value, value_len, err));
+        else
+            CAV_TRY(cav_buf_append_str(s, "null", err));
+        CAV_TRY(cav_buf_append_str(s, ",\"reason\":", err));
+        CAV_TRY(json_str(s, reason, strlen(reason), err));
+        CAV_TRY(cav_buf_append_str(s, ",\"raw\":", err));
+        CAV_TRY(json_str(s, (const char *)raw, raw_len, err));
+        CAV_TRY(cav_buf_append_str(s, "}\n", err));
+    }
+    if (r->o.max_errors && r->rejected > r->o.max_errors) {
+        if (err) {
+            csvavro_error_clear(err);
+            cav_err_path(err, r->path);
+            err->offset = rec_off;
+            err->record = rec_number(r, rec_index);
+        }
+        return cav_err(err, CSVAVRO_E_LIMIT, "more than %llu bad records (--max-errors); last: %s",
+                       (unsigned long long)r->o.max_errors, reason);
+    }
+    return CSVAVRO_OK;
+}
+
+/* Content of a field. *quoted tells a quoted field. Heap copies for unescape/latin-1. */
+static csvavro_status field_text(cav_csv_reader *r, cav_batch *b, uint32_t row, uint32_t col,
+                                 const char **p, size_t *n, bool *quoted, bool *is_null,
+                                 csvavro_error *err) {
+    const char *s;
+    size_t len;
+    cav_csv_reader_raw(r, row, col, &s, &len);
+    const char Q = r->o.quote, E = r->o.escape;
+    *quoted = Q && len && s[0] == Q;
+    *is_null = false;
+    bool copy = false;
+    if (*quoted) {
+        const char *c = s + 1;
+        size_t cl = len >= 2 ? len - 2 : 0;
+        copy = memchr(c, Q, cl) || (E && memchr(c, E, cl));
+        if (!copy) s = c, len = cl;
+    } else {
+        if (cav_csv_is_null(&r->o, s, len)) {
+            *is_null = true;
+            *p = s;
+            *n = 0;
+            return CSVAVRO_OK;
+        }
+        copy = E && memchr(s, E, len);
+    }
+    if (copy) {
+        char *h = cav_batch_heap_alloc(b, len, err);
+        if (!h) return err ? err->status : CSVAVRO_E_NOMEM;
+        size_t k;
+        cav_csv_unescape(&r->o, s, len, h, &k);
+        s = h;
+        len = k;
+    }
+    if (r->o.encoding == CSVAVRO_ENCODING_LATIN1) {
+        size_t hi = 0;
+        for (size_t i = 0; i < len; i++)
+            hi += (uint8_t)s[i] >> 7;
+        if (hi) {
+            char *h = cav_batch_heap_alloc(b, len + hi, err);
+            if (!h) return err ? err->status : CSVAVRO_E_NOMEM;
+            size_t k = 0;
+            for (size_t i = 0; i < len; i++) {
+                uint8_t c = (uint8_t)s[i];
+                if (c < 0x80)
+                    h[k++] = (char)c;
+                else {
+                    h[k++] = (char)(0xC0 | (c >> 6));
+                    h[k++] = (char)(0x80 | (c & 0x3F));
+                }
+            }
+            s = h;
+            len = k;
+        }
+    }
+    *p = s;
+    *n = len;
+    return CSVAVRO_OK;
+}
+
+static csvavro_status value_error(cav_csv_reader *r, cav_batch *b, uint32_t row, uint32_t col,
+                                  const char *v, size_t n, csvavro_status st, const char *what,
+                                  csvavro_error *err) {
+    const char *raw;
+    size_t rawlen;
+    cav_csv_reader_raw(r, row, col, &raw, &rawlen);
+    int64_t off = r->buf_off + (raw - (const char *)r->buf);
+    char reason[256];
+    char shown[64];
+    size_t sn = CAV_MIN(n, sizeof shown - 1);
+    for (size_t i = 0; i < sn; i++)
+        shown[i] = (v[i] >= 32 && v[i] < 127) ? v[i] : '?';
+    shown[sn] = '\0';
+    snprintf(reason, sizeof reason, "value \"%s%s\" %s", shown, n > sn ? "..." : "", what);
+    if (r->o.on_error == CSVAVRO_ON_ERROR_FAIL)
+        return cav_csv_bad_record(r, off, NULL, 0, r->row_rec[row], (int32_t)col, v, n, st, reason,
+                                  err);
+    if (b->row_error[row]) return CSVAVRO_OK; /* one reject line per record */
+    b->row_error[row] = 1;
+    b->n_row_errors++;
+    const uint32_t *o = r->offs + (size_t)row * (r->n_cols + 1);
+    const uint8_t *rec = r->buf + o[0];
+    size_t reclen = o[r->n_cols] - 1 - o[0];
+    int64_t rec_off = r->buf_off + o[0];
+    (void)rec_off;
+    return cav_csv_bad_record(r, off, rec, reclen, r->row_rec[row], (int32_t)col, v, n, st, reason,
+                              err);
+}
+
+static const char *type_what(csvavro_type t) {
+    switch (t) {
+    case CSVAVRO_TYPE_BOOLEAN:
+        return "is not a boolean (true/false)";
+    case CSVAVRO_TYPE_INT:
+        return "is not an int (32-bit)";
+    case CSVAVRO_TYPE_LONG:
+        return "is not a long (64-bit integer)";
+    case CSVAVRO_TYPE_FLOAT:
+        return "is not a float";
+    case CSVAVRO_TYPE_DOUBLE:
+        return "is not a double";
+    case CSVAVRO_TYPE_DATE:
+        return "is not a date (YYYY-MM-DD)";
+    case CSVAVRO_TYPE_LOCAL_TIMESTAMP_MICROS:
+    case CSVAVRO_TYPE_LOCAL_TIMESTAMP_MILLIS:
+        return "is not a local timestamp (YYYY-MM-DD HH:MM:SS[.ffffff], no zone)";
+    default:
+        return "is not a timestamp (YYYY-MM-DD[ T]HH:MM:SS[.ffffff][Z|+HH:MM])";
+    }
+}
+
+static inline int64_t floor_div(int64_t a, int64_t b) {
+    int64_t q = a / b;
+    return (a % b != 0 && (a < 0)) ? q - 1 : q;
+}
+
+/* Converts text s[0..n) to column c row i. Returns false if the text is not of the type. */
+static bool convert(cav_column *c, uint32_t i, const char *s, size_t n) {
+    switch (c->type) {
+    case CSVAVRO_TYPE_BOOLEAN:
+        return cav_parse_bool(s, n, &c->v.b8[i]);
+    case CSVAVRO_TYPE_INT: {
+        int64_t v;
+        if (!cav_parse_long(s, n, &v) || v < INT32_MIN || v > INT32_MAX) return false;
+        c->v.i32[i] = (int32_t)v;
+        return true;
+    }
+    case CSVAVRO_TYPE_LONG:
+        return cav_parse_long(s, n, &c->v.i64[i]);
+    case CSVAVRO_TYPE_FLOAT:
+        return cav_parse_float(s, n, &c->v.f32[i]);
+    case CSVAVRO_TYPE_DOUBLE:
+        return cav_parse_double(s, n, &c->v.f64[i]);
+    case CSVAVRO_TYPE_DATE:
+        return cav_parse_date(s, n, &c->v.i32[i]);
+    case CSVAVRO_TYPE_TIMESTAMP_MICROS:
+    case CSVAVRO_TYPE_TIMESTAMP_MILLIS:
+    case CSVAVRO_TYPE_LOCAL_TIMESTAMP_MICROS:
+    case CSVAVRO_TYPE_LOCAL_TIMESTAMP_MILLIS: {
+        int64_t us;
+        bool zone = false;
+        int32_t days;
+        if (cav_parse_date(s, n, &days))
+            us = (int64_t)days * 86400 * 1000000;
+        else if (!cav_parse_timestamp(s, n, &us, &zone))
+            return false;
+        bool local = c->type == CSVAVRO_TYPE_LOCAL_TIMESTAMP_MICROS ||
+                     c->type == CSVAVRO_TYPE_LOCAL_TIMESTAMP_MILLIS;
+        if (local && zone) return false;
+        bool millis = c->type == CSVAVRO_TYPE_TIMESTAMP_MILLIS ||
+                      c->type == CSVAVRO_TYPE_LOCAL_TIMESTAMP_MILLIS;
+        c->v.i64[i] = millis ? floor_div(us, 1000) : us;
+        return true;
+    }
+    default:
+        return false;
+    }
+}
+
+static csvavro_status load_slow(cav_csv_reader *r, cav_batch *b, uint32_t col, uint32_t i,
+                                csvavro_error *err) {
+    cav_column *c = &b->cols[col];
+    const char *s;
+    size_t n;
+    bool quoted, is_null;
+    CAV_TRY(field_text(r, b, i, col, &s, &n, &quoted, &is_null, err));
+    if (is_null ||
+        (quoted && n == 0 && c->type != CSVAVRO_TYPE_STRING && c->type != CSVAVRO_TYPE_BYTES)) {
+        c->valid[i] = 0;
+        return CSVAVRO_OK;
+    }
+    c->valid[i] = 1;
+    if (c->type == CSVAVRO_TYPE_STRING || c->type == CSVAVRO_TYPE_BYTES) {
+        if (c->type == CSVAVRO_TYPE_STRING && r->o.encoding == CSVAVRO_ENCODING_UTF8) {
+            size_t bad = cav_utf8_check((const uint8_t *)s, n);
+            if (bad < n) {
+                c->valid[i] = 0;
+                return value_error(r, b, i, col, s, n, CSVAVRO_E_ENCODING,
+                                   "is not valid UTF-8 (use --encoding latin-1?)", err);
+            }
+        }
+        c->v.str[i].ptr = s;
+        c->v.str[i].len = (uint32_t)n;
+        return CSVAVRO_OK;
+    }
+    if (convert(c, i, s, n)) return CSVAVRO_OK;
+    c->valid[i] = 0;
+    return value_error(r, b, i, col, s, n, CSVAVRO_E_VALUE, type_what(c->type), err);
+}
+
+csvavro_status cav_csv_reader_load_column(cav_csv_reader *r, cav_batch *b, uint32_t col,
+                                          csvavro_error *err) {
+    CAV_RETURN_IF(col >= r->n_cols || col >= b->n_cols, err, CSVAVRO_E_USAGE,
+                  "load_column: column %u out of range", col);
+    cav_column *c = &b->cols[col];
+    if (c->loaded) return CSVAVRO_OK;
+    const uint32_t n_rows = b->n_rows, W = r->n_cols + 1;
+    const uint32_t *o = r->offs + col;
+    const char *buf = (const char *)r->buf;
+    const char Q = r->o.quote;
+    const bool plain =
+        r->o.n_null_values == 0 && !r->o.escape && r->o.encoding == CSVAVRO_ENCODING_UTF8;
+    uint8_t *valid = c->valid;
+    switch (c->type) {
+    case CSVAVRO_TYPE_LONG: {
+        int64_t *v = c->v.i64;
+        for (uint32_t i = 0; i < n_rows; i++, o += W) {
+            const char *s = buf + o[0];
+            size_t n = o[1] - 1 - o[0];
+            if (plain && n && s[0] != Q && cav_parse_long(s, n, &v[i])) {
+                valid[i] = 1;
+                continue;
+            }
+            if (plain && n == 0) {
+                valid[i] = 0;
+                continue;
+            }
+            CAV_TRY(load_slow(r, b, col, i, err));
+        }
+        break;
+    }
+    case CSVAVRO_TYPE_DOUBLE: {
+        double *v = c->v.f64;
+        for (uint32_t i = 0; i < n_rows; i++, o += W) {
+            const char *s = buf + o[0];
+            size_t n = o[1] - 1 - o[0];
+            if (plain && n && s[0] != Q && cav_parse_double(s, n, &v[i])) {
+                valid[i] = 1;
+                continue;
+            }
+            if (plain && n == 0) {
+                valid[i] = 0;
+                continue;
+            }
+            CAV_TRY(load_slow(r, b, col, i, err));
+        }
+        break;
+    }
+    case CSVAVRO_TYPE_LOCAL_TIMESTAMP_MICROS: {
+        int64_t *v = c->v.i64;
+        for (uint32_t i = 0; i < n_rows; i++, o += W) {
+            const char *s = buf + o[0];
+            size_t n = o[1] - 1 - o[0];
+            bool zone;
+            if (plain && n >= 19 && s[0] != Q && cav_parse_timestamp(s, n, &v[i], &zone) && !zone) {
+                valid[i] = 1;
+                continue;
+            }
+            if (plain && n == 0) {
+                valid[i] = 0;
+                continue;
+            }
+            CAV_TRY(load_slow(r, b, col, i, err));
+        }
+        break;
+    }
+    case CSVAVRO_TYPE_STRING: {
+        cav_strview *v = c->v.str;
+        for (uint32_t i = 0; i < n_rows; i++, o += W) {
+            const char *s = buf + o[0];
+            size_t n = o[1] - 1 - o[0];
+            if (plain && n && s[0] != Q) {
+                size_t k = 0;
+                while (k < n && (signed char)s[k] >= 0)
+                    k++;
+                if (k == n || cav_utf8_check((const uint8_t *)s + k, n - k) == n - k) {
+                    v[i].ptr = s;
+                    v[i].len = (uint32_t)n;
+                    valid[i] = 1;
+                    continue;
+                }
+            }
+            CAV_TRY(load_slow(r, b, col, i, err));
+        }
+        break;
+    }
+    default:
+        for (uint32_t i = 0; i < n_rows; i++)
+            CAV_TRY(load_slow(r, b, col, i, err));
+        break;
+    }
+    c->loaded = true;
+    return CSVAVRO_OK;
+}
+
+csvavro_status cav_csv_reader_field(cav_csv_reader *r, cav_batch *b, uint32_t row, uint32_t col,
+                                    const char **p, size_t *len, bool *is_null,
+                                    csvavro_error *err) {
+    bool quoted;
+    return field_text(r, b, row, col, p, len, &quoted, is_null, err);
+}
+
+csvavro_status cav_csv_reader_text(cav_csv_reader *r, cav_batch *b, uint32_t row, uint32_t col,
+                                   const char **p, size_t *len, bool *is_null, csvavro_error *err) {
+    bool quoted;
+    CAV_TRY(field_text(r, b, row, col, p, len, &quoted, is_null, err));
+    if (!*is_null && r->o.encoding == CSVAVRO_ENCODING_UTF8) {
+        size_t bad = cav_utf8_check((const uint8_t *)*p, *len);
+        if (bad < *len) {
+            return value_error(r, b, row, col, *p, *len, CSVAVRO_E_ENCODING,
+                               "is not valid UTF-8 (use --encoding latin-1?)", err);
+        }
+    }
+    return CSVAVRO_OK;
+}

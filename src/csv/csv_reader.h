@@ -1,0 +1,63 @@
+/*
+ * csv_reader.h — the layout of cav_csv_reader, shared by the scanner (csv_scan.c) and the
+ * column loader (csv_load.c). Nothing outside src/csv includes it.
+ *
+ * Rows of the current batch are stored as (n_cols + 1) uint32 buffer offsets each: field i
+ * spans [offs[i], offs[i+1] - 1) — the byte at offs[i+1] - 1 is its delimiter or line end.
+ */
+#ifndef CAV_CSV_READER_H
+#define CAV_CSV_READER_H
+
+#include "csv.h"
+
+struct cav_csv_reader {
+    csvavro_csv_options o; /* copy; list pointers borrowed from the caller */
+    uint32_t n_cols;
+    csvavro_type *types;
+    char **col_names;
+    uint32_t batch_rows;
+    int kind; /* CAV_CSV_SCALAR / SSE2 / AVX2 */
+    bool pclmul;
+    size_t buf_bytes; /* configured buffer size */
+
+    /* buffer: bytes [0, len) hold the file from buf_off; 128 bytes of padding after cap */
+    uint8_t *buf;
+    size_t cap;
+    size_t len;
+    int64_t buf_off;
+    bool eof;   /* buf holds the file up to its end (a virtual '\n' sits at buf[len]) */
+    size_t pos; /* next record start, relative to buf */
+    size_t lim; /* len, or len + 1 with the virtual line end */
+
+    csvavro_file *f;
+    char *path;
+    int64_t file_size;
+    int64_t start, end;
+    int64_t range_start; /* -1 until the first record is seen */
+    bool done;
+    bool opened;
+
+    /* current batch */
+    uint32_t *offs;    /* batch_rows * (n_cols + 1) */
+    uint64_t *row_rec; /* 0-based record index within the range of each row */
+    uint32_t n_rows;
+    uint64_t rec_seen; /* records seen in the range (rejected ones included) */
+    int64_t first_record, first_line;
+
+    uint64_t rejected;
+    cav_buf *sink;
+    int64_t line_at_off, line_off; /* cached: physical line of byte line_off (0 = unknown) */
+
+    csvavro_status pending; /* a deferred FAIL error (returned by the next call) */
+    csvavro_error pending_err;
+};
+
+/* Reports a bad record (ragged, bad quoting, bad value) according to the policy: FAIL returns
+ * the error; SKIP/REJECT count it (and write a reject line) and return OK unless max_errors is
+ * exceeded. raw = the record bytes. */
+csvavro_status cav_csv_bad_record(cav_csv_reader *r, int64_t rec_off, const uint8_t *raw,
+                                  size_t raw_len, uint64_t rec_index, int32_t column,
+                                  const char *value, size_t value_len, csvavro_status st,
+                                  const char *reason, csvavro_error *err);
+
+#endif

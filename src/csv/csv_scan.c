@@ -1,0 +1,949 @@
+/*
+ * csv_scan.c — the CSV range reader: buffer management, the scalar reference scanner, the
+ * SIMD mask scanner, header reading and line counting.
+ *
+ * Buffer: one allocation per reader (default 8 MiB, grown only for a record longer than the
+ * buffer, never past max_record_bytes), refilled by pread; the unparsed tail (a partial
+ * record) is moved to the front first. At end of file a virtual '\n' is placed after the last
+ * byte so the last record always has a line end; 128 padding bytes let 64-byte loads run past
+ * the data (those bits are masked off).
+ *
+ * Records: CR, LF and CRLF end a record; empty lines are skipped (so CRLF is one line end: the
+ * LF is an empty line); a record that starts with the comment byte is skipped to its line end.
+ * A range takes the records that start before `end` (blank and comment lines are skipped before
+ * that test, so neighbouring ranges agree on the boundary).
+ *
+ * Scalar machine (the reference): states START, UNQ (unquoted), INQ (quoted), QQ (quote seen in
+ * a quoted field), ESC_UNQ/ESC_Q (after the escape byte). A quote opens a quoted field only at
+ * the field start; elsewhere it is data. After a closing quote only a delimiter, a line end or
+ * a second quote (doubled quote) may follow: anything else makes the record bad (it is then
+ * read on as unquoted text to find its end, and reported by the on-error policy).
+ *
+ * Mask scanner: per 64-byte block, bit masks of quote, delimiter and CR/LF bytes (AVX2 or
+ * SSE2 compare+movemask); in-quote = prefix-XOR of the quote mask (carried between blocks);
+ * structural = (delimiter | line end) & ~in-quote. The same quote regularity rules as the
+ * scalar machine are checked with mask shifts; a block that breaks them (or a comment line,
+ * or an open quote at end of file) is handed to the scalar machine from the start of the
+ * current record up to the end of the block, after which masks resume at a record start.
+ */
+#include "csv_reader.h"
+
+#include "../io/io.h"
+
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define CAV_X86 1
+#endif
+
+#define PAD 128
+#define CHUNK_BLOCKS 64
+#define DEFAULT_BUF ((size_t)8 << 20)
+
+enum { R_FULL, R_DONE, R_MORE, R_FALLBACK, R_UNTIL, R_ERR };
+
+/* ------------------------------------------------------------------ classification */
+
+static void classify_scalar(const uint8_t *p, size_t nb, uint8_t q, uint8_t d, uint64_t *mq,
+                            uint64_t *md, uint64_t *mn) {
+    for (size_t k = 0; k < nb; k++, p += 64) {
+        uint64_t a = 0, b = 0, c = 0;
+        for (unsigned i = 0; i < 64; i++) {
+            a |= (uint64_t)(p[i] == q) << i;
+            b |= (uint64_t)(p[i] == d) << i;
+            c |= (uint64_t)(p[i] == '\n' || p[i] == '\r') << i;
+        }
+        mq[k] = q ? a : 0;
+        md[k] = b;
+        mn[k] = c;
+    }
+}
+
+#ifdef CAV_X86
+__attribute__((target("sse2"))) static void classify_sse2(const uint8_t *p, size_t nb, uint8_t q,
+                                                          uint8_t d, uint64_t *mq, uint64_t *md,
+                                                          uint64_t *mn) {
+    const __m128i vq = _mm_set1_epi8((char)q), vd = _mm_set1_epi8((char)d);
+    const __m128i vl = _mm_set1_epi8('\n'), vr = _mm_set1_epi8('\r');
+    for (size_t k = 0; k < nb; k++, p += 64) {
+        uint64_t a = 0, b = 0, c = 0;
+        for (unsigned j = 0; j < 4; j++) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(p + 16 * j));
+            a |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, vq)) << (16 * j);
+            b |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, vd)) << (16 * j);
+            c |= (uint64_t)(uint16_t)_mm_movemask_epi8(
+                     _mm_or_si128(_mm_cmpeq_epi8(x, vl), _mm_cmpeq_epi8(x, vr)))
+                 << (16 * j);
+        }
+        mq[k] = q ? a : 0;
+        md[k] = b;
+        mn[k] = c;
+    }
+}
+
+__attribute__((target("avx2"))) static void classify_avx2(const uint8_t *p, size_t nb, uint8_t q,
+                                                          uint8_t d, uint64_t *mq, uint64_t *md,
+                                                          uint64_t *mn) {
+    const __m256i vq = _mm256_set1_epi8((char)q), vd = _mm256_set1_epi8((char)d);
+    const __m256i vl = _mm256_set1_epi8('\n'), vr = _mm256_set1_epi8('\r');
+    for (size_t k = 0; k < nb; k++, p += 64) {
+        __m256i x0 = _mm256_loadu_si256((const __m256i *)p);
+        __m256i x1 = _mm256_loadu_si256((const __m256i *)(p + 32));
+        uint64_t a = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x0, vq)) |
+                     (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x1, vq)) << 32;
+        uint64_t b = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x0, vd)) |
+                     (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x1, vd)) << 32;
+        __m256i n0 = _mm256_or_si256(_mm256_cmpeq_epi8(x0, vl), _mm256_cmpeq_epi8(x0, vr));
+        __m256i n1 = _mm256_or_si256(_mm256_cmpeq_epi8(x1, vl), _mm256_cmpeq_epi8(x1, vr));
+        uint64_t c =
+            (uint32_t)_mm256_movemask_epi8(n0) | (uint64_t)(uint32_t)_mm256_movemask_epi8(n1) << 32;
+        mq[k] = q ? a : 0;
+        md[k] = b;
+        mn[k] = c;
+    }
+}
+
+__attribute__((target("pclmul,sse2"))) static uint64_t pxor_clmul(uint64_t x) {
+    __m128i v = _mm_set_epi64x(0, (long long)x);
+    __m128i ones = _mm_set1_epi8((char)0xFF);
+    return (uint64_t)_mm_cvtsi128_si64(_mm_clmulepi64_si128(v, ones, 0));
+}
+#endif
+
+/* bit i of the result = XOR of bits 0..i of x */
+static inline uint64_t pxor_shift(uint64_t x) {
+    x ^= x << 1;
+    x ^= x << 2;
+    x ^= x << 4;
+    x ^= x << 8;
+    x ^= x << 16;
+    x ^= x << 32;
+    return x;
+}
+
+/* ------------------------------------------------------------------ scalar machine */
+
+enum { S_START, S_UNQ, S_INQ, S_QQ, S_ESC_UNQ, S_ESC_Q };
+
+/* Parses one record starting at rs (not blank, not a comment). Field ends go to
+ * row[min(fc, cap)]. Returns 1 (complete: *t = line end position), 0 (needs more data) or -1
+ * (quote open at end of input). *bad = first byte after a closing quote that is not allowed,
+ * or SIZE_MAX. */
+static int scalar_one(const uint8_t *b, size_t rs, size_t lim, bool eof, uint8_t D, uint8_t Q,
+                      uint8_t E, uint32_t *row, uint32_t cap, size_t *t, uint32_t *fc_out,
+                      size_t *bad) {
+    uint32_t fc = 0;
+    int st = S_START;
+    *bad = SIZE_MAX;
+    row[0] = (uint32_t)rs;
+    for (size_t i = rs; i < lim; i++) {
+        uint8_t c = b[i];
+        switch (st) {
+        case S_START:
+            if (Q && c == Q) {
+                st = S_INQ;
+                break;
+            }
+            /* fall through */
+        case S_UNQ:
+        unq:
+            if (c == D) {
+                fc++;
+                row[fc < cap ? fc : cap] = (uint32_t)(i + 1);
+                st = S_START;
+            } else if (c == '\n' || c == '\r') {
+                fc++;
+                row[fc < cap ? fc : cap] = (uint32_t)(i + 1);
+                *t = i;
+                *fc_out = fc;
+                return 1;
+            } else if (E && c == E) {
+                st = S_ESC_UNQ;
+            } else {
+                st = S_UNQ;
+            }
+            break;
+        case S_ESC_UNQ:
+            st = S_UNQ;
+            break;
+        case S_INQ:
+            if (E && c == E)
+                st = S_ESC_Q;
+            else if (c == Q)
+                st = S_QQ;
+            break;
+        case S_ESC_Q:
+            st = S_INQ;
+            break;
+        case S_QQ:
+            if (c == Q) {
+                st = S_INQ;
+                break;
+            }
+            if (c != D && c != '\n' && c != '\r' && *bad == SIZE_MAX) *bad = i;
+            goto unq;
+        }
+    }
+    return eof ? -1 : 0;
+}
+
+/* Skips blank and comment lines from r->pos. Returns R_MORE if more data is needed, else -1
+ * with r->pos at a record start (or at lim at the end of the input). */
+static int skip_blank_comment(cav_csv_reader *r) {
+    const uint8_t *b = r->buf;
+    size_t p = r->pos, lim = r->lim;
+    for (;;) {
+        while (p < lim && (b[p] == '\n' || b[p] == '\r'))
+            p++;
+        r->pos = p;
+        if (p >= lim) return r->eof ? -1 : R_MORE;
+        if (!r->o.comment || b[p] != (uint8_t)r->o.comment) return -1;
+        size_t q = p;
+        while (q < lim && b[q] != '\n' && b[q] != '\r')
+            q++;
+        if (q >= lim) return R_MORE; /* (eof always has the virtual line end) */
+        p = q + 1;
+    }
+}
+
+/* Row done: checks it and either keeps it or reports it. */
+static inline int commit(cav_csv_reader *r, uint32_t *n_rows, size_t rs, size_t t, uint32_t fc,
+                         size_t bad, csvavro_error *err) {
+    if (r->range_start < 0) r->range_start = r->buf_off + (int64_t)rs;
+    uint64_t rec = r->rec_seen++;
+    if (CAV_LIKELY(fc == r->n_cols && bad == SIZE_MAX && t - rs < r->o.max_record_bytes)) {
+        r->row_rec[*n_rows] = rec;
+        (*n_rows)++;
+        return -1;
+    }
+    char reason[160];
+    csvavro_status st = CSVAVRO_E_CSV;
+    int64_t off = r->buf_off + (int64_t)rs;
+    size_t rawlen = t - rs;
+    if (t - rs >= r->o.max_record_bytes) {
+        snprintf(reason, sizeof reason, "record of %zu bytes is longer than max-record-bytes (%zu)",
+                 t - rs, r->o.max_record_bytes);
+        st = CSVAVRO_E_LIMIT;
+        rawlen = CAV_MIN(rawlen, 4096);
+    } else if (bad != SIZE_MAX) {
+        snprintf(reason, sizeof reason, "unexpected character '%c' after a closing quote",
+                 r->buf[bad] >= 32 && r->buf[bad] < 127 ? r->buf[bad] : '?');
+        off = r->buf_off + (int64_t)bad;
+    } else {
+        snprintf(reason, sizeof reason, "record has %u field%s, expected %u", fc,
+                 fc == 1 ? "" : "s", r->n_cols);
+    }
+    csvavro_status s =
+        cav_csv_bad_record(r, off, r->buf + rs, rawlen, rec, -1, NULL, 0, st, reason, err);
+    return s == CSVAVRO_OK ? -1 : R_ERR;
+}
+
+/* Scalar records from r->pos while r->pos < until. */
+static int scalar_records(cav_csv_reader *r, size_t until, uint32_t *n_rows, csvavro_error *err) {
+    const uint32_t W = r->n_cols + 1;
+    const uint8_t D = (uint8_t)r->o.delimiter, Q = (uint8_t)r->o.quote, E = (uint8_t)r->o.escape;
+    for (;;) {
+        if (r->pos >= until) return R_UNTIL;
+        int s = skip_blank_comment(r);
+        if (s == R_MORE) return R_MORE;
+        if (r->pos >= r->lim) return R_DONE;
+        size_t rs = r->pos;
+        if (r->buf_off + (int64_t)rs >= r->end) return R_DONE;
+        if (*n_rows == r->batch_rows) return R_FULL;
+        uint32_t *row = r->offs + (size_t)*n_rows * W;
+        size_t t, bad;
+        uint32_t fc;
+        int k = scalar_one(r->buf, rs, r->lim, r->eof, D, Q, E, row, r->n_cols, &t, &fc, &bad);
+        if (k == 0) {
+            if (r->lim - rs < r->o.max_record_bytes) return R_MORE;
+            /* too long and still no end in sight: always fatal (its end is unknown) */
+            cav_err_path(err, r->path);
+            if (err) err->offset = r->buf_off + (int64_t)rs;
+            cav_err(err, CSVAVRO_E_LIMIT, "a record is longer than max-record-bytes (%zu bytes)",
+                    r->o.max_record_bytes);
+            return R_ERR;
+        }
+        if (k < 0) {
+            if (r->range_start < 0) r->range_start = r->buf_off + (int64_t)rs;
+            uint64_t rec = r->rec_seen++;
+            size_t rawlen = CAV_MIN(r->len - rs, (size_t)4096);
+            csvavro_status st =
+                cav_csv_bad_record(r, r->buf_off + (int64_t)rs, r->buf + rs, rawlen, rec, -1, NULL,
+                                   0, CSVAVRO_E_CSV, "quote left open at end of input", err);
+            if (st != CSVAVRO_OK) return R_ERR;
+            r->pos = r->lim;
+            return R_DONE;
+        }
+        if (commit(r, n_rows, rs, t, fc, bad, err) == R_ERR) return R_ERR;
+        r->pos = t + 1;
+    }
+}
+
+typedef void (*classify_fn)(const uint8_t *, size_t, uint8_t, uint8_t, uint64_t *, uint64_t *,
+                            uint64_t *);
+
+/* Mask records from r->pos. On R_FALLBACK, r->pos is a record start and *until the position
+ * up to which the scalar machine must take over. */
+static int mask_records(cav_csv_reader *r, classify_fn classify, size_t *until, uint32_t *n_rows_p,
+                        csvavro_error *err) {
+    const uint8_t *buf = r->buf;
+    const size_t lim = r->lim;
+    const uint32_t nc = r->n_cols, W = nc + 1;
+    const uint8_t Q = (uint8_t)r->o.quote, D = (uint8_t)r->o.delimiter, C = (uint8_t)r->o.comment;
+    const int64_t stop = r->end - r->buf_off; /* record starts at or after this are not ours */
+    const uint32_t batch_rows = r->batch_rows;
+    const bool clmul = r->pclmul;
+    uint32_t n_rows = *n_rows_p;
+    size_t rs = r->pos;
+    uint32_t *row = r->offs + (size_t)n_rows * W;
+    uint32_t fc = 0;
+    bool started = false, inq = false, pend = false;
+    uint64_t carry = 1;
+    uint64_t mq[CHUNK_BLOCKS], md[CHUNK_BLOCKS], mn[CHUNK_BLOCKS];
+    int res;
+
+    if (C && rs < lim && buf[rs] == C) {
+        *until = rs + 1;
+        res = R_FALLBACK;
+        goto out;
+    }
+    for (size_t blk = rs; blk < lim;) {
+        size_t nb = CAV_MIN((size_t)CHUNK_BLOCKS, (lim - blk + 63) / 64);
+        classify(buf + blk, nb, Q, D, mq, md, mn);
+        for (size_t k = 0; k < nb; k++, blk += 64) {
+            uint64_t valid = lim - blk >= 64 ? ~0ull : (1ull << (lim - blk)) - 1;
+            uint64_t q = mq[k] & valid, d = md[k] & valid, nl = mn[k] & valid;
+            uint64_t inside = inq ? ~0ull : 0;
+            if (CAV_UNLIKELY(q | pend)) {
+#ifdef CAV_X86
+                inside ^= clmul ? pxor_clmul(q) : pxor_shift(q);
+#else
+                inside ^= pxor_shift(q);
+#endif
+                uint64_t so = (d | nl) & ~inside;
+                uint64_t open = q & inside, close = q & ~inside;
+                uint64_t before = ((so | close) << 1) | carry;
+                uint64_t after = so | open;
+                uint64_t bad = (open & ~before) | (close & ~(after >> 1) & ~(1ull << 63));
+                if (pend && !(after & 1)) bad = 1;
+                if (bad) {
+                    *until = blk + 64;
+                    res = R_FALLBACK;
+                    goto out;
+                }
+                pend = close >> 63;
+                carry = (so | close) >> 63;
+            } else {
+                carry = ((d | nl) & ~inside) >> 63;
+            }
+            inq = inside >> 63;
+            uint64_t s = (d | nl) & ~inside;
+            while (s) {
+                unsigned bit = (unsigned)__builtin_ctzll(s);
+                s &= s - 1;
+                size_t p = blk + bit;
+                uint64_t isnl = (nl >> bit) & 1;
+                if (!started) {
+                    if (isnl && p == rs) { /* blank line */
+                        rs = p + 1;
+                        if (C && rs < lim && buf[rs] == C) {
+                            *until = rs + 1;
+                            res = R_FALLBACK;
+                            goto out;
+                        }
+                        continue;
+                    }
+                    if ((int64_t)rs >= stop) {
+                        res = R_DONE;
+                        goto out;
+                    }
+                    started = true;
+                    row[0] = (uint32_t)rs;
+                    fc = 0;
+                }
+                fc++;
+                row[fc < nc ? fc : nc] = (uint32_t)(p + 1);
+                if (isnl) {
+                    if (CAV_UNLIKELY(commit(r, &n_rows, rs, p, fc, SIZE_MAX, err) == R_ERR)) {
+                        res = R_ERR;
+                        goto out;
+                    }
+                    rs = p + 1;
+                    started = false;
+                    row = r->offs + (size_t)n_rows * W;
+                    if (n_rows == batch_rows) {
+                        res = R_FULL;
+                        goto out;
+                    }
+                    if (C && rs < lim && buf[rs] == C) {
+                        *until = rs + 1;
+                        res = R_FALLBACK;
+                        goto out;
+                    }
+                }
+            }
+        }
+    }
+    if (rs >= lim) {
+        res = r->eof ? R_DONE : R_MORE;
+    } else if (r->eof || lim - rs >= r->o.max_record_bytes) {
+        *until = lim + 1; /* open quote at the end, or an oversized record: scalar reports it */
+        res = R_FALLBACK;
+    } else {
+        res = R_MORE;
+    }
+out:
+    r->pos = rs;
+    *n_rows_p = n_rows;
+    return res;
+}
+
+/* Fills the batch rows from the buffer; returns R_FULL, R_DONE, R_MORE or R_ERR. */
+static int scan(cav_csv_reader *r, csvavro_error *err) {
+    uint32_t n_rows = r->n_rows;
+    int res;
+    classify_fn cf = classify_scalar;
+#ifdef CAV_X86
+    cf = r->kind == CAV_CSV_AVX2 ? classify_avx2 : classify_sse2;
+#endif
+    for (;;) {
+        if (r->kind == CAV_CSV_SCALAR) {
+            res = scalar_records(r, SIZE_MAX, &n_rows, err);
+            break;
+        }
+        size_t until = 0;
+        res = mask_records(r, cf, &until, &n_rows, err);
+        if (res != R_FALLBACK) break;
+        res = scalar_records(r, until, &n_rows, err);
+        if (res != R_UNTIL) break;
+    }
+    r->n_rows = n_rows;
+    return res;
+}
+
+/* ------------------------------------------------------------------ buffer */
+
+static csvavro_status refill(cav_csv_reader *r, csvavro_error *err) {
+    if (r->pos > 0) {
+        size_t keep = r->len > r->pos ? r->len - r->pos : 0;
+        memmove(r->buf, r->buf + r->pos, keep);
+        r->buf_off += (int64_t)(r->len - keep);
+        r->len = keep;
+        r->pos = 0;
+    }
+    if (r->len == r->cap) {
+        size_t want = r->cap * 2;
+        size_t ceil = r->o.max_record_bytes + 65536;
+        if (want > ceil) want = ceil;
+        if (want <= r->cap) {
+            cav_err_path(err, r->path);
+            if (err) err->offset = r->buf_off;
+            return cav_err(err, CSVAVRO_E_LIMIT,
+                           "a record is longer than max-record-bytes (%zu bytes)",
+                           r->o.max_record_bytes);
+        }
+        uint8_t *nb = cav_realloc(r->buf, want + PAD);
+        if (!nb) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory growing the CSV buffer");
+        r->buf = nb;
+        r->cap = want;
+    }
+    int64_t fpos = r->buf_off + (int64_t)r->len;
+    int64_t left = r->file_size - fpos;
+    int64_t soft = r->end - fpos + 65536;
+    if (soft < 65536) soft = 65536;
+    size_t n = r->cap - r->len;
+    if ((int64_t)n > left) n = left > 0 ? (size_t)left : 0;
+    if ((int64_t)n > soft) n = (size_t)soft;
+    while (n > 0) {
+        size_t got = 0;
+        csvavro_status st = csvavro_file_pread(r->f, r->buf + r->len, n, fpos, &got, err);
+        if (st != CSVAVRO_OK) return st;
+        if (got == 0) {
+            r->file_size = fpos; /* the file shrank */
+            break;
+        }
+        r->len += got;
+        fpos += (int64_t)got;
+        n -= got;
+    }
+    r->eof = r->buf_off + (int64_t)r->len >= r->file_size;
+    r->lim = r->len;
+    if (r->eof) r->buf[r->lim++] = '\n';
+    memset(r->buf + r->lim, 0, PAD - 1);
+    return CSVAVRO_OK;
+}
+
+/* ------------------------------------------------------------------ reader API */
+
+static int pick_kind(void) {
+    uint32_t cpu = cav_cpu_features();
+    int best = CAV_CSV_SCALAR;
+#ifdef CAV_X86
+    best = (cpu & CAV_CPU_AVX2) ? CAV_CSV_AVX2 : CAV_CSV_SSE2;
+#endif
+    const char *env = getenv("CSVAVRO_SIMD");
+    if (env) {
+        if (!strcmp(env, "scalar")) return CAV_CSV_SCALAR;
+#ifdef CAV_X86
+        if (!strcmp(env, "sse2")) return CAV_CSV_SSE2;
+        if (!strcmp(env, "avx2") && (cpu & CAV_CPU_AVX2)) return CAV_CSV_AVX2;
+#endif
+    }
+    return best;
+}
+
+csvavro_status cav_csv_reader_create(const csvavro_csv_options *o, const csvavro_schema *schema,
+                                     uint32_t batch_rows, cav_csv_reader **out,
+                                     csvavro_error *err) {
+    *out = NULL;
+    CAV_TRY(cav_csv_options_check(o, err));
+    CAV_RETURN_IF(batch_rows == 0 || schema->n_fields == 0 || schema->n_fields > 100000, err,
+                  CSVAVRO_E_USAGE, "CSV reader: bad batch size or column count");
+    cav_csv_reader *r = cav_calloc(1, sizeof *r);
+    if (!r) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    r->o = *o;
+    if (r->o.escape == r->o.quote) r->o.escape = 0;
+    r->n_cols = (uint32_t)schema->n_fields;
+    r->batch_rows = batch_rows;
+    r->kind = r->o.escape ? CAV_CSV_SCALAR : pick_kind();
+    r->pclmul = (cav_cpu_features() & CAV_CPU_PCLMUL) != 0;
+    r->buf_bytes = DEFAULT_BUF;
+    r->types = cav_calloc(r->n_cols, sizeof *r->types);
+    r->col_names = cav_calloc(r->n_cols, sizeof *r->col_names);
+    r->offs = cav_malloc((size_t)batch_rows * (r->n_cols + 1) * sizeof *r->offs);
+    r->row_rec = cav_malloc((size_t)batch_rows * sizeof *r->row_rec);
+    if (!r->types || !r->col_names || !r->offs || !r->row_rec) goto nomem;
+    for (uint32_t i = 0; i < r->n_cols; i++) {
+        r->types[i] = schema->fields[i].type;
+        r->col_names[i] = cav_strdup(schema->fields[i].name);
+        if (!r->col_names[i]) goto nomem;
+    }
+    *out = r;
+    return CSVAVRO_OK;
+nomem:
+    cav_csv_reader_free(r);
+    return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+}
+
+void cav_csv_reader_free(cav_csv_reader *r) {
+    if (!r) return;
+    if (r->col_names)
+        for (uint32_t i = 0; i < r->n_cols; i++)
+            cav_free(r->col_names[i]);
+    cav_free(r->col_names);
+    cav_free(r->types);
+    cav_free(r->offs);
+    cav_free(r->row_rec);
+    cav_free(r->buf);
+    cav_free(r->path);
+    cav_free(r);
+}
+
+void cav_csv_reader_tune(cav_csv_reader *r, int kind, size_t buffer_bytes) {
+    if (kind >= 0 && !r->o.escape) {
+#ifdef CAV_X86
+        if (kind == CAV_CSV_AVX2 && !(cav_cpu_features() & CAV_CPU_AVX2)) kind = CAV_CSV_SSE2;
+#else
+        kind = CAV_CSV_SCALAR;
+#endif
+        r->kind = kind;
+    }
+    if (buffer_bytes) {
+        r->buf_bytes = buffer_bytes;
+        cav_free(r->buf);
+        r->buf = NULL;
+    }
+}
+
+int cav_csv_reader_kind(const cav_csv_reader *r) {
+    return r->kind;
+}
+
+void cav_csv_reader_set_base(cav_csv_reader *r, int64_t first_record, int64_t first_line) {
+    r->first_record = first_record;
+    r->first_line = first_line;
+    if (first_line > 0) {
+        r->line_off = r->start;
+        r->line_at_off = first_line;
+    }
+}
+
+csvavro_status cav_csv_reader_open_range(cav_csv_reader *r, csvavro_file *f,
+                                         const char *display_path, int64_t start, int64_t end,
+                                         bool aligned, csvavro_error *err) {
+    if (!r->buf) {
+        r->cap = r->buf_bytes;
+        r->buf = cav_malloc(r->cap + PAD);
+        if (!r->buf) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory for the CSV buffer");
+    }
+    cav_free(r->path);
+    r->path = cav_strdup(display_path ? display_path : (f->path ? f->path : ""));
+    if (!r->path) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    r->f = f;
+    r->file_size = csvavro_file_size(f);
+    if (start < 0) start = 0;
+    r->start = start;
+    r->end = end;
+    r->range_start = -1;
+    r->done = false;
+    r->n_rows = 0;
+    r->rec_seen = 0;
+    r->rejected = 0;
+    r->line_off = 0;
+    r->line_at_off = 0;
+    r->first_record = 0;
+    r->first_line = 0;
+    r->pending = CSVAVRO_OK;
+    r->len = r->pos = r->lim = 0;
+    r->eof = false;
+    r->opened = true;
+    if (aligned || start == 0) {
+        r->buf_off = start;
+        return CSVAVRO_OK;
+    }
+    /* speculate: the first line end at or after start - 1 ends the previous split's record */
+    r->buf_off = start - 1;
+    for (;;) {
+        CAV_TRY(refill(r, err));
+        const uint8_t *b = r->buf;
+        size_t p = r->pos;
+        while (p < r->len && b[p] != '\n' && b[p] != '\r')
+            p++;
+        if (p < r->len) {
+            r->pos = p + 1;
+            return CSVAVRO_OK;
+        }
+        r->pos = r->len;
+        if (r->eof) {
+            r->pos = r->lim;
+            return CSVAVRO_OK;
+        }
+    }
+}
+
+csvavro_status cav_csv_reader_next(cav_csv_reader *r, cav_batch *b, csvavro_error *err) {
+    cav_batch_reset(b);
+    r->n_rows = 0;
+    if (r->pending != CSVAVRO_OK) {
+        if (err) *err = r->pending_err;
+        return r->pending;
+    }
+    if (!r->opened) return cav_err(err, CSVAVRO_E_USAGE, "CSV reader: no range opened");
+    if (r->done) return CSVAVRO_OK;
+    if (!r->eof && (r->len == 0 || r->len - r->pos < r->cap / 4)) CAV_TRY(refill(r, err));
+    for (;;) {
+        int res = scan(r, err);
+        if (res == R_ERR) {
+            r->n_rows = 0;
+            csvavro_status st = err ? err->status : CSVAVRO_E_CSV;
+            if (st == CSVAVRO_OK) st = CSVAVRO_E_CSV;
+            return st;
+        }
+        if (res == R_FULL) break;
+        if (res == R_DONE) {
+            r->done = true;
+            break;
+        }
+        /* R_MORE */
+        if (r->n_rows > 0) break;
+        CAV_TRY(refill(r, err));
+    }
+    b->n_rows = r->n_rows;
+    return CSVAVRO_OK;
+}
+
+void cav_csv_reader_set_reject_sink(cav_csv_reader *r, cav_buf *sink) {
+    r->sink = sink;
+}
+uint64_t cav_csv_reader_rejected(const cav_csv_reader *r) {
+    return r->rejected;
+}
+
+int64_t cav_csv_reader_range_start(const cav_csv_reader *r) {
+    return r->range_start >= 0 ? r->range_start : cav_csv_reader_range_end(r);
+}
+
+int64_t cav_csv_reader_range_end(const cav_csv_reader *r) {
+    int64_t e = r->buf_off + (int64_t)r->pos;
+    return e > r->file_size ? r->file_size : e;
+}
+
+int64_t cav_csv_reader_bytes_done(const cav_csv_reader *r) {
+    int64_t e = cav_csv_reader_range_end(r) - r->start;
+    return e < 0 ? 0 : e;
+}
+
+void cav_csv_reader_raw(const cav_csv_reader *r, uint32_t row, uint32_t col, const char **p,
+                        size_t *len) {
+    const uint32_t *o = r->offs + (size_t)row * (r->n_cols + 1);
+    *p = (const char *)r->buf + o[col];
+    *len = o[col + 1] - 1 - o[col];
+}
+
+int64_t cav_csv_reader_row_offset(const cav_csv_reader *r, uint32_t row) {
+    return r->buf_off + r->offs[(size_t)row * (r->n_cols + 1)];
+}
+
+/* ------------------------------------------------------------------ lines */
+
+csvavro_status cav_csv_count_lines(csvavro_file *f, int64_t offset, int64_t *line,
+                                   csvavro_error *err) {
+    enum { CH = 1 << 20 };
+    uint8_t *b = cav_malloc(CH + 1);
+    if (!b) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    int64_t n = 0, pos = 0;
+    bool prev_cr = false;
+    while (pos < offset) {
+        size_t want = (size_t)CAV_MIN((int64_t)CH, offset - pos), got = 0;
+        csvavro_status st = csvavro_file_pread(f, b, want, pos, &got, err);
+        if (st != CSVAVRO_OK) {
+            cav_free(b);
+            return st;
+        }
+        if (got == 0) break;
+        for (size_t i = 0; i < got; i++) {
+            if (b[i] == '\n')
+                n++;
+            else if (prev_cr)
+                n++; /* lone CR before this byte */
+            prev_cr = b[i] == '\r';
+            if (b[i] == '\n') prev_cr = false;
+        }
+        pos += (int64_t)got;
+    }
+    if (prev_cr) n++; /* a CR right before offset ends a line (a following LF starts none) */
+    cav_free(b);
+    *line = n + 1;
+    return CSVAVRO_OK;
+}
+
+/* ------------------------------------------------------------------ header */
+
+csvavro_status cav_csv_unescape(const csvavro_csv_options *o, const char *raw, size_t len,
+                                char *out, size_t *out_len);
+
+void cav_csv_header_free(cav_csv_header *h) {
+    if (!h) return;
+    if (h->names)
+        for (uint32_t i = 0; i < h->n_cols; i++)
+            cav_free(h->names[i]);
+    cav_free(h->names);
+    h->names = NULL;
+    h->n_cols = 0;
+}
+
+/* Text of a header field as UTF-8 (unescaped; latin-1 transcoded). */
+static char *header_text(const csvavro_csv_options *o, const uint8_t *raw, size_t len) {
+    char *tmp = cav_malloc(len + 1);
+    if (!tmp) return NULL;
+    size_t n;
+    cav_csv_unescape(o, (const char *)raw, len, tmp, &n);
+    if (o->encoding == CSVAVRO_ENCODING_LATIN1) {
+        char *u = cav_malloc(2 * n + 1);
+        if (!u) {
+            cav_free(tmp);
+            return NULL;
+        }
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+            uint8_t c = (uint8_t)tmp[i];
+            if (c < 0x80)
+                u[k++] = (char)c;
+            else {
+                u[k++] = (char)(0xC0 | (c >> 6));
+                u[k++] = (char)(0x80 | (c & 0x3F));
+            }
+        }
+        cav_free(tmp);
+        tmp = u;
+        n = k;
+    }
+    tmp[n] = '\0';
+    return tmp;
+}
+
+csvavro_status cav_csv_read_header(csvavro_file *f, const csvavro_csv_options *o, cav_csv_header *h,
+                                   csvavro_error *err) {
+    memset(h, 0, sizeof *h);
+    CAV_TRY(cav_csv_options_check(o, err));
+    csvavro_csv_options oo = *o;
+    if (oo.escape == oo.quote) oo.escape = 0;
+    int64_t size = csvavro_file_size(f);
+    size_t cap = (size_t)CAV_MIN((int64_t)65536, size > 0 ? size : 1);
+    uint8_t *b = NULL;
+    size_t len = 0;
+    bool eof = false;
+    csvavro_status st = CSVAVRO_OK;
+    uint32_t *row = NULL;
+    size_t p = 0, lim = 0;
+    int64_t lines = 0;
+    for (;;) { /* read until the header record (and the byte after it) is in memory */
+        uint8_t *nb = cav_realloc(b, cap + 2);
+        if (!nb) {
+            st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+            goto done;
+        }
+        b = nb;
+        while (len < cap && !eof) {
+            size_t got = 0;
+            st = csvavro_file_pread(f, b + len, cap - len, (int64_t)len, &got, err);
+            if (st != CSVAVRO_OK) goto done;
+            len += got;
+            if (got == 0 || (int64_t)len >= size) eof = true;
+        }
+        lim = len;
+        if (eof) b[lim++] = '\n';
+        /* BOM, skip_rows, blank and comment lines */
+        p = 0;
+        lines = 0;
+        if (len >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF) p = 3;
+        bool need_more = false;
+        for (uint64_t k = 0; k < oo.skip_rows && !need_more; k++) {
+            while (p < len && b[p] != '\n' && b[p] != '\r')
+                p++;
+            if (p >= len) {
+                need_more = !eof;
+                p = len;
+                break;
+            }
+            if (b[p] == '\r' && p + 1 < len && b[p + 1] == '\n')
+                p++;
+            else if (b[p] == '\r' && p + 1 >= len && !eof)
+                need_more = true;
+            p++;
+            lines++;
+        }
+        while (!need_more && p < len) {
+            if (b[p] == '\n' || b[p] == '\r') {
+                if (b[p] == '\r' && p + 1 >= len && !eof)
+                    need_more = true;
+                else {
+                    if (b[p] == '\r' && b[p + 1] == '\n') p++;
+                    p++;
+                    lines++;
+                }
+            } else if (oo.comment && b[p] == (uint8_t)oo.comment) {
+                size_t q = p;
+                while (q < len && b[q] != '\n' && b[q] != '\r')
+                    q++;
+                if (q >= len) {
+                    if (!eof) need_more = true;
+                    p = len;
+                } else {
+                    p = q;
+                }
+            } else {
+                break;
+            }
+        }
+        if (!need_more && p >= len) {
+            /* no record at all */
+            h->data_start = size;
+            h->data_start_line = lines + 1;
+            break;
+        }
+        if (!need_more) {
+            size_t t, bad;
+            uint32_t fc, dummy[1];
+            int k = scalar_one(b, p, lim, eof, (uint8_t)oo.delimiter, (uint8_t)oo.quote,
+                               (uint8_t)oo.escape, dummy, 0, &t, &fc, &bad);
+            if (k < 0) {
+                cav_err_path(err, f->path);
+                if (err) err->offset = (int64_t)p, err->line = lines + 1;
+                st = cav_err(err, CSVAVRO_E_CSV, "quote left open at end of input (header)");
+                goto done;
+            }
+            if (k == 1 && (t + 1 < len || eof)) {
+                if (bad != SIZE_MAX) {
+                    cav_err_path(err, f->path);
+                    if (err) err->offset = (int64_t)bad, err->line = lines + 1;
+                    st = cav_err(err, CSVAVRO_E_CSV,
+                                 "unexpected character after a closing quote in the first record");
+                    goto done;
+                }
+                row = cav_malloc(((size_t)fc + 1) * sizeof *row);
+                if (!row) {
+                    st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+                    goto done;
+                }
+                scalar_one(b, p, lim, eof, (uint8_t)oo.delimiter, (uint8_t)oo.quote,
+                           (uint8_t)oo.escape, row, fc, &t, &fc, &bad);
+                uint32_t n = oo.n_names ? (uint32_t)oo.n_names : fc;
+                if (oo.n_names && oo.header && fc != oo.n_names) {
+                    cav_err_path(err, f->path);
+                    if (err) err->offset = (int64_t)p, err->line = lines + 1;
+                    st = cav_err(err, CSVAVRO_E_CSV,
+                                 "--names gives %zu names but the header has %u fields", oo.n_names,
+                                 fc);
+                    goto done;
+                }
+                h->names = cav_calloc(n, sizeof *h->names);
+                if (!h->names) {
+                    st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+                    goto done;
+                }
+                h->n_cols = n;
+                for (uint32_t i = 0; i < n; i++) {
+                    if (oo.n_names) {
+                        h->names[i] = cav_strdup(oo.names[i]);
+                    } else if (oo.header) {
+                        h->names[i] = header_text(&oo, b + row[i], row[i + 1] - 1 - row[i]);
+                    } else {
+                        char tmp[32];
+                        snprintf(tmp, sizeof tmp, "c%u", i + 1);
+                        h->names[i] = cav_strdup(tmp);
+                    }
+                    if (!h->names[i]) {
+                        st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+                        goto done;
+                    }
+                }
+                if (oo.header) {
+                    size_t q = t + 1;
+                    if (b[t] == '\r' && q < len && b[q] == '\n') q++;
+                    h->data_start = CAV_MIN((int64_t)q, size);
+                    /* physical lines inside the header record */
+                    int64_t extra = 0;
+                    for (size_t i = p; i < t; i++)
+                        if (b[i] == '\n' || (b[i] == '\r' && b[i + 1] != '\n')) extra++;
+                    h->data_start_line = lines + extra + 2;
+                } else {
+                    h->data_start = (int64_t)p;
+                    h->data_start_line = lines + 1;
+                }
+                break;
+            }
+        }
+        /* need more bytes */
+        if (eof || cap >= o->max_record_bytes) {
+            cav_err_path(err, f->path);
+            if (err) err->offset = 0;
+            st = cav_err(err, CSVAVRO_E_LIMIT,
+                         "the header record is longer than max-record-bytes (%zu)",
+                         o->max_record_bytes);
+            goto done;
+        }
+        cap = CAV_MIN(cap * 4, o->max_record_bytes);
+    }
+    if (!h->names && oo.n_names) {
+        h->names = cav_calloc(oo.n_names, sizeof *h->names);
+        if (!h->names) {
+            st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+            goto done;
+        }
+        h->n_cols = (uint32_t)oo.n_names;
+        for (uint32_t i = 0; i < h->n_cols; i++)
+            if (!(h->names[i] = cav_strdup(oo.names[i]))) {
+                st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+                goto done;
+            }
+    }
+done:
+    cav_free(row);
+    cav_free(b);
+    if (st != CSVAVRO_OK) cav_csv_header_free(h);
+    return st;
+}

@@ -1,0 +1,292 @@
+/*
+ * csv_value.c — exact parsing of typed CSV values: boolean, long/int, double/float, date and
+ * timestamp.
+ *
+ * Doubles: a fast path takes plain decimals whose digits form an integer m <= 2^53 and whose
+ * decimal exponent e satisfies |e| <= 22; then m and 10^|e| are exact doubles and one IEEE
+ * multiply or divide rounds correctly, so the result equals strtod's. Everything else (more
+ * digits, big exponents) is validated against the decimal grammar and handed to strtod on a
+ * NUL-terminated copy. Hex floats and other strtod extensions are refused.
+ *
+ * Dates/timestamps use the proleptic Gregorian calendar; days come from a closed formula over
+ * 400-year eras (no tables, no time zone database, no libc time functions).
+ */
+#include "csv.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static inline bool is_digit(char c) {
+    return (unsigned)(c - '0') < 10;
+}
+static inline char lower(char c) {
+    return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+}
+
+static bool ieq(const char *s, size_t n, const char *lit) {
+    size_t l = strlen(lit);
+    if (n != l) return false;
+    for (size_t i = 0; i < n; i++)
+        if (lower(s[i]) != lit[i]) return false;
+    return true;
+}
+
+bool cav_parse_bool(const char *s, size_t n, uint8_t *out) {
+    if (ieq(s, n, "true")) {
+        *out = 1;
+        return true;
+    }
+    if (ieq(s, n, "false")) {
+        *out = 0;
+        return true;
+    }
+    return false;
+}
+
+bool cav_parse_long_ex(const char *s, size_t n, int64_t *out, bool *overflow) {
+    *overflow = false;
+    size_t i = 0;
+    bool neg = false;
+    if (n && (s[0] == '-' || s[0] == '+')) {
+        neg = s[0] == '-';
+        i = 1;
+    }
+    if (i == n) return false;
+    uint64_t v = 0;
+    const uint64_t limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    for (; i < n; i++) {
+        unsigned d = (unsigned)(s[i] - '0');
+        if (d > 9) return false;
+        if (v > (limit - d) / 10) {
+            /* keep validating: only an all-digit string counts as an overflowing integer */
+            for (i++; i < n; i++)
+                if (!is_digit(s[i])) return false;
+            *overflow = true;
+            return false;
+        }
+        v = v * 10 + d;
+    }
+    *out = neg ? (int64_t)(0 - v) : (int64_t)v;
+    return true;
+}
+
+bool cav_parse_long(const char *s, size_t n, int64_t *out) {
+    size_t i = 0;
+    bool neg = false;
+    /* fast path: up to 18 digits cannot overflow */
+    if (n && (s[0] == '-' || s[0] == '+')) {
+        neg = s[0] == '-';
+        i = 1;
+    }
+    if (i < n && n - i <= 18) {
+        int64_t v = 0;
+        for (size_t k = i; k < n; k++) {
+            unsigned d = (unsigned)(s[k] - '0');
+            if (d > 9) return false;
+            v = v * 10 + d;
+        }
+        *out = neg ? -v : v;
+        return true;
+    }
+    bool ovf;
+    return cav_parse_long_ex(s, n, out, &ovf);
+}
+
+static const double pow10_exact[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                       1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                       1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* Checks the decimal grammar [+-]?(D+(.D*)?|.D+)([eE][+-]?D+)? or nan/inf/infinity. */
+static bool decimal_syntax(const char *s, size_t n, bool *special) {
+    size_t i = 0;
+    *special = false;
+    if (i < n && (s[i] == '+' || s[i] == '-')) i++;
+    if (ieq(s + i, n - i, "nan") || ieq(s + i, n - i, "inf") || ieq(s + i, n - i, "infinity")) {
+        *special = true;
+        return true;
+    }
+    size_t digits = 0;
+    while (i < n && is_digit(s[i]))
+        i++, digits++;
+    if (i < n && s[i] == '.') {
+        i++;
+        while (i < n && is_digit(s[i]))
+            i++, digits++;
+    }
+    if (digits == 0) return false;
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-')) i++;
+        size_t ed = 0;
+        while (i < n && is_digit(s[i]))
+            i++, ed++;
+        if (ed == 0) return false;
+    }
+    return i == n;
+}
+
+static bool strtod_copy(const char *s, size_t n, double *out) {
+    char stack[128];
+    char *p = n < sizeof stack ? stack : cav_malloc(n + 1);
+    if (!p) return false;
+    memcpy(p, s, n);
+    p[n] = '\0';
+    char *end;
+    *out = strtod(p, &end);
+    bool ok = end == p + n;
+    if (p != stack) cav_free(p);
+    return ok;
+}
+
+bool cav_parse_double(const char *s, size_t n, double *out) {
+    size_t i = 0;
+    bool neg = false;
+    if (n && (s[0] == '-' || s[0] == '+')) {
+        neg = s[0] == '-';
+        i = 1;
+    }
+    uint64_t m = 0;
+    int nd = 0, frac = 0;
+    bool any = false;
+    while (i < n && is_digit(s[i]) && nd < 19) {
+        m = m * 10 + (unsigned)(s[i] - '0');
+        nd += m != 0;
+        i++;
+        any = true;
+    }
+    if (i < n && s[i] == '.') {
+        i++;
+        while (i < n && is_digit(s[i]) && nd < 19) {
+            m = m * 10 + (unsigned)(s[i] - '0');
+            nd += m != 0;
+            frac++;
+            i++;
+            any = true;
+        }
+    }
+    int e10 = 0;
+    bool fast = any && nd < 19;
+    if (fast && i < n && (s[i] == 'e' || s[i] == 'E')) {
+        size_t j = i + 1;
+        bool eneg = false;
+        if (j < n && (s[j] == '+' || s[j] == '-')) eneg = s[j++] == '-';
+        int ev = 0, ed = 0;
+        while (j < n && is_digit(s[j]) && ed < 4)
+            ev = ev * 10 + (s[j++] - '0'), ed++;
+        if (ed == 0 || ed == 4) fast = false;
+        e10 = eneg ? -ev : ev;
+        i = j;
+    }
+    if (fast && i == n && m <= (1ull << 53)) {
+        int e = e10 - frac;
+        if (e >= -22 && e <= 22) {
+            double d = (double)m;
+            d = e >= 0 ? d * pow10_exact[e] : d / pow10_exact[-e];
+            *out = neg ? -d : d;
+            return true;
+        }
+    }
+    bool special;
+    if (!decimal_syntax(s, n, &special)) return false;
+    return strtod_copy(s, n, out);
+}
+
+bool cav_parse_float(const char *s, size_t n, float *out) {
+    bool special;
+    if (!decimal_syntax(s, n, &special)) return false;
+    char stack[128];
+    char *p = n < sizeof stack ? stack : cav_malloc(n + 1);
+    if (!p) return false;
+    memcpy(p, s, n);
+    p[n] = '\0';
+    char *end;
+    *out = strtof(p, &end);
+    bool ok = end == p + n;
+    if (p != stack) cav_free(p);
+    return ok;
+}
+
+int64_t cav_days_from_civil(int64_t y, unsigned m, unsigned d) {
+    /* shift the year to start in March so the leap day is the last day of the year */
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;                                   /* 0..399 */
+    int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1; /* 0..365 */
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;           /* 0..146096 */
+    return era * 146097 + doe - 719468;
+}
+
+static inline bool two(const char *s, unsigned *v) {
+    if (!is_digit(s[0]) || !is_digit(s[1])) return false;
+    *v = (unsigned)(s[0] - '0') * 10 + (unsigned)(s[1] - '0');
+    return true;
+}
+
+static bool ymd(const char *s, int64_t *days) {
+    unsigned y1, y2, mo, d;
+    if (!two(s, &y1) || !two(s + 2, &y2) || s[4] != '-' || !two(s + 5, &mo) || s[7] != '-' ||
+        !two(s + 8, &d))
+        return false;
+    unsigned y = y1 * 100 + y2;
+    static const unsigned char dim[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (mo < 1 || mo > 12 || d < 1) return false;
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (d > (unsigned)dim[mo - 1] + (mo == 2 && leap)) return false;
+    *days = cav_days_from_civil(y, mo, d);
+    return true;
+}
+
+bool cav_parse_date(const char *s, size_t n, int32_t *days) {
+    int64_t d;
+    if (n != 10 || !ymd(s, &d)) return false;
+    *days = (int32_t)d;
+    return true;
+}
+
+bool cav_parse_timestamp(const char *s, size_t n, int64_t *micros, bool *has_zone) {
+    int64_t days;
+    unsigned hh, mi, ss;
+    if (n < 19 || !ymd(s, &days) || (s[10] != ' ' && s[10] != 'T') || !two(s + 11, &hh) ||
+        s[13] != ':' || !two(s + 14, &mi) || s[16] != ':' || !two(s + 17, &ss))
+        return false;
+    if (hh > 23 || mi > 59 || ss > 59) return false;
+    size_t i = 19;
+    int64_t frac = 0;
+    if (i < n && s[i] == '.') {
+        i++;
+        int nd = 0;
+        while (i < n && is_digit(s[i]) && nd < 6)
+            frac = frac * 10 + (s[i++] - '0'), nd++;
+        if (nd == 0 || (i < n && is_digit(s[i]))) return false; /* at most microseconds */
+        while (nd++ < 6)
+            frac *= 10;
+    }
+    int64_t off = 0;
+    *has_zone = false;
+    if (i < n) {
+        if (s[i] == 'Z' && i + 1 == n) {
+            *has_zone = true;
+            i++;
+        } else if (s[i] == '+' || s[i] == '-') {
+            unsigned oh, om;
+            size_t rest = n - i - 1;
+            const char *z = s + i + 1;
+            if (rest == 5 && z[2] == ':' && two(z, &oh) && two(z + 3, &om)) {
+            } else if (rest == 4 && two(z, &oh) && two(z + 2, &om)) {
+            } else {
+                return false;
+            }
+            if (oh > 23 || om > 59) return false;
+            off = (int64_t)(oh * 60 + om) * 60 * 1000000;
+            if (s[i] == '-') off = -off;
+            *has_zone = true;
+            i = n;
+        } else {
+            return false;
+        }
+    }
+    if (i != n) return false;
+    *micros = ((days * 86400 + (int64_t)(hh * 3600 + mi * 60 + ss)) * 1000000 + frac) - off;
+    return true;
+}
