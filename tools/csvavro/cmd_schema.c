@@ -1,10 +1,87 @@
-/* cmd_schema.c — placeholder until the schema command lands. */
+/*
+ * cmd_schema.c — `csvavro schema INPUT... [options]`: infers the table schema of CSV inputs
+ * (local paths or hdfs:// URLs, all on one file system) and prints it as pretty Avro JSON.
+ */
 #include "cli.h"
+#include "cli_csvopts.h"
 
-int cli_cmd_schema(int argc, char **argv)
-{
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "csvavro schema: not built yet\n");
-    return CLI_FAIL;
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: csvavro schema INPUT... [options]\n\n"
+               "Prints the Avro schema inferred from CSV INPUT (a path or hdfs:// URL).\n\n");
+    cli_csv_usage(f);
+}
+
+int cli_cmd_schema(int argc, char **argv) {
+    csvavro_csv_options o;
+    csvavro_csv_options_init(&o);
+    const char *inputs[64];
+    int n_in = 0, rc = CLI_OK;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            cli_csv_options_release();
+            return CLI_OK;
+        }
+        int k = cli_csv_option(argc, argv, &i, &o);
+        if (k < 0) {
+            cli_csv_options_release();
+            return CLI_USAGE;
+        }
+        if (k > 0) continue;
+        if (argv[i][0] == '-' && argv[i][1]) {
+            cli_csv_options_release();
+            return cli_usage_error("schema", "unknown option '%s'", argv[i]);
+        }
+        if (n_in == 64) {
+            cli_csv_options_release();
+            return cli_usage_error("schema", "too many inputs (at most 64)");
+        }
+        inputs[n_in++] = argv[i];
+    }
+    if (n_in == 0) {
+        cli_csv_options_release();
+        return cli_usage_error("schema", "missing INPUT");
+    }
+    csvavro_error err;
+    csvavro_error_clear(&err);
+    csvavro_fs *fs = NULL;
+    char *paths[64] = {0};
+    csvavro_schema *s = NULL;
+    char *json = NULL;
+    csvavro_status st = CSVAVRO_OK;
+    for (int i = 0; i < n_in && st == CSVAVRO_OK; i++) {
+        csvavro_fs *fsi = NULL;
+        st = csvavro_fs_open_url(inputs[i], &fsi, &paths[i], &err);
+        if (st != CSVAVRO_OK) break;
+        if (!fs) {
+            fs = fsi;
+        } else {
+            int same = !strcmp(csvavro_fs_scheme(fs), csvavro_fs_scheme(fsi));
+            csvavro_fs_close(fsi); /* inputs share the first one's file system */
+            if (!same) {
+                for (int k = 0; k <= i; k++)
+                    free(paths[k]);
+                csvavro_fs_close(fs);
+                cli_csv_options_release();
+                return cli_usage_error("schema", "all inputs must be on one file system");
+            }
+        }
+    }
+    if (st == CSVAVRO_OK)
+        st = csvavro_csv_infer(fs, (const char *const *)paths, (size_t)n_in, &o, &s, &err);
+    if (st == CSVAVRO_OK) st = csvavro_schema_to_json(s, 1, &json, &err);
+    if (st == CSVAVRO_OK)
+        printf("%s\n", json);
+    else
+        rc = cli_report(&err);
+    free(json);
+    csvavro_schema_free(s);
+    for (int i = 0; i < n_in; i++)
+        free(paths[i]);
+    csvavro_fs_close(fs);
+    cli_csv_options_release();
+    return rc;
 }
