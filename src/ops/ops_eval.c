@@ -80,25 +80,29 @@ struct cav_expr_state {
 
 #define OP_SWITCH(LOOP)                                                                            \
     switch (op) {                                                                                  \
-    case C_EQ: LOOP(==) break;                                                                     \
-    case C_NE: LOOP(!=) break;                                                                     \
-    case C_LT: LOOP(<) break;                                                                      \
-    case C_LE: LOOP(<=) break;                                                                     \
-    case C_GT: LOOP(>) break;                                                                      \
-    default: LOOP(>=) break;                                                                       \
+    case C_EQ:                                                                                     \
+        LOOP(==) break;                                                                            \
+    case C_NE:                                                                                     \
+        LOOP(!=) break;                                                                            \
+    case C_LT:                                                                                     \
+        LOOP(<) break;                                                                             \
+    case C_LE:                                                                                     \
+        LOOP(<=) break;                                                                            \
+    case C_GT:                                                                                     \
+        LOOP(>) break;                                                                             \
+    default:                                                                                       \
+        LOOP(>=) break;                                                                            \
     }
 
 #define DEF_VC(NAME, T, CT, ATTR)                                                                  \
-    ATTR static void NAME(const T *restrict x, const uint8_t *restrict v, CT c, int op,           \
-                          uint8_t *restrict To, uint8_t *restrict Fo, uint32_t n)                  \
-    {                                                                                              \
+    ATTR static void NAME(const T *restrict x, const uint8_t *restrict v, CT c, int op,            \
+                          uint8_t *restrict To, uint8_t *restrict Fo, uint32_t n) {                \
         OP_SWITCH(VC_LOOP)                                                                         \
     }
 #define DEF_VV(NAME, T, ATTR)                                                                      \
-    ATTR static void NAME(const T *restrict x, const uint8_t *restrict vx, const T *restrict y,   \
+    ATTR static void NAME(const T *restrict x, const uint8_t *restrict vx, const T *restrict y,    \
                           const uint8_t *restrict vy, int op, uint8_t *restrict To,                \
-                          uint8_t *restrict Fo, uint32_t n)                                        \
-    {                                                                                              \
+                          uint8_t *restrict Fo, uint32_t n) {                                      \
         OP_SWITCH(VV_LOOP)                                                                         \
     }
 
@@ -118,8 +122,7 @@ DEF_KERNELS(plain, )
 DEF_KERNELS(avx2, __attribute__((target("avx2"))))
 #endif
 
-static const kernels *pick_kernels(void)
-{
+static const kernels *pick_kernels(void) {
 #ifdef HAVE_AVX2_KERNELS
     if (cav_cpu_features() & CAV_CPU_AVX2) return &kernels_avx2;
 #endif
@@ -147,30 +150,31 @@ typedef struct ctx {
     const cav_expr_state *s;
     const cav_batch *b;
     uint32_t n;
-    uint32_t words; /* (n + 7) / 8 */
+    uint32_t words;        /* (n + 7) / 8 */
     const uint8_t *active; /* NULL = every row active */
 } ctx;
 
-static inline uint64_t ld8(const uint8_t *p)
-{
+static inline uint64_t ld8(const uint8_t *p) {
     uint64_t w;
     memcpy(&w, p, 8);
     return w;
 }
-static inline void st8(uint8_t *p, uint64_t w)
-{
+static inline void st8(uint8_t *p, uint64_t w) {
     memcpy(p, &w, 8);
 }
 #define BYTES01 0x0101010101010101ull
 
-static int storage_kind(csvavro_type t)
-{
+static int storage_kind(csvavro_type t) {
     switch (t) {
     case CSVAVRO_TYPE_INT:
-    case CSVAVRO_TYPE_DATE: return NK_I32;
-    case CSVAVRO_TYPE_FLOAT: return NK_F32;
-    case CSVAVRO_TYPE_DOUBLE: return NK_F64;
-    default: return NK_I64;
+    case CSVAVRO_TYPE_DATE:
+        return NK_I32;
+    case CSVAVRO_TYPE_FLOAT:
+        return NK_F32;
+    case CSVAVRO_TYPE_DOUBLE:
+        return NK_F64;
+    default:
+        return NK_I64;
     }
 }
 
@@ -178,51 +182,55 @@ static numv eval_num(const ctx *c, const cav_node *n, uint32_t s);
 static boolv eval_bool(const ctx *c, const cav_node *n, uint32_t s);
 
 /* Values of v as int64 (columns of int64 are read in place). */
-static const int64_t *as_i64(const ctx *c, const numv *v, uint32_t s)
-{
+static const int64_t *as_i64(const ctx *c, const numv *v, uint32_t s) {
     int64_t *o = c->s->slots[s].di;
     if (v->cnst) {
-        for (uint32_t i = 0; i < c->n; i++) o[i] = v->ci;
+        for (uint32_t i = 0; i < c->n; i++)
+            o[i] = v->ci;
     } else if (v->k == NK_I64) {
         return v->p;
     } else { /* NK_I32 */
         const int32_t *x = v->p;
-        for (uint32_t i = 0; i < c->n; i++) o[i] = x[i];
+        for (uint32_t i = 0; i < c->n; i++)
+            o[i] = x[i];
     }
     return o;
 }
 
-static const double *as_f64(const ctx *c, const numv *v, uint32_t s)
-{
+static const double *as_f64(const ctx *c, const numv *v, uint32_t s) {
     double *o = c->s->slots[s].df;
     if (v->cnst) {
         double d = v->k == NK_F64 ? v->cf : (double)v->ci;
-        for (uint32_t i = 0; i < c->n; i++) o[i] = d;
+        for (uint32_t i = 0; i < c->n; i++)
+            o[i] = d;
         return o;
     }
     switch (v->k) {
-    case NK_F64: return v->p;
+    case NK_F64:
+        return v->p;
     case NK_F32: {
         const float *x = v->p;
-        for (uint32_t i = 0; i < c->n; i++) o[i] = x[i];
+        for (uint32_t i = 0; i < c->n; i++)
+            o[i] = x[i];
         break;
     }
     case NK_I32: {
         const int32_t *x = v->p;
-        for (uint32_t i = 0; i < c->n; i++) o[i] = x[i];
+        for (uint32_t i = 0; i < c->n; i++)
+            o[i] = x[i];
         break;
     }
     default: {
         const int64_t *x = v->p;
-        for (uint32_t i = 0; i < c->n; i++) o[i] = (double)x[i];
+        for (uint32_t i = 0; i < c->n; i++)
+            o[i] = (double)x[i];
         break;
     }
     }
     return o;
 }
 
-static numv eval_arith(const ctx *c, const cav_node *n, uint32_t s)
-{
+static numv eval_arith(const ctx *c, const cav_node *n, uint32_t s) {
     slot *o = &c->s->slots[s];
     numv l = eval_num(c, n->l, s);
     numv r = {0};
@@ -241,10 +249,18 @@ static numv eval_arith(const ctx *c, const cav_node *n, uint32_t s)
             int64_t x;
             bool ovf;
             switch (n->op) {
-            case N_NEG: ovf = __builtin_sub_overflow((int64_t)0, a[i], &x); break;
-            case N_ADD: ovf = __builtin_add_overflow(a[i], b[i], &x); break;
-            case N_SUB: ovf = __builtin_sub_overflow(a[i], b[i], &x); break;
-            default: ovf = __builtin_mul_overflow(a[i], b[i], &x); break;
+            case N_NEG:
+                ovf = __builtin_sub_overflow((int64_t)0, a[i], &x);
+                break;
+            case N_ADD:
+                ovf = __builtin_add_overflow(a[i], b[i], &x);
+                break;
+            case N_SUB:
+                ovf = __builtin_sub_overflow(a[i], b[i], &x);
+                break;
+            default:
+                ovf = __builtin_mul_overflow(a[i], b[i], &x);
+                break;
             }
             uint8_t ok = (lv[i] != 0) & (rv[i] != 0) & !ovf;
             ov[i] = ok;
@@ -259,16 +275,20 @@ static numv eval_arith(const ctx *c, const cav_node *n, uint32_t s)
     res.p = d;
     switch (n->op) {
     case N_NEG:
-        for (uint32_t i = 0; i < N; i++) d[i] = -a[i], ov[i] = lv[i] != 0;
+        for (uint32_t i = 0; i < N; i++)
+            d[i] = -a[i], ov[i] = lv[i] != 0;
         break;
     case N_ADD:
-        for (uint32_t i = 0; i < N; i++) d[i] = a[i] + b[i], ov[i] = (lv[i] != 0) & (rv[i] != 0);
+        for (uint32_t i = 0; i < N; i++)
+            d[i] = a[i] + b[i], ov[i] = (lv[i] != 0) & (rv[i] != 0);
         break;
     case N_SUB:
-        for (uint32_t i = 0; i < N; i++) d[i] = a[i] - b[i], ov[i] = (lv[i] != 0) & (rv[i] != 0);
+        for (uint32_t i = 0; i < N; i++)
+            d[i] = a[i] - b[i], ov[i] = (lv[i] != 0) & (rv[i] != 0);
         break;
     case N_MUL:
-        for (uint32_t i = 0; i < N; i++) d[i] = a[i] * b[i], ov[i] = (lv[i] != 0) & (rv[i] != 0);
+        for (uint32_t i = 0; i < N; i++)
+            d[i] = a[i] * b[i], ov[i] = (lv[i] != 0) & (rv[i] != 0);
         break;
     default: /* division by zero is null */
         for (uint32_t i = 0; i < N; i++) {
@@ -281,8 +301,7 @@ static numv eval_arith(const ctx *c, const cav_node *n, uint32_t s)
     return res;
 }
 
-static numv eval_num(const ctx *c, const cav_node *n, uint32_t s)
-{
+static numv eval_num(const ctx *c, const cav_node *n, uint32_t s) {
     numv r = {0};
     if (n->op == N_CONST) {
         r.cnst = true;
@@ -303,8 +322,7 @@ static numv eval_num(const ctx *c, const cav_node *n, uint32_t s)
 }
 
 /* T/F from a validity vector: T = v & cond-free constant result. */
-static boolv cmp_fixed(const ctx *c, const uint8_t *v, bool t, uint32_t s)
-{
+static boolv cmp_fixed(const ctx *c, const uint8_t *v, bool t, uint32_t s) {
     slot *o = &c->s->slots[s];
     for (uint32_t i = 0; i < c->n; i++) {
         uint8_t ok = v[i] != 0;
@@ -314,8 +332,7 @@ static boolv cmp_fixed(const ctx *c, const uint8_t *v, bool t, uint32_t s)
     return (boolv){o->T, o->F};
 }
 
-static boolv eval_cmp_num(const ctx *c, const cav_node *n, uint32_t s)
-{
+static boolv eval_cmp_num(const ctx *c, const cav_node *n, uint32_t s) {
     slot *o = &c->s->slots[s];
     const kernels *K = c->s->k;
     numv l = eval_num(c, n->l, s);
@@ -364,15 +381,13 @@ static boolv eval_cmp_num(const ctx *c, const cav_node *n, uint32_t s)
     return (boolv){o->T, o->F};
 }
 
-static inline int str_cmp(const char *a, uint32_t al, const char *b, uint32_t bl)
-{
+static inline int str_cmp(const char *a, uint32_t al, const char *b, uint32_t bl) {
     int c = memcmp(a, b, al < bl ? al : bl);
     if (c == 0) return al < bl ? -1 : al > bl;
     return c < 0 ? -1 : 1;
 }
 
-static boolv eval_cmp_str(const ctx *c, const cav_node *n, uint32_t s)
-{
+static boolv eval_cmp_str(const ctx *c, const cav_node *n, uint32_t s) {
     slot *o = &c->s->slots[s];
     const cav_column *lc = &c->b->cols[n->l->col];
     const cav_strview *x = lc->v.str;
@@ -386,6 +401,17 @@ static boolv eval_cmp_str(const ctx *c, const cav_node *n, uint32_t s)
     const char *cs = n->r->cs;
     uint32_t cl = n->r->cslen;
     const uint8_t *act = c->active;
+    if (!y && (n->cmp == C_EQ || n->cmp == C_NE)) { /* equality: lengths first */
+        uint8_t want = n->cmp == C_EQ;
+        for (uint32_t i = 0; i < c->n; i++) {
+            uint8_t ok = (vx[i] != 0) & (act ? act[i] != 0 : 1);
+            uint8_t t = ok && x[i].len == cl && memcmp(x[i].ptr, cs, cl) == 0;
+            t = (uint8_t)(t == want);
+            o->T[i] = ok & t;
+            o->F[i] = ok & (t ^ 1);
+        }
+        return (boolv){o->T, o->F};
+    }
     for (uint32_t i = 0; i < c->n; i++) {
         uint8_t ok = (vx[i] != 0) & (vy[i] != 0) & (act ? act[i] != 0 : 1);
         uint8_t t = 0;
@@ -400,8 +426,7 @@ static boolv eval_cmp_str(const ctx *c, const cav_node *n, uint32_t s)
     return (boolv){o->T, o->F};
 }
 
-static boolv eval_in(const ctx *c, const cav_node *n, uint32_t s)
-{
+static boolv eval_in(const ctx *c, const cav_node *n, uint32_t s) {
     slot *o = &c->s->slots[s];
     const cav_node *l = n->l;
     uint32_t N = c->n, m = n->n_items;
@@ -409,8 +434,10 @@ static boolv eval_in(const ctx *c, const cav_node *n, uint32_t s)
     if (l->ty == TY_BOOL) {
         bool want_t = false, want_f = false;
         for (uint32_t j = 0; j < m; j++) {
-            if (n->items[j]->cb) want_t = true;
-            else want_f = true;
+            if (n->items[j]->cb)
+                want_t = true;
+            else
+                want_f = true;
         }
         boolv a = eval_bool(c, l, s);
         for (uint32_t i = 0; i < N; i++) {
@@ -436,12 +463,21 @@ static boolv eval_in(const ctx *c, const cav_node *n, uint32_t s)
         bool isint = v.k == NK_I32 || v.k == NK_I64;
         const int64_t *xi = isint ? as_i64(c, &v, s) : NULL;
         const double *xf = isint ? NULL : as_f64(c, &v, s);
+        uint8_t *hits = c->s->slots[s + 1].T; /* one pass per item: typed, vectorisable */
+        memset(hits, 0, N);
+        for (uint32_t j = 0; j < m; j++) {
+            if (isint) {
+                int64_t cj = n->items[j]->ci;
+                for (uint32_t i = 0; i < N; i++)
+                    hits[i] |= xi[i] == cj;
+            } else {
+                double cj = n->items[j]->cf;
+                for (uint32_t i = 0; i < N; i++)
+                    hits[i] |= xf[i] == cj;
+            }
+        }
         for (uint32_t i = 0; i < N; i++) {
-            uint8_t hit = 0;
-            if (isint)
-                for (uint32_t j = 0; j < m; j++) hit |= xi[i] == n->items[j]->ci;
-            else
-                for (uint32_t j = 0; j < m; j++) hit |= xf[i] == n->items[j]->cf;
+            uint8_t hit = hits[i];
             uint8_t ok = v.v[i] != 0;
             o->T[i] = ok & hit;
             o->F[i] = ok & (hit ^ 1) & nonhit_f;
@@ -451,8 +487,7 @@ static boolv eval_in(const ctx *c, const cav_node *n, uint32_t s)
     return (boolv){o->T, o->F};
 }
 
-static boolv eval_bool(const ctx *c, const cav_node *n, uint32_t s)
-{
+static boolv eval_bool(const ctx *c, const cav_node *n, uint32_t s) {
     const cav_expr_state *st = c->s;
     slot *o = &st->slots[s];
     switch (n->op) {
@@ -495,8 +530,10 @@ static boolv eval_bool(const ctx *c, const cav_node *n, uint32_t s)
             }
         } else {
             const uint8_t *v;
-            if (n->l->op == N_COL) v = c->b->cols[n->l->col].valid;
-            else v = eval_num(c, n->l, s).v;
+            if (n->l->op == N_COL)
+                v = c->b->cols[n->l->col].valid;
+            else
+                v = eval_num(c, n->l, s).v;
             for (uint32_t i = 0; i < c->n; i++) {
                 uint8_t ok = v[i] != 0;
                 o->T[i] = ok ^ 1;
@@ -506,7 +543,8 @@ static boolv eval_bool(const ctx *c, const cav_node *n, uint32_t s)
         if (n->neg) return (boolv){o->F, o->T};
         return (boolv){o->T, o->F};
     }
-    case N_IN: return eval_in(c, n, s);
+    case N_IN:
+        return eval_in(c, n, s);
     case N_CMP:
         if (n->mode == CM_STR) return eval_cmp_str(c, n, s);
         if (n->mode == CM_BOOL) {
@@ -522,20 +560,19 @@ static boolv eval_bool(const ctx *c, const cav_node *n, uint32_t s)
             return (boolv){o->T, o->F};
         }
         return eval_cmp_num(c, n, s);
-    default: return (boolv){st->zeros, st->zeros};
+    default:
+        return (boolv){st->zeros, st->zeros};
     }
 }
 
 /* ---------------------------------------------------------------- state and filter */
 
-static size_t pad8(uint32_t n)
-{
+static size_t pad8(uint32_t n) {
     return ((size_t)n + 7) / 8 * 8 + 8;
 }
 
 csvavro_status cav_expr_state_create(const cav_expr *e, uint32_t batch_cap, cav_expr_state **out,
-                                     csvavro_error *err)
-{
+                                     csvavro_error *err) {
     *out = NULL;
     cav_expr_state *s = cav_calloc(1, sizeof *s);
     if (!s) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory creating a filter state");
@@ -566,8 +603,7 @@ csvavro_status cav_expr_state_create(const cav_expr *e, uint32_t batch_cap, cav_
     return CSVAVRO_OK;
 }
 
-void cav_expr_state_free(cav_expr_state *s)
-{
+void cav_expr_state_free(cav_expr_state *s) {
     if (!s) return;
     for (uint32_t i = 0; s->slots && i < s->n_slots; i++) {
         cav_free(s->slots[i].di);
@@ -584,8 +620,7 @@ void cav_expr_state_free(cav_expr_state *s)
 }
 
 /* The columns the tree reads must be loaded and stored as the schema said. */
-static csvavro_status check_columns(const cav_node *n, const cav_batch *b, csvavro_error *err)
-{
+static csvavro_status check_columns(const cav_node *n, const cav_batch *b, csvavro_error *err) {
     if (!n || n->op == N_CONST) return CSVAVRO_OK;
     if (n->op == N_COL) {
         if (n->col >= b->n_cols)
@@ -594,8 +629,9 @@ static csvavro_status check_columns(const cav_node *n, const cav_batch *b, csvav
         const cav_column *c = &b->cols[n->col];
         if (!c->loaded)
             return cav_err(err, CSVAVRO_E_INTERNAL, "filter column %u is not loaded", n->col);
-        if (c->type != n->ctype && (cav_type_width(c->type) != cav_type_width(n->ctype) ||
-                                    (c->type == CSVAVRO_TYPE_FLOAT) != (n->ctype == CSVAVRO_TYPE_FLOAT)))
+        if (c->type != n->ctype &&
+            (cav_type_width(c->type) != cav_type_width(n->ctype) ||
+             (c->type == CSVAVRO_TYPE_FLOAT) != (n->ctype == CSVAVRO_TYPE_FLOAT)))
             return cav_err(err, CSVAVRO_E_INTERNAL,
                            "filter column %u is %s in the batch but %s in the schema", n->col,
                            csvavro_type_name(c->type), csvavro_type_name(n->ctype));
@@ -607,12 +643,11 @@ static csvavro_status check_columns(const cav_node *n, const cav_batch *b, csvav
 }
 
 csvavro_status cav_expr_filter(const cav_expr *e, cav_expr_state *s, cav_batch *b,
-                               csvavro_error *err)
-{
+                               csvavro_error *err) {
     uint32_t n = b->n_rows;
     if (n > s->cap || n > b->cap)
-        return cav_err(err, CSVAVRO_E_INTERNAL, "batch of %u rows exceeds the filter state's %u",
-                       n, s->cap);
+        return cav_err(err, CSVAVRO_E_INTERNAL, "batch of %u rows exceeds the filter state's %u", n,
+                       s->cap);
     CAV_TRY(check_columns(e->root, b, err));
     ctx c = {.s = s, .b = b, .n = n, .words = (n + 7) / 8, .active = NULL};
     if (b->sel || b->n_row_errors) {
@@ -626,7 +661,8 @@ csvavro_status cav_expr_filter(const cav_expr *e, cav_expr_state *s, cav_batch *
             memset(act + n, 0, pad8(n) - n);
         }
         if (b->n_row_errors)
-            for (uint32_t i = 0; i < n; i++) act[i] &= b->row_error[i] == 0;
+            for (uint32_t i = 0; i < n; i++)
+                act[i] &= b->row_error[i] == 0;
         c.active = act;
     }
     boolv r = eval_bool(&c, e->root, 0);

@@ -26,7 +26,21 @@ enum {
 };
 
 /* Node operators. */
-enum { N_CONST, N_COL, N_NEG, N_ADD, N_SUB, N_MUL, N_DIV, N_CMP, N_AND, N_OR, N_NOT, N_ISNULL, N_IN };
+enum {
+    N_CONST,
+    N_COL,
+    N_NEG,
+    N_ADD,
+    N_SUB,
+    N_MUL,
+    N_DIV,
+    N_CMP,
+    N_AND,
+    N_OR,
+    N_NOT,
+    N_ISNULL,
+    N_IN
+};
 
 /* Comparison operators. C_NEVER / C_ALWAYS: false / true whenever the operand is not null
  * (what exact rewrites of `int = 2.5` and the like leave). */
@@ -37,14 +51,14 @@ enum { CM_NUM, CM_STR, CM_BOOL };
 
 typedef struct cav_node {
     uint8_t op, ty, cmp, mode;
-    bool neg;         /* N_ISNULL: `is not null`; N_IN: `not in` */
-    bool lit;         /* N_CONST written as a string literal (date/timestamp coercion applies) */
-    bool cnull;       /* N_CONST: the null value (from folding 1/0 and the like) */
-    bool cfrac;       /* integer constant whose true value lies strictly between ci and ci+1 */
-    bool cb;          /* TY_BOOL constant */
-    int64_t ci;       /* TY_INT/DATE/TS constant */
-    double cf;        /* TY_FLOAT constant */
-    char *cs;         /* TY_STR constant (owned) */
+    bool neg;   /* N_ISNULL: `is not null`; N_IN: `not in` */
+    bool lit;   /* N_CONST written as a string literal (date/timestamp coercion applies) */
+    bool cnull; /* N_CONST: the null value (from folding 1/0 and the like) */
+    bool cfrac; /* integer constant whose true value lies strictly between ci and ci+1 */
+    bool cb;    /* TY_BOOL constant */
+    int64_t ci; /* TY_INT/DATE/TS constant */
+    double cf;  /* TY_FLOAT constant */
+    char *cs;   /* TY_STR constant (owned) */
     uint32_t cslen;
     csvavro_type ctype; /* N_COL: storage type; TY_TS nodes: timestamp type (unit) */
     uint32_t col;
@@ -69,14 +83,22 @@ struct cav_expr {
 static inline int cav_cmp_apply(int c, int op) /* c: -1, 0, 1, or 2 = unordered (NaN) */
 {
     switch (op) {
-    case C_EQ: return c == 0;
-    case C_NE: return c != 0;
-    case C_LT: return c == -1;
-    case C_LE: return c == -1 || c == 0;
-    case C_GT: return c == 1;
-    case C_GE: return c == 1 || c == 0;
-    case C_NEVER: return 0;
-    default: return 1;
+    case C_EQ:
+        return c == 0;
+    case C_NE:
+        return c != 0;
+    case C_LT:
+        return c == -1;
+    case C_LE:
+        return c == -1 || c == 0;
+    case C_GT:
+        return c == 1;
+    case C_GE:
+        return c == 1 || c == 0;
+    case C_NEVER:
+        return 0;
+    default:
+        return 1;
     }
 }
 int cav_cmp_i64_f64(int64_t a, double d);

@@ -27,17 +27,37 @@
 #define EXPR_MAX_DEPTH 200u        /* ceiling on nesting (recursion depth) */
 
 enum {
-    K_EOF, K_INT, K_FLT, K_STR, K_IDENT, K_QIDENT, K_AND, K_OR, K_NOT, K_IN, K_IS, K_NULL, K_TRUE,
-    K_FALSE, K_CMP, K_PLUS, K_MINUS, K_STAR, K_SLASH, K_LP, K_RP, K_COMMA
+    K_EOF,
+    K_INT,
+    K_FLT,
+    K_STR,
+    K_IDENT,
+    K_QIDENT,
+    K_AND,
+    K_OR,
+    K_NOT,
+    K_IN,
+    K_IS,
+    K_NULL,
+    K_TRUE,
+    K_FALSE,
+    K_CMP,
+    K_PLUS,
+    K_MINUS,
+    K_STAR,
+    K_SLASH,
+    K_LP,
+    K_RP,
+    K_COMMA
 };
 
 typedef struct token {
     int kind;
-    int cmp;          /* K_CMP: C_* */
+    int cmp; /* K_CMP: C_* */
     uint32_t pos, len;
     int64_t ival;
     double fval;
-    char *s;          /* K_STR / K_QIDENT / K_IDENT: decoded text (parser-owned, reused) */
+    char *s; /* K_STR / K_QIDENT / K_IDENT: decoded text (parser-owned, reused) */
     uint32_t slen;
 } token;
 
@@ -56,16 +76,15 @@ typedef struct parser {
 
 /* ---------------------------------------------------------------- errors */
 
-static uint32_t cp_count(const char *s, uint32_t from, uint32_t to)
-{
+static uint32_t cp_count(const char *s, uint32_t from, uint32_t to) {
     uint32_t c = 0;
-    for (uint32_t i = from; i < to; i++) c += ((unsigned char)s[i] & 0xC0) != 0x80;
+    for (uint32_t i = from; i < to; i++)
+        c += ((unsigned char)s[i] & 0xC0) != 0x80;
     return c;
 }
 
 static void *perr(parser *P, uint32_t pos, uint32_t len, const char *fmt, ...) CAV_PRINTF(4, 5);
-static void *perr(parser *P, uint32_t pos, uint32_t len, const char *fmt, ...)
-{
+static void *perr(parser *P, uint32_t pos, uint32_t len, const char *fmt, ...) {
     if (P->st != CSVAVRO_OK) return NULL; /* keep the first error */
     if (P->err == NULL) {
         P->st = CSVAVRO_E_EXPR;
@@ -84,11 +103,13 @@ static void *perr(parser *P, uint32_t pos, uint32_t len, const char *fmt, ...)
     uint32_t start = 0, end = P->n;
     if (cp_count(P->text, 0, P->n) > 150) {
         start = pos > 60 ? pos - 60 : 0;
-        while (start > 0 && ((unsigned char)P->text[start] & 0xC0) == 0x80) start--;
+        while (start > 0 && ((unsigned char)P->text[start] & 0xC0) == 0x80)
+            start--;
         end = start;
         for (uint32_t c = 0; end < P->n && c < 150; end++)
             c += ((unsigned char)P->text[end] & 0xC0) != 0x80;
-        while (end < P->n && ((unsigned char)P->text[end] & 0xC0) == 0x80) end++;
+        while (end < P->n && ((unsigned char)P->text[end] & 0xC0) == 0x80)
+            end++;
     }
     size_t o = (size_t)m;
     o += (size_t)snprintf(msg + o, sizeof msg - o, "\n  %s", start > 0 ? "..." : "");
@@ -99,10 +120,12 @@ static void *perr(parser *P, uint32_t pos, uint32_t len, const char *fmt, ...)
     if (end < P->n && o + 4 < sizeof msg) o += (size_t)snprintf(msg + o, sizeof msg - o, "...");
     o += (size_t)snprintf(msg + o, sizeof msg - o, "\n  %s", start > 0 ? "   " : "");
     uint32_t sp = cp_count(P->text, start, pos);
-    for (uint32_t i = 0; i < sp && o + 2 < sizeof msg; i++) msg[o++] = ' ';
+    for (uint32_t i = 0; i < sp && o + 2 < sizeof msg; i++)
+        msg[o++] = ' ';
     if (o + 2 < sizeof msg) msg[o++] = '^';
     uint32_t tl = cp_count(P->text, pos, CAV_MIN(pos + len, end));
-    for (uint32_t i = 1; i < tl && o + 2 < sizeof msg; i++) msg[o++] = '~';
+    for (uint32_t i = 1; i < tl && o + 2 < sizeof msg; i++)
+        msg[o++] = '~';
     msg[o < sizeof msg ? o : sizeof msg - 1] = 0;
     cav_err(P->err, CSVAVRO_E_EXPR, "%s", msg);
     P->err->offset = cp_count(P->text, 0, pos);
@@ -111,8 +134,7 @@ static void *perr(parser *P, uint32_t pos, uint32_t len, const char *fmt, ...)
     return NULL;
 }
 
-static void *pnomem(parser *P)
-{
+static void *pnomem(parser *P) {
     if (P->st == CSVAVRO_OK) {
         cav_err(P->err, CSVAVRO_E_NOMEM, "out of memory compiling the filter expression");
         P->st = CSVAVRO_E_NOMEM;
@@ -122,12 +144,10 @@ static void *pnomem(parser *P)
 
 /* ---------------------------------------------------------------- lexer */
 
-static bool is_word_start(int c)
-{
+static bool is_word_start(int c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
 }
-static bool is_word(int c)
-{
+static bool is_word(int c) {
     return is_word_start(c) || (c >= '0' && c <= '9');
 }
 
@@ -137,8 +157,7 @@ static const struct {
 } keywords[] = {{"and", K_AND}, {"or", K_OR},     {"not", K_NOT},   {"in", K_IN},
                 {"is", K_IS},   {"null", K_NULL}, {"true", K_TRUE}, {"false", K_FALSE}};
 
-static int keyword_kind(const char *s, size_t n)
-{
+static int keyword_kind(const char *s, size_t n) {
     for (size_t k = 0; k < CAV_ARRAY_LEN(keywords); k++)
         if (strlen(keywords[k].w) == n && strncasecmp(keywords[k].w, s, n) == 0)
             return keywords[k].kind;
@@ -146,8 +165,7 @@ static int keyword_kind(const char *s, size_t n)
 }
 
 /* Decodes a quoted token (closing quote q, doubled q = one q) into P->sbuf. */
-static bool lex_quoted(parser *P, char q, const char *what)
-{
+static bool lex_quoted(parser *P, char q, const char *what) {
     uint32_t start = P->at;
     cav_buf_reset(&P->sbuf);
     P->at++;
@@ -178,11 +196,10 @@ static bool lex_quoted(parser *P, char q, const char *what)
     return true;
 }
 
-static bool lex(parser *P)
-{
+static bool lex(parser *P) {
     const char *t = P->text;
-    while (P->at < P->n && (t[P->at] == ' ' || t[P->at] == '\t' || t[P->at] == '\n' ||
-                            t[P->at] == '\r'))
+    while (P->at < P->n &&
+           (t[P->at] == ' ' || t[P->at] == '\t' || t[P->at] == '\n' || t[P->at] == '\r'))
         P->at++;
     token *k = &P->tok;
     memset(k, 0, sizeof *k);
@@ -196,11 +213,13 @@ static bool lex(parser *P)
     if ((c >= '0' && c <= '9') || (c == '.' && d >= '0' && d <= '9')) {
         uint32_t s = P->at;
         bool flt = false;
-        while (P->at < P->n && t[P->at] >= '0' && t[P->at] <= '9') P->at++;
+        while (P->at < P->n && t[P->at] >= '0' && t[P->at] <= '9')
+            P->at++;
         if (P->at < P->n && t[P->at] == '.') {
             flt = true;
             P->at++;
-            while (P->at < P->n && t[P->at] >= '0' && t[P->at] <= '9') P->at++;
+            while (P->at < P->n && t[P->at] >= '0' && t[P->at] <= '9')
+                P->at++;
         }
         if (P->at < P->n && (t[P->at] == 'e' || t[P->at] == 'E')) {
             uint32_t e = P->at + 1;
@@ -208,12 +227,14 @@ static bool lex(parser *P)
             if (e < P->n && t[e] >= '0' && t[e] <= '9') {
                 flt = true;
                 P->at = e;
-                while (P->at < P->n && t[P->at] >= '0' && t[P->at] <= '9') P->at++;
+                while (P->at < P->n && t[P->at] >= '0' && t[P->at] <= '9')
+                    P->at++;
             }
         }
         if (P->at < P->n && (is_word(t[P->at]) || t[P->at] == '.')) {
             uint32_t e = P->at;
-            while (e < P->n && (is_word(t[e]) || t[e] == '.')) e++;
+            while (e < P->n && (is_word(t[e]) || t[e] == '.'))
+                e++;
             perr(P, s, e - s, "bad number `%.*s`", (int)(e - s), t + s);
             return false;
         }
@@ -236,8 +257,9 @@ static bool lex(parser *P)
         } else {
             uint64_t v;
             if (!cav_parse_u64(tmp, &v) || v > (uint64_t)INT64_MAX) {
-                perr(P, s, k->len, "integer %s is out of range (at most %lld; write %s.0 for a "
-                                   "floating-point number)",
+                perr(P, s, k->len,
+                     "integer %s is out of range (at most %lld; write %s.0 for a "
+                     "floating-point number)",
                      tmp, (long long)INT64_MAX, tmp);
                 return false;
             }
@@ -248,7 +270,8 @@ static bool lex(parser *P)
     }
     if (is_word_start((unsigned char)c)) {
         uint32_t s = P->at;
-        while (P->at < P->n && is_word((unsigned char)t[P->at])) P->at++;
+        while (P->at < P->n && is_word((unsigned char)t[P->at]))
+            P->at++;
         k->len = P->at - s;
         int kw = keyword_kind(t + s, k->len);
         k->kind = kw >= 0 ? kw : K_IDENT;
@@ -275,13 +298,27 @@ static bool lex(parser *P)
     P->at++;
     k->len = 1;
     switch (c) {
-    case '(': k->kind = K_LP; return true;
-    case ')': k->kind = K_RP; return true;
-    case ',': k->kind = K_COMMA; return true;
-    case '+': k->kind = K_PLUS; return true;
-    case '-': k->kind = K_MINUS; return true;
-    case '*': k->kind = K_STAR; return true;
-    case '/': k->kind = K_SLASH; return true;
+    case '(':
+        k->kind = K_LP;
+        return true;
+    case ')':
+        k->kind = K_RP;
+        return true;
+    case ',':
+        k->kind = K_COMMA;
+        return true;
+    case '+':
+        k->kind = K_PLUS;
+        return true;
+    case '-':
+        k->kind = K_MINUS;
+        return true;
+    case '*':
+        k->kind = K_STAR;
+        return true;
+    case '/':
+        k->kind = K_SLASH;
+        return true;
     case '=':
         k->kind = K_CMP;
         k->cmp = C_EQ;
@@ -299,26 +336,29 @@ static bool lex(parser *P)
     case '<':
         k->kind = K_CMP;
         k->cmp = C_LT;
-        if (d == '=') P->at++, k->len = 2, k->cmp = C_LE;
-        else if (d == '>') P->at++, k->len = 2, k->cmp = C_NE;
+        if (d == '=')
+            P->at++, k->len = 2, k->cmp = C_LE;
+        else if (d == '>')
+            P->at++, k->len = 2, k->cmp = C_NE;
         return true;
     case '>':
         k->kind = K_CMP;
         k->cmp = C_GT;
         if (d == '=') P->at++, k->len = 2, k->cmp = C_GE;
         return true;
-    default: break;
+    default:
+        break;
     }
     uint32_t cl = 1;
-    while (k->pos + cl < P->n && ((unsigned char)t[k->pos + cl] & 0xC0) == 0x80) cl++;
+    while (k->pos + cl < P->n && ((unsigned char)t[k->pos + cl] & 0xC0) == 0x80)
+        cl++;
     perr(P, k->pos, cl, "unexpected character `%.*s`", (int)cl, t + k->pos);
     return false;
 }
 
 /* ---------------------------------------------------------------- nodes and types */
 
-static cav_node *new_node(parser *P, int op, int ty, uint32_t pos, uint32_t len)
-{
+static cav_node *new_node(parser *P, int op, int ty, uint32_t pos, uint32_t len) {
     cav_node *n = cav_calloc(1, sizeof *n);
     if (!n) return pnomem(P);
     n->op = (uint8_t)op;
@@ -330,30 +370,34 @@ static cav_node *new_node(parser *P, int op, int ty, uint32_t pos, uint32_t len)
     return n;
 }
 
-static void span(cav_node *n, const cav_node *a, const cav_node *b)
-{
+static void span(cav_node *n, const cav_node *a, const cav_node *b) {
     uint32_t s = CAV_MIN(a->pos, b->pos);
     uint32_t e = CAV_MAX(a->pos + a->len, b->pos + b->len);
     n->pos = s;
     n->len = e - s;
 }
 
-static const char *ty_word(int ty)
-{
+static const char *ty_word(int ty) {
     switch (ty) {
-    case TY_BOOL: return "boolean";
-    case TY_INT: return "integer";
-    case TY_FLOAT: return "floating-point";
-    case TY_STR: return "string";
-    case TY_DATE: return "date";
-    case TY_TS: return "timestamp";
-    default: return "null";
+    case TY_BOOL:
+        return "boolean";
+    case TY_INT:
+        return "integer";
+    case TY_FLOAT:
+        return "floating-point";
+    case TY_STR:
+        return "string";
+    case TY_DATE:
+        return "date";
+    case TY_TS:
+        return "timestamp";
+    default:
+        return "null";
     }
 }
 
 /* "string column `vendor_id`", "number 3", "string 'abc'", "integer expression `a + 1`". */
-static void describe(parser *P, const cav_node *n, char *out, size_t cap)
-{
+static void describe(parser *P, const cav_node *n, char *out, size_t cap) {
     if (n->op == N_COL) {
         snprintf(out, cap, "%s column `%s`", csvavro_type_name(n->ctype),
                  csvavro_schema_field_name(P->schema, n->col));
@@ -369,44 +413,46 @@ static void describe(parser *P, const cav_node *n, char *out, size_t cap)
     }
 }
 
-static bool is_num(int ty)
-{
+static bool is_num(int ty) {
     return ty == TY_INT || ty == TY_FLOAT;
 }
 
-static int col_ty(csvavro_type t)
-{
+static int col_ty(csvavro_type t) {
     switch (t) {
-    case CSVAVRO_TYPE_BOOLEAN: return TY_BOOL;
+    case CSVAVRO_TYPE_BOOLEAN:
+        return TY_BOOL;
     case CSVAVRO_TYPE_INT:
-    case CSVAVRO_TYPE_LONG: return TY_INT;
+    case CSVAVRO_TYPE_LONG:
+        return TY_INT;
     case CSVAVRO_TYPE_FLOAT:
-    case CSVAVRO_TYPE_DOUBLE: return TY_FLOAT;
+    case CSVAVRO_TYPE_DOUBLE:
+        return TY_FLOAT;
     case CSVAVRO_TYPE_STRING:
-    case CSVAVRO_TYPE_BYTES: return TY_STR;
-    case CSVAVRO_TYPE_DATE: return TY_DATE;
+    case CSVAVRO_TYPE_BYTES:
+        return TY_STR;
+    case CSVAVRO_TYPE_DATE:
+        return TY_DATE;
     case CSVAVRO_TYPE_TIMESTAMP_MICROS:
     case CSVAVRO_TYPE_LOCAL_TIMESTAMP_MICROS:
     case CSVAVRO_TYPE_TIMESTAMP_MILLIS:
-    case CSVAVRO_TYPE_LOCAL_TIMESTAMP_MILLIS: return TY_TS;
-    default: return TY_NULL;
+    case CSVAVRO_TYPE_LOCAL_TIMESTAMP_MILLIS:
+        return TY_TS;
+    default:
+        return TY_NULL;
     }
 }
 
-static bool ts_local(csvavro_type t)
-{
+static bool ts_local(csvavro_type t) {
     return t == CSVAVRO_TYPE_LOCAL_TIMESTAMP_MICROS || t == CSVAVRO_TYPE_LOCAL_TIMESTAMP_MILLIS;
 }
-static bool ts_millis(csvavro_type t)
-{
+static bool ts_millis(csvavro_type t) {
     return t == CSVAVRO_TYPE_TIMESTAMP_MILLIS || t == CSVAVRO_TYPE_LOCAL_TIMESTAMP_MILLIS;
 }
 
 /* ---------------------------------------------------------------- date/time literals */
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (valid for any year >= 0). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
+static int64_t days_from_civil(int64_t y, int m, int d) {
     y -= m <= 2;
     int64_t era = y / 400;
     int64_t yoe = y - era * 400;
@@ -415,8 +461,7 @@ static int64_t days_from_civil(int64_t y, int m, int d)
     return era * 146097 + doe - 719468;
 }
 
-static bool digits(const char *s, size_t n, size_t at, size_t k, int *out)
-{
+static bool digits(const char *s, size_t n, size_t at, size_t k, int *out) {
     if (at + k > n) return false;
     int v = 0;
     for (size_t i = 0; i < k; i++) {
@@ -436,8 +481,7 @@ typedef struct dt {
 } dt;
 
 /* 'YYYY-MM-DD' [('T'|' ') HH:MM [:SS [.fraction]]] ['Z' | ('+'|'-') HH[:]MM] */
-static bool parse_dt(const char *s, size_t n, dt *o)
-{
+static bool parse_dt(const char *s, size_t n, dt *o) {
     memset(o, 0, sizeof *o);
     int y, mo, d, h = 0, mi = 0, se = 0;
     if (!digits(s, n, 0, 4, &y) || n < 10 || s[4] != '-' || !digits(s, n, 5, 2, &mo) ||
@@ -463,13 +507,16 @@ static bool parse_dt(const char *s, size_t n, dt *o)
             size_t k = 0;
             int64_t f = 0;
             while (i < n && s[i] >= '0' && s[i] <= '9') {
-                if (k < 9) f = f * 10 + (s[i] - '0');
-                else if (s[i] != '0') f = f; /* digits past ns: ignored beyond 9 */
+                if (k < 9)
+                    f = f * 10 + (s[i] - '0');
+                else if (s[i] != '0')
+                    f = f; /* digits past ns: ignored beyond 9 */
                 k++;
                 i++;
             }
             if (k == 0) return false;
-            for (size_t z = k; z < 9; z++) f *= 10;
+            for (size_t z = k; z < 9; z++)
+                f *= 10;
             o->nanos = f;
         }
     }
@@ -493,8 +540,7 @@ static bool parse_dt(const char *s, size_t n, dt *o)
 
 /* Converts string literal node c in place to the type of column-ish node target (date or
  * timestamp). */
-static bool coerce_literal(parser *P, cav_node *c, const cav_node *target)
-{
+static bool coerce_literal(parser *P, cav_node *c, const cav_node *target) {
     dt v;
     bool ok = parse_dt(c->cs, c->cslen, &v);
     if (target->ty == TY_DATE) {
@@ -536,8 +582,7 @@ static bool coerce_literal(parser *P, cav_node *c, const cav_node *target)
 /* Checks that l and r can be compared with op (coercing string literals met by date and
  * timestamp operands). */
 static bool check_cmp(parser *P, cav_node *l, cav_node *r, int op, uint32_t op_pos,
-                      uint32_t op_len)
-{
+                      uint32_t op_len) {
     char a[256], b[256];
     if (l->ty == TY_NULL || r->ty == TY_NULL) {
         cav_node *x = l->ty == TY_NULL ? l : r;
@@ -573,12 +618,12 @@ static bool check_cmp(parser *P, cav_node *l, cav_node *r, int op, uint32_t op_p
 
 /* ---------------------------------------------------------------- did you mean */
 
-static size_t edit_distance(const char *a, const char *b)
-{
+static size_t edit_distance(const char *a, const char *b) {
     size_t n = strlen(a), m = strlen(b);
     if (n > 127 || m > 127) return SIZE_MAX;
     size_t row[128];
-    for (size_t j = 0; j <= m; j++) row[j] = j;
+    for (size_t j = 0; j <= m; j++)
+        row[j] = j;
     for (size_t i = 1; i <= n; i++) {
         size_t diag = row[0];
         row[0] = i;
@@ -597,14 +642,14 @@ static size_t edit_distance(const char *a, const char *b)
     return row[m];
 }
 
-static const char *suggest(const csvavro_schema *s, const char *name)
-{
+static const char *suggest(const csvavro_schema *s, const char *name) {
     const char *best = NULL;
     size_t bd = SIZE_MAX;
     size_t nl = strlen(name);
     size_t limit = nl < 6 ? 2 : nl / 3 + 1;
     for (size_t i = 0; i < csvavro_schema_field_count(s); i++) {
-        const char *cand[2] = {csvavro_schema_field_name(s, i), csvavro_schema_field_original(s, i)};
+        const char *cand[2] = {csvavro_schema_field_name(s, i),
+                               csvavro_schema_field_original(s, i)};
         for (int k = 0; k < 2; k++) {
             if (!cand[k]) continue;
             size_t d = edit_distance(name, cand[k]);
@@ -621,8 +666,7 @@ static const char *suggest(const csvavro_schema *s, const char *name)
 
 static cav_node *parse_or(parser *P);
 
-static cav_node *parse_primary(parser *P)
-{
+static cav_node *parse_primary(parser *P) {
     token t = P->tok;
     cav_node *n;
     switch (t.kind) {
@@ -688,8 +732,7 @@ static cav_node *parse_primary(parser *P)
                     "`null` is not a value here: comparisons with null are never true; write "
                     "`x is null` or `x is not null`");
     case K_EOF:
-        if (strspn(P->text, " \t\r\n") == P->n)
-            return perr(P, t.pos, 0, "empty expression");
+        if (strspn(P->text, " \t\r\n") == P->n) return perr(P, t.pos, 0, "empty expression");
         return perr(P, t.pos, 0, "unexpected end of expression: expected a value or column");
     default:
         return perr(P, t.pos, t.len, "expected a value or column, found `%.*s`", (int)t.len,
@@ -697,8 +740,7 @@ static cav_node *parse_primary(parser *P)
     }
 }
 
-static cav_node *parse_unary(parser *P)
-{
+static cav_node *parse_unary(parser *P) {
     if (P->tok.kind == K_MINUS) {
         uint32_t pos = P->tok.pos;
         if (++P->depth > EXPR_MAX_DEPTH)
@@ -721,8 +763,7 @@ static cav_node *parse_unary(parser *P)
     return parse_primary(P);
 }
 
-static cav_node *make_arith(parser *P, int op, const token *optok, cav_node *l, cav_node *r)
-{
+static cav_node *make_arith(parser *P, int op, const token *optok, cav_node *l, cav_node *r) {
     static const char *names[] = {[N_ADD] = "+", [N_SUB] = "-", [N_MUL] = "*", [N_DIV] = "/"};
     for (int k = 0; k < 2; k++) {
         cav_node *x = k ? r : l;
@@ -742,8 +783,7 @@ static cav_node *make_arith(parser *P, int op, const token *optok, cav_node *l, 
     return n;
 }
 
-static cav_node *parse_mul(parser *P)
-{
+static cav_node *parse_mul(parser *P) {
     cav_node *l = parse_unary(P);
     while (l && (P->tok.kind == K_STAR || P->tok.kind == K_SLASH)) {
         token t = P->tok;
@@ -755,8 +795,7 @@ static cav_node *parse_mul(parser *P)
     return l;
 }
 
-static cav_node *parse_add(parser *P)
-{
+static cav_node *parse_add(parser *P) {
     cav_node *l = parse_mul(P);
     while (l && (P->tok.kind == K_PLUS || P->tok.kind == K_MINUS)) {
         token t = P->tok;
@@ -768,15 +807,12 @@ static cav_node *parse_add(parser *P)
     return l;
 }
 
-static bool is_cmp_start(parser *P)
-{
+static bool is_cmp_start(parser *P) {
     return P->tok.kind == K_CMP || P->tok.kind == K_IS || P->tok.kind == K_IN;
 }
 
-static cav_node *parse_in_list(parser *P, cav_node *l, bool neg, uint32_t pos)
-{
-    if (P->tok.kind != K_LP)
-        return perr(P, P->tok.pos, P->tok.len, "expected `(` after `in`");
+static cav_node *parse_in_list(parser *P, cav_node *l, bool neg, uint32_t pos) {
+    if (P->tok.kind != K_LP) return perr(P, P->tok.pos, P->tok.len, "expected `(` after `in`");
     if (l->ty == TY_NULL) {
         return perr(P, l->pos, l->len,
                     "column `%s` has type null: only `is null` and `is not null` apply",
@@ -811,8 +847,7 @@ static cav_node *parse_in_list(parser *P, cav_node *l, bool neg, uint32_t pos)
     return lex(P) ? n : NULL;
 }
 
-static cav_node *parse_cmp(parser *P)
-{
+static cav_node *parse_cmp(parser *P) {
     cav_node *l = parse_add(P);
     if (!l) return NULL;
     cav_node *n = NULL;
@@ -866,16 +901,14 @@ static cav_node *parse_cmp(parser *P)
     return n;
 }
 
-static cav_node *need_bool(parser *P, cav_node *x, const char *op)
-{
+static cav_node *need_bool(parser *P, cav_node *x, const char *op) {
     if (!x || x->ty == TY_BOOL) return x;
     char a[256];
     describe(P, x, a, sizeof a);
     return perr(P, x->pos, x->len, "`%s` needs a condition (true/false), not %s", op, a);
 }
 
-static cav_node *parse_not(parser *P)
-{
+static cav_node *parse_not(parser *P) {
     if (P->tok.kind == K_NOT) {
         uint32_t pos = P->tok.pos;
         if (++P->depth > EXPR_MAX_DEPTH)
@@ -893,8 +926,7 @@ static cav_node *parse_not(parser *P)
     return parse_cmp(P);
 }
 
-static cav_node *parse_and(parser *P)
-{
+static cav_node *parse_and(parser *P) {
     cav_node *l = parse_not(P);
     while (l && P->tok.kind == K_AND) {
         if (!need_bool(P, l, "and") || !lex(P)) return NULL;
@@ -910,8 +942,7 @@ static cav_node *parse_and(parser *P)
     return l;
 }
 
-static cav_node *parse_or(parser *P)
-{
+static cav_node *parse_or(parser *P) {
     cav_node *l = parse_and(P);
     while (l && P->tok.kind == K_OR) {
         if (!need_bool(P, l, "or") || !lex(P)) return NULL;
@@ -929,15 +960,15 @@ static cav_node *parse_or(parser *P)
 
 /* ---------------------------------------------------------------- canonical text */
 
-static csvavro_status print_node(const cav_node *n, const csvavro_schema *s, cav_buf *b)
-{
+static csvavro_status print_node(const cav_node *n, const csvavro_schema *s, cav_buf *b) {
     static const char *cmps[] = {"=", "!=", "<", "<=", ">", ">="};
     static const char *ariths[] = {[N_ADD] = "+", [N_SUB] = "-", [N_MUL] = "*", [N_DIV] = "/"};
     switch (n->op) {
     case N_COL: {
         const char *name = csvavro_schema_field_name(s, n->col);
         bool plain = is_word_start((unsigned char)name[0]) && keyword_kind(name, strlen(name)) < 0;
-        for (const char *p = name; *p && plain; p++) plain = is_word((unsigned char)*p);
+        for (const char *p = name; *p && plain; p++)
+            plain = is_word((unsigned char)*p);
         if (plain) return cav_buf_append_str(b, name, NULL);
         CAV_TRY(cav_buf_append(b, "`", 1, NULL));
         for (const char *p = name; *p; p++) {
@@ -1003,14 +1034,12 @@ static csvavro_status print_node(const cav_node *n, const csvavro_schema *s, cav
 
 /* ---------------------------------------------------------------- lowering */
 
-int cav_cmp_f64(double a, double b)
-{
+int cav_cmp_f64(double a, double b) {
     if (a != a || b != b) return 2;
     return a < b ? -1 : a > b ? 1 : 0;
 }
 
-int cav_cmp_i64_f64(int64_t a, double d)
-{
+int cav_cmp_i64_f64(int64_t a, double d) {
     if (d != d) return 2;
     if (d >= 9223372036854775808.0) return -1;
     if (d < -9223372036854775808.0) return 1;
@@ -1020,14 +1049,18 @@ int cav_cmp_i64_f64(int64_t a, double d)
     return d > t ? -1 : d < t ? 1 : 0;
 }
 
-static int flip(int op)
-{
+static int flip(int op) {
     switch (op) {
-    case C_LT: return C_GT;
-    case C_LE: return C_GE;
-    case C_GT: return C_LT;
-    case C_GE: return C_LE;
-    default: return op;
+    case C_LT:
+        return C_GT;
+    case C_LE:
+        return C_GE;
+    case C_GT:
+        return C_LT;
+    case C_GE:
+        return C_LE;
+    default:
+        return op;
     }
 }
 
@@ -1041,8 +1074,7 @@ static void make_const_bool(cav_node *n, int v) /* v: 0, 1, or -1 = null */
 }
 
 /* Three-way comparison of two non-null constants of comparable types. */
-static int const_cmp(const cav_node *a, const cav_node *b)
-{
+static int const_cmp(const cav_node *a, const cav_node *b) {
     if (a->ty == TY_STR) {
         uint32_t m = CAV_MIN(a->cslen, b->cslen);
         int c = memcmp(a->cs, b->cs, m);
@@ -1064,15 +1096,22 @@ static int const_cmp(const cav_node *a, const cav_node *b)
 
 /* Integer-valued left operand vs a constant r known to lie strictly between f and f+1:
  * rewrite into an exact integer comparison. */
-static void frac_rewrite(cav_node *n, int64_t f)
-{
+static void frac_rewrite(cav_node *n, int64_t f) {
     cav_node *r = n->r;
     switch (n->cmp) {
-    case C_EQ: n->cmp = C_NEVER; break;
-    case C_NE: n->cmp = C_ALWAYS; break;
+    case C_EQ:
+        n->cmp = C_NEVER;
+        break;
+    case C_NE:
+        n->cmp = C_ALWAYS;
+        break;
     case C_LT:
-    case C_LE: n->cmp = C_LE; break;
-    default: n->cmp = C_GT; break;
+    case C_LE:
+        n->cmp = C_LE;
+        break;
+    default:
+        n->cmp = C_GT;
+        break;
     }
     r->ty = TY_INT;
     r->ci = f;
@@ -1081,8 +1120,7 @@ static void frac_rewrite(cav_node *n, int64_t f)
 
 /* Int-valued left vs float constant: returns false if the constant was replaced by an integer
  * (or the comparison fixed); the constant becomes TY_INT. */
-static void int_vs_float_const(cav_node *n)
-{
+static void int_vs_float_const(cav_node *n) {
     cav_node *r = n->r;
     double c = r->cf;
     if (c != c) {
@@ -1109,8 +1147,7 @@ static void int_vs_float_const(cav_node *n)
     frac_rewrite(n, (int64_t)fl);
 }
 
-static bool exact_double(int64_t v, double *out)
-{
+static bool exact_double(int64_t v, double *out) {
     double d = (double)v;
     if (d >= 9223372036854775808.0 || d < -9223372036854775808.0) return false;
     if ((int64_t)d != v) return false;
@@ -1120,8 +1157,7 @@ static bool exact_double(int64_t v, double *out)
 
 static bool lower(parser *P, cav_node *n);
 
-static bool lower_cmp(parser *P, cav_node *n)
-{
+static bool lower_cmp(parser *P, cav_node *n) {
     cav_node *l = n->l, *r = n->r;
     n->mode = l->ty == TY_BOOL ? CM_BOOL : l->ty == TY_STR ? CM_STR : CM_NUM;
     if (l->op == N_CONST && r->op == N_CONST) {
@@ -1149,8 +1185,10 @@ static bool lower_cmp(parser *P, cav_node *n)
     }
     if (n->mode != CM_NUM) return true;
     bool int_left = l->ty == TY_INT || l->ty == TY_DATE || l->ty == TY_TS;
-    if (int_left && r->ty == TY_FLOAT) int_vs_float_const(n);
-    else if (int_left && r->cfrac) frac_rewrite(n, r->ci);
+    if (int_left && r->ty == TY_FLOAT)
+        int_vs_float_const(n);
+    else if (int_left && r->cfrac)
+        frac_rewrite(n, r->ci);
     else if (l->ty == TY_FLOAT && r->ty == TY_INT) {
         double d;
         if (exact_double(r->ci, &d)) {
@@ -1161,8 +1199,7 @@ static bool lower_cmp(parser *P, cav_node *n)
     return true;
 }
 
-static bool lower_in(parser *P, cav_node *n)
-{
+static bool lower_in(parser *P, cav_node *n) {
     cav_node *l = n->l;
     uint32_t k = 0;
     bool has_null = false;
@@ -1206,7 +1243,8 @@ static bool lower_in(parser *P, cav_node *n)
             return true;
         }
         bool hit = false;
-        for (uint32_t i = 0; i < k && !hit; i++) hit = const_cmp(l, n->items[i]) == 0;
+        for (uint32_t i = 0; i < k && !hit; i++)
+            hit = const_cmp(l, n->items[i]) == 0;
         int v = hit ? 1 : has_null ? -1 : 0;
         if (v >= 0 && n->neg) v = !v;
         make_const_bool(n, v);
@@ -1214,8 +1252,7 @@ static bool lower_in(parser *P, cav_node *n)
     return true;
 }
 
-static bool lower(parser *P, cav_node *n)
-{
+static bool lower(parser *P, cav_node *n) {
     if (n->l && !lower(P, n->l)) return false;
     if (n->r && n->op != N_IN && !lower(P, n->r)) return false;
     cav_node *l = n->l, *r = n->r;
@@ -1236,10 +1273,18 @@ static bool lower(parser *P, cav_node *n)
         if (n->ty == TY_INT) {
             bool ovf = false;
             switch (op) {
-            case N_NEG: ovf = __builtin_sub_overflow((int64_t)0, l->ci, &n->ci); break;
-            case N_ADD: ovf = __builtin_add_overflow(l->ci, r->ci, &n->ci); break;
-            case N_SUB: ovf = __builtin_sub_overflow(l->ci, r->ci, &n->ci); break;
-            default: ovf = __builtin_mul_overflow(l->ci, r->ci, &n->ci); break;
+            case N_NEG:
+                ovf = __builtin_sub_overflow((int64_t)0, l->ci, &n->ci);
+                break;
+            case N_ADD:
+                ovf = __builtin_add_overflow(l->ci, r->ci, &n->ci);
+                break;
+            case N_SUB:
+                ovf = __builtin_sub_overflow(l->ci, r->ci, &n->ci);
+                break;
+            default:
+                ovf = __builtin_mul_overflow(l->ci, r->ci, &n->ci);
+                break;
             }
             n->cnull = ovf;
             return true;
@@ -1247,19 +1292,31 @@ static bool lower(parser *P, cav_node *n)
         double a = l->ty == TY_INT ? (double)l->ci : l->cf;
         double b = r ? (r->ty == TY_INT ? (double)r->ci : r->cf) : 0;
         switch (op) {
-        case N_NEG: n->cf = -a; break;
-        case N_ADD: n->cf = a + b; break;
-        case N_SUB: n->cf = a - b; break;
-        case N_MUL: n->cf = a * b; break;
+        case N_NEG:
+            n->cf = -a;
+            break;
+        case N_ADD:
+            n->cf = a + b;
+            break;
+        case N_SUB:
+            n->cf = a - b;
+            break;
+        case N_MUL:
+            n->cf = a * b;
+            break;
         default:
-            if (b == 0) n->cnull = true;
-            else n->cf = a / b;
+            if (b == 0)
+                n->cnull = true;
+            else
+                n->cf = a / b;
             break;
         }
         return true;
     }
-    case N_CMP: return lower_cmp(P, n);
-    case N_IN: return lower_in(P, n);
+    case N_CMP:
+        return lower_cmp(P, n);
+    case N_IN:
+        return lower_in(P, n);
     case N_NOT:
         if (l->op == N_CONST) make_const_bool(n, l->cnull ? -1 : !l->cb);
         return true;
@@ -1282,25 +1339,28 @@ static bool lower(parser *P, cav_node *n)
         }
         return true;
     }
-    default: return true;
+    default:
+        return true;
     }
 }
 
-static uint32_t count_slots(const cav_node *n)
-{
+static uint32_t count_slots(const cav_node *n) {
     switch (n->op) {
     case N_CONST:
-    case N_COL: return 1;
+    case N_COL:
+        return 1;
     case N_NEG:
     case N_NOT:
-    case N_ISNULL: return count_slots(n->l);
-    case N_IN: return CAV_MAX(count_slots(n->l), 2u);
-    default: return CAV_MAX(count_slots(n->l), 1 + count_slots(n->r));
+    case N_ISNULL:
+        return count_slots(n->l);
+    case N_IN:
+        return CAV_MAX(count_slots(n->l), 2u);
+    default:
+        return CAV_MAX(count_slots(n->l), 1 + count_slots(n->r));
     }
 }
 
-static csvavro_status collect_cols(cav_expr *e, const cav_node *n, size_t *cap)
-{
+static csvavro_status collect_cols(cav_expr *e, const cav_node *n, size_t *cap) {
     if (!n) return CSVAVRO_OK;
     if (n->op == N_COL) {
         for (size_t i = 0; i < e->n_cols; i++)
@@ -1321,14 +1381,12 @@ static csvavro_status collect_cols(cav_expr *e, const cav_node *n, size_t *cap)
     return CSVAVRO_OK;
 }
 
-static int cmp_u32(const void *a, const void *b)
-{
+static int cmp_u32(const void *a, const void *b) {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
     return x < y ? -1 : x > y;
 }
 
-static void free_nodes(cav_node *n)
-{
+static void free_nodes(cav_node *n) {
     while (n) {
         cav_node *next = n->next_alloc;
         cav_free(n->cs);
@@ -1339,14 +1397,12 @@ static void free_nodes(cav_node *n)
 }
 
 csvavro_status cav_expr_compile(const char *text, const csvavro_schema *schema, cav_expr **out,
-                                csvavro_error *err)
-{
+                                csvavro_error *err) {
     *out = NULL;
     if (!text || !schema) return cav_err(err, CSVAVRO_E_USAGE, "cav_expr_compile: NULL argument");
     size_t n = strlen(text);
     if (n > EXPR_MAX_LEN)
-        return cav_err(err, CSVAVRO_E_EXPR, "filter expression longer than %u bytes",
-                       EXPR_MAX_LEN);
+        return cav_err(err, CSVAVRO_E_EXPR, "filter expression longer than %u bytes", EXPR_MAX_LEN);
     parser P = {.text = text, .n = (uint32_t)n, .schema = schema, .err = err};
     cav_buf_init(&P.sbuf, EXPR_MAX_LEN + 16);
     cav_expr *e = NULL;
@@ -1355,7 +1411,8 @@ csvavro_status cav_expr_compile(const char *text, const csvavro_schema *schema, 
     cav_buf_init(&tb, 0);
     if (lex(&P)) root = parse_or(&P);
     if (root && P.tok.kind != K_EOF) {
-        if (P.tok.kind == K_RP) perr(&P, P.tok.pos, P.tok.len, "unmatched `)`");
+        if (P.tok.kind == K_RP)
+            perr(&P, P.tok.pos, P.tok.len, "unmatched `)`");
         else
             perr(&P, P.tok.pos, P.tok.len, "unexpected `%.*s` after a complete expression",
                  (int)P.tok.len, text + P.tok.pos);
@@ -1398,8 +1455,7 @@ csvavro_status cav_expr_compile(const char *text, const csvavro_schema *schema, 
     return CSVAVRO_OK;
 }
 
-void cav_expr_free(cav_expr *e)
-{
+void cav_expr_free(cav_expr *e) {
     if (!e) return;
     free_nodes(e->nodes);
     cav_free(e->cols);
@@ -1407,13 +1463,11 @@ void cav_expr_free(cav_expr *e)
     cav_free(e);
 }
 
-size_t cav_expr_columns(const cav_expr *e, const uint32_t **cols)
-{
+size_t cav_expr_columns(const cav_expr *e, const uint32_t **cols) {
     *cols = e->cols;
     return e->n_cols;
 }
 
-const char *cav_expr_text(const cav_expr *e)
-{
+const char *cav_expr_text(const cav_expr *e) {
     return e->text;
 }
