@@ -437,6 +437,47 @@ uint64_t csvavro_avro_reader_blocks(const csvavro_avro_reader *r);
 /* @@END avro */
 
 /* @@SECTION filter (src/ops) */
+/* ======================================================================================
+ * Filter expressions (--where)
+ *
+ * A filter is a condition over the columns of a schema, e.g.
+ *   passenger_count > 3 and pickup_datetime >= '2013-01-05'
+ *   vendor_id in ('CMT', 'VTS') or `trip time` / 60 > 1.5
+ * Operators, loosest first: or; and; not; comparisons (= == != <> < <= > >=, [not] in (…),
+ * is [not] null — they do not chain); + -; * /; unary -. Keywords are case-insensitive.
+ * Columns: bare words, or in `backticks` / "double quotes" (the Avro name or the original CSV
+ * header). Literals: integers (int64), decimals (double, 1.5, 2e3), 'strings' ('' is a quote),
+ * true, false. A string literal compared with a date column must be 'YYYY-MM-DD'; with a
+ * timestamp column 'YYYY-MM-DD[( |T)HH:MM[:SS[.fraction]]]' plus, for non-local timestamps, an
+ * optional 'Z' or ±HH:MM (UTC otherwise); it is converted at compile time.
+ * NULL follows SQL: a comparison with a null operand is null, `null and false` is false,
+ * `null or true` is true, and a row is kept only when the condition is true. Integer + - * are
+ * exact; a result outside int64 is null. `/` always divides as doubles; division by zero is
+ * null. Integers and doubles compare exactly (2^53 + 1 != 2^53 as a double). Strings compare
+ * as bytes. The job compiles the filter while planning, so a bad filter fails before any data
+ * is read; evaluation is vectorised over column batches and reads only the columns it names.
+ * README "Filter" has the full grammar and more examples.
+ * ==================================================================================== */
+
+typedef struct csvavro_filter csvavro_filter;
+
+/* Parses and type-checks expr against schema. Errors are CSVAVRO_E_EXPR with err->offset =
+ * 0-based character offset of the offending token and a message of three lines: what is
+ * wrong (with a did-you-mean for unknown columns), the expression, and a caret line under the
+ * token, e.g.
+ *   unknown column `pasenger_count` (did you mean `passenger_count`?)
+ *     pasenger_count > 3
+ *     ^~~~~~~~~~~~~~
+ * The schema is only read during the call. A compiled filter is immutable and may be shared
+ * by threads. */
+csvavro_status csvavro_filter_compile(const char *expr, const csvavro_schema *schema,
+                                      csvavro_filter **out, csvavro_error *err);
+void csvavro_filter_free(csvavro_filter *f);
+/* Canonical, fully parenthesised text, e.g. "(passenger_count > 3)". Borrowed from f. */
+const char *csvavro_filter_text(const csvavro_filter *f);
+/* The schema columns (field indexes) the filter reads, ascending and unique. */
+size_t csvavro_filter_column_count(const csvavro_filter *f);
+size_t csvavro_filter_column(const csvavro_filter *f, size_t i);
 /* @@END filter */
 
 /* @@SECTION job (src/exec) */

@@ -24,7 +24,8 @@
 #include <strings.h>
 
 #define EXPR_MAX_LEN (64u * 1024u) /* ceiling on the expression text */
-#define EXPR_MAX_DEPTH 200u        /* ceiling on nesting (recursion depth) */
+#define EXPR_MAX_DEPTH 50u         /* ceiling on nesting: bounds scratch slots */
+#define EXPR_MAX_NODES 2000u       /* ceiling on tree size: bounds recursion */
 
 enum {
     K_EOF,
@@ -72,6 +73,7 @@ typedef struct parser {
     csvavro_status st;
     cav_node *nodes;
     unsigned depth;
+    unsigned n_nodes;
 } parser;
 
 /* ---------------------------------------------------------------- errors */
@@ -359,6 +361,8 @@ static bool lex(parser *P) {
 /* ---------------------------------------------------------------- nodes and types */
 
 static cav_node *new_node(parser *P, int op, int ty, uint32_t pos, uint32_t len) {
+    if (++P->n_nodes > EXPR_MAX_NODES)
+        return perr(P, pos, len, "expression too large (more than %u terms)", EXPR_MAX_NODES);
     cav_node *n = cav_calloc(1, sizeof *n);
     if (!n) return pnomem(P);
     n->op = (uint8_t)op;
