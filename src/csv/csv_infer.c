@@ -3,8 +3,9 @@
  *
  * Inference samples rows from several places of each input: the first window starts at the
  * data start (aligned, read under the caller's on-error policy); further windows start at
- * evenly spaced byte offsets and skip to the next line end (speculative: a window that lands
- * inside a quoted field just yields ragged rows, which are ignored). Small inputs (< 16 MiB of
+ * evenly spaced byte offsets, the last one ending at the end of the input, and skip to the
+ * next line end (speculative: a window that lands
+ * inside a quoted field just yields ragged rows, which are ignored). Small inputs (< 4 MiB of
  * data) and --infer-rows all are read from the start. Every value is classified (boolean,
  * long, double, date, local timestamp, instant, string) and classes are widened per column:
  * long+double -> double, date+local timestamp -> local timestamp, anything else mixed ->
@@ -18,7 +19,7 @@
 #include <string.h>
 
 #define SAMPLE_WINDOWS 8
-#define SMALL_INPUT ((int64_t)16 << 20)
+#define SMALL_INPUT ((int64_t)4 << 20)
 #define INFER_BATCH 1024
 
 cav_infer_class cav_infer_classify(const char *s, size_t n) {
@@ -167,8 +168,13 @@ static csvavro_status infer_file(csvavro_file *f, const char *path, const csvavr
         goto done;
     }
     uint64_t per = quota / SAMPLE_WINDOWS + 1;
+    int64_t window_bytes = 0;
     for (int w = 0; w < SAMPLE_WINDOWS && st == CSVAVRO_OK; w++) {
-        int64_t start = h->data_start + data / SAMPLE_WINDOWS * w;
+        /* window 0 at the data start, the last one ending at the end of the input */
+        int64_t span = data - window_bytes;
+        if (span < 0) span = 0;
+        int64_t start = h->data_start + span / (SAMPLE_WINDOWS - 1) * w;
+        uint64_t rows_before = is->rows;
         csvavro_csv_options so = *o;
         if (w > 0) so.on_error = CSVAVRO_ON_ERROR_SKIP, so.max_errors = 0;
         cav_csv_reader *wr = NULL;
@@ -176,6 +182,7 @@ static csvavro_status infer_file(csvavro_file *f, const char *path, const csvavr
         if (st != CSVAVRO_OK) break;
         if (w == 0) cav_csv_reader_set_base(wr, 1, h->data_start_line);
         st = sample_range(wr, &b, f, path, start, INT64_MAX, w == 0, per, is, err);
+        if (w == 0 && is->rows > rows_before) window_bytes = cav_csv_reader_bytes_done(wr) + 4096;
         cav_csv_reader_free(wr);
     }
 done:

@@ -99,6 +99,10 @@ static csvavro_status json_str(cav_buf *b, const char *s, size_t n, csvavro_erro
             char e[2] = {'\\', (char)c};
             CAV_TRY(cav_buf_append(b, e, 2, err));
             i++;
+        } else if (c == '\n' || c == '\r' || c == '\t') {
+            char e[2] = {'\\', c == '\n' ? 'n' : c == '\r' ? 'r' : 't'};
+            CAV_TRY(cav_buf_append(b, e, 2, err));
+            i++;
         } else if (c < 0x20) {
             CAV_TRY(cav_buf_printf(b, err, "\\u%04x", c));
             i++;

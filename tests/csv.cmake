@@ -1,0 +1,16 @@
+# Tests of src/csv (CSV scanner, typed values, inference) and of the head/schema commands.
+cav_add_test(NAME test_csv SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_csv.c LABELS unit)
+# Driver printing records as hex JSON; tests/csv/compare_python.py checks it against Python's
+# csv module and runs its --sweep (SIMD vs scalar at every buffer size) and --splits modes.
+add_executable(test_csv_dump ${CMAKE_SOURCE_DIR}/tests/unit/test_csv_dump.c)
+target_link_libraries(test_csv_dump PRIVATE csvavro_static)
+target_include_directories(test_csv_dump PRIVATE ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}/src)
+cav_add_script_test(NAME csv_python_corpus
+  COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/csv/compare_python.py $<TARGET_FILE:test_csv_dump>
+  LABELS interop)
+cav_add_script_test(NAME csv_cli_golden
+  COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/csv/cli_golden.py
+  LABELS golden)
+add_executable(bench_csv_scan ${CMAKE_SOURCE_DIR}/bench/bench_csv_scan.c)
+target_link_libraries(bench_csv_scan PRIVATE csvavro_static)
+target_include_directories(bench_csv_scan PRIVATE ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}/src)

@@ -1,0 +1,535 @@
+/*
+ * test_csv.c — unit tests of src/csv: typed value parsing (checked against libc's strtod and
+ * timegm), inference rules and sampling, field-name mapping, typed column loading and the
+ * on-error policy (fail / skip / reject lines / max-errors), limits, line numbers, and
+ * allocation failures.
+ */
+#include "check.h"
+#include "csv/csv.h"
+#include "io/io.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define S(x) x, strlen(x)
+
+static char tmpdir[256];
+
+static const char *write_file(const char *name, const char *data, size_t len) {
+    static char path[512];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    FILE *f = fopen(path, "wb");
+    fwrite(data, 1, len, f);
+    fclose(f);
+    return path;
+}
+
+static void test_long(void) {
+    int64_t v;
+    bool ovf;
+    CHECK(cav_parse_long(S("0"), &v) && v == 0);
+    CHECK(cav_parse_long(S("-42"), &v) && v == -42);
+    CHECK(cav_parse_long(S("+7"), &v) && v == 7);
+    CHECK(cav_parse_long(S("9223372036854775807"), &v) && v == INT64_MAX);
+    CHECK(cav_parse_long(S("-9223372036854775808"), &v) && v == INT64_MIN);
+    CHECK(!cav_parse_long(S("9223372036854775808"), &v));
+    CHECK(!cav_parse_long(S("-9223372036854775809"), &v));
+    CHECK(!cav_parse_long(S("99999999999999999999999"), &v));
+    CHECK(!cav_parse_long_ex(S("99999999999999999999999"), &v, &ovf) && ovf);
+    CHECK(!cav_parse_long_ex(S("9999999999999999999999x"), &v, &ovf) && !ovf);
+    CHECK(cav_parse_long(S("000000000000000000000000012"), &v) && v == 12);
+    CHECK(!cav_parse_long(S(""), &v));
+    CHECK(!cav_parse_long(S("-"), &v));
+    CHECK(!cav_parse_long(S("1.0"), &v));
+    CHECK(!cav_parse_long(S(" 1"), &v));
+    CHECK(!cav_parse_long(S("1e3"), &v));
+}
+
+static void test_double(void) {
+    double d;
+    CHECK(cav_parse_double(S("1.5"), &d) && d == 1.5);
+    CHECK(cav_parse_double(S("-0"), &d) && d == 0 && signbit(d));
+    CHECK(cav_parse_double(S("1e3"), &d) && d == 1000);
+    CHECK(cav_parse_double(S("1E-3"), &d) && d == 1e-3);
+    CHECK(cav_parse_double(S(".5"), &d) && d == 0.5);
+    CHECK(cav_parse_double(S("5."), &d) && d == 5);
+    CHECK(cav_parse_double(S("1.7976931348623157e308"), &d) && d == 1.7976931348623157e308);
+    CHECK(cav_parse_double(S("4.9e-324"), &d) && d == 4.9e-324);
+    CHECK(cav_parse_double(S("nan"), &d) && isnan(d));
+    CHECK(cav_parse_double(S("NaN"), &d) && isnan(d));
+    CHECK(cav_parse_double(S("-inf"), &d) && isinf(d) && d < 0);
+    CHECK(cav_parse_double(S("Infinity"), &d) && isinf(d) && d > 0);
+    CHECK(cav_parse_double(S("0.1"), &d) && d == 0.1);
+    CHECK(cav_parse_double(S("-73.932302"), &d) && d == -73.932302);
+    const char *bad[] = {"",   "1e", "1e+", "1.2.3", "0x10",   " 1",  "1 ", "--1",
+                         "e5", ".",  "+",   "inf1",  "nan(1)", "1,5", "1d"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK(!cav_parse_double(bad[i], strlen(bad[i]), &d));
+        if (cav_parse_double(bad[i], strlen(bad[i]), &d))
+            fprintf(stderr, "  accepted %s\n", bad[i]);
+    }
+    /* random decimals: bit-identical to strtod (fast path and slow path) */
+    uint64_t seed = 7;
+    char buf[64];
+    int mism = 0;
+    for (int i = 0; i < 200000; i++) {
+        uint64_t r = cav_splitmix64(&seed);
+        int digits = 1 + (int)(r % 19), point = (int)((r >> 8) % (digits + 1));
+        int e = (int)((r >> 16) % 80) - 40;
+        size_t k = 0;
+        if (r >> 63) buf[k++] = '-';
+        uint64_t r2 = cav_splitmix64(&seed);
+        for (int j = 0; j < digits; j++) {
+            if (j == point && j) buf[k++] = '.';
+            buf[k++] = (char)('0' + (r2 % 10));
+            r2 = r2 / 10 ? r2 / 10 : cav_splitmix64(&seed);
+        }
+        if ((r >> 24) & 1) k += (size_t)sprintf(buf + k, "e%d", e);
+        buf[k] = '\0';
+        double want = strtod(buf, NULL);
+        if (!cav_parse_double(buf, k, &d) || memcmp(&d, &want, sizeof d) != 0) {
+            if (mism++ < 5)
+                fprintf(stderr, "  double mismatch on %s: %.17g vs %.17g\n", buf, d, want);
+        }
+    }
+    CHECK_INT(mism, 0);
+    float f;
+    CHECK(cav_parse_float(S("0.1"), &f) && f == 0.1f);
+    CHECK(!cav_parse_float(S("x"), &f));
+}
+
+static void test_dates(void) {
+    int32_t days;
+    CHECK(cav_parse_date(S("1970-01-01"), &days) && days == 0);
+    CHECK(cav_parse_date(S("1969-12-31"), &days) && days == -1);
+    CHECK(cav_parse_date(S("2000-02-29"), &days));
+    CHECK(!cav_parse_date(S("1900-02-29"), &days));
+    CHECK(!cav_parse_date(S("2013-02-30"), &days));
+    CHECK(!cav_parse_date(S("2013-13-01"), &days));
+    CHECK(!cav_parse_date(S("2013-00-01"), &days));
+    CHECK(!cav_parse_date(S("2013-1-01"), &days));
+    CHECK(!cav_parse_date(S("2013-01-01 "), &days));
+    /* every day from 1800 to 2200 against timegm */
+    int mism = 0;
+    for (int64_t t = -5364662400LL; t < 7258118400LL; t += 86400) {
+        time_t tt = (time_t)t;
+        struct tm tm;
+        gmtime_r(&tt, &tm);
+        char b[16];
+        snprintf(b, sizeof b, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+        if (!cav_parse_date(b, 10, &days) || days != t / 86400) mism++;
+    }
+    CHECK_INT(mism, 0);
+    int64_t us;
+    bool zone;
+    CHECK(cav_parse_timestamp(S("2013-01-07 23:54:15"), &us, &zone) && !zone &&
+          us == 1357602855LL * 1000000);
+    CHECK(cav_parse_timestamp(S("2013-01-07T23:54:15.5"), &us, &zone) &&
+          us == 1357602855LL * 1000000 + 500000);
+    CHECK(cav_parse_timestamp(S("2013-01-07T23:54:15.000001Z"), &us, &zone) && zone &&
+          us == 1357602855LL * 1000000 + 1);
+    CHECK(cav_parse_timestamp(S("2013-01-08T01:54:15+02:00"), &us, &zone) && zone &&
+          us == 1357602855LL * 1000000);
+    CHECK(cav_parse_timestamp(S("2013-01-07 18:54:15-0500"), &us, &zone) && zone &&
+          us == 1357602855LL * 1000000);
+    CHECK(cav_parse_timestamp(S("1969-12-31 23:59:59.999999"), &us, &zone) && us == -1);
+    const char *bad[] = {"2013-01-07",
+                         "2013-01-07 24:00:00",
+                         "2013-01-07 23:60:00",
+                         "2013-01-07 23:54:15.",
+                         "2013-01-07 23:54:15.1234567",
+                         "2013-01-07 23:54",
+                         "2013-01-07x23:54:15",
+                         "2013-01-07 23:54:15 Z",
+                         "2013-01-07 23:54:15+2",
+                         "2013-01-07 23:54:15+25:00",
+                         "2013-02-30 00:00:00"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK(!cav_parse_timestamp(bad[i], strlen(bad[i]), &us, &zone));
+}
+
+static void test_infer_rules(void) {
+    CHECK_INT(cav_infer_classify(S("12")), CAV_INFER_LONG);
+    CHECK_INT(cav_infer_classify(S("12.5")), CAV_INFER_DOUBLE);
+    CHECK_INT(cav_infer_classify(S("nan")), CAV_INFER_DOUBLE);
+    CHECK_INT(cav_infer_classify(S("TRUE")), CAV_INFER_BOOL);
+    CHECK_INT(cav_infer_classify(S("2013-01-01")), CAV_INFER_DATE);
+    CHECK_INT(cav_infer_classify(S("2013-01-01 00:00:00")), CAV_INFER_LOCAL_TS);
+    CHECK_INT(cav_infer_classify(S("2013-01-01T00:00:00Z")), CAV_INFER_INSTANT);
+    CHECK_INT(cav_infer_classify(S("123456789012345678901234")), CAV_INFER_STRING);
+    CHECK_INT(cav_infer_classify(S("N")), CAV_INFER_STRING);
+    CHECK_INT(cav_infer_join(CAV_INFER_LONG, CAV_INFER_DOUBLE), CAV_INFER_DOUBLE);
+    CHECK_INT(cav_infer_join(CAV_INFER_DATE, CAV_INFER_LOCAL_TS), CAV_INFER_LOCAL_TS);
+    CHECK_INT(cav_infer_join(CAV_INFER_DATE, CAV_INFER_INSTANT), CAV_INFER_STRING);
+    CHECK_INT(cav_infer_join(CAV_INFER_BOOL, CAV_INFER_LONG), CAV_INFER_STRING);
+    CHECK_INT(cav_infer_join(CAV_INFER_NONE, CAV_INFER_BOOL), CAV_INFER_BOOL);
+    CHECK_INT(cav_infer_join(CAV_INFER_STRING, CAV_INFER_LONG), CAV_INFER_STRING);
+}
+
+static csvavro_schema *infer(const char *path, csvavro_csv_options *o, csvavro_status *st,
+                             csvavro_error *err) {
+    csvavro_schema *s = NULL;
+    const char *p[1] = {path};
+    *st = csvavro_csv_infer(cav_io_local(), p, 1, o, &s, err);
+    return s;
+}
+
+static void test_infer_file(void) {
+    csvavro_error err;
+    csvavro_csv_options o;
+    csvavro_csv_options_init(&o);
+    const char *d = "1st col,a b,a,a,,x,big,t,mix,nulls\n"
+                    "1,2.5,true,2013-01-01,q,1,99999999999999999999,2013-01-01 00:00:00,1,\n"
+                    "2,3,false,2013-01-02,,2,1,2013-01-01,2.5,\n";
+    const char *path = write_file("infer.csv", d, strlen(d));
+    csvavro_status st;
+    csvavro_schema *s = infer(path, &o, &st, &err);
+    CHECK_OK(st, &err);
+    if (!s) return;
+    CHECK_INT(csvavro_schema_field_count(s), 10);
+    CHECK_STR(csvavro_schema_field_name(s, 0), "_1st_col");
+    CHECK_STR(csvavro_schema_field_original(s, 0), "1st col");
+    CHECK_STR(csvavro_schema_field_name(s, 1), "a_b");
+    CHECK_STR(csvavro_schema_field_name(s, 2), "a");
+    CHECK_STR(csvavro_schema_field_name(s, 3), "a_2");
+    CHECK_STR(csvavro_schema_field_name(s, 4), "_");
+    CHECK_INT(csvavro_schema_field_type(s, 0), CSVAVRO_TYPE_LONG);
+    CHECK_INT(csvavro_schema_field_type(s, 1), CSVAVRO_TYPE_DOUBLE);
+    CHECK_INT(csvavro_schema_field_type(s, 2), CSVAVRO_TYPE_BOOLEAN);
+    CHECK_INT(csvavro_schema_field_type(s, 3), CSVAVRO_TYPE_DATE);
+    CHECK_INT(csvavro_schema_field_type(s, 4), CSVAVRO_TYPE_STRING);
+    CHECK_INT(csvavro_schema_field_type(s, 6), CSVAVRO_TYPE_STRING);
+    CHECK_INT(csvavro_schema_field_type(s, 7), CSVAVRO_TYPE_LOCAL_TIMESTAMP_MICROS);
+    CHECK_INT(csvavro_schema_field_type(s, 8), CSVAVRO_TYPE_DOUBLE);
+    CHECK_INT(csvavro_schema_field_type(s, 9), CSVAVRO_TYPE_STRING);
+    CHECK(csvavro_schema_field_nullable(s, 0));
+    CHECK_STR(csvavro_schema_record_name(s), "Row");
+    csvavro_schema_free(s);
+    /* full pass tightens nullability; overrides */
+    const char *ov[] = {"1st col=string", "x=int"};
+    const char *nn[] = {"mix"};
+    o.infer_rows = UINT64_MAX;
+    o.type_overrides = ov;
+    o.n_type_overrides = 2;
+    o.not_null = nn;
+    o.n_not_null = 1;
+    o.record_name = "Trip";
+    o.ns = "nyc.taxi";
+    s = infer(path, &o, &st, &err);
+    CHECK_OK(st, &err);
+    if (!s) return;
+    CHECK(!csvavro_schema_field_nullable(s, 1));
+    CHECK(csvavro_schema_field_nullable(s, 4));
+    CHECK(!csvavro_schema_field_nullable(s, 8));
+    CHECK_INT(csvavro_schema_field_type(s, 0), CSVAVRO_TYPE_STRING);
+    CHECK_INT(csvavro_schema_field_type(s, 5), CSVAVRO_TYPE_INT);
+    CHECK_STR(csvavro_schema_namespace(s), "nyc.taxi");
+    csvavro_schema_free(s);
+    const char *ov2[] = {"nope=long"};
+    o.type_overrides = ov2;
+    o.n_type_overrides = 1;
+    s = infer(path, &o, &st, &err);
+    CHECK_INT(st, CSVAVRO_E_USAGE);
+    csvavro_schema_free(s);
+    /* empty input */
+    csvavro_csv_options_init(&o);
+    s = infer(write_file("empty.csv", "", 0), &o, &st, &err);
+    CHECK_INT(st, CSVAVRO_E_CSV);
+    csvavro_schema_free(s);
+}
+
+/* Sampling at several places: the column is a long everywhere but in the last part. */
+static void test_infer_sampling(void) {
+    size_t rows = 1300000;
+    size_t cap = rows * 16 + 64;
+    char *d = malloc(cap);
+    size_t k = (size_t)sprintf(d, "id,v\n");
+    for (size_t i = 0; i < rows; i++)
+        k += (size_t)sprintf(d + k, "%zu,%s\n", i % 100000, i > rows * 9 / 10 ? "x" : "7");
+    const char *path = write_file("sample.csv", d, k);
+    free(d);
+    csvavro_csv_options o;
+    csvavro_csv_options_init(&o);
+    csvavro_error err;
+    csvavro_status st;
+    csvavro_schema *s = infer(path, &o, &st, &err);
+    CHECK_OK(st, &err);
+    if (s) CHECK_INT(csvavro_schema_field_type(s, 1), CSVAVRO_TYPE_STRING);
+    csvavro_schema_free(s);
+    unlink(path);
+}
+
+/* Opens a reader over a file with a given schema. */
+typedef struct rd {
+    csvavro_file *f;
+    cav_csv_header h;
+    cav_csv_reader *r;
+    cav_batch b;
+    csvavro_schema *s;
+} rd;
+
+static csvavro_status rd_open(rd *x, const char *path, const csvavro_csv_options *o,
+                              const csvavro_type *types, csvavro_error *err) {
+    memset(x, 0, sizeof *x);
+    CAV_TRY(csvavro_fs_open_read(cav_io_local(), path, &x->f, err));
+    CAV_TRY(cav_csv_read_header(x->f, o, &x->h, err));
+    CAV_TRY(csvavro_schema_create(NULL, NULL, &x->s, err));
+    for (uint32_t i = 0; i < x->h.n_cols; i++) {
+        char nm[16];
+        snprintf(nm, sizeof nm, "c%u", i);
+        CAV_TRY(csvavro_schema_add_field(x->s, nm, x->h.names[i], types[i], 1, err));
+    }
+    CAV_TRY(cav_csv_reader_create(o, x->s, 64, &x->r, err));
+    CAV_TRY(cav_batch_init(&x->b, x->h.n_cols, types, 64, 0, err));
+    CAV_TRY(cav_csv_reader_open_range(x->r, x->f, "t.csv", x->h.data_start, INT64_MAX, true, err));
+    cav_csv_reader_set_base(x->r, 1, x->h.data_start_line);
+    return CSVAVRO_OK;
+}
+
+static void rd_close(rd *x) {
+    cav_batch_free(&x->b);
+    cav_csv_reader_free(x->r);
+    csvavro_schema_free(x->s);
+    cav_csv_header_free(&x->h);
+    if (x->f) csvavro_file_close(x->f, NULL);
+}
+
+static void test_load(void) {
+    const char *d = "l,d,s,t,z,b,dt\n"
+                    "1,1.5,abc,2013-01-07 23:54:15,2013-01-07T23:54:15Z,true,2013-01-07\n"
+                    ",,,,,,\n"
+                    "\"-3\",\"2e2\",\"q\"\"x\",\"2013-01-07T23:54:15.5\",2013-01-07T23:54:15+01:00,"
+                    "FALSE,\"\"\n"
+                    "NA,NA,\"\",NA,NA,NA,NA\n";
+    const char *path = write_file("load.csv", d, strlen(d));
+    csvavro_type types[] = {CSVAVRO_TYPE_LONG,
+                            CSVAVRO_TYPE_DOUBLE,
+                            CSVAVRO_TYPE_STRING,
+                            CSVAVRO_TYPE_LOCAL_TIMESTAMP_MICROS,
+                            CSVAVRO_TYPE_TIMESTAMP_MILLIS,
+                            CSVAVRO_TYPE_BOOLEAN,
+                            CSVAVRO_TYPE_DATE};
+    csvavro_csv_options o;
+    csvavro_csv_options_init(&o);
+    const char *nulls[] = {"", "NA"};
+    o.null_values = nulls;
+    o.n_null_values = 2;
+    csvavro_error err;
+    rd x;
+    CHECK_OK(rd_open(&x, path, &o, types, &err), &err);
+    CHECK_OK(cav_csv_reader_next(x.r, &x.b, &err), &err);
+    CHECK_INT(x.b.n_rows, 4);
+    for (uint32_t c = 0; c < 7; c++)
+        CHECK_OK(cav_csv_reader_load_column(x.r, &x.b, c, &err), &err);
+    cav_column *C = x.b.cols;
+    CHECK(C[0].valid[0] && C[0].v.i64[0] == 1 && !C[0].valid[1] && C[0].v.i64[2] == -3 &&
+          !C[0].valid[3]);
+    CHECK(C[1].v.f64[0] == 1.5 && C[1].v.f64[2] == 200 && !C[1].valid[3]);
+    CHECK_MEM(C[2].v.str[0].ptr, C[2].v.str[0].len, "abc", 3);
+    CHECK(!C[2].valid[1]);
+    CHECK_MEM(C[2].v.str[2].ptr, C[2].v.str[2].len, "q\"x", 3);
+    CHECK(C[2].valid[3] && C[2].v.str[3].len == 0); /* quoted "" is the empty string */
+    CHECK(C[3].v.i64[0] == 1357602855LL * 1000000 && C[3].v.i64[2] == 1357602855500000LL);
+    CHECK(C[4].v.i64[0] == 1357602855000LL && C[4].v.i64[2] == 1357599255000LL);
+    CHECK(C[5].v.b8[0] == 1 && C[5].v.b8[2] == 0);
+    CHECK(C[6].v.i32[0] == 15712 && !C[6].valid[2]); /* quoted "" is null in a date column */
+    CHECK_OK(cav_csv_reader_next(x.r, &x.b, &err), &err);
+    CHECK_INT(x.b.n_rows, 0);
+    rd_close(&x);
+}
+
+static void test_errors(void) {
+    const char *d = "a,b\n1,x\n2,3\n\"q\nq\",y,z\n4,5\n6,zz\n";
+    const char *path = write_file("err.csv", d, strlen(d));
+    csvavro_type types[] = {CSVAVRO_TYPE_STRING, CSVAVRO_TYPE_LONG};
+    csvavro_csv_options o;
+    csvavro_csv_options_init(&o);
+    csvavro_error err;
+    rd x;
+    /* fail: the ragged record stops next() */
+    CHECK_OK(rd_open(&x, path, &o, types, &err), &err);
+    csvavro_status st = cav_csv_reader_next(x.r, &x.b, &err);
+    CHECK_INT(st, CSVAVRO_E_CSV);
+    CHECK_INT(err.offset, 12);
+    CHECK_INT(err.record, 3);
+    CHECK_INT(err.line, 4);
+    CHECK(strstr(err.message, "3 fields") != NULL);
+    rd_close(&x);
+    /* fail on a value */
+    const char *d2 = "a,b\n1,2\n2,x y\n";
+    path = write_file("err2.csv", d2, strlen(d2));
+    CHECK_OK(rd_open(&x, path, &o, types, &err), &err);
+    CHECK_OK(cav_csv_reader_next(x.r, &x.b, &err), &err);
+    st = cav_csv_reader_load_column(x.r, &x.b, 1, &err);
+    CHECK_INT(st, CSVAVRO_E_VALUE);
+    CHECK_INT(err.offset, 10);
+    CHECK_INT(err.record, 2);
+    CHECK_INT(err.column, 1);
+    CHECK_STR(err.column_name, "c1");
+    CHECK_STR(err.value, "x y");
+    char msg[1024];
+    csvavro_error_format(&err, msg, sizeof msg);
+    CHECK(strstr(msg, "t.csv") != NULL);
+    rd_close(&x);
+    /* reject: rows and reject lines */
+    path = write_file("err.csv", d, strlen(d));
+    o.on_error = CSVAVRO_ON_ERROR_REJECT;
+    cav_buf sink;
+    cav_buf_init(&sink, 0);
+    CHECK_OK(rd_open(&x, path, &o, types, &err), &err);
+    cav_csv_reader_set_reject_sink(x.r, &sink);
+    CHECK_OK(cav_csv_reader_next(x.r, &x.b, &err), &err);
+    CHECK_INT(x.b.n_rows, 4);
+    CHECK_OK(cav_csv_reader_load_column(x.r, &x.b, 1, &err), &err);
+    CHECK_INT(x.b.n_row_errors, 2);
+    CHECK(x.b.row_error[0] && !x.b.row_error[1] && x.b.row_error[3]);
+    CHECK_INT(cav_csv_reader_rejected(x.r), 3);
+    cav_buf_append(&sink, "", 1, &err);
+    const char *want1 = "{\"path\":\"t.csv\",\"line\":4,\"offset\":12,\"record\":3,\"column\":null,"
+                        "\"value\":null,\"reason\":\"record has 3 fields, expected 2\","
+                        "\"raw\":\"\\\"q\\nq\\\",y,z\"}\n";
+    CHECK(strstr((char *)sink.data, want1) != NULL);
+    CHECK(strstr((char *)sink.data, "\"line\":2,\"offset\":6,\"record\":1,\"column\":\"c1\","
+                                    "\"value\":\"x\"") != NULL);
+    if (!strstr((char *)sink.data, want1)) fprintf(stderr, "%s", (char *)sink.data);
+    rd_close(&x);
+    cav_buf_free(&sink);
+    /* max errors */
+    o.on_error = CSVAVRO_ON_ERROR_SKIP;
+    o.max_errors = 1;
+    CHECK_OK(rd_open(&x, path, &o, types, &err), &err);
+    CHECK_OK(cav_csv_reader_next(x.r, &x.b, &err), &err); /* 1 bad record: allowed */
+    CHECK_INT(cav_csv_reader_load_column(x.r, &x.b, 1, &err), CSVAVRO_E_LIMIT); /* 2nd: not */
+    rd_close(&x);
+    o.max_errors = 0;
+    /* invalid UTF-8 in a string column; latin-1 transcoding */
+    const char *d3 = "a,b\ncaf\xe9,1\n";
+    path = write_file("l1.csv", d3, strlen(d3));
+    o.on_error = CSVAVRO_ON_ERROR_FAIL;
+    CHECK_OK(rd_open(&x, path, &o, types, &err), &err);
+    CHECK_OK(cav_csv_reader_next(x.r, &x.b, &err), &err);
+    st = cav_csv_reader_load_column(x.r, &x.b, 0, &err);
+    CHECK_INT(st, CSVAVRO_E_ENCODING);
+    CHECK_INT(err.offset, 4);
+    rd_close(&x);
+    o.encoding = CSVAVRO_ENCODING_LATIN1;
+    CHECK_OK(rd_open(&x, path, &o, types, &err), &err);
+    CHECK_OK(cav_csv_reader_next(x.r, &x.b, &err), &err);
+    CHECK_OK(cav_csv_reader_load_column(x.r, &x.b, 0, &err), &err);
+    CHECK_MEM(x.b.cols[0].v.str[0].ptr, x.b.cols[0].v.str[0].len, "caf\xc3\xa9", 5);
+    rd_close(&x);
+    /* record ceiling */
+    csvavro_csv_options_init(&o);
+    o.max_record_bytes = 64;
+    char big[400];
+    size_t k = (size_t)sprintf(big, "a,b\n1,");
+    memset(big + k, 'x', 300);
+    k += 300;
+    big[k++] = '\n';
+    path = write_file("big.csv", big, k);
+    CHECK_OK(rd_open(&x, path, &o, types, &err), &err);
+    st = cav_csv_reader_next(x.r, &x.b, &err);
+    CHECK_INT(st, CSVAVRO_E_LIMIT);
+    rd_close(&x);
+    /* open quote at the end */
+    csvavro_csv_options_init(&o);
+    const char *d4 = "a,b\n1,2\n3,\"open\n";
+    path = write_file("open.csv", d4, strlen(d4));
+    CHECK_OK(rd_open(&x, path, &o, types, &err), &err);
+    st = cav_csv_reader_next(x.r, &x.b, &err);
+    CHECK_INT(st, CSVAVRO_E_CSV);
+    CHECK(strstr(err.message, "quote left open") != NULL);
+    rd_close(&x);
+}
+
+static void test_lines_and_rows(void) {
+    const char *d = "a,b\r\n1,\"x\r\ny\"\r2,3\n\n4,5";
+    const char *path = write_file("lines.csv", d, strlen(d));
+    csvavro_file *f;
+    csvavro_error err;
+    CHECK_OK(csvavro_fs_open_read(cav_io_local(), path, &f, &err), &err);
+    int64_t l;
+    CHECK_OK(cav_csv_count_lines(f, 0, &l, &err), &err);
+    CHECK_INT(l, 1);
+    CHECK_OK(cav_csv_count_lines(f, 5, &l, &err), &err);
+    CHECK_INT(l, 2);
+    CHECK_OK(cav_csv_count_lines(f, 15, &l, &err), &err); /* after "\r\ny\"\r" */
+    CHECK_INT(l, 4);
+    CHECK_OK(cav_csv_count_lines(f, 20, &l, &err), &err);
+    CHECK_INT(l, 6);
+    csvavro_file_close(f, NULL);
+    /* public row reader */
+    csvavro_csv_options o;
+    csvavro_csv_options_init(&o);
+    csvavro_csv_reader *r;
+    CHECK_OK(csvavro_csv_open(cav_io_local(), path, &o, &r, &err), &err);
+    if (!r) return;
+    CHECK_INT(csvavro_csv_column_count(r), 2);
+    CHECK_STR(csvavro_csv_column_name(r, 1), "b");
+    const char *const *fl;
+    const size_t *ln;
+    size_t n, rows = 0;
+    while (csvavro_csv_next_row(r, &fl, &ln, &n, &err) == CSVAVRO_OK && fl) {
+        if (rows == 0) CHECK_MEM(fl[1], ln[1], "x\r\ny", 4);
+        rows++;
+    }
+    CHECK_INT(rows, 3);
+    csvavro_csv_close(r);
+}
+
+/* Every allocation failing in turn: no crash, no leak, an error status. */
+static void test_alloc_failures(void) {
+    const char *d = "a,b\n1,\"x\"\"y\"\n2,3\n";
+    const char *path = write_file("alloc.csv", d, strlen(d));
+    int failures_seen = 0;
+    for (uint64_t n = 1; n < 200; n++) {
+        csvavro_csv_options o;
+        csvavro_csv_options_init(&o);
+        csvavro_error err;
+        cav_alloc_fail_after(n);
+        csvavro_schema *s = NULL;
+        const char *p[1] = {path};
+        csvavro_status st = csvavro_csv_infer(cav_io_local(), p, 1, &o, &s, &err);
+        csvavro_csv_reader *r = NULL;
+        if (st == CSVAVRO_OK) st = csvavro_csv_open(cav_io_local(), path, &o, &r, &err);
+        const char *const *fl;
+        const size_t *ln;
+        size_t nf;
+        while (st == CSVAVRO_OK) {
+            st = csvavro_csv_next_row(r, &fl, &ln, &nf, &err);
+            if (!fl) break;
+        }
+        cav_alloc_fail_after(0);
+        csvavro_csv_close(r);
+        csvavro_schema_free(s);
+        if (st != CSVAVRO_OK)
+            failures_seen++;
+        else
+            break;
+    }
+    CHECK(failures_seen > 5);
+}
+
+int main(void) {
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/test_csv_XXXXXX");
+    if (!mkdtemp(tmpdir)) return 2;
+    test_long();
+    test_double();
+    test_dates();
+    test_infer_rules();
+    test_infer_file();
+    test_infer_sampling();
+    test_load();
+    test_errors();
+    test_lines_and_rows();
+    test_alloc_failures();
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+    if (system(cmd) != 0) fprintf(stderr, "cleanup failed\n");
+    printf("test_csv: %d checks, %d failures\n", check_count, check_failures);
+    return check_failures != 0;
+}
