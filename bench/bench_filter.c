@@ -5,7 +5,8 @@
  * of 4-6; trip_distance 0-20 miles; vendor_id "CMT"/"VTS"; ~1% nulls in trip_distance) and
  * times cav_expr_filter over it for the reference filter `passenger_count > 3` (with the
  * column stored as int and as long) and a few heavier expressions. Prints ns/row and
- * rows/s. Usage: bench_filter [iterations]  (default 2000 per expression).
+ * rows/s. Usage: bench_filter [iterations]  (default 2000 per expression); with
+ * BENCH_FILTER_PLAIN=1 in the environment the plain (non-AVX2) kernels are timed.
  */
 #include "ops/ops.h"
 
@@ -48,7 +49,7 @@ int main(int argc, char **argv) {
                            "trip_distance > 3.5 and passenger_count in (1, 2)",
                            "vendor_id = 'CMT' and pickup_datetime >= '2013-01-15'",
                            "trip_distance / passenger_count > 2 or trip_distance is null"};
-    printf("%-58s %10s %12s %8s\n", "expression", "ns/row", "Mrows/s", "kept");
+    printf("%-58s %10s %12s %8s %8s\n", "expression", "ns/row", "Mrows/s", "kept", "kernels");
     for (size_t k = 0; k < sizeof exprs / sizeof *exprs; k++) {
         cav_expr *e = NULL;
         cav_expr_state *st = NULL;
@@ -57,6 +58,7 @@ int main(int argc, char **argv) {
             fprintf(stderr, "%s\n", err.message);
             return 1;
         }
+        if (getenv("BENCH_FILTER_PLAIN")) cav_expr_state_use_plain(st);
         b.sel = NULL;
         cav_expr_filter(e, st, &b, &err); /* warm up */
         uint64_t t0 = cav_now_ns();
@@ -66,7 +68,8 @@ int main(int argc, char **argv) {
         }
         uint64_t t1 = cav_now_ns();
         double ns = (double)(t1 - t0) / ((double)iters * ROWS);
-        printf("%-58s %10.3f %12.1f %7.1f%%\n", exprs[k], ns, 1e3 / ns, 100.0 * b.n_sel / ROWS);
+        printf("%-58s %10.3f %12.1f %7.1f%% %8s\n", exprs[k], ns, 1e3 / ns, 100.0 * b.n_sel / ROWS,
+               cav_expr_state_kernels(st));
         cav_expr_state_free(st);
         cav_expr_free(e);
     }

@@ -47,6 +47,11 @@ void cav_expr_state_free(cav_expr_state *s);
 csvavro_status cav_expr_filter(const cav_expr *e, cav_expr_state *s, cav_batch *b,
                                csvavro_error *err);
 
+/* Kernel set used by s: "avx2" or "plain" (chosen by CPUID at state creation). Test hook:
+ * cav_expr_state_use_plain(s) switches s to the plain kernels so that both are tested. */
+const char *cav_expr_state_kernels(const cav_expr_state *s);
+void cav_expr_state_use_plain(cav_expr_state *s);
+
 /* Canonical text of the compiled expression (for plans/manifests), fully parenthesised, e.g.
  * "(passenger_count > 3)". Borrowed from e. */
 const char *cav_expr_text(const cav_expr *e);

@@ -619,6 +619,14 @@ void cav_expr_state_free(cav_expr_state *s) {
     cav_free(s);
 }
 
+const char *cav_expr_state_kernels(const cav_expr_state *s) {
+    return s->k == &kernels_plain ? "plain" : "avx2";
+}
+
+void cav_expr_state_use_plain(cav_expr_state *s) {
+    s->k = &kernels_plain;
+}
+
 /* The columns the tree reads must be loaded and stored as the schema said. */
 static csvavro_status check_columns(const cav_node *n, const cav_batch *b, csvavro_error *err) {
     if (!n || n->op == N_CONST) return CSVAVRO_OK;

@@ -1059,6 +1059,7 @@ static void test_random(void) {
     const uint32_t cap = 1003;
     CHECK_OK(cav_batch_init(&rb_batch, RNC, types, cap, 0, &err), &err);
     int n_exprs = 0, n_rows_true = 0, mismatches = 0;
+    const char *cpu_kernels = "?";
     for (int round = 0; round < 40 && mismatches < 5; round++) {
         /* a random batch with about 15% nulls; sometimes a selection and row errors */
         uint32_t n = round % 5 == 0 ? 1 + rnd(cap) : cap;
@@ -1108,6 +1109,7 @@ static void test_random(void) {
                 continue;
             }
             CHECK_OK(cav_expr_state_create(e, cap, &st, &err), &err);
+            cpu_kernels = cav_expr_state_kernels(st);
             uint32_t pre_n = 0;
             if (use_sel) {
                 for (uint32_t i = 0; i < n; i++)
@@ -1131,7 +1133,28 @@ static void test_random(void) {
                 rv v = eval_rx(x, i);
                 if (v.t == RV_BOOL && v.i) want[nw++] = i;
             }
+            /* the plain kernels on a copy of the selection first, then the dispatched ones */
+            static uint32_t pre_copy[1003], plain_sel[1003];
+            memcpy(pre_copy, rb_batch.sel_store, sizeof(uint32_t) * pre_n);
+            cav_expr_state *plain = NULL;
+            CHECK_OK(cav_expr_state_create(e, cap, &plain, &err), &err);
+            cav_expr_state_use_plain(plain);
+            CHECK_STR(cav_expr_state_kernels(plain), "plain");
+            CHECK_OK(cav_expr_filter(e, plain, &rb_batch, &err), &err);
+            uint32_t n_plain = rb_batch.n_sel;
+            memcpy(plain_sel, rb_batch.sel, sizeof(uint32_t) * n_plain);
+            cav_expr_state_free(plain);
+            memcpy(rb_batch.sel_store, pre_copy, sizeof(uint32_t) * pre_n);
+            rb_batch.sel = use_sel ? rb_batch.sel_store : NULL;
+            rb_batch.n_sel = pre_n;
             CHECK_OK(cav_expr_filter(e, st, &rb_batch, &err), &err);
+            check_count++;
+            if (n_plain != rb_batch.n_sel ||
+                memcmp(plain_sel, rb_batch.sel, sizeof(uint32_t) * n_plain) != 0) {
+                check_failures++;
+                fprintf(stderr, "random: plain and %s kernels differ on `%s`\n",
+                        cav_expr_state_kernels(st), text);
+            }
             n_exprs++;
             n_rows_true += (int)nw;
             bool same = rb_batch.n_sel == nw;
@@ -1160,7 +1183,8 @@ static void test_random(void) {
             cav_expr_free(e);
         }
     }
-    fprintf(stderr, "random: %d expressions, %d true rows in total\n", n_exprs, n_rows_true);
+    fprintf(stderr, "random: %d expressions, %d true rows in total (kernels: plain and %s)\n",
+            n_exprs, n_rows_true, cpu_kernels);
     CHECK(n_exprs > 500);
     CHECK(n_rows_true > 1000);
     cav_batch_free(&rb_batch);
