@@ -627,6 +627,21 @@ void cav_expr_state_use_plain(cav_expr_state *s) {
     s->k = &kernels_plain;
 }
 
+/* Types stored alike (INT and DATE as int32, LONG and the timestamps as int64, ...). */
+static int storage_class(csvavro_type t) {
+    switch (t) {
+    case CSVAVRO_TYPE_BOOLEAN:
+        return 1;
+    case CSVAVRO_TYPE_STRING:
+    case CSVAVRO_TYPE_BYTES:
+        return 2;
+    case CSVAVRO_TYPE_NULL:
+        return 3;
+    default:
+        return 10 + storage_kind(t);
+    }
+}
+
 /* The columns the tree reads must be loaded and stored as the schema said. */
 static csvavro_status check_columns(const cav_node *n, const cav_batch *b, csvavro_error *err) {
     if (!n || n->op == N_CONST) return CSVAVRO_OK;
@@ -637,9 +652,7 @@ static csvavro_status check_columns(const cav_node *n, const cav_batch *b, csvav
         const cav_column *c = &b->cols[n->col];
         if (!c->loaded)
             return cav_err(err, CSVAVRO_E_INTERNAL, "filter column %u is not loaded", n->col);
-        if (c->type != n->ctype &&
-            (cav_type_width(c->type) != cav_type_width(n->ctype) ||
-             (c->type == CSVAVRO_TYPE_FLOAT) != (n->ctype == CSVAVRO_TYPE_FLOAT)))
+        if (storage_class(c->type) != storage_class(n->ctype))
             return cav_err(err, CSVAVRO_E_INTERNAL,
                            "filter column %u is %s in the batch but %s in the schema", n->col,
                            csvavro_type_name(c->type), csvavro_type_name(n->ctype));

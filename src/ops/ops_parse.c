@@ -482,6 +482,7 @@ typedef struct dt {
     int64_t secs; /* seconds of day, minus the zone offset */
     int64_t nanos;
     bool has_time, has_zone;
+    bool sub_ns; /* nonzero digits past the 9th fraction digit */
 } dt;
 
 /* 'YYYY-MM-DD' [('T'|' ') HH:MM [:SS [.fraction]]] ['Z' | ('+'|'-') HH[:]MM] */
@@ -514,7 +515,7 @@ static bool parse_dt(const char *s, size_t n, dt *o) {
                 if (k < 9)
                     f = f * 10 + (s[i] - '0');
                 else if (s[i] != '0')
-                    f = f; /* digits past ns: ignored beyond 9 */
+                    o->sub_ns = true; /* finer than a nanosecond: only "in between" matters */
                 k++;
                 i++;
             }
@@ -575,10 +576,10 @@ static bool coerce_literal(parser *P, cav_node *c, const cav_node *target) {
     c->ctype = target->ctype;
     if (ts_millis(target->ctype)) {
         c->ci = secs * 1000 + v.nanos / 1000000;
-        c->cfrac = v.nanos % 1000000 != 0;
+        c->cfrac = v.nanos % 1000000 != 0 || v.sub_ns;
     } else {
         c->ci = secs * 1000000 + v.nanos / 1000;
-        c->cfrac = v.nanos % 1000 != 0;
+        c->cfrac = v.nanos % 1000 != 0 || v.sub_ns;
     }
     return true;
 }
@@ -1171,7 +1172,6 @@ static bool lower_cmp(parser *P, cav_node *n) {
         }
         int c = const_cmp(l, r);
         int op = n->cmp;
-        if (c != 2 && c == 0 && (l->cfrac || r->cfrac) && l->ci == r->ci) c = 0;
         make_const_bool(n, cav_cmp_apply(c, op));
         return true;
     }

@@ -301,6 +301,9 @@ static void test_dates(void) {
     SEL("pickup_datetime >= '2013-01-03 12:00:00.0000001'", "4,5,6,7,8,9");
     SEL("pickup_datetime <= '2013-01-03 12:00:00.0000001'", "0,1,2");
     SEL("pickup_datetime = '2013-01-03 12:00:00.0000001'", "");
+    SEL("pickup_datetime = '2013-01-03 12:00:00.0000000000001'", "");
+    SEL("pickup_datetime >= '2013-01-03 12:00:00.0000000000001'", "4,5,6,7,8,9");
+    SEL("pickup_datetime = '2013-01-03 12:00:00.000000000000'", "2");
     SEL("'2013-01-05' <= pickup_datetime", "4,5,6,7,8,9");
     SEL("pickup_datetime is null", "3");
     SEL("ts_ms > '2013-01-03 12:00:00.4999'", "2,3,4,5,6,7,8,9");
@@ -577,6 +580,19 @@ static void test_selection(void) {
     CHECK_INT(g_batch.n_sel, 5); /* 0,2,3,5,9 */
     g_batch.row_error[4] = 0;
     g_batch.n_row_errors = 0;
+    g_batch.sel = NULL;
+    /* an empty batch selects nothing */
+    g_batch.n_rows = 0;
+    CHECK_OK(cav_expr_filter(e, s, &g_batch, &err), &err);
+    CHECK_INT(cav_batch_selected(&g_batch), 0);
+    g_batch.n_rows = NROWS;
+    g_batch.sel = NULL;
+    /* a column stored with another representation is refused */
+    g_batch.cols[PC].type = CSVAVRO_TYPE_FLOAT;
+    CHECK_INT(cav_expr_filter(e, s, &g_batch, &err), CSVAVRO_E_INTERNAL);
+    g_batch.cols[PC].type = CSVAVRO_TYPE_DATE; /* stored like INT: accepted */
+    CHECK_OK(cav_expr_filter(e, s, &g_batch, &err), &err);
+    g_batch.cols[PC].type = CSVAVRO_TYPE_INT;
     g_batch.sel = NULL;
     /* an unloaded column is an internal error, not a crash */
     g_batch.cols[PC].loaded = false;
