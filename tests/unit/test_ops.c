@@ -839,7 +839,92 @@ static rx *gen_bool(int depth) {
 static const char *cmpops[] = {"=", "!=", "<", "<=", ">", ">="};
 static const char *cmpops_alt[] = {"==", "<>", "<", "<=", ">", ">="};
 
+/* Precedence level of a node as printed (1 = or … 8 = primary). */
+static int level(const rx *x) {
+    switch (x->k) {
+    case RX_OR:
+        return 1;
+    case RX_AND:
+        return 2;
+    case RX_NOT:
+        return 3;
+    case RX_CMP:
+    case RX_ISNULL:
+    case RX_IN:
+        return 4;
+    case RX_ARITH:
+        return (x->op == '+' || x->op == '-') ? 5 : 6;
+    case RX_NEG:
+        return 7;
+    default:
+        return 8;
+    }
+}
+
+static bool minimal_parens; /* print only the parentheses precedence requires */
+static void print_rx(const rx *x, char *buf, size_t cap, size_t *o);
+
+/* Prints child c of a node at level lv; right children of left-associative operators need
+ * parentheses at equal level too. */
+static void print_child(const rx *c, int lv, bool right, char *buf, size_t cap, size_t *o) {
+    int cl = level(c);
+    bool paren = cl < lv || (right && cl == lv);
+    if (paren) *o += (size_t)snprintf(buf + *o, *o < cap ? cap - *o : 0, "(");
+    print_rx(c, buf, cap, o);
+    if (paren) *o += (size_t)snprintf(buf + *o, *o < cap ? cap - *o : 0, ")");
+}
+
+static void print_min(const rx *x, char *buf, size_t cap, size_t *o) {
+#define P(...) (*o += (size_t)snprintf(buf + *o, *o < cap ? cap - *o : 0, __VA_ARGS__))
+    int lv = level(x);
+    switch (x->k) {
+    case RX_NEG:
+        P("-");
+        print_child(x->a, 7, false, buf, cap, o);
+        break;
+    case RX_NOT:
+        P("NOT ");
+        print_child(x->a, 3, false, buf, cap, o);
+        break;
+    case RX_ARITH:
+    case RX_AND:
+    case RX_OR:
+        print_child(x->a, lv, false, buf, cap, o);
+        if (x->k == RX_ARITH)
+            P(" %c ", x->op);
+        else
+            P(x->k == RX_AND ? " and " : " or ");
+        print_child(x->b, lv, true, buf, cap, o);
+        break;
+    case RX_CMP: /* operands are sums (level 5) */
+        print_child(x->a, 5, false, buf, cap, o);
+        P(" %s ", cmpops[x->op]);
+        print_child(x->b, 5, false, buf, cap, o);
+        break;
+    case RX_ISNULL:
+        print_child(x->a, 5, false, buf, cap, o);
+        P(x->neg ? " is not null" : " IS NULL");
+        break;
+    case RX_IN:
+        print_child(x->a, 5, false, buf, cap, o);
+        P(x->neg ? " not in (" : " in (");
+        for (int i = 0; i < x->n_items; i++) {
+            if (i) P(",");
+            print_rx(x->items[i], buf, cap, o);
+        }
+        P(")");
+        break;
+    default:
+        break;
+    }
+#undef P
+}
+
 static void print_rx(const rx *x, char *buf, size_t cap, size_t *o) {
+    if (minimal_parens && level(x) < 8) {
+        print_min(x, buf, cap, o);
+        return;
+    }
 #define P(...) (*o += (size_t)snprintf(buf + *o, *o < cap ? cap - *o : 0, __VA_ARGS__))
     switch (x->k) {
     case RX_COL:
@@ -1113,8 +1198,10 @@ static void test_random(void) {
             rx *x = gen_bool(1 + (int)rnd(4));
             char text[8192];
             size_t o = 0;
+            minimal_parens = k % 2 == 1;
             print_rx(x, text, sizeof text, &o);
             if (o >= sizeof text) continue;
+            if (getenv("TEST_OPS_SHOW") && k < 4) fprintf(stderr, "%s\n", text);
             cav_expr *e = NULL;
             cav_expr_state *st = NULL;
             csvavro_status cs = cav_expr_compile(text, s, &e, &err);
