@@ -481,6 +481,162 @@ size_t csvavro_filter_column(const csvavro_filter *f, size_t i);
 /* @@END filter */
 
 /* @@SECTION job (src/exec) */
+/* ======================================================================================
+ * Jobs: CSV in, filtered and projected Avro out
+ *
+ * A job converts one or more CSV inputs (files, directories, globs; local or hdfs://) into
+ * Avro object container files. It runs in two stages:
+ *
+ *   planning   (csvavro_job_plan)     lists the inputs, reads each header once, infers the
+ *              schema (or parses options.schema_json), applies select/exclude/rename,
+ *              compiles the where expression, cuts the inputs into splits and checks the
+ *              destination. Nothing is written and no data beyond the header and the inference
+ *              sample is read. Every error a user can make in options surfaces here.
+ *   execution  (csvavro_job_execute)  runs the splits on a pool of worker threads, writes
+ *              every output under a temporary directory beside the destination and commits
+ *              (renames to the final names, then writes _SUCCESS) only when every split
+ *              succeeded. On failure or cancellation the temporary directory is removed and
+ *              nothing is left where a finished file is expected.
+ *
+ * csvavro_job_run() does both in one call. Output forms (options.output):
+ *   "dir/trip.*.avro"  a pattern: one file per split, '*' replaced by the split number counted
+ *                      across all inputs in order, without padding (trip.0.avro, trip.1.avro…);
+ *   "dir/" or an existing directory: one file per split named part-NNNNN.avro (5 digits,
+ *                      zero-padded, more digits only past 99999 splits) inside it;
+ *   "dir/trip.avro"    a single file: the blocks of all splits, in split order, behind one
+ *                      header (one sync marker).
+ * _SUCCESS (a JSON manifest) goes into the output directory (the directory form) or beside the
+ * output files (the other forms). See README "convert" for the manifest and docs/splits.md for
+ * how splits are cut and verified.
+ * ==================================================================================== */
+
+typedef struct csvavro_job csvavro_job;
+
+/* How progress is shown on stderr while csvavro_job_execute runs. */
+typedef enum csvavro_progress_mode {
+    CSVAVRO_PROGRESS_NONE = 0,  /* nothing (the default for library callers) */
+    CSVAVRO_PROGRESS_AUTO = 1,  /* BAR when stderr is a terminal, else LINES */
+    CSVAVRO_PROGRESS_BAR = 2,   /* one live line redrawn in place (\r), summary at the end */
+    CSVAVRO_PROGRESS_LINES = 3, /* a plain line every progress_interval_ms, summary at the end */
+    CSVAVRO_PROGRESS_JSON = 4   /* one JSON object per line ("event":"progress"/"done") */
+} csvavro_progress_mode;
+
+/* Counters of a job. Live values (progress callback) are approximate: they are updated once
+ * per batch and include splits that are later re-run (see docs/splits.md); the values returned
+ * by csvavro_job_execute are exact and describe the committed output. */
+typedef struct csvavro_job_stats {
+    uint64_t inputs;          /* input files */
+    uint64_t splits;          /* splits planned */
+    uint64_t splits_done;     /* splits finished (live) */
+    uint64_t splits_rerun;    /* speculative splits re-run after a failed verification */
+    uint64_t bytes_total;     /* input bytes to read (sum of input sizes) */
+    uint64_t bytes_read;      /* input bytes consumed */
+    uint64_t rows_read;       /* data records parsed (rejected ones included) */
+    uint64_t rows_kept;       /* rows written */
+    uint64_t rows_rejected;   /* bad records skipped or rejected (--on-error) */
+    uint64_t files_written;   /* output files committed */
+    uint64_t bytes_written;   /* output bytes committed (Avro files) */
+    double elapsed_s;         /* wall time of execute */
+} csvavro_job_stats;
+
+/* Progress callback: called from the thread that runs csvavro_job_execute (never from a worker)
+ * about every progress_interval_ms with live counters, and once more with final = 1. */
+typedef void (*csvavro_progress_fn)(const csvavro_job_stats *stats, int final, void *user);
+
+typedef struct csvavro_job_options {
+    /* inputs: files, directories (their files in name order, names starting with '.' or '_'
+     * skipped) or globs ('*', '?', '[...]' in the last path component); URLs or local paths.
+     * All inputs must have the same columns. Borrowed until csvavro_job_free. */
+    const char *const *inputs;
+    size_t n_inputs;
+    const char *output;            /* pattern with '*', directory, or file (see above) */
+    csvavro_csv_options csv;       /* dialect, typing, --on-error, --reject-file, inference */
+    csvavro_avro_options avro;     /* codec, level, block size, seed, metadata */
+    const char *schema_json;       /* NULL: infer; else an Avro record schema (.avsc text) whose
+                                      fields are the CSV columns in order */
+    const char *where;             /* NULL or a filter expression (README "Filter") */
+    const char *const *select;     /* output columns in this order (Avro name or header text) */
+    size_t n_select;
+    const char *const *exclude;    /* columns dropped (after select) */
+    size_t n_exclude;
+    const char *const *rename;     /* "old=new" output renames (after select/exclude) */
+    size_t n_rename;
+    uint64_t limit;                /* at most this many rows, the first ones in input order
+                                      (UINT64_MAX = no limit, the default) */
+    uint64_t split_size;           /* bytes per split (default 64 MiB) */
+    int threads;                   /* worker threads (default 0 = all online CPUs) */
+    uint32_t batch_rows;           /* rows per column batch (default 65536) */
+    size_t read_buffer;            /* CSV read buffer per worker, bytes (default 8 MiB) */
+    int overwrite;                 /* 1: replace an existing output at commit (default 0) */
+    int dry_run;                   /* 1: execute only plans (csvavro_job_run returns after it) */
+    int stale_hours;               /* temporary dirs of dead runs older than this are removed
+                                      (default 24; those of dead local pids at once) */
+    csvavro_progress_mode progress;/* default NONE */
+    int progress_interval_ms;      /* default 1000 (BAR: 200) */
+    csvavro_progress_fn progress_fn; /* optional callback (any mode) */
+    void *progress_user;
+    const volatile int *cancel;    /* optional: when *cancel becomes nonzero (e.g. set by a
+                                      signal handler) the job stops within one batch, removes its
+                                      temporary files and returns CSVAVRO_E_INTERRUPTED */
+} csvavro_job_options;
+
+/* Fills defaults: csv and avro options initialised by their own init functions, limit
+ * UINT64_MAX, split_size 64 MiB, threads 0, batch_rows 65536, read_buffer 8 MiB,
+ * stale_hours 24, progress NONE, everything else 0/NULL. */
+void csvavro_job_options_init(csvavro_job_options *o);
+
+/* One call: create, plan, execute (unless o->dry_run), free. stats may be NULL. */
+csvavro_status csvavro_job_run(const csvavro_job_options *o, csvavro_job_stats *stats,
+                               csvavro_error *err);
+
+/* Creates a job. The options struct is copied; every pointer inside it (strings, lists) is
+ * borrowed and must stay valid until csvavro_job_free. Errors: CSVAVRO_E_USAGE for missing
+ * inputs/output or out-of-range numbers. */
+csvavro_status csvavro_job_create(const csvavro_job_options *o, csvavro_job **out,
+                                  csvavro_error *err);
+/* Plans the job (see above). Errors: CSVAVRO_E_NOT_FOUND (an input or glob matched nothing),
+ * CSVAVRO_E_CSV (no input has a header and no schema was given; inputs with different
+ * columns), CSVAVRO_E_SCHEMA (bad schema_json, unknown or duplicate column in select/exclude/
+ * rename), CSVAVRO_E_EXPR (where: syntax or type error, err->offset = position),
+ * CSVAVRO_E_EXISTS (output exists and overwrite is 0), I/O errors. May be called once. */
+csvavro_status csvavro_job_plan(csvavro_job *job, csvavro_error *err);
+/* Runs a planned job. stats (may be NULL) receives the final counters. The first error of any
+ * split is returned with its location (path, line, byte offset, column, value) and prefixed by
+ * "split N: "; CSVAVRO_E_INTERRUPTED when cancelled. After an error nothing is committed.
+ * May be called once. */
+csvavro_status csvavro_job_execute(csvavro_job *job, csvavro_job_stats *stats,
+                                   csvavro_error *err);
+void csvavro_job_free(csvavro_job *job);
+
+/* ---- plan inspection (after csvavro_job_plan; results borrowed from the job) ---- */
+
+/* One split: a byte range of one input. The range is cut at byte positions; the records it
+ * yields are those starting inside it (docs/splits.md). */
+typedef struct csvavro_split_info {
+    size_t input;          /* index into the input files (csvavro_job_input_path) */
+    int64_t offset;        /* first byte */
+    int64_t length;        /* bytes */
+    int n_hosts;           /* replica hosts of the HDFS block holding it (0 locally) */
+    const char *hosts[8];
+    const char *output;    /* final output file of this split (the single file in that form) */
+} csvavro_split_info;
+
+size_t csvavro_job_input_count(const csvavro_job *job);
+/* Backend path (or URL for hdfs) of input i and its size in bytes. */
+const char *csvavro_job_input_path(const csvavro_job *job, size_t i);
+int64_t csvavro_job_input_size(const csvavro_job *job, size_t i);
+size_t csvavro_job_split_count(const csvavro_job *job);
+/* Returns 0 and fills *out, or -1 when i is out of range. */
+int csvavro_job_split(const csvavro_job *job, size_t i, csvavro_split_info *out);
+/* The output schema (after select/exclude/rename), fixed for every output file. */
+const csvavro_schema *csvavro_job_schema(const csvavro_job *job);
+/* The canonical text of the compiled filter, or NULL without one. */
+const char *csvavro_job_where_text(const csvavro_job *job);
+/* Worker threads that execute will use. */
+int csvavro_job_threads(const csvavro_job *job);
+/* The whole plan as JSON (inputs, splits, schema, outputs, options), as --dry-run prints it.
+ * *json is allocated (free()). */
+csvavro_status csvavro_job_plan_json(const csvavro_job *job, char **json, csvavro_error *err);
 /* @@END job */
 
 #ifdef __cplusplus

@@ -1,10 +1,369 @@
-/* cmd_convert.c — placeholder until the convert command lands. */
+/*
+ * cmd_convert.c — `csvavro convert INPUT… OUTPUT [options]`: the whole job through the public
+ * job API (csvavro_job_*). Options are parsed into csvavro_job_options; CSV options come from
+ * cli_csvopts. SIGINT/SIGTERM set a flag the job polls (it then removes its temporary files
+ * and returns CSVAVRO_E_INTERRUPTED: exit code 130); a second signal kills the process at once.
+ */
 #include "cli.h"
+#include "cli_csvopts.h"
 
-int cli_cmd_convert(int argc, char **argv)
-{
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "csvavro convert: not built yet\n");
-    return CLI_FAIL;
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t cancel_flag;
+
+static void on_signal(int sig) {
+    if (cancel_flag) {
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return;
+    }
+    cancel_flag = 1;
+}
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: csvavro convert INPUT... OUTPUT [options]\n"
+            "\n"
+            "Converts CSV to Avro: filtered (--where), projected (--select), one file per split.\n"
+            "INPUT: a file, a directory (its files in name order) or a glob; local or hdfs://.\n"
+            "OUTPUT: 'dir/name.*.avro' (one file per split, * = split number), a directory\n"
+            "(ending in / or existing: part-NNNNN.avro inside), or a single file name.\n"
+            "\n"
+            "Job options:\n"
+            "  --where EXPR          keep rows where EXPR is true (see README \"Filter\")\n"
+            "  --select A,B,...      output columns, in this order (repeatable)\n"
+            "  --exclude A,B,...     drop these columns (repeatable)\n"
+            "  --rename OLD=NEW      rename an output column (repeatable; comma lists too)\n"
+            "  --limit N             write at most N rows: the first N in input order\n"
+            "  --schema FILE.avsc    use this Avro schema (fields = CSV columns in order)\n"
+            "  --split-size SIZE     bytes per split (default 64M; K/M/G suffixes)\n"
+            "  -j, --threads N       worker threads (default: all cores)\n"
+            "  --batch-rows N        rows per column batch (default 65536)\n"
+            "  --overwrite           replace an existing output (at commit)\n"
+            "  --dry-run             print the plan (splits, schema, outputs); write nothing\n"
+            "  --progress MODE       auto (default), bar, lines, json, none\n"
+            "  -q, --quiet           no progress and no summary\n"
+            "Avro options:\n"
+            "  --codec NAME          null, deflate, snappy, zstandard (zstd), bzip2, xz\n"
+            "  --level N             codec level\n"
+            "  --block-size SIZE     target uncompressed Avro block size\n"
+            "  --seed N              reproducible sync markers (byte-identical reruns)\n"
+            "  --meta KEY=VALUE      user metadata in every file header (repeatable)\n");
+    cli_csv_usage(f);
+}
+
+static int cli_u64(const char *s, uint64_t *out) {
+    if (!*s || *s == '-' || *s == '+') return 0;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end || errno) return 0;
+    *out = v;
+    return 1;
+}
+
+/* "64M", "4MiB", "1G", "1048576" (K, M, G, T: powers of 1024). */
+static int cli_size(const char *s, uint64_t *out) {
+    if (!*s || *s == '-' || *s == '+') return 0;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s) return 0;
+    unsigned shift = 0;
+    if (*end) {
+        switch (*end) {
+        case 'k':
+        case 'K':
+            shift = 10;
+            break;
+        case 'm':
+        case 'M':
+            shift = 20;
+            break;
+        case 'g':
+        case 'G':
+            shift = 30;
+            break;
+        case 't':
+        case 'T':
+            shift = 40;
+            break;
+        default:
+            return 0;
+        }
+        end++;
+        if (!strcmp(end, "iB") || !strcmp(end, "B")) end += strlen(end);
+        if (*end) return 0;
+    }
+    if (shift && v > (UINT64_MAX >> shift)) return 0;
+    *out = (uint64_t)v << shift;
+    return 1;
+}
+
+typedef struct strlist {
+    char **v;
+    size_t n;
+} strlist;
+
+/* Adds the comma-separated parts of s (or s whole when split is 0). */
+static int list_add(strlist *l, const char *s, int split) {
+    const char *p = s;
+    for (;;) {
+        const char *c = split ? strchr(p, ',') : NULL;
+        size_t n = c ? (size_t)(c - p) : strlen(p);
+        char **nv = realloc(l->v, (l->n + 1) * sizeof *nv);
+        if (!nv) return -1;
+        l->v = nv;
+        l->v[l->n] = strndup(p, n);
+        if (!l->v[l->n]) return -1;
+        l->n++;
+        if (!c) return 0;
+        p = c + 1;
+    }
+}
+
+static void list_free(strlist *l) {
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i]);
+    free(l->v);
+}
+
+static char *read_file(const char *url, csvavro_error *err) {
+    csvavro_fs *fs = NULL;
+    char *path = NULL;
+    if (csvavro_fs_open_url(url, &fs, &path, err) != CSVAVRO_OK) return NULL;
+    csvavro_file *f = NULL;
+    char *buf = NULL;
+    if (csvavro_fs_open_read(fs, path, &f, err) == CSVAVRO_OK) {
+        int64_t n = csvavro_file_size(f);
+        size_t got = 0;
+        buf = n >= 0 && n < (64 << 20) ? malloc((size_t)n + 1) : NULL;
+        if (buf && csvavro_file_pread(f, buf, (size_t)n, 0, &got, err) == CSVAVRO_OK)
+            buf[got] = '\0';
+        else {
+            free(buf);
+            buf = NULL;
+        }
+        csvavro_error e2;
+        csvavro_file_close(f, &e2);
+    }
+    free(path);
+    csvavro_fs_close(fs);
+    return buf;
+}
+
+static void print_plan(csvavro_job *job) {
+    size_t ni = csvavro_job_input_count(job), ns = csvavro_job_split_count(job);
+    printf("plan: %zu input%s, %zu split%s, %d thread%s\n", ni, ni == 1 ? "" : "s", ns,
+           ns == 1 ? "" : "s", csvavro_job_threads(job), csvavro_job_threads(job) == 1 ? "" : "s");
+    for (size_t i = 0; i < ni; i++)
+        printf("input %zu: %s (%" PRId64 " bytes)\n", i, csvavro_job_input_path(job, i),
+               csvavro_job_input_size(job, i));
+    const char *w = csvavro_job_where_text(job);
+    printf("where: %s\n", w ? w : "(none)");
+    for (size_t i = 0; i < ns; i++) {
+        csvavro_split_info si;
+        csvavro_job_split(job, i, &si);
+        printf("split %zu: input %zu bytes %" PRId64 "..%" PRId64 " (%" PRId64 ") -> %s", i,
+               si.input, si.offset, si.offset + si.length, si.length, si.output);
+        for (int h = 0; h < si.n_hosts; h++)
+            printf("%s%s", h ? "," : " hosts ", si.hosts[h]);
+        printf("\n");
+    }
+    char *json = NULL;
+    csvavro_error e;
+    if (csvavro_schema_to_json(csvavro_job_schema(job), 1, &json, &e) == CSVAVRO_OK) {
+        printf("schema:\n%s\n", json);
+        free(json);
+    }
+}
+
+int cli_cmd_convert(int argc, char **argv) {
+    csvavro_job_options o;
+    csvavro_job_options_init(&o);
+    o.progress = CSVAVRO_PROGRESS_AUTO;
+    strlist pos = {0}, sel = {0}, exc = {0}, ren = {0}, meta = {0};
+    char *schema_text = NULL;
+    int rc = CLI_USAGE;
+    int quiet = 0;
+    csvavro_error err;
+    csvavro_error_clear(&err);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = NULL;
+#define NEEDVAL(name)                                                                              \
+    (strcmp(a, name) == 0                                                                          \
+         ? (i + 1 < argc ? (val = argv[++i], 1) : -1)                                              \
+         : (strncmp(a, name "=", strlen(name) + 1) == 0 ? (val = a + strlen(name) + 1, 1) : 0))
+        int k;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            rc = CLI_OK;
+            goto out;
+        }
+        if (a[0] != '-' || !strcmp(a, "-")) {
+            if (list_add(&pos, a, 0)) goto nomem;
+            continue;
+        }
+        if (!strcmp(a, "--overwrite")) {
+            o.overwrite = 1;
+            continue;
+        }
+        if (!strcmp(a, "--dry-run")) {
+            o.dry_run = 1;
+            continue;
+        }
+        if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+            quiet = 1;
+            continue;
+        }
+        if (a[1] == 'j' && a[2] && a[2] != '=') {
+            uint64_t u;
+            if (!cli_u64(a + 2, &u) || u > 4096)
+                return list_free(&pos), cli_usage_error("convert", "bad value for -j: '%s'", a + 2);
+            o.threads = (int)u;
+            continue;
+        }
+        if ((k = NEEDVAL("--where")) || (k = NEEDVAL("--select")) || (k = NEEDVAL("--exclude")) ||
+            (k = NEEDVAL("--rename")) || (k = NEEDVAL("--limit")) || (k = NEEDVAL("--schema")) ||
+            (k = NEEDVAL("--split-size")) || (k = NEEDVAL("--threads")) || (k = NEEDVAL("-j")) ||
+            (k = NEEDVAL("--batch-rows")) || (k = NEEDVAL("--progress")) ||
+            (k = NEEDVAL("--codec")) || (k = NEEDVAL("--level")) || (k = NEEDVAL("--block-size")) ||
+            (k = NEEDVAL("--seed")) || (k = NEEDVAL("--meta"))) {
+            if (k < 0) {
+                rc = cli_usage_error("convert", "%s needs a value", a);
+                goto out;
+            }
+            uint64_t u;
+            if (!strncmp(a, "--where", 7))
+                o.where = val;
+            else if (!strncmp(a, "--select", 8)) {
+                if (list_add(&sel, val, 1)) goto nomem;
+            } else if (!strncmp(a, "--exclude", 9)) {
+                if (list_add(&exc, val, 1)) goto nomem;
+            } else if (!strncmp(a, "--rename", 8)) {
+                if (list_add(&ren, val, 1)) goto nomem;
+            } else if (!strncmp(a, "--meta", 6)) {
+                if (list_add(&meta, val, 0)) goto nomem;
+            } else if (!strncmp(a, "--limit", 7)) {
+                if (!cli_u64(val, &u)) goto badval;
+                o.limit = u;
+            } else if (!strncmp(a, "--schema", 8)) {
+                free(schema_text);
+                schema_text = read_file(val, &err);
+                if (!schema_text) {
+                    rc = cli_report(&err);
+                    goto out;
+                }
+                o.schema_json = schema_text;
+            } else if (!strncmp(a, "--split-size", 12)) {
+                if (!cli_size(val, &u) || u == 0) goto badval;
+                o.split_size = u;
+            } else if (!strncmp(a, "--threads", 9) || !strncmp(a, "-j", 2)) {
+                if (!cli_u64(val, &u) || u > 4096) goto badval;
+                o.threads = (int)u;
+            } else if (!strncmp(a, "--batch-rows", 12)) {
+                if (!cli_u64(val, &u) || u == 0 || u > (1u << 22)) goto badval;
+                o.batch_rows = (uint32_t)u;
+            } else if (!strncmp(a, "--progress", 10)) {
+                if (!strcmp(val, "auto"))
+                    o.progress = CSVAVRO_PROGRESS_AUTO;
+                else if (!strcmp(val, "bar"))
+                    o.progress = CSVAVRO_PROGRESS_BAR;
+                else if (!strcmp(val, "lines"))
+                    o.progress = CSVAVRO_PROGRESS_LINES;
+                else if (!strcmp(val, "json"))
+                    o.progress = CSVAVRO_PROGRESS_JSON;
+                else if (!strcmp(val, "none"))
+                    o.progress = CSVAVRO_PROGRESS_NONE;
+                else
+                    goto badval;
+            } else if (!strncmp(a, "--codec", 7)) {
+                if (csvavro_codec_parse(val, &o.avro.codec) != CSVAVRO_OK) goto badval;
+            } else if (!strncmp(a, "--level", 7)) {
+                char *end;
+                long l = strtol(val, &end, 10);
+                if (*end || end == val) goto badval;
+                o.avro.level = (int)l;
+            } else if (!strncmp(a, "--block-size", 12)) {
+                if (!cli_size(val, &u) || u == 0) goto badval;
+                o.avro.block_size = (size_t)u;
+            } else if (!strncmp(a, "--seed", 6)) {
+                if (!cli_u64(val, &u)) goto badval;
+                o.avro.has_seed = 1;
+                o.avro.seed = u;
+            }
+            continue;
+        badval:
+            rc = cli_usage_error("convert", "bad value for %s: '%s'", a, val);
+            goto out;
+        }
+        k = cli_csv_option(argc, argv, &i, &o.csv);
+        if (k < 0) goto out;
+        if (k > 0) continue;
+        rc = cli_usage_error("convert", "unknown option '%s'", a);
+        goto out;
+#undef NEEDVAL
+    }
+    if (pos.n < 2) {
+        rc = cli_usage_error("convert", "need INPUT and OUTPUT");
+        goto out;
+    }
+    o.inputs = (const char *const *)pos.v;
+    o.n_inputs = pos.n - 1;
+    o.output = pos.v[pos.n - 1];
+    o.select = (const char *const *)sel.v;
+    o.n_select = sel.n;
+    o.exclude = (const char *const *)exc.v;
+    o.n_exclude = exc.n;
+    o.rename = (const char *const *)ren.v;
+    o.n_rename = ren.n;
+    o.avro.meta = (const char *const *)meta.v;
+    o.avro.n_meta = meta.n;
+    if (quiet) o.progress = CSVAVRO_PROGRESS_NONE;
+    o.cancel = (const volatile int *)&cancel_flag;
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    csvavro_job *job = NULL;
+    csvavro_status st = csvavro_job_create(&o, &job, &err);
+    if (st == CSVAVRO_OK) st = csvavro_job_plan(job, &err);
+    if (st == CSVAVRO_OK && o.dry_run) {
+        if (o.progress == CSVAVRO_PROGRESS_JSON) {
+            char *json = NULL;
+            st = csvavro_job_plan_json(job, &json, &err);
+            if (st == CSVAVRO_OK) printf("%s\n", json);
+            free(json);
+        } else {
+            print_plan(job);
+        }
+    } else if (st == CSVAVRO_OK) {
+        csvavro_job_stats stats;
+        st = csvavro_job_execute(job, &stats, &err);
+    }
+    csvavro_job_free(job);
+    rc = st == CSVAVRO_OK ? CLI_OK : cli_report(&err);
+    goto out;
+nomem:
+    fprintf(stderr, "csvavro convert: out of memory\n");
+    rc = CLI_FAIL;
+out:
+    cli_csv_options_release();
+    list_free(&pos);
+    list_free(&sel);
+    list_free(&exc);
+    list_free(&ren);
+    list_free(&meta);
+    free(schema_text);
+    return rc;
 }

@@ -1,0 +1,125 @@
+/*
+ * exec.h — internal layout of a csvavro_job: planning (exec_plan.c), the worker pool and the
+ * per-split pipeline (exec_run.c), the committer and manifest (exec_commit.c) and progress
+ * rendering (exec_progress.c).
+ *
+ * Main idea: planning fixes everything before data is read — inputs, one schema, the compiled
+ * filter, the splits and their final output names. Execution runs every split once on a pool of
+ * workers (split i > 0 of an input speculatively: it assumes its start is outside quotes), then
+ * walks the splits in order on one thread: a split whose first record does not start where the
+ * previous split ended is re-run from there (docs/splits.md), and --limit is applied in split
+ * order. Only then is anything renamed to a final name.
+ *
+ * Invariants: workers share only the immutable plan, one atomic split counter, relaxed atomic
+ * progress counters and an abort flag; each split's results are written by exactly one thread
+ * (its worker, or the main thread after the pool joined). All output lives under tmp_dir until
+ * commit.
+ */
+#ifndef CAV_EXEC_H
+#define CAV_EXEC_H
+
+#include "../avro/avro.h"
+#include "../csv/csv.h"
+#include "../ops/ops.h"
+
+#include <stdatomic.h>
+
+#define CAV_JOB_DEFAULT_SPLIT ((uint64_t)64 << 20)
+#define CAV_JOB_DEFAULT_BATCH 65536u
+#define CAV_JOB_DEFAULT_BUFFER ((size_t)8 << 20)
+#define CAV_JOB_REJECT_SPILL ((size_t)1 << 20) /* reject lines kept in memory per worker */
+
+enum { CAV_OUT_PATTERN = 0, CAV_OUT_DIR = 1, CAV_OUT_SINGLE = 2 };
+
+typedef struct cav_input {
+    char *spec;     /* the string the user gave (for messages): URL or path */
+    char *display;  /* URL of the file (hdfs) or its path (local) */
+    char *path;     /* backend path */
+    csvavro_fs *fs; /* borrowed from the job's fs table */
+    int64_t size;
+    cav_csv_header h;      /* read once at planning */
+    csvavro_block *blocks; /* from csvavro_fs_blocks (malloc'd by the backend) */
+    size_t n_blocks;
+} cav_input;
+
+typedef struct cav_split {
+    size_t input;
+    int64_t start, end;       /* planned byte range */
+    const csvavro_block *blk; /* block holding it (hosts) or NULL */
+    bool first;               /* first split of its input: starts at the data start, aligned */
+    char *final_name;         /* final output path (backend); the single file in that form */
+    char *tmp_name;           /* its file under tmp_dir */
+    char *rej_name;           /* its reject lines under tmp_dir (when it had any) */
+    /* results of the last run */
+    int64_t run_start; /* where the last run started */
+    bool run_aligned;
+    bool ran;
+    bool capped; /* stopped because it reached its row cap */
+    int64_t range_start, range_end;
+    uint64_t rows_read, rows_kept, rejected, bytes_out, bytes_in;
+    bool has_rejects;
+    csvavro_status st; /* status of the last run */
+    csvavro_error err;
+} cav_split;
+
+struct csvavro_job {
+    csvavro_job_options o;
+    bool planned, executed;
+    csvavro_fs **fss;
+    size_t n_fss;
+    cav_input *inputs;
+    size_t n_inputs;
+    csvavro_schema *full;       /* reader schema: one field per CSV column */
+    csvavro_schema *out_schema; /* after select/exclude/rename */
+    uint32_t *col_map;          /* output field i <- batch column col_map[i] */
+    const uint32_t *where_cols;
+    size_t n_where_cols;
+    cav_expr *expr;
+    cav_split *splits;
+    size_t n_splits;
+    int threads;
+    /* output */
+    int form;
+    csvavro_fs *out_fs;
+    char *out_dir;                 /* destination directory (backend path) */
+    char *pat_prefix, *pat_suffix; /* base-name pattern around '*' (PATTERN, DIR) */
+    char *single_name;             /* SINGLE: final path */
+    char *tmp_dir;
+    char *success_name;
+    char *job_id;
+    uint8_t single_sync[16];
+    /* live counters (relaxed atomics, per batch) */
+    _Atomic uint64_t live_bytes, live_rows, live_kept, live_rejected, live_done;
+    atomic_size_t next_split;
+    atomic_int abort_flag;
+    uint64_t start_ns;
+    uint64_t splits_rerun;
+    uint64_t committed_bytes; /* bytes of the committed Avro files */
+};
+
+/* exec_plan.c */
+bool cav_job_cancelled(const csvavro_job *job);
+/* True for status codes that come from the data (a speculative split may see them wrongly). */
+bool cav_job_data_error(csvavro_status st);
+/* Output name of split i (allocated). */
+char *cav_job_output_name(const csvavro_job *job, size_t i);
+/* Base name matches the output pattern (prefix DIGITS suffix). */
+bool cav_job_name_matches(const csvavro_job *job, const char *name);
+char *cav_path_join(const char *dir, const char *name);
+
+/* exec_run.c */
+csvavro_status cav_job_run_splits(csvavro_job *job, csvavro_error *err);
+
+/* exec_commit.c */
+csvavro_status cav_job_make_tmp(csvavro_job *job, csvavro_error *err);
+void cav_job_clean_stale(csvavro_job *job);
+csvavro_status cav_job_commit(csvavro_job *job, csvavro_error *err);
+void cav_job_discard(csvavro_job *job);
+/* CRC-64-AVRO (Rabin) fingerprint of bytes. */
+uint64_t cav_rabin64(const void *p, size_t n);
+
+/* exec_progress.c */
+void cav_job_live_stats(const csvavro_job *job, csvavro_job_stats *s);
+void cav_job_progress(csvavro_job *job, const csvavro_job_stats *s, bool final);
+
+#endif /* CAV_EXEC_H */

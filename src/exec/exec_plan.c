@@ -1,0 +1,718 @@
+/*
+ * exec_plan.c — job options, creation and planning, plan inspection.
+ *
+ * Planning order: open every input's backend and expand it (file, directory in name order,
+ * glob in the last component), read each header once, take the schema (given JSON, or
+ * inferred from the inputs), apply select/exclude/rename, compile the filter, cut the splits
+ * (HDFS block boundaries first, then split_size pieces), name the outputs and check the
+ * destination. Nothing is written here.
+ */
+#include "exec.h"
+
+#include "../io/io.h"
+
+#include <fnmatch.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void csvavro_job_options_init(csvavro_job_options *o) {
+    memset(o, 0, sizeof *o);
+    csvavro_csv_options_init(&o->csv);
+    csvavro_avro_options_init(&o->avro);
+    o->limit = UINT64_MAX;
+    o->split_size = CAV_JOB_DEFAULT_SPLIT;
+    o->batch_rows = CAV_JOB_DEFAULT_BATCH;
+    o->read_buffer = CAV_JOB_DEFAULT_BUFFER;
+    o->stale_hours = 24;
+    o->progress = CSVAVRO_PROGRESS_NONE;
+    o->progress_interval_ms = 0;
+}
+
+bool cav_job_cancelled(const csvavro_job *job) {
+    return job->o.cancel && *job->o.cancel;
+}
+
+bool cav_job_data_error(csvavro_status st) {
+    return st == CSVAVRO_E_CSV || st == CSVAVRO_E_VALUE || st == CSVAVRO_E_LIMIT ||
+           st == CSVAVRO_E_ENCODING;
+}
+
+char *cav_path_join(const char *dir, const char *name) {
+    size_t a = strlen(dir), b = strlen(name);
+    char *p = cav_malloc(a + b + 2);
+    if (!p) return NULL;
+    memcpy(p, dir, a);
+    size_t k = a;
+    if (a && dir[a - 1] != '/') p[k++] = '/';
+    memcpy(p + k, name, b + 1);
+    return p;
+}
+
+csvavro_status csvavro_job_create(const csvavro_job_options *o, csvavro_job **out,
+                                  csvavro_error *err) {
+    *out = NULL;
+    CAV_RETURN_IF(!o->inputs || o->n_inputs == 0, err, CSVAVRO_E_USAGE, "no input given");
+    for (size_t i = 0; i < o->n_inputs; i++)
+        CAV_RETURN_IF(!o->inputs[i] || !*o->inputs[i], err, CSVAVRO_E_USAGE, "empty input name");
+    CAV_RETURN_IF(!o->output || !*o->output, err, CSVAVRO_E_USAGE, "no output given");
+    CAV_RETURN_IF(o->split_size == 0, err, CSVAVRO_E_USAGE, "split size must be at least 1 byte");
+    CAV_RETURN_IF(o->threads < 0 || o->threads > 4096, err, CSVAVRO_E_USAGE,
+                  "threads must be 0 (all cores) .. 4096, not %d", o->threads);
+    CAV_RETURN_IF(o->batch_rows == 0 || o->batch_rows > (1u << 22), err, CSVAVRO_E_USAGE,
+                  "batch rows must be 1 .. 4194304");
+    csvavro_job *j = cav_calloc(1, sizeof *j);
+    if (!j) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    j->o = *o;
+    if (!j->o.read_buffer) j->o.read_buffer = CAV_JOB_DEFAULT_BUFFER;
+    if (j->o.progress_interval_ms <= 0)
+        j->o.progress_interval_ms = j->o.progress == CSVAVRO_PROGRESS_BAR ? 200 : 1000;
+    *out = j;
+    return CSVAVRO_OK;
+}
+
+void csvavro_job_free(csvavro_job *j) {
+    if (!j) return;
+    for (size_t i = 0; i < j->n_inputs; i++) {
+        cav_input *in = &j->inputs[i];
+        cav_free(in->spec);
+        free(in->display);
+        free(in->path);
+        cav_csv_header_free(&in->h);
+        free(in->blocks);
+    }
+    cav_free(j->inputs);
+    for (size_t i = 0; i < j->n_splits; i++) {
+        cav_free(j->splits[i].final_name);
+        cav_free(j->splits[i].tmp_name);
+        cav_free(j->splits[i].rej_name);
+    }
+    cav_free(j->splits);
+    csvavro_schema_free(j->full);
+    csvavro_schema_free(j->out_schema);
+    cav_free(j->col_map);
+    cav_expr_free(j->expr);
+    free(j->out_dir);
+    cav_free(j->pat_prefix);
+    cav_free(j->pat_suffix);
+    cav_free(j->single_name);
+    cav_free(j->tmp_dir);
+    cav_free(j->success_name);
+    cav_free(j->job_id);
+    for (size_t i = 0; i < j->n_fss; i++)
+        csvavro_fs_close(j->fss[i]);
+    cav_free(j->fss);
+    cav_free(j);
+}
+
+/* ------------------------------------------------------------------ inputs */
+
+static csvavro_status add_fs(csvavro_job *j, csvavro_fs *fs, csvavro_error *err) {
+    csvavro_fs **n = cav_realloc(j->fss, (j->n_fss + 1) * sizeof *n);
+    if (!n) {
+        csvavro_fs_close(fs);
+        return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    }
+    j->fss = n;
+    j->fss[j->n_fss++] = fs;
+    return CSVAVRO_OK;
+}
+
+static csvavro_status add_input(csvavro_job *j, const char *spec, csvavro_fs *fs, const char *path,
+                                int64_t size, csvavro_error *err) {
+    cav_input *n = cav_realloc(j->inputs, (j->n_inputs + 1) * sizeof *n);
+    if (!n) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    j->inputs = n;
+    cav_input *in = &j->inputs[j->n_inputs];
+    memset(in, 0, sizeof *in);
+    in->fs = fs;
+    in->size = size;
+    in->spec = cav_strdup(spec);
+    in->path = strdup(path);
+    in->display = strcmp(csvavro_fs_scheme(fs), "file") ? csvavro_fs_url(fs, path) : strdup(path);
+    if (!in->spec || !in->path || !in->display) {
+        cav_free(in->spec);
+        free(in->path);
+        free(in->display);
+        return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    }
+    j->n_inputs++;
+    return CSVAVRO_OK;
+}
+
+static bool has_glob(const char *s) {
+    return strpbrk(s, "*?[") != NULL;
+}
+
+static bool listed_name_ok(const csvavro_dirent *d) {
+    return !d->st.is_dir && d->name[0] != '.' && d->name[0] != '_';
+}
+
+static csvavro_status expand_input(csvavro_job *j, const char *spec, csvavro_error *err) {
+    csvavro_fs *fs = NULL;
+    char *path = NULL;
+    CAV_TRY(csvavro_fs_open_url(spec, &fs, &path, err));
+    csvavro_status st = add_fs(j, fs, err);
+    if (st != CSVAVRO_OK) {
+        free(path);
+        return st;
+    }
+    csvavro_stat sb;
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    if (has_glob(base)) {
+        char *dir = slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
+        if (dir && !*dir) {
+            free(dir);
+            dir = strdup("/");
+        }
+        if (!dir) {
+            free(path);
+            return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+        }
+        csvavro_dirent *list = NULL;
+        size_t n = 0, matched = 0;
+        st = csvavro_fs_list(fs, dir, &list, &n, err);
+        for (size_t i = 0; st == CSVAVRO_OK && i < n; i++) {
+            if (list[i].st.is_dir || fnmatch(base, list[i].name, FNM_PERIOD) != 0) continue;
+            char *p = cav_path_join(slash ? dir : "", list[i].name);
+            if (!p) {
+                st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+                break;
+            }
+            st = add_input(j, spec, fs, p, list[i].st.size, err);
+            cav_free(p);
+            matched++;
+        }
+        csvavro_fs_free_list(list, n);
+        free(dir);
+        if (st == CSVAVRO_OK && matched == 0) {
+            cav_err_path(err, spec);
+            st = cav_err(err, CSVAVRO_E_NOT_FOUND, "no file matches the pattern");
+        }
+        free(path);
+        return st;
+    }
+    st = csvavro_fs_stat(fs, path, &sb, err);
+    if (st != CSVAVRO_OK) {
+        cav_err_path(err, spec);
+        if (st == CSVAVRO_E_NOT_FOUND) cav_err(err, st, "input does not exist");
+        free(path);
+        return st;
+    }
+    if (!sb.is_dir) {
+        st = add_input(j, spec, fs, path, sb.size, err);
+        free(path);
+        return st;
+    }
+    csvavro_dirent *list = NULL;
+    size_t n = 0, matched = 0;
+    st = csvavro_fs_list(fs, path, &list, &n, err);
+    for (size_t i = 0; st == CSVAVRO_OK && i < n; i++) {
+        if (!listed_name_ok(&list[i])) continue;
+        char *p = cav_path_join(path, list[i].name);
+        if (!p) {
+            st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+            break;
+        }
+        st = add_input(j, spec, fs, p, list[i].st.size, err);
+        cav_free(p);
+        matched++;
+    }
+    csvavro_fs_free_list(list, n);
+    if (st == CSVAVRO_OK && matched == 0) {
+        cav_err_path(err, spec);
+        st = cav_err(err, CSVAVRO_E_NOT_FOUND, "input directory holds no files");
+    }
+    free(path);
+    return st;
+}
+
+static csvavro_status read_headers(csvavro_job *j, csvavro_error *err) {
+    for (size_t i = 0; i < j->n_inputs; i++) {
+        cav_input *in = &j->inputs[i];
+        csvavro_file *f = NULL;
+        CAV_TRY(csvavro_fs_open_read(in->fs, in->path, &f, err));
+        in->size = csvavro_file_size(f);
+        csvavro_status st = cav_csv_read_header(f, &j->o.csv, &in->h, err);
+        csvavro_error e2;
+        csvavro_file_close(f, &e2);
+        if (st != CSVAVRO_OK) {
+            if (err && !err->path[0]) cav_err_path(err, in->display);
+            return st;
+        }
+        if (strcmp(csvavro_fs_scheme(in->fs), "file") != 0 && in->size > 0) {
+            st = csvavro_fs_blocks(in->fs, in->path, &in->blocks, &in->n_blocks, err);
+            if (st != CSVAVRO_OK) return st;
+        }
+    }
+    return CSVAVRO_OK;
+}
+
+/* ------------------------------------------------------------------ schema */
+
+static csvavro_status take_schema(csvavro_job *j, csvavro_error *err) {
+    const cav_input *ref = NULL;
+    for (size_t i = 0; i < j->n_inputs; i++)
+        if (j->inputs[i].h.n_cols > 0) {
+            ref = &j->inputs[i];
+            break;
+        }
+    if (j->o.schema_json) {
+        CAV_TRY(csvavro_schema_from_json(j->o.schema_json, &j->full, err));
+    } else {
+        if (!ref) {
+            cav_err_path(err, j->inputs[0].display);
+            return cav_err(err, CSVAVRO_E_CSV,
+                           "no header: every input is empty (give --schema to write empty output)");
+        }
+        /* infer from the inputs on the same backend as the first one with a header */
+        const char **paths = cav_calloc(j->n_inputs, sizeof *paths);
+        if (!paths) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+        size_t n = 0;
+        for (size_t i = 0; i < j->n_inputs; i++)
+            if (j->inputs[i].h.n_cols > 0 && j->inputs[i].fs == ref->fs)
+                paths[n++] = j->inputs[i].path;
+        csvavro_status st = csvavro_csv_infer(ref->fs, paths, n, &j->o.csv, &j->full, err);
+        cav_free(paths);
+        CAV_TRY(st);
+    }
+    size_t nf = csvavro_schema_field_count(j->full);
+    for (size_t i = 0; i < j->n_inputs; i++) {
+        const cav_input *in = &j->inputs[i];
+        if (in->h.n_cols == 0) continue;
+        if (in->h.n_cols != nf) {
+            cav_err_path(err, in->display);
+            return cav_err(err, j->o.schema_json ? CSVAVRO_E_SCHEMA : CSVAVRO_E_CSV,
+                           "input has %u columns, the schema has %zu", in->h.n_cols, nf);
+        }
+        if (ref && j->o.csv.header && in != ref)
+            for (uint32_t c = 0; c < in->h.n_cols; c++)
+                if (strcmp(in->h.names[c], ref->h.names[c]) != 0) {
+                    cav_err_path(err, in->display);
+                    cav_err_column(err, (int32_t)c, in->h.names[c]);
+                    return cav_err(err, CSVAVRO_E_CSV,
+                                   "header differs from %s: column %u is \"%s\", not \"%s\"",
+                                   ref->display, c + 1, in->h.names[c], ref->h.names[c]);
+                }
+    }
+    return CSVAVRO_OK;
+}
+
+static long find_col(const csvavro_schema *s, const char *name) {
+    return csvavro_schema_find(s, name);
+}
+
+/* Builds out_schema and col_map from select/exclude/rename. */
+static csvavro_status project(csvavro_job *j, csvavro_error *err) {
+    const csvavro_schema *s = j->full;
+    size_t nf = csvavro_schema_field_count(s);
+    uint32_t *cols = cav_calloc(nf ? nf : 1, sizeof *cols);
+    char *used = cav_calloc(nf ? nf : 1, 1);
+    size_t n = 0;
+    csvavro_status st = CSVAVRO_OK;
+    if (!cols || !used) {
+        st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+        goto done;
+    }
+    if (j->o.n_select) {
+        for (size_t i = 0; i < j->o.n_select; i++) {
+            long c = find_col(s, j->o.select[i]);
+            if (c < 0) {
+                st = cav_err(err, CSVAVRO_E_SCHEMA, "--select: unknown column \"%s\"",
+                             j->o.select[i]);
+                goto done;
+            }
+            if (used[c]) {
+                st = cav_err(err, CSVAVRO_E_SCHEMA, "--select: column \"%s\" given twice",
+                             j->o.select[i]);
+                goto done;
+            }
+            used[c] = 1;
+            cols[n++] = (uint32_t)c;
+        }
+    } else {
+        for (size_t i = 0; i < nf; i++)
+            cols[n++] = (uint32_t)i;
+    }
+    for (size_t i = 0; i < j->o.n_exclude; i++) {
+        long c = find_col(s, j->o.exclude[i]);
+        if (c < 0) {
+            st =
+                cav_err(err, CSVAVRO_E_SCHEMA, "--exclude: unknown column \"%s\"", j->o.exclude[i]);
+            goto done;
+        }
+        size_t k = 0;
+        for (size_t m = 0; m < n; m++)
+            if (cols[m] != (uint32_t)c) cols[k++] = cols[m];
+        n = k;
+    }
+    if (n == 0) {
+        st = cav_err(err, CSVAVRO_E_SCHEMA, "no output column left after --select/--exclude");
+        goto done;
+    }
+    st = csvavro_schema_create(csvavro_schema_record_name(s), csvavro_schema_namespace(s),
+                               &j->out_schema, err);
+    if (st != CSVAVRO_OK) goto done;
+    for (size_t i = 0; i < n && st == CSVAVRO_OK; i++) {
+        const char *name = csvavro_schema_field_name(s, cols[i]);
+        for (size_t r = 0; r < j->o.n_rename; r++) {
+            const char *eq = strchr(j->o.rename[r], '=');
+            if (!eq || eq == j->o.rename[r] || !eq[1]) {
+                st = cav_err(err, CSVAVRO_E_USAGE, "--rename wants OLD=NEW, not \"%s\"",
+                             j->o.rename[r]);
+                goto done;
+            }
+            size_t ol = (size_t)(eq - j->o.rename[r]);
+            const char *orig = csvavro_schema_field_original(s, cols[i]);
+            if ((strlen(name) == ol && !memcmp(name, j->o.rename[r], ol)) ||
+                (orig && strlen(orig) == ol && !memcmp(orig, j->o.rename[r], ol)))
+                name = eq + 1;
+        }
+        st = csvavro_schema_add_field(
+            j->out_schema, name, csvavro_schema_field_original(s, cols[i]),
+            csvavro_schema_field_type(s, cols[i]), csvavro_schema_field_nullable(s, cols[i]), err);
+        if (st != CSVAVRO_OK) cav_err_prefix(err, "output column \"%s\"", name);
+    }
+    if (st != CSVAVRO_OK) goto done;
+    for (size_t r = 0; r < j->o.n_rename; r++) {
+        const char *eq = strchr(j->o.rename[r], '=');
+        size_t ol = (size_t)(eq - j->o.rename[r]);
+        bool hit = false;
+        for (size_t i = 0; i < n && !hit; i++) {
+            const char *nm = csvavro_schema_field_name(s, cols[i]);
+            const char *orig = csvavro_schema_field_original(s, cols[i]);
+            hit = (strlen(nm) == ol && !memcmp(nm, j->o.rename[r], ol)) ||
+                  (orig && strlen(orig) == ol && !memcmp(orig, j->o.rename[r], ol));
+        }
+        if (!hit) {
+            st = cav_err(err, CSVAVRO_E_SCHEMA, "--rename: no output column \"%.*s\"", (int)ol,
+                         j->o.rename[r]);
+            goto done;
+        }
+    }
+    j->col_map = cols;
+    cols = NULL;
+done:
+    cav_free(cols);
+    cav_free(used);
+    return st;
+}
+
+/* ------------------------------------------------------------------ splits and outputs */
+
+static csvavro_status push_split(csvavro_job *j, size_t *cap, size_t input, int64_t a, int64_t b,
+                                 const csvavro_block *blk, bool first, csvavro_error *err) {
+    if (j->n_splits == *cap) {
+        size_t nc = *cap ? *cap * 2 : 16;
+        cav_split *n = cav_realloc(j->splits, nc * sizeof *n);
+        if (!n) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+        j->splits = n;
+        *cap = nc;
+    }
+    cav_split *s = &j->splits[j->n_splits++];
+    memset(s, 0, sizeof *s);
+    s->input = input;
+    s->start = a;
+    s->end = b;
+    s->blk = blk;
+    s->first = first;
+    return CSVAVRO_OK;
+}
+
+static csvavro_status cut_splits(csvavro_job *j, csvavro_error *err) {
+    size_t cap = 0;
+    const int64_t ss = (int64_t)CAV_MIN(j->o.split_size, (uint64_t)INT64_MAX / 4);
+    for (size_t i = 0; i < j->n_inputs; i++) {
+        cav_input *in = &j->inputs[i];
+        if (in->h.n_cols == 0) continue; /* empty input: no records, no split */
+        int64_t ds = in->h.data_start, size = in->size;
+        if (ds > size) ds = size;
+        if (ds == size) {
+            CAV_TRY(push_split(j, &cap, i, ds, size, NULL, true, err));
+            continue;
+        }
+        bool first = true;
+        size_t nb = in->n_blocks > 1 ? in->n_blocks : 1;
+        for (size_t b = 0; b < nb; b++) {
+            int64_t a = ds, e = size;
+            const csvavro_block *blk = NULL;
+            if (in->n_blocks > 1 || (in->n_blocks == 1 && in->blocks[0].n_hosts > 0)) {
+                blk = &in->blocks[b];
+                a = CAV_MAX(ds, blk->offset);
+                e = CAV_MIN(size, blk->offset + blk->length);
+                if (b == nb - 1) e = size;
+                if (a >= e) continue;
+            }
+            for (int64_t p = a; p < e; p += ss) {
+                int64_t q = e - p > ss ? p + ss : e;
+                CAV_TRY(push_split(j, &cap, i, p, q, blk, first, err));
+                first = false;
+            }
+        }
+    }
+    return CSVAVRO_OK;
+}
+
+static bool has_star(const char *s) {
+    return strchr(s, '*') != NULL;
+}
+
+char *cav_job_output_name(const csvavro_job *j, size_t i) {
+    if (j->form == CAV_OUT_SINGLE) return cav_strdup(j->single_name);
+    char num[32];
+    if (j->form == CAV_OUT_DIR)
+        snprintf(num, sizeof num, "%05zu", i);
+    else
+        snprintf(num, sizeof num, "%zu", i);
+    size_t a = strlen(j->pat_prefix), b = strlen(num), c = strlen(j->pat_suffix);
+    char *base = cav_malloc(a + b + c + 1);
+    if (!base) return NULL;
+    memcpy(base, j->pat_prefix, a);
+    memcpy(base + a, num, b);
+    memcpy(base + a + b, j->pat_suffix, c + 1);
+    char *p = cav_path_join(j->out_dir, base);
+    cav_free(base);
+    return p;
+}
+
+bool cav_job_name_matches(const csvavro_job *j, const char *name) {
+    if (j->form == CAV_OUT_SINGLE) return false;
+    size_t a = strlen(j->pat_prefix), c = strlen(j->pat_suffix), n = strlen(name);
+    if (n < a + c + 1 || memcmp(name, j->pat_prefix, a) || memcmp(name + n - c, j->pat_suffix, c))
+        return false;
+    for (size_t k = a; k < n - c; k++)
+        if (name[k] < '0' || name[k] > '9') return false;
+    return true;
+}
+
+static csvavro_status plan_output(csvavro_job *j, csvavro_error *err) {
+    char *path = NULL;
+    csvavro_fs *fs = NULL;
+    CAV_TRY(csvavro_fs_open_url(j->o.output, &fs, &path, err));
+    csvavro_status st = add_fs(j, fs, err);
+    if (st != CSVAVRO_OK) {
+        free(path);
+        return st;
+    }
+    j->out_fs = fs;
+    size_t len = strlen(path);
+    csvavro_stat sb;
+    bool is_dir = len > 1 && path[len - 1] == '/';
+    if (!is_dir && !has_star(path) && csvavro_fs_stat(fs, path, &sb, NULL) == CSVAVRO_OK &&
+        sb.is_dir)
+        is_dir = true;
+    if (is_dir) {
+        while (len > 1 && path[len - 1] == '/')
+            path[--len] = '\0';
+        j->form = CAV_OUT_DIR;
+        j->out_dir = path;
+        j->pat_prefix = cav_strdup("part-");
+        j->pat_suffix = cav_strdup(".avro");
+    } else {
+        char *slash = strrchr(path, '/');
+        const char *base = slash ? slash + 1 : path;
+        if (has_star(slash ? slash : path) && !has_star(base))
+            return cav_err(err, CSVAVRO_E_USAGE, "output: '*' only in the file name part");
+        if (!*base) return cav_err(err, CSVAVRO_E_USAGE, "output has no file name");
+        char *dir = slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
+        if (dir && !*dir) {
+            free(dir);
+            dir = strdup("/");
+        }
+        if (!dir) {
+            free(path);
+            return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+        }
+        j->out_dir = dir;
+        if (has_star(base)) {
+            const char *star = strchr(base, '*');
+            if (strchr(star + 1, '*')) {
+                free(path);
+                return cav_err(err, CSVAVRO_E_USAGE, "output pattern has more than one '*'");
+            }
+            j->form = CAV_OUT_PATTERN;
+            j->pat_prefix = cav_strndup(base, (size_t)(star - base));
+            j->pat_suffix = cav_strdup(star + 1);
+        } else {
+            j->form = CAV_OUT_SINGLE;
+            j->single_name = cav_strdup(path);
+        }
+        free(path);
+    }
+    if ((j->form != CAV_OUT_SINGLE && (!j->pat_prefix || !j->pat_suffix)) ||
+        (j->form == CAV_OUT_SINGLE && !j->single_name))
+        return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    j->success_name = cav_path_join(j->out_dir, "_SUCCESS");
+    if (!j->success_name) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    for (size_t i = 0; i < j->n_splits; i++) {
+        j->splits[i].final_name = cav_job_output_name(j, i);
+        if (!j->splits[i].final_name) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    }
+    /* destination check */
+    if (j->o.overwrite) return CSVAVRO_OK;
+    if (j->form == CAV_OUT_SINGLE) {
+        if (csvavro_fs_stat(fs, j->single_name, &sb, NULL) == CSVAVRO_OK) {
+            cav_err_path(err, j->o.output);
+            return cav_err(err, CSVAVRO_E_EXISTS, "output exists (use --overwrite to replace it)");
+        }
+        return CSVAVRO_OK;
+    }
+    csvavro_dirent *list = NULL;
+    size_t n = 0;
+    if (csvavro_fs_list(fs, j->out_dir, &list, &n, NULL) != CSVAVRO_OK) return CSVAVRO_OK;
+    const char *hit = NULL;
+    for (size_t i = 0; i < n && !hit; i++) {
+        if (cav_job_name_matches(j, list[i].name) ||
+            (j->form == CAV_OUT_DIR && !strcmp(list[i].name, "_SUCCESS")))
+            hit = list[i].name;
+    }
+    if (hit) {
+        char *p = cav_path_join(j->out_dir, hit);
+        cav_err_path(err, p ? p : j->o.output);
+        cav_free(p);
+        st = cav_err(err, CSVAVRO_E_EXISTS,
+                     "output exists (matches %s; use --overwrite to replace it)", j->o.output);
+    }
+    csvavro_fs_free_list(list, n);
+    return st;
+}
+
+csvavro_status csvavro_job_plan(csvavro_job *j, csvavro_error *err) {
+    if (err) csvavro_error_clear(err);
+    CAV_RETURN_IF(j->planned, err, CSVAVRO_E_USAGE, "job already planned");
+    j->planned = true;
+    for (size_t i = 0; i < j->o.n_inputs; i++)
+        CAV_TRY(expand_input(j, j->o.inputs[i], err));
+    CAV_TRY(read_headers(j, err));
+    CAV_TRY(take_schema(j, err));
+    CAV_TRY(project(j, err));
+    if (j->o.where && *j->o.where) {
+        CAV_TRY(cav_expr_compile(j->o.where, j->full, &j->expr, err));
+        j->n_where_cols = cav_expr_columns(j->expr, &j->where_cols);
+    }
+    CAV_TRY(cut_splits(j, err));
+    CAV_TRY(plan_output(j, err));
+    int t = j->o.threads ? j->o.threads : cav_cpu_count();
+    if ((size_t)t > j->n_splits) t = (int)(j->n_splits ? j->n_splits : 1);
+    j->threads = t < 1 ? 1 : t;
+    return CSVAVRO_OK;
+}
+
+/* ------------------------------------------------------------------ inspection */
+
+size_t csvavro_job_input_count(const csvavro_job *j) {
+    return j->n_inputs;
+}
+const char *csvavro_job_input_path(const csvavro_job *j, size_t i) {
+    return i < j->n_inputs ? j->inputs[i].display : NULL;
+}
+int64_t csvavro_job_input_size(const csvavro_job *j, size_t i) {
+    return i < j->n_inputs ? j->inputs[i].size : -1;
+}
+size_t csvavro_job_split_count(const csvavro_job *j) {
+    return j->n_splits;
+}
+int csvavro_job_split(const csvavro_job *j, size_t i, csvavro_split_info *out) {
+    if (i >= j->n_splits) return -1;
+    const cav_split *s = &j->splits[i];
+    memset(out, 0, sizeof *out);
+    out->input = s->input;
+    out->offset = s->start;
+    out->length = s->end - s->start;
+    if (s->blk) {
+        out->n_hosts = CAV_MIN(s->blk->n_hosts, 8);
+        for (int h = 0; h < out->n_hosts; h++)
+            out->hosts[h] = s->blk->hosts[h];
+    }
+    out->output = s->final_name;
+    return 0;
+}
+const csvavro_schema *csvavro_job_schema(const csvavro_job *j) {
+    return j->out_schema;
+}
+const char *csvavro_job_where_text(const csvavro_job *j) {
+    return j->expr ? cav_expr_text(j->expr) : NULL;
+}
+int csvavro_job_threads(const csvavro_job *j) {
+    return j->threads;
+}
+
+static json_t *str_list(const char *const *l, size_t n) {
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_string(l[i]));
+    return a;
+}
+
+csvavro_status csvavro_job_plan_json(const csvavro_job *j, char **out, csvavro_error *err) {
+    *out = NULL;
+    CAV_RETURN_IF(!j->planned || !j->out_schema, err, CSVAVRO_E_USAGE, "job not planned");
+    json_t *root = json_object();
+    json_t *ins = json_array();
+    for (size_t i = 0; i < j->n_inputs; i++)
+        json_array_append_new(ins, json_pack("{s:s,s:I,s:I}", "path", j->inputs[i].display, "size",
+                                             (json_int_t)j->inputs[i].size, "data_start",
+                                             (json_int_t)j->inputs[i].h.data_start));
+    json_object_set_new(root, "inputs", ins);
+    json_t *sp = json_array();
+    for (size_t i = 0; i < j->n_splits; i++) {
+        const cav_split *s = &j->splits[i];
+        json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:s}", "split", (json_int_t)i, "input",
+                              (json_int_t)s->input, "offset", (json_int_t)s->start, "length",
+                              (json_int_t)(s->end - s->start), "output", s->final_name);
+        json_t *h = json_array();
+        if (s->blk)
+            for (int k = 0; k < s->blk->n_hosts && k < 8; k++)
+                json_array_append_new(h, json_string(s->blk->hosts[k]));
+        json_object_set_new(o, "hosts", h);
+        json_array_append_new(sp, o);
+    }
+    json_object_set_new(root, "splits", sp);
+    char *sj = NULL;
+    csvavro_status st = csvavro_schema_to_json(j->out_schema, 0, &sj, err);
+    if (st != CSVAVRO_OK) {
+        json_decref(root);
+        return st;
+    }
+    json_object_set_new(root, "schema", json_loads(sj, 0, NULL));
+    free(sj);
+    static const char *forms[] = {"pattern", "directory", "file"};
+    json_object_set_new(root, "output",
+                        json_pack("{s:s,s:s,s:s}", "spec", j->o.output, "form", forms[j->form],
+                                  "success", j->success_name));
+    json_t *op = json_object();
+    json_object_set_new(op, "where", j->expr ? json_string(cav_expr_text(j->expr)) : json_null());
+    json_object_set_new(op, "select", str_list(j->o.select, j->o.n_select));
+    json_object_set_new(op, "exclude", str_list(j->o.exclude, j->o.n_exclude));
+    json_object_set_new(op, "rename", str_list(j->o.rename, j->o.n_rename));
+    json_object_set_new(
+        op, "limit", j->o.limit == UINT64_MAX ? json_null() : json_integer((json_int_t)j->o.limit));
+    json_object_set_new(op, "split_size", json_integer((json_int_t)j->o.split_size));
+    json_object_set_new(op, "threads", json_integer(j->threads));
+    json_object_set_new(op, "codec", json_string(csvavro_codec_name(j->o.avro.codec)));
+    json_object_set_new(
+        op, "seed", j->o.avro.has_seed ? json_integer((json_int_t)j->o.avro.seed) : json_null());
+    static const char *oe[] = {"fail", "skip", "reject"};
+    json_object_set_new(op, "on_error", json_string(oe[j->o.csv.on_error % 3]));
+    json_object_set_new(root, "options", op);
+    char *txt = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(root);
+    if (!txt) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    *out = strdup(txt);
+    free(txt);
+    if (!*out) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    return CSVAVRO_OK;
+}
+
+csvavro_status csvavro_job_run(const csvavro_job_options *o, csvavro_job_stats *stats,
+                               csvavro_error *err) {
+    if (stats) memset(stats, 0, sizeof *stats);
+    csvavro_job *j = NULL;
+    CAV_TRY(csvavro_job_create(o, &j, err));
+    csvavro_status st = csvavro_job_plan(j, err);
+    if (st == CSVAVRO_OK && !o->dry_run) st = csvavro_job_execute(j, stats, err);
+    csvavro_job_free(j);
+    return st;
+}

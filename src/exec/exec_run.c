@@ -1,0 +1,438 @@
+/*
+ * exec_run.c — execution: the worker pool, the per-split pipeline, speculative-split
+ * verification and the --limit walk.
+ *
+ * Pipeline per batch (one reader, one batch, one filter state, one writer per worker, all
+ * reused across splits): next -> load the filter's columns -> filter -> load the output columns
+ * -> drop rows with conversion errors -> cap at the split's row budget -> append. Progress
+ * counters are relaxed atomics added once per batch; nothing is locked per row.
+ *
+ * After the pool joined, the main thread walks the splits in order (docs/splits.md): a
+ * speculative split whose first record does not start where its predecessor's last record
+ * ended is re-run aligned from there; a data error of a speculative split counts only once the
+ * split is verified; --limit keeps the first `limit` rows in split order, re-running the split
+ * that crosses it with a smaller budget and emptying the splits after it.
+ */
+#include "exec.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct worker {
+    csvavro_job *job;
+    cav_csv_reader *r;
+    cav_batch b;
+    cav_expr_state *es;
+    cav_buf rej;
+    csvavro_status st; /* fatal status of the worker (non-data errors) */
+    csvavro_error err;
+    atomic_int *done_count;
+} worker;
+
+static csvavro_status worker_init(worker *w, csvavro_job *j, csvavro_error *err) {
+    memset(w, 0, sizeof *w);
+    w->job = j;
+    cav_buf_init(&w->rej, (size_t)256 << 20);
+    size_t nf = csvavro_schema_field_count(j->full);
+    csvavro_type *types = cav_calloc(nf, sizeof *types);
+    if (!types) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    for (size_t i = 0; i < nf; i++)
+        types[i] = csvavro_schema_field_type(j->full, i);
+    csvavro_status st = cav_batch_init(&w->b, (uint32_t)nf, types, j->o.batch_rows, 0, err);
+    cav_free(types);
+    CAV_TRY(st);
+    CAV_TRY(cav_csv_reader_create(&j->o.csv, j->full, j->o.batch_rows, &w->r, err));
+    int kind = cav_csv_reader_kind(w->r);
+    cav_csv_reader_tune(w->r, kind, j->o.read_buffer);
+    if (j->expr) CAV_TRY(cav_expr_state_create(j->expr, j->o.batch_rows, &w->es, err));
+    return CSVAVRO_OK;
+}
+
+static void worker_free(worker *w) {
+    cav_csv_reader_free(w->r);
+    cav_batch_free(&w->b);
+    cav_expr_state_free(w->es);
+    cav_buf_free(&w->rej);
+}
+
+static csvavro_status spill_rejects(worker *w, cav_split *s, csvavro_file **rf,
+                                    csvavro_error *err) {
+    if (w->rej.len == 0) return CSVAVRO_OK;
+    csvavro_job *j = w->job;
+    if (!*rf) {
+        if (!s->rej_name) {
+            char nm[64];
+            snprintf(nm, sizeof nm, "rejects.%zu", (size_t)(s - j->splits));
+            s->rej_name = cav_path_join(j->tmp_dir, nm);
+            if (!s->rej_name) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+        }
+        CAV_TRY(csvavro_fs_create(j->out_fs, s->rej_name, 1, rf, err));
+        s->has_rejects = true;
+    }
+    CAV_TRY(csvavro_file_write(*rf, w->rej.data, w->rej.len, err));
+    cav_buf_reset(&w->rej);
+    return CSVAVRO_OK;
+}
+
+/* Keeps only selected rows without a conversion error; returns the selected count. */
+static uint32_t settle_selection(cav_batch *b) {
+    if (b->n_row_errors == 0) return cav_batch_selected(b);
+    uint32_t n = cav_batch_selected(b), k = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t r = cav_batch_row(b, i);
+        if (!b->row_error[r]) b->sel_store[k++] = r;
+    }
+    b->sel = b->sel_store;
+    b->n_sel = k;
+    return k;
+}
+
+static void cap_selection(cav_batch *b, uint32_t keep) {
+    if (!b->sel) {
+        for (uint32_t i = 0; i < keep; i++)
+            b->sel_store[i] = i;
+        b->sel = b->sel_store;
+    }
+    b->n_sel = keep;
+}
+
+/* Runs split si from `start` (aligned or speculative) keeping at most `cap` rows. Results go
+ * into the split; the return value is the split's status. */
+static csvavro_status run_split(worker *w, size_t si, int64_t start, bool aligned, uint64_t cap,
+                                bool live) {
+    csvavro_job *j = w->job;
+    cav_split *s = &j->splits[si];
+    const cav_input *in = &j->inputs[s->input];
+    csvavro_error *err = &s->err;
+    csvavro_error_clear(err);
+    s->ran = true;
+    s->run_start = start;
+    s->run_aligned = aligned;
+    s->capped = false;
+    s->rows_read = s->rows_kept = s->rejected = s->bytes_out = s->bytes_in = 0;
+    s->has_rejects = false;
+    s->range_start = s->range_end = start;
+    cav_buf_reset(&w->rej);
+    if (!s->tmp_name) {
+        char nm[64];
+        snprintf(nm, sizeof nm, "split.%zu.avro", si);
+        s->tmp_name = cav_path_join(j->tmp_dir, nm);
+        if (!s->tmp_name) return s->st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    }
+    if (s->rej_name) csvavro_fs_remove(j->out_fs, s->rej_name, 0, NULL);
+
+    csvavro_file *in_f = NULL, *out_f = NULL, *rej_f = NULL;
+    cav_avro_writer *wr = NULL;
+    uint8_t sync[16];
+    csvavro_status st = CSVAVRO_OK;
+    if (j->form == CAV_OUT_SINGLE)
+        memcpy(sync, j->single_sync, 16);
+    else
+        st = cav_avro_sync_marker(&j->o.avro, si, sync, err);
+    if (st == CSVAVRO_OK) st = csvavro_fs_create(j->out_fs, s->tmp_name, 1, &out_f, err);
+    if (st == CSVAVRO_OK)
+        st = cav_avro_writer_create(j->out_schema, &j->o.avro, sync, out_f,
+                                    j->form != CAV_OUT_SINGLE, &wr, err);
+    if (st != CSVAVRO_OK || cap == 0) goto finish;
+    st = csvavro_fs_open_read(in->fs, in->path, &in_f, err);
+    if (st != CSVAVRO_OK) goto finish;
+    cav_csv_reader_set_reject_sink(w->r,
+                                   j->o.csv.on_error == CSVAVRO_ON_ERROR_REJECT ? &w->rej : NULL);
+    st = cav_csv_reader_open_range(w->r, in_f, in->display, start, s->end, aligned, err);
+    if (st != CSVAVRO_OK) goto finish;
+    if (s->first) cav_csv_reader_set_base(w->r, 1, in->h.data_start_line);
+    int64_t done_prev = 0;
+    cav_batch *b = &w->b;
+    uint32_t n_out = (uint32_t)csvavro_schema_field_count(j->out_schema);
+    while (st == CSVAVRO_OK) {
+        if (cav_job_cancelled(j) || atomic_load_explicit(&j->abort_flag, memory_order_relaxed)) {
+            st = cav_err(err, CSVAVRO_E_INTERRUPTED, "interrupted");
+            break;
+        }
+        st = cav_csv_reader_next(w->r, b, err);
+        if (st != CSVAVRO_OK || b->n_rows == 0) break;
+        uint32_t nr = b->n_rows;
+        for (size_t c = 0; c < j->n_where_cols && st == CSVAVRO_OK; c++)
+            st = cav_csv_reader_load_column(w->r, b, j->where_cols[c], err);
+        if (st == CSVAVRO_OK && j->expr) st = cav_expr_filter(j->expr, w->es, b, err);
+        for (uint32_t c = 0; c < n_out && st == CSVAVRO_OK; c++)
+            st = cav_csv_reader_load_column(w->r, b, j->col_map[c], err);
+        if (st != CSVAVRO_OK) break;
+        uint32_t keep = settle_selection(b);
+        if ((uint64_t)keep > cap - s->rows_kept) {
+            keep = (uint32_t)(cap - s->rows_kept);
+            cap_selection(b, keep);
+            s->capped = true;
+        }
+        if (keep) st = cav_avro_writer_append(wr, b, j->col_map, err);
+        s->rows_read += nr;
+        s->rows_kept += keep;
+        if (w->rej.len >= CAV_JOB_REJECT_SPILL && st == CSVAVRO_OK)
+            st = spill_rejects(w, s, &rej_f, err);
+        if (live) {
+            int64_t done = cav_csv_reader_bytes_done(w->r);
+            atomic_fetch_add_explicit(&j->live_bytes, (uint64_t)(done - done_prev),
+                                      memory_order_relaxed);
+            done_prev = done;
+            atomic_fetch_add_explicit(&j->live_rows, nr, memory_order_relaxed);
+            atomic_fetch_add_explicit(&j->live_kept, keep, memory_order_relaxed);
+        }
+        if (s->capped || (cap != UINT64_MAX && s->rows_kept >= cap)) {
+            s->capped = true;
+            break;
+        }
+    }
+    s->range_start = cav_csv_reader_range_start(w->r);
+    s->range_end = cav_csv_reader_range_end(w->r);
+    s->rejected = cav_csv_reader_rejected(w->r);
+    s->bytes_in = (uint64_t)CAV_MAX((int64_t)0, s->range_end - start);
+    if (live) {
+        atomic_fetch_add_explicit(&j->live_bytes,
+                                  (uint64_t)CAV_MAX((int64_t)0, s->end - start - done_prev),
+                                  memory_order_relaxed);
+        atomic_fetch_add_explicit(&j->live_rejected, s->rejected, memory_order_relaxed);
+    }
+    if (st == CSVAVRO_OK) st = spill_rejects(w, s, &rej_f, err);
+finish:
+    if (st == CSVAVRO_OK && wr) st = cav_avro_writer_finish(wr, err);
+    if (wr) s->bytes_out = cav_avro_writer_bytes(wr);
+    cav_avro_writer_free(wr);
+    if (out_f) {
+        csvavro_error e2;
+        if (st == CSVAVRO_OK)
+            st = csvavro_file_close(out_f, err);
+        else
+            csvavro_file_close(out_f, &e2);
+    }
+    if (rej_f) {
+        csvavro_error e2;
+        if (st == CSVAVRO_OK)
+            st = csvavro_file_close(rej_f, err);
+        else
+            csvavro_file_close(rej_f, &e2);
+    }
+    if (in_f) {
+        csvavro_error e2;
+        csvavro_file_close(in_f, &e2);
+    }
+    if (st != CSVAVRO_OK && st != CSVAVRO_E_INTERRUPTED) {
+        if (err->line < 0 && err->offset >= 0 && cav_job_data_error(st)) {
+            /* line numbers only on the error path */
+            csvavro_file *f = NULL;
+            csvavro_error e2;
+            if (csvavro_fs_open_read(in->fs, in->path, &f, &e2) == CSVAVRO_OK) {
+                int64_t line;
+                if (cav_csv_count_lines(f, err->offset, &line, &e2) == CSVAVRO_OK) err->line = line;
+                csvavro_file_close(f, &e2);
+            }
+        }
+        if (!err->path[0]) cav_err_path(err, in->display);
+    }
+    if (live) atomic_fetch_add_explicit(&j->live_done, 1, memory_order_relaxed);
+    return s->st = st;
+}
+
+static void *worker_main(void *arg) {
+    worker *w = arg;
+    csvavro_job *j = w->job;
+    for (;;) {
+        if (atomic_load_explicit(&j->abort_flag, memory_order_relaxed) || cav_job_cancelled(j))
+            break;
+        size_t si = atomic_fetch_add(&j->next_split, 1);
+        if (si >= j->n_splits) break;
+        cav_split *s = &j->splits[si];
+        int64_t start = s->first ? j->inputs[s->input].h.data_start : s->start;
+        if (start > s->end && s->first) start = s->end;
+        csvavro_status st = run_split(w, si, start, s->first, j->o.limit, true);
+        /* a data error of a speculative split is judged at verification; the others stop all */
+        if (st != CSVAVRO_OK && !(cav_job_data_error(st) && !s->first)) {
+            atomic_store(&j->abort_flag, 1);
+            break;
+        }
+    }
+    atomic_fetch_add(w->done_count, 1);
+    return NULL;
+}
+
+static void sleep_ms(int ms) {
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static csvavro_status split_failed(csvavro_job *j, size_t si, csvavro_error *err) {
+    cav_split *s = &j->splits[si];
+    if (err) *err = s->err;
+    cav_err_prefix(err, "split %zu", si);
+    return s->st;
+}
+
+csvavro_status cav_job_run_splits(csvavro_job *j, csvavro_error *err) {
+    int nt = j->threads;
+    worker *ws = cav_calloc((size_t)nt, sizeof *ws);
+    pthread_t *th = cav_calloc((size_t)nt, sizeof *th);
+    bool *started = cav_calloc((size_t)nt, sizeof *started);
+    atomic_int done_count = 0;
+    csvavro_status st = CSVAVRO_OK;
+    if (!ws || !th || !started) {
+        st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+        goto out;
+    }
+    int live_workers = 0;
+    for (int t = 0; t < nt && st == CSVAVRO_OK; t++) {
+        st = worker_init(&ws[t], j, err);
+        ws[t].done_count = &done_count;
+    }
+    for (int t = 0; t < nt && st == CSVAVRO_OK; t++) {
+        if (pthread_create(&th[t], NULL, worker_main, &ws[t]) != 0) {
+            st = cav_err(err, CSVAVRO_E_INTERNAL, "cannot start a worker thread");
+            atomic_store(&j->abort_flag, 1);
+            break;
+        }
+        started[t] = true;
+        live_workers++;
+    }
+    /* progress loop on this thread */
+    int tick = 0;
+    while (atomic_load(&done_count) < live_workers) {
+        sleep_ms(50);
+        tick += 50;
+        if (cav_job_cancelled(j)) atomic_store(&j->abort_flag, 1);
+        if (tick >= j->o.progress_interval_ms) {
+            tick = 0;
+            csvavro_job_stats ls;
+            cav_job_live_stats(j, &ls);
+            cav_job_progress(j, &ls, false);
+        }
+    }
+    for (int t = 0; t < nt; t++)
+        if (started[t]) pthread_join(th[t], NULL);
+    if (st != CSVAVRO_OK) goto out;
+    if (cav_job_cancelled(j)) {
+        st = cav_err(err, CSVAVRO_E_INTERRUPTED, "interrupted");
+        goto out;
+    }
+    /* the first fatal error in split order */
+    for (size_t i = 0; i < j->n_splits; i++) {
+        cav_split *s = &j->splits[i];
+        if (s->ran && s->st != CSVAVRO_OK && !(cav_job_data_error(s->st) && !s->first)) {
+            st = split_failed(j, i, err);
+            goto out;
+        }
+    }
+    /* verification and --limit, in split order, on this thread with worker 0's resources */
+    uint64_t remaining = j->o.limit;
+    for (size_t i = 0; i < j->n_splits; i++) {
+        cav_split *s = &j->splits[i];
+        if (cav_job_cancelled(j)) {
+            st = cav_err(err, CSVAVRO_E_INTERRUPTED, "interrupted");
+            goto out;
+        }
+        if (remaining == 0) {
+            if (s->rows_kept || s->rows_read || s->rejected || s->st != CSVAVRO_OK)
+                st = run_split(&ws[0], i, s->run_start, true, 0, false);
+            if (st != CSVAVRO_OK) goto fail_split;
+            continue;
+        }
+        if (!s->first) {
+            const cav_split *p = &j->splits[i - 1];
+            if (s->range_start != p->range_end) {
+                j->splits_rerun++;
+                st = run_split(&ws[0], i, p->range_end, true, j->o.limit, false);
+                if (st != CSVAVRO_OK) goto fail_split;
+            } else if (s->st != CSVAVRO_OK) {
+                st = s->st;
+                goto fail_split;
+            }
+        }
+        if (s->rows_kept > remaining) {
+            st = run_split(&ws[0], i, s->run_start, true, remaining, false);
+            if (st != CSVAVRO_OK) goto fail_split;
+        }
+        remaining -= CAV_MIN(remaining, s->rows_kept);
+        if (remaining == 0 && j->o.limit != UINT64_MAX) s->capped = true;
+        continue;
+    fail_split:
+        st = split_failed(j, i, err);
+        goto out;
+    }
+    /* --max-errors over the whole job */
+    if (j->o.csv.max_errors && j->o.csv.on_error != CSVAVRO_ON_ERROR_FAIL) {
+        uint64_t total = 0;
+        for (size_t i = 0; i < j->n_splits; i++)
+            total += j->splits[i].rejected;
+        if (total > j->o.csv.max_errors)
+            st = cav_err(err, CSVAVRO_E_LIMIT, "%llu bad records, more than --max-errors %llu",
+                         (unsigned long long)total, (unsigned long long)j->o.csv.max_errors);
+    }
+out:
+    if (ws)
+        for (int t = 0; t < nt; t++)
+            worker_free(&ws[t]);
+    cav_free(ws);
+    cav_free(th);
+    cav_free(started);
+    return st;
+}
+
+void cav_job_live_stats(const csvavro_job *j, csvavro_job_stats *s) {
+    memset(s, 0, sizeof *s);
+    s->inputs = j->n_inputs;
+    s->splits = j->n_splits;
+    for (size_t i = 0; i < j->n_inputs; i++)
+        s->bytes_total += (uint64_t)j->inputs[i].size;
+    s->bytes_read = atomic_load_explicit(&((csvavro_job *)j)->live_bytes, memory_order_relaxed);
+    s->rows_read = atomic_load_explicit(&((csvavro_job *)j)->live_rows, memory_order_relaxed);
+    s->rows_kept = atomic_load_explicit(&((csvavro_job *)j)->live_kept, memory_order_relaxed);
+    s->rows_rejected =
+        atomic_load_explicit(&((csvavro_job *)j)->live_rejected, memory_order_relaxed);
+    s->splits_done = atomic_load_explicit(&((csvavro_job *)j)->live_done, memory_order_relaxed);
+    s->elapsed_s = (double)(cav_now_ns() - j->start_ns) / 1e9;
+}
+
+csvavro_status csvavro_job_execute(csvavro_job *j, csvavro_job_stats *stats, csvavro_error *err) {
+    if (stats) memset(stats, 0, sizeof *stats);
+    if (err) csvavro_error_clear(err);
+    CAV_RETURN_IF(!j->planned || !j->out_schema, err, CSVAVRO_E_USAGE, "job not planned");
+    CAV_RETURN_IF(j->executed, err, CSVAVRO_E_USAGE, "job already executed");
+    j->executed = true;
+    j->start_ns = cav_now_ns();
+    if (j->form == CAV_OUT_SINGLE)
+        CAV_TRY(cav_avro_sync_marker(&j->o.avro, 0, j->single_sync, err));
+    cav_job_clean_stale(j);
+    CAV_TRY(cav_job_make_tmp(j, err));
+    csvavro_status st = cav_job_run_splits(j, err);
+    if (st == CSVAVRO_OK && cav_job_cancelled(j))
+        st = cav_err(err, CSVAVRO_E_INTERRUPTED, "interrupted");
+    if (st == CSVAVRO_OK) st = cav_job_commit(j, err);
+    csvavro_job_stats fs;
+    cav_job_live_stats(j, &fs);
+    if (st == CSVAVRO_OK) {
+        fs.bytes_read = fs.rows_read = fs.rows_kept = fs.rows_rejected = 0;
+        for (size_t i = 0; i < j->n_inputs; i++)
+            fs.bytes_read += (uint64_t)CAV_MIN(j->inputs[i].h.data_start, j->inputs[i].size);
+        for (size_t i = 0; i < j->n_splits; i++) {
+            const cav_split *s = &j->splits[i];
+            fs.bytes_read += s->bytes_in;
+            fs.rows_read += s->rows_read;
+            fs.rows_kept += s->rows_kept;
+            fs.rows_rejected += s->rejected;
+        }
+        if (fs.bytes_read > fs.bytes_total) fs.bytes_read = fs.bytes_total;
+        fs.splits_done = j->n_splits;
+        fs.splits_rerun = j->splits_rerun;
+        if (j->form == CAV_OUT_SINGLE) {
+            fs.files_written = 1;
+        } else {
+            fs.files_written = j->n_splits;
+        }
+        fs.bytes_written = j->committed_bytes;
+        fs.elapsed_s = (double)(cav_now_ns() - j->start_ns) / 1e9;
+        cav_job_progress(j, &fs, true);
+    } else {
+        cav_job_discard(j);
+    }
+    if (stats) *stats = fs;
+    return st;
+}
