@@ -452,8 +452,10 @@ static csvavro_status refill(cav_csv_reader *r, csvavro_error *err) {
     }
     int64_t fpos = r->buf_off + (int64_t)r->len;
     int64_t left = r->file_size - fpos;
-    int64_t soft = r->end - fpos + 65536;
-    if (soft < 65536) soft = 65536;
+    /* read little past the range end: the last record rarely needs more than 64 KiB */
+    int64_t soft =
+        r->end > fpos && r->end - fpos < INT64_MAX - 65536 ? r->end - fpos + 65536 : INT64_MAX;
+    if (r->end <= fpos) soft = 65536;
     size_t n = r->cap - r->len;
     if ((int64_t)n > left) n = left > 0 ? (size_t)left : 0;
     if ((int64_t)n > soft) n = (size_t)soft;

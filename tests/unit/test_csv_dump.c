@@ -187,26 +187,32 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s\n", b);
     }
     fwrite(out.data, 1, out.len, stdout);
+    cav_buf_append(&out, "", 1, NULL); /* NUL-terminate the reference for strstr/strchr */
     int fails = 0;
     const char *ref = (const char *)out.data + hlen;
-    size_t ref_len = out.len - hlen;
+    size_t ref_len = out.len - 1 - hlen;
     if (sweep && st == CSVAVRO_OK) {
         static const uint32_t batches[] = {1, 2, 7, 4096};
         /* small files: every buffer size 1..96; big ones: a spread of sizes */
         static const size_t big_sizes[] = {1, 2, 3, 5, 8, 13, 64, 100, 1000, 4096, 65536};
         bool small = fsize <= 16384;
+        const char *san = getenv("CSVAVRO_SANITIZE");
+        bool sanitized = san && !strcmp(san, "ON");
         size_t n_sizes = small ? 96 : sizeof big_sizes / sizeof big_sizes[0];
         for (int kind = 0; kind <= 2; kind++)
             for (size_t si = 0; si < n_sizes; si++)
                 for (size_t bi = 0; bi < 4; bi++) {
                     size_t bs = small ? si + 1 : big_sizes[si];
+                    /* sanitizer builds are ~10x slower: every third size there */
+                    if (small && sanitized && si % 3 != 0) continue;
                     if (!small && batches[bi] < 7 && bs < 64) continue;
                     cav_buf o2;
                     cav_buf_init(&o2, 0);
                     csvavro_status s2 =
                         read_range(f, s, kind, bs, batches[bi], h.data_start, INT64_MAX, true, &o2,
                                    NULL, NULL, NULL, NULL, &err);
-                    if (s2 != CSVAVRO_OK || o2.len != ref_len || memcmp(o2.data, ref, ref_len)) {
+                    if (s2 != CSVAVRO_OK || o2.len != ref_len ||
+                        (ref_len && memcmp(o2.data, ref, ref_len))) {
                         if (fails++ < 3)
                             fprintf(stderr, "MISMATCH kind=%d buf=%zu batch=%u st=%d\n%.*s\n", kind,
                                     bs, batches[bi], s2, (int)o2.len, (char *)o2.data);
@@ -229,7 +235,7 @@ int main(int argc, char **argv) {
                 size_t want = (size_t)(ref + ref_len - p);
                 const char *rj = strstr(p, "REJECT");
                 if (rj) want = (size_t)(rj - p);
-                if (o2.len < want || memcmp(o2.data, p, want)) {
+                if (o2.len < want || (want && memcmp(o2.data, p, want))) {
                     if (fails++ < 3) fprintf(stderr, "SUFFIX MISMATCH at record %zu\n", k);
                 }
                 cav_buf_free(&o2);
