@@ -12,6 +12,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <time.h>
 
 #define NROWS 10
 #define NUL INT64_MIN /* marker in the int tables */
@@ -660,7 +661,8 @@ enum {
     RX_OR,
     RX_NOT,
     RX_ISNULL,
-    RX_IN
+    RX_IN,
+    RX_DLIT /* date/timestamp literal: s = text, i = value (op = 1: value is i + 0.5) */
 };
 typedef struct rx {
     int k, op; /* op: arith char or comparison index */
@@ -676,9 +678,9 @@ typedef struct rx {
 } rx;
 
 /* random table: columns ri (INT), rl (LONG), rd (DOUBLE), rf (FLOAT), rs (STRING), rb (BOOL),
- * rs2 (STRING) */
-enum { RI, RL, RD, RF, RS, RB, RS2, RNC };
-static const char *rnames[RNC] = {"ri", "rl", "rd", "rf", "rs", "rb", "rs2"};
+ * rs2 (STRING), rdt (DATE), rts (TIMESTAMP_MICROS) */
+enum { RI, RL, RD, RF, RS, RB, RS2, RDT, RTS, RNC };
+static const char *rnames[RNC] = {"ri", "rl", "rd", "rf", "rs", "rb", "rs2", "rdt", "rts"};
 static const char *strpool[] = {"", "A", "AB", "B", "b", "AAA", "é"};
 static uint64_t rng = 12345;
 static uint32_t rnd(uint32_t n) {
@@ -744,7 +746,68 @@ static rx *gen_num(int depth, bool want_int) {
     return x;
 }
 
+/* A date or timestamp column compared with a literal (model value from libc's timegm) or
+ * with itself. */
+static char littext[4096][48];
+static rx *gen_datecmp(void) {
+    rx *x = nx(RX_CMP);
+    x->op = (int)rnd(6);
+    bool ts = rnd(2);
+    x->a = nx(RX_COL);
+    x->a->col = ts ? RTS : RDT;
+    if (rnd(6) == 0) {
+        x->b = nx(RX_COL);
+        x->b->col = x->a->col;
+        return x;
+    }
+    rx *l = nx(RX_DLIT);
+    char *t = littext[npool - 1];
+    l->s = t;
+    int day = 1 + (int)rnd(10), form = ts ? (int)rnd(5) : 0, h = form ? (int)rnd(5) : 0;
+    struct tm tm = {0};
+    tm.tm_year = 113;
+    tm.tm_mday = day;
+    tm.tm_hour = h;
+    int64_t secs = (int64_t)timegm(&tm);
+    if (!ts) {
+        snprintf(t, 48, "2013-01-%02d", day);
+        l->i = secs / 86400;
+    } else {
+        int64_t base = secs * 1000000;
+        switch (form) {
+        case 0:
+            snprintf(t, 48, "2013-01-%02d", day);
+            l->i = base;
+            break;
+        case 1:
+            snprintf(t, 48, "2013-01-%02d %02d:00", day, h);
+            l->i = base;
+            break;
+        case 2:
+            snprintf(t, 48, "2013-01-%02dT%02d:00:00.000001Z", day, h);
+            l->i = base + 1;
+            break;
+        case 3:
+            snprintf(t, 48, "2013-01-%02d %02d:00:00+01:00", day, h);
+            l->i = base - 3600000000LL;
+            break;
+        default:
+            snprintf(t, 48, "2013-01-%02d %02d:00:00.0000005", day, h);
+            l->i = base;
+            l->op = 1;
+            break;
+        }
+    }
+    x->b = l;
+    if (rnd(3) == 0) {
+        x->b = x->a;
+        x->a = l;
+    }
+    return x;
+}
+
 static rx *gen_bool(int depth) {
+    if (rnd(8) == 0) return gen_datecmp();
     int r = rnd(depth > 0 ? 12 : 6);
     rx *x;
     switch (r) {
@@ -937,6 +1000,7 @@ static void print_rx(const rx *x, char *buf, size_t cap, size_t *o) {
         P("%.17g%s", x->d, floor(x->d) == x->d && fabs(x->d) < 1e17 ? ".0" : "");
         break;
     case RX_STR:
+    case RX_DLIT:
         P("'%s'", x->s);
         break;
     case RX_BOOL:
@@ -1015,6 +1079,14 @@ static rv col_value(int col, uint32_t row) {
         v.t = RV_BOOL;
         v.i = c->v.b8[row];
         break;
+    case RDT:
+        v.t = RV_INT;
+        v.i = c->v.i32[row];
+        break;
+    case RTS:
+        v.t = RV_INT;
+        v.i = c->v.i64[row];
+        break;
     default:
         v.t = RV_STR;
         v.s = c->v.str[row].ptr;
@@ -1050,6 +1122,15 @@ static rv eval_rx(const rx *x, uint32_t row) {
         r.t = RV_STR;
         r.s = x->s;
         r.sl = (uint32_t)strlen(x->s);
+        return r;
+    case RX_DLIT: /* a fractional literal lies half-way between two integer values */
+        if (x->op == 1) {
+            r.t = RV_DBL;
+            r.d = (double)x->i + 0.5;
+            return r;
+        }
+        r.t = RV_INT;
+        r.i = x->i;
         return r;
     case RX_BOOL:
         return mkbool((int)x->i);
@@ -1152,9 +1233,10 @@ static void test_random(void) {
     csvavro_schema *s = NULL;
     csvavro_error err;
     CHECK_OK(csvavro_schema_create(NULL, NULL, &s, &err), &err);
-    csvavro_type types[RNC] = {CSVAVRO_TYPE_INT,   CSVAVRO_TYPE_LONG,   CSVAVRO_TYPE_DOUBLE,
-                               CSVAVRO_TYPE_FLOAT, CSVAVRO_TYPE_STRING, CSVAVRO_TYPE_BOOLEAN,
-                               CSVAVRO_TYPE_STRING};
+    csvavro_type types[RNC] = {
+        CSVAVRO_TYPE_INT,    CSVAVRO_TYPE_LONG,   CSVAVRO_TYPE_DOUBLE,
+        CSVAVRO_TYPE_FLOAT,  CSVAVRO_TYPE_STRING, CSVAVRO_TYPE_BOOLEAN,
+        CSVAVRO_TYPE_STRING, CSVAVRO_TYPE_DATE,   CSVAVRO_TYPE_TIMESTAMP_MICROS};
     for (int i = 0; i < RNC; i++)
         CHECK_OK(csvavro_schema_add_field(s, rnames[i], NULL, types[i], 1, &err), &err);
     const uint32_t cap = 1003;
@@ -1181,6 +1263,9 @@ static void test_random(void) {
             rb_batch.cols[RD].v.f64[i] = rnd(4) ? (double)((int)rnd(9) - 4) : dv[rnd(9)];
             rb_batch.cols[RF].v.f32[i] = (float)((int)rnd(17) - 8) / 2.0f;
             rb_batch.cols[RB].v.b8[i] = (uint8_t)rnd(2);
+            rb_batch.cols[RDT].v.i32[i] = 15706 + (int32_t)rnd(10); /* 2013-01-01 + 0..9 */
+            rb_batch.cols[RTS].v.i64[i] = (15706 + (int64_t)rnd(5)) * 86400000000LL +
+                                          (int64_t)rnd(5) * 3600000000LL + (rnd(4) == 0);
             const char *a = strpool[rnd(CAV_ARRAY_LEN(strpool))];
             const char *b = strpool[rnd(CAV_ARRAY_LEN(strpool))];
             rb_batch.cols[RS].v.str[i] = (cav_strview){a, (uint32_t)strlen(a)};
