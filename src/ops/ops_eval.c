@@ -405,7 +405,18 @@ static boolv eval_cmp_str(const ctx *c, const cav_node *n, uint32_t s) {
         uint8_t want = n->cmp == C_EQ;
         for (uint32_t i = 0; i < c->n; i++) {
             uint8_t ok = (vx[i] != 0) & (act ? act[i] != 0 : 1);
-            uint8_t t = ok && x[i].len == cl && memcmp(x[i].ptr, cs, cl) == 0;
+            uint8_t t = 0;
+            if (ok && x[i].len == cl) {
+                if (cl <= 16) { /* short constants: a byte loop beats a memcmp call */
+                    const char *p = x[i].ptr;
+                    uint8_t diff = 0;
+                    for (uint32_t j = 0; j < cl; j++)
+                        diff |= (uint8_t)(p[j] ^ cs[j]);
+                    t = diff == 0;
+                } else {
+                    t = memcmp(x[i].ptr, cs, cl) == 0;
+                }
+            }
             t = (uint8_t)(t == want);
             o->T[i] = ok & t;
             o->F[i] = ok & (t ^ 1);
