@@ -97,6 +97,10 @@ bool cav_parse_date(const char *s, size_t n, int32_t *days);
 /* Timestamp in µs since the epoch; *has_zone tells whether a Z/±HH:MM was present (then the
  * value is UTC). A bare date is not a timestamp here. */
 bool cav_parse_timestamp(const char *s, size_t n, int64_t *micros, bool *has_zone);
+/* The two halves of a timestamp s[0..n): the date (s[0..10)) as days, and the rest
+ * (separator, time, fraction, zone) as µs to add (the zone offset already subtracted). */
+bool cav_parse_ts_date(const char *s, size_t n, int64_t *days);
+bool cav_parse_ts_tail(const char *s, size_t n, int64_t *tod, bool *has_zone);
 /* Days since 1970-01-01 of a proleptic Gregorian date (no validation). */
 int64_t cav_days_from_civil(int64_t y, unsigned m, unsigned d);
 

@@ -413,13 +413,25 @@ csvavro_status cav_csv_reader_load_column(cav_csv_reader *r, cav_batch *b, uint3
     }
     case CSVAVRO_TYPE_LOCAL_TIMESTAMP_MICROS: {
         int64_t *v = c->v.i64;
+        /* neighbouring rows mostly share the date: remember the last one parsed */
+        char last_date[10] = {0};
+        int64_t last_days = 0;
         for (uint32_t i = 0; i < n_rows; i++, o += W) {
             const char *s = buf + o[0];
             size_t n = o[1] - 1 - o[0];
             bool zone;
-            if (plain && n >= 19 && s[0] != Q && cav_parse_timestamp(s, n, &v[i], &zone) && !zone) {
-                valid[i] = 1;
-                continue;
+            int64_t tod;
+            if (plain && n >= 19 && s[0] != Q) {
+                bool date_ok = true;
+                if (memcmp(s, last_date, 10) != 0) {
+                    date_ok = cav_parse_ts_date(s, n, &last_days);
+                    if (date_ok) memcpy(last_date, s, 10);
+                }
+                if (date_ok && cav_parse_ts_tail(s, n, &tod, &zone) && !zone) {
+                    v[i] = last_days * 86400 * 1000000 + tod;
+                    valid[i] = 1;
+                    continue;
+                }
             }
             if (plain && n == 0) {
                 valid[i] = 0;

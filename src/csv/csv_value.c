@@ -245,10 +245,20 @@ bool cav_parse_date(const char *s, size_t n, int32_t *days) {
 }
 
 bool cav_parse_timestamp(const char *s, size_t n, int64_t *micros, bool *has_zone) {
-    int64_t days;
+    int64_t days, tod;
+    if (n < 19 || !ymd(s, &days) || !cav_parse_ts_tail(s, n, &tod, has_zone)) return false;
+    *micros = days * 86400 * 1000000 + tod;
+    return true;
+}
+
+bool cav_parse_ts_date(const char *s, size_t n, int64_t *days) {
+    return n >= 10 && ymd(s, days);
+}
+
+bool cav_parse_ts_tail(const char *s, size_t n, int64_t *tod, bool *has_zone) {
     unsigned hh, mi, ss;
-    if (n < 19 || !ymd(s, &days) || (s[10] != ' ' && s[10] != 'T') || !two(s + 11, &hh) ||
-        s[13] != ':' || !two(s + 14, &mi) || s[16] != ':' || !two(s + 17, &ss))
+    if (n < 19 || (s[10] != ' ' && s[10] != 'T') || !two(s + 11, &hh) || s[13] != ':' ||
+        !two(s + 14, &mi) || s[16] != ':' || !two(s + 17, &ss))
         return false;
     if (hh > 23 || mi > 59 || ss > 59) return false;
     size_t i = 19;
@@ -287,6 +297,6 @@ bool cav_parse_timestamp(const char *s, size_t n, int64_t *micros, bool *has_zon
         }
     }
     if (i != n) return false;
-    *micros = ((days * 86400 + (int64_t)(hh * 3600 + mi * 60 + ss)) * 1000000 + frac) - off;
+    *tod = ((int64_t)(hh * 3600 + mi * 60 + ss) * 1000000 + frac) - off;
     return true;
 }
