@@ -24,6 +24,7 @@
 #include "hdfs/datatransfer.pb-c.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MAX_OP_REPLY (1u << 20)
@@ -266,18 +267,24 @@ static csvavro_status r_pread(csvavro_file *file, void *buf, size_t len, int64_t
         if (!(f->open && f->blk == bi && f->pos == off)) close_stream(f);
         size_t want = (size_t)CAV_MIN((int64_t)len, bend - off);
         size_t tried = 0;
+        uint64_t tried_mask = 0;
         csvavro_status st = CSVAVRO_OK;
         for (;;) {
             if (!f->open) {
-                /* next usable replica: not known bad, in NameNode order */
+                /* next replica in NameNode order: first those never seen failing, then (a
+                 * node bad for another block may be fine for this one) the known-bad ones;
+                 * each at most once for this block */
                 const char *node = NULL;
                 char addr[300];
-                for (size_t j = 0; j < b->n_locs; j++) {
-                    if (!b->locs[j]->id) continue;
-                    cav_hdfs_dn_addr(&f->h->conf, b->locs[j], addr, sizeof addr);
-                    if (!is_bad(f, addr)) {
-                        node = addr;
-                        break;
+                for (int pass = 0; pass < 2 && !node; pass++) {
+                    for (size_t j = 0; j < b->n_locs && j < 64; j++) {
+                        if (!b->locs[j]->id || (tried_mask >> j) & 1) continue;
+                        cav_hdfs_dn_addr(&f->h->conf, b->locs[j], addr, sizeof addr);
+                        if (pass == 1 || !is_bad(f, addr)) {
+                            node = addr;
+                            tried_mask |= 1ull << j;
+                            break;
+                        }
                     }
                 }
                 if (!node) {
@@ -358,7 +365,9 @@ csvavro_status cav_hdfs_open_read(csvavro_fs *fs, const char *path, csvavro_file
     cav_buf_init(&f->scratch, CAV_HDFS_PKT_MAX_PAYLOAD + 64);
     cav_buf_init(&f->sums, CAV_HDFS_PKT_MAX_PAYLOAD + 64);
     cav_buf_init(&f->msg, MAX_OP_REPLY + 64);
-    f->base.path = cav_strdup(path);
+    char *url = csvavro_fs_url(fs, path); /* messages name the URL */
+    f->base.path = cav_strdup(url ? url : path);
+    free(url);
     if (!f->base.path) {
         r_close(&f->base, NULL);
         return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");

@@ -23,6 +23,7 @@
 #include "hdfs/ClientNamenodeProtocol.pb-c.h"
 #include "hdfs/datatransfer.pb-c.h"
 
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -203,13 +204,35 @@ static csvavro_status read_ack(hdfs_wfile *f, csvavro_error *err) {
     }
 }
 
+static int ack_ready(hdfs_wfile *f) {
+    if (f->sock.rpos < f->sock.rlen) return 1;
+    struct pollfd p = {.fd = f->sock.fd, .events = POLLIN};
+    return poll(&p, 1, 0) > 0;
+}
+
+/* After a failed send: an error ack may already be waiting; it tells which node failed. */
+static void blame_from_acks(hdfs_wfile *f) {
+    csvavro_error e;
+    int saved = f->sock.timeout_ms;
+    f->sock.timeout_ms = 200;
+    while (f->acked < f->seqno && read_ack(f, &e) == CSVAVRO_OK) {
+    }
+    f->sock.timeout_ms = saved;
+}
+
 /* Sends what is ready; with finishing, also the tail, waits for every ack, and ends the block. */
 static csvavro_status pump(hdfs_wfile *f, int finishing, csvavro_error *err) {
     while (f->blk.len - f->sent >= PKT_DATA || (finishing && f->sent < f->blk.len)) {
         size_t n = CAV_MIN((size_t)PKT_DATA, f->blk.len - f->sent);
-        while (f->seqno - f->acked >= MAX_INFLIGHT)
+        /* read the acks already here (an error ack names the failed node); wait for one when
+         * the window is full */
+        while (f->acked < f->seqno && (f->seqno - f->acked >= MAX_INFLIGHT || ack_ready(f)))
             CAV_TRY(read_ack(f, err));
-        CAV_TRY(send_packet(f, f->sent, n, 0, err));
+        csvavro_status st = send_packet(f, f->sent, n, 0, err);
+        if (st != CSVAVRO_OK) {
+            blame_from_acks(f);
+            return st;
+        }
         f->sent += n;
     }
     if (!finishing) return CSVAVRO_OK;
@@ -275,7 +298,18 @@ static csvavro_status run(hdfs_wfile *f, int finishing, csvavro_error *err) {
     for (;;) {
         csvavro_status st = CSVAVRO_OK;
         if (!f->cur) {
-            CAV_TRY(add_block(f, err));
+            st = add_block(f, err);
+            if (st != CSVAVRO_OK && st != CSVAVRO_E_NOMEM && f->n_exclude > 0 &&
+                f->recoveries < MAX_RECOVER) {
+                /* a wrongly blamed node may leave too few: forgive the oldest exclusion */
+                f->recoveries++;
+                FREE_PB(f->dead[0]);
+                memmove(f->dead, f->dead + 1, (f->n_exclude - 1) * sizeof *f->dead);
+                memmove(f->exclude, f->exclude + 1, (f->n_exclude - 1) * sizeof *f->exclude);
+                f->n_exclude--;
+                continue;
+            }
+            CAV_TRY(st);
             f->sent = 0;
             f->seqno = f->acked = 0;
             st = open_pipe(f, err);

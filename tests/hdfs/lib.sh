@@ -32,6 +32,7 @@ start_hdfsd() {
   NN=$(sed -n 1p "$T/srv/out")
   CTL=$(sed -n 2p "$T/srv/out" | awk '{print $2}')
   [ -n "$NN" ] || { cat "$T/srv/err" >&2; fail "csvavro-hdfsd did not start"; }
+  trap '[ -n "${KEEP_LOG:-}" ] && cp "$T/srv/err" "$KEEP_LOG"; cleanup' EXIT
   export HADOOP_NAMENODE=$NN
 }
 
