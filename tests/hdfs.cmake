@@ -14,3 +14,11 @@ if(TARGET csvavro-hdfsd)
       "CSVAVRO_HDFSD=$<TARGET_FILE:csvavro-hdfsd>")
   endforeach()
 endif()
+
+# Library-level checks against a live server (run by hdfs_multiblock.sh, not a test itself).
+add_executable(hdfs_live ${CMAKE_SOURCE_DIR}/tests/hdfs/hdfs_live.c)
+target_link_libraries(hdfs_live PRIVATE csvavro_static)
+target_include_directories(hdfs_live PRIVATE ${CMAKE_SOURCE_DIR}/include)
+if(TEST hdfs_multiblock)
+  set_property(TEST hdfs_multiblock APPEND PROPERTY ENVIRONMENT "HDFS_LIVE=$<TARGET_FILE:hdfs_live>")
+endif()
