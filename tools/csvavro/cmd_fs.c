@@ -463,11 +463,7 @@ static int cmd_df(int argc, char **argv) {
         csvavro_fs_space(r.fs, r.path, &cap, &used, &rem, &e) != CSVAVRO_OK) {
         rc = fail(&e);
     } else {
-        char *u = csvavro_fs_url(r.fs, "");
-        if (u && strcmp(csvavro_fs_scheme(r.fs), "hdfs") == 0) {
-            size_t n = strlen(u);
-            if (n > 7 && u[n - 1] == '/') u[n - 1] = '\0';
-        }
+        char *u = csvavro_fs_url(r.fs, "/");
         printf("%-30s %15s %15s %15s %5s\n", "Filesystem", "Size", "Used", "Available", "Use%");
         printf("%-30s %15" PRId64 " %15" PRId64 " %15" PRId64 " %4d%%\n", u ? u : url, cap, used,
                rem, cap > 0 ? (int)(used * 100 / cap) : 0);
