@@ -6,9 +6,18 @@ set -euo pipefail
 PY=/usr/bin/python3
 T=$(mktemp -d /tmp/csvavro-hdfs-test.XXXXXX)
 HDFSD_PID=
+# sanitizer reports of the client (also from runs expected to fail) land in $T/san.*
+export ASAN_OPTIONS="log_path=$T/san:${ASAN_OPTIONS:-}" UBSAN_OPTIONS="log_path=$T/san:print_stacktrace=1:${UBSAN_OPTIONS:-}"
 cleanup() {
+  local rc=$?
   if [ -n "$HDFSD_PID" ]; then kill "$HDFSD_PID" 2>/dev/null || true; wait "$HDFSD_PID" 2>/dev/null || true; fi
+  if ls "$T"/san.* >/dev/null 2>&1; then
+    cat "$T"/san.* >&2
+    echo "FAIL: sanitizer reports (above)" >&2
+    rc=1
+  fi
   rm -rf "$T"
+  exit $rc
 }
 trap cleanup EXIT
 export HADOOP_USER_NAME=tester TZ=UTC
@@ -23,7 +32,7 @@ ok() { echo "ok: $*"; }
 # start_hdfsd [extra args]: sets NN, CTL, exports HADOOP_NAMENODE
 start_hdfsd() {
   mkdir -p "$T/srv"
-  "$CSVAVRO_HDFSD" --data "$T/srv/data" --port 0 --superuser tester "$@" >"$T/srv/out" 2>"$T/srv/err" &
+  env -u ASAN_OPTIONS -u UBSAN_OPTIONS "$CSVAVRO_HDFSD" --data "$T/srv/data" --port 0 --superuser tester "$@" >"$T/srv/out" 2>"$T/srv/err" &
   HDFSD_PID=$!
   for _ in $(seq 1 100); do
     [ "$(wc -l <"$T/srv/out")" -ge 2 ] && break
@@ -32,7 +41,7 @@ start_hdfsd() {
   NN=$(sed -n 1p "$T/srv/out")
   CTL=$(sed -n 2p "$T/srv/out" | awk '{print $2}')
   [ -n "$NN" ] || { cat "$T/srv/err" >&2; fail "csvavro-hdfsd did not start"; }
-  trap '[ -n "${KEEP_LOG:-}" ] && cp "$T/srv/err" "$KEEP_LOG"; cleanup' EXIT
+  [ -n "${KEEP_LOG:-}" ] && trap 'cp "$T/srv/err" "$KEEP_LOG"; cleanup' EXIT
   export HADOOP_NAMENODE=$NN
 }
 
