@@ -73,6 +73,16 @@ set +e
 $C fs frob >/dev/null 2>&1; [ $? = 2 ] || fail "unknown op exit code"
 $C fs cat $U/t/nope >/dev/null 2>&1; [ $? = 1 ] || fail "missing file exit code"
 set -e
+# HA-style address list: the first NameNode is down, the client fails over to the second
+HADOOP_NAMENODE=127.0.0.1:1,$NN $C fs ls hdfs:///t | grep -qx "hdfs:///t/f3" || fail "failover to the second NameNode"
+ok "NameNode list failover"
+# fs.defaultFS from $HADOOP_CONF_DIR/core-site.xml
+mkdir -p "$T/conf"
+printf '<?xml version="1.0"?>\n<configuration>\n  <property>\n    <name>fs.defaultFS</name>\n    <value>hdfs://%s</value>\n  </property>\n</configuration>\n' "$NN" >"$T/conf/core-site.xml"
+(unset HADOOP_NAMENODE; HADOOP_CONF_DIR=$T/conf $C fs ls hdfs:///t) | grep -qx "hdfs:///t/f4" || fail "HADOOP_CONF_DIR"
+(unset HADOOP_NAMENODE HADOOP_CONF_DIR; HADOOP_HOME=$T/none $C fs ls hdfs:///t 2>"$T/err") && fail "no NameNode configured"
+grep -q "no HDFS NameNode" "$T/err" || fail "message without a NameNode: $(cat "$T/err")"
+ok "HADOOP_CONF_DIR / fs.defaultFS"
 # local paths work the same way
 mkdir -p "$T/loc"
 $C fs put "$T/f3" "$T/loc/x" && cmp -s "$T/f3" "$T/loc/x" || fail "local put"
