@@ -73,6 +73,12 @@ ctl reset
 $C fs cat $U/wf | cmp -s - "$T/big" || fail "read back wf"
 ok "WRITE_BLOCK refused by one DataNode"
 
+ctl "dn-stop 3"
+$C fs put "$T/big" $U/ws || fail "write with a DataNode stopped"
+$C fs cat $U/ws | cmp -s - "$T/big" || fail "read back ws"
+ctl "dn-start 3"
+ok "DataNode stopped (connections refused) during a write"
+
 ctl "complete-false 3"
 $C fs put "$T/small" $U/cf || fail "write with complete=false x3"
 $C fs cat $U/cf | cmp -s - "$T/small" || fail "read back cf"

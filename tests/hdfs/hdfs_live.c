@@ -64,6 +64,46 @@ static void *reader(void *arg) {
     return NULL;
 }
 
+/* A writer thread: its own file, 2.5 MB in odd-sized writes, then read back and compared. */
+static void *writer(void *arg) {
+    uintptr_t id = (uintptr_t)arg;
+    char wpath[4200];
+    snprintf(wpath, sizeof wpath, "%s.w%u", path, (unsigned)id);
+    size_t total = 2500000 < (size_t)local_len ? 2500000 : (size_t)local_len;
+    csvavro_file *f;
+    csvavro_error e;
+    csvavro_error_clear(&e);
+    if (csvavro_fs_create(fs, wpath, 1, &f, &e) != CSVAVRO_OK) {
+        report("create (thread)", &e);
+        return NULL;
+    }
+    for (size_t off = 0; off < total;) {
+        size_t n = 7777 * (id + 1);
+        if (n > total - off) n = total - off;
+        if (csvavro_file_write(f, local + off, n, &e) != CSVAVRO_OK) {
+            report("write (thread)", &e);
+            csvavro_file_abort(f);
+            return NULL;
+        }
+        off += n;
+    }
+    if (csvavro_file_close(f, &e) != CSVAVRO_OK) {
+        report("close (thread)", &e);
+        return NULL;
+    }
+    if (csvavro_fs_open_read(fs, wpath, &f, &e) != CSVAVRO_OK) {
+        report("reopen (thread)", &e);
+        return NULL;
+    }
+    uint8_t *buf = malloc(total);
+    size_t got = 0;
+    EXPECT(csvavro_file_pread(f, buf, total, 0, &got, &e) == CSVAVRO_OK && got == total);
+    EXPECT(memcmp(buf, local, total) == 0);
+    free(buf);
+    csvavro_file_close(f, &e);
+    return NULL;
+}
+
 int main(int argc, char **argv) {
     if (argc != 6) {
         fprintf(stderr, "usage: hdfs_live URL LOCAL NBLOCKS BLOCKSIZE REPLICATION\n");
@@ -113,6 +153,12 @@ int main(int argc, char **argv) {
     for (int i = 0; i < 4; i++)
         pthread_join(t[i], NULL);
     printf("4 threads x 25 random preads: done\n");
+    /* three writers at once on the shared fs */
+    for (uintptr_t i = 0; i < 3; i++)
+        pthread_create(&t[i], NULL, writer, (void *)i);
+    for (int i = 0; i < 3; i++)
+        pthread_join(t[i], NULL);
+    printf("3 concurrent writers: done\n");
     /* sequential 4 MiB preads */
     csvavro_file *f;
     if (csvavro_fs_open_read(fs, path, &f, &e) == CSVAVRO_OK) {
