@@ -58,6 +58,7 @@ typedef struct cav_split {
     int64_t range_start, range_end;
     uint64_t rows_read, rows_kept, rejected, bytes_out, bytes_in;
     bool has_rejects;
+    bool has_output;   /* tmp_name exists */
     csvavro_status st; /* status of the last run */
     csvavro_error err;
 } cav_split;

@@ -131,19 +131,13 @@ static csvavro_status build_single(csvavro_job *j, char **tmp_out, csvavro_error
     size_t cap = 1 << 20;
     uint8_t *buf = cav_malloc(cap);
     csvavro_status st = buf ? CSVAVRO_OK : cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
-    cav_buf hdr;
-    cav_buf_init(&hdr, 0);
     if (st == CSVAVRO_OK)
         st = cav_avro_write_header(j->out_schema, &j->o.avro, j->single_sync, out, err);
-    if (st == CSVAVRO_OK) {
-        /* header size = file size so far: re-measure by reading it back is not needed, the
-         * total is the sum of the parts */
-    }
     uint64_t total = 0;
     for (size_t i = 0; i < j->n_splits && st == CSVAVRO_OK; i++)
-        st = append_file(j->out_fs, j->splits[i].tmp_name, out, buf, cap, &total, err);
+        if (j->splits[i].has_output)
+            st = append_file(j->out_fs, j->splits[i].tmp_name, out, buf, cap, &total, err);
     cav_free(buf);
-    cav_buf_free(&hdr);
     if (st == CSVAVRO_OK)
         st = csvavro_file_close(out, err);
     else

@@ -20,6 +20,12 @@
 #include <string.h>
 #include <time.h>
 
+typedef struct pool_sync {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int done; /* workers finished */
+} pool_sync;
+
 typedef struct worker {
     csvavro_job *job;
     cav_csv_reader *r;
@@ -28,7 +34,7 @@ typedef struct worker {
     cav_buf rej;
     csvavro_status st; /* fatal status of the worker (non-data errors) */
     csvavro_error err;
-    atomic_int *done_count;
+    pool_sync *ps;
 } worker;
 
 static csvavro_status worker_init(worker *w, csvavro_job *j, csvavro_error *err) {
@@ -98,6 +104,14 @@ static void cap_selection(cav_batch *b, uint32_t keep) {
     b->n_sel = keep;
 }
 
+static csvavro_status open_output(csvavro_job *j, cav_split *s, const uint8_t sync[16],
+                                  csvavro_file **out_f, cav_avro_writer **wr, csvavro_error *err) {
+    CAV_TRY(csvavro_fs_create(j->out_fs, s->tmp_name, 1, out_f, err));
+    s->has_output = true;
+    return cav_avro_writer_create(j->out_schema, &j->o.avro, sync, *out_f,
+                                  j->form != CAV_OUT_SINGLE, wr, err);
+}
+
 /* Runs split si from `start` (aligned or speculative) keeping at most `cap` rows. Results go
  * into the split; the return value is the split's status. */
 static csvavro_status run_split(worker *w, size_t si, int64_t start, bool aligned, uint64_t cap,
@@ -131,10 +145,10 @@ static csvavro_status run_split(worker *w, size_t si, int64_t start, bool aligne
         memcpy(sync, j->single_sync, 16);
     else
         st = cav_avro_sync_marker(&j->o.avro, si, sync, err);
-    if (st == CSVAVRO_OK) st = csvavro_fs_create(j->out_fs, s->tmp_name, 1, &out_f, err);
-    if (st == CSVAVRO_OK)
-        st = cav_avro_writer_create(j->out_schema, &j->o.avro, sync, out_f,
-                                    j->form != CAV_OUT_SINGLE, &wr, err);
+    /* the output file is created at the first kept row (or at the end in the forms with one
+     * file per split): a split that keeps nothing in the single-file form writes no file */
+    s->has_output = false;
+    csvavro_fs_remove(j->out_fs, s->tmp_name, 0, NULL);
     if (st != CSVAVRO_OK || cap == 0) goto finish;
     st = csvavro_fs_open_read(in->fs, in->path, &in_f, err);
     if (st != CSVAVRO_OK) goto finish;
@@ -166,7 +180,8 @@ static csvavro_status run_split(worker *w, size_t si, int64_t start, bool aligne
             cap_selection(b, keep);
             s->capped = true;
         }
-        if (keep) st = cav_avro_writer_append(wr, b, j->col_map, err);
+        if (keep && !wr) st = open_output(j, s, sync, &out_f, &wr, err);
+        if (keep && st == CSVAVRO_OK) st = cav_avro_writer_append(wr, b, j->col_map, err);
         s->rows_read += nr;
         s->rows_kept += keep;
         if (w->rej.len >= CAV_JOB_REJECT_SPILL && st == CSVAVRO_OK)
@@ -196,6 +211,8 @@ static csvavro_status run_split(worker *w, size_t si, int64_t start, bool aligne
     }
     if (st == CSVAVRO_OK) st = spill_rejects(w, s, &rej_f, err);
 finish:
+    if (st == CSVAVRO_OK && !wr && j->form != CAV_OUT_SINGLE)
+        st = open_output(j, s, sync, &out_f, &wr, err);
     if (st == CSVAVRO_OK && wr) st = cav_avro_writer_finish(wr, err);
     if (wr) s->bytes_out = cav_avro_writer_bytes(wr);
     cav_avro_writer_free(wr);
@@ -252,13 +269,26 @@ static void *worker_main(void *arg) {
             break;
         }
     }
-    atomic_fetch_add(w->done_count, 1);
+    pthread_mutex_lock(&w->ps->mu);
+    w->ps->done++;
+    pthread_cond_signal(&w->ps->cv);
+    pthread_mutex_unlock(&w->ps->mu);
     return NULL;
 }
 
-static void sleep_ms(int ms) {
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
+/* Waits until every started worker finished or ms elapsed; returns true when all finished. */
+static bool wait_workers(pool_sync *ps, int n, int ms) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    ts.tv_sec += ms / 1000 + ts.tv_nsec / 1000000000L;
+    ts.tv_nsec %= 1000000000L;
+    pthread_mutex_lock(&ps->mu);
+    while (ps->done < n)
+        if (pthread_cond_timedwait(&ps->cv, &ps->mu, &ts) != 0) break;
+    bool all = ps->done >= n;
+    pthread_mutex_unlock(&ps->mu);
+    return all;
 }
 
 static csvavro_status split_failed(csvavro_job *j, size_t si, csvavro_error *err) {
@@ -273,7 +303,10 @@ csvavro_status cav_job_run_splits(csvavro_job *j, csvavro_error *err) {
     worker *ws = cav_calloc((size_t)nt, sizeof *ws);
     pthread_t *th = cav_calloc((size_t)nt, sizeof *th);
     bool *started = cav_calloc((size_t)nt, sizeof *started);
-    atomic_int done_count = 0;
+    pool_sync ps;
+    pthread_mutex_init(&ps.mu, NULL);
+    pthread_cond_init(&ps.cv, NULL);
+    ps.done = 0;
     csvavro_status st = CSVAVRO_OK;
     if (!ws || !th || !started) {
         st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
@@ -282,7 +315,7 @@ csvavro_status cav_job_run_splits(csvavro_job *j, csvavro_error *err) {
     int live_workers = 0;
     for (int t = 0; t < nt && st == CSVAVRO_OK; t++) {
         st = worker_init(&ws[t], j, err);
-        ws[t].done_count = &done_count;
+        ws[t].ps = &ps;
     }
     for (int t = 0; t < nt && st == CSVAVRO_OK; t++) {
         if (pthread_create(&th[t], NULL, worker_main, &ws[t]) != 0) {
@@ -293,11 +326,11 @@ csvavro_status cav_job_run_splits(csvavro_job *j, csvavro_error *err) {
         started[t] = true;
         live_workers++;
     }
-    /* progress loop on this thread */
+    /* progress loop on this thread; cancellation is polled at least every 100 ms */
     int tick = 0;
-    while (atomic_load(&done_count) < live_workers) {
-        sleep_ms(50);
-        tick += 50;
+    const int step = CAV_MIN(100, j->o.progress_interval_ms);
+    while (!wait_workers(&ps, live_workers, step)) {
+        tick += step;
         if (cav_job_cancelled(j)) atomic_store(&j->abort_flag, 1);
         if (tick >= j->o.progress_interval_ms) {
             tick = 0;
@@ -330,11 +363,14 @@ csvavro_status cav_job_run_splits(csvavro_job *j, csvavro_error *err) {
             goto out;
         }
         if (remaining == 0) {
+            /* past the limit: an empty file (cap 0 reads nothing) */
             if (s->rows_kept || s->rows_read || s->rejected || s->st != CSVAVRO_OK)
-                st = run_split(&ws[0], i, s->run_start, true, 0, false);
+                st = run_split(&ws[0], i, s->start, true, 0, false);
             if (st != CSVAVRO_OK) goto fail_split;
             continue;
         }
+        /* the verified start: where the previous split's last record ended */
+        int64_t vstart = s->first ? s->run_start : j->splits[i - 1].range_end;
         if (!s->first) {
             const cav_split *p = &j->splits[i - 1];
             if (s->range_start != p->range_end) {
@@ -347,7 +383,7 @@ csvavro_status cav_job_run_splits(csvavro_job *j, csvavro_error *err) {
             }
         }
         if (s->rows_kept > remaining) {
-            st = run_split(&ws[0], i, s->run_start, true, remaining, false);
+            st = run_split(&ws[0], i, vstart, true, remaining, false);
             if (st != CSVAVRO_OK) goto fail_split;
         }
         remaining -= CAV_MIN(remaining, s->rows_kept);
@@ -373,6 +409,8 @@ out:
     cav_free(ws);
     cav_free(th);
     cav_free(started);
+    pthread_mutex_destroy(&ps.mu);
+    pthread_cond_destroy(&ps.cv);
     return st;
 }
 

@@ -1,0 +1,24 @@
+# Tests of src/exec (the job) and `csvavro convert`: unit tests of planning, naming, the
+# committer and the public job API; script tests against Python's csv module and python3-avro;
+# the example program (built here, and against an installed copy through pkg-config).
+cav_add_test(NAME test_exec SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_exec.c LABELS unit exec)
+
+add_executable(example_reference_job ${CMAKE_SOURCE_DIR}/examples/reference_job.c)
+target_link_libraries(example_reference_job PRIVATE csvavro_static)
+
+cav_add_script_test(NAME convert_splits COMMAND bash ${CMAKE_SOURCE_DIR}/tests/convert/splits.sh
+                    LABELS convert)
+cav_add_script_test(NAME convert_forms COMMAND bash ${CMAKE_SOURCE_DIR}/tests/convert/forms.sh
+                    LABELS convert)
+cav_add_script_test(NAME convert_interrupt
+                    COMMAND bash ${CMAKE_SOURCE_DIR}/tests/convert/interrupt.sh LABELS convert)
+cav_add_script_test(NAME convert_reference
+                    COMMAND bash ${CMAKE_SOURCE_DIR}/tests/convert/reference.sh LABELS convert)
+cav_add_script_test(NAME convert_example
+                    COMMAND bash ${CMAKE_SOURCE_DIR}/tests/convert/example.sh
+                            $<TARGET_FILE:example_reference_job> LABELS convert)
+# 1 GB reference job: `ctest -L large` (kept out of the default run with -LE large)
+cav_add_script_test(NAME convert_reference_1g
+                    COMMAND env REF_BYTES=1000000000
+                            bash ${CMAKE_SOURCE_DIR}/tests/convert/reference.sh
+                    LABELS large TIMEOUT 3600)
