@@ -180,6 +180,7 @@ static csvavro_status infer_file(csvavro_file *f, const char *path, const csvavr
         cav_csv_reader *wr = NULL;
         st = cav_csv_reader_create(&so, names, INFER_BATCH, &wr, err);
         if (st != CSVAVRO_OK) break;
+        cav_csv_reader_tune(wr, -1, (size_t)1 << 20); /* a window is ~0.5 MB of rows */
         if (w == 0) cav_csv_reader_set_base(wr, 1, h->data_start_line);
         st = sample_range(wr, &b, f, path, start, INT64_MAX, w == 0, per, is, err);
         if (w == 0 && is->rows > rows_before) window_bytes = cav_csv_reader_bytes_done(wr) + 4096;

@@ -305,6 +305,10 @@ static int mask_records(cav_csv_reader *r, classify_fn classify, size_t *until, 
     uint64_t mq[CHUNK_BLOCKS], md[CHUNK_BLOCKS], mn[CHUNK_BLOCKS];
     int res;
 
+    if (n_rows == batch_rows) { /* the scalar fallback may have filled the batch */
+        res = R_FULL;
+        goto out;
+    }
     if (C && rs < lim && buf[rs] == C) {
         *until = rs + 1;
         res = R_FALLBACK;
