@@ -233,13 +233,15 @@ static csvavro_status field_text(cav_csv_reader *r, cav_batch *b, uint32_t row, 
     return CSVAVRO_OK;
 }
 
+/* at: the offending byte when it lies in the reader's buffer (else the field start is used). */
 static csvavro_status value_error(cav_csv_reader *r, cav_batch *b, uint32_t row, uint32_t col,
-                                  const char *v, size_t n, csvavro_status st, const char *what,
-                                  csvavro_error *err) {
+                                  const char *v, size_t n, const char *at, csvavro_status st,
+                                  const char *what, csvavro_error *err) {
     const char *raw;
     size_t rawlen;
     cav_csv_reader_raw(r, row, col, &raw, &rawlen);
     int64_t off = r->buf_off + (raw - (const char *)r->buf);
+    if (at && at >= raw && at < raw + rawlen) off = r->buf_off + (at - (const char *)r->buf);
     char reason[256];
     char shown[64];
     size_t sn = CAV_MIN(n, sizeof shown - 1);
@@ -350,7 +352,7 @@ static csvavro_status load_slow(cav_csv_reader *r, cav_batch *b, uint32_t col, u
             size_t bad = cav_utf8_check((const uint8_t *)s, n);
             if (bad < n) {
                 c->valid[i] = 0;
-                return value_error(r, b, i, col, s, n, CSVAVRO_E_ENCODING,
+                return value_error(r, b, i, col, s, n, s + bad, CSVAVRO_E_ENCODING,
                                    "is not valid UTF-8 (use --encoding latin-1?)", err);
             }
         }
@@ -360,7 +362,7 @@ static csvavro_status load_slow(cav_csv_reader *r, cav_batch *b, uint32_t col, u
     }
     if (convert(c, i, s, n)) return CSVAVRO_OK;
     c->valid[i] = 0;
-    return value_error(r, b, i, col, s, n, CSVAVRO_E_VALUE, type_what(c->type), err);
+    return value_error(r, b, i, col, s, n, NULL, CSVAVRO_E_VALUE, type_what(c->type), err);
 }
 
 csvavro_status cav_csv_reader_load_column(cav_csv_reader *r, cav_batch *b, uint32_t col,
@@ -484,7 +486,7 @@ csvavro_status cav_csv_reader_text(cav_csv_reader *r, cav_batch *b, uint32_t row
     if (!*is_null && r->o.encoding == CSVAVRO_ENCODING_UTF8) {
         size_t bad = cav_utf8_check((const uint8_t *)*p, *len);
         if (bad < *len) {
-            return value_error(r, b, row, col, *p, *len, CSVAVRO_E_ENCODING,
+            return value_error(r, b, row, col, *p, *len, *p + bad, CSVAVRO_E_ENCODING,
                                "is not valid UTF-8 (use --encoding latin-1?)", err);
         }
     }

@@ -145,7 +145,7 @@ def main():
     rc, out, err = run('head', lpath, '--encoding', 'latin-1')
     check('head latin-1', rc == 0 and out == table(['name'], ['string'], [['café']]), out + err)
     rc, out, err = run('head', lpath)
-    check('head invalid utf-8 fails with offset', rc == 1 and 'byte 5' in err and 'UTF-8' in err, err)
+    check('head invalid utf-8 fails with offset', rc == 1 and 'byte 8' in err and 'UTF-8' in err, err)
 
     # errors
     epath = os.path.join(d, 'ragged.csv')
