@@ -460,6 +460,9 @@ static csvavro_status refill(cav_csv_reader *r, csvavro_error *err) {
     int64_t soft =
         r->end > fpos && r->end - fpos < INT64_MAX - 65536 ? r->end - fpos + 65536 : INT64_MAX;
     if (r->end <= fpos) soft = 65536;
+    /* a record still open past the end: at least double what is held, so that re-scanning
+     * the partial record after each read stays linear overall */
+    if (soft < (int64_t)r->len) soft = (int64_t)r->len;
     size_t n = r->cap - r->len;
     if ((int64_t)n > left) n = left > 0 ? (size_t)left : 0;
     if ((int64_t)n > soft) n = (size_t)soft;
