@@ -22,6 +22,7 @@ for style in mixed crlf; do
   size=$(stat -c %s "$T/q.csv")
   sizes="$(seq 1 64) 97 $((size / 2))"
   [ $style = crlf ] && sizes="$(seq 1 17) 31 64 $((size / 2))"  # (every fsync costs: keep it short)
+  [ "${CSVAVRO_SANITIZE:-OFF}" = ON ] && sizes="$(seq 1 9) 13 16 23 31 47 64 $((size / 2))"
   for s in $sizes; do
     j=$(( (s % 2) + 1 ))
     if (( s % 3 == 0 && s >= 24 )); then  # (one fsynced file per split: keep it to few splits)
