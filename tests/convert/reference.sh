@@ -9,6 +9,9 @@ set -euo pipefail
 BIN=${CSVAVRO_BIN:?} BUILD=${CSVAVRO_BUILD:?}
 PY=/usr/bin/python3
 bytes=${REF_BYTES:-60000000}
+if [ "$bytes" -ge 500000000 ] && [ "${CSVAVRO_LARGE:-0}" != 1 ]; then
+  echo "skipped: set CSVAVRO_LARGE=1 to run the reference job on $bytes bytes"; exit 77
+fi
 [ "${CSVAVRO_SANITIZE:-OFF}" = ON ] && bytes=4000000
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT

@@ -1,0 +1,36 @@
+#!/bin/bash
+# convert against csvavro-hdfsd: an hdfs:// input of several blocks is cut at the block
+# boundaries (the plan names each split's replica hosts), outputs go to hdfs:// in the pattern
+# and single-file forms through the temporary directory and _SUCCESS, an existing output is
+# refused; rows equal those of the same job on the local copy.
+. "$(dirname "$0")/../hdfs/lib.sh"
+start_hdfsd --block-size 1M --replication 2
+C=$CSVAVRO_BIN
+U=hdfs://$NN
+"$CSVAVRO_BUILD/gen_taxi" --bytes 3500000 --seed 6 > "$T/trip.csv"
+$C fs mkdir -p $U/nyc || fail mkdir
+$C fs put "$T/trip.csv" $U/nyc/trip.csv || fail put
+REF=(--where 'passenger_count > 3' --select pickup_datetime,passenger_count,trip_time_in_secs)
+
+$C convert $U/nyc/trip.csv "$U/nyc/avro/trip.*.avro" "${REF[@]}" --dry-run > "$T/plan" || fail "dry run"
+[ "$(grep -c '^split ' "$T/plan")" -eq 4 ] || fail "expected 4 splits (4 blocks): $(cat "$T/plan")"
+grep '^split 1: ' "$T/plan" | grep -q "bytes 1048576\.\.2097152 (1048576) -> .* hosts " || fail "block-aligned split with hosts: $(cat "$T/plan")"
+ok "splits at block boundaries with hosts"
+
+$C convert $U/nyc/trip.csv "$U/nyc/avro/trip.*.avro" "${REF[@]}" -j2 -q || fail "convert to hdfs"
+$C convert "$T/trip.csv" "$T/local/trip.*.avro" "${REF[@]}" -q || fail "local convert"
+$C cat "$U/nyc/avro/trip.*.avro" > "$T/got.jsonl" || fail "cat from hdfs"
+$C cat "$T/local/trip.*.avro" > "$T/exp.jsonl"
+cmp -s "$T/got.jsonl" "$T/exp.jsonl" || fail "hdfs output differs from the local run"
+[ "$(wc -l < "$T/got.jsonl")" -gt 1000 ] || fail "too few rows"
+$C fs cat $U/nyc/avro/_SUCCESS | $PY -c 'import json,sys; m=json.load(sys.stdin); assert len(m["outputs"]) == 4, m' || fail "manifest"
+$C fs ls $U/nyc/avro | grep -q csvavro-tmp && fail "temporary directory left on hdfs"
+ok "pattern output on hdfs"
+
+$C convert $U/nyc/trip.csv $U/nyc/one.avro "${REF[@]}" -q || fail "single file on hdfs"
+$C cat $U/nyc/one.avro | cmp -s - "$T/exp.jsonl" || fail "single file rows"
+if $C convert $U/nyc/trip.csv $U/nyc/one.avro -q 2>"$T/err"; then fail "existing hdfs output not refused"; fi
+grep -q "exists" "$T/err" || fail "refusal: $(cat "$T/err")"
+$C convert $U/nyc/trip.csv $U/nyc/one.avro "${REF[@]}" --overwrite -q || fail "--overwrite on hdfs"
+ok "single file on hdfs, refusal and --overwrite"
+echo OK
