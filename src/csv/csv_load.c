@@ -258,8 +258,6 @@ static csvavro_status value_error(cav_csv_reader *r, cav_batch *b, uint32_t row,
     const uint32_t *o = r->offs + (size_t)row * (r->n_cols + 1);
     const uint8_t *rec = r->buf + o[0];
     size_t reclen = o[r->n_cols] - 1 - o[0];
-    int64_t rec_off = r->buf_off + o[0];
-    (void)rec_off;
     return cav_csv_bad_record(r, off, rec, reclen, r->row_rec[row], (int32_t)col, v, n, st, reason,
                               err);
 }
