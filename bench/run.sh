@@ -62,6 +62,7 @@ COMPAT=$OUT/compat.tsv # one line per output checked by the other readers
 : >"$COMPAT"
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 DATE_START=$(date -u '+%Y-%m-%d %H:%M UTC')
+GIT_REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)
 
 # ---------------------------------------------------------------- system packages (root only)
 apt_updated=0
@@ -120,8 +121,8 @@ gen_file() { # gen_file BYTES -> prints the path; the file and its counts are ca
     local f=$DATA/taxi-$1-s$SEED.csv
     if [ ! -s "$f" ]; then
         say "generating $f"
-        "$GEN" --bytes "$1" --seed "$SEED" -o "$f.tmp" && mv "$f.tmp" "$f" ||
-            die "gen_taxi failed"
+        "$GEN" --bytes "$1" --seed "$SEED" -o "$f.tmp" 2>>"$OUT/gen.log" && mv "$f.tmp" "$f" ||
+            die "gen_taxi failed (see $OUT/gen.log)"
     fi
     if [ ! -s "$f.counts" ] || [ "$f.counts" -ot "$f" ]; then
         say "counting $f independently (Python csv module, wc -l)"
@@ -347,7 +348,7 @@ MACHINE=$OUT/machine.txt
     printf 'os\t%s\n' "$(. /etc/os-release && echo "$PRETTY_NAME")"
     printf 'compiler\t%s\n' "$(cc --version | head -1)"
     printf 'csvavro\t%s (git %s)\n' "$("$CSVAVRO" --version 2>/dev/null | head -1)" \
-        "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)"
+        "$GIT_REV"
     printf 'node\t%s\n' "$(node --version 2>/dev/null)"
     if ((NODE_OK)); then
         printf 'polars\tnodejs-polars %s\n' "$(cd "$BENCH" && node -p 'require("nodejs-polars/package.json").version')"
@@ -363,7 +364,7 @@ MACHINE=$OUT/machine.txt
     printf 'runs\t%s\n' "$RUNS"
     printf 'main\t%s\t%s\t%s\t%s\n' "$(basename "$MAIN")" "$MAIN_SIZE" "$((MAIN_LINES - 1))" "$MAIN_KEPT"
     printf 'slice\t%s\t%s\t%s\t%s\n' "$(basename "$SLICE")" "$SLICE_SIZE" "$((SLICE_LINES - 1))" "$SLICE_KEPT"
-    printf 'command\t%s\n' "make bench  (bash bench/run.sh; BENCH_BYTES=$BYTES BENCH_RUNS=$RUNS BENCH_BIG=$BIG)"
+    printf 'command\t%s\n' "make bench  (bash bench/run.sh; BENCH_BYTES=$BYTES BENCH_RUNS=$RUNS BENCH_BIG=$BIG${CSVAVRO_BUILD:+ CSVAVRO_BUILD=$CSVAVRO_BUILD})"
     printf 'others\t%s\n' "$(ps -eo pcpu=,comm= --sort=-pcpu | awk '$1 > 20 { print $2 }' | sort -u | tr '\n' ' ')"
 } >"$MACHINE"
 
