@@ -63,7 +63,7 @@ static void test_defaults(void) {
     CHECK_INT(o.split_size, 64ull << 20);
     CHECK_INT(o.threads, 0);
     CHECK(o.limit == UINT64_MAX);
-    CHECK_INT(o.batch_rows, 65536);
+    CHECK_INT(o.batch_rows, 16384);
     CHECK_INT(o.csv.delimiter, ',');
     csvavro_job *j = NULL;
     csvavro_error err;
@@ -250,8 +250,7 @@ static void test_speculation(void) {
 
 /* Every allocation of a small job fails in turn: the job reports an error (or, when the
  * failing allocation was optional, succeeds), never crashes, leaks (ASan) or leaves output. */
-static void test_alloc_failures(void)
-{
+static void test_alloc_failures(void) {
     write_file(p("f.csv"), "a,b\n1,x\n2,\"y,\n\"\n3,z\n4,w\n");
     char in0[512];
     snprintf(in0, sizeof in0, "%s", p("f.csv"));

@@ -43,7 +43,7 @@ static void usage(FILE *f) {
             "  --schema FILE.avsc    use this Avro schema (fields = CSV columns in order)\n"
             "  --split-size SIZE     bytes per split (default 64M; K/M/G suffixes)\n"
             "  -j, --threads N       worker threads (default: all cores)\n"
-            "  --batch-rows N        rows per column batch (default 65536)\n"
+            "  --batch-rows N        rows per column batch (default 16384)\n"
             "  --overwrite           replace an existing output (at commit)\n"
             "  --dry-run             print the plan (splits, schema, outputs); write nothing\n"
             "  --progress MODE       auto (default), bar, lines, json, none\n"
