@@ -48,6 +48,7 @@ typedef struct cav_split {
     const csvavro_block *blk; /* block holding it (hosts) or NULL */
     bool first;               /* first split of its input: starts at the data start, aligned */
     char *final_name;         /* final output path (backend); the single file in that form */
+    char *final_display;      /* the same as a URL for remote outputs (plans, manifest) */
     char *tmp_name;           /* its file under tmp_dir */
     char *rej_name;           /* its reject lines under tmp_dir (when it had any) */
     /* results of the last run */
@@ -107,6 +108,8 @@ char *cav_job_output_name(const csvavro_job *job, size_t i);
 /* Base name matches the output pattern (prefix DIGITS suffix). */
 bool cav_job_name_matches(const csvavro_job *job, const char *name);
 char *cav_path_join(const char *dir, const char *name);
+/* path on the output backend as users see it: the path locally, a URL for hdfs (allocated) */
+char *cav_job_out_display(const csvavro_job *job, const char *path);
 
 /* exec_run.c */
 csvavro_status cav_job_run_splits(csvavro_job *job, csvavro_error *err);

@@ -208,14 +208,17 @@ static char *manifest(csvavro_job *j, csvavro_error *err) {
         read += s->rows_read;
         rej += s->rejected;
         if (j->form != CAV_OUT_SINGLE)
-            json_array_append_new(outs, json_pack("{s:s,s:I,s:I}", "path", s->final_name, "rows",
+            json_array_append_new(outs, json_pack("{s:s,s:I,s:I}", "path", s->final_display, "rows",
                                                   (json_int_t)s->rows_kept, "bytes",
                                                   (json_int_t)s->bytes_out));
     }
-    if (j->form == CAV_OUT_SINGLE)
+    if (j->form == CAV_OUT_SINGLE) {
+        char *d = cav_job_out_display(j, j->single_name);
         json_array_append_new(outs,
-                              json_pack("{s:s,s:I,s:I}", "path", j->single_name, "rows",
+                              json_pack("{s:s,s:I,s:I}", "path", d ? d : j->single_name, "rows",
                                         (json_int_t)rows, "bytes", (json_int_t)j->committed_bytes));
+        cav_free(d);
+    }
     json_object_set_new(root, "outputs", outs);
     json_object_set_new(root, "splits", json_integer((json_int_t)j->n_splits));
     json_object_set_new(root, "rows_read", json_integer((json_int_t)read));

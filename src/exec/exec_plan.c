@@ -85,6 +85,7 @@ void csvavro_job_free(csvavro_job *j) {
     cav_free(j->inputs);
     for (size_t i = 0; i < j->n_splits; i++) {
         cav_free(j->splits[i].final_name);
+        cav_free(j->splits[i].final_display);
         cav_free(j->splits[i].tmp_name);
         cav_free(j->splits[i].rej_name);
     }
@@ -455,6 +456,14 @@ static csvavro_status cut_splits(csvavro_job *j, csvavro_error *err) {
     return CSVAVRO_OK;
 }
 
+char *cav_job_out_display(const csvavro_job *j, const char *path) {
+    if (!strcmp(csvavro_fs_scheme(j->out_fs), "file")) return cav_strdup(path);
+    char *u = csvavro_fs_url(j->out_fs, path);
+    char *r = u ? cav_strdup(u) : NULL;
+    free(u);
+    return r;
+}
+
 static bool has_star(const char *s) {
     return strchr(s, '*') != NULL;
 }
@@ -549,6 +558,8 @@ static csvavro_status plan_output(csvavro_job *j, csvavro_error *err) {
     for (size_t i = 0; i < j->n_splits; i++) {
         j->splits[i].final_name = cav_job_output_name(j, i);
         if (!j->splits[i].final_name) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+        j->splits[i].final_display = cav_job_out_display(j, j->splits[i].final_name);
+        if (!j->splits[i].final_display) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
     }
     /* destination check */
     if (j->o.overwrite) return CSVAVRO_OK;
@@ -626,7 +637,7 @@ int csvavro_job_split(const csvavro_job *j, size_t i, csvavro_split_info *out) {
         for (int h = 0; h < out->n_hosts; h++)
             out->hosts[h] = s->blk->hosts[h];
     }
-    out->output = s->final_name;
+    out->output = s->final_display;
     return 0;
 }
 const csvavro_schema *csvavro_job_schema(const csvavro_job *j) {
@@ -661,7 +672,7 @@ csvavro_status csvavro_job_plan_json(const csvavro_job *j, char **out, csvavro_e
         const cav_split *s = &j->splits[i];
         json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:s}", "split", (json_int_t)i, "input",
                               (json_int_t)s->input, "offset", (json_int_t)s->start, "length",
-                              (json_int_t)(s->end - s->start), "output", s->final_name);
+                              (json_int_t)(s->end - s->start), "output", s->final_display);
         json_t *h = json_array();
         if (s->blk)
             for (int k = 0; k < s->blk->n_hosts && k < 8; k++)

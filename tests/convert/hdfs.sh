@@ -23,7 +23,7 @@ $C cat "$U/nyc/avro/trip.*.avro" > "$T/got.jsonl" || fail "cat from hdfs"
 $C cat "$T/local/trip.*.avro" > "$T/exp.jsonl"
 cmp -s "$T/got.jsonl" "$T/exp.jsonl" || fail "hdfs output differs from the local run"
 [ "$(wc -l < "$T/got.jsonl")" -gt 1000 ] || fail "too few rows"
-$C fs cat $U/nyc/avro/_SUCCESS | $PY -c 'import json,sys; m=json.load(sys.stdin); assert len(m["outputs"]) == 4, m' || fail "manifest"
+$C fs cat $U/nyc/avro/_SUCCESS | $PY -c 'import json,sys; m=json.load(sys.stdin); assert len(m["outputs"]) == 4, m; assert m["outputs"][0]["path"].startswith("hdfs://"), m' || fail "manifest"
 $C fs ls $U/nyc/avro | grep -q csvavro-tmp && fail "temporary directory left on hdfs"
 ok "pattern output on hdfs"
 
