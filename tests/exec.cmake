@@ -2,6 +2,9 @@
 # committer and the public job API; script tests against Python's csv module and python3-avro;
 # the example program (built here, and against an installed copy through pkg-config).
 cav_add_test(NAME test_exec SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_exec.c LABELS unit exec)
+# the same binary under ThreadSanitizer (`make test-tsan` runs label tsan): the worker pool
+add_test(NAME test_exec_tsan COMMAND test_exec WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+set_tests_properties(test_exec_tsan PROPERTIES LABELS tsan TIMEOUT 300)
 
 add_executable(example_reference_job ${CMAKE_SOURCE_DIR}/examples/reference_job.c)
 target_link_libraries(example_reference_job PRIVATE csvavro_static)
