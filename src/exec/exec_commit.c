@@ -284,9 +284,15 @@ csvavro_status cav_job_commit(csvavro_job *j, csvavro_error *err) {
     if (j->form == CAV_OUT_SINGLE) {
         st = csvavro_fs_rename(fs, single_tmp, j->single_name, j->o.overwrite, err);
     } else {
-        for (size_t i = 0; i < j->n_splits && st == CSVAVRO_OK; i++)
-            st = csvavro_fs_rename(fs, j->splits[i].tmp_name, j->splits[i].final_name,
+        size_t done = 0;
+        for (; done < j->n_splits && st == CSVAVRO_OK; done++)
+            st = csvavro_fs_rename(fs, j->splits[done].tmp_name, j->splits[done].final_name,
                                    j->o.overwrite, err);
+        /* a rename failed (e.g. a file appeared since planning): take back the new files so
+         * that no partial output stays (without --overwrite nothing old was replaced) */
+        if (st != CSVAVRO_OK && !j->o.overwrite)
+            for (size_t k = 0; k + 1 < done; k++)
+                csvavro_fs_remove(fs, j->splits[k].final_name, 0, NULL);
         if (st == CSVAVRO_OK && j->o.overwrite) {
             csvavro_dirent *list = NULL;
             size_t n = 0;

@@ -248,6 +248,37 @@ static void test_speculation(void) {
     CHECK(stat(p("cancelled/_SUCCESS"), &sb) != 0);
 }
 
+/* An output that appears between planning and commit: the job fails with E_EXISTS and takes
+ * back the files it had already renamed. */
+static void test_commit_race(void) {
+    write_file(p("r.csv"), "a,b\n1,x\n2,y\n3,z\n4,w\n5,v\n6,u\n");
+    char in0[512], out[512];
+    snprintf(in0, sizeof in0, "%s", p("r.csv"));
+    snprintf(out, sizeof out, "%s", p("race/t.*.avro"));
+    const char *in[] = {in0};
+    csvavro_job_options o;
+    csvavro_job_options_init(&o);
+    o.inputs = in;
+    o.n_inputs = 1;
+    o.output = out;
+    o.split_size = 8;
+    csvavro_job *j = NULL;
+    csvavro_error err;
+    csvavro_job_stats st;
+    CHECK_OK(csvavro_job_create(&o, &j, &err), &err);
+    CHECK_OK(csvavro_job_plan(j, &err), &err);
+    CHECK(csvavro_job_split_count(j) >= 3);
+    mkdir(p("race"), 0755);
+    write_file(p("race/t.2.avro"), "someone else's");
+    CHECK_INT(csvavro_job_execute(j, &st, &err), CSVAVRO_E_EXISTS);
+    csvavro_job_free(j);
+    struct stat sb;
+    CHECK(stat(p("race/t.0.avro"), &sb) != 0);
+    CHECK(stat(p("race/t.1.avro"), &sb) != 0);
+    CHECK(stat(p("race/t.2.avro"), &sb) == 0 && sb.st_size == 14);
+    CHECK(stat(p("race/_SUCCESS"), &sb) != 0);
+}
+
 /* Every allocation of a small job fails in turn: the job reports an error (or, when the
  * failing allocation was optional, succeeds), never crashes, leaks (ASan) or leaves output. */
 static void test_alloc_failures(void) {
@@ -299,6 +330,7 @@ int main(void) {
     test_rabin();
     test_planning();
     test_speculation();
+    test_commit_race();
     test_alloc_failures();
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
