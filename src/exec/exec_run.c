@@ -126,7 +126,7 @@ static csvavro_status run_split(worker *w, size_t si, int64_t start, bool aligne
     s->run_aligned = aligned;
     s->capped = false;
     s->rows_read = s->rows_kept = s->rejected = s->bytes_out = s->bytes_in = 0;
-    s->has_rejects = false;
+    uint64_t value_rejects = 0; /* rows dropped while converting (counted in rows_read) */
     s->range_start = s->range_end = start;
     cav_buf_reset(&w->rej);
     if (!s->tmp_name) {
@@ -135,7 +135,11 @@ static csvavro_status run_split(worker *w, size_t si, int64_t start, bool aligne
         s->tmp_name = cav_path_join(j->tmp_dir, nm);
         if (!s->tmp_name) return s->st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
     }
-    if (s->rej_name) csvavro_fs_remove(j->out_fs, s->rej_name, 0, NULL);
+    /* a re-run replaces the files of the previous run */
+    if (s->has_rejects) csvavro_fs_remove(j->out_fs, s->rej_name, 0, NULL);
+    if (s->has_output) csvavro_fs_remove(j->out_fs, s->tmp_name, 0, NULL);
+    s->has_rejects = false;
+    s->has_output = false;
 
     csvavro_file *in_f = NULL, *out_f = NULL, *rej_f = NULL;
     cav_avro_writer *wr = NULL;
@@ -147,8 +151,6 @@ static csvavro_status run_split(worker *w, size_t si, int64_t start, bool aligne
         st = cav_avro_sync_marker(&j->o.avro, si, sync, err);
     /* the output file is created at the first kept row (or at the end in the forms with one
      * file per split): a split that keeps nothing in the single-file form writes no file */
-    s->has_output = false;
-    csvavro_fs_remove(j->out_fs, s->tmp_name, 0, NULL);
     if (st != CSVAVRO_OK || cap == 0) goto finish;
     st = csvavro_fs_open_read(in->fs, in->path, &in_f, err);
     if (st != CSVAVRO_OK) goto finish;
@@ -174,6 +176,7 @@ static csvavro_status run_split(worker *w, size_t si, int64_t start, bool aligne
         for (uint32_t c = 0; c < n_out && st == CSVAVRO_OK; c++)
             st = cav_csv_reader_load_column(w->r, b, j->col_map[c], err);
         if (st != CSVAVRO_OK) break;
+        value_rejects += b->n_row_errors;
         uint32_t keep = settle_selection(b);
         if ((uint64_t)keep > cap - s->rows_kept) {
             keep = (uint32_t)(cap - s->rows_kept);
@@ -202,6 +205,8 @@ static csvavro_status run_split(worker *w, size_t si, int64_t start, bool aligne
     s->range_start = cav_csv_reader_range_start(w->r);
     s->range_end = cav_csv_reader_range_end(w->r);
     s->rejected = cav_csv_reader_rejected(w->r);
+    /* records the scanner rejected (ragged, bad quoting) never reached a batch */
+    if (s->rejected > value_rejects) s->rows_read += s->rejected - value_rejects;
     s->bytes_in = (uint64_t)CAV_MAX((int64_t)0, s->range_end - start);
     if (live) {
         atomic_fetch_add_explicit(&j->live_bytes,
