@@ -3,6 +3,7 @@
  * job API (csvavro_job_*). Options are parsed into csvavro_job_options; CSV options come from
  * cli_csvopts. SIGINT/SIGTERM set a flag the job polls (it then removes its temporary files
  * and returns CSVAVRO_E_INTERRUPTED: exit code 130); a second signal kills the process at once.
+ * SIGPIPE is ignored: a closed stderr does not stop the job halfway.
  */
 #include "cli.h"
 #include "cli_csvopts.h"
@@ -334,6 +335,8 @@ int cli_cmd_convert(int argc, char **argv) {
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    /* a closed stderr (progress piped into `head`) must not kill the job before it cleans up */
+    signal(SIGPIPE, SIG_IGN);
 
     csvavro_job *job = NULL;
     csvavro_status st = csvavro_job_create(&o, &job, &err);
