@@ -269,7 +269,10 @@ static void *worker_main(void *arg) {
         if (start > s->end && s->first) start = s->end;
         csvavro_status st = run_split(w, si, start, s->first, j->o.limit, true);
         /* a data error of a speculative split is judged at verification; the others stop all */
-        if (st != CSVAVRO_OK && !(cav_job_data_error(st) && !s->first)) {
+        /* a data error stops the job at once only where it is certain to count: an aligned
+         * split without --limit (with a limit, rows past the N-th kept one are never judged) */
+        bool deferred = cav_job_data_error(st) && (!s->first || j->o.limit != UINT64_MAX);
+        if (st != CSVAVRO_OK && !deferred) {
             atomic_store(&j->abort_flag, 1);
             break;
         }
@@ -351,13 +354,25 @@ csvavro_status cav_job_run_splits(csvavro_job *j, csvavro_error *err) {
         st = cav_err(err, CSVAVRO_E_INTERRUPTED, "interrupted");
         goto out;
     }
-    /* the first fatal error in split order */
-    for (size_t i = 0; i < j->n_splits; i++) {
+    /* the first fatal error in split order; splits that only stopped because another one
+     * failed (E_INTERRUPTED from the abort flag) do not hide the cause */
+    size_t first_bad = SIZE_MAX, first_stopped = SIZE_MAX;
+    for (size_t i = 0; i < j->n_splits && first_bad == SIZE_MAX; i++) {
         cav_split *s = &j->splits[i];
-        if (s->ran && s->st != CSVAVRO_OK && !(cav_job_data_error(s->st) && !s->first)) {
-            st = split_failed(j, i, err);
-            goto out;
-        }
+        bool deferred = cav_job_data_error(s->st) && (!s->first || j->o.limit != UINT64_MAX);
+        if (!s->ran || s->st == CSVAVRO_OK || deferred) continue;
+        if (s->st != CSVAVRO_E_INTERRUPTED)
+            first_bad = i;
+        else if (first_stopped == SIZE_MAX)
+            first_stopped = i;
+    }
+    if (first_bad != SIZE_MAX || first_stopped != SIZE_MAX) {
+        st = split_failed(j, first_bad != SIZE_MAX ? first_bad : first_stopped, err);
+        goto out;
+    }
+    if (atomic_load(&j->abort_flag)) { /* a worker failed outside any split (cannot happen) */
+        st = cav_err(err, CSVAVRO_E_INTERNAL, "job aborted");
+        goto out;
     }
     /* verification and --limit, in split order, on this thread with worker 0's resources */
     uint64_t remaining = j->o.limit;
@@ -386,6 +401,9 @@ csvavro_status cav_job_run_splits(csvavro_job *j, csvavro_error *err) {
                 st = s->st;
                 goto fail_split;
             }
+        } else if (s->st != CSVAVRO_OK) {
+            st = s->st;
+            goto fail_split;
         }
         if (s->rows_kept > remaining) {
             st = run_split(&ws[0], i, vstart, true, remaining, false);

@@ -199,4 +199,17 @@ assert [r["line"] for r in rej] == [6, 1201, 1801, 2501], rej
 assert rej[0]["value"] == "x" and rej[0]["column"] == "passenger_count", rej[0]
 assert all(r["path"].endswith("bad.csv") for r in rej)
 PYEOF
+# a bad value in the second input: the job fails with that error (not with "interrupted" from
+# the splits stopped because of it); with --limit satisfied by the first input it is never read
+$PY - <<'PYEOF'
+lines = open("trip.csv", newline="").read().split("\r\n")
+f = lines[2].split(","); f[7] = "bad"; lines[2] = ",".join(f)
+open("in2_b.csv", "w", newline="").write("\r\n".join(lines))
+PYEOF
+set +e
+"$BIN" convert trip.csv in2_b.csv 'two/t.*.avro' --schema trip.avsc -j2 -q 2> err.txt; rc=$?
+set -e
+[ $rc -eq 1 ] && grep -q 'in2_b.csv:3: .*"bad"' err.txt || fail "second input's error: rc=$rc $(cat err.txt)"
+"$BIN" convert trip.csv in2_b.csv 'two/t.*.avro' --schema trip.avsc -j2 --limit 10 -q || fail "limit before the bad row"
+[ "$("$BIN" cat 'two/t.*.avro' --count)" -eq 10 ] || fail "limit over two inputs"
 echo OK
