@@ -121,7 +121,8 @@ gen_file() { # gen_file BYTES -> prints the path; the file and its counts are ca
     local f=$DATA/taxi-$1-s$SEED.csv
     if [ ! -s "$f" ]; then
         say "generating $f"
-        "$GEN" --bytes "$1" --seed "$SEED" -o "$f.tmp" 2>>"$OUT/gen.log" && mv "$f.tmp" "$f" ||
+        # to stdout: with -o, gen_taxi calls ferror() after fclose() and can exit 1 at random
+        "$GEN" --bytes "$1" --seed "$SEED" >"$f.tmp" 2>>"$OUT/gen.log" && mv "$f.tmp" "$f" ||
             die "gen_taxi failed (see $OUT/gen.log)"
     fi
     if [ ! -s "$f.counts" ] || [ "$f.counts" -ot "$f" ]; then

@@ -5,8 +5,7 @@
 //
 // scan: scanCSV (lazy) -> filter -> select -> collect -> writeAvro; read: readCSV (eager), same.
 // Threads come from POLARS_MAX_THREADS (set by the caller before the process starts).
-// Datetimes are parsed (tryParseDates) so the output types match csvavro's: a timestamp, two
-// integers. Prints the number of rows written on stdout; exits 1 with the error on stderr.
+// The output types match csvavro's: a timestamp (local-timestamp-micros), two integers. Prints the number of rows written on stdout; exits 1 with the error on stderr.
 "use strict";
 const pl = require("nodejs-polars");
 
@@ -25,13 +24,20 @@ if (!["scan", "read"].includes(mode) || !input || !output) {
   process.exit(2);
 }
 try {
-  const opts = { tryParseDates: true, parseDates: true }; // readCSV and scanCSV spellings
-  const cols = ["pickup_datetime", "passenger_count", "trip_time_in_secs"];
+  // Datetimes are parsed after the filter, with an explicit format: Polars' fastest way to the
+  // same typed output (parseDates on the whole file parses both datetime columns of every row,
+  // about 3x slower). strptime of this version accepts Datetime("ms") for "a datetime"; the
+  // time unit comes out as microseconds, as csvavro's local-timestamp-micros.
+  const pick = [
+    pl.col("pickup_datetime").str.strptime(pl.DataType.Datetime("ms"), "%Y-%m-%d %H:%M:%S"),
+    pl.col("passenger_count"),
+    pl.col("trip_time_in_secs"),
+  ];
   let df;
   if (mode === "scan") {
-    df = pl.scanCSV(input, opts).filter(pl.col("passenger_count").gt(3)).select(cols).collectSync();
+    df = pl.scanCSV(input).filter(pl.col("passenger_count").gt(3)).select(pick).collectSync();
   } else {
-    df = pl.readCSV(input, opts).filter(pl.col("passenger_count").gt(3)).select(cols);
+    df = pl.readCSV(input).filter(pl.col("passenger_count").gt(3)).select(pick);
   }
   df.writeAvro(output);
   console.log(df.height);

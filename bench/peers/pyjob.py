@@ -53,8 +53,12 @@ def pandas_job(inp, out):
     import avro.io
     import avro.schema
 
-    df = pd.read_csv(inp, parse_dates=["pickup_datetime"])
-    df = df[df["passenger_count"] > 3][["pickup_datetime", "passenger_count", "trip_time_in_secs"]]
+    # Only the three columns are read (usecols) and the datetimes are parsed after the filter with
+    # an explicit format: the fastest plain pandas way to the same typed output.
+    cols = ["pickup_datetime", "passenger_count", "trip_time_in_secs"]
+    df = pd.read_csv(inp, usecols=cols)
+    df = df[df["passenger_count"] > 3][cols]
+    df["pickup_datetime"] = pd.to_datetime(df["pickup_datetime"], format="%Y-%m-%d %H:%M:%S")
     schema = avro.schema.parse(json.dumps(SCHEMA))
     # local-timestamp-micros is written as its long (microseconds since the epoch, no zone).
     ts = df["pickup_datetime"].astype("int64") // 1000
