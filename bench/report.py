@@ -114,8 +114,9 @@ def main(outdir, results):
              "{:,}".format(int(slice_info[2])), "{:,}".format(int(slice_info[3]))))
         w("")
     w("Reference job: `--where 'passenger_count > 3' --select"
-      " pickup_datetime,passenger_count,trip_time_in_secs`, one output file. The peers parse"
-      " pickup_datetime as a timestamp too, so every output has the same three typed columns.")
+      " pickup_datetime,passenger_count,trip_time_in_secs`, one output file. The peers turn"
+      " pickup_datetime into a timestamp too, so every output has the same three typed columns"
+      " (bench/README.md says how each peer is run).")
     w("")
     w("![MB/s per tool and thread count](results.png)")
     w("")
