@@ -231,8 +231,10 @@ def main(outdir, results):
         for p in compat:
             p = (p + ["", "", "", "", "", ""])[:6]
             c = get(p[0])
+            cells = [x.replace(os.path.join(os.path.abspath(outdir), "case", p[0]) + "/", "").replace("|", "\\|").strip()
+                     for x in p[2:6]]
             w("| %s | %s | %s |" % (c["tool"] + " -j%d" % c["threads"] if c else p[0], p[1],
-                                    " | ".join(x.replace("|", "\\|") for x in p[2:6])))
+                                    " | ".join(cells)))
         w("")
         pol = [p for p in compat if p[0].startswith("polars")]
         if pol and any("error" in x for p in pol for x in p[3:5]):
@@ -321,9 +323,19 @@ def main(outdir, results):
           % (fmt_mbs(sc["mbs"]), fmt_mbs(sp["mbs"])))
     if ok(sf) and ok(cn1) and ok(cj1):
         t_f, t_n, t_s = (1 / sf["mbs"], 1 / cn1["mbs"], 1 / cj1["mbs"])
-        w("- Per GB at -j1: parse + filter %.2f s, + encode and write (null) %.2f s, + snappy"
-          " %.2f s: the parse + filter stage is %.0f%% of the whole job."
+        w("- Per GB at -j1: parse + filter %.2f s, + encode and write (null codec) %+.2f s,"
+          " snappy instead of null %+.2f s: the parse + filter stage is %.0f%% of the whole job."
           % (1000 * t_f, 1000 * (t_n - t_f), 1000 * (t_s - t_n), 100 * t_f / t_s))
+    cj2 = get("csvavro-j2")
+    if ok(cj1) and ok(cj2):
+        w("- -j2 vs -j1 (default codec): wall %.2f → %.2f s, CPU %.2f → %.2f s (%+.0f%% CPU for"
+          " the same work)." % (cj1["wall"][0], cj2["wall"][0], cj1["cpu"][0], cj2["cpu"][0],
+                               100 * (cj2["cpu"][0] / cj1["cpu"][0] - 1)))
+    w("")
+    note = os.path.join(os.path.dirname(os.path.abspath(__file__)), "analysis.md")
+    if os.path.exists(note):
+        with open(note) as f:
+            w(f.read().strip())
     w("")
     w("See bench/README.md for what each case runs and how to read these numbers.")
     w("")

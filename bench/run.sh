@@ -366,7 +366,7 @@ MACHINE=$OUT/machine.txt
     printf 'main\t%s\t%s\t%s\t%s\n' "$(basename "$MAIN")" "$MAIN_SIZE" "$((MAIN_LINES - 1))" "$MAIN_KEPT"
     printf 'slice\t%s\t%s\t%s\t%s\n' "$(basename "$SLICE")" "$SLICE_SIZE" "$((SLICE_LINES - 1))" "$SLICE_KEPT"
     printf 'command\t%s\n' "make bench  (bash bench/run.sh; BENCH_BYTES=$BYTES BENCH_RUNS=$RUNS BENCH_BIG=$BIG${CSVAVRO_BUILD:+ CSVAVRO_BUILD=$CSVAVRO_BUILD})"
-    printf 'others\t%s\n' "$(ps -eo pcpu=,comm= --sort=-pcpu | awk '$1 > 20 { print $2 }' | sort -u | tr '\n' ' ')"
+    printf 'others\t%s\n' "$(ps -eo pcpu=,comm= --sort=-pcpu | awk '$1 > 20 && $2 !~ /^(ps|awk|sort|tr)$/ { print $2 }' | sort -u | tr '\n' ' ')"
 } >"$MACHINE"
 
 # ---------------------------------------------------------------- report and chart
