@@ -55,7 +55,7 @@ die() {
     exit 1
 }
 
-mkdir -p "$DATA" "$OUT" || die "cannot create $DATA or $OUT"
+mkdir -p "$DATA" "$OUT" "$(dirname "$RESULTS")" || die "cannot create $DATA, $OUT or the results folder"
 TSV=$OUT/results.tsv   # one line per case (see write_case)
 COMPAT=$OUT/compat.tsv # one line per output checked by the other readers
 : >"$TSV"
