@@ -246,6 +246,24 @@ def main(outdir, results):
               " therefore taken by the framing counter, which accepts the repeated headers.")
             w("")
 
+    # ---- same records
+    path = os.path.join(outdir, "same.tsv")
+    same = []
+    if os.path.exists(path):
+        with open(path) as f:
+            same = [line.rstrip("\n").split("\t") for line in f if "\t" in line]
+    if same:
+        main_d = {p[0]: p[1] for p in same if p[0] not in ("csvavro-slice-j1", "pandas-j1")}
+        sl = {p[0]: p[1] for p in same if p[0] in ("csvavro-slice-j1", "pandas-j1")}
+        w("Same records: digest of avrocat's JSON dump of each output (zstandard left out: avrocat"
+          " cannot read it). csvavro, every codec and thread count on the main file: %s. pandas vs"
+          " csvavro on the slice: %s."
+          % ("identical (%s, %d outputs)" % (next(iter(main_d.values())), len(main_d))
+             if len(set(main_d.values())) == 1 else "**differ**: " + ", ".join("%s %s" % kv for kv in main_d.items()),
+             ("identical" if len(sl) == 2 and len(set(sl.values())) == 1 else
+              "**differ** or not both run: " + ", ".join("%s %s" % kv for kv in sl.items()))))
+        w("")
+
     # ---- targets
     w("## Targets of issue 8")
     w("")

@@ -339,6 +339,19 @@ if [ "$BIG" = 1 ]; then
         "$CSVAVRO" convert "$BIGF" '$D/out.avro' "${JOB[@]}" -j 2
 fi
 
+# ---------------------------------------------------------------- same records?
+# Digest of avrocat's JSON dump of each readable output: csvavro's codecs and thread counts must
+# all give the same records, and pandas (python3-avro) the same as csvavro on the slice.
+SAME=$OUT/same.tsv
+: >"$SAME"
+digest() { [ -f "$OUT/case/$1/out.avro" ] && avrocat "$OUT/case/$1/out.avro" 2>/dev/null | md5sum | cut -c1-12; }
+for id in csvavro-j1 csvavro-j2 csvavro-null-j1 csvavro-null-j2 csvavro-deflate-j1 \
+    csvavro-deflate-j2 csvavro-snappy-j1 csvavro-snappy-j2 csvavro-slice-j1 pandas-j1; do
+    if grep -q "^$id	[^	]*	[^	]*	[^	]*	[^	]*	ok	" "$TSV"; then
+        printf '%s\t%s\n' "$id" "$(digest "$id")" >>"$SAME"
+    fi
+done
+
 # ---------------------------------------------------------------- machine and versions
 MACHINE=$OUT/machine.txt
 {
