@@ -13,27 +13,27 @@ all: build
 deps:
 	@bash scripts/deps.sh
 
-build/CMakeCache.txt:
+build/Makefile:
 	$(CMAKE) -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=$(PREFIX)
 
-build: build/CMakeCache.txt
+build: build/Makefile
 	$(CMAKE) --build build -j $(JOBS)
 
-build-asan/CMakeCache.txt:
+build-asan/Makefile:
 	$(CMAKE) -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCSVAVRO_SANITIZE=ON
 
 test-normal: deps build
 	cd build && ctest -j $(JOBS) $(CTEST_ARGS)
 
-test-asan: deps build-asan/CMakeCache.txt
+test-asan: deps build-asan/Makefile
 	$(CMAKE) --build build-asan -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest -j $(JOBS) $(CTEST_ARGS) -LE 'bench|tsan'
 
-build-tsan/CMakeCache.txt:
+build-tsan/Makefile:
 	$(CMAKE) -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCSVAVRO_TSAN=ON -DCSVAVRO_MPI=OFF
 
-test-tsan: deps build-tsan/CMakeCache.txt
+test-tsan: deps build-tsan/Makefile
 	$(CMAKE) --build build-tsan -j $(JOBS)
 	cd build-tsan && ctest $(CTEST_ARGS) -L tsan
 

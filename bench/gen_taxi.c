@@ -15,41 +15,41 @@
 #include <string.h>
 
 static uint64_t rng_state;
-static uint64_t rnd(void)
-{
+static uint64_t rnd(void) {
     uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
     return z ^ (z >> 31);
 }
-static uint32_t rnd_below(uint32_t n) { return (uint32_t)((rnd() >> 32) * n >> 32); }
+static uint32_t rnd_below(uint32_t n) {
+    return (uint32_t)((rnd() >> 32) * n >> 32);
+}
 
-static char *put_uint(char *p, uint64_t v)
-{
+static char *put_uint(char *p, uint64_t v) {
     char tmp[24];
     int n = 0;
     do {
         tmp[n++] = (char)('0' + v % 10);
         v /= 10;
     } while (v);
-    while (n) *p++ = tmp[--n];
+    while (n)
+        *p++ = tmp[--n];
     return p;
 }
-static char *put2(char *p, unsigned v)
-{
+static char *put2(char *p, unsigned v) {
     *p++ = (char)('0' + v / 10);
     *p++ = (char)('0' + v % 10);
     return p;
 }
 /* fixed-point decimal with `dec` digits, sign allowed */
-static char *put_fixed(char *p, int64_t v, int dec)
-{
+static char *put_fixed(char *p, int64_t v, int dec) {
     if (v < 0) {
         *p++ = '-';
         v = -v;
     }
     int64_t div = 1;
-    for (int i = 0; i < dec; i++) div *= 10;
+    for (int i = 0; i < dec; i++)
+        div *= 10;
     p = put_uint(p, (uint64_t)(v / div));
     *p++ = '.';
     int64_t frac = v % div;
@@ -59,22 +59,23 @@ static char *put_fixed(char *p, int64_t v, int dec)
     }
     return p + dec;
 }
-static char *put_hex32(char *p)
-{
+static char *put_hex32(char *p) {
     static const char hx[] = "0123456789ABCDEF";
     uint64_t a = rnd(), b = rnd();
-    for (int i = 0; i < 16; i++) p[i] = hx[(a >> (i * 4)) & 15];
-    for (int i = 0; i < 16; i++) p[16 + i] = hx[(b >> (i * 4)) & 15];
+    for (int i = 0; i < 16; i++)
+        p[i] = hx[(a >> (i * 4)) & 15];
+    for (int i = 0; i < 16; i++)
+        p[16 + i] = hx[(b >> (i * 4)) & 15];
     return p + 32;
 }
 
 /* seconds since 2013-01-01 00:00:00 -> "2013-MM-DD HH:MM:SS" (2013 is not a leap year) */
-static char *put_datetime(char *p, uint32_t s)
-{
+static char *put_datetime(char *p, uint32_t s) {
     static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     uint32_t day = s / 86400, rem = s % 86400;
     int m = 0;
-    while (m < 11 && day >= (uint32_t)mdays[m]) day -= (uint32_t)mdays[m++];
+    while (m < 11 && day >= (uint32_t)mdays[m])
+        day -= (uint32_t)mdays[m++];
     memcpy(p, "2013-", 5);
     p += 5;
     p = put2(p, (unsigned)m + 1);
@@ -88,17 +89,21 @@ static char *put_datetime(char *p, uint32_t s)
     return put2(p, rem % 60);
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     uint64_t rows = 0, bytes = 0, seed = 1;
     int lf = 0;
     const char *out = NULL;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--rows") && i + 1 < argc) rows = strtoull(argv[++i], NULL, 10);
-        else if (!strcmp(argv[i], "--bytes") && i + 1 < argc) bytes = strtoull(argv[++i], NULL, 10);
-        else if (!strcmp(argv[i], "--seed") && i + 1 < argc) seed = strtoull(argv[++i], NULL, 10);
-        else if (!strcmp(argv[i], "--lf")) lf = 1;
-        else if (!strcmp(argv[i], "-o") && i + 1 < argc) out = argv[++i];
+        if (!strcmp(argv[i], "--rows") && i + 1 < argc)
+            rows = strtoull(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--bytes") && i + 1 < argc)
+            bytes = strtoull(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--seed") && i + 1 < argc)
+            seed = strtoull(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--lf"))
+            lf = 1;
+        else if (!strcmp(argv[i], "-o") && i + 1 < argc)
+            out = argv[++i];
         else {
             fprintf(stderr, "usage: gen_taxi [--rows N | --bytes N] [--seed S] [--lf] [-o FILE]\n");
             return 2;
@@ -115,9 +120,10 @@ int main(int argc, char **argv)
     size_t eol_len = strlen(eol);
     static char buf[1 << 20];
     char *p = buf;
-    p += sprintf(p, "medallion,hack_license,vendor_id,rate_code,store_and_fwd_flag,pickup_datetime,"
-                    "dropoff_datetime,passenger_count,trip_time_in_secs,trip_distance,"
-                    "pickup_longitude,pickup_latitude,dropoff_longitude,dropoff_latitude%s",
+    p += sprintf(p,
+                 "medallion,hack_license,vendor_id,rate_code,store_and_fwd_flag,pickup_datetime,"
+                 "dropoff_datetime,passenger_count,trip_time_in_secs,trip_distance,"
+                 "pickup_longitude,pickup_latitude,dropoff_longitude,dropoff_latitude%s",
                  eol);
     uint64_t written = 0;
     static const uint8_t pc_table[100] = {
@@ -143,8 +149,10 @@ int main(int argc, char **argv)
         *p++ = (char)('0' + (rc < 97 ? 1 : rc < 99 ? 2 : 5));
         *p++ = ',';
         uint32_t sf = rnd_below(100);
-        if (sf < 48) *p++ = 'N';
-        else if (sf < 50) *p++ = 'Y';
+        if (sf < 48)
+            *p++ = 'N';
+        else if (sf < 50)
+            *p++ = 'Y';
         *p++ = ',';
         uint32_t pickup = rnd_below(365u * 86400u - 7200u);
         uint32_t tt = 60 + rnd_below(3000);
@@ -169,7 +177,9 @@ int main(int argc, char **argv)
         p += eol_len;
     }
     fwrite(buf, 1, (size_t)(p - buf), f);
-    if (f != stdout) fclose(f);
-    else fflush(f);
+    if (f != stdout)
+        fclose(f);
+    else
+        fflush(f);
     return ferror(f) ? 1 : 0;
 }

@@ -40,41 +40,41 @@ extern "C" {
 /* Status codes. The numeric values are stable and never reused. */
 typedef enum csvavro_status {
     CSVAVRO_OK = 0,
-    CSVAVRO_E_USAGE = 1,       /* bad argument or option */
-    CSVAVRO_E_NOMEM = 2,       /* allocation failed */
-    CSVAVRO_E_IO = 3,          /* read/write/system call failed */
-    CSVAVRO_E_NOT_FOUND = 4,   /* path does not exist */
-    CSVAVRO_E_EXISTS = 5,      /* destination exists */
-    CSVAVRO_E_CSV = 6,         /* CSV syntax: open quote at EOF, ragged row, ... */
-    CSVAVRO_E_VALUE = 7,       /* a value does not fit its column type */
-    CSVAVRO_E_SCHEMA = 8,      /* invalid or unusable schema */
-    CSVAVRO_E_EXPR = 9,        /* --where expression: syntax or type error */
-    CSVAVRO_E_CORRUPT = 10,    /* corrupt or truncated Avro data */
-    CSVAVRO_E_LIMIT = 11,      /* a configured ceiling was reached (record size, errors) */
-    CSVAVRO_E_PROTOCOL = 12,   /* malformed reply from a server */
-    CSVAVRO_E_REMOTE = 13,     /* the server reported an error (see message) */
-    CSVAVRO_E_PERMISSION = 14, /* permission denied */
-    CSVAVRO_E_INTERRUPTED = 15,/* cancelled (signal) */
-    CSVAVRO_E_UNSUPPORTED = 16,/* feature not supported */
-    CSVAVRO_E_TIMEOUT = 17,    /* a network operation timed out */
-    CSVAVRO_E_ENCODING = 18,   /* invalid UTF-8 (or other encoding error) */
-    CSVAVRO_E_NOT_EMPTY = 19,  /* directory not empty */
-    CSVAVRO_E_INTERNAL = 20,   /* a bug: please report */
-    CSVAVRO_E_CONNECT = 21     /* could not connect to a server */
+    CSVAVRO_E_USAGE = 1,        /* bad argument or option */
+    CSVAVRO_E_NOMEM = 2,        /* allocation failed */
+    CSVAVRO_E_IO = 3,           /* read/write/system call failed */
+    CSVAVRO_E_NOT_FOUND = 4,    /* path does not exist */
+    CSVAVRO_E_EXISTS = 5,       /* destination exists */
+    CSVAVRO_E_CSV = 6,          /* CSV syntax: open quote at EOF, ragged row, ... */
+    CSVAVRO_E_VALUE = 7,        /* a value does not fit its column type */
+    CSVAVRO_E_SCHEMA = 8,       /* invalid or unusable schema */
+    CSVAVRO_E_EXPR = 9,         /* --where expression: syntax or type error */
+    CSVAVRO_E_CORRUPT = 10,     /* corrupt or truncated Avro data */
+    CSVAVRO_E_LIMIT = 11,       /* a configured ceiling was reached (record size, errors) */
+    CSVAVRO_E_PROTOCOL = 12,    /* malformed reply from a server */
+    CSVAVRO_E_REMOTE = 13,      /* the server reported an error (see message) */
+    CSVAVRO_E_PERMISSION = 14,  /* permission denied */
+    CSVAVRO_E_INTERRUPTED = 15, /* cancelled (signal) */
+    CSVAVRO_E_UNSUPPORTED = 16, /* feature not supported */
+    CSVAVRO_E_TIMEOUT = 17,     /* a network operation timed out */
+    CSVAVRO_E_ENCODING = 18,    /* invalid UTF-8 (or other encoding error) */
+    CSVAVRO_E_NOT_EMPTY = 19,   /* directory not empty */
+    CSVAVRO_E_INTERNAL = 20,    /* a bug: please report */
+    CSVAVRO_E_CONNECT = 21      /* could not connect to a server */
 } csvavro_status;
 
 /* Error details. Every field except status and message is optional: numbers are -1 and
  * strings are empty when unknown. Filled through an out-parameter, never global state. */
 typedef struct csvavro_error {
     csvavro_status status;
-    char path[1024];        /* file or URL the error is about */
-    int64_t offset;         /* byte offset in path */
-    int64_t line;           /* 1-based physical line in path */
-    int64_t record;         /* 1-based data record (header excluded) */
-    int32_t column;         /* 0-based column index */
-    char column_name[128];  /* column name, when known */
-    char value[256];        /* the offending value, truncated, printable */
-    char message[768];      /* what went wrong, one line */
+    char path[1024];       /* file or URL the error is about */
+    int64_t offset;        /* byte offset in path */
+    int64_t line;          /* 1-based physical line in path */
+    int64_t record;        /* 1-based data record (header excluded) */
+    int32_t column;        /* 0-based column index */
+    char column_name[128]; /* column name, when known */
+    char value[256];       /* the offending value, truncated, printable */
+    char message[768];     /* what went wrong, one line */
 } csvavro_error;
 
 /* Resets e to "no error" (status OK, numbers -1, strings empty). */
@@ -96,17 +96,17 @@ size_t csvavro_error_format(const csvavro_error *e, char *buf, size_t cap);
 typedef enum csvavro_type {
     CSVAVRO_TYPE_NULL = 0,
     CSVAVRO_TYPE_BOOLEAN = 1,
-    CSVAVRO_TYPE_INT = 2,       /* int32 */
-    CSVAVRO_TYPE_LONG = 3,      /* int64 */
+    CSVAVRO_TYPE_INT = 2,  /* int32 */
+    CSVAVRO_TYPE_LONG = 3, /* int64 */
     CSVAVRO_TYPE_FLOAT = 4,
     CSVAVRO_TYPE_DOUBLE = 5,
     CSVAVRO_TYPE_STRING = 6,
     CSVAVRO_TYPE_BYTES = 7,
-    CSVAVRO_TYPE_DATE = 8,                   /* int32 days since 1970-01-01 */
-    CSVAVRO_TYPE_TIMESTAMP_MICROS = 9,       /* instant, int64 µs since epoch UTC */
-    CSVAVRO_TYPE_LOCAL_TIMESTAMP_MICROS = 10,/* naive wall clock, int64 µs */
-    CSVAVRO_TYPE_TIMESTAMP_MILLIS = 11,      /* instant, int64 ms */
-    CSVAVRO_TYPE_LOCAL_TIMESTAMP_MILLIS = 12 /* naive, int64 ms */
+    CSVAVRO_TYPE_DATE = 8,                    /* int32 days since 1970-01-01 */
+    CSVAVRO_TYPE_TIMESTAMP_MICROS = 9,        /* instant, int64 µs since epoch UTC */
+    CSVAVRO_TYPE_LOCAL_TIMESTAMP_MICROS = 10, /* naive wall clock, int64 µs */
+    CSVAVRO_TYPE_TIMESTAMP_MILLIS = 11,       /* instant, int64 ms */
+    CSVAVRO_TYPE_LOCAL_TIMESTAMP_MILLIS = 12  /* naive, int64 ms */
 } csvavro_type;
 
 /* Name used in options and in `head` output: "boolean", "int", "long", "float", "double",
@@ -130,8 +130,8 @@ typedef struct csvavro_schema csvavro_schema;
 
 /* Creates an empty schema with the given record name and namespace (NULL: defaults
  * "Row" / "csvavro"). Names must be valid Avro names. */
-csvavro_status csvavro_schema_create(const char *record_name, const char *ns,
-                                     csvavro_schema **out, csvavro_error *err);
+csvavro_status csvavro_schema_create(const char *record_name, const char *ns, csvavro_schema **out,
+                                     csvavro_error *err);
 void csvavro_schema_free(csvavro_schema *s);
 csvavro_status csvavro_schema_clone(const csvavro_schema *s, csvavro_schema **out,
                                     csvavro_error *err);
@@ -177,17 +177,17 @@ typedef struct csvavro_file csvavro_file;
 
 typedef struct csvavro_stat {
     int is_dir;
-    int64_t size;        /* bytes; 0 for directories */
-    int64_t mtime_ms;    /* modification time, ms since epoch */
-    uint32_t mode;       /* permission bits (07777) */
+    int64_t size;     /* bytes; 0 for directories */
+    int64_t mtime_ms; /* modification time, ms since epoch */
+    uint32_t mode;    /* permission bits (07777) */
     char owner[64];
     char group[64];
-    int replication;     /* HDFS replication; 1 locally */
-    int64_t block_size;  /* HDFS block size; 0 locally */
+    int replication;    /* HDFS replication; 1 locally */
+    int64_t block_size; /* HDFS block size; 0 locally */
 } csvavro_stat;
 
 typedef struct csvavro_dirent {
-    char *name;          /* base name (owned by the array) */
+    char *name; /* base name (owned by the array) */
     csvavro_stat st;
 } csvavro_dirent;
 
@@ -196,7 +196,7 @@ typedef struct csvavro_block {
     int64_t offset;
     int64_t length;
     int n_hosts;
-    char hosts[8][256];  /* host names, nearest first */
+    char hosts[8][256]; /* host names, nearest first */
 } csvavro_block;
 
 /* Opens the backend for url. *path_out receives a newly allocated backend path (free with
@@ -240,10 +240,9 @@ csvavro_status csvavro_file_pread(csvavro_file *f, void *buf, size_t len, int64_
 int64_t csvavro_file_size(const csvavro_file *f);
 /* Creates a file for sequential writing (fails with CSVAVRO_E_EXISTS unless overwrite).
  * Missing parent directories are created. */
-csvavro_status csvavro_fs_create(csvavro_fs *fs, const char *path, int overwrite,
-                                 csvavro_file **f, csvavro_error *err);
-csvavro_status csvavro_file_write(csvavro_file *f, const void *buf, size_t len,
-                                  csvavro_error *err);
+csvavro_status csvavro_fs_create(csvavro_fs *fs, const char *path, int overwrite, csvavro_file **f,
+                                 csvavro_error *err);
+csvavro_status csvavro_file_write(csvavro_file *f, const void *buf, size_t len, csvavro_error *err);
 /* Closes a file. For written files this flushes and makes the data durable and visible; an
  * error here means the file is not complete. */
 csvavro_status csvavro_file_close(csvavro_file *f, csvavro_error *err);
@@ -263,43 +262,43 @@ csvavro_status csvavro_fs_content_summary(csvavro_fs *fs, const char *path, int6
  * ==================================================================================== */
 
 typedef enum csvavro_encoding {
-    CSVAVRO_ENCODING_UTF8 = 0,   /* input is UTF-8; invalid UTF-8 in a string column is an error */
-    CSVAVRO_ENCODING_LATIN1 = 1  /* input is ISO-8859-1; transcoded to UTF-8 */
+    CSVAVRO_ENCODING_UTF8 = 0,  /* input is UTF-8; invalid UTF-8 in a string column is an error */
+    CSVAVRO_ENCODING_LATIN1 = 1 /* input is ISO-8859-1; transcoded to UTF-8 */
 } csvavro_encoding;
 
 typedef enum csvavro_on_error {
-    CSVAVRO_ON_ERROR_FAIL = 0,   /* stop at the first bad record (default) */
-    CSVAVRO_ON_ERROR_SKIP = 1,   /* drop bad records, count them */
-    CSVAVRO_ON_ERROR_REJECT = 2  /* drop bad records and write them to reject_file */
+    CSVAVRO_ON_ERROR_FAIL = 0,  /* stop at the first bad record (default) */
+    CSVAVRO_ON_ERROR_SKIP = 1,  /* drop bad records, count them */
+    CSVAVRO_ON_ERROR_REJECT = 2 /* drop bad records and write them to reject_file */
 } csvavro_on_error;
 
 typedef struct csvavro_csv_options {
     /* dialect */
-    char delimiter;               /* default ',' ; any single byte */
-    char quote;                   /* default '"' ; 0 disables quoting */
-    char escape;                  /* default 0 (RFC 4180: doubled quotes); e.g. '\\' */
-    char comment;                 /* default 0 (none); lines starting with it are skipped */
-    int header;                   /* default 1: the first record holds the column names */
-    const char *const *names;     /* --names: explicit column names (n_names of them) */
+    char delimiter;           /* default ',' ; any single byte */
+    char quote;               /* default '"' ; 0 disables quoting */
+    char escape;              /* default 0 (RFC 4180: doubled quotes); e.g. '\\' */
+    char comment;             /* default 0 (none); lines starting with it are skipped */
+    int header;               /* default 1: the first record holds the column names */
+    const char *const *names; /* --names: explicit column names (n_names of them) */
     size_t n_names;
-    uint64_t skip_rows;           /* lines skipped before the header/data (default 0) */
+    uint64_t skip_rows;             /* lines skipped before the header/data (default 0) */
     const char *const *null_values; /* null markers; default: only the empty field */
     size_t n_null_values;
-    csvavro_encoding encoding;    /* default UTF-8 */
-    size_t max_record_bytes;      /* ceiling on one record (default 64 MiB) */
+    csvavro_encoding encoding; /* default UTF-8 */
+    size_t max_record_bytes;   /* ceiling on one record (default 64 MiB) */
     /* bad records */
-    csvavro_on_error on_error;    /* default FAIL */
-    const char *reject_file;      /* for REJECT: raw record, reason, location (one per line) */
-    uint64_t max_errors;          /* with SKIP/REJECT: fail after this many (0 = unlimited) */
+    csvavro_on_error on_error; /* default FAIL */
+    const char *reject_file;   /* for REJECT: raw record, reason, location (one per line) */
+    uint64_t max_errors;       /* with SKIP/REJECT: fail after this many (0 = unlimited) */
     /* typing and inference */
-    uint64_t infer_rows;          /* rows sampled for inference (default 20000);
-                                     UINT64_MAX = "all": an exact full pass */
+    uint64_t infer_rows;               /* rows sampled for inference (default 20000);
+                                          UINT64_MAX = "all": an exact full pass */
     const char *const *type_overrides; /* "COL=TYPE" strings (--type) */
     size_t n_type_overrides;
-    const char *const *not_null;  /* columns declared non-nullable (--not-null) */
+    const char *const *not_null; /* columns declared non-nullable (--not-null) */
     size_t n_not_null;
-    const char *record_name;      /* Avro record name (default "Row") */
-    const char *ns;               /* Avro namespace (default "csvavro") */
+    const char *record_name; /* Avro record name (default "Row") */
+    const char *ns;          /* Avro namespace (default "csvavro") */
 } csvavro_csv_options;
 
 /* Fills defaults (see each field). */
@@ -525,18 +524,18 @@ typedef enum csvavro_progress_mode {
  * per batch and include splits that are later re-run (see docs/splits.md); the values returned
  * by csvavro_job_execute are exact and describe the committed output. */
 typedef struct csvavro_job_stats {
-    uint64_t inputs;          /* input files */
-    uint64_t splits;          /* splits planned */
-    uint64_t splits_done;     /* splits finished (live) */
-    uint64_t splits_rerun;    /* speculative splits re-run after a failed verification */
-    uint64_t bytes_total;     /* input bytes to read (sum of input sizes) */
-    uint64_t bytes_read;      /* input bytes consumed */
-    uint64_t rows_read;       /* data records parsed (rejected ones included) */
-    uint64_t rows_kept;       /* rows written */
-    uint64_t rows_rejected;   /* bad records skipped or rejected (--on-error) */
-    uint64_t files_written;   /* output files committed */
-    uint64_t bytes_written;   /* output bytes committed (Avro files) */
-    double elapsed_s;         /* wall time of execute */
+    uint64_t inputs;        /* input files */
+    uint64_t splits;        /* splits planned */
+    uint64_t splits_done;   /* splits finished (live) */
+    uint64_t splits_rerun;  /* speculative splits re-run after a failed verification */
+    uint64_t bytes_total;   /* input bytes to read (sum of input sizes) */
+    uint64_t bytes_read;    /* input bytes consumed */
+    uint64_t rows_read;     /* data records parsed (rejected ones included) */
+    uint64_t rows_kept;     /* rows written */
+    uint64_t rows_rejected; /* bad records skipped or rejected (--on-error) */
+    uint64_t files_written; /* output files committed */
+    uint64_t bytes_written; /* output bytes committed (Avro files) */
+    double elapsed_s;       /* wall time of execute */
 } csvavro_job_stats;
 
 /* Progress callback: called from the thread that runs csvavro_job_execute (never from a worker)
@@ -549,35 +548,35 @@ typedef struct csvavro_job_options {
      * All inputs must have the same columns. Borrowed until csvavro_job_free. */
     const char *const *inputs;
     size_t n_inputs;
-    const char *output;            /* pattern with '*', directory, or file (see above) */
-    csvavro_csv_options csv;       /* dialect, typing, --on-error, --reject-file, inference */
-    csvavro_avro_options avro;     /* codec, level, block size, seed, metadata */
-    const char *schema_json;       /* NULL: infer; else an Avro record schema (.avsc text) whose
-                                      fields are the CSV columns in order */
-    const char *where;             /* NULL or a filter expression (README "Filter") */
-    const char *const *select;     /* output columns in this order (Avro name or header text) */
+    const char *output;        /* pattern with '*', directory, or file (see above) */
+    csvavro_csv_options csv;   /* dialect, typing, --on-error, --reject-file, inference */
+    csvavro_avro_options avro; /* codec, level, block size, seed, metadata */
+    const char *schema_json;   /* NULL: infer; else an Avro record schema (.avsc text) whose
+                                  fields are the CSV columns in order */
+    const char *where;         /* NULL or a filter expression (README "Filter") */
+    const char *const *select; /* output columns in this order (Avro name or header text) */
     size_t n_select;
-    const char *const *exclude;    /* columns dropped (after select) */
+    const char *const *exclude; /* columns dropped (after select) */
     size_t n_exclude;
-    const char *const *rename;     /* "old=new" output renames (after select/exclude) */
+    const char *const *rename; /* "old=new" output renames (after select/exclude) */
     size_t n_rename;
-    uint64_t limit;                /* at most this many rows, the first ones in input order
-                                      (UINT64_MAX = no limit, the default) */
-    uint64_t split_size;           /* bytes per split (default 64 MiB) */
-    int threads;                   /* worker threads (default 0 = all online CPUs) */
-    uint32_t batch_rows;           /* rows per column batch (default 16384) */
-    size_t read_buffer;            /* CSV read buffer per worker, bytes (default 8 MiB) */
-    int overwrite;                 /* 1: replace an existing output at commit (default 0) */
-    int dry_run;                   /* 1: execute only plans (csvavro_job_run returns after it) */
-    int stale_hours;               /* temporary dirs of dead runs older than this are removed
-                                      (default 24; those of dead local pids at once) */
-    csvavro_progress_mode progress;/* default NONE */
-    int progress_interval_ms;      /* default 1000 (BAR: 200) */
+    uint64_t limit;                  /* at most this many rows, the first ones in input order
+                                        (UINT64_MAX = no limit, the default) */
+    uint64_t split_size;             /* bytes per split (default 64 MiB) */
+    int threads;                     /* worker threads (default 0 = all online CPUs) */
+    uint32_t batch_rows;             /* rows per column batch (default 16384) */
+    size_t read_buffer;              /* CSV read buffer per worker, bytes (default 8 MiB) */
+    int overwrite;                   /* 1: replace an existing output at commit (default 0) */
+    int dry_run;                     /* 1: execute only plans (csvavro_job_run returns after it) */
+    int stale_hours;                 /* temporary dirs of dead runs older than this are removed
+                                        (default 24; those of dead local pids at once) */
+    csvavro_progress_mode progress;  /* default NONE */
+    int progress_interval_ms;        /* default 1000 (BAR: 200) */
     csvavro_progress_fn progress_fn; /* optional callback (any mode) */
     void *progress_user;
-    const volatile int *cancel;    /* optional: when *cancel becomes nonzero (e.g. set by a
-                                      signal handler) the job stops within one batch, removes its
-                                      temporary files and returns CSVAVRO_E_INTERRUPTED */
+    const volatile int *cancel; /* optional: when *cancel becomes nonzero (e.g. set by a
+                                   signal handler) the job stops within one batch, removes its
+                                   temporary files and returns CSVAVRO_E_INTERRUPTED */
 } csvavro_job_options;
 
 /* Fills defaults: csv and avro options initialised by their own init functions, limit
@@ -604,8 +603,7 @@ csvavro_status csvavro_job_plan(csvavro_job *job, csvavro_error *err);
  * split is returned with its location (path, line, byte offset, column, value) and prefixed by
  * "split N: "; CSVAVRO_E_INTERRUPTED when cancelled. After an error nothing is committed.
  * May be called once. */
-csvavro_status csvavro_job_execute(csvavro_job *job, csvavro_job_stats *stats,
-                                   csvavro_error *err);
+csvavro_status csvavro_job_execute(csvavro_job *job, csvavro_job_stats *stats, csvavro_error *err);
 void csvavro_job_free(csvavro_job *job);
 
 /* ---- plan inspection (after csvavro_job_plan; results borrowed from the job) ---- */
@@ -613,12 +611,12 @@ void csvavro_job_free(csvavro_job *job);
 /* One split: a byte range of one input. The range is cut at byte positions; the records it
  * yields are those starting inside it (docs/splits.md). */
 typedef struct csvavro_split_info {
-    size_t input;          /* index into the input files (csvavro_job_input_path) */
-    int64_t offset;        /* first byte */
-    int64_t length;        /* bytes */
-    int n_hosts;           /* replica hosts of the HDFS block holding it (0 locally) */
+    size_t input;   /* index into the input files (csvavro_job_input_path) */
+    int64_t offset; /* first byte */
+    int64_t length; /* bytes */
+    int n_hosts;    /* replica hosts of the HDFS block holding it (0 locally) */
     const char *hosts[8];
-    const char *output;    /* final output file of this split (the single file in that form) */
+    const char *output; /* final output file of this split (the single file in that form) */
 } csvavro_split_info;
 
 size_t csvavro_job_input_count(const csvavro_job *job);

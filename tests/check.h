@@ -17,7 +17,7 @@ static int check_count;
         check_count++;                                                                             \
         if (!(cond)) {                                                                             \
             check_failures++;                                                                      \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);              \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);               \
         }                                                                                          \
     } while (0)
 
@@ -80,7 +80,7 @@ static int check_count;
     } while (0)
 
 #define CHECK_DONE()                                                                               \
-    (fprintf(stderr, "%d checks, %d failures\n", check_count, check_failures),                    \
+    (fprintf(stderr, "%d checks, %d failures\n", check_count, check_failures),                     \
      check_failures ? 1 : 0)
 
 #endif

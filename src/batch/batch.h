@@ -48,7 +48,7 @@ typedef struct cav_batch {
     uint32_t cap;    /* row capacity of every column */
     uint32_t n_cols;
     cav_column *cols;
-    uint32_t *sel;   /* selection vector (NULL = all rows); capacity cap */
+    uint32_t *sel; /* selection vector (NULL = all rows); capacity cap */
     uint32_t n_sel;
     uint32_t *sel_store; /* owned storage for sel */
     /* Rows the CSV reader rejected while converting a column (on_error skip/reject): nonzero
@@ -79,12 +79,10 @@ csvavro_status cav_batch_set_type(cav_batch *b, uint32_t col, csvavro_type t, cs
 char *cav_batch_heap_alloc(cav_batch *b, size_t len, csvavro_error *err);
 
 /* Number of selected rows and the i-th selected row index. */
-static inline uint32_t cav_batch_selected(const cav_batch *b)
-{
+static inline uint32_t cav_batch_selected(const cav_batch *b) {
     return b->sel ? b->n_sel : b->n_rows;
 }
-static inline uint32_t cav_batch_row(const cav_batch *b, uint32_t i)
-{
+static inline uint32_t cav_batch_row(const cav_batch *b, uint32_t i) {
     return b->sel ? b->sel[i] : i;
 }
 

@@ -17,28 +17,34 @@ typedef struct cav_heap_chunk {
 
 #define HEAP_CHUNK_MIN (256u * 1024u)
 
-size_t cav_type_width(csvavro_type t)
-{
+size_t cav_type_width(csvavro_type t) {
     switch (t) {
-    case CSVAVRO_TYPE_NULL: return 0;
-    case CSVAVRO_TYPE_BOOLEAN: return 1;
+    case CSVAVRO_TYPE_NULL:
+        return 0;
+    case CSVAVRO_TYPE_BOOLEAN:
+        return 1;
     case CSVAVRO_TYPE_INT:
-    case CSVAVRO_TYPE_DATE: return 4;
-    case CSVAVRO_TYPE_FLOAT: return 4;
-    case CSVAVRO_TYPE_DOUBLE: return 8;
+    case CSVAVRO_TYPE_DATE:
+        return 4;
+    case CSVAVRO_TYPE_FLOAT:
+        return 4;
+    case CSVAVRO_TYPE_DOUBLE:
+        return 8;
     case CSVAVRO_TYPE_LONG:
     case CSVAVRO_TYPE_TIMESTAMP_MICROS:
     case CSVAVRO_TYPE_LOCAL_TIMESTAMP_MICROS:
     case CSVAVRO_TYPE_TIMESTAMP_MILLIS:
-    case CSVAVRO_TYPE_LOCAL_TIMESTAMP_MILLIS: return 8;
+    case CSVAVRO_TYPE_LOCAL_TIMESTAMP_MILLIS:
+        return 8;
     case CSVAVRO_TYPE_STRING:
-    case CSVAVRO_TYPE_BYTES: return sizeof(cav_strview);
+    case CSVAVRO_TYPE_BYTES:
+        return sizeof(cav_strview);
     }
     return 8;
 }
 
-static csvavro_status alloc_column(cav_column *c, csvavro_type t, uint32_t cap, csvavro_error *err)
-{
+static csvavro_status alloc_column(cav_column *c, csvavro_type t, uint32_t cap,
+                                   csvavro_error *err) {
     c->type = t;
     c->loaded = false;
     size_t w = cav_type_width(t);
@@ -48,8 +54,7 @@ static csvavro_status alloc_column(cav_column *c, csvavro_type t, uint32_t cap, 
 }
 
 csvavro_status cav_batch_init(cav_batch *b, uint32_t n_cols, const csvavro_type *types,
-                              uint32_t cap, size_t heap_max, csvavro_error *err)
-{
+                              uint32_t cap, size_t heap_max, csvavro_error *err) {
     memset(b, 0, sizeof *b);
     b->cap = cap;
     b->n_cols = n_cols;
@@ -64,8 +69,9 @@ csvavro_status cav_batch_init(cav_batch *b, uint32_t n_cols, const csvavro_type 
     for (uint32_t i = 0; i < n_cols; i++) {
         cav_column *c = &b->cols[i];
         c->valid = cav_malloc(cap ? cap : 1);
-        csvavro_status st = c->valid ? alloc_column(c, types ? types[i] : CSVAVRO_TYPE_STRING, cap, err)
-                                     : cav_err(err, CSVAVRO_E_NOMEM, "out of memory allocating a batch");
+        csvavro_status st = c->valid
+                                ? alloc_column(c, types ? types[i] : CSVAVRO_TYPE_STRING, cap, err)
+                                : cav_err(err, CSVAVRO_E_NOMEM, "out of memory allocating a batch");
         if (st != CSVAVRO_OK) {
             cav_batch_free(b);
             return st;
@@ -74,8 +80,7 @@ csvavro_status cav_batch_init(cav_batch *b, uint32_t n_cols, const csvavro_type 
     return CSVAVRO_OK;
 }
 
-void cav_batch_free(cav_batch *b)
-{
+void cav_batch_free(cav_batch *b) {
     if (!b) return;
     if (b->cols) {
         for (uint32_t i = 0; i < b->n_cols; i++) {
@@ -95,20 +100,20 @@ void cav_batch_free(cav_batch *b)
     memset(b, 0, sizeof *b);
 }
 
-void cav_batch_reset(cav_batch *b)
-{
+void cav_batch_reset(cav_batch *b) {
     b->n_rows = 0;
     b->sel = NULL;
     b->n_sel = 0;
     if (b->n_row_errors) memset(b->row_error, 0, b->cap);
     b->n_row_errors = 0;
-    for (uint32_t i = 0; i < b->n_cols; i++) b->cols[i].loaded = false;
-    for (cav_heap_chunk *h = b->heap; h; h = h->next) h->used = 0;
+    for (uint32_t i = 0; i < b->n_cols; i++)
+        b->cols[i].loaded = false;
+    for (cav_heap_chunk *h = b->heap; h; h = h->next)
+        h->used = 0;
     b->heap_used_total = 0;
 }
 
-csvavro_status cav_batch_set_type(cav_batch *b, uint32_t col, csvavro_type t, csvavro_error *err)
-{
+csvavro_status cav_batch_set_type(cav_batch *b, uint32_t col, csvavro_type t, csvavro_error *err) {
     cav_column *c = &b->cols[col];
     if (cav_type_width(c->type) == cav_type_width(t)) {
         c->type = t;
@@ -121,8 +126,7 @@ csvavro_status cav_batch_set_type(cav_batch *b, uint32_t col, csvavro_type t, cs
     return CSVAVRO_OK;
 }
 
-char *cav_batch_heap_alloc(cav_batch *b, size_t len, csvavro_error *err)
-{
+char *cav_batch_heap_alloc(cav_batch *b, size_t len, csvavro_error *err) {
     if (len > b->heap_max || b->heap_used_total > b->heap_max - len) {
         cav_err(err, CSVAVRO_E_LIMIT, "string heap ceiling of %zu bytes reached", b->heap_max);
         return NULL;

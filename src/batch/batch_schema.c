@@ -36,15 +36,13 @@ static const struct {
     {"text", CSVAVRO_TYPE_STRING},
 };
 
-const char *csvavro_type_name(csvavro_type t)
-{
+const char *csvavro_type_name(csvavro_type t) {
     for (size_t i = 0; i < CAV_ARRAY_LEN(type_names); i++)
         if (type_names[i].type == t) return type_names[i].name;
     return "?";
 }
 
-csvavro_status csvavro_type_parse(const char *name, csvavro_type *out)
-{
+csvavro_status csvavro_type_parse(const char *name, csvavro_type *out) {
     for (size_t i = 0; i < CAV_ARRAY_LEN(type_names); i++) {
         if (strcmp(type_names[i].name, name) == 0) {
             *out = type_names[i].type;
@@ -54,19 +52,21 @@ csvavro_status csvavro_type_parse(const char *name, csvavro_type *out)
     return CSVAVRO_E_USAGE;
 }
 
-static bool name_start(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; }
-static bool name_char(char c) { return name_start(c) || (c >= '0' && c <= '9'); }
+static bool name_start(char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+}
+static bool name_char(char c) {
+    return name_start(c) || (c >= '0' && c <= '9');
+}
 
-bool cav_avro_name_valid(const char *s)
-{
+bool cav_avro_name_valid(const char *s) {
     if (!s || !name_start(*s)) return false;
     for (s++; *s; s++)
         if (!name_char(*s)) return false;
     return true;
 }
 
-bool cav_avro_namespace_valid(const char *s)
-{
+bool cav_avro_namespace_valid(const char *s) {
     if (!s) return false;
     if (!*s) return true;
     const char *p = s;
@@ -81,8 +81,7 @@ bool cav_avro_namespace_valid(const char *s)
     }
 }
 
-void csvavro_avro_name(const char *text, char *out, size_t cap)
-{
+void csvavro_avro_name(const char *text, char *out, size_t cap) {
     if (cap == 0) return;
     size_t o = 0;
     if (!text || !*text) {
@@ -90,18 +89,19 @@ void csvavro_avro_name(const char *text, char *out, size_t cap)
         return;
     }
     if (text[0] >= '0' && text[0] <= '9' && o + 1 < cap) out[o++] = '_';
-    for (const char *p = text; *p && o + 1 < cap; p++) out[o++] = name_char(*p) ? *p : '_';
+    for (const char *p = text; *p && o + 1 < cap; p++)
+        out[o++] = name_char(*p) ? *p : '_';
     out[o] = '\0';
 }
 
-csvavro_status csvavro_schema_create(const char *record_name, const char *ns,
-                                     csvavro_schema **out, csvavro_error *err)
-{
+csvavro_status csvavro_schema_create(const char *record_name, const char *ns, csvavro_schema **out,
+                                     csvavro_error *err) {
     *out = NULL;
     if (!record_name) record_name = "Row";
     if (!ns) ns = "csvavro";
     if (!cav_avro_name_valid(record_name))
-        return cav_err(err, CSVAVRO_E_SCHEMA, "invalid record name \"%s\" (want [A-Za-z_][A-Za-z0-9_]*)", record_name);
+        return cav_err(err, CSVAVRO_E_SCHEMA,
+                       "invalid record name \"%s\" (want [A-Za-z_][A-Za-z0-9_]*)", record_name);
     if (!cav_avro_namespace_valid(ns))
         return cav_err(err, CSVAVRO_E_SCHEMA, "invalid namespace \"%s\"", ns);
     csvavro_schema *s = cav_calloc(1, sizeof *s);
@@ -116,8 +116,7 @@ csvavro_status csvavro_schema_create(const char *record_name, const char *ns,
     return CSVAVRO_OK;
 }
 
-void csvavro_schema_free(csvavro_schema *s)
-{
+void csvavro_schema_free(csvavro_schema *s) {
     if (!s) return;
     for (size_t i = 0; i < s->n_fields; i++) {
         cav_free(s->fields[i].name);
@@ -130,8 +129,7 @@ void csvavro_schema_free(csvavro_schema *s)
 }
 
 csvavro_status csvavro_schema_add_field(csvavro_schema *s, const char *name, const char *original,
-                                        csvavro_type type, int nullable, csvavro_error *err)
-{
+                                        csvavro_type type, int nullable, csvavro_error *err) {
     if (!cav_avro_name_valid(name))
         return cav_err(err, CSVAVRO_E_SCHEMA, "invalid field name \"%s\"", name);
     for (size_t i = 0; i < s->n_fields; i++)
@@ -159,12 +157,12 @@ csvavro_status csvavro_schema_add_field(csvavro_schema *s, const char *name, con
 }
 
 csvavro_status csvavro_schema_clone(const csvavro_schema *s, csvavro_schema **out,
-                                    csvavro_error *err)
-{
+                                    csvavro_error *err) {
     CAV_TRY(csvavro_schema_create(s->record_name, s->ns, out, err));
     for (size_t i = 0; i < s->n_fields; i++) {
         const cav_field *f = &s->fields[i];
-        csvavro_status st = csvavro_schema_add_field(*out, f->name, f->original, f->type, f->nullable, err);
+        csvavro_status st =
+            csvavro_schema_add_field(*out, f->name, f->original, f->type, f->nullable, err);
         if (st != CSVAVRO_OK) {
             csvavro_schema_free(*out);
             *out = NULL;
@@ -174,16 +172,29 @@ csvavro_status csvavro_schema_clone(const csvavro_schema *s, csvavro_schema **ou
     return CSVAVRO_OK;
 }
 
-size_t csvavro_schema_field_count(const csvavro_schema *s) { return s->n_fields; }
-const char *csvavro_schema_field_name(const csvavro_schema *s, size_t i) { return s->fields[i].name; }
-const char *csvavro_schema_field_original(const csvavro_schema *s, size_t i) { return s->fields[i].original; }
-csvavro_type csvavro_schema_field_type(const csvavro_schema *s, size_t i) { return s->fields[i].type; }
-int csvavro_schema_field_nullable(const csvavro_schema *s, size_t i) { return s->fields[i].nullable; }
-const char *csvavro_schema_record_name(const csvavro_schema *s) { return s->record_name; }
-const char *csvavro_schema_namespace(const csvavro_schema *s) { return s->ns; }
+size_t csvavro_schema_field_count(const csvavro_schema *s) {
+    return s->n_fields;
+}
+const char *csvavro_schema_field_name(const csvavro_schema *s, size_t i) {
+    return s->fields[i].name;
+}
+const char *csvavro_schema_field_original(const csvavro_schema *s, size_t i) {
+    return s->fields[i].original;
+}
+csvavro_type csvavro_schema_field_type(const csvavro_schema *s, size_t i) {
+    return s->fields[i].type;
+}
+int csvavro_schema_field_nullable(const csvavro_schema *s, size_t i) {
+    return s->fields[i].nullable;
+}
+const char *csvavro_schema_record_name(const csvavro_schema *s) {
+    return s->record_name;
+}
+const char *csvavro_schema_namespace(const csvavro_schema *s) {
+    return s->ns;
+}
 
-long csvavro_schema_find(const csvavro_schema *s, const char *name)
-{
+long csvavro_schema_find(const csvavro_schema *s, const char *name) {
     for (size_t i = 0; i < s->n_fields; i++)
         if (strcmp(s->fields[i].name, name) == 0) return (long)i;
     for (size_t i = 0; i < s->n_fields; i++)

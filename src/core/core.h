@@ -91,7 +91,9 @@ typedef struct cav_buf {
 
 void cav_buf_init(cav_buf *b, size_t max);
 void cav_buf_free(cav_buf *b);
-static inline void cav_buf_reset(cav_buf *b) { b->len = 0; }
+static inline void cav_buf_reset(cav_buf *b) {
+    b->len = 0;
+}
 /* Ensures room for `extra` more bytes (plus 64 bytes of zeroed-allowed padding for SIMD). */
 csvavro_status cav_buf_reserve(cav_buf *b, size_t extra, csvavro_error *err);
 csvavro_status cav_buf_append(cav_buf *b, const void *p, size_t n, csvavro_error *err);
@@ -129,8 +131,7 @@ bool cav_parse_u64(const char *s, uint64_t *out);
 /* Validates UTF-8; returns the byte index of the first invalid sequence, or len if valid. */
 size_t cav_utf8_check(const uint8_t *p, size_t len);
 /* SplitMix64: deterministic 64-bit mixing, for seeded sync markers and the generator. */
-static inline uint64_t cav_splitmix64(uint64_t *state)
-{
+static inline uint64_t cav_splitmix64(uint64_t *state) {
     uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;

@@ -15,8 +15,7 @@ static _Atomic uint64_t alloc_count;
 static _Atomic uint64_t fail_at; /* absolute allocation number to fail, 0 = never */
 static atomic_int env_read;
 
-static void read_env(void)
-{
+static void read_env(void) {
     if (atomic_load_explicit(&env_read, memory_order_acquire)) return;
     const char *s = getenv("CSVAVRO_FAIL_ALLOC");
     uint64_t n = 0;
@@ -24,44 +23,40 @@ static void read_env(void)
     atomic_store_explicit(&env_read, 1, memory_order_release);
 }
 
-static bool should_fail(void)
-{
+static bool should_fail(void) {
     read_env();
     uint64_t f = atomic_load_explicit(&fail_at, memory_order_relaxed);
     uint64_t c = atomic_fetch_add_explicit(&alloc_count, 1, memory_order_relaxed) + 1;
     return f != 0 && c == f;
 }
 
-uint64_t cav_alloc_fail_after(uint64_t n)
-{
+uint64_t cav_alloc_fail_after(uint64_t n) {
     read_env();
     uint64_t c = atomic_exchange(&alloc_count, 0);
     atomic_store(&fail_at, n);
     return c;
 }
 
-void *cav_malloc(size_t n)
-{
+void *cav_malloc(size_t n) {
     if (should_fail()) return NULL;
     return malloc(n ? n : 1);
 }
 
-void *cav_calloc(size_t count, size_t size)
-{
+void *cav_calloc(size_t count, size_t size) {
     if (should_fail()) return NULL;
     return calloc(count ? count : 1, size ? size : 1);
 }
 
-void *cav_realloc(void *p, size_t n)
-{
+void *cav_realloc(void *p, size_t n) {
     if (should_fail()) return NULL;
     return realloc(p, n ? n : 1);
 }
 
-void cav_free(void *p) { free(p); }
+void cav_free(void *p) {
+    free(p);
+}
 
-char *cav_strndup(const char *s, size_t n)
-{
+char *cav_strndup(const char *s, size_t n) {
     char *d = cav_malloc(n + 1);
     if (!d) return NULL;
     memcpy(d, s, n);
@@ -69,4 +64,6 @@ char *cav_strndup(const char *s, size_t n)
     return d;
 }
 
-char *cav_strdup(const char *s) { return cav_strndup(s, strlen(s)); }
+char *cav_strdup(const char *s) {
+    return cav_strndup(s, strlen(s));
+}

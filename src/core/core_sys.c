@@ -15,8 +15,7 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
-static uint32_t detect(void)
-{
+static uint32_t detect(void) {
     uint32_t f = 0, a, b, c, d;
     if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
     if (d & (1u << 26)) f |= CAV_CPU_SSE2;
@@ -38,13 +37,14 @@ static uint32_t detect(void)
     return f;
 }
 #else
-static uint32_t detect(void) { return 0; }
+static uint32_t detect(void) {
+    return 0;
+}
 #endif
 
 static _Atomic uint32_t cpu_cached; /* bit 31 marks "computed" */
 
-uint32_t cav_cpu_features(void)
-{
+uint32_t cav_cpu_features(void) {
     uint32_t v = atomic_load_explicit(&cpu_cached, memory_order_relaxed);
     if (!(v & 0x80000000u)) {
         v = detect() | 0x80000000u;
@@ -53,28 +53,24 @@ uint32_t cav_cpu_features(void)
     return v & 0x7fffffffu;
 }
 
-uint64_t cav_now_ns(void)
-{
+uint64_t cav_now_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-int64_t cav_wall_ms(void)
-{
+int64_t cav_wall_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int cav_cpu_count(void)
-{
+int cav_cpu_count(void) {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n < 1 ? 1 : (int)n;
 }
 
-csvavro_status cav_random_bytes(void *out, size_t n, csvavro_error *err)
-{
+csvavro_status cav_random_bytes(void *out, size_t n, csvavro_error *err) {
     uint8_t *p = out;
     while (n > 0) {
         ssize_t r = getrandom(p, n, 0);
@@ -88,8 +84,7 @@ csvavro_status cav_random_bytes(void *out, size_t n, csvavro_error *err)
     return CSVAVRO_OK;
 }
 
-bool cav_parse_u64(const char *s, uint64_t *out)
-{
+bool cav_parse_u64(const char *s, uint64_t *out) {
     if (!s || !*s) return false;
     uint64_t v = 0;
     for (; *s; s++) {
@@ -102,8 +97,7 @@ bool cav_parse_u64(const char *s, uint64_t *out)
     return true;
 }
 
-bool cav_parse_size(const char *s, uint64_t *out)
-{
+bool cav_parse_size(const char *s, uint64_t *out) {
     if (!s || !*s) return false;
     uint64_t v = 0;
     const char *p = s;
@@ -115,17 +109,40 @@ bool cav_parse_size(const char *s, uint64_t *out)
     }
     uint64_t mul = 1;
     switch (*p) {
-    case '\0': break;
-    case 'k': case 'K': mul = 1ull << 10; p++; break;
-    case 'm': case 'M': mul = 1ull << 20; p++; break;
-    case 'g': case 'G': mul = 1ull << 30; p++; break;
-    case 't': case 'T': mul = 1ull << 40; p++; break;
-    case 'b': case 'B': p++; break;
-    default: return false;
+    case '\0':
+        break;
+    case 'k':
+    case 'K':
+        mul = 1ull << 10;
+        p++;
+        break;
+    case 'm':
+    case 'M':
+        mul = 1ull << 20;
+        p++;
+        break;
+    case 'g':
+    case 'G':
+        mul = 1ull << 30;
+        p++;
+        break;
+    case 't':
+    case 'T':
+        mul = 1ull << 40;
+        p++;
+        break;
+    case 'b':
+    case 'B':
+        p++;
+        break;
+    default:
+        return false;
     }
     if (mul > 1) {
-        if (*p == 'i' && p[1] == 'B') p += 2;
-        else if (*p == 'B' || *p == 'b') p++;
+        if (*p == 'i' && p[1] == 'B')
+            p += 2;
+        else if (*p == 'B' || *p == 'b')
+            p++;
     }
     if (*p) return false;
     if (v > UINT64_MAX / mul) return false;
@@ -133,8 +150,7 @@ bool cav_parse_size(const char *s, uint64_t *out)
     return true;
 }
 
-size_t cav_utf8_check(const uint8_t *p, size_t len)
-{
+size_t cav_utf8_check(const uint8_t *p, size_t len) {
     size_t i = 0;
     while (i < len) {
         /* fast path: 8 ASCII bytes at a time */
@@ -152,10 +168,17 @@ size_t cav_utf8_check(const uint8_t *p, size_t len)
         }
         size_t n;
         uint32_t cp;
-        if (c >= 0xC2 && c <= 0xDF) { n = 2; cp = c & 0x1F; }
-        else if (c >= 0xE0 && c <= 0xEF) { n = 3; cp = c & 0x0F; }
-        else if (c >= 0xF0 && c <= 0xF4) { n = 4; cp = c & 0x07; }
-        else return i;
+        if (c >= 0xC2 && c <= 0xDF) {
+            n = 2;
+            cp = c & 0x1F;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            n = 3;
+            cp = c & 0x0F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            n = 4;
+            cp = c & 0x07;
+        } else
+            return i;
         if (i + n > len) return i;
         for (size_t k = 1; k < n; k++) {
             if ((p[i + k] & 0xC0) != 0x80) return i;

@@ -7,18 +7,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-bool cav_url_split(const char *url, char **scheme, char **authority, char **path)
-{
+bool cav_url_split(const char *url, char **scheme, char **authority, char **path) {
     const char *sch = "file", *auth = "", *p = url;
     size_t auth_len = 0;
     char schbuf[16];
     const char *colon = strchr(url, ':');
     const char *slash = strchr(url, '/');
-    if (colon && (!slash || colon < slash) && colon > url && (size_t)(colon - url) < sizeof schbuf) {
+    if (colon && (!slash || colon < slash) && colon > url &&
+        (size_t)(colon - url) < sizeof schbuf) {
         size_t n = (size_t)(colon - url);
         bool alpha = true;
         for (size_t i = 0; i < n; i++)
-            if (!((url[i] >= 'a' && url[i] <= 'z') || (url[i] >= 'A' && url[i] <= 'Z'))) alpha = false;
+            if (!((url[i] >= 'a' && url[i] <= 'z') || (url[i] >= 'A' && url[i] <= 'Z')))
+                alpha = false;
         if (alpha && n > 1) { /* n == 1 could be a Windows drive; never a scheme here */
             memcpy(schbuf, url, n);
             schbuf[n] = '\0';
@@ -49,8 +50,7 @@ bool cav_url_split(const char *url, char **scheme, char **authority, char **path
     return true;
 }
 
-bool cav_url_is_remote(const char *url)
-{
+bool cav_url_is_remote(const char *url) {
     char *s, *a, *p;
     if (!cav_url_split(url, &s, &a, &p)) return false;
     bool r = strcmp(s, "file") != 0;
@@ -61,14 +61,14 @@ bool cav_url_is_remote(const char *url)
 }
 
 csvavro_status csvavro_fs_open_url(const char *url, csvavro_fs **fs, char **path_out,
-                                   csvavro_error *err)
-{
+                                   csvavro_error *err) {
     char *sch, *auth, *path;
     *fs = NULL;
     if (path_out) *path_out = NULL;
     if (!cav_url_split(url, &sch, &auth, &path)) {
         cav_err_path(err, url);
-        return cav_err(err, CSVAVRO_E_USAGE, "unsupported URL scheme (use a path, file:// or hdfs://)");
+        return cav_err(err, CSVAVRO_E_USAGE,
+                       "unsupported URL scheme (use a path, file:// or hdfs://)");
     }
     csvavro_status st = CSVAVRO_OK;
     if (strcmp(sch, "file") == 0) {
@@ -85,8 +85,10 @@ csvavro_status csvavro_fs_open_url(const char *url, csvavro_fs **fs, char **path
     if (st == CSVAVRO_OK && path_out) {
         /* backend paths are plain C strings owned by the caller (free()) */
         *path_out = malloc(strlen(path) + 1);
-        if (!*path_out) st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
-        else strcpy(*path_out, path);
+        if (!*path_out)
+            st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+        else
+            strcpy(*path_out, path);
     }
     cav_free(path);
     if (st != CSVAVRO_OK && *fs) {
@@ -96,14 +98,17 @@ csvavro_status csvavro_fs_open_url(const char *url, csvavro_fs **fs, char **path
     return st;
 }
 
-void csvavro_fs_close(csvavro_fs *fs)
-{
+void csvavro_fs_close(csvavro_fs *fs) {
     if (fs && fs->ops->destroy) fs->ops->destroy(fs);
 }
 
-const char *csvavro_fs_scheme(const csvavro_fs *fs) { return fs->ops->scheme; }
+const char *csvavro_fs_scheme(const csvavro_fs *fs) {
+    return fs->ops->scheme;
+}
 
-char *csvavro_fs_url(const csvavro_fs *fs, const char *path) { return fs->ops->url(fs, path); }
+char *csvavro_fs_url(const csvavro_fs *fs, const char *path) {
+    return fs->ops->url(fs, path);
+}
 
 #define ADD_PATH(call, p)                                                                          \
     do {                                                                                           \
@@ -117,90 +122,79 @@ char *csvavro_fs_url(const csvavro_fs *fs, const char *path) { return fs->ops->u
     } while (0)
 
 csvavro_status csvavro_fs_stat(csvavro_fs *fs, const char *path, csvavro_stat *st,
-                               csvavro_error *err)
-{
+                               csvavro_error *err) {
     ADD_PATH(fs->ops->stat(fs, path, st, err), path);
 }
 
 csvavro_status csvavro_fs_list(csvavro_fs *fs, const char *path, csvavro_dirent **out, size_t *n,
-                               csvavro_error *err)
-{
+                               csvavro_error *err) {
     ADD_PATH(fs->ops->list(fs, path, out, n, err), path);
 }
 
-void csvavro_fs_free_list(csvavro_dirent *list, size_t n)
-{
+void csvavro_fs_free_list(csvavro_dirent *list, size_t n) {
     if (!list) return;
-    for (size_t i = 0; i < n; i++) cav_free(list[i].name);
+    for (size_t i = 0; i < n; i++)
+        cav_free(list[i].name);
     cav_free(list);
 }
 
-csvavro_status csvavro_fs_mkdir(csvavro_fs *fs, const char *path, int parents, csvavro_error *err)
-{
+csvavro_status csvavro_fs_mkdir(csvavro_fs *fs, const char *path, int parents, csvavro_error *err) {
     ADD_PATH(fs->ops->mkdir(fs, path, parents, err), path);
 }
 
 csvavro_status csvavro_fs_remove(csvavro_fs *fs, const char *path, int recursive,
-                                 csvavro_error *err)
-{
+                                 csvavro_error *err) {
     ADD_PATH(fs->ops->remove(fs, path, recursive, err), path);
 }
 
 csvavro_status csvavro_fs_rename(csvavro_fs *fs, const char *from, const char *to, int overwrite,
-                                 csvavro_error *err)
-{
+                                 csvavro_error *err) {
     ADD_PATH(fs->ops->rename(fs, from, to, overwrite, err), from);
 }
 
 csvavro_status csvavro_fs_blocks(csvavro_fs *fs, const char *path, csvavro_block **out, size_t *n,
-                                 csvavro_error *err)
-{
+                                 csvavro_error *err) {
     ADD_PATH(fs->ops->blocks(fs, path, out, n, err), path);
 }
 
 csvavro_status csvavro_fs_space(csvavro_fs *fs, const char *path, int64_t *capacity, int64_t *used,
-                                int64_t *remaining, csvavro_error *err)
-{
+                                int64_t *remaining, csvavro_error *err) {
     ADD_PATH(fs->ops->space(fs, path, capacity, used, remaining, err), path);
 }
 
 csvavro_status csvavro_fs_open_read(csvavro_fs *fs, const char *path, csvavro_file **f,
-                                    csvavro_error *err)
-{
+                                    csvavro_error *err) {
     ADD_PATH(fs->ops->open_read(fs, path, f, err), path);
 }
 
-csvavro_status csvavro_fs_create(csvavro_fs *fs, const char *path, int overwrite,
-                                 csvavro_file **f, csvavro_error *err)
-{
+csvavro_status csvavro_fs_create(csvavro_fs *fs, const char *path, int overwrite, csvavro_file **f,
+                                 csvavro_error *err) {
     ADD_PATH(fs->ops->create(fs, path, overwrite, f, err), path);
 }
 
 csvavro_status csvavro_file_pread(csvavro_file *f, void *buf, size_t len, int64_t offset,
-                                  size_t *got, csvavro_error *err)
-{
+                                  size_t *got, csvavro_error *err) {
     csvavro_status s = f->ops->pread(f, buf, len, offset, got, err);
     if (s != CSVAVRO_OK && err && !err->path[0]) cav_err_path(err, f->path);
     return s;
 }
 
-int64_t csvavro_file_size(const csvavro_file *f) { return f->size; }
+int64_t csvavro_file_size(const csvavro_file *f) {
+    return f->size;
+}
 
 csvavro_status csvavro_file_write(csvavro_file *f, const void *buf, size_t len,
-                                  csvavro_error *err)
-{
+                                  csvavro_error *err) {
     csvavro_status s = f->ops->write(f, buf, len, err);
     if (s != CSVAVRO_OK && err && !err->path[0]) cav_err_path(err, f->path);
     return s;
 }
 
-csvavro_status csvavro_file_close(csvavro_file *f, csvavro_error *err)
-{
+csvavro_status csvavro_file_close(csvavro_file *f, csvavro_error *err) {
     if (!f) return CSVAVRO_OK;
     return f->ops->close(f, err);
 }
 
-void csvavro_file_abort(csvavro_file *f)
-{
+void csvavro_file_abort(csvavro_file *f) {
     if (f) f->ops->abort(f);
 }

@@ -29,8 +29,7 @@ typedef struct local_file {
     size_t wlen;
 } local_file;
 
-static void fill_stat(const struct stat *sb, csvavro_stat *st)
-{
+static void fill_stat(const struct stat *sb, csvavro_stat *st) {
     memset(st, 0, sizeof *st);
     st->is_dir = S_ISDIR(sb->st_mode);
     st->size = st->is_dir ? 0 : (int64_t)sb->st_size;
@@ -50,8 +49,8 @@ static void fill_stat(const struct stat *sb, csvavro_stat *st)
     st->replication = 1;
 }
 
-static csvavro_status l_stat(csvavro_fs *fs, const char *path, csvavro_stat *st, csvavro_error *err)
-{
+static csvavro_status l_stat(csvavro_fs *fs, const char *path, csvavro_stat *st,
+                             csvavro_error *err) {
     (void)fs;
     struct stat sb;
     if (stat(path, &sb) != 0) return cav_err_errno(err, errno, path, "stat");
@@ -59,14 +58,12 @@ static csvavro_status l_stat(csvavro_fs *fs, const char *path, csvavro_stat *st,
     return CSVAVRO_OK;
 }
 
-static int cmp_dirent(const void *a, const void *b)
-{
+static int cmp_dirent(const void *a, const void *b) {
     return strcmp(((const csvavro_dirent *)a)->name, ((const csvavro_dirent *)b)->name);
 }
 
 static csvavro_status l_list(csvavro_fs *fs, const char *path, csvavro_dirent **out, size_t *n,
-                             csvavro_error *err)
-{
+                             csvavro_error *err) {
     (void)fs;
     *out = NULL;
     *n = 0;
@@ -109,8 +106,7 @@ static csvavro_status l_list(csvavro_fs *fs, const char *path, csvavro_dirent **
     return CSVAVRO_OK;
 }
 
-static csvavro_status l_mkdir(csvavro_fs *fs, const char *path, int parents, csvavro_error *err)
-{
+static csvavro_status l_mkdir(csvavro_fs *fs, const char *path, int parents, csvavro_error *err) {
     (void)fs;
     if (!parents) {
         if (mkdir(path, 0777) != 0) return cav_err_errno(err, errno, path, "mkdir");
@@ -139,8 +135,7 @@ static csvavro_status l_mkdir(csvavro_fs *fs, const char *path, int parents, csv
 }
 
 static csvavro_status remove_tree(int dirfd_parent, const char *name, const char *shown,
-                                  csvavro_error *err)
-{
+                                  csvavro_error *err) {
     struct stat sb;
     if (fstatat(dirfd_parent, name, &sb, AT_SYMLINK_NOFOLLOW) != 0)
         return cav_err_errno(err, errno, shown, "remove");
@@ -168,8 +163,8 @@ static csvavro_status remove_tree(int dirfd_parent, const char *name, const char
     return CSVAVRO_OK;
 }
 
-static csvavro_status l_remove(csvavro_fs *fs, const char *path, int recursive, csvavro_error *err)
-{
+static csvavro_status l_remove(csvavro_fs *fs, const char *path, int recursive,
+                               csvavro_error *err) {
     (void)fs;
     struct stat sb;
     if (lstat(path, &sb) != 0) return cav_err_errno(err, errno, path, "remove");
@@ -183,8 +178,7 @@ static csvavro_status l_remove(csvavro_fs *fs, const char *path, int recursive, 
 }
 
 static csvavro_status l_rename(csvavro_fs *fs, const char *from, const char *to, int overwrite,
-                               csvavro_error *err)
-{
+                               csvavro_error *err) {
     (void)fs;
     unsigned flags = overwrite ? 0 : RENAME_NOREPLACE;
     if (renameat2(AT_FDCWD, from, AT_FDCWD, to, flags) != 0) {
@@ -199,8 +193,7 @@ static csvavro_status l_rename(csvavro_fs *fs, const char *from, const char *to,
 }
 
 static csvavro_status l_blocks(csvavro_fs *fs, const char *path, csvavro_block **out, size_t *n,
-                               csvavro_error *err)
-{
+                               csvavro_error *err) {
     csvavro_stat st;
     CAV_TRY(l_stat(fs, path, &st, err));
     csvavro_block *b = cav_calloc(1, sizeof *b);
@@ -214,8 +207,7 @@ static csvavro_status l_blocks(csvavro_fs *fs, const char *path, csvavro_block *
 }
 
 static csvavro_status l_space(csvavro_fs *fs, const char *path, int64_t *cap, int64_t *used,
-                              int64_t *remaining, csvavro_error *err)
-{
+                              int64_t *remaining, csvavro_error *err) {
     (void)fs;
     struct statvfs sv;
     if (statvfs(path, &sv) != 0) return cav_err_errno(err, errno, path, "statvfs");
@@ -226,8 +218,7 @@ static csvavro_status l_space(csvavro_fs *fs, const char *path, int64_t *cap, in
 }
 
 static csvavro_status lf_pread(csvavro_file *f, void *buf, size_t len, int64_t off, size_t *got,
-                               csvavro_error *err)
-{
+                               csvavro_error *err) {
     local_file *lf = (local_file *)f;
     size_t done = 0;
     while (done < len) {
@@ -244,8 +235,7 @@ static csvavro_status lf_pread(csvavro_file *f, void *buf, size_t len, int64_t o
     return CSVAVRO_OK;
 }
 
-static csvavro_status write_all(local_file *lf, const void *p, size_t n, csvavro_error *err)
-{
+static csvavro_status write_all(local_file *lf, const void *p, size_t n, csvavro_error *err) {
     const char *c = p;
     while (n > 0) {
         ssize_t w = write(lf->fd, c, n);
@@ -259,8 +249,7 @@ static csvavro_status write_all(local_file *lf, const void *p, size_t n, csvavro
     return CSVAVRO_OK;
 }
 
-static csvavro_status lf_write(csvavro_file *f, const void *buf, size_t len, csvavro_error *err)
-{
+static csvavro_status lf_write(csvavro_file *f, const void *buf, size_t len, csvavro_error *err) {
     local_file *lf = (local_file *)f;
     if (!lf->writing) return cav_err(err, CSVAVRO_E_USAGE, "file is not open for writing");
     if (lf->wlen + len > WBUF_SIZE) {
@@ -274,21 +263,20 @@ static csvavro_status lf_write(csvavro_file *f, const void *buf, size_t len, csv
     return CSVAVRO_OK;
 }
 
-static void lf_destroy(local_file *lf)
-{
+static void lf_destroy(local_file *lf) {
     if (lf->fd >= 0) close(lf->fd);
     cav_free(lf->wbuf);
     cav_free(lf->base.path);
     cav_free(lf);
 }
 
-static csvavro_status lf_close(csvavro_file *f, csvavro_error *err)
-{
+static csvavro_status lf_close(csvavro_file *f, csvavro_error *err) {
     local_file *lf = (local_file *)f;
     csvavro_status st = CSVAVRO_OK;
     if (lf->writing) {
         st = write_all(lf, lf->wbuf, lf->wlen, err);
-        if (st == CSVAVRO_OK && fsync(lf->fd) != 0) st = cav_err_errno(err, errno, f->path, "fsync");
+        if (st == CSVAVRO_OK && fsync(lf->fd) != 0)
+            st = cav_err_errno(err, errno, f->path, "fsync");
     }
     if (close(lf->fd) != 0 && st == CSVAVRO_OK) st = cav_err_errno(err, errno, f->path, "close");
     lf->fd = -1;
@@ -297,8 +285,7 @@ static csvavro_status lf_close(csvavro_file *f, csvavro_error *err)
     return st;
 }
 
-static void lf_abort(csvavro_file *f)
-{
+static void lf_abort(csvavro_file *f) {
     local_file *lf = (local_file *)f;
     if (lf->writing) unlink(f->path);
     lf_destroy(lf);
@@ -307,8 +294,7 @@ static void lf_abort(csvavro_file *f)
 static const cav_file_ops local_file_ops = {lf_pread, lf_write, lf_close, lf_abort};
 
 static csvavro_status l_open_read(csvavro_fs *fs, const char *path, csvavro_file **out,
-                                  csvavro_error *err)
-{
+                                  csvavro_error *err) {
     (void)fs;
     *out = NULL;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -343,8 +329,7 @@ static csvavro_status l_open_read(csvavro_fs *fs, const char *path, csvavro_file
 }
 
 static csvavro_status l_create(csvavro_fs *fs, const char *path, int overwrite, csvavro_file **out,
-                               csvavro_error *err)
-{
+                               csvavro_error *err) {
     *out = NULL;
     const char *slash = strrchr(path, '/');
     if (slash && slash != path) {
@@ -377,8 +362,7 @@ static csvavro_status l_create(csvavro_fs *fs, const char *path, int overwrite, 
     return CSVAVRO_OK;
 }
 
-static char *l_url(const csvavro_fs *fs, const char *path)
-{
+static char *l_url(const csvavro_fs *fs, const char *path) {
     (void)fs;
     size_t n = strlen(path) + 1;
     char *s = malloc(n);
@@ -386,13 +370,17 @@ static char *l_url(const csvavro_fs *fs, const char *path)
     return s;
 }
 
-static void l_destroy(csvavro_fs *fs) { (void)fs; }
+static void l_destroy(csvavro_fs *fs) {
+    (void)fs;
+}
 
 static const cav_fs_ops local_ops = {
-    "file", l_stat, l_list, l_mkdir, l_remove, l_rename, l_blocks, l_space,
-    l_open_read, l_create, l_url, l_destroy,
+    "file",   l_stat,  l_list,      l_mkdir,  l_remove, l_rename,
+    l_blocks, l_space, l_open_read, l_create, l_url,    l_destroy,
 };
 
 static csvavro_fs local_fs = {&local_ops};
 
-csvavro_fs *cav_io_local(void) { return &local_fs; }
+csvavro_fs *cav_io_local(void) {
+    return &local_fs;
+}

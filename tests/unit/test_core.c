@@ -3,8 +3,7 @@
 #include "check.h"
 #include "core/core.h"
 
-static void test_error_format(void)
-{
+static void test_error_format(void) {
     csvavro_error e;
     csvavro_error_clear(&e);
     cav_err(&e, CSVAVRO_E_VALUE, "not a long");
@@ -15,14 +14,14 @@ static void test_error_format(void)
     cav_err_value(&e, "x\x01y", 3);
     char buf[512];
     csvavro_error_format(&e, buf, sizeof buf);
-    CHECK_STR(buf, "trip.csv:12: byte 345, column 7 (passenger_count): not a long (value \"x\\x01y\")");
+    CHECK_STR(buf,
+              "trip.csv:12: byte 345, column 7 (passenger_count): not a long (value \"x\\x01y\")");
     cav_err_prefix(&e, "split %d", 3);
     CHECK_STR(e.message, "split 3: not a long");
     CHECK_STR(csvavro_status_name(CSVAVRO_E_CSV), "CSVAVRO_E_CSV");
 }
 
-static void test_buf(void)
-{
+static void test_buf(void) {
     cav_buf b;
     csvavro_error e;
     csvavro_error_clear(&e);
@@ -35,8 +34,7 @@ static void test_buf(void)
     cav_buf_free(&b);
 }
 
-static void test_parse(void)
-{
+static void test_parse(void) {
     uint64_t v = 0;
     CHECK(cav_parse_size("64M", &v) && v == 64ull << 20);
     CHECK(cav_parse_size("4MiB", &v) && v == 4ull << 20);
@@ -47,8 +45,7 @@ static void test_parse(void)
     CHECK(cav_parse_u64("18446744073709551615", &v) && v == UINT64_MAX);
 }
 
-static void test_utf8(void)
-{
+static void test_utf8(void) {
     CHECK_INT(cav_utf8_check((const uint8_t *)"abc", 3), 3);
     CHECK_INT(cav_utf8_check((const uint8_t *)"a\xc3\xa9z", 4), 4);
     CHECK_INT(cav_utf8_check((const uint8_t *)"abcdefgh\xff", 9), 8);
@@ -57,8 +54,7 @@ static void test_utf8(void)
     CHECK_INT(cav_utf8_check((const uint8_t *)"ab\xe2\x82", 4), 2);   /* truncated */
 }
 
-static void test_names(void)
-{
+static void test_names(void) {
     char out[64];
     csvavro_avro_name("pickup datetime", out, sizeof out);
     CHECK_STR(out, "pickup_datetime");
@@ -83,8 +79,7 @@ static void test_names(void)
     CHECK_INT(csvavro_schema_create("", NULL, &s, &e), CSVAVRO_E_SCHEMA);
 }
 
-static void test_alloc_fail(void)
-{
+static void test_alloc_fail(void) {
     cav_alloc_fail_after(1);
     void *p = cav_malloc(10);
     CHECK(p == NULL);
@@ -94,8 +89,7 @@ static void test_alloc_fail(void)
     cav_free(p);
 }
 
-static void test_batch(void)
-{
+static void test_batch(void) {
     cav_batch b;
     csvavro_error e;
     csvavro_type types[2] = {CSVAVRO_TYPE_LONG, CSVAVRO_TYPE_STRING};
@@ -113,8 +107,7 @@ static void test_batch(void)
     cav_batch_free(&b);
 }
 
-int main(void)
-{
+int main(void) {
     test_error_format();
     test_buf();
     test_parse();

@@ -19,34 +19,31 @@ static const struct {
     {"fs", cli_cmd_fs, "file operations on local paths and hdfs:// (ls, cat, put, get, ...)"},
 };
 
-static void usage(FILE *f)
-{
-    fprintf(f, "csvavro %s — CSV (local or HDFS) to Avro, filtered and projected\n\n"
-               "usage: csvavro <command> [options]\n\ncommands:\n",
+static void usage(FILE *f) {
+    fprintf(f,
+            "csvavro %s — CSV (local or HDFS) to Avro, filtered and projected\n\n"
+            "usage: csvavro <command> [options]\n\ncommands:\n",
             CSVAVRO_VERSION);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\nRun 'csvavro <command> --help' for the options of a command.\n");
 }
 
-int cli_exit_code(csvavro_status st)
-{
+int cli_exit_code(csvavro_status st) {
     if (st == CSVAVRO_OK) return CLI_OK;
     if (st == CSVAVRO_E_USAGE) return CLI_USAGE;
     if (st == CSVAVRO_E_INTERRUPTED) return CLI_INTERRUPTED;
     return CLI_FAIL;
 }
 
-int cli_report(const csvavro_error *err)
-{
+int cli_report(const csvavro_error *err) {
     char buf[4096];
     csvavro_error_format(err, buf, sizeof buf);
     fprintf(stderr, "csvavro: %s\n", buf);
     return cli_exit_code(err->status);
 }
 
-int cli_usage_error(const char *cmd, const char *fmt, ...)
-{
+int cli_usage_error(const char *cmd, const char *fmt, ...) {
     va_list ap;
     fprintf(stderr, "csvavro %s: ", cmd);
     va_start(ap, fmt);
@@ -56,13 +53,13 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     return CLI_USAGE;
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     if (argc < 2) {
         usage(stderr);
         return CLI_USAGE;
     }
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
         usage(stdout);
         return CLI_OK;
     }
