@@ -177,9 +177,8 @@ int main(int argc, char **argv) {
         p += eol_len;
     }
     fwrite(buf, 1, (size_t)(p - buf), f);
-    if (f != stdout)
-        fclose(f);
-    else
-        fflush(f);
-    return ferror(f) ? 1 : 0;
+    int bad = fflush(f) != 0 || ferror(f);
+    if (f != stdout && fclose(f) != 0) bad = 1;
+    if (bad) fprintf(stderr, "gen_taxi: write failed\n");
+    return bad ? 1 : 0;
 }

@@ -22,9 +22,3 @@ target_include_directories(hdfs_live PRIVATE ${CMAKE_SOURCE_DIR}/include)
 if(TEST hdfs_multiblock)
   set_property(TEST hdfs_multiblock APPEND PROPERTY ENVIRONMENT "HDFS_LIVE=$<TARGET_FILE:hdfs_live>")
 endif()
-
-# io refers to the HDFS factory only weakly (src/io/io.h), and a weak reference does not pull
-# an object out of a static archive: a program linking libcsvavro.a that never names an hdfs
-# symbol itself would get "this build has no HDFS support". Until io references the factory
-# strongly, force it in for every in-tree consumer of the static library.
-target_link_options(csvavro_static INTERFACE "LINKER:-u,cav_hdfs_fs_create")

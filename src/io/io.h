@@ -51,10 +51,9 @@ struct csvavro_file {
 };
 
 /* Factory for hdfs:// URLs, implemented by src/hdfs: given "host:port" (or "" for the
- * default NameNode from the environment/config) creates a backend. Declared weak here so that
- * io links without hdfs (io's own unit tests); a missing factory is CSVAVRO_E_UNSUPPORTED. */
-csvavro_status cav_hdfs_fs_create(const char *authority, csvavro_fs **fs, csvavro_error *err)
-    __attribute__((weak));
+ * default NameNode from the environment/config) creates a backend. A strong reference: any
+ * program that links io links the HDFS client too, so hdfs:// works from libcsvavro.a. */
+csvavro_status cav_hdfs_fs_create(const char *authority, csvavro_fs **fs, csvavro_error *err);
 
 /* The local backend (a process-wide singleton; close is a no-op). */
 csvavro_fs *cav_io_local(void);

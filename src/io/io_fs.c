@@ -73,9 +73,6 @@ csvavro_status csvavro_fs_open_url(const char *url, csvavro_fs **fs, char **path
     csvavro_status st = CSVAVRO_OK;
     if (strcmp(sch, "file") == 0) {
         *fs = cav_io_local();
-    } else if (!cav_hdfs_fs_create) {
-        cav_err_path(err, url);
-        st = cav_err(err, CSVAVRO_E_UNSUPPORTED, "this build has no HDFS support");
     } else {
         st = cav_hdfs_fs_create(auth, fs, err);
         if (st != CSVAVRO_OK) cav_err_path(err, url);
