@@ -48,6 +48,9 @@ csvavro_status cav_csv_reader_open_range(cav_csv_reader *r, csvavro_file *f,
                                          const char *display_path, int64_t start, int64_t end,
                                          bool aligned, csvavro_error *err);
 csvavro_status cav_csv_reader_next(cav_csv_reader *r, cav_batch *b, csvavro_error *err);
+/* Converts column col of the current batch for the rows of its selection (all rows when
+ * b->sel is NULL): load the filter's columns before filtering and the output columns after,
+ * and rows the filter dropped are never converted (nor their bad values reported). */
 csvavro_status cav_csv_reader_load_column(cav_csv_reader *r, cav_batch *b, uint32_t col,
                                           csvavro_error *err);
 void cav_csv_reader_set_reject_sink(cav_csv_reader *r, cav_buf *sink);

@@ -363,25 +363,35 @@ static csvavro_status load_slow(cav_csv_reader *r, cav_batch *b, uint32_t col, u
     return value_error(r, b, i, col, s, n, NULL, CSVAVRO_E_VALUE, type_what(c->type), err);
 }
 
+/* Converts column col for the rows of the batch's selection (every row when b->sel is NULL).
+ * Rows outside the selection are not looked at: their values, validity and errors stay
+ * undefined, so a bad value in a row the filter dropped is never reported (docs/splits.md). */
 csvavro_status cav_csv_reader_load_column(cav_csv_reader *r, cav_batch *b, uint32_t col,
                                           csvavro_error *err) {
     CAV_RETURN_IF(col >= r->n_cols || col >= b->n_cols, err, CSVAVRO_E_USAGE,
                   "load_column: column %u out of range", col);
     cav_column *c = &b->cols[col];
     if (c->loaded) return CSVAVRO_OK;
-    const uint32_t n_rows = b->n_rows, W = r->n_cols + 1;
-    const uint32_t *o = r->offs + col;
+    const uint32_t *sel = b->sel;
+    const uint32_t n_sel = sel ? b->n_sel : b->n_rows;
+    const size_t W = (size_t)r->n_cols + 1;
+    const uint32_t *offs = r->offs + col;
     const char *buf = (const char *)r->buf;
     const char Q = r->o.quote;
     const bool plain =
         r->o.n_null_values == 0 && !r->o.escape && r->o.encoding == CSVAVRO_ENCODING_UTF8;
     uint8_t *valid = c->valid;
+/* row i of the k-th selected row, its field s[0..n) */
+#define CAV_FIELD(k)                                                                               \
+    uint32_t i = sel ? sel[k] : (k);                                                               \
+    const uint32_t *o = offs + i * W;                                                              \
+    const char *s = buf + o[0];                                                                    \
+    size_t n = o[1] - 1 - o[0]
     switch (c->type) {
     case CSVAVRO_TYPE_LONG: {
         int64_t *v = c->v.i64;
-        for (uint32_t i = 0; i < n_rows; i++, o += W) {
-            const char *s = buf + o[0];
-            size_t n = o[1] - 1 - o[0];
+        for (uint32_t k = 0; k < n_sel; k++) {
+            CAV_FIELD(k);
             if (plain && n && s[0] != Q && cav_parse_long(s, n, &v[i])) {
                 valid[i] = 1;
                 continue;
@@ -396,9 +406,8 @@ csvavro_status cav_csv_reader_load_column(cav_csv_reader *r, cav_batch *b, uint3
     }
     case CSVAVRO_TYPE_DOUBLE: {
         double *v = c->v.f64;
-        for (uint32_t i = 0; i < n_rows; i++, o += W) {
-            const char *s = buf + o[0];
-            size_t n = o[1] - 1 - o[0];
+        for (uint32_t k = 0; k < n_sel; k++) {
+            CAV_FIELD(k);
             if (plain && n && s[0] != Q && cav_parse_double(s, n, &v[i])) {
                 valid[i] = 1;
                 continue;
@@ -416,9 +425,8 @@ csvavro_status cav_csv_reader_load_column(cav_csv_reader *r, cav_batch *b, uint3
         /* neighbouring rows mostly share the date: remember the last one parsed */
         char last_date[10] = {0};
         int64_t last_days = 0;
-        for (uint32_t i = 0; i < n_rows; i++, o += W) {
-            const char *s = buf + o[0];
-            size_t n = o[1] - 1 - o[0];
+        for (uint32_t k = 0; k < n_sel; k++) {
+            CAV_FIELD(k);
             bool zone;
             int64_t tod;
             if (plain && n >= 19 && s[0] != Q) {
@@ -443,14 +451,13 @@ csvavro_status cav_csv_reader_load_column(cav_csv_reader *r, cav_batch *b, uint3
     }
     case CSVAVRO_TYPE_STRING: {
         cav_strview *v = c->v.str;
-        for (uint32_t i = 0; i < n_rows; i++, o += W) {
-            const char *s = buf + o[0];
-            size_t n = o[1] - 1 - o[0];
+        for (uint32_t k = 0; k < n_sel; k++) {
+            CAV_FIELD(k);
             if (plain && n && s[0] != Q) {
-                size_t k = 0;
-                while (k < n && (signed char)s[k] >= 0)
-                    k++;
-                if (k == n || cav_utf8_check((const uint8_t *)s + k, n - k) == n - k) {
+                size_t a = 0;
+                while (a < n && (signed char)s[a] >= 0)
+                    a++;
+                if (a == n || cav_utf8_check((const uint8_t *)s + a, n - a) == n - a) {
                     v[i].ptr = s;
                     v[i].len = (uint32_t)n;
                     valid[i] = 1;
@@ -462,10 +469,11 @@ csvavro_status cav_csv_reader_load_column(cav_csv_reader *r, cav_batch *b, uint3
         break;
     }
     default:
-        for (uint32_t i = 0; i < n_rows; i++)
-            CAV_TRY(load_slow(r, b, col, i, err));
+        for (uint32_t k = 0; k < n_sel; k++)
+            CAV_TRY(load_slow(r, b, col, sel ? sel[k] : k, err));
         break;
     }
+#undef CAV_FIELD
     c->loaded = true;
     return CSVAVRO_OK;
 }

@@ -199,6 +199,27 @@ assert [r["line"] for r in rej] == [6, 1201, 1801, 2501], rej
 assert rej[0]["value"] == "x" and rej[0]["column"] == "passenger_count", rej[0]
 assert all(r["path"].endswith("bad.csv") for r in rej)
 PYEOF
+# a bad value in an output-only column: checked only in the rows the filter keeps (a row the
+# filter drops is never converted there); in a kept row it fails / is rejected as usual
+$PY - <<'PYEOF'
+import csv
+lines = open("trip.csv", newline="").read().split("\r\n")
+hdr = lines[0].split(",")
+pc, tt = hdr.index("passenger_count"), hdr.index("trip_time_in_secs")
+drop = next(i for i in range(1, len(lines)) if lines[i] and int(lines[i].split(",")[pc]) <= 3)
+keep = next(i for i in range(1, len(lines)) if lines[i] and int(lines[i].split(",")[pc]) > 3)
+for name, i in (("dropbad.csv", drop), ("keepbad.csv", keep)):
+    ls = list(lines)
+    f = ls[i].split(","); f[tt] = "soon"; ls[i] = ",".join(f)
+    open(name, "w", newline="").write("\r\n".join(ls))
+open("keepbad.line", "w").write(str(keep + 1))
+PYEOF
+"$BIN" convert dropbad.csv 'db/t.*.avro' "${REF[@]}" --split-size 50K -j2 -q || fail "bad value in a dropped row failed the job"
+$CHK read 'db/t.*.avro' > db.jsonl && cmp -s db.jsonl expect.jsonl || fail "dropped bad row: rows differ"
+set +e
+"$BIN" convert keepbad.csv 'kb/t.*.avro' "${REF[@]}" --split-size 50K -q 2> err.txt; rc=$?
+set -e
+[ $rc -eq 1 ] && grep -q "keepbad.csv:$(cat keepbad.line):.*\"soon\"" err.txt || fail "bad value in a kept row: rc=$rc $(cat err.txt)"
 # a bad value in the second input: the job fails with that error (not with "interrupted" from
 # the splits stopped because of it); with --limit satisfied by the first input it is never read
 $PY - <<'PYEOF'

@@ -446,6 +446,56 @@ static void test_errors(void) {
     rd_close(&x);
 }
 
+/* Columns loaded after a filter are converted only for the selected rows: a bad value in a
+ * row outside the selection is neither an error nor a reject; one inside it is. */
+static void test_load_selected(void) {
+    const char *d = "a,b,t\n1,x,2013-01-07 23:54:15\n2,3,bad\n3,4,2013-01-08 00:00:01\n";
+    const char *path = write_file("sel.csv", d, strlen(d));
+    csvavro_type types[] = {CSVAVRO_TYPE_LONG, CSVAVRO_TYPE_LONG,
+                            CSVAVRO_TYPE_LOCAL_TIMESTAMP_MICROS};
+    csvavro_csv_options o;
+    csvavro_csv_options_init(&o);
+    csvavro_error err;
+    rd x;
+    CHECK_OK(rd_open(&x, path, &o, types, &err), &err);
+    CHECK_OK(cav_csv_reader_next(x.r, &x.b, &err), &err);
+    CHECK_INT(x.b.n_rows, 3);
+    CHECK_OK(cav_csv_reader_load_column(x.r, &x.b, 0, &err), &err);
+    x.b.sel = x.b.sel_store; /* as the filter leaves it: row 2 only */
+    x.b.sel[0] = 2;
+    x.b.n_sel = 1;
+    CHECK_OK(cav_csv_reader_load_column(x.r, &x.b, 1, &err), &err);
+    CHECK_OK(cav_csv_reader_load_column(x.r, &x.b, 2, &err), &err);
+    CHECK(x.b.cols[1].valid[2] && x.b.cols[1].v.i64[2] == 4);
+    CHECK(x.b.cols[2].valid[2] && x.b.cols[2].v.i64[2] == 1357603201LL * 1000000);
+    CHECK_INT(x.b.n_row_errors, 0);
+    rd_close(&x);
+    /* the bad values in selected rows: the first one fails */
+    CHECK_OK(rd_open(&x, path, &o, types, &err), &err);
+    CHECK_OK(cav_csv_reader_next(x.r, &x.b, &err), &err);
+    x.b.sel = x.b.sel_store;
+    x.b.sel[0] = 1;
+    x.b.sel[1] = 2;
+    x.b.n_sel = 2;
+    CHECK_INT(cav_csv_reader_load_column(x.r, &x.b, 2, &err), CSVAVRO_E_VALUE);
+    CHECK_INT(err.record, 2);
+    CHECK_STR(err.value, "bad");
+    rd_close(&x);
+    /* reject: only the selected bad row is rejected */
+    o.on_error = CSVAVRO_ON_ERROR_SKIP;
+    CHECK_OK(rd_open(&x, path, &o, types, &err), &err);
+    CHECK_OK(cav_csv_reader_next(x.r, &x.b, &err), &err);
+    x.b.sel = x.b.sel_store;
+    x.b.sel[0] = 1;
+    x.b.n_sel = 1;
+    CHECK_OK(cav_csv_reader_load_column(x.r, &x.b, 1, &err), &err);
+    CHECK_OK(cav_csv_reader_load_column(x.r, &x.b, 2, &err), &err);
+    CHECK_INT(x.b.n_row_errors, 1);
+    CHECK(x.b.row_error[1] && !x.b.row_error[0]);
+    CHECK_INT(cav_csv_reader_rejected(x.r), 1);
+    rd_close(&x);
+}
+
 static void test_lines_and_rows(void) {
     const char *d = "a,b\r\n1,\"x\r\ny\"\r2,3\n\n4,5";
     const char *path = write_file("lines.csv", d, strlen(d));
@@ -525,6 +575,7 @@ int main(void) {
     test_infer_sampling();
     test_load();
     test_errors();
+    test_load_selected();
     test_lines_and_rows();
     test_alloc_failures();
     char cmd[300];
