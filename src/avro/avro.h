@@ -32,6 +32,12 @@ csvavro_status cav_avro_writer_create(const csvavro_schema *schema, const csvavr
  * columns are loaded (typed exactly as the schema field's type). Column-at-a-time typed loops. */
 csvavro_status cav_avro_writer_append(cav_avro_writer *w, const cav_batch *b,
                                       const uint32_t *col_map, csvavro_error *err);
+/* Starts a new file `out` with a writer whose previous file is finished (or abandoned after an
+ * error): same schema and options, new sync marker; the pending block is dropped, the counters
+ * restart at 0, and the buffers and codec context are kept, so a worker writing one file per
+ * split allocates (and page-faults) its block buffers once. */
+csvavro_status cav_avro_writer_restart(cav_avro_writer *w, const uint8_t sync[16],
+                                       csvavro_file *out, bool write_header, csvavro_error *err);
 /* Flushes the last block. The writer may be freed afterwards; `out` stays open. */
 csvavro_status cav_avro_writer_finish(cav_avro_writer *w, csvavro_error *err);
 void cav_avro_writer_free(cav_avro_writer *w);

@@ -39,8 +39,9 @@ struct cav_avro_writer {
     csvavro_type *types;
     uint8_t *nullable;
     const char **names; /* borrowed from the schema: for error messages */
+    cav_buf header;     /* the file header; its last 16 bytes are the sync marker */
     cav_buf block;      /* uncompressed block being filled */
-    cav_buf packed;     /* compressed block */
+    cav_buf packed;     /* compressed block (unused by the null codec) */
     uint64_t block_rows;
     uint32_t *rows; /* selected row indices of the current batch */
     uint64_t *row_size;
@@ -155,6 +156,7 @@ csvavro_status cav_avro_writer_create(const csvavro_schema *schema, const csvavr
     w->block_size = o->block_size;
     memcpy(w->sync, sync, 16);
     w->n_fields = schema->n_fields;
+    cav_buf_init(&w->header, CAV_AVRO_MAX_HEADER);
     cav_buf_init(&w->block, CAV_AVRO_DEFAULT_MAX_BLOCK);
     cav_buf_init(&w->packed, 0);
     size_t nf = schema->n_fields ? schema->n_fields : 1;
@@ -181,11 +183,14 @@ csvavro_status cav_avro_writer_create(const csvavro_schema *schema, const csvavr
                             ? cav_err(err, CSVAVRO_E_USAGE, "unknown codec %d", (int)o->codec)
                             : cav_avro_compress(&w->ctx, o->codec, o->level, (const uint8_t *)"", 0,
                                                 &w->packed, err);
-    if (st == CSVAVRO_OK && write_header) {
-        cav_buf_reset(&w->packed);
-        st = build_header(schema, o, sync, &w->packed, err);
-        if (st == CSVAVRO_OK) st = put(w, w->packed.data, w->packed.len, err);
-    }
+    if (st == CSVAVRO_OK) st = build_header(schema, o, sync, &w->header, err);
+    /* a full block plus the row that crosses the target, in one allocation: growing it by
+     * doubling would copy it and touch twice the memory */
+    if (st == CSVAVRO_OK)
+        st = cav_buf_reserve(
+            &w->block,
+            CAV_MIN(w->block_size + (w->block_size >> 4) + 4096, CAV_AVRO_DEFAULT_MAX_BLOCK), err);
+    if (st == CSVAVRO_OK && write_header) st = put(w, w->header.data, w->header.len, err);
     if (st != CSVAVRO_OK) {
         cav_avro_writer_free(w);
         return st;
@@ -194,8 +199,21 @@ csvavro_status cav_avro_writer_create(const csvavro_schema *schema, const csvavr
     return CSVAVRO_OK;
 }
 
+csvavro_status cav_avro_writer_restart(cav_avro_writer *w, const uint8_t sync[16],
+                                       csvavro_file *out, bool write_header, csvavro_error *err) {
+    w->out = out;
+    memcpy(w->sync, sync, 16);
+    memcpy(w->header.data + w->header.len - 16, sync, 16);
+    cav_buf_reset(&w->block);
+    w->block_rows = 0;
+    w->total_rows = w->total_bytes = w->blocks = 0;
+    if (write_header) return put(w, w->header.data, w->header.len, err);
+    return CSVAVRO_OK;
+}
+
 void cav_avro_writer_free(cav_avro_writer *w) {
     if (!w) return;
+    cav_buf_free(&w->header);
     cav_buf_free(&w->block);
     cav_buf_free(&w->packed);
     cav_avro_codec_ctx_free(&w->ctx);
@@ -219,13 +237,17 @@ uint64_t cav_avro_writer_bytes(const cav_avro_writer *w) {
 
 static csvavro_status flush_block(cav_avro_writer *w, csvavro_error *err) {
     if (w->block_rows == 0) return CSVAVRO_OK;
-    CAV_TRY(cav_avro_compress(&w->ctx, w->codec, w->level, w->block.data, w->block.len, &w->packed,
-                              err));
+    const cav_buf *data = &w->block; /* the null codec writes the block as it is */
+    if (w->codec != CSVAVRO_CODEC_NULL) {
+        CAV_TRY(cav_avro_compress(&w->ctx, w->codec, w->level, w->block.data, w->block.len,
+                                  &w->packed, err));
+        data = &w->packed;
+    }
     uint8_t head[20];
     unsigned h = cav_varint_put(head, cav_zigzag64((int64_t)w->block_rows));
-    h += cav_varint_put(head + h, cav_zigzag64((int64_t)w->packed.len));
+    h += cav_varint_put(head + h, cav_zigzag64((int64_t)data->len));
     CAV_TRY(put(w, head, h, err));
-    CAV_TRY(put(w, w->packed.data, w->packed.len, err));
+    CAV_TRY(put(w, data->data, data->len, err));
     CAV_TRY(put(w, w->sync, 16, err));
     w->total_rows += w->block_rows;
     w->blocks++;

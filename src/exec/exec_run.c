@@ -32,7 +32,8 @@ typedef struct worker {
     cav_batch b;
     cav_expr_state *es;
     cav_buf rej;
-    csvavro_status st; /* fatal status of the worker (non-data errors) */
+    cav_avro_writer *wr; /* kept across splits (restarted per file): buffers allocated once */
+    csvavro_status st;   /* fatal status of the worker (non-data errors) */
     csvavro_error err;
     pool_sync *ps;
 } worker;
@@ -61,6 +62,7 @@ static void worker_free(worker *w) {
     cav_batch_free(&w->b);
     cav_expr_state_free(w->es);
     cav_buf_free(&w->rej);
+    cav_avro_writer_free(w->wr);
 }
 
 static csvavro_status spill_rejects(worker *w, cav_split *s, csvavro_file **rf,
@@ -104,12 +106,19 @@ static void cap_selection(cav_batch *b, uint32_t keep) {
     b->n_sel = keep;
 }
 
-static csvavro_status open_output(csvavro_job *j, cav_split *s, const uint8_t sync[16],
+static csvavro_status open_output(worker *w, cav_split *s, const uint8_t sync[16],
                                   csvavro_file **out_f, cav_avro_writer **wr, csvavro_error *err) {
+    csvavro_job *j = w->job;
     CAV_TRY(csvavro_fs_create(j->out_fs, s->tmp_name, 1, out_f, err));
     s->has_output = true;
-    return cav_avro_writer_create(j->out_schema, &j->o.avro, sync, *out_f,
-                                  j->form != CAV_OUT_SINGLE, wr, err);
+    bool header = j->form != CAV_OUT_SINGLE;
+    if (!w->wr)
+        CAV_TRY(
+            cav_avro_writer_create(j->out_schema, &j->o.avro, sync, *out_f, header, &w->wr, err));
+    else
+        CAV_TRY(cav_avro_writer_restart(w->wr, sync, *out_f, header, err));
+    *wr = w->wr;
+    return CSVAVRO_OK;
 }
 
 /* Runs split si from `start` (aligned or speculative) keeping at most `cap` rows. Results go
@@ -183,7 +192,7 @@ static csvavro_status run_split(worker *w, size_t si, int64_t start, bool aligne
             cap_selection(b, keep);
             s->capped = true;
         }
-        if (keep && !wr) st = open_output(j, s, sync, &out_f, &wr, err);
+        if (keep && !wr) st = open_output(w, s, sync, &out_f, &wr, err);
         if (keep && st == CSVAVRO_OK) st = cav_avro_writer_append(wr, b, j->col_map, err);
         s->rows_read += nr;
         s->rows_kept += keep;
@@ -217,10 +226,9 @@ static csvavro_status run_split(worker *w, size_t si, int64_t start, bool aligne
     if (st == CSVAVRO_OK) st = spill_rejects(w, s, &rej_f, err);
 finish:
     if (st == CSVAVRO_OK && !wr && j->form != CAV_OUT_SINGLE)
-        st = open_output(j, s, sync, &out_f, &wr, err);
+        st = open_output(w, s, sync, &out_f, &wr, err);
     if (st == CSVAVRO_OK && wr) st = cav_avro_writer_finish(wr, err);
-    if (wr) s->bytes_out = cav_avro_writer_bytes(wr);
-    cav_avro_writer_free(wr);
+    if (wr) s->bytes_out = cav_avro_writer_bytes(wr); /* the worker keeps the writer */
     if (out_f) {
         csvavro_error e2;
         if (st == CSVAVRO_OK)

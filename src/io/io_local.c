@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #define WBUF_SIZE (1u << 20)
+#define WDIRECT_SIZE (64u << 10) /* writes of at least this size bypass the buffer */
 
 typedef struct local_file {
     csvavro_file base;
@@ -252,10 +253,16 @@ static csvavro_status write_all(local_file *lf, const void *p, size_t n, csvavro
 static csvavro_status lf_write(csvavro_file *f, const void *buf, size_t len, csvavro_error *err) {
     local_file *lf = (local_file *)f;
     if (!lf->writing) return cav_err(err, CSVAVRO_E_USAGE, "file is not open for writing");
-    if (lf->wlen + len > WBUF_SIZE) {
+    /* large writes (Avro blocks) go straight to the file: copying them would touch (and, in a
+     * fresh file's buffer, page-fault) a megabyte per file for nothing */
+    if (lf->wlen + len > WBUF_SIZE || len >= WDIRECT_SIZE) {
         CAV_TRY(write_all(lf, lf->wbuf, lf->wlen, err));
         lf->wlen = 0;
-        if (len >= WBUF_SIZE) return write_all(lf, buf, len, err);
+        if (len >= WDIRECT_SIZE) {
+            CAV_TRY(write_all(lf, buf, len, err));
+            lf->base.size += (int64_t)len;
+            return CSVAVRO_OK;
+        }
     }
     memcpy(lf->wbuf + lf->wlen, buf, len);
     lf->wlen += len;

@@ -257,6 +257,80 @@ static void test_seed(void) {
     CHECK(memcmp(s1, s2, 16) != 0);
 }
 
+/* A writer restarted onto a new file (after a finished file, then after an abandoned one with
+ * a pending block) writes exactly what a fresh writer writes: header with the new sync
+ * marker, no leftover rows, counters from 0. */
+static void test_restart(void) {
+    const csvavro_codec codecs[] = {CSVAVRO_CODEC_NULL, CSVAVRO_CODEC_SNAPPY,
+                                    CSVAVRO_CODEC_DEFLATE};
+    for (size_t ci = 0; ci < CAV_ARRAY_LEN(codecs); ci++) {
+        csvavro_avro_options o;
+        csvavro_avro_options_init(&o);
+        o.codec = codecs[ci];
+        o.has_seed = 1;
+        o.seed = 7;
+        o.block_size = 3000;
+        char ref[512], p1[512], p2[512], p3[512];
+        path_of(ref, sizeof ref, "re0.avro");
+        path_of(p1, sizeof p1, "re1.avro");
+        path_of(p2, sizeof p2, "re2.avro");
+        path_of(p3, sizeof p3, "re3.avro");
+        uint64_t n = write_table(ref, &o, 1000, 4);
+        uint64_t ref_bytes = last_bytes;
+        csvavro_error err;
+        csvavro_error_clear(&err);
+        csvavro_schema *s = NULL;
+        cav_batch b;
+        memset(&b, 0, sizeof b);
+        cav_avro_writer *w = NULL;
+        uint8_t sync[16], sync4[16];
+        CHECK_OK(td_schema(&s, &err), &err);
+        CHECK_OK(td_batch_init(&b, 500, &err), &err);
+        CHECK_OK(cav_avro_sync_marker(&o, 9, sync, &err), &err);
+        CHECK_OK(cav_avro_sync_marker(&o, 4, sync4, &err), &err);
+        uint32_t map[TD_NF];
+        for (uint32_t i = 0; i < TD_NF; i++)
+            map[i] = i;
+        const char *paths[] = {p1, p2, p3};
+        for (int f = 0; f < 3; f++) {
+            csvavro_file *out = NULL;
+            CHECK_OK(csvavro_fs_create(cav_io_local(), paths[f], 1, &out, &err), &err);
+            if (!out) break;
+            if (f == 0)
+                CHECK_OK(cav_avro_writer_create(s, &o, sync, out, true, &w, &err), &err);
+            else
+                CHECK_OK(cav_avro_writer_restart(w, f == 1 ? sync : sync4, out, true, &err), &err);
+            if (!w) break;
+            /* file 0: finished normally; file 1: abandoned with a pending block; file 2: the
+             * reference table again */
+            uint64_t rows = f == 1 ? 700 : 1000;
+            for (uint64_t first = 0; first < rows; first += 500) {
+                uint32_t k = (uint32_t)(rows - first < 500 ? rows - first : 500);
+                CHECK_OK(td_fill(&b, first, k, &err), &err);
+                CHECK_OK(cav_avro_writer_append(w, &b, map, &err), &err);
+            }
+            if (f != 1) CHECK_OK(cav_avro_writer_finish(w, &err), &err);
+            if (f == 2) {
+                CHECK_INT(cav_avro_writer_rows(w), n);
+                CHECK_INT(cav_avro_writer_bytes(w), ref_bytes);
+            }
+            CHECK_OK(csvavro_file_close(out, &err), &err);
+        }
+        cav_avro_writer_free(w);
+        cav_batch_free(&b);
+        csvavro_schema_free(s);
+        uint8_t *a, *c;
+        size_t la, lc;
+        slurp(ref, &a, &la);
+        slurp(p3, &c, &lc);
+        CHECK(la > 0);
+        CHECK_INT(la, lc);
+        CHECK(a && c && la == lc && memcmp(a, c, la) == 0);
+        free(a);
+        free(c);
+    }
+}
+
 /* A record much larger than the block target is written as its own block. */
 static void test_big_record(void) {
     csvavro_error err;
@@ -481,6 +555,7 @@ int main(void) {
     test_schema_json();
     test_roundtrip();
     test_seed();
+    test_restart();
     test_big_record();
     test_append_mode();
     test_alloc_failures();
