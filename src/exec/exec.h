@@ -42,6 +42,28 @@ typedef struct cav_input {
     size_t n_blocks;
 } cav_input;
 
+/* A job spread over several processes (exec_mpi.c: one per MPI rank); NULL in one process.
+ * Rank 0 plans, hands out the splits, verifies and commits; the other ranks only run the splits
+ * they are handed, into the same tmp_dir. Every hook may be NULL. */
+typedef struct cav_dist cav_dist;
+struct cav_dist {
+    int rank;
+    /* rank 0, once tmp_dir exists (csvavro_job_execute): hand the plan to the other ranks */
+    csvavro_status (*start)(cav_dist *d, csvavro_job *j, csvavro_error *err);
+    /* the next split for a worker of this process, SIZE_MAX when none is left (any thread) */
+    size_t (*next)(cav_dist *d, csvavro_job *j);
+    /* from the pool's progress loop, about every 100 ms (the thread running the pool) */
+    void (*tick)(cav_dist *d, csvavro_job *j);
+    /* after this process's pool joined, with its status st: rank 0 waits for every other rank
+     * and merges their split results into j->splits (returns a rank's failure outside its
+     * splits); the others send theirs. Then only rank 0 goes on (verification). */
+    csvavro_status (*gather)(cav_dist *d, csvavro_job *j, csvavro_status st, csvavro_error *err);
+    /* rank 0: adds the other ranks' live counters */
+    void (*live)(cav_dist *d, const csvavro_job *j, csvavro_job_stats *s);
+    /* rank 0: per-rank lines after the summary (json: as JSON lines) */
+    void (*summary)(cav_dist *d, const csvavro_job *j, bool json);
+};
+
 typedef struct cav_split {
     size_t input;
     int64_t start, end;       /* planned byte range */
@@ -97,6 +119,7 @@ struct csvavro_job {
     uint64_t start_ns;
     uint64_t splits_rerun;
     uint64_t committed_bytes; /* bytes of the committed Avro files */
+    cav_dist *dist;           /* several processes (MPI), or NULL */
 };
 
 /* exec_plan.c */
@@ -110,6 +133,8 @@ bool cav_job_name_matches(const csvavro_job *job, const char *name);
 char *cav_path_join(const char *dir, const char *name);
 /* path on the output backend as users see it: the path locally, a URL for hdfs (allocated) */
 char *cav_job_out_display(const csvavro_job *job, const char *path);
+/* out_schema and col_map from full and select/exclude/rename */
+csvavro_status cav_job_project(csvavro_job *job, csvavro_error *err);
 
 /* exec_run.c */
 csvavro_status cav_job_run_splits(csvavro_job *job, csvavro_error *err);

@@ -306,7 +306,7 @@ static long find_col(const csvavro_schema *s, const char *name) {
 }
 
 /* Builds out_schema and col_map from select/exclude/rename. */
-static csvavro_status project(csvavro_job *j, csvavro_error *err) {
+csvavro_status cav_job_project(csvavro_job *j, csvavro_error *err) {
     const csvavro_schema *s = j->full;
     size_t nf = csvavro_schema_field_count(s);
     uint32_t *cols = cav_calloc(nf ? nf : 1, sizeof *cols);
@@ -598,7 +598,7 @@ csvavro_status csvavro_job_plan(csvavro_job *j, csvavro_error *err) {
         CAV_TRY(expand_input(j, j->o.inputs[i], err));
     CAV_TRY(read_headers(j, err));
     CAV_TRY(take_schema(j, err));
-    CAV_TRY(project(j, err));
+    CAV_TRY(cav_job_project(j, err));
     if (j->o.where && *j->o.where) {
         CAV_TRY(cav_expr_compile(j->o.where, j->full, &j->expr, err));
         j->n_where_cols = cav_expr_columns(j->expr, &j->where_cols);

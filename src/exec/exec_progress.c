@@ -56,12 +56,14 @@ void cav_job_progress(csvavro_job *j, const csvavro_job_stats *s, bool final) {
                 (unsigned long long)s->splits, (unsigned long long)s->splits_done,
                 (unsigned long long)s->files_written, (unsigned long long)s->bytes_written,
                 s->elapsed_s, mbs);
+        if (final && j->dist && j->dist->summary) j->dist->summary(j->dist, j, true);
         fflush(stderr);
         return;
     }
     if (final) {
         if (m == CSVAVRO_PROGRESS_BAR) fprintf(stderr, "\r\033[K");
         summary(j, s);
+        if (j->dist && j->dist->summary) j->dist->summary(j->dist, j, false);
         return;
     }
     char done[32], total[32];

@@ -270,7 +270,8 @@ static void *worker_main(void *arg) {
     for (;;) {
         if (atomic_load_explicit(&j->abort_flag, memory_order_relaxed) || cav_job_cancelled(j))
             break;
-        size_t si = atomic_fetch_add(&j->next_split, 1);
+        size_t si = j->dist && j->dist->next ? j->dist->next(j->dist, j)
+                                             : atomic_fetch_add(&j->next_split, 1);
         if (si >= j->n_splits) break;
         cav_split *s = &j->splits[si];
         int64_t start = s->first ? j->inputs[s->input].h.data_start : s->start;
@@ -348,6 +349,7 @@ csvavro_status cav_job_run_splits(csvavro_job *j, csvavro_error *err) {
     while (!wait_workers(&ps, live_workers, step)) {
         tick += step;
         if (cav_job_cancelled(j)) atomic_store(&j->abort_flag, 1);
+        if (j->dist && j->dist->tick) j->dist->tick(j->dist, j);
         if (tick >= j->o.progress_interval_ms) {
             tick = 0;
             csvavro_job_stats ls;
@@ -357,6 +359,10 @@ csvavro_status cav_job_run_splits(csvavro_job *j, csvavro_error *err) {
     }
     for (int t = 0; t < nt; t++)
         if (started[t]) pthread_join(th[t], NULL);
+    if (j->dist) { /* several processes: rank 0 collects every split's result, then goes on */
+        if (j->dist->gather) st = j->dist->gather(j->dist, j, st, err);
+        if (j->dist->rank != 0) goto out;
+    }
     if (st != CSVAVRO_OK) goto out;
     if (cav_job_cancelled(j)) {
         st = cav_err(err, CSVAVRO_E_INTERRUPTED, "interrupted");
@@ -458,6 +464,7 @@ void cav_job_live_stats(const csvavro_job *j, csvavro_job_stats *s) {
         atomic_load_explicit(&((csvavro_job *)j)->live_rejected, memory_order_relaxed);
     s->splits_done = atomic_load_explicit(&((csvavro_job *)j)->live_done, memory_order_relaxed);
     s->elapsed_s = (double)(cav_now_ns() - j->start_ns) / 1e9;
+    if (j->dist && j->dist->live) j->dist->live(j->dist, j, s);
 }
 
 csvavro_status csvavro_job_execute(csvavro_job *j, csvavro_job_stats *stats, csvavro_error *err) {
@@ -471,7 +478,9 @@ csvavro_status csvavro_job_execute(csvavro_job *j, csvavro_job_stats *stats, csv
         CAV_TRY(cav_avro_sync_marker(&j->o.avro, 0, j->single_sync, err));
     cav_job_clean_stale(j);
     CAV_TRY(cav_job_make_tmp(j, err));
-    csvavro_status st = cav_job_run_splits(j, err);
+    csvavro_status st = CSVAVRO_OK;
+    if (j->dist && j->dist->start) st = j->dist->start(j->dist, j, err); /* other MPI ranks */
+    if (st == CSVAVRO_OK) st = cav_job_run_splits(j, err);
     if (st == CSVAVRO_OK && cav_job_cancelled(j))
         st = cav_err(err, CSVAVRO_E_INTERRUPTED, "interrupted");
     if (st == CSVAVRO_OK) st = cav_job_commit(j, err);

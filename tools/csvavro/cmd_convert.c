@@ -4,9 +4,12 @@
  * cli_csvopts. SIGINT/SIGTERM set a flag the job polls (it then removes its temporary files
  * and returns CSVAVRO_E_INTERRUPTED: exit code 130); a second signal kills the process at once.
  * SIGPIPE is ignored: a closed stderr does not stop the job halfway.
+ * Under mpirun (README "Cluster") the job runs over every rank: rank 0 plans, reads --schema,
+ * reports and commits; the other ranks run the splits it hands out (src/exec/exec_mpi.h).
  */
 #include "cli.h"
 #include "cli_csvopts.h"
+#include "exec/exec_mpi.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -190,7 +193,8 @@ int cli_cmd_convert(int argc, char **argv) {
     o.progress = CSVAVRO_PROGRESS_AUTO;
     strlist pos = {0}, sel = {0}, exc = {0}, ren = {0}, meta = {0};
     char *schema_text = NULL;
-    int rc = CLI_USAGE;
+    const char *schema_path = NULL;
+    int rc = CLI_USAGE, mpi_rank = -1;
     int quiet = 0;
     csvavro_error err;
     csvavro_error_clear(&err);
@@ -255,13 +259,7 @@ int cli_cmd_convert(int argc, char **argv) {
                 if (!cli_u64(val, &u)) goto badval;
                 o.limit = u;
             } else if (!strncmp(a, "--schema", 8)) {
-                free(schema_text);
-                schema_text = read_file(val, &err);
-                if (!schema_text) {
-                    rc = cli_report(&err);
-                    goto out;
-                }
-                o.schema_json = schema_text;
+                schema_path = val; /* read below (by rank 0 only under MPI) */
             } else if (!strncmp(a, "--split-size", 12)) {
                 if (!cli_size(val, &u) || u == 0) goto badval;
                 o.split_size = u;
@@ -315,6 +313,20 @@ int cli_cmd_convert(int argc, char **argv) {
         rc = cli_usage_error("convert", "need INPUT and OUTPUT");
         goto out;
     }
+    mpi_rank = cav_mpi_init(&err); /* -1: one process (not under mpirun) */
+    if (mpi_rank == -2) {
+        rc = cli_report(&err);
+        goto out;
+    }
+    if (schema_path && mpi_rank <= 0) {
+        schema_text = read_file(schema_path, &err);
+        if (!schema_text) {
+            rc = cli_report(&err);
+            cav_mpi_release(err.status);
+            goto out;
+        }
+        o.schema_json = schema_text;
+    }
     o.inputs = (const char *const *)pos.v;
     o.n_inputs = pos.n - 1;
     o.output = pos.v[pos.n - 1];
@@ -339,7 +351,13 @@ int cli_cmd_convert(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN);
 
     csvavro_job *job = NULL;
-    csvavro_status st = csvavro_job_create(&o, &job, &err);
+    csvavro_status st = CSVAVRO_OK;
+    if (mpi_rank > 0) { /* the splits rank 0 hands out; rank 0 reports errors */
+        st = cav_mpi_follow(&o, &err);
+        rc = st == CSVAVRO_OK ? CLI_OK : cli_exit_code(st);
+        goto out;
+    }
+    st = csvavro_job_create(&o, &job, &err);
     if (st == CSVAVRO_OK) st = csvavro_job_plan(job, &err);
     if (st == CSVAVRO_OK && o.dry_run) {
         if (o.progress == CSVAVRO_PROGRESS_JSON) {
@@ -352,8 +370,10 @@ int cli_cmd_convert(int argc, char **argv) {
         }
     } else if (st == CSVAVRO_OK) {
         csvavro_job_stats stats;
-        st = csvavro_job_execute(job, &stats, &err);
+        st = mpi_rank == 0 ? cav_mpi_lead(job, &stats, &err)
+                           : csvavro_job_execute(job, &stats, &err);
     }
+    cav_mpi_release(st); /* other ranks: no job (planning failed, dry run) */
     csvavro_job_free(job);
     rc = st == CSVAVRO_OK ? CLI_OK : cli_report(&err);
     goto out;
@@ -361,6 +381,7 @@ nomem:
     fprintf(stderr, "csvavro convert: out of memory\n");
     rc = CLI_FAIL;
 out:
+    if (mpi_rank >= 0) cav_mpi_finalize();
     cli_csv_options_release();
     list_free(&pos);
     list_free(&sel);

@@ -1,0 +1,1107 @@
+/*
+ * exec_mpi.c — one `convert` job over the ranks of an MPI job (Open MPI from Debian): the only
+ * part of csvavro that knows MPI. Linked into the csvavro CLI only (src/exec/module.cmake);
+ * without MPI in the build it compiles to stubs that refuse several ranks.
+ *
+ * Roles. Rank 0 plans as in one process (inputs, headers, schema, filter, splits, destination
+ * check), creates the temporary directory, then broadcasts the plan (a small binary encoding:
+ * inputs with their header offsets, the reader schema as Avro JSON, the splits, the output
+ * names, tmp_dir, the single-file sync marker); every other rank rebuilds a job from it without
+ * touching the inputs. Each rank runs its own worker pool (exec_run.c) through the cav_dist
+ * hooks of exec.h:
+ *   - next: rank 0's workers take splits from the dispenser directly (a mutex); the other
+ *     ranks' workers send a request (carrying the rank's live counters) and wait for a split
+ *     number, one request at a time per rank;
+ *   - a dispenser thread on rank 0 answers requests, stores progress and final results, and
+ *     broadcasts an abort when any rank failed (polling with MPI_Improbe and short naps, so an
+ *     idle dispenser costs no CPU; Open MPI's blocking calls would spin);
+ *   - gather: after its pool joined, a rank > 0 sends every result of the splits it ran (ranges,
+ *     counts, status, error) and then waits for rank 0's verdict; rank 0 merges them into its
+ *     job, so the verification walk (docs/splits.md), --limit, the summary, the commit and the
+ *     manifest run exactly as in one process. Output names depend on split numbers only.
+ * Locality: the dispenser hands a requesting rank the lowest-numbered split with an HDFS
+ * replica on its host (gethostname, or CSVAVRO_HOSTNAME); only when none is left, a split that
+ * no rank can read locally, else one from the host with the most local work left per rank
+ * (its highest-numbered one). The summary shows, per rank, local / remote / no-host splits.
+ * Failure: any rank's failure aborts every rank; rank 0 waits for all of them before it
+ * removes the temporary directory, so nothing is written after the discard.
+ *
+ * Every MPI call is nonblocking plus a polling wait with naps (MPI_THREAD_MULTIPLE: workers,
+ * the dispenser and the main thread call MPI concurrently). Test-only fault injection:
+ * CSVAVRO_FAIL_RANK=r [CSVAVRO_FAIL_AFTER_SPLITS=k] makes rank r fail the split it is handed
+ * after k splits (without running it), as a failing disk or DataNode would.
+ */
+#include "exec_mpi.h"
+
+#include "exec.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#define HOST_LEN 256
+
+#ifdef CAV_HAVE_MPI
+#include <mpi.h>
+
+static void nap(unsigned *us) {
+    if (*us < 20) *us = 20;
+    struct timespec ts = {0, (long)*us * 1000L};
+    nanosleep(&ts, NULL);
+    if (*us < 2000) *us += *us / 2;
+}
+
+enum { T_REQ = 11, T_GIVE, T_PROG, T_RESULT, T_ABORT };
+
+static struct {
+    bool on;
+    MPI_Comm comm;
+    int rank, size;
+    char host[HOST_LEN];
+    char *hosts;   /* rank 0: size * HOST_LEN */
+    bool released; /* rank 0: the plan header went out */
+    int fail_rank; /* fault injection (-1: off) */
+    uint64_t fail_after;
+    uint64_t locality_wait_ns; /* delay scheduling (CSVAVRO_LOCALITY_WAIT_MS, default 0) */
+} G = {.fail_rank = -1};
+
+static void wait_req(MPI_Request *rq) {
+    unsigned us = 0;
+    for (;;) {
+        int done = 0;
+        MPI_Test(rq, &done, MPI_STATUS_IGNORE);
+        if (done) return;
+        nap(&us);
+    }
+}
+
+static void bcast(void *p, int n) {
+    MPI_Request rq;
+    MPI_Ibcast(p, n, MPI_BYTE, 0, G.comm, &rq);
+    wait_req(&rq);
+}
+
+static const char *host_of(int r) {
+    return G.hosts ? G.hosts + (size_t)r * HOST_LEN : G.host;
+}
+
+int cav_mpi_init(csvavro_error *err) {
+    const char *force = getenv("CSVAVRO_MPI");
+    bool launched = getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") || getenv("PMI_RANK");
+    if (force && !strcmp(force, "0")) return -1;
+    if (!launched && !(force && !strcmp(force, "1"))) return -1;
+    int provided = 0;
+    if (MPI_Init_thread(NULL, NULL, MPI_THREAD_MULTIPLE, &provided) != MPI_SUCCESS) {
+        cav_err(err, CSVAVRO_E_INTERNAL, "MPI_Init_thread failed");
+        return -2;
+    }
+    if (provided < MPI_THREAD_MULTIPLE) {
+        MPI_Finalize();
+        cav_err(err, CSVAVRO_E_INTERNAL,
+                "the MPI library does not provide MPI_THREAD_MULTIPLE (needed by convert)");
+        return -2;
+    }
+    MPI_Comm_dup(MPI_COMM_WORLD, &G.comm);
+    MPI_Comm_rank(G.comm, &G.rank);
+    MPI_Comm_size(G.comm, &G.size);
+    const char *h = getenv("CSVAVRO_HOSTNAME");
+    if (h && *h)
+        snprintf(G.host, sizeof G.host, "%s", h);
+    else if (gethostname(G.host, sizeof G.host - 1) != 0)
+        snprintf(G.host, sizeof G.host, "unknown");
+    G.host[HOST_LEN - 1] = '\0';
+    const char *fr = getenv("CSVAVRO_FAIL_RANK"), *fa = getenv("CSVAVRO_FAIL_AFTER_SPLITS");
+    if (fr && *fr) {
+        G.fail_rank = atoi(fr);
+        G.fail_after = fa ? strtoull(fa, NULL, 10) : 0;
+    }
+    const char *lw = getenv("CSVAVRO_LOCALITY_WAIT_MS");
+    if (lw && *lw) G.locality_wait_ns = strtoull(lw, NULL, 10) * 1000000ull;
+    if (G.rank == 0) G.hosts = calloc((size_t)G.size, HOST_LEN);
+    MPI_Request rq;
+    MPI_Igather(G.host, HOST_LEN, MPI_BYTE, G.hosts, HOST_LEN, MPI_BYTE, 0, G.comm, &rq);
+    wait_req(&rq);
+    G.on = true;
+    return G.rank;
+}
+
+void cav_mpi_finalize(void) {
+    if (!G.on) return;
+    free(G.hosts);
+    G.hosts = NULL;
+    MPI_Comm_free(&G.comm);
+    MPI_Finalize();
+    G.on = false;
+}
+
+/* ------------------------------------------------------------------ messages */
+
+typedef struct live_ctr {
+    uint64_t bytes, rows, kept, rejected, done;
+} live_ctr;
+
+typedef struct split_res {
+    uint64_t index;
+    int64_t run_start, range_start, range_end;
+    uint64_t rows_read, rows_kept, rejected, bytes_out, bytes_in;
+    int32_t st;
+    uint8_t run_aligned, ran, capped, has_rejects, has_output;
+} split_res; /* followed, for each result with st != OK, by its csvavro_error */
+
+typedef struct res_head {
+    int32_t status; /* the rank's failure outside its splits */
+    int32_t failed; /* the rank stopped early (any failure) */
+    uint64_t n;     /* split results */
+    csvavro_error err;
+} res_head;
+
+typedef struct plan_head {
+    int32_t status; /* planning failed (or dry run: OK) when len is 0 */
+    int32_t pad;
+    uint64_t len;
+} plan_head;
+
+typedef struct verdict {
+    int32_t status;
+    csvavro_error err;
+} verdict;
+
+static void live_now(const csvavro_job *j, live_ctr *c) {
+    csvavro_job *m = (csvavro_job *)j;
+    c->bytes = atomic_load_explicit(&m->live_bytes, memory_order_relaxed);
+    c->rows = atomic_load_explicit(&m->live_rows, memory_order_relaxed);
+    c->kept = atomic_load_explicit(&m->live_kept, memory_order_relaxed);
+    c->rejected = atomic_load_explicit(&m->live_rejected, memory_order_relaxed);
+    c->done = atomic_load_explicit(&m->live_done, memory_order_relaxed);
+}
+
+/* The failure of split si, handed to this rank as its (fail_after + 1)-th (test only). */
+static void inject_failure(csvavro_job *j, size_t si) {
+    cav_split *s = &j->splits[si];
+    s->ran = true;
+    csvavro_error_clear(&s->err);
+    s->st = cav_err(&s->err, CSVAVRO_E_IO,
+                    "injected failure (CSVAVRO_FAIL_RANK=%d, CSVAVRO_FAIL_AFTER_SPLITS=%llu)",
+                    G.fail_rank, (unsigned long long)G.fail_after);
+    atomic_store(&j->abort_flag, 1);
+}
+
+static bool fault_due(uint64_t handed) {
+    return G.fail_rank == G.rank && handed == G.fail_after + 1;
+}
+
+/* ------------------------------------------------------------------ plan encoding */
+
+static csvavro_status put(cav_buf *b, const void *p, size_t n, csvavro_error *err) {
+    return cav_buf_append(b, p, n, err);
+}
+static csvavro_status put_u64(cav_buf *b, uint64_t v, csvavro_error *err) {
+    return put(b, &v, sizeof v, err);
+}
+static csvavro_status put_str(cav_buf *b, const char *s, csvavro_error *err) {
+    CAV_TRY(put_u64(b, s ? (uint64_t)strlen(s) : UINT64_MAX, err));
+    return s ? put(b, s, strlen(s), err) : CSVAVRO_OK;
+}
+
+typedef struct rd {
+    const uint8_t *p;
+    size_t n, off;
+    bool bad;
+} rd;
+
+static uint64_t get_u64(rd *r) {
+    uint64_t v = 0;
+    if (r->bad || r->n - r->off < sizeof v) {
+        r->bad = true;
+        return 0;
+    }
+    memcpy(&v, r->p + r->off, sizeof v);
+    r->off += sizeof v;
+    return v;
+}
+/* a copy with malloc (NULL for a NULL string or a bad buffer) */
+static char *get_str(rd *r) {
+    uint64_t n = get_u64(r);
+    if (r->bad || n == UINT64_MAX) return NULL;
+    if (n > r->n - r->off) {
+        r->bad = true;
+        return NULL;
+    }
+    char *s = malloc((size_t)n + 1);
+    if (!s) {
+        r->bad = true;
+        return NULL;
+    }
+    memcpy(s, r->p + r->off, (size_t)n);
+    s[n] = '\0';
+    r->off += (size_t)n;
+    return s;
+}
+static char *get_cav_str(rd *r) {
+    char *s = get_str(r);
+    char *c = s ? cav_strdup(s) : NULL;
+    if (s && !c) r->bad = true;
+    free(s);
+    return c;
+}
+
+static const char PLAN_MAGIC[8] = {'C', 'A', 'V', 'P', 'L', 'A', 'N', '1'};
+
+static csvavro_status export_plan(const csvavro_job *j, cav_buf *b, csvavro_error *err) {
+    CAV_TRY(put(b, PLAN_MAGIC, sizeof PLAN_MAGIC, err));
+    CAV_TRY(put_u64(b, j->n_inputs, err));
+    for (size_t i = 0; i < j->n_inputs; i++) {
+        const cav_input *in = &j->inputs[i];
+        uint64_t spec = 0;
+        while (spec + 1 < j->o.n_inputs && strcmp(j->o.inputs[spec], in->spec) != 0)
+            spec++;
+        CAV_TRY(put_u64(b, spec, err));
+        CAV_TRY(put_str(b, in->path, err));
+        CAV_TRY(put_str(b, in->display, err));
+        CAV_TRY(put_u64(b, (uint64_t)in->size, err));
+        CAV_TRY(put_u64(b, in->h.n_cols, err));
+        CAV_TRY(put_u64(b, (uint64_t)in->h.data_start, err));
+        CAV_TRY(put_u64(b, (uint64_t)in->h.data_start_line, err));
+    }
+    char *sj = NULL;
+    CAV_TRY(csvavro_schema_to_json(j->full, 0, &sj, err));
+    csvavro_status st = put_str(b, sj, err);
+    free(sj);
+    CAV_TRY(st);
+    CAV_TRY(put_u64(b, j->n_splits, err));
+    for (size_t i = 0; i < j->n_splits; i++) {
+        const cav_split *s = &j->splits[i];
+        CAV_TRY(put_u64(b, s->input, err));
+        CAV_TRY(put_u64(b, (uint64_t)s->start, err));
+        CAV_TRY(put_u64(b, (uint64_t)s->end, err));
+        CAV_TRY(put_u64(b, s->first, err));
+    }
+    CAV_TRY(put_u64(b, (uint64_t)j->form, err));
+    CAV_TRY(put_str(b, j->out_dir, err));
+    CAV_TRY(put_str(b, j->pat_prefix, err));
+    CAV_TRY(put_str(b, j->pat_suffix, err));
+    CAV_TRY(put_str(b, j->single_name, err));
+    CAV_TRY(put_str(b, j->success_name, err));
+    CAV_TRY(put_str(b, j->tmp_dir, err));
+    CAV_TRY(put_str(b, j->job_id, err));
+    return put(b, j->single_sync, sizeof j->single_sync, err);
+}
+
+static csvavro_status add_fs(csvavro_job *j, csvavro_fs *fs, csvavro_error *err) {
+    csvavro_fs **n = cav_realloc(j->fss, (j->n_fss + 1) * sizeof *n);
+    if (!n) {
+        csvavro_fs_close(fs);
+        return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    }
+    j->fss = n;
+    j->fss[j->n_fss++] = fs;
+    return CSVAVRO_OK;
+}
+
+static csvavro_status open_fs(csvavro_job *j, const char *url, csvavro_fs **fs,
+                              csvavro_error *err) {
+    char *path = NULL;
+    CAV_TRY(csvavro_fs_open_url(url, fs, &path, err));
+    free(path);
+    return add_fs(j, *fs, err);
+}
+
+#define BAD_PLAN(r) ((r)->bad ? cav_err(err, CSVAVRO_E_INTERNAL, "malformed plan from rank 0") : 0)
+
+/* Rebuilds a planned job from rank 0's plan (the job was created with the same options). */
+static csvavro_status import_plan(csvavro_job *j, const uint8_t *p, size_t n, csvavro_error *err) {
+    rd r = {p, n, 0, false};
+    if (n < sizeof PLAN_MAGIC || memcmp(p, PLAN_MAGIC, sizeof PLAN_MAGIC) != 0)
+        return cav_err(err, CSVAVRO_E_INTERNAL, "malformed plan from rank 0");
+    r.off = sizeof PLAN_MAGIC;
+    /* one backend per input argument, as planning opened them */
+    csvavro_fs **spec_fs = cav_calloc(j->o.n_inputs, sizeof *spec_fs);
+    if (!spec_fs) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    csvavro_status st = CSVAVRO_OK;
+    for (size_t k = 0; k < j->o.n_inputs && st == CSVAVRO_OK; k++)
+        st = open_fs(j, j->o.inputs[k], &spec_fs[k], err);
+    uint64_t ni = get_u64(&r);
+    if (st == CSVAVRO_OK && !r.bad && ni <= n) {
+        j->inputs = cav_calloc(ni ? ni : 1, sizeof *j->inputs);
+        if (!j->inputs) st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    }
+    for (uint64_t i = 0; st == CSVAVRO_OK && !r.bad && i < ni; i++) {
+        cav_input *in = &j->inputs[i];
+        uint64_t spec = get_u64(&r);
+        in->path = get_str(&r);
+        in->display = get_str(&r);
+        in->size = (int64_t)get_u64(&r);
+        in->h.n_cols = (uint32_t)get_u64(&r);
+        in->h.data_start = (int64_t)get_u64(&r);
+        in->h.data_start_line = (int64_t)get_u64(&r);
+        j->n_inputs++;
+        if (r.bad || spec >= j->o.n_inputs || !in->path || !in->display) {
+            r.bad = true;
+            break;
+        }
+        in->fs = spec_fs[spec];
+        in->spec = cav_strdup(j->o.inputs[spec]);
+        if (!in->spec) st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    }
+    cav_free(spec_fs);
+    CAV_TRY(st);
+    CAV_TRY(BAD_PLAN(&r));
+    char *sj = get_str(&r);
+    CAV_TRY(BAD_PLAN(&r));
+    if (!sj) return cav_err(err, CSVAVRO_E_INTERNAL, "malformed plan from rank 0");
+    st = csvavro_schema_from_json(sj, &j->full, err);
+    free(sj);
+    CAV_TRY(st);
+    CAV_TRY(cav_job_project(j, err));
+    if (j->o.where && *j->o.where) {
+        CAV_TRY(cav_expr_compile(j->o.where, j->full, &j->expr, err));
+        j->n_where_cols = cav_expr_columns(j->expr, &j->where_cols);
+    }
+    uint64_t ns = get_u64(&r);
+    CAV_TRY(BAD_PLAN(&r));
+    if (ns > n) return cav_err(err, CSVAVRO_E_INTERNAL, "malformed plan from rank 0");
+    j->splits = cav_calloc(ns ? ns : 1, sizeof *j->splits);
+    if (!j->splits) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    for (uint64_t i = 0; i < ns && !r.bad; i++) {
+        cav_split *s = &j->splits[i];
+        s->input = (size_t)get_u64(&r);
+        s->start = (int64_t)get_u64(&r);
+        s->end = (int64_t)get_u64(&r);
+        s->first = get_u64(&r) != 0;
+        if (s->input >= j->n_inputs) r.bad = true;
+        j->n_splits++;
+    }
+    j->form = (int)get_u64(&r);
+    j->out_dir = get_str(&r);
+    j->pat_prefix = get_cav_str(&r);
+    j->pat_suffix = get_cav_str(&r);
+    j->single_name = get_cav_str(&r);
+    j->success_name = get_cav_str(&r);
+    j->tmp_dir = get_cav_str(&r);
+    j->job_id = get_cav_str(&r);
+    if (!r.bad && r.n - r.off == sizeof j->single_sync)
+        memcpy(j->single_sync, r.p + r.off, sizeof j->single_sync);
+    else
+        r.bad = true;
+    if (!r.bad && (!j->out_dir || !j->tmp_dir || !j->success_name)) r.bad = true;
+    CAV_TRY(BAD_PLAN(&r));
+    csvavro_fs *ofs = NULL;
+    CAV_TRY(open_fs(j, j->o.output, &ofs, err));
+    j->out_fs = ofs;
+    /* the temporary directory rank 0 created must be visible here */
+    csvavro_stat sb;
+    csvavro_error e2;
+    if (csvavro_fs_stat(ofs, j->tmp_dir, &sb, &e2) != CSVAVRO_OK || !sb.is_dir) {
+        char *d = cav_job_out_display(j, j->tmp_dir);
+        cav_err_path(err, d ? d : j->tmp_dir);
+        cav_free(d);
+        return cav_err(err, CSVAVRO_E_IO,
+                       "rank 0's temporary output directory is not visible here: with ranks on "
+                       "several machines the output must be on HDFS or a shared file system");
+    }
+    int t = j->o.threads ? j->o.threads : cav_cpu_count();
+    if ((size_t)t > j->n_splits) t = (int)(j->n_splits ? j->n_splits : 1);
+    j->threads = t < 1 ? 1 : t;
+    j->planned = j->executed = true;
+    return CSVAVRO_OK;
+}
+
+/* ------------------------------------------------------------------ rank 0 */
+
+enum { K_LOCAL, K_REMOTE, K_NOHOST };
+
+typedef struct lead {
+    cav_dist base;
+    csvavro_job *j;
+    pthread_mutex_t mu;
+    pthread_t thr;
+    bool thr_on;
+    /* hosts: every distinct rank host once */
+    int n_uh;
+    int *rank_uh;    /* rank -> distinct host */
+    int *uh_ranks;   /* distinct host -> ranks on it */
+    int64_t *uh_rem; /* scratch: splits left per distinct host */
+    /* splits */
+    uint8_t *taken;
+    int *owner;  /* rank that was handed it */
+    int16_t *sh; /* split i: up to 8 distinct hosts holding a replica (sh[i*8+k]) */
+    uint8_t *n_sh;
+    uint64_t (*counts)[3]; /* per rank: local, remote, no hosts */
+    uint64_t *idle_since;  /* per rank: when it first found no local split left (delay) */
+    uint64_t handed0;
+    /* the other ranks */
+    live_ctr *live;
+    uint8_t **res;
+    size_t *res_len;
+    int results_in;
+    bool abort, abort_sent;
+} lead;
+
+/* Host names match when equal (case-insensitive), or when one is a short name and the other
+ * a fully qualified name starting with it (HDFS may report either form). */
+static bool host_eq(const char *a, const char *b) {
+    if (!strcasecmp(a, b)) return true;
+    const char *da = strchr(a, '.'), *db = strchr(b, '.');
+    if (da && db) return false;
+    if (!da && db) return (size_t)(db - b) == strlen(a) && !strncasecmp(a, b, strlen(a));
+    if (da && !db) return (size_t)(da - a) == strlen(b) && !strncasecmp(a, b, strlen(b));
+    return false;
+}
+
+static bool on_host(const lead *L, size_t i, int uh) {
+    for (int k = 0; k < L->n_sh[i]; k++)
+        if (L->sh[i * 8 + (size_t)k] == uh) return true;
+    return false;
+}
+
+#define PICK_WAIT (SIZE_MAX - 1)
+
+/* The next split for rank r (L->mu held), SIZE_MAX when none is left, PICK_WAIT when the rank
+ * should ask again later (delay scheduling: only local work of other hosts is left and the
+ * rank has not waited CSVAVRO_LOCALITY_WAIT_MS for it yet). */
+static size_t pick(lead *L, int r) {
+    const csvavro_job *j = L->j;
+    size_t n = j->n_splits, best = SIZE_MAX;
+    int uh = L->rank_uh[r];
+    for (size_t i = 0; i < n && best == SIZE_MAX; i++)
+        if (!L->taken[i] && on_host(L, i, uh)) best = i;
+    for (size_t i = 0; i < n && best == SIZE_MAX; i++) /* nobody reads these locally */
+        if (!L->taken[i] && L->n_sh[i] == 0) best = i;
+    if (best == SIZE_MAX && G.locality_wait_ns) {
+        bool left = false;
+        for (size_t i = 0; i < n && !left; i++)
+            left = !L->taken[i];
+        uint64_t now = cav_now_ns();
+        if (left && !L->idle_since[r]) L->idle_since[r] = now;
+        if (left && now - L->idle_since[r] < G.locality_wait_ns) return PICK_WAIT;
+    }
+    if (best == SIZE_MAX) { /* steal from the host with the most local work left per rank */
+        memset(L->uh_rem, 0, (size_t)L->n_uh * sizeof *L->uh_rem);
+        for (size_t i = 0; i < n; i++)
+            if (!L->taken[i])
+                for (int k = 0; k < L->n_sh[i]; k++)
+                    L->uh_rem[L->sh[i * 8 + (size_t)k]]++;
+        int hb = -1;
+        for (int h = 0; h < L->n_uh; h++)
+            if (L->uh_rem[h] > 0 &&
+                (hb < 0 || L->uh_rem[h] * L->uh_ranks[hb] > L->uh_rem[hb] * L->uh_ranks[h]))
+                hb = h;
+        for (size_t i = n; hb >= 0 && i-- > 0;)
+            if (!L->taken[i] && on_host(L, i, hb)) {
+                best = i;
+                break;
+            }
+    }
+    if (best == SIZE_MAX) return best;
+    L->idle_since[r] = 0;
+    L->taken[best] = 1;
+    L->owner[best] = r;
+    const cav_split *s = &j->splits[best];
+    int kind =
+        on_host(L, best, uh) ? K_LOCAL : (s->blk && s->blk->n_hosts > 0 ? K_REMOTE : K_NOHOST);
+    L->counts[r][kind]++;
+    return best;
+}
+
+static bool lead_stopping(lead *L) {
+    return L->abort || atomic_load(&L->j->abort_flag) || cav_job_cancelled(L->j);
+}
+
+static size_t lead_next(cav_dist *d, csvavro_job *j) {
+    lead *L = (lead *)d;
+    size_t si;
+    bool fail;
+    for (;;) {
+        pthread_mutex_lock(&L->mu);
+        si = lead_stopping(L) ? SIZE_MAX : pick(L, 0);
+        fail = si < PICK_WAIT && fault_due(++L->handed0);
+        pthread_mutex_unlock(&L->mu);
+        if (si != PICK_WAIT) break;
+        struct timespec ts = {0, 10000000L};
+        nanosleep(&ts, NULL);
+    }
+    if (fail) {
+        inject_failure(j, si);
+        return SIZE_MAX;
+    }
+    return si;
+}
+
+/* Tells the ranks that are still running to stop (dispenser thread). */
+static void send_aborts(lead *L) {
+    pthread_mutex_lock(&L->mu);
+    bool go = !L->abort_sent && lead_stopping(L);
+    if (go) L->abort_sent = true;
+    pthread_mutex_unlock(&L->mu);
+    if (!go) return;
+    static const int32_t one = 1;
+    for (int r = 1; r < G.size; r++) {
+        if (L->res[r]) continue;
+        MPI_Request rq;
+        MPI_Isend(&one, 1, MPI_INT32_T, r, T_ABORT, G.comm, &rq);
+        wait_req(&rq);
+    }
+}
+
+static void *dispenser(void *arg) {
+    lead *L = arg;
+    csvavro_job *j = L->j;
+    unsigned us = 0;
+    while (L->results_in < G.size - 1) {
+        int flag = 0;
+        MPI_Message msg;
+        MPI_Status mst;
+        MPI_Improbe(MPI_ANY_SOURCE, MPI_ANY_TAG, G.comm, &flag, &msg, &mst);
+        if (!flag) {
+            send_aborts(L);
+            nap(&us);
+            continue;
+        }
+        us = 0;
+        int src = mst.MPI_SOURCE, cnt = 0;
+        MPI_Get_count(&mst, MPI_BYTE, &cnt);
+        uint8_t *buf = malloc(cnt > 0 ? (size_t)cnt : 1);
+        if (!buf) {
+            fprintf(stderr, "csvavro convert: out of memory in the MPI dispenser\n");
+            MPI_Abort(MPI_COMM_WORLD, 1);
+        }
+        MPI_Mrecv(buf, cnt, MPI_BYTE, &msg, MPI_STATUS_IGNORE);
+        if (src <= 0 || src >= G.size) {
+            free(buf);
+            continue;
+        }
+        if (mst.MPI_TAG == T_REQ || mst.MPI_TAG == T_PROG) {
+            pthread_mutex_lock(&L->mu);
+            if ((size_t)cnt == sizeof(live_ctr) && !L->res[src])
+                memcpy(&L->live[src], buf, sizeof(live_ctr));
+            size_t si = SIZE_MAX;
+            if (mst.MPI_TAG == T_REQ && !lead_stopping(L)) si = pick(L, src);
+            pthread_mutex_unlock(&L->mu);
+            if (mst.MPI_TAG == T_REQ) {
+                int64_t v = si == SIZE_MAX ? -1 : si == PICK_WAIT ? -2 : (int64_t)si;
+                MPI_Request rq;
+                MPI_Isend(&v, 1, MPI_INT64_T, src, T_GIVE, G.comm, &rq);
+                wait_req(&rq);
+            }
+            free(buf);
+        } else if (mst.MPI_TAG == T_RESULT && !L->res[src]) {
+            pthread_mutex_lock(&L->mu);
+            L->res[src] = buf;
+            L->res_len[src] = (size_t)cnt;
+            L->results_in++;
+            res_head h;
+            if ((size_t)cnt < sizeof h) {
+                L->abort = true;
+            } else {
+                memcpy(&h, buf, sizeof h);
+                if (h.failed || h.status != CSVAVRO_OK) L->abort = true;
+            }
+            if (L->abort) atomic_store(&j->abort_flag, 1);
+            pthread_mutex_unlock(&L->mu);
+        } else {
+            free(buf);
+        }
+        send_aborts(L);
+    }
+    return NULL;
+}
+
+static csvavro_status lead_start(cav_dist *d, csvavro_job *j, csvavro_error *err) {
+    lead *L = (lead *)d;
+    cav_buf b;
+    cav_buf_init(&b, 0);
+    csvavro_status st = export_plan(j, &b, err);
+    if (st == CSVAVRO_OK && b.len > (size_t)INT32_MAX)
+        st = cav_err(err, CSVAVRO_E_LIMIT, "plan too large for one MPI message");
+    plan_head h = {st == CSVAVRO_OK ? CSVAVRO_OK : st, 0, st == CSVAVRO_OK ? b.len : 0};
+    if (st == CSVAVRO_OK && h.len == 0) h.status = CSVAVRO_E_INTERNAL;
+    bcast(&h, sizeof h);
+    if (h.len) bcast(b.data, (int)h.len);
+    G.released = true;
+    cav_buf_free(&b);
+    CAV_TRY(st);
+    if (G.size > 1) {
+        if (pthread_create(&L->thr, NULL, dispenser, L) != 0) {
+            /* the others are waiting for splits: let them stop through their results */
+            L->abort = true;
+            atomic_store(&j->abort_flag, 1);
+            return cav_err(err, CSVAVRO_E_INTERNAL, "cannot start the MPI dispenser thread");
+        }
+        L->thr_on = true;
+    }
+    return CSVAVRO_OK;
+}
+
+static void merge_results(lead *L, csvavro_job *j) {
+    for (int r = 1; r < G.size; r++) {
+        const uint8_t *p = L->res[r];
+        size_t n = L->res_len[r];
+        if (!p || n < sizeof(res_head)) continue;
+        res_head h;
+        memcpy(&h, p, sizeof h);
+        size_t off = sizeof h;
+        for (uint64_t k = 0; k < h.n && n - off >= sizeof(split_res); k++) {
+            split_res x;
+            memcpy(&x, p + off, sizeof x);
+            off += sizeof x;
+            if (x.index >= j->n_splits) break;
+            cav_split *s = &j->splits[x.index];
+            s->run_start = x.run_start;
+            s->range_start = x.range_start;
+            s->range_end = x.range_end;
+            s->rows_read = x.rows_read;
+            s->rows_kept = x.rows_kept;
+            s->rejected = x.rejected;
+            s->bytes_out = x.bytes_out;
+            s->bytes_in = x.bytes_in;
+            s->st = (csvavro_status)x.st;
+            s->run_aligned = x.run_aligned;
+            s->ran = x.ran;
+            s->capped = x.capped;
+            s->has_rejects = x.has_rejects;
+            s->has_output = x.has_output;
+            csvavro_error_clear(&s->err);
+            if (x.st != CSVAVRO_OK && n - off >= sizeof(csvavro_error)) {
+                memcpy(&s->err, p + off, sizeof s->err);
+                off += sizeof s->err;
+                s->err.message[sizeof s->err.message - 1] = '\0';
+                s->err.path[sizeof s->err.path - 1] = '\0';
+                s->err.column_name[sizeof s->err.column_name - 1] = '\0';
+                s->err.value[sizeof s->err.value - 1] = '\0';
+            }
+            /* the names the rank used (exec_run.c names its files the same way) */
+            char nm[64];
+            if (!s->tmp_name) {
+                snprintf(nm, sizeof nm, "split.%zu.avro", (size_t)x.index);
+                s->tmp_name = cav_path_join(j->tmp_dir, nm);
+            }
+            if (s->has_rejects && !s->rej_name) {
+                snprintf(nm, sizeof nm, "rejects.%zu", (size_t)x.index);
+                s->rej_name = cav_path_join(j->tmp_dir, nm);
+            }
+        }
+    }
+}
+
+static csvavro_status lead_gather(cav_dist *d, csvavro_job *j, csvavro_status st,
+                                  csvavro_error *err) {
+    lead *L = (lead *)d;
+    if (st != CSVAVRO_OK) {
+        pthread_mutex_lock(&L->mu);
+        L->abort = true;
+        pthread_mutex_unlock(&L->mu);
+        atomic_store(&j->abort_flag, 1);
+    }
+    if (L->thr_on) {
+        pthread_join(L->thr, NULL);
+        L->thr_on = false;
+    }
+    merge_results(L, j);
+    for (size_t i = 0; i < j->n_splits; i++) { /* say where a failed split ran */
+        cav_split *s = &j->splits[i];
+        if (s->ran && s->st != CSVAVRO_OK && L->taken[i])
+            cav_err_prefix(&s->err, "rank %d (%s)", L->owner[i], host_of(L->owner[i]));
+    }
+    if (st != CSVAVRO_OK) {
+        cav_err_prefix(err, "rank 0 (%s)", host_of(0));
+        return st;
+    }
+    for (int r = 1; r < G.size; r++) {
+        res_head h;
+        if (!L->res[r] || L->res_len[r] < sizeof h) {
+            return cav_err(err, CSVAVRO_E_INTERNAL, "rank %d (%s) sent no result", r, host_of(r));
+        }
+        memcpy(&h, L->res[r], sizeof h);
+        if (h.status != CSVAVRO_OK) {
+            if (err) {
+                *err = h.err;
+                err->message[sizeof err->message - 1] = '\0';
+                err->path[sizeof err->path - 1] = '\0';
+                err->column_name[sizeof err->column_name - 1] = '\0';
+                err->value[sizeof err->value - 1] = '\0';
+                err->status = (csvavro_status)h.status;
+            }
+            cav_err_prefix(err, "rank %d (%s)", r, host_of(r));
+            return (csvavro_status)h.status;
+        }
+    }
+    return CSVAVRO_OK;
+}
+
+static void lead_live(cav_dist *d, const csvavro_job *j, csvavro_job_stats *s) {
+    lead *L = (lead *)d;
+    pthread_mutex_lock(&L->mu);
+    for (int r = 1; r < G.size; r++) {
+        s->bytes_read += L->live[r].bytes;
+        s->rows_read += L->live[r].rows;
+        s->rows_kept += L->live[r].kept;
+        s->rows_rejected += L->live[r].rejected;
+        s->splits_done += L->live[r].done;
+    }
+    pthread_mutex_unlock(&L->mu);
+}
+
+static void lead_summary(cav_dist *d, const csvavro_job *j, bool json) {
+    lead *L = (lead *)d;
+    for (int r = 0; r < G.size; r++) {
+        const uint64_t *c = L->counts[r];
+        unsigned long long tot = c[0] + c[1] + c[2];
+        if (json)
+            fprintf(
+                stderr,
+                "{\"event\":\"rank\",\"rank\":%d,\"host\":\"%s\",\"splits\":%llu,\"local\":%llu,"
+                "\"remote\":%llu,\"no_hosts\":%llu}\n",
+                r, host_of(r), tot, (unsigned long long)c[0], (unsigned long long)c[1],
+                (unsigned long long)c[2]);
+        else
+            fprintf(stderr,
+                    "csvavro convert: rank %d (%s): %llu split%s: %llu local, %llu remote, %llu "
+                    "without hosts\n",
+                    r, host_of(r), tot, tot == 1 ? "" : "s", (unsigned long long)c[0],
+                    (unsigned long long)c[1], (unsigned long long)c[2]);
+    }
+}
+
+static void lead_free(lead *L) {
+    if (!L) return;
+    pthread_mutex_destroy(&L->mu);
+    free(L->rank_uh);
+    free(L->uh_ranks);
+    free(L->uh_rem);
+    free(L->taken);
+    free(L->owner);
+    free(L->sh);
+    free(L->n_sh);
+    free(L->counts);
+    free(L->idle_since);
+    free(L->live);
+    if (L->res)
+        for (int r = 0; r < G.size; r++)
+            free(L->res[r]);
+    free(L->res);
+    free(L->res_len);
+    free(L);
+}
+
+static lead *lead_new(csvavro_job *j) {
+    lead *L = calloc(1, sizeof *L);
+    if (!L) return NULL;
+    pthread_mutex_init(&L->mu, NULL);
+    L->j = j;
+    size_t ns = j->n_splits ? j->n_splits : 1, nr = (size_t)G.size;
+    L->rank_uh = calloc(nr, sizeof *L->rank_uh);
+    L->uh_ranks = calloc(nr, sizeof *L->uh_ranks);
+    L->uh_rem = calloc(nr, sizeof *L->uh_rem);
+    L->taken = calloc(ns, 1);
+    L->owner = calloc(ns, sizeof *L->owner);
+    L->sh = calloc(ns * 8, sizeof *L->sh);
+    L->n_sh = calloc(ns, 1);
+    L->counts = calloc(nr, sizeof *L->counts);
+    L->idle_since = calloc(nr, sizeof *L->idle_since);
+    L->live = calloc(nr, sizeof *L->live);
+    L->res = calloc(nr, sizeof *L->res);
+    L->res_len = calloc(nr, sizeof *L->res_len);
+    if (!L->rank_uh || !L->uh_ranks || !L->uh_rem || !L->taken || !L->owner || !L->sh || !L->n_sh ||
+        !L->counts || !L->idle_since || !L->live || !L->res || !L->res_len) {
+        lead_free(L);
+        return NULL;
+    }
+    /* distinct hosts: first rank on each */
+    int *first = calloc(nr, sizeof *first);
+    if (!first) {
+        lead_free(L);
+        return NULL;
+    }
+    for (int r = 0; r < G.size; r++) {
+        int u = 0;
+        while (u < L->n_uh && !host_eq(host_of(r), host_of(first[u])))
+            u++;
+        if (u == L->n_uh) first[L->n_uh++] = r;
+        L->rank_uh[r] = u;
+        L->uh_ranks[u]++;
+    }
+    for (size_t i = 0; i < j->n_splits; i++) {
+        const csvavro_block *b = j->splits[i].blk;
+        for (int k = 0; b && k < b->n_hosts && k < 8; k++)
+            for (int u = 0; u < L->n_uh; u++)
+                if (host_eq(b->hosts[k], host_of(first[u])) && !on_host(L, i, u)) {
+                    L->sh[i * 8 + L->n_sh[i]] = (int16_t)u;
+                    L->n_sh[i]++;
+                }
+    }
+    free(first);
+    L->base.rank = 0;
+    L->base.start = lead_start;
+    L->base.next = lead_next;
+    L->base.gather = lead_gather;
+    L->base.live = lead_live;
+    L->base.summary = lead_summary;
+    return L;
+}
+
+void cav_mpi_release(csvavro_status st) {
+    if (!G.on || G.rank != 0 || G.released) return;
+    plan_head h = {st == CSVAVRO_OK ? CSVAVRO_OK : st, 0, 0};
+    bcast(&h, sizeof h);
+    G.released = true;
+}
+
+csvavro_status cav_mpi_lead(csvavro_job *job, csvavro_job_stats *stats, csvavro_error *err) {
+    lead *L = lead_new(job);
+    if (!L) {
+        csvavro_status st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+        cav_mpi_release(st);
+        return st;
+    }
+    job->dist = &L->base;
+    csvavro_status st = csvavro_job_execute(job, stats, err);
+    if (!G.released) cav_mpi_release(st != CSVAVRO_OK ? st : CSVAVRO_E_INTERNAL);
+    if (L->thr_on) { /* the pool never reached its gather step: stop the others, wait */
+        pthread_mutex_lock(&L->mu);
+        L->abort = true;
+        pthread_mutex_unlock(&L->mu);
+        pthread_join(L->thr, NULL);
+        L->thr_on = false;
+    }
+    job->dist = NULL;
+    verdict v;
+    memset(&v, 0, sizeof v);
+    v.status = st;
+    if (st != CSVAVRO_OK && err) v.err = *err;
+    bcast(&v, sizeof v);
+    lead_free(L);
+    return st;
+}
+
+/* ------------------------------------------------------------------ ranks > 0 */
+
+typedef struct follow {
+    cav_dist base;
+    pthread_mutex_t mu; /* one request at a time */
+    bool no_more;
+    size_t *mine; /* splits handed to this rank */
+    size_t n_mine;
+    uint64_t last_prog_ns;
+} follow;
+
+static size_t follow_next(cav_dist *d, csvavro_job *j) {
+    follow *F = (follow *)d;
+    if (atomic_load(&j->abort_flag) || cav_job_cancelled(j)) return SIZE_MAX;
+    pthread_mutex_lock(&F->mu);
+    if (F->no_more) {
+        pthread_mutex_unlock(&F->mu);
+        return SIZE_MAX;
+    }
+    int64_t v = -2;
+    while (v == -2) { /* -2: ask again later (delay scheduling) */
+        live_ctr c;
+        live_now(j, &c);
+        MPI_Request rq[2];
+        MPI_Irecv(&v, 1, MPI_INT64_T, 0, T_GIVE, G.comm, &rq[1]);
+        MPI_Isend(&c, sizeof c, MPI_BYTE, 0, T_REQ, G.comm, &rq[0]);
+        wait_req(&rq[0]);
+        wait_req(&rq[1]);
+        if (v == -2 && (atomic_load(&j->abort_flag) || cav_job_cancelled(j))) v = -1;
+        if (v == -2) {
+            struct timespec ts = {0, 10000000L};
+            nanosleep(&ts, NULL);
+        }
+    }
+    size_t si = SIZE_MAX;
+    bool fail = false;
+    if (v < 0 || (uint64_t)v >= j->n_splits || F->n_mine >= j->n_splits) {
+        F->no_more = true;
+    } else {
+        si = (size_t)v;
+        F->mine[F->n_mine++] = si;
+        fail = fault_due(F->n_mine);
+    }
+    pthread_mutex_unlock(&F->mu);
+    if (fail) {
+        inject_failure(j, si);
+        return SIZE_MAX;
+    }
+    return si;
+}
+
+static void follow_tick(cav_dist *d, csvavro_job *j) {
+    follow *F = (follow *)d;
+    uint64_t now = cav_now_ns();
+    if (now - F->last_prog_ns >= 250000000ull) {
+        F->last_prog_ns = now;
+        live_ctr c;
+        live_now(j, &c);
+        MPI_Request rq;
+        MPI_Isend(&c, sizeof c, MPI_BYTE, 0, T_PROG, G.comm, &rq);
+        wait_req(&rq);
+    }
+    int flag = 0;
+    MPI_Iprobe(0, T_ABORT, G.comm, &flag, MPI_STATUS_IGNORE);
+    if (flag) {
+        int32_t x;
+        MPI_Recv(&x, 1, MPI_INT32_T, 0, T_ABORT, G.comm, MPI_STATUS_IGNORE);
+        atomic_store(&j->abort_flag, 1);
+    }
+}
+
+/* The rank's result: its status and the results of the splits it was handed. */
+static void send_result(follow *F, csvavro_job *j, csvavro_status st, const csvavro_error *err) {
+    cav_buf b;
+    cav_buf_init(&b, 0);
+    res_head h;
+    memset(&h, 0, sizeof h);
+    h.status = st;
+    h.failed =
+        st != CSVAVRO_OK || (j && atomic_load(&j->abort_flag)) || (j && cav_job_cancelled(j));
+    if (st != CSVAVRO_OK && err) h.err = *err;
+    size_t n = F && j ? F->n_mine : 0;
+    h.n = n;
+    bool ok = cav_buf_append(&b, &h, sizeof h, NULL) == CSVAVRO_OK;
+    for (size_t k = 0; k < n && ok; k++) {
+        const cav_split *s = &j->splits[F->mine[k]];
+        split_res x;
+        memset(&x, 0, sizeof x);
+        x.index = F->mine[k];
+        x.run_start = s->run_start;
+        x.range_start = s->range_start;
+        x.range_end = s->range_end;
+        x.rows_read = s->rows_read;
+        x.rows_kept = s->rows_kept;
+        x.rejected = s->rejected;
+        x.bytes_out = s->bytes_out;
+        x.bytes_in = s->bytes_in;
+        x.st = s->st;
+        x.run_aligned = s->run_aligned;
+        x.ran = s->ran;
+        x.capped = s->capped;
+        x.has_rejects = s->has_rejects;
+        x.has_output = s->has_output;
+        ok = cav_buf_append(&b, &x, sizeof x, NULL) == CSVAVRO_OK;
+        if (ok && s->st != CSVAVRO_OK)
+            ok = cav_buf_append(&b, &s->err, sizeof s->err, NULL) == CSVAVRO_OK;
+    }
+    if (!ok || b.len > (size_t)INT32_MAX) { /* send at least the failure */
+        memset(&h, 0, sizeof h);
+        h.status = CSVAVRO_E_NOMEM;
+        h.failed = 1;
+        cav_err(&h.err, CSVAVRO_E_NOMEM, "out of memory sending the split results");
+        cav_buf_reset(&b);
+        if (cav_buf_append(&b, &h, sizeof h, NULL) != CSVAVRO_OK) {
+            MPI_Request rq;
+            MPI_Isend(&h, sizeof h, MPI_BYTE, 0, T_RESULT, G.comm, &rq);
+            wait_req(&rq);
+            cav_buf_free(&b);
+            return;
+        }
+    }
+    MPI_Request rq;
+    MPI_Isend(b.data, (int)b.len, MPI_BYTE, 0, T_RESULT, G.comm, &rq);
+    wait_req(&rq);
+    cav_buf_free(&b);
+}
+
+static csvavro_status follow_gather(cav_dist *d, csvavro_job *j, csvavro_status st,
+                                    csvavro_error *err) {
+    send_result((follow *)d, j, st, err);
+    return st;
+}
+
+csvavro_status cav_mpi_follow(const csvavro_job_options *o, csvavro_error *err) {
+    if (!G.on) return cav_err(err, CSVAVRO_E_USAGE, "MPI is not initialised");
+    plan_head h;
+    bcast(&h, sizeof h);
+    if (h.len == 0) return h.status == CSVAVRO_OK ? CSVAVRO_OK : (csvavro_status)h.status;
+    uint8_t *plan = h.len <= (uint64_t)INT32_MAX ? malloc((size_t)h.len) : NULL;
+    if (!plan) { /* cannot even receive it: the collective still has to complete */
+        fprintf(stderr, "csvavro convert: rank %d: out of memory for the plan\n", G.rank);
+        MPI_Abort(MPI_COMM_WORLD, 1);
+    }
+    bcast(plan, (int)h.len);
+    csvavro_job_options fo = *o;
+    fo.progress = CSVAVRO_PROGRESS_NONE;
+    fo.progress_fn = NULL;
+    fo.dry_run = 0;
+    csvavro_job *j = NULL;
+    csvavro_error lerr;
+    csvavro_error_clear(&lerr);
+    follow F;
+    memset(&F, 0, sizeof F);
+    pthread_mutex_init(&F.mu, NULL);
+    F.base.rank = G.rank;
+    F.base.next = follow_next;
+    F.base.tick = follow_tick;
+    F.base.gather = follow_gather;
+    csvavro_status st = csvavro_job_create(&fo, &j, &lerr);
+    if (st == CSVAVRO_OK) st = import_plan(j, plan, (size_t)h.len, &lerr);
+    free(plan);
+    if (st == CSVAVRO_OK) {
+        F.mine = calloc(j->n_splits ? j->n_splits : 1, sizeof *F.mine);
+        if (!F.mine) st = cav_err(&lerr, CSVAVRO_E_NOMEM, "out of memory");
+    }
+    if (st == CSVAVRO_OK) {
+        j->dist = &F.base;
+        j->start_ns = cav_now_ns();
+        F.last_prog_ns = j->start_ns;
+        st = cav_job_run_splits(j, &lerr); /* sends the results (follow_gather) */
+    } else {
+        send_result(&F, NULL, st, &lerr);
+    }
+    verdict v;
+    bcast(&v, sizeof v);
+    /* an abort notice that crossed our result */
+    for (;;) {
+        int flag = 0;
+        MPI_Iprobe(0, T_ABORT, G.comm, &flag, MPI_STATUS_IGNORE);
+        if (!flag) break;
+        int32_t x;
+        MPI_Recv(&x, 1, MPI_INT32_T, 0, T_ABORT, G.comm, MPI_STATUS_IGNORE);
+    }
+    if (j) j->dist = NULL;
+    csvavro_job_free(j);
+    free(F.mine);
+    pthread_mutex_destroy(&F.mu);
+    if (err) {
+        *err = v.err;
+        err->message[sizeof err->message - 1] = '\0';
+        err->path[sizeof err->path - 1] = '\0';
+    }
+    return (csvavro_status)v.status;
+}
+
+#else /* no MPI in this build */
+
+static long env_long(const char *name, long dflt) {
+    const char *s = getenv(name);
+    return s && *s ? strtol(s, NULL, 10) : dflt;
+}
+
+int cav_mpi_init(csvavro_error *err) {
+    const char *force = getenv("CSVAVRO_MPI");
+    if (force && !strcmp(force, "0")) return -1;
+    bool several = env_long("OMPI_COMM_WORLD_SIZE", 1) > 1 || env_long("PMI_SIZE", 1) > 1 ||
+                   env_long("PMIX_RANK", 0) > 0 || env_long("PMI_RANK", 0) > 0;
+    if (several || (force && !strcmp(force, "1"))) {
+        cav_err(err, CSVAVRO_E_USAGE,
+                "this csvavro was built without MPI: one job cannot run over several ranks "
+                "(rebuild with libopenmpi-dev installed, or set CSVAVRO_MPI=0 to run each rank "
+                "alone)");
+        return -2;
+    }
+    return -1;
+}
+csvavro_status cav_mpi_lead(csvavro_job *job, csvavro_job_stats *stats, csvavro_error *err) {
+    return csvavro_job_execute(job, stats, err);
+}
+void cav_mpi_release(csvavro_status st) {
+    (void)st;
+}
+csvavro_status cav_mpi_follow(const csvavro_job_options *o, csvavro_error *err) {
+    return cav_err(err, CSVAVRO_E_USAGE, "this csvavro was built without MPI");
+}
+void cav_mpi_finalize(void) {}
+
+#endif

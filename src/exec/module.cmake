@@ -1,0 +1,27 @@
+# src/exec: exec_mpi.c (one convert job over MPI ranks) is not part of libcsvavro: it becomes
+# the object library cav_exec_mpi, linked only into the csvavro CLI (CAV_CLI_EXTRA_LIBS), with
+# MPI when CSVAVRO_MPI is ON and MPI (libopenmpi-dev) is found, as stubs otherwise. Nothing
+# else links MPI.
+list(REMOVE_ITEM _src ${CMAKE_SOURCE_DIR}/src/exec/exec_mpi.c)
+set(CAV_HAVE_MPI OFF)
+if(CSVAVRO_MPI)
+  find_package(MPI COMPONENTS C QUIET)
+  if(MPI_C_FOUND)
+    set(CAV_HAVE_MPI ON)
+    message(STATUS "csvavro: MPI ${MPI_C_VERSION} found: convert runs over mpirun ranks")
+  else()
+    message(STATUS "csvavro: MPI not found (libopenmpi-dev): convert runs in one process only")
+  endif()
+endif()
+
+function(cav_exec_configure)
+  add_library(cav_exec_mpi OBJECT ${CMAKE_SOURCE_DIR}/src/exec/exec_mpi.c)
+  target_include_directories(cav_exec_mpi PUBLIC ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}/src
+                             ${CMAKE_BINARY_DIR}/generated)
+  target_link_libraries(cav_exec_mpi PUBLIC ${CAV_EXTERNAL_LIBS})
+  if(CAV_HAVE_MPI)
+    target_compile_definitions(cav_exec_mpi PRIVATE CAV_HAVE_MPI=1)
+    target_link_libraries(cav_exec_mpi PUBLIC MPI::MPI_C)
+  endif()
+endfunction()
+list(APPEND CAV_CLI_EXTRA_LIBS cav_exec_mpi)
