@@ -1357,10 +1357,14 @@ static uint32_t count_slots(const cav_node *n) {
     case N_NOT:
     case N_ISNULL:
         return count_slots(n->l);
-    case N_IN:
-        return CAV_MAX(count_slots(n->l), 2u);
-    default:
-        return CAV_MAX(count_slots(n->l), 1 + count_slots(n->r));
+    case N_IN: {
+        uint32_t l = count_slots(n->l); /* not inside CAV_MAX: it evaluates twice */
+        return CAV_MAX(l, 2u);
+    }
+    default: {
+        uint32_t l = count_slots(n->l), r = 1 + count_slots(n->r);
+        return CAV_MAX(l, r);
+    }
     }
 }
 

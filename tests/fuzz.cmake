@@ -1,0 +1,23 @@
+# Fuzz targets (tests/fuzz/fuzz_<name>.c, README "Reliability"). In every build each target is
+# linked with tests/fuzz/replay_main.c into fuzz_replay_<name>, and CTest replays the committed
+# corpus tests/fuzz/corpus/<name>/ through it (label "fuzz"; any compiler, no libFuzzer). With
+# -DCSVAVRO_FUZZ=ON (clang, build-fuzz/: `make fuzz`) the libFuzzer executables fuzz_<name> are
+# built as well; `make fuzz-ci` runs each for a short fixed time, tests/fuzz/campaign.sh for long.
+set(CAV_FUZZ_TARGETS csv_value csv_scan where avro_read)
+foreach(t IN LISTS CAV_FUZZ_TARGETS)
+  set(_src ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_${t}.c)
+  set(_inc ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}/src ${CMAKE_SOURCE_DIR}/tests/fuzz
+           ${CMAKE_BINARY_DIR}/generated)
+  add_executable(fuzz_replay_${t} ${_src} ${CMAKE_SOURCE_DIR}/tests/fuzz/replay_main.c)
+  target_link_libraries(fuzz_replay_${t} PRIVATE csvavro_static)
+  target_include_directories(fuzz_replay_${t} PRIVATE ${_inc})
+  add_test(NAME fuzz_replay_${t} COMMAND fuzz_replay_${t} ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/${t}
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+  set_tests_properties(fuzz_replay_${t} PROPERTIES LABELS fuzz TIMEOUT 600)
+  if(CSVAVRO_FUZZ)
+    add_executable(fuzz_${t} ${_src})
+    target_link_libraries(fuzz_${t} PRIVATE csvavro_static)
+    target_include_directories(fuzz_${t} PRIVATE ${_inc})
+    target_link_options(fuzz_${t} PRIVATE -fsanitize=fuzzer)
+  endif()
+endforeach()
