@@ -15,6 +15,9 @@ MPIRUN=(mpirun --oversubscribe --bind-to none --mca btl_vader_single_copy_mechan
 if [ "$(id -u)" = 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
 # Open MPI leaks a little at MPI_Finalize: known, suppressed for LeakSanitizer (ASan builds)
 export LSAN_OPTIONS="suppressions=$CSVAVRO_SRC/tests/mpi/lsan.supp:print_suppressions=0:${LSAN_OPTIONS:-}"
+# rank counts to try: 1 2 3; under the sanitizer build (slow start-up) only 3
+NPS="1 2 3"
+[ "${CSVAVRO_SANITIZE:-OFF}" = ON ] && NPS=3
 mpi() {
   local np=$1
   shift

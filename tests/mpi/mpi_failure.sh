@@ -9,7 +9,9 @@
 REF=(--where 'trip_time_in_secs > 600' --select medallion,trip_time_in_secs --seed 2 --split-size 100K -j1)
 $C convert "$T/t.csv" "$T/ref/t.*.avro" "${REF[@]}" -q || fail "single-process run"
 
-for r in 1 0; do
+FAIL_RANKS="1 0"
+[ "${CSVAVRO_SANITIZE:-OFF}" = ON ] && FAIL_RANKS=0 # rank 2 (not 0) fails in the hdfs case below
+for r in $FAIL_RANKS; do
   if CSVAVRO_FAIL_RANK=$r CSVAVRO_FAIL_AFTER_SPLITS=2 mpi 3 $C convert "$T/t.csv" "$T/out$r/t.*.avro" "${REF[@]}" \
       --progress lines 2> "$T/err$r"; then
     fail "rank $r failed but the job succeeded"
@@ -24,13 +26,13 @@ for r in 1 0; do
 done
 
 # --overwrite: a failed job leaves the old outputs as they were
-cp -r "$T/out1" "$T/before"
-if CSVAVRO_FAIL_RANK=2 CSVAVRO_FAIL_AFTER_SPLITS=1 mpi 3 $C convert "$T/t.csv" "$T/out1/t.*.avro" --overwrite \
+cp -r "$T/out0" "$T/before"
+if CSVAVRO_FAIL_RANK=2 CSVAVRO_FAIL_AFTER_SPLITS=1 mpi 3 $C convert "$T/t.csv" "$T/out0/t.*.avro" --overwrite \
     --select medallion --seed 9 --split-size 100K -j1 -q 2> "$T/err"; then
   fail "failed --overwrite job succeeded"
 fi
 grep -q "rank 2 .*injected failure" "$T/err" || fail "error: $(cat "$T/err")"
-diff -r "$T/before" "$T/out1" || fail "old outputs changed by a failed --overwrite job"
+diff -r "$T/before" "$T/out0" || fail "old outputs changed by a failed --overwrite job"
 ok "failed --overwrite job keeps the old outputs"
 
 # HDFS output

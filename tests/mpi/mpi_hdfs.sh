@@ -19,7 +19,7 @@ for i in $(seq 0 $((nsplits - 1))); do
   $C fs cat $U/ref/t.$i.avro | cmp -s - "$T/ref/t.$i.avro" || fail "hdfs and local reference differ (split $i)"
 done
 
-for np in 1 2 3; do
+for np in $NPS; do
   mpi $np $C convert $U/in/t.csv "$U/np$np/t.*.avro" "${REF[@]}" --progress lines 2> "$T/log$np" ||
     { cat "$T/log$np" >&2; fail "mpirun -np $np hdfs -> hdfs"; }
   mkdir -p "$T/got$np"

@@ -15,7 +15,7 @@ $C convert "$T/t.csv" "$T/reflim/t.*.avro" "${REF[@]}" --limit 777 -q || fail "s
 nsplits=$(ls "$T/ref" | grep -c avro)
 [ "$nsplits" -ge 12 ] || fail "expected at least 12 splits, got $nsplits"
 
-for np in 1 2 3; do
+for np in $NPS; do
   mpi $np $C convert "$T/t.csv" "$T/np$np/t.*.avro" "${REF[@]}" --progress lines 2> "$T/log$np" ||
     { cat "$T/log$np" >&2; fail "mpirun -np $np"; }
   same_tree "$T/ref" "$T/np$np"
@@ -54,7 +54,7 @@ ok "quoted line breaks in 48-byte splits over 3 ranks: identical ($(grep -o '[0-
 # errors: rank 0 reports a planning error once, every rank exits non-zero
 if mpi 2 $C convert "$T/nope.csv" "$T/x/t.*.avro" -q 2> "$T/err"; then fail "missing input accepted"; fi
 [ "$(grep -c 'input does not exist' "$T/err")" -eq 1 ] || fail "planning error: $(cat "$T/err")"
-if mpi 2 $C convert "$T/t.csv" "$T/np2/t.*.avro" -q 2> "$T/err"; then fail "existing output accepted"; fi
+if mpi 2 $C convert "$T/t.csv" "$T/np3/t.*.avro" -q 2> "$T/err"; then fail "existing output accepted"; fi
 [ "$(grep -c 'output exists' "$T/err")" -eq 1 ] || fail "refusal: $(cat "$T/err")"
 mpi 2 $C convert "$T/t.csv" "$T/dry/t.*.avro" "${REF[@]}" --dry-run > "$T/plan" || fail "dry run"
 [ "$(grep -c '^plan: ' "$T/plan")" -eq 1 ] && [ ! -e "$T/dry" ] || fail "dry run: $(cat "$T/plan")"

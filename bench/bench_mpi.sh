@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# bench/bench_mpi.sh — one convert job in one process vs over MPI ranks (issue 7).
+#
+# Times the reference job
+#   --where 'passenger_count > 3' --select pickup_datetime,passenger_count,trip_time_in_secs
+# on a generated NYC-taxi-like file (cached in bench/data/) as:
+#   one process -j1 | mpirun -np 1 -j1 | mpirun -np 2 -j1 (each rank one worker) | one process -j2
+# and the fixed costs a cluster run adds or cannot spread: mpirun start-up + MPI_Init (a job on a
+# header-only file over 2 ranks), rank-0 planning (--dry-run: inputs, header, schema inference,
+# splits), and the per-split cost (one process -j1 time / splits). Every run's outputs must be
+# byte-identical (--seed) to the first one's. Prints a Markdown table and writes it to
+# BENCH_MPI_RESULTS (default bench/out/mpi-results.md).
+#
+# For clean numbers pause other work first (on the project VM: touch /work/notes/quiet, and
+# rm it afterwards).
+#
+# Environment:
+#   CSVAVRO_BUILD      build directory with MPI (default build/)
+#   BENCH_MPI_BYTES    size of the file (default 500000000)
+#   BENCH_SEED         generator seed (default 2013)
+#   BENCH_RUNS         timed runs per case (default 3; the median and min-max are reported)
+#   BENCH_SPLIT        --split-size (default 64M, the convert default)
+#   MPIRUN_FLAGS       extra mpirun flags (default: --oversubscribe --bind-to none)
+set -u -o pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${CSVAVRO_BUILD:-$ROOT/build}
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+BYTES=${BENCH_MPI_BYTES:-500000000}
+SEED=${BENCH_SEED:-2013}
+RUNS=${BENCH_RUNS:-3}
+SPLIT=${BENCH_SPLIT:-64M}
+DATA=$ROOT/bench/data
+OUT=$ROOT/bench/out/mpi
+RESULTS=${BENCH_MPI_RESULTS:-$ROOT/bench/out/mpi-results.md}
+C=$BUILD/csvavro
+read -r -a FLAGS <<< "${MPIRUN_FLAGS:---oversubscribe --bind-to none}"
+[ "$(id -u)" = 0 ] && export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+JOB=(--where 'passenger_count > 3' --select pickup_datetime,passenger_count,trip_time_in_secs
+     --seed 1 --split-size "$SPLIT" -q --overwrite)
+
+say() { printf '[bench-mpi %s] %s\n' "$(date +%T)" "$*" >&2; }
+die() { say "FATAL: $*"; exit 1; }
+command -v mpirun > /dev/null || die "mpirun not found (apt-get install openmpi-bin)"
+[ -x "$C" ] || die "$C not built (make, or set CSVAVRO_BUILD)"
+ldd "$C" | grep -q libmpi || die "$C was built without MPI (install libopenmpi-dev and reconfigure)"
+[ -x "$BUILD/gen_taxi" ] || die "$BUILD/gen_taxi not built"
+mkdir -p "$DATA" "$OUT" "$(dirname "$RESULTS")" || die "cannot create $DATA or $OUT"
+
+IN=$DATA/taxi-$BYTES-s$SEED.csv
+if [ ! -s "$IN" ]; then
+  say "generating $IN"
+  "$BUILD/gen_taxi" --bytes "$BYTES" --seed "$SEED" > "$IN.tmp" && mv "$IN.tmp" "$IN" || die "gen_taxi failed"
+fi
+MB=$(awk -v b="$(stat -c %s "$IN")" 'BEGIN {printf "%.1f", b / 1e6}')
+
+now() { date +%s.%N; }
+# time_case ID CMD...: runs CMD RUNS times; records the median, min and max seconds in $ID.t
+time_case() {
+  local id=$1
+  shift
+  : > "$OUT/$id.t"
+  for _ in $(seq 1 "$RUNS"); do
+    local t0 t1
+    t0=$(now)
+    "$@" 2> "$OUT/$id.err" || { cat "$OUT/$id.err" >&2; die "$id failed"; }
+    t1=$(now)
+    echo "$t1 - $t0" | bc -l >> "$OUT/$id.t"
+  done
+  sort -g "$OUT/$id.t" -o "$OUT/$id.t"
+  say "$id: $(tr '\n' ' ' < "$OUT/$id.t")s"
+}
+median() { awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}' "$OUT/$1.t"; }
+range() { awk 'NR == 1 {lo = $1} {hi = $1} END {printf "%.2f–%.2f", lo, hi}' "$OUT/$1.t"; }
+same_as_first() { diff -rq --exclude=_SUCCESS "$OUT/p1" "$OUT/$1" > /dev/null || die "$1: outputs differ from the one-process run"; }
+
+NSPLITS=$("$C" convert "$IN" "$OUT/dry/t.*.avro" "${JOB[@]}" --dry-run | grep -c '^split ')
+say "$IN: $MB MB, $NSPLITS splits of $SPLIT"
+
+time_case p1 "$C" convert "$IN" "$OUT/p1/t.*.avro" "${JOB[@]}" -j1
+time_case n1 mpirun "${FLAGS[@]}" -np 1 "$C" convert "$IN" "$OUT/n1/t.*.avro" "${JOB[@]}" -j1
+same_as_first n1
+time_case n2 mpirun "${FLAGS[@]}" -np 2 "$C" convert "$IN" "$OUT/n2/t.*.avro" "${JOB[@]}" -j1
+same_as_first n2
+time_case p2 "$C" convert "$IN" "$OUT/p2/t.*.avro" "${JOB[@]}" -j2
+same_as_first p2
+# fixed costs
+head -1 "$IN" > "$OUT/header.csv"
+time_case launch mpirun "${FLAGS[@]}" -np 2 "$C" convert "$OUT/header.csv" "$OUT/launch/t.*.avro" "${JOB[@]}" -j1
+time_case plan "$C" convert "$IN" "$OUT/plan/t.*.avro" "${JOB[@]}" --dry-run
+
+row() { # id label workers
+  local m
+  m=$(median "$1")
+  awk -v l="$2" -v w="$3" -v m="$m" -v r="$(range "$1")" -v mb="$MB" -v p1="$(median p1)" \
+    'BEGIN {printf "| %s | %s | %.2f (%s) | %.0f | %.2f× |\n", l, w, m, r, mb / m, p1 / m}'
+}
+{
+  echo "## One convert job over MPI ranks — $(date -u +%Y-%m-%d), $(nproc) cores, git $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)"
+  echo
+  echo "Input: $MB MB generated NYC-taxi-like CSV, $NSPLITS splits of $SPLIT; the reference job;"
+  echo "median of $RUNS runs (min–max). Open MPI $(mpirun --version 2>&1 | head -1 | awk '{print $NF}'), \`mpirun ${FLAGS[*]}\`."
+  echo
+  echo "| case | workers | seconds | MB/s | vs one process -j1 |"
+  echo "|---|---|---|---|---|"
+  row p1 "one process, -j1" 1
+  row n1 "mpirun -np 1, -j1" 1
+  row n2 "mpirun -np 2, -j1 each" 2
+  row p2 "one process, -j2" 2
+  echo
+  awk -v p1="$(median p1)" -v n="$NSPLITS" -v l="$(median launch)" -v pl="$(median plan)" 'BEGIN {
+    printf "- per-split cost (one process -j1 / splits): %.3f s per %s split\n", p1 / n, "'"$SPLIT"'"
+    printf "- mpirun start-up + MPI_Init + plan broadcast + commit, 2 ranks, header-only input: %.2f s\n", l
+    printf "- rank-0 planning of this input (--dry-run: list, header, schema inference, splits): %.3f s\n", pl
+  }'
+} | tee "$RESULTS"
+say "written $RESULTS"
