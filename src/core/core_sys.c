@@ -21,6 +21,7 @@ static uint32_t detect(void) {
     if (d & (1u << 26)) f |= CAV_CPU_SSE2;
     if (c & (1u << 20)) f |= CAV_CPU_SSE42;
     if (c & (1u << 1)) f |= CAV_CPU_PCLMUL;
+    if (c & (1u << 23)) f |= CAV_CPU_POPCNT;
     int osxsave = (c >> 27) & 1, avx = (c >> 28) & 1;
     uint64_t xcr0 = 0;
     if (osxsave) {
@@ -31,6 +32,7 @@ static uint32_t detect(void) {
     if (__get_cpuid_max(0, NULL) >= 7) {
         __cpuid_count(7, 0, a, b, c, d);
         if (avx && (xcr0 & 6) == 6 && (b & (1u << 5))) f |= CAV_CPU_AVX2;
+        if (b & (1u << 3)) f |= CAV_CPU_BMI1;
         if (b & (1u << 8)) f |= CAV_CPU_BMI2;
         if ((xcr0 & 0xe6) == 0xe6 && (b & (1u << 30))) f |= CAV_CPU_AVX512BW;
     }

@@ -42,6 +42,7 @@
 #define PAD 128
 #define CHUNK_BLOCKS 64
 #define DEFAULT_BUF ((size_t)8 << 20)
+#define OFFS_SLACK 8
 
 enum { R_FULL, R_DONE, R_MORE, R_FALLBACK, R_UNTIL, R_ERR };
 
@@ -287,8 +288,10 @@ typedef void (*classify_fn)(const uint8_t *, size_t, uint8_t, uint8_t, uint64_t 
 
 /* Mask records from r->pos. On R_FALLBACK, r->pos is a record start and *until the position
  * up to which the scalar machine must take over. */
-static int mask_records(cav_csv_reader *r, classify_fn classify, size_t *until, uint32_t *n_rows_p,
-                        csvavro_error *err) {
+static inline __attribute__((always_inline)) int mask_records(cav_csv_reader *r,
+                                                              classify_fn classify, size_t *until,
+                                                              uint32_t *n_rows_p,
+                                                              csvavro_error *err) {
     const uint8_t *buf = r->buf;
     const size_t lim = r->lim;
     const uint32_t nc = r->n_cols, W = nc + 1;
@@ -344,14 +347,15 @@ static int mask_records(cav_csv_reader *r, classify_fn classify, size_t *until, 
                 carry = ((d | nl) & ~inside) >> 63;
             }
             inq = inside >> 63;
-            uint64_t s = (d | nl) & ~inside;
+            uint64_t s = (d | nl) & ~inside; /* field ends (delimiters and line ends) */
+            const uint64_t ends = nl & ~inside;
+            const uint32_t base = (uint32_t)(blk + 1);
             while (s) {
-                unsigned bit = (unsigned)__builtin_ctzll(s);
-                s &= s - 1;
-                size_t p = blk + bit;
-                uint64_t isnl = (nl >> bit) & 1;
                 if (!started) {
-                    if (isnl && p == rs) { /* blank line */
+                    unsigned bit = (unsigned)__builtin_ctzll(s);
+                    size_t p = blk + bit;
+                    if (((ends >> bit) & 1) && p == rs) { /* blank line */
+                        s &= s - 1;
                         rs = p + 1;
                         if (C && rs < lim && buf[rs] == C) {
                             *until = rs + 1;
@@ -368,9 +372,38 @@ static int mask_records(cav_csv_reader *r, classify_fn classify, size_t *until, 
                     row[0] = (uint32_t)rs;
                     fc = 0;
                 }
-                fc++;
-                row[fc < nc ? fc : nc] = (uint32_t)(p + 1);
-                if (isnl) {
+                /* the field ends of this record in this block: up to and including its line
+                 * end, or all the bits left when the record goes on in the next block */
+                uint64_t e = s & ends;
+                uint64_t f = e ? s & (e ^ (e - 1)) : s;
+                s &= ~f;
+                uint32_t cnt = (uint32_t)__builtin_popcountll(f);
+                if (CAV_LIKELY(fc + cnt <= nc)) {
+                    /* four at a time, unconditionally: the writes past the last one land in
+                     * slots written later (or in the slack after the last row); the OR keeps
+                     * ctz defined when f runs out */
+                    uint32_t *w = row + fc + 1;
+                    fc += cnt;
+                    for (;;) {
+                        w[0] = base + (uint32_t)__builtin_ctzll(f | (1ull << 63));
+                        f &= f - 1;
+                        w[1] = base + (uint32_t)__builtin_ctzll(f | (1ull << 63));
+                        f &= f - 1;
+                        w[2] = base + (uint32_t)__builtin_ctzll(f | (1ull << 63));
+                        f &= f - 1;
+                        w[3] = base + (uint32_t)__builtin_ctzll(f | (1ull << 63));
+                        f &= f - 1;
+                        if (!f) break;
+                        w += 4;
+                    }
+                } else {
+                    for (; f; f &= f - 1) { /* more fields than columns: keep counting */
+                        fc++;
+                        row[fc < nc ? fc : nc] = base + (uint32_t)__builtin_ctzll(f);
+                    }
+                }
+                if (e) {
+                    size_t p = blk + (size_t)__builtin_ctzll(e);
                     if (CAV_UNLIKELY(commit(r, &n_rows, rs, p, fc, SIZE_MAX, err) == R_ERR)) {
                         res = R_ERR;
                         goto out;
@@ -405,13 +438,33 @@ out:
     return res;
 }
 
+static int mask_records_generic(cav_csv_reader *r, classify_fn classify, size_t *until,
+                                uint32_t *n_rows_p, csvavro_error *err) {
+    return mask_records(r, classify, until, n_rows_p, err);
+}
+
+#ifdef CAV_X86
+/* The AVX2 scanner compiled with POPCNT and TZCNT (every AVX2 CPU has them; checked at run
+ * time all the same): without them each popcount is a libgcc call. */
+__attribute__((target("avx2,popcnt,bmi"))) static int
+mask_records_avx2(cav_csv_reader *r, classify_fn classify, size_t *until, uint32_t *n_rows_p,
+                  csvavro_error *err) {
+    (void)classify;
+    return mask_records(r, classify_avx2, until, n_rows_p, err);
+}
+#endif
+
 /* Fills the batch rows from the buffer; returns R_FULL, R_DONE, R_MORE or R_ERR. */
 static int scan(cav_csv_reader *r, csvavro_error *err) {
     uint32_t n_rows = r->n_rows;
     int res;
     classify_fn cf = classify_scalar;
+    int (*mask)(cav_csv_reader *, classify_fn, size_t *, uint32_t *, csvavro_error *) =
+        mask_records_generic;
 #ifdef CAV_X86
     cf = r->kind == CAV_CSV_AVX2 ? classify_avx2 : classify_sse2;
+    const uint32_t fast = CAV_CPU_AVX2 | CAV_CPU_POPCNT | CAV_CPU_BMI1;
+    if (r->kind == CAV_CSV_AVX2 && (cav_cpu_features() & fast) == fast) mask = mask_records_avx2;
 #endif
     for (;;) {
         if (r->kind == CAV_CSV_SCALAR) {
@@ -419,7 +472,7 @@ static int scan(cav_csv_reader *r, csvavro_error *err) {
             break;
         }
         size_t until = 0;
-        res = mask_records(r, cf, &until, &n_rows, err);
+        res = mask(r, cf, &until, &n_rows, err);
         if (res != R_FALLBACK) break;
         res = scalar_records(r, until, &n_rows, err);
         if (res != R_UNTIL) break;
@@ -522,7 +575,8 @@ csvavro_status cav_csv_reader_create(const csvavro_csv_options *o, const csvavro
     r->buf_bytes = DEFAULT_BUF;
     r->types = cav_calloc(r->n_cols, sizeof *r->types);
     r->col_names = cav_calloc(r->n_cols, sizeof *r->col_names);
-    r->offs = cav_malloc((size_t)batch_rows * (r->n_cols + 1) * sizeof *r->offs);
+    /* + OFFS_SLACK: the mask scanner writes field ends four at a time, up to 3 past a row */
+    r->offs = cav_malloc(((size_t)batch_rows * (r->n_cols + 1) + OFFS_SLACK) * sizeof *r->offs);
     r->row_rec = cav_malloc((size_t)batch_rows * sizeof *r->row_rec);
     if (!r->types || !r->col_names || !r->offs || !r->row_rec) goto nomem;
     for (uint32_t i = 0; i < r->n_cols; i++) {
