@@ -48,6 +48,9 @@ struct csvavro_file {
     const cav_file_ops *ops;
     int64_t size; /* for reads: file size at open */
     char *path;   /* for messages (owned by the backend file) */
+    bool scratch; /* set after create: an intermediate file that is copied into the real
+                     output before anyone relies on it, so close need not make it durable
+                     (the local backend skips the fsync) */
 };
 
 /* Factory for hdfs:// URLs, implemented by src/hdfs: given "host:port" (or "" for the

@@ -282,7 +282,7 @@ static csvavro_status lf_close(csvavro_file *f, csvavro_error *err) {
     csvavro_status st = CSVAVRO_OK;
     if (lf->writing) {
         st = write_all(lf, lf->wbuf, lf->wlen, err);
-        if (st == CSVAVRO_OK && fsync(lf->fd) != 0)
+        if (st == CSVAVRO_OK && !f->scratch && fsync(lf->fd) != 0)
             st = cav_err_errno(err, errno, f->path, "fsync");
     }
     if (close(lf->fd) != 0 && st == CSVAVRO_OK) st = cav_err_errno(err, errno, f->path, "close");
