@@ -755,12 +755,14 @@ int64_t cav_csv_reader_row_offset(const cav_csv_reader *r, uint32_t row) {
 csvavro_status cav_csv_count_lines(csvavro_file *f, int64_t offset, int64_t *line,
                                    csvavro_error *err) {
     enum { CH = 1 << 20 };
-    uint8_t *b = cav_malloc(CH + 1);
+    /* no bigger than needed: called once per bad record, on small inputs too */
+    size_t cap = (size_t)CAV_MAX((int64_t)0, CAV_MIN((int64_t)CH, offset));
+    uint8_t *b = cav_malloc(cap + 1);
     if (!b) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
     int64_t n = 0, pos = 0;
     bool prev_cr = false;
     while (pos < offset) {
-        size_t want = (size_t)CAV_MIN((int64_t)CH, offset - pos), got = 0;
+        size_t want = (size_t)CAV_MIN((int64_t)cap, offset - pos), got = 0;
         csvavro_status st = csvavro_file_pread(f, b, want, pos, &got, err);
         if (st != CSVAVRO_OK) {
             cav_free(b);
