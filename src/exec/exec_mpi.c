@@ -80,9 +80,10 @@ static struct {
     MPI_Comm comm;
     int rank, size;
     char host[HOST_LEN];
-    char *hosts;   /* rank 0: size * HOST_LEN */
-    bool released; /* rank 0: the plan header went out */
-    int fail_rank; /* fault injection (-1: off) */
+    char *hosts;    /* rank 0: size * HOST_LEN */
+    bool released;  /* rank 0: the plan header went out */
+    bool plan_sent; /* rank 0: ... with a plan (the others will wait for the verdict) */
+    int fail_rank;  /* fault injection (-1: off) */
     uint64_t fail_after;
     uint64_t locality_wait_ns; /* delay scheduling (CSVAVRO_LOCALITY_WAIT_MS, default 0) */
 } G = {.fail_rank = -1};
@@ -649,13 +650,15 @@ static csvavro_status lead_start(cav_dist *d, csvavro_job *j, csvavro_error *err
     bcast(&h, sizeof h);
     if (h.len) bcast(b.data, (int)h.len);
     G.released = true;
+    G.plan_sent = h.len != 0;
     cav_buf_free(&b);
     CAV_TRY(st);
     if (G.size > 1) {
         if (pthread_create(&L->thr, NULL, dispenser, L) != 0) {
-            /* the others are waiting for splits: let them stop through their results */
+            /* the others are already asking for splits: answer "none" until all reported */
             L->abort = true;
             atomic_store(&j->abort_flag, 1);
+            dispenser(L);
             return cav_err(err, CSVAVRO_E_INTERNAL, "cannot start the MPI dispenser thread");
         }
         L->thr_on = true;
@@ -895,11 +898,13 @@ csvavro_status cav_mpi_lead(csvavro_job *job, csvavro_job_stats *stats, csvavro_
         L->thr_on = false;
     }
     job->dist = NULL;
-    verdict v;
-    memset(&v, 0, sizeof v);
-    v.status = st;
-    if (st != CSVAVRO_OK && err) v.err = *err;
-    bcast(&v, sizeof v);
+    if (G.plan_sent) { /* the others ran splits and wait for the outcome */
+        verdict v;
+        memset(&v, 0, sizeof v);
+        v.status = st;
+        if (st != CSVAVRO_OK && err) v.err = *err;
+        bcast(&v, sizeof v);
+    }
     lead_free(L);
     return st;
 }
@@ -1114,8 +1119,7 @@ int cav_mpi_init(csvavro_error *err) {
     if (several || (force && !strcmp(force, "1"))) {
         cav_err(err, CSVAVRO_E_USAGE,
                 "this csvavro was built without MPI: one job cannot run over several ranks "
-                "(rebuild with libopenmpi-dev installed, or set CSVAVRO_MPI=0 to run each rank "
-                "alone)");
+                "(rebuild with libopenmpi-dev installed)");
         return -2;
     }
     return -1;
