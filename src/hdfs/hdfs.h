@@ -122,6 +122,10 @@ typedef struct cav_hdfs_sock {
     char peer[300]; /* "host:port" for messages */
 } cav_hdfs_sock;
 
+/* Test hook (the HDFS fuzz targets): when set, cav_hdfs_sock_connect does not connect but
+ * takes the stream socket this returns (e.g. one end of a socketpair holding a recorded server
+ * reply) or fails with CSVAVRO_E_CONNECT when it returns -1. NULL (the default) in programs. */
+extern int (*cav_hdfs_connect_hook)(const char *hostport);
 /* Connects to "host:port". On failure returns CSVAVRO_E_CONNECT or E_TIMEOUT. */
 csvavro_status cav_hdfs_sock_connect(cav_hdfs_sock *s, const char *hostport, int connect_ms,
                                      int io_ms, csvavro_error *err);

@@ -147,7 +147,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     int64_t offs[512];
     size_t outpos[512];
     size_t n_offs = 0;
-    variant rv = {CAV_CSV_SCALAR, 0, 4096};
+    variant rv = {CAV_CSV_SCALAR, 65536, 4096}; /* not the 8 MiB default: exec/s */
     st = read_range(f, s, &rv, h.data_start, INT64_MAX, true, &ref, &ref_rej, offs, outpos, 512,
                     &n_offs, NULL, NULL);
 
