@@ -565,7 +565,7 @@ typedef struct csvavro_job_options {
     uint64_t split_size;             /* bytes per split (default 64 MiB) */
     int threads;                     /* worker threads (default 0 = all online CPUs) */
     uint32_t batch_rows;             /* rows per column batch (default 16384) */
-    size_t read_buffer;              /* CSV read buffer per worker, bytes (default 8 MiB) */
+    size_t read_buffer;              /* CSV read buffer per worker, bytes (default 1 MiB) */
     int overwrite;                   /* 1: replace an existing output at commit (default 0) */
     int dry_run;                     /* 1: execute only plans (csvavro_job_run returns after it) */
     int stale_hours;                 /* temporary dirs of dead runs older than this are removed
@@ -580,7 +580,7 @@ typedef struct csvavro_job_options {
 } csvavro_job_options;
 
 /* Fills defaults: csv and avro options initialised by their own init functions, limit
- * UINT64_MAX, split_size 64 MiB, threads 0, batch_rows 16384, read_buffer 8 MiB,
+ * UINT64_MAX, split_size 64 MiB, threads 0, batch_rows 16384, read_buffer 1 MiB,
  * stale_hours 24, progress NONE, everything else 0/NULL. */
 void csvavro_job_options_init(csvavro_job_options *o);
 

@@ -26,7 +26,7 @@
 
 #define CAV_JOB_DEFAULT_SPLIT ((uint64_t)64 << 20)
 #define CAV_JOB_DEFAULT_BATCH 16384u
-#define CAV_JOB_DEFAULT_BUFFER ((size_t)8 << 20)
+#define CAV_JOB_DEFAULT_BUFFER ((size_t)1 << 20)
 #define CAV_JOB_REJECT_SPILL ((size_t)1 << 20) /* reject lines kept in memory per worker */
 
 enum { CAV_OUT_PATTERN = 0, CAV_OUT_DIR = 1, CAV_OUT_SINGLE = 2 };
