@@ -18,9 +18,11 @@
 #   CSVAVRO_BUILD      build directory with MPI (default build/)
 #   BENCH_MPI_BYTES    size of the file (default 500000000)
 #   BENCH_SEED         generator seed (default 2013)
-#   BENCH_RUNS         timed runs per case (default 3; the median and min-max are reported)
+#   BENCH_RUNS         timed runs per case (default 5; the median and min-max are reported)
 #   BENCH_SPLIT        --split-size (default 64M, the convert default)
 #   MPIRUN_FLAGS       extra mpirun flags (default: --oversubscribe --bind-to none)
+#   BENCH_JOB          reference (default) or heavy: every column, --codec deflate (CPU-bound:
+#                      parse, convert and compress every field, little output)
 set -u -o pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -28,16 +30,21 @@ BUILD=${CSVAVRO_BUILD:-$ROOT/build}
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 BYTES=${BENCH_MPI_BYTES:-500000000}
 SEED=${BENCH_SEED:-2013}
-RUNS=${BENCH_RUNS:-3}
+RUNS=${BENCH_RUNS:-5}
 SPLIT=${BENCH_SPLIT:-64M}
 DATA=$ROOT/bench/data
 OUT=$ROOT/bench/out/mpi
-RESULTS=${BENCH_MPI_RESULTS:-$ROOT/bench/out/mpi-results.md}
+RESULTS=${BENCH_MPI_RESULTS:-$ROOT/bench/out/mpi-results-${BENCH_JOB:-reference}.md}
 C=$BUILD/csvavro
 read -r -a FLAGS <<< "${MPIRUN_FLAGS:---oversubscribe --bind-to none}"
 [ "$(id -u)" = 0 ] && export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-JOB=(--where 'passenger_count > 3' --select pickup_datetime,passenger_count,trip_time_in_secs
-     --seed 1 --split-size "$SPLIT" -q --overwrite)
+KIND=${BENCH_JOB:-reference}
+case $KIND in
+  reference) JOB=(--where 'passenger_count > 3' --select pickup_datetime,passenger_count,trip_time_in_secs) ;;
+  heavy) JOB=(--codec deflate) ;;
+  *) echo "BENCH_JOB: reference or heavy" >&2; exit 2 ;;
+esac
+JOB+=(--seed 1 --split-size "$SPLIT" --progress lines --overwrite)
 
 say() { printf '[bench-mpi %s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { say "FATAL: $*"; exit 1; }
@@ -55,23 +62,29 @@ fi
 MB=$(awk -v b="$(stat -c %s "$IN")" 'BEGIN {printf "%.1f", b / 1e6}')
 
 now() { date +%s.%N; }
-# time_case ID CMD...: runs CMD RUNS times; records the median, min and max seconds in $ID.t
+# time_case ID CMD...: runs CMD RUNS times; records the wall-clock seconds in $ID.t and the
+# job's own elapsed time from its summary (planning to commit, without process start-up and
+# MPI_Init) in $ID.j, both sorted
 time_case() {
   local id=$1
   shift
   : > "$OUT/$id.t"
+  : > "$OUT/$id.j"
   for _ in $(seq 1 "$RUNS"); do
     local t0 t1
     t0=$(now)
-    "$@" 2> "$OUT/$id.err" || { cat "$OUT/$id.err" >&2; die "$id failed"; }
+    "$@" 2> "$OUT/$id.err" > "$OUT/$id.out" || { cat "$OUT/$id.err" >&2; die "$id failed"; }
     t1=$(now)
     echo "$t1 - $t0" | bc -l >> "$OUT/$id.t"
+    sed -n 's/^csvavro convert: done: .*; \([0-9.]*\) s, .*/\1/p' "$OUT/$id.err" >> "$OUT/$id.j"
   done
   sort -g "$OUT/$id.t" -o "$OUT/$id.t"
-  say "$id: $(tr '\n' ' ' < "$OUT/$id.t")s"
+  sort -g "$OUT/$id.j" -o "$OUT/$id.j"
+  say "$id: wall $(tr '\n' ' ' < "$OUT/$id.t")s; job $(tr '\n' ' ' < "$OUT/$id.j")s"
 }
-median() { awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}' "$OUT/$1.t"; }
-range() { awk 'NR == 1 {lo = $1} {hi = $1} END {printf "%.2f–%.2f", lo, hi}' "$OUT/$1.t"; }
+# median ID [t|j], range ID [t|j]
+median() { awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}' "$OUT/$1.${2:-t}"; }
+range() { awk 'NR == 1 {lo = $1} {hi = $1} END {printf "%.2f–%.2f", lo, hi}' "$OUT/$1.${2:-t}"; }
 same_as_first() { diff -rq --exclude=_SUCCESS "$OUT/p1" "$OUT/$1" > /dev/null || die "$1: outputs differ from the one-process run"; }
 
 NSPLITS=$("$C" convert "$IN" "$OUT/dry/t.*.avro" "${JOB[@]}" --dry-run | grep -c '^split ')
@@ -85,33 +98,36 @@ same_as_first n2
 time_case p2 "$C" convert "$IN" "$OUT/p2/t.*.avro" "${JOB[@]}" -j2
 same_as_first p2
 # fixed costs
-head -1 "$IN" > "$OUT/header.csv"
-time_case launch mpirun "${FLAGS[@]}" -np 2 "$C" convert "$OUT/header.csv" "$OUT/launch/t.*.avro" "${JOB[@]}" -j1
+head -1000 "$IN" > "$OUT/small.csv"
+time_case launch mpirun "${FLAGS[@]}" -np 2 "$C" convert "$OUT/small.csv" "$OUT/launch/t.*.avro" "${JOB[@]}" -j1
 time_case plan "$C" convert "$IN" "$OUT/plan/t.*.avro" "${JOB[@]}" --dry-run
 
 row() { # id label workers
-  local m
-  m=$(median "$1")
-  awk -v l="$2" -v w="$3" -v m="$m" -v r="$(range "$1")" -v mb="$MB" -v p1="$(median p1)" \
-    'BEGIN {printf "| %s | %s | %.2f (%s) | %.0f | %.2f× |\n", l, w, m, r, mb / m, p1 / m}'
+  awk -v l="$2" -v w="$3" -v m="$(median "$1")" -v r="$(range "$1")" -v mb="$MB" -v p1="$(median p1)" \
+    -v jm="$(median "$1" j)" -v jr="$(range "$1" j)" -v jp1="$(median p1 j)" \
+    'BEGIN {printf "| %s | %s | %.2f (%s) | %.0f | %.2f× | %.2f (%s) | %.0f | %.2f× |\n", l, w, m, r, mb / m, p1 / m, jm, jr, mb / jm, jp1 / jm}'
 }
 {
   echo "## One convert job over MPI ranks — $(date -u +%Y-%m-%d), $(nproc) cores, git $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)"
   echo
-  echo "Input: $MB MB generated NYC-taxi-like CSV, $NSPLITS splits of $SPLIT; the reference job;"
+  echo "Input: $MB MB generated NYC-taxi-like CSV, $NSPLITS splits of $SPLIT; job: $KIND (\`${JOB[*]:0:${#JOB[@]}-7}\`);"
   echo "median of $RUNS runs (min–max). Open MPI $(mpirun --version 2>&1 | head -1 | awk '{print $NF}'), \`mpirun ${FLAGS[*]}\`."
   echo
-  echo "| case | workers | seconds | MB/s | vs one process -j1 |"
-  echo "|---|---|---|---|---|"
+  echo "| case | workers | wall s | wall MB/s | speed-up | job s | job MB/s | job speed-up |"
+  echo "|---|---|---|---|---|---|---|---|"
   row p1 "one process, -j1" 1
   row n1 "mpirun -np 1, -j1" 1
   row n2 "mpirun -np 2, -j1 each" 2
   row p2 "one process, -j2" 2
   echo
-  awk -v p1="$(median p1)" -v n="$NSPLITS" -v l="$(median launch)" -v pl="$(median plan)" 'BEGIN {
-    printf "- per-split cost (one process -j1 / splits): %.3f s per %s split\n", p1 / n, "'"$SPLIT"'"
-    printf "- mpirun start-up + MPI_Init + plan broadcast + commit, 2 ranks, header-only input: %.2f s\n", l
-    printf "- rank-0 planning of this input (--dry-run: list, header, schema inference, splits): %.3f s\n", pl
+  echo
+  echo "wall: the whole command (with mpirun and MPI_Init); job: the summary's elapsed time"
+  echo "(temporary directory, plan broadcast, splits, verification, commit)."
+  echo
+  awk -v p1="$(median p1 j)" -v n="$NSPLITS" -v l="$(median launch)" -v lj="$(median launch j)" -v pl="$(median plan)" 'BEGIN {
+    printf "- per-split cost (one process -j1, job time / splits): %.3f s per %s split\n", p1 / n, "'"$SPLIT"'"
+    printf "- mpirun -np 2 on a 1000-line input: %.2f s wall, of which the job %.3f s (the rest: mpirun start-up, MPI_Init, MPI_Finalize)\n", l, lj
+    printf "- rank-0 planning of this input (--dry-run, wall: process start, list, header, schema inference, splits): %.3f s\n", pl
   }'
 } | tee "$RESULTS"
 say "written $RESULTS"
