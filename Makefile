@@ -1,12 +1,14 @@
 # csvavro — convenience front end to CMake. `make` builds into build/; `make test` installs
-# missing Debian packages (as root), builds and runs the whole suite twice: a normal build and
-# an ASan+UBSan build (build-asan/). `make demo` runs the reference job on a generated sample.
+# missing Debian packages (as root), builds and runs the whole suite: a normal build, an
+# ASan+UBSan build (build-asan/) and the threaded tests under ThreadSanitizer (build-tsan/).
+# `make fuzz` builds the libFuzzer targets (clang, build-fuzz/), `make fuzz-ci` runs each for
+# FUZZ_SECONDS (README "Reliability"). `make demo` runs the reference job on a generated sample.
 JOBS ?= $(shell nproc)
 PREFIX ?= /usr/local
 CMAKE ?= cmake
 CTEST_ARGS ?= --output-on-failure
 
-.PHONY: all deps build test test-normal test-asan test-tsan demo bench install format format-check clean fuzz
+.PHONY: all deps build test test-normal test-asan test-tsan demo bench install format format-check clean fuzz fuzz-ci
 
 all: build
 
@@ -37,7 +39,19 @@ test-tsan: deps build-tsan/Makefile
 	$(CMAKE) --build build-tsan -j $(JOBS)
 	cd build-tsan && ctest $(CTEST_ARGS) -L tsan
 
-test: test-normal test-asan
+test: test-normal test-asan test-tsan
+
+build-fuzz/Makefile:
+	CC=clang CXX=clang++ $(CMAKE) -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCSVAVRO_FUZZ=ON -DCSVAVRO_MPI=OFF
+
+FUZZ_TARGETS = csv_value csv_scan where avro_read roundtrip hdfs_rpc hdfs_read
+FUZZ_SECONDS ?= 30
+
+fuzz: deps build-fuzz/Makefile
+	$(CMAKE) --build build-fuzz -j $(JOBS) --target $(addprefix fuzz_,$(FUZZ_TARGETS))
+
+fuzz-ci: fuzz
+	bash tests/fuzz/ci.sh build-fuzz $(FUZZ_SECONDS)
 
 demo: deps build
 	bash scripts/demo.sh

@@ -21,3 +21,8 @@ foreach(t IN LISTS CAV_FUZZ_TARGETS)
     target_link_options(fuzz_${t} PRIVATE -fsanitize=fuzzer)
   endif()
 endforeach()
+
+# The failing-allocation test of the CLI (README "Reliability").
+cav_add_script_test(NAME fuzz_alloc_fail
+  COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/fuzz/alloc_fail.py
+  LABELS fault TIMEOUT 1200)
