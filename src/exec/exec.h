@@ -22,6 +22,7 @@
 #include "../csv/csv.h"
 #include "../ops/ops.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 
 #define CAV_JOB_DEFAULT_SPLIT ((uint64_t)64 << 20)
@@ -84,6 +85,7 @@ typedef struct cav_split {
     bool has_output;   /* tmp_name exists */
     csvavro_status st; /* status of the last run */
     csvavro_error err;
+    atomic_bool finished; /* set (release) by the worker once its pool run is over */
 } cav_split;
 
 struct csvavro_job {
@@ -120,6 +122,15 @@ struct csvavro_job {
     uint64_t splits_rerun;
     uint64_t committed_bytes; /* bytes of the committed Avro files */
     cav_dist *dist;           /* several processes (MPI), or NULL */
+    /* SINGLE form: the output is assembled while the workers run (cav_job_single_advance):
+     * splits [0, single_next) are verified and already copied into single_f */
+    bool single_live;
+    pthread_mutex_t single_mu;
+    csvavro_file *single_f;
+    uint8_t *single_buf;
+    size_t single_next;
+    csvavro_status single_st;
+    csvavro_error single_err;
 };
 
 /* exec_plan.c */
@@ -143,6 +154,10 @@ csvavro_status cav_job_run_splits(csvavro_job *job, csvavro_error *err);
 csvavro_status cav_job_make_tmp(csvavro_job *job, csvavro_error *err);
 void cav_job_clean_stale(csvavro_job *job);
 csvavro_status cav_job_commit(csvavro_job *job, csvavro_error *err);
+/* SINGLE form, during the pool run (any worker, after each split): copies the splits that
+ * are finished and certain to stand (no error, started where the previous one ended) into
+ * the single output, in order; the commit copies the rest after verification. */
+void cav_job_single_advance(csvavro_job *job);
 void cav_job_discard(csvavro_job *job);
 /* CRC-64-AVRO (Rabin) fingerprint of bytes. */
 uint64_t cav_rabin64(const void *p, size_t n);

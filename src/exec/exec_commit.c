@@ -7,6 +7,11 @@
  * only with overwrite), remove old outputs of the same pattern that this run did not produce,
  * write the reject file, write _SUCCESS (via a temporary name), remove the temporary directory.
  * A reader that waits for _SUCCESS therefore never sees a mix of old and new files.
+ *
+ * The single-file form concatenates the split files (blocks only) behind one header in
+ * tmp_dir/single.avro. Without --limit (and without MPI) the workers do it as they go, for
+ * the leading splits that are finished and verified (cav_job_single_advance), so the commit
+ * only copies what is left after the verification walk, typically the last split.
  */
 #include "exec.h"
 
@@ -88,6 +93,10 @@ void cav_job_clean_stale(csvavro_job *j) {
 }
 
 void cav_job_discard(csvavro_job *j) {
+    if (j->single_f) csvavro_file_abort(j->single_f);
+    j->single_f = NULL;
+    cav_free(j->single_buf);
+    j->single_buf = NULL;
     if (j->tmp_dir) csvavro_fs_remove(j->out_fs, j->tmp_dir, 1, NULL);
 }
 
@@ -122,25 +131,61 @@ static csvavro_status write_text(csvavro_fs *fs, const char *path, const char *t
     return st;
 }
 
+#define SINGLE_BUF ((size_t)1 << 20)
+
+/* Creates the single output under tmp_dir with its header (once) and appends split i. */
+static csvavro_status single_append(csvavro_job *j, size_t i, csvavro_error *err) {
+    if (!j->single_f) {
+        char *tmp = cav_path_join(j->tmp_dir, "single.avro");
+        j->single_buf = cav_malloc(SINGLE_BUF);
+        csvavro_status st = tmp && j->single_buf
+                                ? csvavro_fs_create(j->out_fs, tmp, 1, &j->single_f, err)
+                                : cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+        cav_free(tmp);
+        CAV_TRY(st);
+        CAV_TRY(cav_avro_write_header(j->out_schema, &j->o.avro, j->single_sync, j->single_f, err));
+    }
+    if (i >= j->n_splits || !j->splits[i].has_output) return CSVAVRO_OK;
+    uint64_t total = 0;
+    return append_file(j->out_fs, j->splits[i].tmp_name, j->single_f, j->single_buf, SINGLE_BUF,
+                       &total, err);
+}
+
+void cav_job_single_advance(csvavro_job *j) {
+    pthread_mutex_lock(&j->single_mu);
+    while (j->single_st == CSVAVRO_OK && j->single_next < j->n_splits) {
+        size_t i = j->single_next;
+        const cav_split *s = &j->splits[i];
+        if (!atomic_load_explicit(&s->finished, memory_order_acquire) || s->st != CSVAVRO_OK) break;
+        /* a speculative split stands only if it started where its predecessor ended (else
+         * the verification re-runs it: the commit copies it and everything after it) */
+        if (!s->first && s->range_start != j->splits[i - 1].range_end) break;
+        j->single_st = single_append(j, i, &j->single_err);
+        if (j->single_st == CSVAVRO_OK) j->single_next++;
+    }
+    pthread_mutex_unlock(&j->single_mu);
+}
+
 static csvavro_status build_single(csvavro_job *j, char **tmp_out, csvavro_error *err) {
     char *tmp = cav_path_join(j->tmp_dir, "single.avro");
     if (!tmp) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
     *tmp_out = tmp;
-    csvavro_file *out = NULL;
-    CAV_TRY(csvavro_fs_create(j->out_fs, tmp, 1, &out, err));
-    size_t cap = 1 << 20;
-    uint8_t *buf = cav_malloc(cap);
-    csvavro_status st = buf ? CSVAVRO_OK : cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
-    if (st == CSVAVRO_OK)
-        st = cav_avro_write_header(j->out_schema, &j->o.avro, j->single_sync, out, err);
-    uint64_t total = 0;
-    for (size_t i = 0; i < j->n_splits && st == CSVAVRO_OK; i++)
-        if (j->splits[i].has_output)
-            st = append_file(j->out_fs, j->splits[i].tmp_name, out, buf, cap, &total, err);
-    cav_free(buf);
+    if (j->single_st != CSVAVRO_OK) {
+        if (err) *err = j->single_err;
+        return j->single_st;
+    }
+    /* the splits not copied during the run (all of them with --limit or MPI) */
+    csvavro_status st = CSVAVRO_OK;
+    for (size_t i = j->single_next; i < j->n_splits && st == CSVAVRO_OK; i++)
+        st = single_append(j, i, err);
+    if (st == CSVAVRO_OK && !j->single_f) st = single_append(j, j->n_splits, err); /* no split */
+    csvavro_file *out = j->single_f;
+    j->single_f = NULL;
+    cav_free(j->single_buf);
+    j->single_buf = NULL;
     if (st == CSVAVRO_OK)
         st = csvavro_file_close(out, err);
-    else
+    else if (out)
         csvavro_file_abort(out);
     if (st == CSVAVRO_OK) {
         csvavro_stat sb;

@@ -282,6 +282,8 @@ static void *worker_main(void *arg) {
         int64_t start = s->first ? j->inputs[s->input].h.data_start : s->start;
         if (start > s->end && s->first) start = s->end;
         csvavro_status st = run_split(w, si, start, s->first, j->o.limit, true);
+        atomic_store_explicit(&s->finished, true, memory_order_release);
+        if (j->single_live && st == CSVAVRO_OK) cav_job_single_advance(j);
         /* a data error of a speculative split is judged at verification; the others stop all */
         /* a data error stops the job at once only where it is certain to count: an aligned
          * split without --limit (with a limit, rows past the N-th kept one are never judged) */
@@ -329,6 +331,11 @@ csvavro_status cav_job_run_splits(csvavro_job *j, csvavro_error *err) {
     pthread_mutex_init(&ps.mu, NULL);
     pthread_cond_init(&ps.cv, NULL);
     ps.done = 0;
+    /* the single output is copied together while the pool runs, except where the
+     * verification walk may still change or drop splits anywhere (--limit) or other
+     * processes write them (MPI) */
+    pthread_mutex_init(&j->single_mu, NULL);
+    j->single_live = j->form == CAV_OUT_SINGLE && j->o.limit == UINT64_MAX && !j->dist;
     csvavro_status st = CSVAVRO_OK;
     if (!ws || !th || !started) {
         st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
@@ -452,6 +459,8 @@ out:
     cav_free(th);
     cav_free(started);
     pthread_mutex_destroy(&ps.mu);
+    j->single_live = false;
+    pthread_mutex_destroy(&j->single_mu);
     pthread_cond_destroy(&ps.cv);
     return st;
 }
