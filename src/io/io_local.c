@@ -28,6 +28,7 @@ typedef struct local_file {
     bool writing;
     uint8_t *wbuf;
     size_t wlen;
+    int64_t written, flushed; /* bytes handed to the kernel; bytes whose writeback started */
 } local_file;
 
 static void fill_stat(const struct stat *sb, csvavro_stat *st) {
@@ -246,7 +247,16 @@ static csvavro_status write_all(local_file *lf, const void *p, size_t n, csvavro
         }
         c += w;
         n -= (size_t)w;
+        lf->written += w;
     }
+#ifdef SYNC_FILE_RANGE_WRITE
+    /* start the writeback of every MiB as it is written, so that the fsync at close does not
+     * wait for the whole file (about 40 ms for the 13 MB of the reference job on this VM) */
+    if (!lf->base.scratch && lf->written - lf->flushed >= (int64_t)WBUF_SIZE) {
+        sync_file_range(lf->fd, lf->flushed, lf->written - lf->flushed, SYNC_FILE_RANGE_WRITE);
+        lf->flushed = lf->written;
+    }
+#endif
     return CSVAVRO_OK;
 }
 
