@@ -51,6 +51,18 @@ same_tree "$T/qref" "$T/q3"
 grep -q "([1-9][0-9]* re-run)" "$T/qlog3" || fail "np 3: expected re-runs: $(cat "$T/qlog3")"
 ok "quoted line breaks in 48-byte splits over 3 ranks: identical ($(grep -o '[0-9]* re-run' "$T/qlog3"))"
 
+# bad values in many splits with --on-error reject: the same reject file and files
+$C schema "$T/t.csv" > "$T/t.avsc" || fail schema
+awk -F, -v OFS=, 'NR > 1 && NR % 400 == 0 {$8 = "x" NR} {print}' "$T/t.csv" > "$T/bad.csv"
+nbad=$(awk 'NR > 1 && NR % 400 == 0' "$T/t.csv" | wc -l)
+B=(--schema "$T/t.avsc" --on-error reject --seed 4 --split-size 100K -j1 -q)
+$C convert "$T/bad.csv" "$T/bref/t.*.avro" "${B[@]}" --reject-file "$T/rej.ref" || fail "single-process rejects"
+mpi 3 $C convert "$T/bad.csv" "$T/b3/t.*.avro" "${B[@]}" --reject-file "$T/rej.3" || fail "np 3 rejects"
+[ "$(wc -l < "$T/rej.ref")" -eq "$nbad" ] || fail "expected $nbad rejects: $(wc -l < "$T/rej.ref")"
+cmp -s "$T/rej.ref" "$T/rej.3" || fail "np 3 reject file differs"
+same_tree "$T/bref" "$T/b3"
+ok "np 3: $nbad rejects from every rank, the same reject file and outputs"
+
 # errors: rank 0 reports a planning error once, every rank exits non-zero
 if mpi 2 $C convert "$T/nope.csv" "$T/x/t.*.avro" -q 2> "$T/err"; then fail "missing input accepted"; fi
 [ "$(grep -c 'input does not exist' "$T/err")" -eq 1 ] || fail "planning error: $(cat "$T/err")"
