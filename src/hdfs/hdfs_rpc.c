@@ -210,11 +210,16 @@ static outcome attempt(cav_hdfs_rpc *r, int32_t call_id, const ProtobufCMessageD
                       r->sock.peer, flen);
         return OUT_DONE;
     }
+    /* memory follows the bytes that arrive (1 MiB steps), not the length the peer claims */
     cav_buf_reset(&r->rbuf);
-    *st = cav_buf_reserve(&r->rbuf, flen, err);
-    if (*st != CSVAVRO_OK) return OUT_DONE;
-    *st = cav_hdfs_sock_read(&r->sock, r->rbuf.data, flen, err);
-    if (*st != CSVAVRO_OK) return OUT_RETRY_CONN;
+    while (r->rbuf.len < flen) {
+        size_t k = CAV_MIN((size_t)flen - r->rbuf.len, (size_t)1 << 20);
+        *st = cav_buf_reserve(&r->rbuf, k, err);
+        if (*st != CSVAVRO_OK) return OUT_DONE;
+        *st = cav_hdfs_sock_read(&r->sock, r->rbuf.data + r->rbuf.len, k, err);
+        if (*st != CSVAVRO_OK) return OUT_RETRY_CONN;
+        r->rbuf.len += k;
+    }
     const uint8_t *p = r->rbuf.data;
     uint64_t hl;
     int k = cav_varint_get(p, flen, &hl);

@@ -42,7 +42,7 @@ while :; do
         [ -d "$seeds" ] || seeds=
         log=$WORK/logs/$t.last
         t0=$(date +%s)
-        nice -n 10 "$bin" -max_total_time="$CHUNK" -rss_limit_mb=2048 -timeout=10 \
+        nice -n 10 "$bin" -max_total_time="$CHUNK" -rss_limit_mb=2048 -malloc_limit_mb=100 -timeout=10 \
             -print_final_stats=1 -artifact_prefix="$WORK/findings/$t/" "$WORK/$t" $seeds \
             >"$log" 2>&1 &
         child=$!

@@ -15,7 +15,7 @@ for t in $TARGETS; do
     [ -x "$BUILD/fuzz_$t" ] || { echo "fuzz-ci: $BUILD/fuzz_$t missing (make fuzz)" >&2; exit 1; }
     mkdir -p "$W/$t/corpus" "$W/$t/art"
     cp "$SRC/tests/fuzz/corpus/$t/"* "$W/$t/corpus/"
-    "$BUILD/fuzz_$t" -max_total_time="$SECS" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
+    "$BUILD/fuzz_$t" -max_total_time="$SECS" -rss_limit_mb=2048 -malloc_limit_mb=100 -timeout=10 -print_final_stats=1 \
         -artifact_prefix="$W/$t/art/" "$W/$t/corpus" >"$W/$t/log" 2>&1
     rc=$?
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$W/$t/log" | tail -1)
