@@ -21,6 +21,8 @@
 #   BENCH_RUNS         timed runs per case (default 5; the median and min-max are reported)
 #   BENCH_SPLIT        --split-size (default 64M, the convert default)
 #   MPIRUN_FLAGS       extra mpirun flags (default: --oversubscribe --bind-to none)
+#   BENCH_MPI_OUT      where the outputs go (default /dev/shm/csvavro-bench-mpi: tmpfs, so that
+#                      the disk's fsync speed does not hide the CPU work; removed at the end)
 #   BENCH_JOB          reference (default) or heavy: every column, --codec deflate (CPU-bound:
 #                      parse, convert and compress every field, little output)
 set -u -o pipefail
@@ -33,7 +35,11 @@ SEED=${BENCH_SEED:-2013}
 RUNS=${BENCH_RUNS:-5}
 SPLIT=${BENCH_SPLIT:-64M}
 DATA=$ROOT/bench/data
-OUT=$ROOT/bench/out/mpi
+# outputs on tmpfs by default: this VM's disk (fsync at close) would otherwise set the pace
+OUT=${BENCH_MPI_OUT:-}
+if [ -z "$OUT" ]; then
+  if [ -d /dev/shm ] && [ -w /dev/shm ]; then OUT=/dev/shm/csvavro-bench-mpi; else OUT=$ROOT/bench/out/mpi; fi
+fi
 RESULTS=${BENCH_MPI_RESULTS:-$ROOT/bench/out/mpi-results-${BENCH_JOB:-reference}.md}
 C=$BUILD/csvavro
 read -r -a FLAGS <<< "${MPIRUN_FLAGS:---oversubscribe --bind-to none}"
@@ -62,25 +68,33 @@ fi
 MB=$(awk -v b="$(stat -c %s "$IN")" 'BEGIN {printf "%.1f", b / 1e6}')
 
 now() { date +%s.%N; }
-# time_case ID CMD...: runs CMD RUNS times; records the wall-clock seconds in $ID.t and the
-# job's own elapsed time from its summary (planning to commit, without process start-up and
-# MPI_Init) in $ID.j, both sorted
-time_case() {
-  local id=$1
+# run_once ID CMD...: one run of CMD; appends the wall-clock seconds to $ID.t and the job's own
+# elapsed time from its summary (temporary directory to commit, without process start-up and
+# MPI_Init) to $ID.j
+run_once() {
+  local id=$1 t0 t1
   shift
-  : > "$OUT/$id.t"
-  : > "$OUT/$id.j"
-  for _ in $(seq 1 "$RUNS"); do
-    local t0 t1
-    t0=$(now)
-    "$@" 2> "$OUT/$id.err" > "$OUT/$id.out" || { cat "$OUT/$id.err" >&2; die "$id failed"; }
-    t1=$(now)
-    echo "$t1 - $t0" | bc -l >> "$OUT/$id.t"
-    sed -n 's/^csvavro convert: done: .*; \([0-9.]*\) s, .*/\1/p' "$OUT/$id.err" >> "$OUT/$id.j"
+  t0=$(now)
+  "$@" 2> "$OUT/$id.err" > "$OUT/$id.out" || { cat "$OUT/$id.err" >&2; die "$id failed"; }
+  t1=$(now)
+  echo "$t1 - $t0" | bc -l >> "$OUT/$id.t"
+  sed -n 's/^csvavro convert: done: .*; \([0-9.]*\) s, .*/\1/p' "$OUT/$id.err" >> "$OUT/$id.j"
+}
+# time_cases ID... : RUNS rounds, each running every case once in turn (so that other load on
+# the machine hits every case alike); CMD_<ID> holds each case's command
+time_cases() {
+  local id r
+  for id in "$@"; do : > "$OUT/$id.t"; : > "$OUT/$id.j"; done
+  for r in $(seq 1 "$RUNS"); do
+    for id in "$@"; do
+      eval "run_once $id \"\${CMD_$id[@]}\""
+    done
   done
-  sort -g "$OUT/$id.t" -o "$OUT/$id.t"
-  sort -g "$OUT/$id.j" -o "$OUT/$id.j"
-  say "$id: wall $(tr '\n' ' ' < "$OUT/$id.t")s; job $(tr '\n' ' ' < "$OUT/$id.j")s"
+  for id in "$@"; do
+    sort -g "$OUT/$id.t" -o "$OUT/$id.t"
+    sort -g "$OUT/$id.j" -o "$OUT/$id.j"
+    say "$id: wall $(tr '\n' ' ' < "$OUT/$id.t")s; job $(tr '\n' ' ' < "$OUT/$id.j")s"
+  done
 }
 # median ID [t|j], range ID [t|j]
 median() { awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}' "$OUT/$1.${2:-t}"; }
@@ -90,17 +104,15 @@ same_as_first() { diff -rq --exclude=_SUCCESS "$OUT/p1" "$OUT/$1" > /dev/null ||
 NSPLITS=$("$C" convert "$IN" "$OUT/dry/t.*.avro" "${JOB[@]}" --dry-run | grep -c '^split ')
 say "$IN: $MB MB, $NSPLITS splits of $SPLIT"
 
-time_case p1 "$C" convert "$IN" "$OUT/p1/t.*.avro" "${JOB[@]}" -j1
-time_case n1 mpirun "${FLAGS[@]}" -np 1 "$C" convert "$IN" "$OUT/n1/t.*.avro" "${JOB[@]}" -j1
-same_as_first n1
-time_case n2 mpirun "${FLAGS[@]}" -np 2 "$C" convert "$IN" "$OUT/n2/t.*.avro" "${JOB[@]}" -j1
-same_as_first n2
-time_case p2 "$C" convert "$IN" "$OUT/p2/t.*.avro" "${JOB[@]}" -j2
-same_as_first p2
-# fixed costs
+CMD_p1=("$C" convert "$IN" "$OUT/p1/t.*.avro" "${JOB[@]}" -j1)
+CMD_n1=(mpirun "${FLAGS[@]}" -np 1 "$C" convert "$IN" "$OUT/n1/t.*.avro" "${JOB[@]}" -j1)
+CMD_n2=(mpirun "${FLAGS[@]}" -np 2 "$C" convert "$IN" "$OUT/n2/t.*.avro" "${JOB[@]}" -j1)
+CMD_p2=("$C" convert "$IN" "$OUT/p2/t.*.avro" "${JOB[@]}" -j2)
 head -1000 "$IN" > "$OUT/small.csv"
-time_case launch mpirun "${FLAGS[@]}" -np 2 "$C" convert "$OUT/small.csv" "$OUT/launch/t.*.avro" "${JOB[@]}" -j1
-time_case plan "$C" convert "$IN" "$OUT/plan/t.*.avro" "${JOB[@]}" --dry-run
+CMD_launch=(mpirun "${FLAGS[@]}" -np 2 "$C" convert "$OUT/small.csv" "$OUT/launch/t.*.avro" "${JOB[@]}" -j1)
+CMD_plan=("$C" convert "$IN" "$OUT/plan/t.*.avro" "${JOB[@]}" --dry-run)
+time_cases p1 n1 n2 p2 launch plan
+for id in n1 n2 p2; do same_as_first $id; done
 
 row() { # id label workers
   awk -v l="$2" -v w="$3" -v m="$(median "$1")" -v r="$(range "$1")" -v mb="$MB" -v p1="$(median p1)" \
@@ -111,7 +123,7 @@ row() { # id label workers
   echo "## One convert job over MPI ranks — $(date -u +%Y-%m-%d), $(nproc) cores, git $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)"
   echo
   echo "Input: $MB MB generated NYC-taxi-like CSV, $NSPLITS splits of $SPLIT; job: $KIND (\`${JOB[*]:0:${#JOB[@]}-7}\`);"
-  echo "median of $RUNS runs (min–max). Open MPI $(mpirun --version 2>&1 | head -1 | awk '{print $NF}'), \`mpirun ${FLAGS[*]}\`."
+  echo "outputs in $OUT; median of $RUNS runs (min–max). Open MPI $(mpirun --version 2>&1 | head -1 | awk '{print $NF}'), \`mpirun ${FLAGS[*]}\`."
   echo
   echo "| case | workers | wall s | wall MB/s | speed-up | job s | job MB/s | job speed-up |"
   echo "|---|---|---|---|---|---|---|---|"
@@ -131,3 +143,4 @@ row() { # id label workers
   }'
 } | tee "$RESULTS"
 say "written $RESULTS"
+case $OUT in /dev/shm/*) rm -rf "$OUT" ;; esac
