@@ -31,6 +31,7 @@ typedef struct cav_column {
     csvavro_type type; /* storage: BOOLEAN->b8, INT/DATE->i32, LONG/TIMESTAMP*->i64,
                           FLOAT->f32, DOUBLE->f64, STRING/BYTES->str */
     bool loaded;       /* values converted for the current rows */
+    bool not_null;     /* the field is non-nullable: a null here is a bad value of its record */
     uint8_t *valid;    /* [cap] 1 = present, 0 = null */
     union {
         uint8_t *b8;

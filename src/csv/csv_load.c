@@ -482,6 +482,20 @@ csvavro_status cav_csv_reader_load_column(cav_csv_reader *r, cav_batch *b, uint3
     }
 #undef CAV_FIELD
 #undef PF
+    if (c->not_null) {
+        /* a null in a non-nullable field is a bad value of its record, under --on-error like
+         * any other, with its place in the file (not an encoder failure later) */
+        for (uint32_t k = 0; k < n_sel; k++) {
+            uint32_t i = sel ? sel[k] : k;
+            if (valid[i] || b->row_error[i]) continue;
+            const char *s;
+            size_t n;
+            bool quoted, is_null;
+            CAV_TRY(field_text(r, b, i, col, &s, &n, &quoted, &is_null, err));
+            CAV_TRY(value_error(r, b, i, col, s, n, NULL, CSVAVRO_E_VALUE,
+                                "is null in a non-nullable field (--not-null or --schema)", err));
+        }
+    }
     c->loaded = true;
     return CSVAVRO_OK;
 }

@@ -52,6 +52,8 @@ static csvavro_status worker_init(worker *w, csvavro_job *j, csvavro_error *err)
     csvavro_status st = cav_batch_init(&w->b, (uint32_t)nf, types, j->o.batch_rows, 0, err);
     cav_free(types);
     CAV_TRY(st);
+    for (size_t i = 0; i < nf; i++)
+        w->b.cols[i].not_null = !csvavro_schema_field_nullable(j->full, i);
     CAV_TRY(cav_csv_reader_create(&j->o.csv, j->full, j->o.batch_rows, &w->r, err));
     int kind = cav_csv_reader_kind(w->r);
     cav_csv_reader_tune(w->r, kind, j->o.read_buffer);

@@ -233,4 +233,25 @@ set -e
 [ $rc -eq 1 ] && grep -q 'in2_b.csv:3: .*"bad"' err.txt || fail "second input's error: rc=$rc $(cat err.txt)"
 "$BIN" convert trip.csv in2_b.csv 'two/t.*.avro' --schema trip.avsc -j2 --limit 10 -q || fail "limit before the bad row"
 [ "$("$BIN" cat 'two/t.*.avro' --count)" -eq 10 ] || fail "limit over two inputs"
+# a null in a --not-null column is a bad value of its record: fail names file, line and
+# column; skip drops that record; reject writes it to the reject file (independent check:
+# python3-avro reads the kept rows)
+printf 'a,b\n1,x\n,y\n3,z\n' > nn.csv
+set +e
+"$BIN" convert nn.csv nnf.avro --not-null a -q 2> err.txt; rc=$?
+set -e
+[ $rc -eq 1 ] && grep -q 'nn.csv:3: .*column 1 (a).*non-nullable' err.txt && [ ! -e nnf.avro ] ||
+  fail "null in a --not-null column: rc=$rc $(cat err.txt)"
+"$BIN" convert nn.csv nns.avro --not-null a --on-error reject --reject-file nnrej.jsonl -q ||
+  fail "null in a --not-null column with reject"
+$PY - <<'PYEOF' || fail "--not-null with reject: wrong rows or reject line"
+import json, warnings
+warnings.filterwarnings("ignore")
+from avro.datafile import DataFileReader
+from avro.io import DatumReader
+rows = [(r["a"], r["b"]) for r in DataFileReader(open("nns.avro", "rb"), DatumReader())]
+assert rows == [(1, "x"), (3, "z")], rows
+rej = [json.loads(l) for l in open("nnrej.jsonl")]
+assert len(rej) == 1 and rej[0]["line"] == 3 and rej[0]["column"] == "a" and rej[0]["raw"] == ",y", rej
+PYEOF
 echo OK
