@@ -146,6 +146,8 @@ char *cav_path_join(const char *dir, const char *name);
 char *cav_job_out_display(const csvavro_job *job, const char *path);
 /* out_schema and col_map from full and select/exclude/rename */
 csvavro_status cav_job_project(csvavro_job *job, csvavro_error *err);
+/* Keeps fs open for the job's lifetime (closed by csvavro_job_free); on failure fs is closed. */
+csvavro_status cav_job_add_fs(csvavro_job *j, csvavro_fs *fs, csvavro_error *err);
 
 /* exec_run.c */
 csvavro_status cav_job_run_splits(csvavro_job *job, csvavro_error *err);

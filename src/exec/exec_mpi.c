@@ -319,23 +319,12 @@ static csvavro_status export_plan(const csvavro_job *j, cav_buf *b, csvavro_erro
     return put(b, j->single_sync, sizeof j->single_sync, err);
 }
 
-static csvavro_status add_fs(csvavro_job *j, csvavro_fs *fs, csvavro_error *err) {
-    csvavro_fs **n = cav_realloc(j->fss, (j->n_fss + 1) * sizeof *n);
-    if (!n) {
-        csvavro_fs_close(fs);
-        return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
-    }
-    j->fss = n;
-    j->fss[j->n_fss++] = fs;
-    return CSVAVRO_OK;
-}
-
 static csvavro_status open_fs(csvavro_job *j, const char *url, csvavro_fs **fs,
                               csvavro_error *err) {
     char *path = NULL;
     CAV_TRY(csvavro_fs_open_url(url, fs, &path, err));
     free(path);
-    return add_fs(j, *fs, err);
+    return cav_job_add_fs(j, *fs, err);
 }
 
 #define BAD_PLAN(r) ((r)->bad ? cav_err(err, CSVAVRO_E_INTERNAL, "malformed plan from rank 0") : 0)

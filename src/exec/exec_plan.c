@@ -109,7 +109,7 @@ void csvavro_job_free(csvavro_job *j) {
 
 /* ------------------------------------------------------------------ inputs */
 
-static csvavro_status add_fs(csvavro_job *j, csvavro_fs *fs, csvavro_error *err) {
+csvavro_status cav_job_add_fs(csvavro_job *j, csvavro_fs *fs, csvavro_error *err) {
     csvavro_fs **n = cav_realloc(j->fss, (j->n_fss + 1) * sizeof *n);
     if (!n) {
         csvavro_fs_close(fs);
@@ -154,7 +154,7 @@ static csvavro_status expand_input(csvavro_job *j, const char *spec, csvavro_err
     csvavro_fs *fs = NULL;
     char *path = NULL;
     CAV_TRY(csvavro_fs_open_url(spec, &fs, &path, err));
-    csvavro_status st = add_fs(j, fs, err);
+    csvavro_status st = cav_job_add_fs(j, fs, err);
     if (st != CSVAVRO_OK) {
         free(path);
         return st;
@@ -500,7 +500,7 @@ static csvavro_status plan_output(csvavro_job *j, csvavro_error *err) {
     char *path = NULL;
     csvavro_fs *fs = NULL;
     CAV_TRY(csvavro_fs_open_url(j->o.output, &fs, &path, err));
-    csvavro_status st = add_fs(j, fs, err);
+    csvavro_status st = cav_job_add_fs(j, fs, err);
     if (st != CSVAVRO_OK) {
         free(path);
         return st;
