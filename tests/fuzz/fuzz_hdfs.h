@@ -152,6 +152,23 @@ static bool fzh_begin(const uint8_t *p, size_t n) {
     return true;
 }
 
+/* Every status a client call may return is a known one, and a failure carries a message. */
+static void fzh_check_status(csvavro_status st, const csvavro_error *err, const char *what) {
+    FUZZ_CHECK(st >= CSVAVRO_OK && st <= CSVAVRO_E_CONNECT, "%s: status %d", what, st);
+    if (st != CSVAVRO_OK) FUZZ_CHECK(err->message[0], "%s: status %d without message", what, st);
+}
+
+/* The client under test: a NameNode address the replay hook answers for (after fzh_begin). */
+static csvavro_fs *fzh_open_fs(void) {
+    csvavro_fs *fs = NULL;
+    char *path = NULL;
+    csvavro_error err;
+    csvavro_status st = csvavro_fs_open_url("hdfs://nn:8020/", &fs, &path, &err);
+    FUZZ_CHECK(st == CSVAVRO_OK, "open_url: %s", err.message);
+    free(path);
+    return fs;
+}
+
 /* After the client is closed: closes our socket ends; in capture mode joins the relays and
  * writes FUZZ_HDFS_CAPTURE_OUT (opts = the target's option bytes). */
 static void fzh_end(const uint8_t *opts, size_t n_opts) {
