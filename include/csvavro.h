@@ -472,7 +472,8 @@ typedef struct csvavro_filter csvavro_filter;
 csvavro_status csvavro_filter_compile(const char *expr, const csvavro_schema *schema,
                                       csvavro_filter **out, csvavro_error *err);
 void csvavro_filter_free(csvavro_filter *f);
-/* Canonical, fully parenthesised text, e.g. "(passenger_count > 3)". Borrowed from f. */
+/* Canonical text, parenthesised only where needed, e.g. "passenger_count > 3 and (a or b)";
+ * it compiles again to the same filter. Borrowed from f. */
 const char *csvavro_filter_text(const csvavro_filter *f);
 /* The schema columns (field indexes) the filter reads, ascending and unique. */
 size_t csvavro_filter_column_count(const csvavro_filter *f);

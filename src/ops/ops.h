@@ -52,8 +52,9 @@ csvavro_status cav_expr_filter(const cav_expr *e, cav_expr_state *s, cav_batch *
 const char *cav_expr_state_kernels(const cav_expr_state *s);
 void cav_expr_state_use_plain(cav_expr_state *s);
 
-/* Canonical text of the compiled expression (for plans/manifests), fully parenthesised, e.g.
- * "(passenger_count > 3)". Borrowed from e. */
+/* Canonical text of the compiled expression (for plans/manifests): parentheses only where the
+ * grammar needs them, e.g. "passenger_count > 3 and (flag or x < 2)"; it compiles again to the
+ * same text. Borrowed from e. */
 const char *cav_expr_text(const cav_expr *e);
 
 #endif /* CAV_OPS_H */
