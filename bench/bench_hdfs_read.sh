@@ -4,7 +4,9 @@
 # usage: bench/bench_hdfs_read.sh [BUILD_DIR] [MiB]   (defaults: build, 256)
 # Each reader streams the file to /dev/null through `cat` (4 MiB preads for csvavro);
 # best of 3 runs. The page cache is warm for both (the server's replicas are local files), so
-# the ratio measures protocol + checksum cost, not disks.
+# the ratio measures protocol + checksum cost, not disks. Then the reference job (`convert
+# --where 'passenger_count > 3'`, 3 columns, -j1 and -j2, 64 MiB splits = blocks) on a
+# gen_taxi file of the same size, from the local file and from hdfs://, output to local disk.
 set -euo pipefail
 B=${1:-build}
 MIB=${2:-256}
@@ -38,3 +40,20 @@ if command -v hdfs >/dev/null; then
   go=$(best hdfs cat /f)
   echo "hdfs    Debian hdfs cat /f (Go)     $(rate $go)"
 fi
+
+# the reference job: each split read through the 1 MiB split reader, local file vs hdfs://
+"$B/gen_taxi" --bytes $((MIB << 20)) --seed 1 > "$T/taxi.csv"
+"$C" fs put "$T/taxi.csv" hdfs:///taxi.csv
+JOB=(--where 'passenger_count > 3' --select pickup_datetime,passenger_count,trip_time_in_secs
+     --split-size 64M --overwrite --seed 1 -q)
+echo "reference job on a $MIB MiB gen_taxi file, 64 MiB splits, output to local disk:"
+for j in 1 2; do
+  l=$(best "$C" convert "$T/taxi.csv" "$T/o.avro" "${JOB[@]}" -j$j)
+  h=$(best "$C" convert hdfs:///taxi.csv "$T/o.avro" "${JOB[@]}" -j$j)
+  echo "-j$j     local                       $(rate $l)"
+  echo "-j$j     hdfs://                     $(rate $h)   ($(awk -v a=$l -v b=$h 'BEGIN{printf "%.2f", b/a}')x local time)"
+done
+"$C" convert "$T/taxi.csv" "$T/l.avro" "${JOB[@]}"
+"$C" convert hdfs:///taxi.csv "$T/h.avro" "${JOB[@]}"
+cmp -s "$T/l.avro" "$T/h.avro" || { echo "FAIL: hdfs:// and local outputs differ" >&2; exit 1; }
+echo "outputs identical ($("$C" cat "$T/h.avro" --count) rows)"
