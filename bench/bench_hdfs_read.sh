@@ -55,5 +55,8 @@ for j in 1 2; do
 done
 "$C" convert "$T/taxi.csv" "$T/l.avro" "${JOB[@]}"
 "$C" convert hdfs:///taxi.csv "$T/h.avro" "${JOB[@]}"
-cmp -s "$T/l.avro" "$T/h.avro" || { echo "FAIL: hdfs:// and local outputs differ" >&2; exit 1; }
-echo "outputs identical ($("$C" cat "$T/h.avro" --count) rows)"
+# the same records (the bytes differ: local splits start after the header, hdfs:// splits at
+# block boundaries, so the Avro blocks are cut elsewhere)
+cmp -s <("$C" cat "$T/l.avro") <("$C" cat "$T/h.avro") ||
+  { echo "FAIL: hdfs:// and local outputs hold different records" >&2; exit 1; }
+echo "same records from both ($("$C" cat "$T/h.avro" --count) rows)"
