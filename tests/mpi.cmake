@@ -1,6 +1,6 @@
 # One convert job over MPI ranks (label mpi; src/exec/exec_mpi.c): outputs identical to the
-# single-process run on local and csvavro-hdfsd input, HDFS locality, a failing rank, an interrupted job. Each test
-# exits 77 (skipped) when mpirun is absent or the build has no MPI.
+# single-process run on local and csvavro-hdfsd input, HDFS locality, a failing rank, an
+# interrupted job. Each test exits 77 (skipped) when mpirun is absent or the build has no MPI.
 if(TARGET csvavro-hdfsd)
   foreach(_t local hdfs locality failure interrupt)
     cav_add_script_test(NAME mpi_${_t} COMMAND /bin/bash ${CMAKE_SOURCE_DIR}/tests/mpi/mpi_${_t}.sh

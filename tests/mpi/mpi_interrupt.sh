@@ -33,7 +33,7 @@ for how in INT:mpirun TERM:mpirun INT:group; do
   for _ in $(seq 1 100); do pgrep -f -- "$out/t" > /dev/null || break; sleep 0.1; done
   pgrep -fa -- "$out/t" && fail "$how: ranks still running"
   [ -z "$(ls -A "$out" 2>/dev/null)" ] || fail "$how: left behind: $(ls -A "$out")"
-  ok "SIGSIG to $to: exit $rc, interrupted, nothing left" | sed "s/SIGSIG/SIG$sig/"
+  ok "SIG$sig to $to: exit $rc, interrupted, nothing left"
 done
 
 $C "${JOB[@]}" "$T/ref/t.*.avro" || fail "single-process run"
