@@ -17,6 +17,10 @@ cav_add_script_test(NAME avro_interop_avrocat_reads
 # Interop: python3-avro-written files (every type, each codec it has) read by `csvavro cat`.
 cav_add_script_test(NAME avro_interop_cat_reads_python
   COMMAND /usr/bin/python3 ${_avro_dir}/interop_cat.py LABELS interop)
+# Interop: the Avro type system (unions of every shape, ...) written by python3-avro, read by
+# `csvavro cat`, compared with python3-avro's own decoding.
+cav_add_script_test(NAME avro_interop_cat_types
+  COMMAND /usr/bin/python3 ${_avro_dir}/interop_cat_types.py LABELS interop)
 
 # Unit tests: options, schema JSON, writer/reader round trips, corrupt files.
 cav_add_test(NAME test_avro SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_avro.c)

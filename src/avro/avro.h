@@ -73,13 +73,16 @@ csvavro_status cav_avro_decompress(cav_avro_codec_ctx *ctx, csvavro_codec c, con
 
 /* ---------------------------------------------------------------- schema helpers */
 
-/* One field as the reader sees it: its type, whether it is a union with null and which branch
- * is null (0 or 1). Filled from writer schema JSON by cav_avro_parse_fields. */
+/* One field as the reader sees it: its type; branches = the number of union branches (0: not a
+ * union, 1: a single-branch union such as ["long"], whose index 0 is still encoded; 2: a union
+ * of null and the type), and then which branch is null (0 or 1) when nullable. Filled from
+ * writer schema JSON by cav_avro_parse_fields. */
 typedef struct cav_avro_rfield {
     char *name;
     csvavro_type type;
     bool nullable;
     uint8_t null_branch;
+    uint8_t branches;
 } cav_avro_rfield;
 
 /* Parses a writer schema (record of primitive/logical fields, unions with null in either

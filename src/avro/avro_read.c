@@ -582,10 +582,11 @@ csvavro_status csvavro_avro_reader_next_json(csvavro_avro_reader *r, const char 
         CAV_TRY(out(b, f->name, strlen(f->name), err));
         CAV_TRY(out(b, "\":", 2, err));
         uint64_t u;
-        if (f->nullable) {
+        if (f->branches) {
+            /* The branch index, zigzag-encoded: 0 .. branches-1 only. */
             if (!cav_varint_get(&r->cur, r->end, &u)) goto bad_varint;
-            if (u > 2 || (u & 1)) goto bad_branch; /* zigzag of 0 or 1 only */
-            if ((u >> 1) == f->null_branch) {
+            if ((u & 1) || (u >> 1) >= f->branches) goto bad_branch;
+            if (f->nullable && (u >> 1) == f->null_branch) {
                 CAV_TRY(out(b, "null", 4, err));
                 continue;
             }

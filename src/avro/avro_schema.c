@@ -226,13 +226,18 @@ static csvavro_status parse_type(const json_t *t, const char *field, csvavro_typ
     return CSVAVRO_OK;
 }
 
+/* *branches: 0 when t is not a union, else its branch count (1 or 2): a single-branch union
+ * ["long"] holds the same values as "long" but its encoding carries the branch index. */
 static csvavro_status parse_field_type(const json_t *t, const char *field, csvavro_type *type,
-                                       int *nullable, int *null_branch, csvavro_error *err) {
+                                       int *nullable, int *null_branch, int *branches,
+                                       csvavro_error *err) {
     *nullable = 0;
     *null_branch = 0;
+    *branches = 0;
     if (!json_is_array(t)) return parse_type(t, field, type, err);
     size_t n = json_array_size(t);
     csvavro_type a, b;
+    *branches = (int)n;
     if (n == 1) return parse_type(json_array_get(t, 0), field, type, err);
     if (n != 2)
         return cav_err(err, CSVAVRO_E_SCHEMA,
@@ -310,8 +315,9 @@ csvavro_status csvavro_schema_from_json(const char *json, csvavro_schema **out,
         }
         const char *fname = json_string_value(fn);
         csvavro_type t;
-        int nullable, nb;
-        st = parse_field_type(json_object_get(f, "type"), fname, &t, &nullable, &nb, err);
+        int nullable, nb, branches;
+        st =
+            parse_field_type(json_object_get(f, "type"), fname, &t, &nullable, &nb, &branches, err);
         if (st == CSVAVRO_OK && t == CSVAVRO_TYPE_NULL)
             st = cav_err(err, CSVAVRO_E_SCHEMA,
                          "field \"%s\": a field of type null is not supported", fname);
@@ -380,9 +386,9 @@ csvavro_status cav_avro_parse_fields(const char *json, size_t len, cav_avro_rfie
             goto done;
         }
         csvavro_type t;
-        int nullable, nb;
+        int nullable, nb, branches;
         st = parse_field_type(json_object_get(f, "type"), json_string_value(fn), &t, &nullable, &nb,
-                              err);
+                              &branches, err);
         if (st != CSVAVRO_OK) {
             if (st == CSVAVRO_E_SCHEMA) {
                 st = CSVAVRO_E_UNSUPPORTED;
@@ -403,6 +409,7 @@ csvavro_status cav_avro_parse_fields(const char *json, size_t len, cav_avro_rfie
         fs[n].type = t;
         fs[n].nullable = nullable && t != CSVAVRO_TYPE_NULL;
         fs[n].null_branch = (uint8_t)nb;
+        fs[n].branches = (uint8_t)branches;
         n++;
     }
 done:
