@@ -339,6 +339,12 @@ const char *csvavro_csv_column_name(const csvavro_csv_reader *r, size_t i);
  * offset, record and column. */
 csvavro_status csvavro_csv_next_row(csvavro_csv_reader *r, const char *const **fields,
                                     const size_t **lens, size_t *n_fields, csvavro_error *err);
+/* Makes csvavro_csv_next_row report as NULL what convert writes as null under schema s (one
+ * field per column, e.g. from csvavro_csv_infer): besides null markers, a quoted empty field
+ * ("") in a column whose type is neither string nor bytes. s is not kept. CSVAVRO_E_USAGE when
+ * the field count differs from the column count. */
+csvavro_status csvavro_csv_use_schema(csvavro_csv_reader *r, const csvavro_schema *s,
+                                      csvavro_error *err);
 void csvavro_csv_close(csvavro_csv_reader *r);
 /* @@END csv */
 

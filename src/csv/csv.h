@@ -81,6 +81,14 @@ void cav_csv_reader_raw(const cav_csv_reader *r, uint32_t row, uint32_t col, con
  * needed), latin-1 transcoded. *is_null is set for null markers (unquoted fields only). */
 csvavro_status cav_csv_reader_text(cav_csv_reader *r, cav_batch *b, uint32_t row, uint32_t col,
                                    const char **p, size_t *len, bool *is_null, csvavro_error *err);
+/* Whether the field starts with the quote character (a quoted field). */
+bool cav_csv_reader_is_quoted(const cav_csv_reader *r, uint32_t row, uint32_t col);
+/* The one rule for a quoted empty field (""): it is the empty value of a string or bytes
+ * column and null in every other type (there is no empty number, date or boolean). convert
+ * (csv_load.c), inference and `head` (csvavro_csv_use_schema) all apply it. */
+static inline bool cav_csv_quoted_empty_is_null(csvavro_type t) {
+    return t != CSVAVRO_TYPE_STRING && t != CSVAVRO_TYPE_BYTES;
+}
 /* Like cav_csv_reader_text without the UTF-8 check (bytes as they are; tests, inference). */
 csvavro_status cav_csv_reader_field(cav_csv_reader *r, cav_batch *b, uint32_t row, uint32_t col,
                                     const char **p, size_t *len, bool *is_null, csvavro_error *err);

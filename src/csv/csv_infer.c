@@ -305,6 +305,7 @@ struct csvavro_csv_reader {
     uint32_t row;
     const char **fields;
     size_t *lens;
+    csvavro_type *types; /* csvavro_csv_use_schema: the column types, else NULL */
 };
 
 void csvavro_csv_close(csvavro_csv_reader *cr) {
@@ -316,6 +317,7 @@ void csvavro_csv_close(csvavro_csv_reader *cr) {
     if (cr->f) csvavro_file_close(cr->f, NULL);
     cav_free(cr->fields);
     cav_free(cr->lens);
+    cav_free(cr->types);
     cav_free(cr);
 }
 
@@ -347,6 +349,20 @@ csvavro_status csvavro_csv_open(csvavro_fs *fs, const char *path, const csvavro_
         return st;
     }
     *out = cr;
+    return CSVAVRO_OK;
+}
+
+csvavro_status csvavro_csv_use_schema(csvavro_csv_reader *cr, const csvavro_schema *s,
+                                      csvavro_error *err) {
+    if (csvavro_schema_field_count(s) != cr->h.n_cols)
+        return cav_err(err, CSVAVRO_E_USAGE, "schema has %zu fields, the input %zu columns",
+                       csvavro_schema_field_count(s), (size_t)cr->h.n_cols);
+    if (!cr->types) {
+        cr->types = cav_calloc(cr->h.n_cols ? cr->h.n_cols : 1, sizeof *cr->types);
+        if (!cr->types) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    }
+    for (size_t c = 0; c < cr->h.n_cols; c++)
+        cr->types[c] = csvavro_schema_field_type(s, c);
     return CSVAVRO_OK;
 }
 
@@ -382,6 +398,9 @@ csvavro_status csvavro_csv_next_row(csvavro_csv_reader *cr, const char *const **
                 fill_line(cr->f, err);
                 return st;
             }
+            if (!is_null && cr->lens[c] == 0 && cr->types &&
+                cav_csv_quoted_empty_is_null(cr->types[c]) && cav_csv_reader_is_quoted(cr->r, i, c))
+                is_null = true;
             if (is_null) cr->fields[c] = NULL, cr->lens[c] = 0;
         }
         if (cr->b.row_error[i]) continue; /* rejected under skip/reject */

@@ -8,8 +8,8 @@
  * are views into the buffer unless they need unescaping or transcoding (then the batch heap).
  *
  * Null rules: null markers (default: only the empty field) match unquoted fields; a quoted
- * field is never null in a string column ("" is the empty string) but an empty quoted field
- * is null in every other type (there is no empty number).
+ * field is never null in a string or bytes column ("" is the empty value) but an empty quoted
+ * field is null in every other type (cav_csv_quoted_empty_is_null: there is no empty number).
  */
 #include "csv_reader.h"
 
@@ -339,8 +339,7 @@ static csvavro_status load_slow(cav_csv_reader *r, cav_batch *b, uint32_t col, u
     size_t n;
     bool quoted, is_null;
     CAV_TRY(field_text(r, b, i, col, &s, &n, &quoted, &is_null, err));
-    if (is_null ||
-        (quoted && n == 0 && c->type != CSVAVRO_TYPE_STRING && c->type != CSVAVRO_TYPE_BYTES)) {
+    if (is_null || (quoted && n == 0 && cav_csv_quoted_empty_is_null(c->type))) {
         c->valid[i] = 0;
         return CSVAVRO_OK;
     }
@@ -498,6 +497,13 @@ csvavro_status cav_csv_reader_load_column(cav_csv_reader *r, cav_batch *b, uint3
     }
     c->loaded = true;
     return CSVAVRO_OK;
+}
+
+bool cav_csv_reader_is_quoted(const cav_csv_reader *r, uint32_t row, uint32_t col) {
+    const char *s;
+    size_t len;
+    cav_csv_reader_raw(r, row, col, &s, &len);
+    return r->o.quote && len && s[0] == r->o.quote;
 }
 
 csvavro_status cav_csv_reader_field(cav_csv_reader *r, cav_batch *b, uint32_t row, uint32_t col,

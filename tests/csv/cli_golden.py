@@ -67,6 +67,41 @@ def table(names, types, rows):
     return '\n'.join(lines) + '\n'
 
 
+def quoted_empty_rule(d):
+    """One rule for a quoted "" (issue 19): the empty value in string and bytes columns, null in
+    every other type; `head` shows what `convert` writes (read back by python3-avro)."""
+    import avro.datafile
+    import avro.io
+    types = ['string', 'bytes', 'long', 'int', 'double', 'float', 'boolean', 'date',
+             'timestamp', 'local-timestamp']
+    names = ['c_' + t.replace('-', '_') for t in types]
+    samples = ['s', 'b', '1', '2', '1.5', '2.5', 'true', '2013-01-07', '2013-01-07T00:00:00Z',
+               '2013-01-07 00:00:00']
+    qpath = os.path.join(d, 'quoted_empty.csv')
+    with open(qpath, 'w', newline='') as f:
+        f.write(','.join(names) + '\n' + ','.join(['""'] * len(names)) + '\n'
+                + ','.join(samples) + '\n')
+    tflags = []
+    for n, t in zip(names, types):
+        tflags += ['--type', '%s=%s' % (n, t)]
+    rc, out, err = run('head', qpath, *tflags)
+    # the independent rule: "" is text for string/bytes, else null
+    want_row = ['' if t in ('string', 'bytes') else None for t in types]
+    want = table(names, types, [want_row, samples])
+    check('head: quoted "" per type', rc == 0 and out == want,
+          'got:\n%s\nwant:\n%s\n%s' % (out, want, err))
+    apath = os.path.join(d, 'quoted_empty.avro')
+    rc, out, err = run('convert', qpath, apath, '-q', *tflags)
+    rows = []
+    if rc == 0:
+        with open(apath, 'rb') as f:
+            rows = list(avro.datafile.DataFileReader(f, avro.io.DatumReader()))
+    got = [rows[0][n] for n in names] if rows else None
+    want_avro = ['' if t == 'string' else b'' if t == 'bytes' else None for t in types]
+    check('convert: quoted "" per type (python3-avro)', got == want_avro,
+          'got %r, want %r %s' % (got, want_avro, err))
+
+
 def main():
     d = tempfile.mkdtemp()
     data = ('id,1st name,when,score,ok,day,when,note\r\n'
@@ -169,6 +204,7 @@ def main():
     open(empty, 'w').close()
     rc, out, err = run('schema', empty)
     check('empty input exit 1', rc == 1 and 'empty' in err, err)
+    quoted_empty_rule(d)
     rc, out, err = run('head', '--help')
     check('head --help lists CSV options', rc == 0 and '--infer-rows' in out and '--escape' in out)
 

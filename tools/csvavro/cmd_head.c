@@ -111,6 +111,7 @@ int cli_cmd_head(int argc, char **argv) {
     const char *const paths[1] = {path};
     if (st == CSVAVRO_OK) st = csvavro_csv_infer(fs, paths, 1, &o, &s, &err);
     if (st == CSVAVRO_OK) st = csvavro_csv_open(fs, path, &o, &r, &err);
+    if (st == CSVAVRO_OK) st = csvavro_csv_use_schema(r, s, &err); /* null as convert writes it */
     if (st == CSVAVRO_OK) {
         ncols = csvavro_schema_field_count(s);
         widths = calloc(ncols, sizeof *widths);
