@@ -102,6 +102,16 @@ csvavro_status csvavro_schema_create(const char *record_name, const char *ns, cs
     if (!cav_avro_name_valid(record_name))
         return cav_err(err, CSVAVRO_E_SCHEMA,
                        "invalid record name \"%s\" (want [A-Za-z_][A-Za-z0-9_]*)", record_name);
+    /* Avro specification (Names): primitive type names may not be defined in any namespace;
+     * readers such as avsc refuse a record that tries. */
+    static const char *const prims[] = {"null",  "boolean", "int",    "long",
+                                        "float", "double",  "string", "bytes"};
+    for (size_t i = 0; i < CAV_ARRAY_LEN(prims); i++)
+        if (strcmp(record_name, prims[i]) == 0)
+            return cav_err(err, CSVAVRO_E_SCHEMA,
+                           "invalid record name \"%s\": the Avro primitive type names (null, "
+                           "boolean, int, long, float, double, bytes, string) cannot name a record",
+                           record_name);
     if (!cav_avro_namespace_valid(ns))
         return cav_err(err, CSVAVRO_E_SCHEMA, "invalid namespace \"%s\"", ns);
     csvavro_schema *s = cav_calloc(1, sizeof *s);

@@ -205,6 +205,23 @@ def main():
     rc, out, err = run('schema', empty)
     check('empty input exit 1', rc == 1 and 'empty' in err, err)
     quoted_empty_rule(d)
+    # Avro spec (Names): primitive type names cannot name a record, in any namespace (issue 19)
+    spath = os.path.join(d, 'small.csv')
+    with open(spath, 'w') as f:
+        f.write('a,b\n1,2\n')
+    for prim in ['null', 'boolean', 'int', 'long', 'float', 'double', 'bytes', 'string']:
+        rc, out, err = run('schema', spath, '--record-name', prim)
+        check('--record-name %s refused' % prim, rc != 0 and 'record name' in err and not out,
+              out + err)
+        avsc = os.path.join(d, 'prim.avsc')
+        with open(avsc, 'w') as f:
+            json.dump({'type': 'record', 'name': 'x.' + prim, 'fields': [
+                {'name': 'a', 'type': 'long'}, {'name': 'b', 'type': 'long'}]}, f)
+        rc, out, err = run('convert', spath, os.path.join(d, 'prim.avro'), '-q', '--schema', avsc)
+        check('--schema named x.%s refused' % prim, rc != 0 and 'record name' in err, out + err)
+    rc, out, err = run('schema', spath, '--record-name', 'Int', '--namespace', 'int.long')
+    check('--record-name Int in namespace int.long accepted (python3-avro parses it)',
+          rc == 0 and avro.schema.parse(out).fullname == 'int.long.Int', out + err)
     rc, out, err = run('head', '--help')
     check('head --help lists CSV options', rc == 0 and '--infer-rows' in out and '--escape' in out)
 
