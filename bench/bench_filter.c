@@ -3,12 +3,12 @@
  *
  * Builds one batch shaped like the NYC taxi data (passenger_count mostly 1, a few percent
  * of 4-6; trip_distance 0-20 miles; vendor_id "CMT"/"VTS"; ~1% nulls in trip_distance) and
- * times cav_expr_filter over it for the reference filter `passenger_count > 3` (with the
+ * times cav_filter_apply over it for the reference filter `passenger_count > 3` (with the
  * column stored as int and as long) and a few heavier expressions. Prints ns/row and
  * rows/s. Usage: bench_filter [iterations]  (default 2000 per expression); with
  * BENCH_FILTER_PLAIN=1 in the environment the plain (non-AVX2) kernels are timed.
  */
-#include "ops/ops.h"
+#include "filter/filter.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,27 +51,27 @@ int main(int argc, char **argv) {
                            "trip_distance / passenger_count > 2 or trip_distance is null"};
     printf("%-58s %10s %12s %8s %8s\n", "expression", "ns/row", "Mrows/s", "kept", "kernels");
     for (size_t k = 0; k < sizeof exprs / sizeof *exprs; k++) {
-        cav_expr *e = NULL;
-        cav_expr_state *st = NULL;
-        if (cav_expr_compile(exprs[k], s, &e, &err) != CSVAVRO_OK ||
-            cav_expr_state_create(e, ROWS, &st, &err) != CSVAVRO_OK) {
+        cav_filter *e = NULL;
+        cav_filter_state *st = NULL;
+        if (cav_filter_compile(exprs[k], s, &e, &err) != CSVAVRO_OK ||
+            cav_filter_state_create(e, ROWS, &st, &err) != CSVAVRO_OK) {
             fprintf(stderr, "%s\n", err.message);
             return 1;
         }
-        if (getenv("BENCH_FILTER_PLAIN")) cav_expr_state_use_plain(st);
+        if (getenv("BENCH_FILTER_PLAIN")) cav_filter_state_use_plain(st);
         b.sel = NULL;
-        cav_expr_filter(e, st, &b, &err); /* warm up */
+        cav_filter_apply(e, st, &b, &err); /* warm up */
         uint64_t t0 = cav_now_ns();
         for (int it = 0; it < iters; it++) {
             b.sel = NULL;
-            if (cav_expr_filter(e, st, &b, &err) != CSVAVRO_OK) return 1;
+            if (cav_filter_apply(e, st, &b, &err) != CSVAVRO_OK) return 1;
         }
         uint64_t t1 = cav_now_ns();
         double ns = (double)(t1 - t0) / ((double)iters * ROWS);
         printf("%-58s %10.3f %12.1f %7.1f%% %8s\n", exprs[k], ns, 1e3 / ns, 100.0 * b.n_sel / ROWS,
-               cav_expr_state_kernels(st));
-        cav_expr_state_free(st);
-        cav_expr_free(e);
+               cav_filter_state_kernels(st));
+        cav_filter_state_free(st);
+        cav_filter_free(e);
     }
     cav_batch_free(&b);
     csvavro_schema_free(s);

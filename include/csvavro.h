@@ -441,7 +441,7 @@ csvavro_status csvavro_avro_reader_count(csvavro_avro_reader *r, uint64_t *count
 uint64_t csvavro_avro_reader_blocks(const csvavro_avro_reader *r);
 /* @@END avro */
 
-/* @@SECTION filter (src/ops) */
+/* @@SECTION filter (src/filter) */
 /* ======================================================================================
  * Filter expressions (--where)
  *

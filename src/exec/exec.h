@@ -20,7 +20,7 @@
 
 #include "../avro/avro.h"
 #include "../csv/csv.h"
-#include "../ops/ops.h"
+#include "../filter/filter.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -100,7 +100,7 @@ struct csvavro_job {
     uint32_t *col_map;          /* output field i <- batch column col_map[i] */
     const uint32_t *where_cols;
     size_t n_where_cols;
-    cav_expr *expr;
+    cav_filter *filter;
     cav_split *splits;
     size_t n_splits;
     int threads;

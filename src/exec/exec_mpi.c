@@ -34,6 +34,8 @@
 #include "exec_mpi.h"
 
 #include "exec.h"
+#include "exec_locality.h"
+#include "exec_plan_codec.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -222,214 +224,7 @@ static bool fault_due(uint64_t handed) {
     return G.fail_rank == G.rank && handed == G.fail_after + 1;
 }
 
-/* ------------------------------------------------------------------ plan encoding */
-
-static csvavro_status put(cav_buf *b, const void *p, size_t n, csvavro_error *err) {
-    return cav_buf_append(b, p, n, err);
-}
-static csvavro_status put_u64(cav_buf *b, uint64_t v, csvavro_error *err) {
-    return put(b, &v, sizeof v, err);
-}
-static csvavro_status put_str(cav_buf *b, const char *s, csvavro_error *err) {
-    CAV_TRY(put_u64(b, s ? (uint64_t)strlen(s) : UINT64_MAX, err));
-    return s ? put(b, s, strlen(s), err) : CSVAVRO_OK;
-}
-
-typedef struct rd {
-    const uint8_t *p;
-    size_t n, off;
-    bool bad;
-} rd;
-
-static uint64_t get_u64(rd *r) {
-    uint64_t v = 0;
-    if (r->bad || r->n - r->off < sizeof v) {
-        r->bad = true;
-        return 0;
-    }
-    memcpy(&v, r->p + r->off, sizeof v);
-    r->off += sizeof v;
-    return v;
-}
-/* a copy with malloc (NULL for a NULL string or a bad buffer) */
-static char *get_str(rd *r) {
-    uint64_t n = get_u64(r);
-    if (r->bad || n == UINT64_MAX) return NULL;
-    if (n > r->n - r->off) {
-        r->bad = true;
-        return NULL;
-    }
-    char *s = malloc((size_t)n + 1);
-    if (!s) {
-        r->bad = true;
-        return NULL;
-    }
-    memcpy(s, r->p + r->off, (size_t)n);
-    s[n] = '\0';
-    r->off += (size_t)n;
-    return s;
-}
-static char *get_cav_str(rd *r) {
-    char *s = get_str(r);
-    char *c = s ? cav_strdup(s) : NULL;
-    if (s && !c) r->bad = true;
-    free(s);
-    return c;
-}
-
-static const char PLAN_MAGIC[8] = {'C', 'A', 'V', 'P', 'L', 'A', 'N', '1'};
-
-static csvavro_status export_plan(const csvavro_job *j, cav_buf *b, csvavro_error *err) {
-    CAV_TRY(put(b, PLAN_MAGIC, sizeof PLAN_MAGIC, err));
-    CAV_TRY(put_u64(b, j->n_inputs, err));
-    for (size_t i = 0; i < j->n_inputs; i++) {
-        const cav_input *in = &j->inputs[i];
-        uint64_t spec = 0;
-        while (spec + 1 < j->o.n_inputs && strcmp(j->o.inputs[spec], in->spec) != 0)
-            spec++;
-        CAV_TRY(put_u64(b, spec, err));
-        CAV_TRY(put_str(b, in->path, err));
-        CAV_TRY(put_str(b, in->display, err));
-        CAV_TRY(put_u64(b, (uint64_t)in->size, err));
-        CAV_TRY(put_u64(b, in->h.n_cols, err));
-        CAV_TRY(put_u64(b, (uint64_t)in->h.data_start, err));
-        CAV_TRY(put_u64(b, (uint64_t)in->h.data_start_line, err));
-    }
-    char *sj = NULL;
-    CAV_TRY(csvavro_schema_to_json(j->full, 0, &sj, err));
-    csvavro_status st = put_str(b, sj, err);
-    free(sj);
-    CAV_TRY(st);
-    CAV_TRY(put_u64(b, j->n_splits, err));
-    for (size_t i = 0; i < j->n_splits; i++) {
-        const cav_split *s = &j->splits[i];
-        CAV_TRY(put_u64(b, s->input, err));
-        CAV_TRY(put_u64(b, (uint64_t)s->start, err));
-        CAV_TRY(put_u64(b, (uint64_t)s->end, err));
-        CAV_TRY(put_u64(b, s->first, err));
-    }
-    CAV_TRY(put_u64(b, (uint64_t)j->form, err));
-    CAV_TRY(put_str(b, j->out_dir, err));
-    CAV_TRY(put_str(b, j->pat_prefix, err));
-    CAV_TRY(put_str(b, j->pat_suffix, err));
-    CAV_TRY(put_str(b, j->single_name, err));
-    CAV_TRY(put_str(b, j->success_name, err));
-    CAV_TRY(put_str(b, j->tmp_dir, err));
-    CAV_TRY(put_str(b, j->job_id, err));
-    return put(b, j->single_sync, sizeof j->single_sync, err);
-}
-
-static csvavro_status open_fs(csvavro_job *j, const char *url, csvavro_fs **fs,
-                              csvavro_error *err) {
-    char *path = NULL;
-    CAV_TRY(csvavro_fs_open_url(url, fs, &path, err));
-    free(path);
-    return cav_job_add_fs(j, *fs, err);
-}
-
-#define BAD_PLAN(r) ((r)->bad ? cav_err(err, CSVAVRO_E_INTERNAL, "malformed plan from rank 0") : 0)
-
-/* Rebuilds a planned job from rank 0's plan (the job was created with the same options). */
-static csvavro_status import_plan(csvavro_job *j, const uint8_t *p, size_t n, csvavro_error *err) {
-    rd r = {p, n, 0, false};
-    if (n < sizeof PLAN_MAGIC || memcmp(p, PLAN_MAGIC, sizeof PLAN_MAGIC) != 0)
-        return cav_err(err, CSVAVRO_E_INTERNAL, "malformed plan from rank 0");
-    r.off = sizeof PLAN_MAGIC;
-    /* one backend per input argument, as planning opened them */
-    csvavro_fs **spec_fs = cav_calloc(j->o.n_inputs, sizeof *spec_fs);
-    if (!spec_fs) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
-    csvavro_status st = CSVAVRO_OK;
-    for (size_t k = 0; k < j->o.n_inputs && st == CSVAVRO_OK; k++)
-        st = open_fs(j, j->o.inputs[k], &spec_fs[k], err);
-    uint64_t ni = get_u64(&r);
-    if (st == CSVAVRO_OK && !r.bad && ni <= n) {
-        j->inputs = cav_calloc(ni ? ni : 1, sizeof *j->inputs);
-        if (!j->inputs) st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
-    }
-    for (uint64_t i = 0; st == CSVAVRO_OK && !r.bad && i < ni; i++) {
-        cav_input *in = &j->inputs[i];
-        uint64_t spec = get_u64(&r);
-        in->path = get_str(&r);
-        in->display = get_str(&r);
-        in->size = (int64_t)get_u64(&r);
-        in->h.n_cols = (uint32_t)get_u64(&r);
-        in->h.data_start = (int64_t)get_u64(&r);
-        in->h.data_start_line = (int64_t)get_u64(&r);
-        j->n_inputs++;
-        if (r.bad || spec >= j->o.n_inputs || !in->path || !in->display) {
-            r.bad = true;
-            break;
-        }
-        in->fs = spec_fs[spec];
-        in->spec = cav_strdup(j->o.inputs[spec]);
-        if (!in->spec) st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
-    }
-    cav_free(spec_fs);
-    CAV_TRY(st);
-    CAV_TRY(BAD_PLAN(&r));
-    char *sj = get_str(&r);
-    CAV_TRY(BAD_PLAN(&r));
-    if (!sj) return cav_err(err, CSVAVRO_E_INTERNAL, "malformed plan from rank 0");
-    st = csvavro_schema_from_json(sj, &j->full, err);
-    free(sj);
-    CAV_TRY(st);
-    CAV_TRY(cav_job_project(j, err));
-    if (j->o.where && *j->o.where) {
-        CAV_TRY(cav_expr_compile(j->o.where, j->full, &j->expr, err));
-        j->n_where_cols = cav_expr_columns(j->expr, &j->where_cols);
-    }
-    uint64_t ns = get_u64(&r);
-    CAV_TRY(BAD_PLAN(&r));
-    if (ns > n) return cav_err(err, CSVAVRO_E_INTERNAL, "malformed plan from rank 0");
-    j->splits = cav_calloc(ns ? ns : 1, sizeof *j->splits);
-    if (!j->splits) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
-    for (uint64_t i = 0; i < ns && !r.bad; i++) {
-        cav_split *s = &j->splits[i];
-        s->input = (size_t)get_u64(&r);
-        s->start = (int64_t)get_u64(&r);
-        s->end = (int64_t)get_u64(&r);
-        s->first = get_u64(&r) != 0;
-        if (s->input >= j->n_inputs) r.bad = true;
-        j->n_splits++;
-    }
-    j->form = (int)get_u64(&r);
-    j->out_dir = get_str(&r);
-    j->pat_prefix = get_cav_str(&r);
-    j->pat_suffix = get_cav_str(&r);
-    j->single_name = get_cav_str(&r);
-    j->success_name = get_cav_str(&r);
-    j->tmp_dir = get_cav_str(&r);
-    j->job_id = get_cav_str(&r);
-    if (!r.bad && r.n - r.off == sizeof j->single_sync)
-        memcpy(j->single_sync, r.p + r.off, sizeof j->single_sync);
-    else
-        r.bad = true;
-    if (!r.bad && (!j->out_dir || !j->tmp_dir || !j->success_name)) r.bad = true;
-    CAV_TRY(BAD_PLAN(&r));
-    csvavro_fs *ofs = NULL;
-    CAV_TRY(open_fs(j, j->o.output, &ofs, err));
-    j->out_fs = ofs;
-    /* the temporary directory rank 0 created must be visible here */
-    csvavro_stat sb;
-    csvavro_error e2;
-    if (csvavro_fs_stat(ofs, j->tmp_dir, &sb, &e2) != CSVAVRO_OK || !sb.is_dir) {
-        char *d = cav_job_out_display(j, j->tmp_dir);
-        cav_err_path(err, d ? d : j->tmp_dir);
-        cav_free(d);
-        return cav_err(err, CSVAVRO_E_IO,
-                       "rank 0's temporary output directory is not visible here: with ranks on "
-                       "several machines the output must be on HDFS or a shared file system");
-    }
-    int t = j->o.threads ? j->o.threads : cav_cpu_count();
-    if ((size_t)t > j->n_splits) t = (int)(j->n_splits ? j->n_splits : 1);
-    j->threads = t < 1 ? 1 : t;
-    j->planned = j->executed = true;
-    return CSVAVRO_OK;
-}
-
 /* ------------------------------------------------------------------ rank 0 */
-
-enum { K_LOCAL, K_REMOTE, K_NOHOST };
 
 typedef struct lead {
     cav_dist base;
@@ -437,18 +232,8 @@ typedef struct lead {
     pthread_mutex_t mu;
     pthread_t thr;
     bool thr_on;
-    /* hosts: every distinct rank host once */
-    int n_uh;
-    int *rank_uh;    /* rank -> distinct host */
-    int *uh_ranks;   /* distinct host -> ranks on it */
-    int64_t *uh_rem; /* scratch: splits left per distinct host */
-    /* splits */
-    uint8_t *taken;
-    int *owner;  /* rank that was handed it */
-    int16_t *sh; /* split i: up to 8 distinct hosts holding a replica (sh[i*8+k]) */
-    uint8_t *n_sh;
-    uint64_t (*counts)[3]; /* per rank: local, remote, no hosts */
-    uint64_t *idle_since;  /* per rank: when it first found no local split left (delay) */
+    cav_locality loc;       /* split placement (exec_locality.c) */
+    const char **rank_host; /* per rank: its host name (points into G.hosts) */
     uint64_t handed0;
     /* the other ranks */
     live_ctr *live;
@@ -457,72 +242,6 @@ typedef struct lead {
     int results_in;
     bool abort, abort_sent;
 } lead;
-
-/* Host names match when equal (case-insensitive), or when one is a short name and the other
- * a fully qualified name starting with it (HDFS may report either form). */
-static bool host_eq(const char *a, const char *b) {
-    if (!strcasecmp(a, b)) return true;
-    const char *da = strchr(a, '.'), *db = strchr(b, '.');
-    if (da && db) return false;
-    if (!da && db) return (size_t)(db - b) == strlen(a) && !strncasecmp(a, b, strlen(a));
-    if (da && !db) return (size_t)(da - a) == strlen(b) && !strncasecmp(a, b, strlen(b));
-    return false;
-}
-
-static bool on_host(const lead *L, size_t i, int uh) {
-    for (int k = 0; k < L->n_sh[i]; k++)
-        if (L->sh[i * 8 + (size_t)k] == uh) return true;
-    return false;
-}
-
-#define PICK_WAIT (SIZE_MAX - 1)
-
-/* The next split for rank r (L->mu held), SIZE_MAX when none is left, PICK_WAIT when the rank
- * should ask again later (delay scheduling: only local work of other hosts is left and the
- * rank has not waited CSVAVRO_LOCALITY_WAIT_MS for it yet). */
-static size_t pick(lead *L, int r) {
-    const csvavro_job *j = L->j;
-    size_t n = j->n_splits, best = SIZE_MAX;
-    int uh = L->rank_uh[r];
-    for (size_t i = 0; i < n && best == SIZE_MAX; i++)
-        if (!L->taken[i] && on_host(L, i, uh)) best = i;
-    for (size_t i = 0; i < n && best == SIZE_MAX; i++) /* nobody reads these locally */
-        if (!L->taken[i] && L->n_sh[i] == 0) best = i;
-    if (best == SIZE_MAX && G.locality_wait_ns) {
-        bool left = false;
-        for (size_t i = 0; i < n && !left; i++)
-            left = !L->taken[i];
-        uint64_t now = cav_now_ns();
-        if (left && !L->idle_since[r]) L->idle_since[r] = now;
-        if (left && now - L->idle_since[r] < G.locality_wait_ns) return PICK_WAIT;
-    }
-    if (best == SIZE_MAX) { /* steal from the host with the most local work left per rank */
-        memset(L->uh_rem, 0, (size_t)L->n_uh * sizeof *L->uh_rem);
-        for (size_t i = 0; i < n; i++)
-            if (!L->taken[i])
-                for (int k = 0; k < L->n_sh[i]; k++)
-                    L->uh_rem[L->sh[i * 8 + (size_t)k]]++;
-        int hb = -1;
-        for (int h = 0; h < L->n_uh; h++)
-            if (L->uh_rem[h] > 0 &&
-                (hb < 0 || L->uh_rem[h] * L->uh_ranks[hb] > L->uh_rem[hb] * L->uh_ranks[h]))
-                hb = h;
-        for (size_t i = n; hb >= 0 && i-- > 0;)
-            if (!L->taken[i] && on_host(L, i, hb)) {
-                best = i;
-                break;
-            }
-    }
-    if (best == SIZE_MAX) return best;
-    L->idle_since[r] = 0;
-    L->taken[best] = 1;
-    L->owner[best] = r;
-    const cav_split *s = &j->splits[best];
-    int kind =
-        on_host(L, best, uh) ? K_LOCAL : (s->blk && s->blk->n_hosts > 0 ? K_REMOTE : K_NOHOST);
-    L->counts[r][kind]++;
-    return best;
-}
 
 static bool lead_stopping(lead *L) {
     return L->abort || atomic_load(&L->j->abort_flag) || cav_job_cancelled(L->j);
@@ -534,10 +253,10 @@ static size_t lead_next(cav_dist *d, csvavro_job *j) {
     bool fail;
     for (;;) {
         pthread_mutex_lock(&L->mu);
-        si = lead_stopping(L) ? SIZE_MAX : pick(L, 0);
-        fail = si < PICK_WAIT && fault_due(++L->handed0);
+        si = lead_stopping(L) ? SIZE_MAX : cav_locality_pick(&L->loc, 0, cav_now_ns());
+        fail = si < CAV_PICK_WAIT && fault_due(++L->handed0);
         pthread_mutex_unlock(&L->mu);
-        if (si != PICK_WAIT) break;
+        if (si != CAV_PICK_WAIT) break;
         struct timespec ts = {0, 10000000L};
         nanosleep(&ts, NULL);
     }
@@ -596,10 +315,11 @@ static void *dispenser(void *arg) {
             if ((size_t)cnt == sizeof(live_ctr) && !L->res[src])
                 memcpy(&L->live[src], buf, sizeof(live_ctr));
             size_t si = SIZE_MAX;
-            if (mst.MPI_TAG == T_REQ && !lead_stopping(L)) si = pick(L, src);
+            if (mst.MPI_TAG == T_REQ && !lead_stopping(L))
+                si = cav_locality_pick(&L->loc, src, cav_now_ns());
             pthread_mutex_unlock(&L->mu);
             if (mst.MPI_TAG == T_REQ) {
-                int64_t v = si == SIZE_MAX ? -1 : si == PICK_WAIT ? -2 : (int64_t)si;
+                int64_t v = si == SIZE_MAX ? -1 : si == CAV_PICK_WAIT ? -2 : (int64_t)si;
                 MPI_Request rq;
                 MPI_Isend(&v, 1, MPI_INT64_T, src, T_GIVE, G.comm, &rq);
                 wait_req(&rq);
@@ -631,7 +351,7 @@ static csvavro_status lead_start(cav_dist *d, csvavro_job *j, csvavro_error *err
     lead *L = (lead *)d;
     cav_buf b;
     cav_buf_init(&b, 0);
-    csvavro_status st = export_plan(j, &b, err);
+    csvavro_status st = cav_plan_encode(j, &b, err);
     if (st == CSVAVRO_OK && b.len > (size_t)INT32_MAX)
         st = cav_err(err, CSVAVRO_E_LIMIT, "plan too large for one MPI message");
     plan_head h = {st == CSVAVRO_OK ? CSVAVRO_OK : st, 0, st == CSVAVRO_OK ? b.len : 0};
@@ -722,8 +442,8 @@ static csvavro_status lead_gather(cav_dist *d, csvavro_job *j, csvavro_status st
     merge_results(L, j);
     for (size_t i = 0; i < j->n_splits; i++) { /* say where a failed split ran */
         cav_split *s = &j->splits[i];
-        if (s->ran && s->st != CSVAVRO_OK && L->taken[i])
-            cav_err_prefix(&s->err, "rank %d (%s)", L->owner[i], host_of(L->owner[i]));
+        if (s->ran && s->st != CSVAVRO_OK && L->loc.taken[i])
+            cav_err_prefix(&s->err, "rank %d (%s)", L->loc.owner[i], host_of(L->loc.owner[i]));
     }
     if (st != CSVAVRO_OK) {
         cav_err_prefix(err, "rank 0 (%s)", host_of(0));
@@ -767,7 +487,7 @@ static void lead_live(cav_dist *d, const csvavro_job *j, csvavro_job_stats *s) {
 static void lead_summary(cav_dist *d, const csvavro_job *j, bool json) {
     lead *L = (lead *)d;
     for (int r = 0; r < G.size; r++) {
-        const uint64_t *c = L->counts[r];
+        const uint64_t *c = L->loc.counts[r];
         unsigned long long tot = c[0] + c[1] + c[2];
         if (json)
             fprintf(
@@ -788,15 +508,8 @@ static void lead_summary(cav_dist *d, const csvavro_job *j, bool json) {
 static void lead_free(lead *L) {
     if (!L) return;
     pthread_mutex_destroy(&L->mu);
-    free(L->rank_uh);
-    free(L->uh_ranks);
-    free(L->uh_rem);
-    free(L->taken);
-    free(L->owner);
-    free(L->sh);
-    free(L->n_sh);
-    free(L->counts);
-    free(L->idle_since);
+    cav_locality_free(&L->loc);
+    free(L->rank_host);
     free(L->live);
     if (L->res)
         for (int r = 0; r < G.size; r++)
@@ -811,48 +524,22 @@ static lead *lead_new(csvavro_job *j) {
     if (!L) return NULL;
     pthread_mutex_init(&L->mu, NULL);
     L->j = j;
-    size_t ns = j->n_splits ? j->n_splits : 1, nr = (size_t)G.size;
-    L->rank_uh = calloc(nr, sizeof *L->rank_uh);
-    L->uh_ranks = calloc(nr, sizeof *L->uh_ranks);
-    L->uh_rem = calloc(nr, sizeof *L->uh_rem);
-    L->taken = calloc(ns, 1);
-    L->owner = calloc(ns, sizeof *L->owner);
-    L->sh = calloc(ns * 8, sizeof *L->sh);
-    L->n_sh = calloc(ns, 1);
-    L->counts = calloc(nr, sizeof *L->counts);
-    L->idle_since = calloc(nr, sizeof *L->idle_since);
+    size_t nr = (size_t)G.size;
+    L->rank_host = calloc(nr, sizeof *L->rank_host);
     L->live = calloc(nr, sizeof *L->live);
     L->res = calloc(nr, sizeof *L->res);
     L->res_len = calloc(nr, sizeof *L->res_len);
-    if (!L->rank_uh || !L->uh_ranks || !L->uh_rem || !L->taken || !L->owner || !L->sh || !L->n_sh ||
-        !L->counts || !L->idle_since || !L->live || !L->res || !L->res_len) {
+    if (!L->rank_host || !L->live || !L->res || !L->res_len) {
         lead_free(L);
         return NULL;
     }
-    /* distinct hosts: first rank on each */
-    int *first = calloc(nr, sizeof *first);
-    if (!first) {
+    for (int r = 0; r < G.size; r++)
+        L->rank_host[r] = host_of(r);
+    if (cav_locality_init(&L->loc, G.size, L->rank_host, j->splits, j->n_splits,
+                          G.locality_wait_ns) != CSVAVRO_OK) {
         lead_free(L);
         return NULL;
     }
-    for (int r = 0; r < G.size; r++) {
-        int u = 0;
-        while (u < L->n_uh && !host_eq(host_of(r), host_of(first[u])))
-            u++;
-        if (u == L->n_uh) first[L->n_uh++] = r;
-        L->rank_uh[r] = u;
-        L->uh_ranks[u]++;
-    }
-    for (size_t i = 0; i < j->n_splits; i++) {
-        const csvavro_block *b = j->splits[i].blk;
-        for (int k = 0; b && k < b->n_hosts && k < 8; k++)
-            for (int u = 0; u < L->n_uh; u++)
-                if (host_eq(b->hosts[k], host_of(first[u])) && !on_host(L, i, u)) {
-                    L->sh[i * 8 + L->n_sh[i]] = (int16_t)u;
-                    L->n_sh[i]++;
-                }
-    }
-    free(first);
     L->base.rank = 0;
     L->base.start = lead_start;
     L->base.next = lead_next;
@@ -1057,7 +744,7 @@ csvavro_status cav_mpi_follow(const csvavro_job_options *o, csvavro_error *err) 
     F.base.tick = follow_tick;
     F.base.gather = follow_gather;
     csvavro_status st = csvavro_job_create(&fo, &j, &lerr);
-    if (st == CSVAVRO_OK) st = import_plan(j, plan, (size_t)h.len, &lerr);
+    if (st == CSVAVRO_OK) st = cav_plan_decode(j, plan, (size_t)h.len, &lerr);
     free(plan);
     if (st == CSVAVRO_OK) {
         F.mine = calloc(j->n_splits ? j->n_splits : 1, sizeof *F.mine);

@@ -93,7 +93,7 @@ void csvavro_job_free(csvavro_job *j) {
     csvavro_schema_free(j->full);
     csvavro_schema_free(j->out_schema);
     cav_free(j->col_map);
-    cav_expr_free(j->expr);
+    cav_filter_free(j->filter);
     free(j->out_dir);
     cav_free(j->pat_prefix);
     cav_free(j->pat_suffix);
@@ -600,8 +600,8 @@ csvavro_status csvavro_job_plan(csvavro_job *j, csvavro_error *err) {
     CAV_TRY(take_schema(j, err));
     CAV_TRY(cav_job_project(j, err));
     if (j->o.where && *j->o.where) {
-        CAV_TRY(cav_expr_compile(j->o.where, j->full, &j->expr, err));
-        j->n_where_cols = cav_expr_columns(j->expr, &j->where_cols);
+        CAV_TRY(cav_filter_compile(j->o.where, j->full, &j->filter, err));
+        j->n_where_cols = cav_filter_columns(j->filter, &j->where_cols);
     }
     CAV_TRY(cut_splits(j, err));
     CAV_TRY(plan_output(j, err));
@@ -644,7 +644,7 @@ const csvavro_schema *csvavro_job_schema(const csvavro_job *j) {
     return j->out_schema;
 }
 const char *csvavro_job_where_text(const csvavro_job *j) {
-    return j->expr ? cav_expr_text(j->expr) : NULL;
+    return j->filter ? cav_filter_text(j->filter) : NULL;
 }
 int csvavro_job_threads(const csvavro_job *j) {
     return j->threads;
@@ -694,7 +694,8 @@ csvavro_status csvavro_job_plan_json(const csvavro_job *j, char **out, csvavro_e
                         json_pack("{s:s,s:s,s:s}", "spec", j->o.output, "form", forms[j->form],
                                   "success", j->success_name));
     json_t *op = json_object();
-    json_object_set_new(op, "where", j->expr ? json_string(cav_expr_text(j->expr)) : json_null());
+    json_object_set_new(op, "where",
+                        j->filter ? json_string(cav_filter_text(j->filter)) : json_null());
     json_object_set_new(op, "select", str_list(j->o.select, j->o.n_select));
     json_object_set_new(op, "exclude", str_list(j->o.exclude, j->o.n_exclude));
     json_object_set_new(op, "rename", str_list(j->o.rename, j->o.n_rename));

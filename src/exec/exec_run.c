@@ -32,7 +32,7 @@ typedef struct worker {
     csvavro_job *job;
     cav_csv_reader *r;
     cav_batch b;
-    cav_expr_state *es;
+    cav_filter_state *es;
     cav_buf rej;
     cav_avro_writer *wr; /* kept across splits (restarted per file): buffers allocated once */
     csvavro_status st;   /* fatal status of the worker (non-data errors) */
@@ -57,14 +57,14 @@ static csvavro_status worker_init(worker *w, csvavro_job *j, csvavro_error *err)
     CAV_TRY(cav_csv_reader_create(&j->o.csv, j->full, j->o.batch_rows, &w->r, err));
     int kind = cav_csv_reader_kind(w->r);
     cav_csv_reader_tune(w->r, kind, j->o.read_buffer);
-    if (j->expr) CAV_TRY(cav_expr_state_create(j->expr, j->o.batch_rows, &w->es, err));
+    if (j->filter) CAV_TRY(cav_filter_state_create(j->filter, j->o.batch_rows, &w->es, err));
     return CSVAVRO_OK;
 }
 
 static void worker_free(worker *w) {
     cav_csv_reader_free(w->r);
     cav_batch_free(&w->b);
-    cav_expr_state_free(w->es);
+    cav_filter_state_free(w->es);
     cav_buf_free(&w->rej);
     cav_avro_writer_free(w->wr);
 }
@@ -188,7 +188,7 @@ static csvavro_status run_split(worker *w, size_t si, int64_t start, bool aligne
         uint32_t nr = b->n_rows;
         for (size_t c = 0; c < j->n_where_cols && st == CSVAVRO_OK; c++)
             st = cav_csv_reader_load_column(w->r, b, j->where_cols[c], err);
-        if (st == CSVAVRO_OK && j->expr) st = cav_expr_filter(j->expr, w->es, b, err);
+        if (st == CSVAVRO_OK && j->filter) st = cav_filter_apply(j->filter, w->es, b, err);
         for (uint32_t c = 0; c < n_out && st == CSVAVRO_OK; c++)
             st = cav_csv_reader_load_column(w->r, b, j->col_map[c], err);
         if (st != CSVAVRO_OK) break;

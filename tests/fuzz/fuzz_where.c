@@ -1,5 +1,5 @@
 /*
- * fuzz_where.c — the --where parser, type checker and evaluator (src/ops) on arbitrary text.
+ * fuzz_where.c — the --where parser, type checker and evaluator (src/filter) on arbitrary text.
  *
  * Fixed schema: one column of every type (nullable), plus a header with a space and a column
  * named like a keyword. For every input:
@@ -12,7 +12,7 @@
  *     same selection with the AVX2 and the plain kernels, and for the canonical text.
  */
 #include "fuzz_util.h"
-#include "ops/ops.h"
+#include "filter/filter.h"
 
 #include <math.h>
 
@@ -102,14 +102,15 @@ static void setup(void) {
 }
 
 /* Selection of e over the batch (as a row bitmap); plain selects the plain kernels. */
-static void eval(const cav_expr *e, bool plain, uint8_t *out) {
+static void eval(const cav_filter *e, bool plain, uint8_t *out) {
     csvavro_error err;
-    cav_expr_state *st;
-    FUZZ_CHECK(cav_expr_state_create(e, NROWS, &st, &err) == CSVAVRO_OK, "state: %s", err.message);
-    if (plain) cav_expr_state_use_plain(st);
+    cav_filter_state *st;
+    FUZZ_CHECK(cav_filter_state_create(e, NROWS, &st, &err) == CSVAVRO_OK, "state: %s",
+               err.message);
+    if (plain) cav_filter_state_use_plain(st);
     batch.sel = NULL;
     batch.n_sel = 0;
-    csvavro_status s = cav_expr_filter(e, st, &batch, &err);
+    csvavro_status s = cav_filter_apply(e, st, &batch, &err);
     FUZZ_CHECK(s == CSVAVRO_OK, "filter failed: %s", err.message);
     memset(out, 0, NROWS);
     for (uint32_t i = 0; i < cav_batch_selected(&batch); i++) {
@@ -117,7 +118,7 @@ static void eval(const cav_expr *e, bool plain, uint8_t *out) {
         FUZZ_CHECK(r < NROWS && (i == 0 || r > cav_batch_row(&batch, i - 1)), "bad selection");
         out[r] = 1;
     }
-    cav_expr_state_free(st);
+    cav_filter_state_free(st);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -132,9 +133,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     csvavro_error_clear(&e1);
     csvavro_error_clear(&e2);
     csvavro_filter *pf = NULL;
-    cav_expr *e = NULL;
+    cav_filter *e = NULL;
     csvavro_status s1 = csvavro_filter_compile(text, schema, &pf, &e1);
-    csvavro_status s2 = cav_expr_compile(text, schema, &e, &e2);
+    csvavro_status s2 = cav_filter_compile(text, schema, &e, &e2);
     FUZZ_CHECK(s1 == s2, "public %d vs internal %d", s1, s2);
     if (s2 != CSVAVRO_OK) {
         FUZZ_CHECK(s2 == CSVAVRO_E_EXPR || s2 == CSVAVRO_E_NOMEM, "status %d", s2);
@@ -144,24 +145,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         free(text);
         return 0;
     }
-    const char *canon = cav_expr_text(e);
+    const char *canon = cav_filter_text(e);
     FUZZ_CHECK(strcmp(canon, csvavro_filter_text(pf)) == 0, "canonical texts differ");
     const uint32_t *cl;
-    size_t nc = cav_expr_columns(e, &cl);
+    size_t nc = cav_filter_columns(e, &cl);
     FUZZ_CHECK(nc == csvavro_filter_column_count(pf), "column counts differ");
     for (size_t i = 0; i < nc; i++) {
         FUZZ_CHECK(cl[i] < NCOLS && (i == 0 || cl[i] > cl[i - 1]), "column list");
         FUZZ_CHECK(cl[i] == csvavro_filter_column(pf, i), "column lists differ");
     }
 
-    cav_expr *e3 = NULL;
-    csvavro_status s3 = cav_expr_compile(canon, schema, &e3, &e2);
+    cav_filter *e3 = NULL;
+    csvavro_status s3 = cav_filter_compile(canon, schema, &e3, &e2);
     FUZZ_CHECK(s3 == CSVAVRO_OK, "canonical text '%s' of '%s' does not compile: %s", canon, text,
                e2.message);
-    FUZZ_CHECK(strcmp(cav_expr_text(e3), canon) == 0, "canonical text not stable: '%s' -> '%s'",
-               canon, cav_expr_text(e3));
+    FUZZ_CHECK(strcmp(cav_filter_text(e3), canon) == 0, "canonical text not stable: '%s' -> '%s'",
+               canon, cav_filter_text(e3));
     const uint32_t *cl3;
-    size_t nc3 = cav_expr_columns(e3, &cl3);
+    size_t nc3 = cav_filter_columns(e3, &cl3);
     FUZZ_CHECK(nc3 == nc && (nc == 0 || !memcmp(cl, cl3, nc * sizeof *cl)), "columns change");
 
     uint8_t a[NROWS], b[NROWS], c[NROWS];
@@ -171,8 +172,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     FUZZ_CHECK(!memcmp(a, b, NROWS), "avx2 and plain kernels disagree on '%s'", text);
     FUZZ_CHECK(!memcmp(a, c, NROWS), "canonical '%s' selects other rows than '%s'", canon, text);
 
-    cav_expr_free(e3);
-    cav_expr_free(e);
+    cav_filter_free(e3);
+    cav_filter_free(e);
     csvavro_filter_free(pf);
     free(text);
     return 0;

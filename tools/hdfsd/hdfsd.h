@@ -6,6 +6,8 @@
  *   hdfsd_main.c  command line, listeners, control port (fault injection), startup/shutdown
  *   hdfsd_ns.c    the namespace model (inodes, blocks, leases, permissions) and its snapshot
  *   hdfsd_rpc.c   NameNode connections: preamble, framing, headers, method dispatch
+ *   hdfsd_nn*.c   NameNode methods: hdfsd_nn.c (shared helpers), hdfsd_nn_ns.c (namespace),
+ *                 hdfsd_nn_blocks.c (write/read path, leases, pipelines); see hdfsd_nn.h
  *   hdfsd_dn.c    DataNode connections: READ_BLOCK, WRITE_BLOCK (+ pipeline), BLOCK_CHECKSUM
  *   hdfsd_util.c  socket I/O, varints, CRC32/CRC32C, MD5
  *

@@ -1,14 +1,14 @@
 /*
- * test_ops.c — unit tests of the `--where` language (src/ops): every operator, precedence and
+ * test_filter.c — unit tests of the `--where` language (src/filter): every operator, precedence and
  * associativity, three-valued logic, `in`, `is [not] null`, arithmetic overflow and division
  * by zero, date/timestamp literals, quoted identifiers, canonical text, error messages with
  * caret positions, allocation failures, and a randomized cross-check of the vectorised
- * evaluator against a scalar row-by-row evaluator written here (independently of src/ops).
+ * evaluator against a scalar row-by-row evaluator written here (independently of src/filter).
  *
  * Expectations are computed by hand from the 10-row table below.
  */
 #include "check.h"
-#include "ops/ops.h"
+#include "filter/filter.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -110,24 +110,24 @@ static const char *sel_of(const char *expr) {
     static char out[4096];
     csvavro_error err;
     csvavro_error_clear(&err);
-    cav_expr *e = NULL;
-    csvavro_status st = cav_expr_compile(expr, g_schema, &e, &err);
+    cav_filter *e = NULL;
+    csvavro_status st = cav_filter_compile(expr, g_schema, &e, &err);
     if (st != CSVAVRO_OK) {
         snprintf(out, sizeof out, "ERR %s: %s", csvavro_status_name(st), err.message);
         return out;
     }
-    cav_expr_state *s = NULL;
-    CHECK_OK(cav_expr_state_create(e, g_batch.cap, &s, &err), &err);
+    cav_filter_state *s = NULL;
+    CHECK_OK(cav_filter_state_create(e, g_batch.cap, &s, &err), &err);
     g_batch.sel = NULL;
-    CHECK_OK(cav_expr_filter(e, s, &g_batch, &err), &err);
+    CHECK_OK(cav_filter_apply(e, s, &g_batch, &err), &err);
     size_t o = 0;
     out[0] = 0;
     for (uint32_t i = 0; i < cav_batch_selected(&g_batch); i++)
         o += (size_t)snprintf(out + o, sizeof out - o, "%s%u", i ? "," : "",
                               cav_batch_row(&g_batch, i));
     g_batch.sel = NULL;
-    cav_expr_state_free(s);
-    cav_expr_free(e);
+    cav_filter_state_free(s);
+    cav_filter_free(e);
     return out;
 }
 
@@ -330,15 +330,15 @@ static void test_identifiers(void) {
 
 static void check_text(const char *expr, const char *want) {
     csvavro_error err;
-    cav_expr *e = NULL, *e2 = NULL;
-    CHECK_OK(cav_expr_compile(expr, g_schema, &e, &err), &err);
+    cav_filter *e = NULL, *e2 = NULL;
+    CHECK_OK(cav_filter_compile(expr, g_schema, &e, &err), &err);
     if (!e) return;
-    CHECK_STR(cav_expr_text(e), want);
+    CHECK_STR(cav_filter_text(e), want);
     /* the canonical text compiles to the same canonical text */
-    CHECK_OK(cav_expr_compile(cav_expr_text(e), g_schema, &e2, &err), &err);
-    if (e2) CHECK_STR(cav_expr_text(e2), want);
-    cav_expr_free(e2);
-    cav_expr_free(e);
+    CHECK_OK(cav_filter_compile(cav_filter_text(e), g_schema, &e2, &err), &err);
+    if (e2) CHECK_STR(cav_filter_text(e2), want);
+    cav_filter_free(e2);
+    cav_filter_free(e);
 }
 
 static void test_text_and_columns(void) {
@@ -379,14 +379,14 @@ static void test_text_and_columns(void) {
     }
 
     csvavro_error err;
-    cav_expr *e = NULL;
-    CHECK_OK(cav_expr_compile("vendor_id = 'a' and trip_distance > passenger_count or "
-                              "passenger_count < 0",
-                              g_schema, &e, &err),
+    cav_filter *e = NULL;
+    CHECK_OK(cav_filter_compile("vendor_id = 'a' and trip_distance > passenger_count or "
+                                "passenger_count < 0",
+                                g_schema, &e, &err),
              &err);
     if (e) {
         const uint32_t *cols;
-        size_t n = cav_expr_columns(e, &cols);
+        size_t n = cav_filter_columns(e, &cols);
         CHECK_INT(n, 3);
         if (n == 3) {
             CHECK_INT(cols[0], PC);
@@ -394,14 +394,14 @@ static void test_text_and_columns(void) {
             CHECK_INT(cols[2], VENDOR);
         }
     }
-    cav_expr_free(e);
+    cav_filter_free(e);
     /* a folded-away branch reads no column */
-    CHECK_OK(cav_expr_compile("false and passenger_count > 3", g_schema, &e, &err), &err);
+    CHECK_OK(cav_filter_compile("false and passenger_count > 3", g_schema, &e, &err), &err);
     if (e) {
         const uint32_t *cols;
-        CHECK_INT(cav_expr_columns(e, &cols), 0);
+        CHECK_INT(cav_filter_columns(e, &cols), 0);
     }
-    cav_expr_free(e);
+    cav_filter_free(e);
 }
 
 /* ---------------------------------------------------------------- errors */
@@ -412,8 +412,8 @@ static void check_error(int line, const char *expr, const char *want, int64_t of
                         const char *caret) {
     csvavro_error err;
     csvavro_error_clear(&err);
-    cav_expr *e = NULL;
-    csvavro_status st = cav_expr_compile(expr, g_schema, &e, &err);
+    cav_filter *e = NULL;
+    csvavro_status st = cav_filter_compile(expr, g_schema, &e, &err);
     check_count++;
     const char *last = strrchr(err.message, '\n');
     last = last ? last + 1 : err.message;
@@ -426,7 +426,7 @@ static void check_error(int line, const char *expr, const char *want, int64_t of
                 __FILE__, line, expr, csvavro_status_name(st), (long long)err.offset, err.message,
                 "CSVAVRO_E_EXPR", (long long)off, want, caret ? " caret " : "", caret ? caret : "");
     }
-    cav_expr_free(e);
+    cav_filter_free(e);
 }
 #define ERR(expr, want, off, caret) check_error(__LINE__, expr, want, off, caret)
 
@@ -505,10 +505,10 @@ static void test_errors(void) {
         memset(deep + 604, ')', 600);
         deep[1204] = 0;
         csvavro_error err;
-        cav_expr *e = NULL;
-        CHECK_INT(cav_expr_compile(deep, g_schema, &e, &err), CSVAVRO_E_EXPR);
+        cav_filter *e = NULL;
+        CHECK_INT(cav_filter_compile(deep, g_schema, &e, &err), CSVAVRO_E_EXPR);
         CHECK(strstr(err.message, "nested too deeply") != NULL);
-        cav_expr_free(e);
+        cav_filter_free(e);
     }
     /* term ceiling */
     {
@@ -519,10 +519,10 @@ static void test_errors(void) {
             o += (size_t)sprintf(big + o, " + 1");
         sprintf(big + o, " > 3");
         csvavro_error err;
-        cav_expr *e = NULL;
-        CHECK_INT(cav_expr_compile(big, g_schema, &e, &err), CSVAVRO_E_EXPR);
+        cav_filter *e = NULL;
+        CHECK_INT(cav_filter_compile(big, g_schema, &e, &err), CSVAVRO_E_EXPR);
         CHECK(strstr(err.message, "expression too large") != NULL);
-        cav_expr_free(e);
+        cav_filter_free(e);
     }
     /* a long expression: the message shows a window around the error, caret aligned */
     {
@@ -532,8 +532,8 @@ static void test_errors(void) {
             o += (size_t)sprintf(big + o, "passenger_count > %d or ", i);
         sprintf(big + o, "vendorid = 'x'");
         csvavro_error err;
-        cav_expr *e = NULL;
-        CHECK_INT(cav_expr_compile(big, g_schema, &e, &err), CSVAVRO_E_EXPR);
+        cav_filter *e = NULL;
+        CHECK_INT(cav_filter_compile(big, g_schema, &e, &err), CSVAVRO_E_EXPR);
         CHECK_INT(err.offset, (int64_t)o);
         const char *l2 = strchr(err.message, '\n');
         const char *l3 = l2 ? strchr(l2 + 1, '\n') : NULL;
@@ -567,8 +567,8 @@ static void test_errors(void) {
     }
     /* error without an error struct */
     {
-        cav_expr *e = NULL;
-        CHECK_INT(cav_expr_compile("nope > 1", g_schema, &e, NULL), CSVAVRO_E_EXPR);
+        cav_filter *e = NULL;
+        CHECK_INT(cav_filter_compile("nope > 1", g_schema, &e, NULL), CSVAVRO_E_EXPR);
         CHECK(e == NULL);
     }
 }
@@ -577,11 +577,11 @@ static void test_errors(void) {
 
 static void test_selection(void) {
     csvavro_error err;
-    cav_expr *e = NULL;
-    cav_expr_state *s = NULL;
-    CHECK_OK(cav_expr_compile("passenger_count > 3 or vendor_id = 'CMT'", g_schema, &e, &err),
+    cav_filter *e = NULL;
+    cav_filter_state *s = NULL;
+    CHECK_OK(cav_filter_compile("passenger_count > 3 or vendor_id = 'CMT'", g_schema, &e, &err),
              &err);
-    CHECK_OK(cav_expr_state_create(e, g_batch.cap, &s, &err), &err);
+    CHECK_OK(cav_filter_state_create(e, g_batch.cap, &s, &err), &err);
     if (!e || !s) return;
     /* pre-selected rows 0,3,4,5,9 and a reader error on row 4 */
     uint32_t pre[] = {0, 3, 4, 5, 9};
@@ -590,7 +590,7 @@ static void test_selection(void) {
     g_batch.n_sel = 5;
     g_batch.row_error[4] = 1;
     g_batch.n_row_errors = 1;
-    CHECK_OK(cav_expr_filter(e, s, &g_batch, &err), &err);
+    CHECK_OK(cav_filter_apply(e, s, &g_batch, &err), &err);
     CHECK_INT(g_batch.n_sel, 4);
     if (g_batch.n_sel == 4) {
         CHECK_INT(g_batch.sel[0], 0);
@@ -600,30 +600,30 @@ static void test_selection(void) {
     }
     /* without a selection, only the row error drops row 4 */
     g_batch.sel = NULL;
-    CHECK_OK(cav_expr_filter(e, s, &g_batch, &err), &err);
+    CHECK_OK(cav_filter_apply(e, s, &g_batch, &err), &err);
     CHECK_INT(g_batch.n_sel, 5); /* 0,2,3,5,9 */
     g_batch.row_error[4] = 0;
     g_batch.n_row_errors = 0;
     g_batch.sel = NULL;
     /* an empty batch selects nothing */
     g_batch.n_rows = 0;
-    CHECK_OK(cav_expr_filter(e, s, &g_batch, &err), &err);
+    CHECK_OK(cav_filter_apply(e, s, &g_batch, &err), &err);
     CHECK_INT(cav_batch_selected(&g_batch), 0);
     g_batch.n_rows = NROWS;
     g_batch.sel = NULL;
     /* a column stored with another representation is refused */
     g_batch.cols[PC].type = CSVAVRO_TYPE_FLOAT;
-    CHECK_INT(cav_expr_filter(e, s, &g_batch, &err), CSVAVRO_E_INTERNAL);
+    CHECK_INT(cav_filter_apply(e, s, &g_batch, &err), CSVAVRO_E_INTERNAL);
     g_batch.cols[PC].type = CSVAVRO_TYPE_DATE; /* stored like INT: accepted */
-    CHECK_OK(cav_expr_filter(e, s, &g_batch, &err), &err);
+    CHECK_OK(cav_filter_apply(e, s, &g_batch, &err), &err);
     g_batch.cols[PC].type = CSVAVRO_TYPE_INT;
     g_batch.sel = NULL;
     /* an unloaded column is an internal error, not a crash */
     g_batch.cols[PC].loaded = false;
-    CHECK_INT(cav_expr_filter(e, s, &g_batch, &err), CSVAVRO_E_INTERNAL);
+    CHECK_INT(cav_filter_apply(e, s, &g_batch, &err), CSVAVRO_E_INTERNAL);
     g_batch.cols[PC].loaded = true;
-    cav_expr_state_free(s);
-    cav_expr_free(e);
+    cav_filter_state_free(s);
+    cav_filter_free(e);
 }
 
 /* Every allocation of compile + state + filter failing in turn: NOMEM, no leak, no crash. */
@@ -633,26 +633,26 @@ static void test_alloc_failures(void) {
     int fails = 0;
     for (uint64_t k = 1; k < 500; k++) {
         csvavro_error err;
-        cav_expr *e = NULL;
-        cav_expr_state *s = NULL;
+        cav_filter *e = NULL;
+        cav_filter_state *s = NULL;
         cav_alloc_fail_after(k);
-        csvavro_status st = cav_expr_compile(expr_ok, g_schema, &e, &err);
+        csvavro_status st = cav_filter_compile(expr_ok, g_schema, &e, &err);
         if (st != CSVAVRO_OK) CHECK(e == NULL);
         if (st == CSVAVRO_OK) {
-            st = cav_expr_state_create(e, 64, &s, &err);
+            st = cav_filter_state_create(e, 64, &s, &err);
             if (st != CSVAVRO_OK) CHECK(s == NULL);
         }
         cav_alloc_fail_after(0);
         if (st == CSVAVRO_OK) {
             g_batch.sel = NULL;
-            CHECK_OK(cav_expr_filter(e, s, &g_batch, &err), &err);
-            cav_expr_state_free(s);
-            cav_expr_free(e);
+            CHECK_OK(cav_filter_apply(e, s, &g_batch, &err), &err);
+            cav_filter_state_free(s);
+            cav_filter_free(e);
             break;
         }
         fails++;
         CHECK_INT(st, CSVAVRO_E_NOMEM);
-        cav_expr_free(e);
+        cav_filter_free(e);
     }
     CHECK(fails > 5);
     g_batch.sel = NULL;
@@ -1310,17 +1310,17 @@ static void test_random(void) {
             print_rx(x, text, sizeof text, &o);
             if (o >= sizeof text) continue;
             if (getenv("TEST_OPS_SHOW") && k < 4) fprintf(stderr, "%s\n", text);
-            cav_expr *e = NULL;
-            cav_expr_state *st = NULL;
-            csvavro_status cs = cav_expr_compile(text, s, &e, &err);
+            cav_filter *e = NULL;
+            cav_filter_state *st = NULL;
+            csvavro_status cs = cav_filter_compile(text, s, &e, &err);
             if (cs != CSVAVRO_OK) {
                 check_failures++;
                 fprintf(stderr, "random: `%s` did not compile: %s\n", text, err.message);
                 mismatches++;
                 continue;
             }
-            CHECK_OK(cav_expr_state_create(e, cap, &st, &err), &err);
-            cpu_kernels = cav_expr_state_kernels(st);
+            CHECK_OK(cav_filter_state_create(e, cap, &st, &err), &err);
+            cpu_kernels = cav_filter_state_kernels(st);
             uint32_t pre_n = 0;
             if (use_sel) {
                 for (uint32_t i = 0; i < n; i++)
@@ -1347,24 +1347,24 @@ static void test_random(void) {
             /* the plain kernels on a copy of the selection first, then the dispatched ones */
             static uint32_t pre_copy[1003], plain_sel[1003];
             memcpy(pre_copy, rb_batch.sel_store, sizeof(uint32_t) * pre_n);
-            cav_expr_state *plain = NULL;
-            CHECK_OK(cav_expr_state_create(e, cap, &plain, &err), &err);
-            cav_expr_state_use_plain(plain);
-            CHECK_STR(cav_expr_state_kernels(plain), "plain");
-            CHECK_OK(cav_expr_filter(e, plain, &rb_batch, &err), &err);
+            cav_filter_state *plain = NULL;
+            CHECK_OK(cav_filter_state_create(e, cap, &plain, &err), &err);
+            cav_filter_state_use_plain(plain);
+            CHECK_STR(cav_filter_state_kernels(plain), "plain");
+            CHECK_OK(cav_filter_apply(e, plain, &rb_batch, &err), &err);
             uint32_t n_plain = rb_batch.n_sel;
             memcpy(plain_sel, rb_batch.sel, sizeof(uint32_t) * n_plain);
-            cav_expr_state_free(plain);
+            cav_filter_state_free(plain);
             memcpy(rb_batch.sel_store, pre_copy, sizeof(uint32_t) * pre_n);
             rb_batch.sel = use_sel ? rb_batch.sel_store : NULL;
             rb_batch.n_sel = pre_n;
-            CHECK_OK(cav_expr_filter(e, st, &rb_batch, &err), &err);
+            CHECK_OK(cav_filter_apply(e, st, &rb_batch, &err), &err);
             check_count++;
             if (n_plain != rb_batch.n_sel ||
                 memcmp(plain_sel, rb_batch.sel, sizeof(uint32_t) * n_plain) != 0) {
                 check_failures++;
                 fprintf(stderr, "random: plain and %s kernels differ on `%s`\n",
-                        cav_expr_state_kernels(st), text);
+                        cav_filter_state_kernels(st), text);
             }
             n_exprs++;
             n_rows_true += (int)nw;
@@ -1376,7 +1376,7 @@ static void test_random(void) {
                 check_failures++;
                 mismatches++;
                 fprintf(stderr, "random mismatch: `%s` (canonical %s): %u rows vs %u expected\n",
-                        text, cav_expr_text(e), rb_batch.n_sel, nw);
+                        text, cav_filter_text(e), rb_batch.n_sel, nw);
                 for (uint32_t i = 0, j = 0; i < n && (i < 2000); i++) {
                     bool a = j < rb_batch.n_sel && rb_batch.sel[j] == i;
                     bool w = false;
@@ -1390,8 +1390,8 @@ static void test_random(void) {
                 }
             }
             rb_batch.sel = NULL;
-            cav_expr_state_free(st);
-            cav_expr_free(e);
+            cav_filter_state_free(st);
+            cav_filter_free(e);
         }
     }
     fprintf(stderr, "random: %d expressions, %d true rows in total (kernels: plain and %s)\n",

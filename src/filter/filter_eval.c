@@ -1,5 +1,5 @@
 /*
- * ops_eval.c — vectorised evaluation of a compiled filter over a column batch.
+ * filter_eval.c — vectorised evaluation of a compiled filter over a column batch.
  *
  * Each node is evaluated once per batch by a typed loop over all rows. Boolean results are two
  * byte vectors, T (row is TRUE) and F (row is FALSE); a row with neither is NULL. That makes
@@ -20,7 +20,7 @@
 #pragma GCC optimize("tree-vectorize")
 #endif
 
-#include "ops_internal.h"
+#include "filter_internal.h"
 
 #include <string.h>
 
@@ -52,7 +52,7 @@ typedef struct kernels {
     vv_f64_fn vv_f64;
 } kernels;
 
-struct cav_expr_state {
+struct cav_filter_state {
     uint32_t cap;
     uint32_t n_slots;
     slot *slots;
@@ -147,7 +147,7 @@ typedef struct numv {
 } numv;
 
 typedef struct ctx {
-    const cav_expr_state *s;
+    const cav_filter_state *s;
     const cav_batch *b;
     uint32_t n;
     uint32_t words;        /* (n + 7) / 8 */
@@ -499,7 +499,7 @@ static boolv eval_in(const ctx *c, const cav_node *n, uint32_t s) {
 }
 
 static boolv eval_bool(const ctx *c, const cav_node *n, uint32_t s) {
-    const cav_expr_state *st = c->s;
+    const cav_filter_state *st = c->s;
     slot *o = &st->slots[s];
     switch (n->op) {
     case N_CONST:
@@ -582,10 +582,10 @@ static size_t pad8(uint32_t n) {
     return ((size_t)n + 7) / 8 * 8 + 8;
 }
 
-csvavro_status cav_expr_state_create(const cav_expr *e, uint32_t batch_cap, cav_expr_state **out,
-                                     csvavro_error *err) {
+csvavro_status cav_filter_state_create(const cav_filter *e, uint32_t batch_cap,
+                                       cav_filter_state **out, csvavro_error *err) {
     *out = NULL;
-    cav_expr_state *s = cav_calloc(1, sizeof *s);
+    cav_filter_state *s = cav_calloc(1, sizeof *s);
     if (!s) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory creating a filter state");
     s->cap = batch_cap;
     s->n_slots = e->n_slots ? e->n_slots : 1;
@@ -606,7 +606,7 @@ csvavro_status cav_expr_state_create(const cav_expr *e, uint32_t batch_cap, cav_
         ok = sl->di && sl->df && sl->v && sl->T && sl->F;
     }
     if (!ok) {
-        cav_expr_state_free(s);
+        cav_filter_state_free(s);
         return cav_err(err, CSVAVRO_E_NOMEM, "out of memory creating a filter state");
     }
     memset(s->ones, 1, pb);
@@ -614,7 +614,7 @@ csvavro_status cav_expr_state_create(const cav_expr *e, uint32_t batch_cap, cav_
     return CSVAVRO_OK;
 }
 
-void cav_expr_state_free(cav_expr_state *s) {
+void cav_filter_state_free(cav_filter_state *s) {
     if (!s) return;
     for (uint32_t i = 0; s->slots && i < s->n_slots; i++) {
         cav_free(s->slots[i].di);
@@ -630,11 +630,11 @@ void cav_expr_state_free(cav_expr_state *s) {
     cav_free(s);
 }
 
-const char *cav_expr_state_kernels(const cav_expr_state *s) {
+const char *cav_filter_state_kernels(const cav_filter_state *s) {
     return s->k == &kernels_plain ? "plain" : "avx2";
 }
 
-void cav_expr_state_use_plain(cav_expr_state *s) {
+void cav_filter_state_use_plain(cav_filter_state *s) {
     s->k = &kernels_plain;
 }
 
@@ -674,8 +674,8 @@ static csvavro_status check_columns(const cav_node *n, const cav_batch *b, csvav
     return CSVAVRO_OK;
 }
 
-csvavro_status cav_expr_filter(const cav_expr *e, cav_expr_state *s, cav_batch *b,
-                               csvavro_error *err) {
+csvavro_status cav_filter_apply(const cav_filter *e, cav_filter_state *s, cav_batch *b,
+                                csvavro_error *err) {
     uint32_t n = b->n_rows;
     if (n > s->cap || n > b->cap)
         return cav_err(err, CSVAVRO_E_INTERNAL, "batch of %u rows exceeds the filter state's %u", n,

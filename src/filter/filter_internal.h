@@ -1,6 +1,6 @@
 /*
- * ops_internal.h — the compiled expression tree shared by the parser (ops_parse.c) and the
- * vectorised evaluator (ops_eval.c).
+ * filter_internal.h — the compiled expression tree shared by the parser (filter_parse.c) and the
+ * vectorised evaluator (filter_eval.c).
  *
  * The parser builds typed nodes (types checked as they are built), prints the canonical text,
  * then "lowers" the tree: constants are folded, a constant operand of a comparison is moved to
@@ -9,10 +9,10 @@
  * are rewritten into exact integer comparisons. After lowering every node's evaluation kind is
  * known, so the evaluator only dispatches once per node per batch.
  */
-#ifndef CAV_OPS_INTERNAL_H
-#define CAV_OPS_INTERNAL_H
+#ifndef CAV_FILTER_INTERNAL_H
+#define CAV_FILTER_INTERNAL_H
 
-#include "ops.h"
+#include "filter.h"
 
 /* Value types of the language. */
 enum {
@@ -69,7 +69,7 @@ typedef struct cav_node {
     struct cav_node *next_alloc;
 } cav_node;
 
-struct cav_expr {
+struct cav_filter {
     cav_node *root;
     cav_node *nodes; /* every node, for freeing */
     char *text;      /* canonical text */
@@ -104,4 +104,4 @@ static inline int cav_cmp_apply(int c, int op) /* c: -1, 0, 1, or 2 = unordered 
 int cav_cmp_i64_f64(int64_t a, double d);
 int cav_cmp_f64(double a, double b);
 
-#endif /* CAV_OPS_INTERNAL_H */
+#endif /* CAV_FILTER_INTERNAL_H */

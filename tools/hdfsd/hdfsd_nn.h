@@ -1,0 +1,126 @@
+/*
+ * hdfsd_nn.h — internals of the NameNode side of csvavro-hdfsd, shared by
+ *   hdfsd_rpc.c       connections: preamble, framing, headers, the method table, dispatch
+ *   hdfsd_nn.c        what every method uses: failures, replies, permission checks, statuses
+ *   hdfsd_nn_ns.c     namespace methods (file info, listing, mkdirs, delete, rename, set*,
+ *                     content summary, stats, server defaults)
+ *   hdfsd_nn_blocks.c write and read path methods (create, addBlock, complete, abandonBlock,
+ *                     getBlockLocations, leases, pipeline recovery)
+ *
+ * Methods get the request bytes in a call, and leave either a packed reply or an exception
+ * (k->exc, k->msg) or k->fatal (the request does not decode: the connection is closed). Errors
+ * carry the Java exception class names a real NameNode uses.
+ *
+ * Invariants: every frame is bounded by g_hd.max_frame; every length inside a frame is checked
+ * against what is left of it; a frame that cannot be decoded gets a FATAL response and the
+ * connection is closed; the namespace is touched only under g_hd.ns_lock and saved before the
+ * lock is released after a mutation. Responses fill every required field, recursively.
+ */
+#ifndef CAV_HDFSD_NN_H
+#define CAV_HDFSD_NN_H
+
+#include "hdfsd.h"
+
+#include "hdfs/ClientNamenodeProtocol.pb-c.h"
+#include "hdfs/IpcConnectionContext.pb-c.h"
+#include "hdfs/ProtobufRpcEngine.pb-c.h"
+#include "hdfs/RpcHeader.pb-c.h"
+
+#define EXC_FNF "java.io.FileNotFoundException"
+#define EXC_EXISTS "org.apache.hadoop.fs.FileAlreadyExistsException"
+#define EXC_PARENT_NOT_DIR "org.apache.hadoop.fs.ParentNotDirectoryException"
+#define EXC_NOT_EMPTY "org.apache.hadoop.fs.PathIsNotEmptyDirectoryException"
+#define EXC_ACCESS "org.apache.hadoop.security.AccessControlException"
+#define EXC_INVALID_PATH "org.apache.hadoop.fs.InvalidPathException"
+#define EXC_BEING_CREATED "org.apache.hadoop.hdfs.protocol.AlreadyBeingCreatedException"
+#define EXC_LEASE "org.apache.hadoop.hdfs.server.namenode.LeaseExpiredException"
+#define EXC_ILLEGAL_ARG "org.apache.hadoop.HadoopIllegalArgumentException"
+#define EXC_IO "java.io.IOException"
+#define EXC_RETRIABLE "org.apache.hadoop.ipc.RetriableException"
+
+/* One method call: the request and, once the method ran, its outcome. */
+typedef struct call {
+    const char *user;
+    const uint8_t *data; /* method request bytes */
+    size_t len;
+    /* results */
+    bool fatal;
+    const char *exc;
+    char msg[1024];
+    uint8_t *out; /* packed response (cav_malloc) */
+    size_t outlen;
+} call;
+
+/* Storage for the messages of one reply (they point into each other). */
+typedef struct status_buf {
+    Hadoop__Hdfs__HdfsFileStatusProto st;
+    Hadoop__Hdfs__FsPermissionProto perm;
+} status_buf;
+
+typedef struct dn_buf {
+    Hadoop__Hdfs__DatanodeInfoProto info;
+    Hadoop__Hdfs__DatanodeIDProto id;
+} dn_buf;
+
+typedef struct lb_buf {
+    Hadoop__Hdfs__LocatedBlockProto lb;
+    Hadoop__Hdfs__ExtendedBlockProto b;
+    Hadoop__Common__TokenProto tok;
+    dn_buf dn[HD_MAX_DATANODES];
+    Hadoop__Hdfs__DatanodeInfoProto *locs[HD_MAX_DATANODES];
+    protobuf_c_boolean cached[HD_MAX_DATANODES];
+    Hadoop__Hdfs__StorageTypeProto types[HD_MAX_DATANODES];
+    char *sids[HD_MAX_DATANODES];
+} lb_buf;
+
+/* The request message of method call k, or a fatal connection error when it does not decode. */
+#define UNPACK(T, fn)                                                                              \
+    T *r = fn##__unpack(NULL, k->len, k->data);                                                    \
+    if (!r) {                                                                                      \
+        k->fatal = true;                                                                           \
+        return;                                                                                    \
+    }
+
+/* ---- hdfsd_nn.c */
+void nn_fail(call *k, const char *exc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void nn_reply(call *k, const ProtobufCMessage *m);
+bool nn_is_super(const call *k);
+bool nn_check_access(call *k, const hd_inode *n, int bits);
+bool nn_resolve(call *k, const char *path, hd_res *r);
+void nn_save_or_fail(call *k);
+uint64_t nn_file_length(const hd_inode *n);
+void nn_fill_status(status_buf *b, const hd_inode *n, bool with_name);
+void nn_fill_lb(lb_buf *L, uint64_t id, uint64_t gs, uint64_t len, uint64_t off, const int *dns,
+                int ndns);
+int nn_replica_holders(uint64_t blk, int *out, int64_t *maxlen);
+
+/* ---- hdfsd_nn_ns.c */
+void nn_getFileInfo(call *k);
+void nn_getListing(call *k);
+hd_inode *nn_make_parents(call *k, const char *path, uint32_t perm, bool create_parent);
+void nn_mkdirs(call *k);
+void nn_delete(call *k);
+void nn_rename(call *k);
+void nn_rename2(call *k);
+void nn_getServerDefaults(call *k);
+hd_inode *nn_existing(call *k, const char *src);
+void nn_setReplication(call *k);
+void nn_setPermission(call *k);
+void nn_setOwner(call *k);
+void nn_setTimes(call *k);
+void nn_getContentSummary(call *k);
+void nn_getFsStats(call *k);
+
+/* ---- hdfsd_nn_blocks.c */
+void nn_create(call *k);
+void nn_addBlock(call *k);
+void nn_complete(call *k);
+void nn_abandonBlock(call *k);
+void nn_getBlockLocations(call *k);
+void nn_renewLease(call *k);
+void nn_updateBlockForPipeline(call *k);
+void nn_updatePipeline(call *k);
+void nn_getAdditionalDatanode(call *k);
+void nn_recoverLease(call *k);
+
+#endif /* CAV_HDFSD_NN_H */
