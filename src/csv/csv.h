@@ -112,8 +112,6 @@ bool cav_parse_timestamp(const char *s, size_t n, int64_t *micros, bool *has_zon
  * (separator, time, fraction, zone) as µs to add (the zone offset already subtracted). */
 bool cav_parse_ts_date(const char *s, size_t n, int64_t *days);
 bool cav_parse_ts_tail(const char *s, size_t n, int64_t *tod, bool *has_zone);
-/* Days since 1970-01-01 of a proleptic Gregorian date (no validation). */
-int64_t cav_days_from_civil(int64_t y, unsigned m, unsigned d);
 
 /* Inference classes of one text value, ordered for widening (csv_infer.c). */
 typedef enum cav_infer_class {

@@ -12,6 +12,7 @@
  * 400-year eras (no tables, no time zone database, no libc time functions).
  */
 #include "csv.h"
+#include "../core/core_datetime.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -207,96 +208,29 @@ bool cav_parse_float(const char *s, size_t n, float *out) {
     return ok;
 }
 
-int64_t cav_days_from_civil(int64_t y, unsigned m, unsigned d) {
-    /* shift the year to start in March so the leap day is the last day of the year */
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;                                   /* 0..399 */
-    int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1; /* 0..365 */
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;           /* 0..146096 */
-    return era * 146097 + doe - 719468;
-}
-
-static inline bool two(const char *s, unsigned *v) {
-    if (!is_digit(s[0]) || !is_digit(s[1])) return false;
-    *v = (unsigned)(s[0] - '0') * 10 + (unsigned)(s[1] - '0');
-    return true;
-}
-
-static bool ymd(const char *s, int64_t *days) {
-    unsigned y1, y2, mo, d;
-    if (!two(s, &y1) || !two(s + 2, &y2) || s[4] != '-' || !two(s + 5, &mo) || s[7] != '-' ||
-        !two(s + 8, &d))
-        return false;
-    unsigned y = y1 * 100 + y2;
-    static const unsigned char dim[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (mo < 1 || mo > 12 || d < 1) return false;
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (d > (unsigned)dim[mo - 1] + (mo == 2 && leap)) return false;
-    *days = cav_days_from_civil(y, mo, d);
-    return true;
-}
-
 bool cav_parse_date(const char *s, size_t n, int32_t *days) {
     int64_t d;
-    if (n != 10 || !ymd(s, &d)) return false;
+    if (n != 10 || !cav_dt_date(s, &d)) return false;
     *days = (int32_t)d;
     return true;
 }
 
 bool cav_parse_timestamp(const char *s, size_t n, int64_t *micros, bool *has_zone) {
     int64_t days, tod;
-    if (n < 19 || !ymd(s, &days) || !cav_parse_ts_tail(s, n, &tod, has_zone)) return false;
+    if (n < 19 || !cav_dt_date(s, &days) || !cav_parse_ts_tail(s, n, &tod, has_zone)) return false;
     *micros = days * 86400 * 1000000 + tod;
     return true;
 }
 
 bool cav_parse_ts_date(const char *s, size_t n, int64_t *days) {
-    return n >= 10 && ymd(s, days);
+    return n >= 10 && cav_dt_date(s, days);
 }
 
 bool cav_parse_ts_tail(const char *s, size_t n, int64_t *tod, bool *has_zone) {
-    unsigned hh, mi, ss;
-    if (n < 19 || (s[10] != ' ' && s[10] != 'T') || !two(s + 11, &hh) || s[13] != ':' ||
-        !two(s + 14, &mi) || s[16] != ':' || !two(s + 17, &ss))
-        return false;
-    if (hh > 23 || mi > 59 || ss > 59) return false;
-    size_t i = 19;
-    int64_t frac = 0;
-    if (i < n && s[i] == '.') {
-        i++;
-        int nd = 0;
-        while (i < n && is_digit(s[i]) && nd < 6)
-            frac = frac * 10 + (s[i++] - '0'), nd++;
-        if (nd == 0 || (i < n && is_digit(s[i]))) return false; /* at most microseconds */
-        while (nd++ < 6)
-            frac *= 10;
-    }
-    int64_t off = 0;
-    *has_zone = false;
-    if (i < n) {
-        if (s[i] == 'Z' && i + 1 == n) {
-            *has_zone = true;
-            i++;
-        } else if (s[i] == '+' || s[i] == '-') {
-            unsigned oh, om;
-            size_t rest = n - i - 1;
-            const char *z = s + i + 1;
-            if (rest == 5 && z[2] == ':' && two(z, &oh) && two(z + 3, &om)) {
-            } else if (rest == 4 && two(z, &oh) && two(z + 2, &om)) {
-            } else {
-                return false;
-            }
-            if (oh > 23 || om > 59) return false;
-            off = (int64_t)(oh * 60 + om) * 60 * 1000000;
-            if (s[i] == '-') off = -off;
-            *has_zone = true;
-            i = n;
-        } else {
-            return false;
-        }
-    }
-    if (i != n) return false;
-    *tod = ((int64_t)(hh * 3600 + mi * 60 + ss) * 1000000 + frac) - off;
+    cav_dt_time t;
+    /* a CSV value carries the seconds and at most microseconds (nothing is silently cut) */
+    if (n < 19 || !cav_dt_time_of(s, n, &t) || !t.has_seconds || t.frac_digits > 6) return false;
+    *has_zone = t.has_zone;
+    *tod = t.secs * 1000000 + t.nanos / 1000;
     return true;
 }

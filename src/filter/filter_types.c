@@ -3,6 +3,7 @@
  * type rules and the coercion of date/timestamp string literals.
  */
 #include "filter_front.h"
+#include "../core/core_datetime.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -95,28 +96,6 @@ int cav_filter_col_ty(csvavro_type t) {
 
 /* ---------------------------------------------------------------- date/time literals */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (valid for any year >= 0). */
-static int64_t days_from_civil(int64_t y, int m, int d) {
-    y -= m <= 2;
-    int64_t era = y / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static bool digits(const char *s, size_t n, size_t at, size_t k, int *out) {
-    if (at + k > n) return false;
-    int v = 0;
-    for (size_t i = 0; i < k; i++) {
-        char c = s[at + i];
-        if (c < '0' || c > '9') return false;
-        v = v * 10 + (c - '0');
-    }
-    *out = v;
-    return true;
-}
-
 typedef struct dt {
     int64_t days;
     int64_t secs; /* seconds of day, minus the zone offset */
@@ -125,61 +104,19 @@ typedef struct dt {
     bool sub_ns; /* nonzero digits past the 9th fraction digit */
 } dt;
 
-/* 'YYYY-MM-DD' [('T'|' ') HH:MM [:SS [.fraction]]] ['Z' | ('+'|'-') HH[:]MM] */
+/* A date or timestamp literal in the one grammar of core_datetime.h; a literal may omit the
+ * seconds and carry any number of fraction digits (it compares exactly). */
 static bool parse_dt(const char *s, size_t n, dt *o) {
     memset(o, 0, sizeof *o);
-    int y, mo, d, h = 0, mi = 0, se = 0;
-    if (!digits(s, n, 0, 4, &y) || n < 10 || s[4] != '-' || !digits(s, n, 5, 2, &mo) ||
-        s[7] != '-' || !digits(s, n, 8, 2, &d))
-        return false;
-    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (mo < 1 || mo > 12 || d < 1) return false;
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (d > mdays[mo - 1] + (mo == 2 && leap)) return false;
-    o->days = days_from_civil(y, mo, d);
-    size_t i = 10;
-    if (i == n) return true;
-    if (s[i] != 'T' && s[i] != 't' && s[i] != ' ') return false;
-    i++;
-    if (!digits(s, n, i, 2, &h) || i + 2 >= n || s[i + 2] != ':' || !digits(s, n, i + 3, 2, &mi))
-        return false;
-    i += 5;
-    if (i < n && s[i] == ':') {
-        if (!digits(s, n, i + 1, 2, &se)) return false;
-        i += 3;
-        if (i < n && s[i] == '.') {
-            i++;
-            size_t k = 0;
-            int64_t f = 0;
-            while (i < n && s[i] >= '0' && s[i] <= '9') {
-                if (k < 9)
-                    f = f * 10 + (s[i] - '0');
-                else if (s[i] != '0')
-                    o->sub_ns = true; /* finer than a nanosecond: only "in between" matters */
-                k++;
-                i++;
-            }
-            if (k == 0) return false;
-            for (size_t z = k; z < 9; z++)
-                f *= 10;
-            o->nanos = f;
-        }
-    }
-    if (h > 23 || mi > 59 || se > 59) return false;
+    if (n < 10 || !cav_dt_date(s, &o->days)) return false;
+    if (n == 10) return true;
+    cav_dt_time t;
+    if (!cav_dt_time_of(s, n, &t)) return false;
     o->has_time = true;
-    o->secs = (int64_t)h * 3600 + mi * 60 + se;
-    if (i < n) {
-        o->has_zone = true;
-        if ((s[i] == 'Z' || s[i] == 'z') && i + 1 == n) return true;
-        if (s[i] != '+' && s[i] != '-') return false;
-        int sign = s[i] == '-' ? -1 : 1, oh, om;
-        i++;
-        if (!digits(s, n, i, 2, &oh)) return false;
-        i += 2;
-        if (i < n && s[i] == ':') i++;
-        if (!digits(s, n, i, 2, &om) || i + 2 != n || oh > 23 || om > 59) return false;
-        o->secs -= sign * ((int64_t)oh * 3600 + om * 60);
-    }
+    o->secs = t.secs;
+    o->nanos = t.nanos;
+    o->has_zone = t.has_zone;
+    o->sub_ns = t.sub_ns;
     return true;
 }
 
