@@ -8,12 +8,16 @@
 #define CSVAVRO_CLI_H
 
 #include "csvavro.h"
+#include "opt/opt.h"
 
 #include <stdio.h>
 
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2, CLI_INTERRUPTED = 130 };
 
-/* Subcommands: argv[0] is the subcommand name. */
+/* Subcommands: argv[0] is the subcommand name. Each has an option table and description in
+ * an opt_cmd (tools/opt/opt.h) that drives its parsing, its --help and its man-page section. */
+extern const opt_cmd cli_head_cmd, cli_schema_cmd, cli_cat_cmd, cli_convert_cmd, cli_fs_cmd;
+
 int cli_cmd_head(int argc, char **argv);
 int cli_cmd_schema(int argc, char **argv);
 int cli_cmd_cat(int argc, char **argv);

@@ -1,13 +1,15 @@
 /*
  * cli_csvopts.c — parsing of the CSV options shared by head, schema and convert.
  *
- * Every option takes "--opt VALUE" or "--opt=VALUE". List options (--names, --null, --type,
+ * The table cli_csv_table drives parsing, --help and the man page (tools/opt/opt.h); this file
+ * turns the values into csvavro_csv_options. List options (--names, --null, --type,
  * --not-null) accept comma-separated lists and may be repeated; their strings are copied into
  * lists owned by this file (one set per process: the CLI parses one command line).
  */
 #include "cli_csvopts.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -125,75 +127,93 @@ static void sync_lists(csvavro_csv_options *o) {
     o->n_not_null = notnull_l.n;
 }
 
-int cli_csv_option(int argc, char **argv, int *i, csvavro_csv_options *o) {
-    const char *a = argv[*i];
-    if (strncmp(a, "--", 2) != 0) return 0;
-    static const char *const with_value[] = {"--delimiter",   "--quote",       "--escape",
-                                             "--names",       "--skip-rows",   "--comment",
-                                             "--null",        "--encoding",    "--max-record-bytes",
-                                             "--on-error",    "--reject-file", "--max-errors",
-                                             "--infer-rows",  "--type",        "--not-null",
-                                             "--record-name", "--namespace"};
-    char name[64];
-    const char *eq = strchr(a, '=');
-    size_t nl = eq ? (size_t)(eq - a) : strlen(a);
-    if (nl >= sizeof name) return 0;
-    memcpy(name, a, nl);
-    name[nl] = '\0';
-    if (!strcmp(name, "--no-header")) {
-        if (eq) {
-            fprintf(stderr, "csvavro: --no-header takes no value\n");
-            return -1;
-        }
-        o->header = 0;
-        return 1;
-    }
-    int known = 0;
-    for (size_t k = 0; k < sizeof with_value / sizeof with_value[0]; k++)
-        if (!strcmp(name, with_value[k])) known = 1;
-    if (!known) return 0;
-    const char *v;
-    if (eq) {
-        v = eq + 1;
-    } else {
-        if (*i + 1 >= argc) {
-            fprintf(stderr, "csvavro: %s needs a value\n", name);
-            return -1;
-        }
-        v = argv[++*i];
-    }
+const opt_spec cli_csv_table[] = {
+    OPT_HEADING("CSV options"),
+    {CLI_CSV_DELIMITER, "--delimiter", "C", "field delimiter, one byte (default ','; '\\t' or tab)",
+     NULL},
+    {CLI_CSV_QUOTE, "--quote", "C", "quote character (default '\"'; '' disables quoting)", NULL},
+    {CLI_CSV_ESCAPE, "--escape", "C",
+     "escape character, e.g. '\\\\' (default none: doubled quotes)", NULL},
+    {CLI_CSV_NO_HEADER, "--no-header", NULL, "the first record is data; columns are c1..cN", NULL},
+    {CLI_CSV_NAMES, "--names", "A,B,...",
+     "column names (replace the header, or name headerless data)", NULL},
+    {CLI_CSV_SKIP_ROWS, "--skip-rows", "N", "skip N lines before the header/data", NULL},
+    {CLI_CSV_COMMENT, "--comment", "C", "skip lines starting with C", NULL},
+    {CLI_CSV_NULL, "--null", "X[,Y...]", "null markers, repeatable (default: the empty field)",
+     NULL},
+    {CLI_CSV_ENCODING, "--encoding", "E",
+     "utf-8 (default; invalid UTF-8 in a string is an error)\nor latin-1 (transcoded to UTF-8)",
+     NULL},
+    {CLI_CSV_MAX_RECORD, "--max-record-bytes", "N", "ceiling on one record (default 64M)", NULL},
+    OPT_HEADING("Bad records (values not fitting the schema, ragged rows, bad quoting)"),
+    {CLI_CSV_ON_ERROR, "--on-error", "P", "fail (default), skip or reject", NULL},
+    {CLI_CSV_REJECT_FILE, "--reject-file", "PATH",
+     "with reject: JSON lines with the raw record and reason", NULL},
+    {CLI_CSV_MAX_ERRORS, "--max-errors", "N",
+     "with skip/reject: fail after N bad records (0 = no limit)", NULL},
+    OPT_HEADING("Types and schema"),
+    {CLI_CSV_INFER_ROWS, "--infer-rows", "N|all",
+     "rows sampled for inference (default 20000; all = exact\nfull pass, also tightens "
+     "nullability)",
+     NULL},
+    {CLI_CSV_TYPE, "--type", "COL=TYPE",
+     "force a column type (boolean, int, long, float, double,\nstring, bytes, date, timestamp, "
+     "local-timestamp,\ntimestamp-millis, local-timestamp-millis); repeatable",
+     NULL},
+    {CLI_CSV_NOT_NULL, "--not-null", "COL", "declare a column non-nullable; repeatable", NULL},
+    {CLI_CSV_RECORD_NAME, "--record-name", "NAME", "Avro record name (default Row)", NULL},
+    {CLI_CSV_NAMESPACE, "--namespace", "NS", "Avro namespace (default csvavro)", NULL},
+    OPT_END,
+};
+
+int cli_csv_apply(int id, const char *name, const char *v, csvavro_csv_options *o) {
     int rc = 0;
     uint64_t u = 0;
-    if (!strcmp(name, "--delimiter"))
+    switch (id) {
+    case CLI_CSV_NO_HEADER:
+        o->header = 0;
+        break;
+    case CLI_CSV_DELIMITER:
         rc = one_byte(name, v, 0, &o->delimiter);
-    else if (!strcmp(name, "--quote"))
+        break;
+    case CLI_CSV_QUOTE:
         rc = one_byte(name, v, 1, &o->quote);
-    else if (!strcmp(name, "--escape"))
+        break;
+    case CLI_CSV_ESCAPE:
         rc = one_byte(name, v, 1, &o->escape);
-    else if (!strcmp(name, "--comment"))
+        break;
+    case CLI_CSV_COMMENT:
         rc = one_byte(name, v, 1, &o->comment);
-    else if (!strcmp(name, "--names"))
+        break;
+    case CLI_CSV_NAMES:
         rc = push_list(&names_l, v);
-    else if (!strcmp(name, "--null"))
+        break;
+    case CLI_CSV_NULL:
         rc = push_list(&nulls_l, v);
-    else if (!strcmp(name, "--type"))
+        break;
+    case CLI_CSV_TYPE:
         rc = push_list(&types_l, v);
-    else if (!strcmp(name, "--not-null"))
+        break;
+    case CLI_CSV_NOT_NULL:
         rc = push_list(&notnull_l, v);
-    else if (!strcmp(name, "--skip-rows")) {
+        break;
+    case CLI_CSV_SKIP_ROWS:
         rc = parse_u64(name, v, &u);
         o->skip_rows = u;
-    } else if (!strcmp(name, "--max-errors")) {
+        break;
+    case CLI_CSV_MAX_ERRORS:
         rc = parse_u64(name, v, &u);
         o->max_errors = u;
-    } else if (!strcmp(name, "--max-record-bytes")) {
+        break;
+    case CLI_CSV_MAX_RECORD:
         rc = parse_size(name, v, &u);
         if (!rc && (u < 16 || u > (1u << 30))) {
             fprintf(stderr, "csvavro: --max-record-bytes must be between 16 and 1G\n");
             rc = -1;
         }
         o->max_record_bytes = (size_t)u;
-    } else if (!strcmp(name, "--infer-rows")) {
+        break;
+    case CLI_CSV_INFER_ROWS:
         if (!strcmp(v, "all"))
             o->infer_rows = UINT64_MAX;
         else if (!(rc = parse_u64(name, v, &u))) {
@@ -203,7 +223,8 @@ int cli_csv_option(int argc, char **argv, int *i, csvavro_csv_options *o) {
             }
             o->infer_rows = u;
         }
-    } else if (!strcmp(name, "--encoding")) {
+        break;
+    case CLI_CSV_ENCODING:
         if (!strcasecmp(v, "utf-8") || !strcasecmp(v, "utf8"))
             o->encoding = CSVAVRO_ENCODING_UTF8;
         else if (!strcasecmp(v, "latin-1") || !strcasecmp(v, "latin1") ||
@@ -213,7 +234,8 @@ int cli_csv_option(int argc, char **argv, int *i, csvavro_csv_options *o) {
             fprintf(stderr, "csvavro: --encoding must be utf-8 or latin-1, got '%s'\n", v);
             rc = -1;
         }
-    } else if (!strcmp(name, "--on-error")) {
+        break;
+    case CLI_CSV_ON_ERROR:
         if (!strcmp(v, "fail"))
             o->on_error = CSVAVRO_ON_ERROR_FAIL;
         else if (!strcmp(v, "skip"))
@@ -224,42 +246,20 @@ int cli_csv_option(int argc, char **argv, int *i, csvavro_csv_options *o) {
             fprintf(stderr, "csvavro: --on-error must be fail, skip or reject, got '%s'\n", v);
             rc = -1;
         }
-    } else if (!strcmp(name, "--reject-file"))
+        break;
+    case CLI_CSV_REJECT_FILE:
         o->reject_file = v;
-    else if (!strcmp(name, "--record-name"))
+        break;
+    case CLI_CSV_RECORD_NAME:
         o->record_name = v;
-    else if (!strcmp(name, "--namespace"))
+        break;
+    case CLI_CSV_NAMESPACE:
         o->ns = v;
+        break;
+    default:
+        return 0;
+    }
     if (rc) return -1;
     sync_lists(o);
     return 1;
-}
-
-void cli_csv_usage(FILE *f) {
-    fprintf(
-        f, "CSV options:\n"
-           "  --delimiter C          field delimiter, one byte (default ','; '\\t' or tab)\n"
-           "  --quote C              quote character (default '\"'; '' disables quoting)\n"
-           "  --escape C             escape character, e.g. '\\\\' (default none: doubled quotes)\n"
-           "  --no-header            the first record is data; columns are c1..cN\n"
-           "  --names A,B,...        column names (replace the header, or name headerless data)\n"
-           "  --skip-rows N          skip N lines before the header/data\n"
-           "  --comment C            skip lines starting with C\n"
-           "  --null X[,Y...]        null markers, repeatable (default: the empty field)\n"
-           "  --encoding E           utf-8 (default; invalid UTF-8 in a string is an error)\n"
-           "                         or latin-1 (transcoded to UTF-8)\n"
-           "  --max-record-bytes N   ceiling on one record (default 64M)\n"
-           "Bad records (values not fitting the schema, ragged rows, bad quoting):\n"
-           "  --on-error P           fail (default), skip or reject\n"
-           "  --reject-file PATH     with reject: JSON lines with the raw record and reason\n"
-           "  --max-errors N         with skip/reject: fail after N bad records (0 = no limit)\n"
-           "Types and schema:\n"
-           "  --infer-rows N|all     rows sampled for inference (default 20000; all = exact\n"
-           "                         full pass, also tightens nullability)\n"
-           "  --type COL=TYPE        force a column type (boolean, int, long, float, double,\n"
-           "                         string, bytes, date, timestamp, local-timestamp,\n"
-           "                         timestamp-millis, local-timestamp-millis); repeatable\n"
-           "  --not-null COL         declare a column non-nullable; repeatable\n"
-           "  --record-name NAME     Avro record name (default Row)\n"
-           "  --namespace NS         Avro namespace (default csvavro)\n");
 }

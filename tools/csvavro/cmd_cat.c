@@ -16,17 +16,28 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void usage(FILE *f) {
-    fprintf(f, "usage: csvavro cat FILE.avro|DIR|'GLOB'... [-n N] [--schema] [--meta] [--count]\n"
-               "\n"
-               "Prints the records of Avro container files as JSON lines (one object each).\n"
-               "A directory or a glob reads its part files in part-number order.\n"
-               "\n"
-               "  -n N       print at most N records in total\n"
-               "  --schema   print the writer schema (of the first file) instead of records\n"
-               "  --meta     print the header metadata (of the first file) as a JSON object\n"
-               "  --count    print only the number of records (fast: no decoding)\n");
-}
+enum { K_LIMIT = 1, K_SCHEMA, K_META, K_COUNT };
+
+static const opt_spec cat_table[] = {
+    {K_LIMIT, "-n, --limit", "N", "print at most N records in total", NULL},
+    {K_SCHEMA, "--schema", NULL, "print the writer schema (of the first file) instead of records",
+     NULL},
+    {K_META, "--meta", NULL, "print the header metadata (of the first file) as a JSON object",
+     NULL},
+    {K_COUNT, "--count", NULL, "print only the number of records (fast: no decoding)", NULL},
+    OPT_END,
+};
+
+static const opt_spec *const cat_tables[] = {cat_table, NULL};
+
+const opt_cmd cli_cat_cmd = {
+    .prog = "csvavro cat",
+    .synopsis = "FILE.avro|DIR|'GLOB'... [-n N] [--schema] [--meta] [--count]",
+    .summary = "print Avro container files as JSON lines",
+    .help = "Prints the records of Avro container files as JSON lines (one object each).\n"
+            "A directory or a glob reads its part files in part-number order.",
+    .tables = cat_tables,
+};
 
 /* Natural order: digit runs compare by numeric value, other bytes by byte value. */
 static int natural_cmp(const char *a, const char *b) {
@@ -193,31 +204,32 @@ int cli_cmd_cat(int argc, char **argv) {
     char **files = calloc((size_t)argc + 1, sizeof *files);
     size_t n_files = 0;
     if (!files) return CLI_FAIL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(stdout);
+    opt_parser p;
+    opt_init(&p, &cli_cat_cmd, argc, argv);
+    const char *val;
+    int id;
+    while ((id = opt_next(&p, &val)) != OPT_DONE) {
+        char *end;
+        switch (id) {
+        case OPT_OPERAND:
+            files[n_files++] = (char *)val;
+            continue;
+        case K_LIMIT:
+            if (*val && val[0] != '-' && (limit = strtoull(val, &end, 10), !*end)) continue;
             free(files);
-            return CLI_OK;
-        } else if (strcmp(a, "-n") == 0 || strcmp(a, "--limit") == 0) {
-            char *end;
-            if (i + 1 >= argc || !*argv[i + 1] || (limit = strtoull(argv[i + 1], &end, 10), *end) ||
-                argv[i + 1][0] == '-') {
-                free(files);
-                return cli_usage_error("cat", "-n wants a non-negative number");
-            }
-            i++;
-        } else if (strcmp(a, "--schema") == 0) {
+            return cli_usage_error("cat", "-n wants a non-negative number");
+        case K_SCHEMA:
             want_schema = 1;
-        } else if (strcmp(a, "--meta") == 0) {
+            continue;
+        case K_META:
             want_meta = 1;
-        } else if (strcmp(a, "--count") == 0) {
+            continue;
+        case K_COUNT:
             want_count = 1;
-        } else if (a[0] == '-' && a[1]) {
+            continue;
+        default: /* OPT_HELP, OPT_ERROR */
             free(files);
-            return cli_usage_error("cat", "unknown option '%s'", a);
-        } else {
-            files[n_files++] = argv[i];
+            return id == OPT_HELP ? CLI_OK : CLI_USAGE;
         }
     }
     if (n_files == 0) {

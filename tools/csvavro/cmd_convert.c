@@ -29,37 +29,65 @@ static void on_signal(int sig) {
     cancel_flag = 1;
 }
 
-static void usage(FILE *f) {
-    fprintf(f,
-            "usage: csvavro convert INPUT... OUTPUT [options]\n"
-            "\n"
-            "Converts CSV to Avro: filtered (--where), projected (--select), one file per split.\n"
+enum {
+    C_WHERE = 1,
+    C_SELECT,
+    C_EXCLUDE,
+    C_RENAME,
+    C_LIMIT,
+    C_SCHEMA,
+    C_SPLIT_SIZE,
+    C_THREADS,
+    C_BATCH_ROWS,
+    C_OVERWRITE,
+    C_DRY_RUN,
+    C_PROGRESS,
+    C_QUIET,
+    C_CODEC,
+    C_LEVEL,
+    C_BLOCK_SIZE,
+    C_SEED,
+    C_META,
+};
+
+static const opt_spec convert_table[] = {
+    OPT_HEADING("Job options"),
+    {C_WHERE, "--where", "EXPR", "keep rows where EXPR is true (see FILTER EXPRESSIONS)", NULL},
+    {C_SELECT, "--select", "A,B,...", "output columns, in this order (repeatable)", NULL},
+    {C_EXCLUDE, "--exclude", "A,B,...", "drop these columns (repeatable)", NULL},
+    {C_RENAME, "--rename", "OLD=NEW", "rename an output column (repeatable; comma lists too)",
+     NULL},
+    {C_LIMIT, "--limit", "N", "write at most N rows: the first N in input order", NULL},
+    {C_SCHEMA, "--schema", "FILE.avsc", "use this Avro schema (fields = CSV columns in order)",
+     NULL},
+    {C_SPLIT_SIZE, "--split-size", "SIZE", "bytes per split (default 64M; K/M/G suffixes)", NULL},
+    {C_THREADS, "-j, --threads", "N", "worker threads (default: all cores)", NULL},
+    {C_BATCH_ROWS, "--batch-rows", "N", "rows per column batch (default 16384)", NULL},
+    {C_OVERWRITE, "--overwrite", NULL, "replace an existing output (at commit)", NULL},
+    {C_DRY_RUN, "--dry-run", NULL, "print the plan (splits, schema, outputs); write nothing", NULL},
+    {C_PROGRESS, "--progress", "MODE", "auto (default), bar, lines, json, none", NULL},
+    {C_QUIET, "-q, --quiet", NULL, "no progress and no summary", NULL},
+    OPT_HEADING("Avro options"),
+    {C_CODEC, "--codec", "NAME", "null, deflate, snappy, zstandard (zstd), bzip2, xz", NULL},
+    {C_LEVEL, "--level", "N", "codec level", NULL},
+    {C_BLOCK_SIZE, "--block-size", "SIZE", "target uncompressed Avro block size", NULL},
+    {C_SEED, "--seed", "N", "reproducible sync markers (byte-identical reruns)", NULL},
+    {C_META, "--meta", "KEY=VALUE", "user metadata in every file header (repeatable)", NULL},
+    OPT_END,
+};
+
+static const opt_spec *const convert_tables[] = {convert_table, cli_csv_table, NULL};
+
+const opt_cmd cli_convert_cmd = {
+    .prog = "csvavro convert",
+    .synopsis = "INPUT... OUTPUT [options]",
+    .summary = "convert CSV to Avro: filter, project, one file per split",
+    .help = "Converts CSV to Avro: filtered (--where), projected (--select), one file per split.\n"
             "INPUT: a file, a directory (its files in name order) or a glob; local or hdfs://.\n"
             "OUTPUT: 'dir/name.*.avro' (one file per split, * = split number), a directory\n"
-            "(ending in / or existing: part-NNNNN.avro inside), or a single file name.\n"
-            "\n"
-            "Job options:\n"
-            "  --where EXPR          keep rows where EXPR is true (see README \"Filter\")\n"
-            "  --select A,B,...      output columns, in this order (repeatable)\n"
-            "  --exclude A,B,...     drop these columns (repeatable)\n"
-            "  --rename OLD=NEW      rename an output column (repeatable; comma lists too)\n"
-            "  --limit N             write at most N rows: the first N in input order\n"
-            "  --schema FILE.avsc    use this Avro schema (fields = CSV columns in order)\n"
-            "  --split-size SIZE     bytes per split (default 64M; K/M/G suffixes)\n"
-            "  -j, --threads N       worker threads (default: all cores)\n"
-            "  --batch-rows N        rows per column batch (default 16384)\n"
-            "  --overwrite           replace an existing output (at commit)\n"
-            "  --dry-run             print the plan (splits, schema, outputs); write nothing\n"
-            "  --progress MODE       auto (default), bar, lines, json, none\n"
-            "  -q, --quiet           no progress and no summary\n"
-            "Avro options:\n"
-            "  --codec NAME          null, deflate, snappy, zstandard (zstd), bzip2, xz\n"
-            "  --level N             codec level\n"
-            "  --block-size SIZE     target uncompressed Avro block size\n"
-            "  --seed N              reproducible sync markers (byte-identical reruns)\n"
-            "  --meta KEY=VALUE      user metadata in every file header (repeatable)\n");
-    cli_csv_usage(f);
-}
+            "(ending in / or existing: part-NNNNN.avro inside), or a single file name.",
+    .tables = convert_tables,
+};
 
 static int cli_u64(const char *s, uint64_t *out) {
     if (!*s || *s == '-' || *s == '+') return 0;
@@ -198,116 +226,105 @@ int cli_cmd_convert(int argc, char **argv) {
     int quiet = 0;
     csvavro_error err;
     csvavro_error_clear(&err);
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *val = NULL;
-#define NEEDVAL(name)                                                                              \
-    (strcmp(a, name) == 0                                                                          \
-         ? (i + 1 < argc ? (val = argv[++i], 1) : -1)                                              \
-         : (strncmp(a, name "=", strlen(name) + 1) == 0 ? (val = a + strlen(name) + 1, 1) : 0))
-        int k;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
+    opt_parser p;
+    opt_init(&p, &cli_convert_cmd, argc, argv);
+    const char *val;
+    int id;
+    while ((id = opt_next(&p, &val)) != OPT_DONE) {
+        uint64_t u;
+        switch (id) {
+        case OPT_HELP:
             rc = CLI_OK;
             goto out;
-        }
-        if (a[0] != '-' || !strcmp(a, "-")) {
-            if (list_add(&pos, a, 0)) goto nomem;
-            continue;
-        }
-        if (!strcmp(a, "--overwrite")) {
-            o.overwrite = 1;
-            continue;
-        }
-        if (!strcmp(a, "--dry-run")) {
-            o.dry_run = 1;
-            continue;
-        }
-        if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
-            quiet = 1;
-            continue;
-        }
-        if (a[1] == 'j' && a[2] && a[2] != '=') {
-            uint64_t u;
-            if (!cli_u64(a + 2, &u) || u > 4096)
-                return list_free(&pos), cli_usage_error("convert", "bad value for -j: '%s'", a + 2);
-            o.threads = (int)u;
-            continue;
-        }
-        if ((k = NEEDVAL("--where")) || (k = NEEDVAL("--select")) || (k = NEEDVAL("--exclude")) ||
-            (k = NEEDVAL("--rename")) || (k = NEEDVAL("--limit")) || (k = NEEDVAL("--schema")) ||
-            (k = NEEDVAL("--split-size")) || (k = NEEDVAL("--threads")) || (k = NEEDVAL("-j")) ||
-            (k = NEEDVAL("--batch-rows")) || (k = NEEDVAL("--progress")) ||
-            (k = NEEDVAL("--codec")) || (k = NEEDVAL("--level")) || (k = NEEDVAL("--block-size")) ||
-            (k = NEEDVAL("--seed")) || (k = NEEDVAL("--meta"))) {
-            if (k < 0) {
-                rc = cli_usage_error("convert", "%s needs a value", a);
-                goto out;
-            }
-            uint64_t u;
-            if (!strncmp(a, "--where", 7))
-                o.where = val;
-            else if (!strncmp(a, "--select", 8)) {
-                if (list_add(&sel, val, 1)) goto nomem;
-            } else if (!strncmp(a, "--exclude", 9)) {
-                if (list_add(&exc, val, 1)) goto nomem;
-            } else if (!strncmp(a, "--rename", 8)) {
-                if (list_add(&ren, val, 1)) goto nomem;
-            } else if (!strncmp(a, "--meta", 6)) {
-                if (list_add(&meta, val, 0)) goto nomem;
-            } else if (!strncmp(a, "--limit", 7)) {
-                if (!cli_u64(val, &u)) goto badval;
-                o.limit = u;
-            } else if (!strncmp(a, "--schema", 8)) {
-                schema_path = val; /* read below (by rank 0 only under MPI) */
-            } else if (!strncmp(a, "--split-size", 12)) {
-                if (!cli_size(val, &u) || u == 0) goto badval;
-                o.split_size = u;
-            } else if (!strncmp(a, "--threads", 9) || !strncmp(a, "-j", 2)) {
-                if (!cli_u64(val, &u) || u > 4096) goto badval;
-                o.threads = (int)u;
-            } else if (!strncmp(a, "--batch-rows", 12)) {
-                if (!cli_u64(val, &u) || u == 0 || u > (1u << 22)) goto badval;
-                o.batch_rows = (uint32_t)u;
-            } else if (!strncmp(a, "--progress", 10)) {
-                if (!strcmp(val, "auto"))
-                    o.progress = CSVAVRO_PROGRESS_AUTO;
-                else if (!strcmp(val, "bar"))
-                    o.progress = CSVAVRO_PROGRESS_BAR;
-                else if (!strcmp(val, "lines"))
-                    o.progress = CSVAVRO_PROGRESS_LINES;
-                else if (!strcmp(val, "json"))
-                    o.progress = CSVAVRO_PROGRESS_JSON;
-                else if (!strcmp(val, "none"))
-                    o.progress = CSVAVRO_PROGRESS_NONE;
-                else
-                    goto badval;
-            } else if (!strncmp(a, "--codec", 7)) {
-                if (csvavro_codec_parse(val, &o.avro.codec) != CSVAVRO_OK) goto badval;
-            } else if (!strncmp(a, "--level", 7)) {
-                char *end;
-                long l = strtol(val, &end, 10);
-                if (*end || end == val) goto badval;
-                o.avro.level = (int)l;
-            } else if (!strncmp(a, "--block-size", 12)) {
-                if (!cli_size(val, &u) || u == 0) goto badval;
-                o.avro.block_size = (size_t)u;
-            } else if (!strncmp(a, "--seed", 6)) {
-                if (!cli_u64(val, &u)) goto badval;
-                o.avro.has_seed = 1;
-                o.avro.seed = u;
-            }
-            continue;
-        badval:
-            rc = cli_usage_error("convert", "bad value for %s: '%s'", a, val);
+        case OPT_ERROR:
             goto out;
+        case OPT_OPERAND:
+            if (list_add(&pos, val, 0)) goto nomem;
+            break;
+        case C_OVERWRITE:
+            o.overwrite = 1;
+            break;
+        case C_DRY_RUN:
+            o.dry_run = 1;
+            break;
+        case C_QUIET:
+            quiet = 1;
+            break;
+        case C_WHERE:
+            o.where = val;
+            break;
+        case C_SELECT:
+            if (list_add(&sel, val, 1)) goto nomem;
+            break;
+        case C_EXCLUDE:
+            if (list_add(&exc, val, 1)) goto nomem;
+            break;
+        case C_RENAME:
+            if (list_add(&ren, val, 1)) goto nomem;
+            break;
+        case C_META:
+            if (list_add(&meta, val, 0)) goto nomem;
+            break;
+        case C_LIMIT:
+            if (!cli_u64(val, &u)) goto badval;
+            o.limit = u;
+            break;
+        case C_SCHEMA:
+            schema_path = val; /* read below (by rank 0 only under MPI) */
+            break;
+        case C_SPLIT_SIZE:
+            if (!cli_size(val, &u) || u == 0) goto badval;
+            o.split_size = u;
+            break;
+        case C_THREADS:
+            if (!cli_u64(val, &u) || u > 4096) goto badval;
+            o.threads = (int)u;
+            break;
+        case C_BATCH_ROWS:
+            if (!cli_u64(val, &u) || u == 0 || u > (1u << 22)) goto badval;
+            o.batch_rows = (uint32_t)u;
+            break;
+        case C_PROGRESS:
+            if (!strcmp(val, "auto"))
+                o.progress = CSVAVRO_PROGRESS_AUTO;
+            else if (!strcmp(val, "bar"))
+                o.progress = CSVAVRO_PROGRESS_BAR;
+            else if (!strcmp(val, "lines"))
+                o.progress = CSVAVRO_PROGRESS_LINES;
+            else if (!strcmp(val, "json"))
+                o.progress = CSVAVRO_PROGRESS_JSON;
+            else if (!strcmp(val, "none"))
+                o.progress = CSVAVRO_PROGRESS_NONE;
+            else
+                goto badval;
+            break;
+        case C_CODEC:
+            if (csvavro_codec_parse(val, &o.avro.codec) != CSVAVRO_OK) goto badval;
+            break;
+        case C_LEVEL: {
+            char *end;
+            long l = strtol(val, &end, 10);
+            if (*end || end == val) goto badval;
+            o.avro.level = (int)l;
+            break;
         }
-        k = cli_csv_option(argc, argv, &i, &o.csv);
-        if (k < 0) goto out;
-        if (k > 0) continue;
-        rc = cli_usage_error("convert", "unknown option '%s'", a);
+        case C_BLOCK_SIZE:
+            if (!cli_size(val, &u) || u == 0) goto badval;
+            o.avro.block_size = (size_t)u;
+            break;
+        case C_SEED:
+            if (!cli_u64(val, &u)) goto badval;
+            o.avro.has_seed = 1;
+            o.avro.seed = u;
+            break;
+        default:
+            if (cli_csv_apply(id, p.name, val, &o.csv) < 0) goto out;
+            break;
+        }
+        continue;
+    badval:
+        rc = cli_usage_error("convert", "bad value for %s: '%s'", p.name, val);
         goto out;
-#undef NEEDVAL
     }
     if (pos.n < 2) {
         rc = cli_usage_error("convert", "need INPUT and OUTPUT");

@@ -91,18 +91,23 @@ static const char *base_name(const char *p) {
     return s;
 }
 
+/* The parsed command line of one fs command: flags and values by option id, operands. */
+enum { F_L = 1, F_C, F_F, F_R, F_P, F_S, F_N };
+
+typedef struct fs_args {
+    int flag[F_N];
+    const char *val[F_N];
+    char **ops;
+    int n;
+} fs_args;
+
 /* ------------------------------------------------------------------ ls */
 
-static int cmd_ls(int argc, char **argv) {
-    int lng = 0, i = 1, rc = CLI_OK;
-    for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
-        if (strcmp(argv[i], "-l") == 0)
-            lng = 1;
-        else
-            return cli_usage_error("fs ls", "unknown option %s", argv[i]);
-    }
-    if (i >= argc) return cli_usage_error("fs ls", "missing PATH");
-    for (; i < argc; i++) {
+static int cmd_ls(const fs_args *a) {
+    int lng = a->flag[F_L], rc = CLI_OK;
+    char **argv = a->ops;
+    if (a->n == 0) return cli_usage_error("fs ls", "missing PATH");
+    for (int i = 0; i < a->n; i++) {
         csvavro_error e;
         csvavro_error_clear(&e);
         fsref r;
@@ -147,10 +152,11 @@ static int cmd_ls(int argc, char **argv) {
     return rc;
 }
 
-static int cmd_stat(int argc, char **argv) {
-    if (argc < 2) return cli_usage_error("fs stat", "missing PATH");
+static int cmd_stat(const fs_args *a) {
+    char **argv = a->ops;
+    if (a->n == 0) return cli_usage_error("fs stat", "missing PATH");
     int rc = CLI_OK;
-    for (int i = 1; i < argc; i++) {
+    for (int i = 0; i < a->n; i++) {
         csvavro_error e;
         csvavro_error_clear(&e);
         fsref r;
@@ -213,49 +219,41 @@ static int cat_one(const char *url, int64_t limit, uint8_t *buf) {
     return rc;
 }
 
-static int cmd_cat(int argc, char **argv) {
-    if (argc < 2) return cli_usage_error("fs cat", "missing PATH");
+static int cmd_cat(const fs_args *a) {
+    if (a->n == 0) return cli_usage_error("fs cat", "missing PATH");
     uint8_t *buf = malloc(IOBUF);
     if (!buf) return CLI_FAIL;
     int rc = CLI_OK;
-    for (int i = 1; i < argc; i++)
-        if (cat_one(argv[i], -1, buf) != CLI_OK) rc = CLI_FAIL;
+    for (int i = 0; i < a->n; i++)
+        if (cat_one(a->ops[i], -1, buf) != CLI_OK) rc = CLI_FAIL;
     fflush(stdout);
     free(buf);
     return rc;
 }
 
-static int cmd_head(int argc, char **argv) {
+static int cmd_head(const fs_args *a) {
     int64_t n = 1024;
-    int i = 1;
-    for (; i < argc && argv[i][0] == '-'; i++) {
-        if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
-            char *end;
-            long long v = strtoll(argv[++i], &end, 10);
-            if (*end || v < 0) return cli_usage_error("fs head", "bad count %s", argv[i]);
-            n = v;
-        } else
-            return cli_usage_error("fs head", "unknown option %s", argv[i]);
+    if (a->val[F_C]) {
+        char *end;
+        long long v = strtoll(a->val[F_C], &end, 10);
+        if (*end || v < 0 || !a->val[F_C][0])
+            return cli_usage_error("fs head", "bad count %s", a->val[F_C]);
+        n = v;
     }
-    if (i + 1 != argc) return cli_usage_error("fs head", "want exactly one PATH");
+    if (a->n != 1) return cli_usage_error("fs head", "want exactly one PATH");
     uint8_t *buf = malloc(IOBUF);
     if (!buf) return CLI_FAIL;
-    int rc = cat_one(argv[i], n, buf);
+    int rc = cat_one(a->ops[0], n, buf);
     fflush(stdout);
     free(buf);
     return rc;
 }
 
 /* Copies url `from` to url `to` (to = a directory: to/basename). */
-static int copy_cmd(const char *name, int argc, char **argv) {
-    int force = 0, i = 1;
-    for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
-        if (strcmp(argv[i], "-f") == 0)
-            force = 1;
-        else
-            return cli_usage_error(name, "unknown option %s", argv[i]);
-    }
-    if (argc - i != 2) return cli_usage_error(name, "want SRC and DEST");
+static int copy_cmd(const char *name, const fs_args *args) {
+    int force = args->flag[F_F], i = 0;
+    char **argv = args->ops;
+    if (args->n != 2) return cli_usage_error(name, "want SRC and DEST");
     csvavro_error e;
     csvavro_error_clear(&e);
     fsref a, b;
@@ -302,20 +300,11 @@ done:
 
 /* ------------------------------------------------------------------ rm / mkdir / mv */
 
-static int cmd_rm(int argc, char **argv) {
-    int rec = 0, force = 0, i = 1, rc = CLI_OK;
-    for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
-        if (strcmp(argv[i], "-r") == 0 || strcmp(argv[i], "-R") == 0)
-            rec = 1;
-        else if (strcmp(argv[i], "-f") == 0)
-            force = 1;
-        else if (strcmp(argv[i], "-rf") == 0 || strcmp(argv[i], "-fr") == 0)
-            rec = force = 1;
-        else
-            return cli_usage_error("fs rm", "unknown option %s", argv[i]);
-    }
-    if (i >= argc) return cli_usage_error("fs rm", "missing PATH");
-    for (; i < argc; i++) {
+static int cmd_rm(const fs_args *a) {
+    int rec = a->flag[F_R], force = a->flag[F_F], rc = CLI_OK;
+    char **argv = a->ops;
+    if (a->n == 0) return cli_usage_error("fs rm", "missing PATH");
+    for (int i = 0; i < a->n; i++) {
         csvavro_error e;
         csvavro_error_clear(&e);
         fsref r;
@@ -342,16 +331,11 @@ static int cmd_rm(int argc, char **argv) {
     return rc;
 }
 
-static int cmd_mkdir(int argc, char **argv) {
-    int parents = 0, i = 1, rc = CLI_OK;
-    for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
-        if (strcmp(argv[i], "-p") == 0)
-            parents = 1;
-        else
-            return cli_usage_error("fs mkdir", "unknown option %s", argv[i]);
-    }
-    if (i >= argc) return cli_usage_error("fs mkdir", "missing PATH");
-    for (; i < argc; i++) {
+static int cmd_mkdir(const fs_args *a) {
+    int parents = a->flag[F_P], rc = CLI_OK;
+    char **argv = a->ops;
+    if (a->n == 0) return cli_usage_error("fs mkdir", "missing PATH");
+    for (int i = 0; i < a->n; i++) {
         csvavro_error e;
         csvavro_error_clear(&e);
         fsref r;
@@ -363,13 +347,13 @@ static int cmd_mkdir(int argc, char **argv) {
     return rc;
 }
 
-static int cmd_mv(int argc, char **argv) {
-    if (argc != 3) return cli_usage_error("fs mv", "want SRC and DST");
+static int cmd_mv(const fs_args *args) {
+    if (args->n != 2) return cli_usage_error("fs mv", "want SRC and DST");
     csvavro_error e;
     csvavro_error_clear(&e);
     fsref a, b;
-    if (open_ref(argv[1], &a, &e) != 0) return fail(&e);
-    if (open_ref(argv[2], &b, &e) != 0) {
+    if (open_ref(args->ops[0], &a, &e) != 0) return fail(&e);
+    if (open_ref(args->ops[1], &b, &e) != 0) {
         close_ref(&a);
         return fail(&e);
     }
@@ -395,16 +379,11 @@ static int cmd_mv(int argc, char **argv) {
 
 /* ------------------------------------------------------------------ du / df */
 
-static int cmd_du(int argc, char **argv) {
-    int summary = 0, i = 1, rc = CLI_OK;
-    for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
-        if (strcmp(argv[i], "-s") == 0)
-            summary = 1;
-        else
-            return cli_usage_error("fs du", "unknown option %s", argv[i]);
-    }
-    if (i >= argc) return cli_usage_error("fs du", "missing PATH");
-    for (; i < argc; i++) {
+static int cmd_du(const fs_args *a) {
+    int summary = a->flag[F_S], rc = CLI_OK;
+    char **argv = a->ops;
+    if (a->n == 0) return cli_usage_error("fs du", "missing PATH");
+    for (int i = 0; i < a->n; i++) {
         csvavro_error e;
         csvavro_error_clear(&e);
         fsref r;
@@ -452,8 +431,9 @@ static int cmd_du(int argc, char **argv) {
     return rc;
 }
 
-static int cmd_df(int argc, char **argv) {
-    const char *url = argc > 1 ? argv[1] : "hdfs:///";
+static int cmd_df(const fs_args *a) {
+    if (a->n > 1) return cli_usage_error("fs df", "want at most one PATH");
+    const char *url = a->n ? a->ops[0] : "hdfs:///";
     csvavro_error e;
     csvavro_error_clear(&e);
     fsref r;
@@ -473,43 +453,168 @@ static int cmd_df(int argc, char **argv) {
     return rc;
 }
 
-static void usage(FILE *f) {
-    fprintf(
-        f,
-        "usage: csvavro fs <op> [options] PATH...   (PATH: local path or hdfs://host:port/path)\n"
-        "  ls [-l] PATH...        list (-l: mode, replication, owner, group, size, mtime)\n"
-        "  stat PATH...           type size replication blocksize owner group mtime name\n"
-        "  cat PATH...            write files to stdout\n"
-        "  head [-c N] PATH       first N bytes (default 1024)\n"
-        "  put [-f] LOCAL DEST    copy a local file to DEST (-f: overwrite)\n"
-        "  get [-f] SRC LOCAL     copy SRC to a local file (-f: overwrite)\n"
-        "  rm [-r] [-f] PATH...   remove (-r: directories, -f: ignore missing)\n"
-        "  mkdir [-p] PATH...     create directories (-p: parents, no error if present)\n"
-        "  mv SRC DST             rename within one file system\n"
-        "  du [-s] PATH...        bytes per entry (-s: one total per PATH)\n"
-        "  df [PATH]              capacity, used, available (default hdfs:///)\n"
-        "HDFS: HADOOP_NAMENODE, HADOOP_CONF_DIR, HADOOP_USER_NAME, CSVAVRO_HDFS_* (README).\n");
+/* ------------------------------------------------------------------ commands */
+
+static int cmd_put(const fs_args *a) {
+    return copy_cmd("fs put", a);
 }
 
+static int cmd_get(const fs_args *a) {
+    return copy_cmd("fs get", a);
+}
+
+static const opt_spec ls_table[] = {
+    {F_L, "-l", NULL, "long listing: mode, replication, owner, group, size, mtime", NULL},
+    OPT_END,
+};
+static const opt_spec head_table[] = {
+    {F_C, "-c", "N", "number of bytes (default 1024)", NULL},
+    OPT_END,
+};
+static const opt_spec force_table[] = {
+    {F_F, "-f", NULL, "overwrite an existing destination", NULL},
+    OPT_END,
+};
+static const opt_spec rm_table[] = {
+    {F_R, "-r, -R", NULL, "remove directories and their contents", NULL},
+    {F_F, "-f", NULL, "no error for a missing PATH", NULL},
+    OPT_END,
+};
+static const opt_spec mkdir_table[] = {
+    {F_P, "-p", NULL, "create parents; no error if the directory exists", NULL},
+    OPT_END,
+};
+static const opt_spec du_table[] = {
+    {F_S, "-s", NULL, "one total per PATH instead of one line per entry", NULL},
+    OPT_END,
+};
+
+#define TABLES(t) ((const opt_spec *const[]){t, NULL})
+
+static const opt_cmd fs_ls = {"csvavro fs ls",
+                              "[-l] PATH...",
+                              "list a directory (or show a file)",
+                              NULL,
+                              NULL,
+                              TABLES(ls_table),
+                              NULL,
+                              OPT_OPERANDS_END};
+static const opt_cmd fs_stat = {"csvavro fs stat",
+                                "PATH...",
+                                "type size replication blocksize owner group mtime name",
+                                NULL,
+                                NULL,
+                                NULL,
+                                NULL,
+                                OPT_OPERANDS_END};
+static const opt_cmd fs_cat = {
+    "csvavro fs cat", "PATH...", "write files to stdout", NULL, NULL, NULL, NULL, OPT_OPERANDS_END};
+static const opt_cmd fs_head = {"csvavro fs head",
+                                "[-c N] PATH",
+                                "the first N bytes of a file",
+                                NULL,
+                                NULL,
+                                TABLES(head_table),
+                                NULL,
+                                OPT_OPERANDS_END};
+static const opt_cmd fs_put = {"csvavro fs put",
+                               "[-f] LOCAL DEST",
+                               "copy a local file to DEST (into DEST/ if a directory)",
+                               NULL,
+                               NULL,
+                               TABLES(force_table),
+                               NULL,
+                               OPT_OPERANDS_END};
+static const opt_cmd fs_get = {"csvavro fs get",
+                               "[-f] SRC LOCAL",
+                               "copy SRC to a local file (into LOCAL/ if a directory)",
+                               NULL,
+                               NULL,
+                               TABLES(force_table),
+                               NULL,
+                               OPT_OPERANDS_END};
+static const opt_cmd fs_rm = {"csvavro fs rm",
+                              "[-r] [-f] PATH...",
+                              "remove files and directories",
+                              NULL,
+                              NULL,
+                              TABLES(rm_table),
+                              NULL,
+                              OPT_OPERANDS_END};
+static const opt_cmd fs_mkdir = {
+    "csvavro fs mkdir",  "[-p] PATH...", "create directories", NULL, NULL,
+    TABLES(mkdir_table), NULL,           OPT_OPERANDS_END};
+static const opt_cmd fs_mv = {
+    "csvavro fs mv", "SRC DST", "rename within one file system", NULL, NULL, NULL, NULL,
+    OPT_OPERANDS_END};
+static const opt_cmd fs_du = {"csvavro fs du",  "[-s] PATH...", "bytes used per entry", NULL, NULL,
+                              TABLES(du_table), NULL,           OPT_OPERANDS_END};
+static const opt_cmd fs_df = {"csvavro fs df",
+                              "[PATH]",
+                              "capacity, used, available (default hdfs:///)",
+                              NULL,
+                              NULL,
+                              NULL,
+                              NULL,
+                              OPT_OPERANDS_END};
+
+static const struct {
+    const opt_cmd *cmd;
+    int (*fn)(const fs_args *);
+} ops[] = {
+    {&fs_ls, cmd_ls},   {&fs_stat, cmd_stat}, {&fs_cat, cmd_cat}, {&fs_head, cmd_head},
+    {&fs_put, cmd_put}, {&fs_get, cmd_get},   {&fs_rm, cmd_rm},   {&fs_mkdir, cmd_mkdir},
+    {&fs_mv, cmd_mv},   {&fs_du, cmd_du},     {&fs_df, cmd_df},
+};
+
+static const opt_cmd *const fs_subs[] = {&fs_ls, &fs_stat,  &fs_cat, &fs_head, &fs_put, &fs_get,
+                                         &fs_rm, &fs_mkdir, &fs_mv,  &fs_du,   &fs_df,  NULL};
+
+const opt_cmd cli_fs_cmd = {
+    .prog = "csvavro fs",
+    .synopsis = "COMMAND [options] PATH...",
+    .summary = "file operations on local paths and hdfs:// (ls, cat, put, get, ...)",
+    .help = "File operations on local paths and hdfs://host:port/path URLs, with output shaped\n"
+            "like `hdfs dfs`. Options come before the operands.\n"
+            "HDFS: HADOOP_NAMENODE, HADOOP_CONF_DIR, HADOOP_USER_NAME, CSVAVRO_HDFS_* (man page).",
+    .subs = fs_subs,
+};
+
 int cli_cmd_fs(int argc, char **argv) {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? CLI_USAGE : CLI_OK;
+    if (argc < 2) {
+        opt_help(&cli_fs_cmd, stderr);
+        return CLI_USAGE;
+    }
+    if (argv[1][0] == '-') {
+        opt_parser p;
+        opt_init(&p, &cli_fs_cmd, 2, argv);
+        const char *val;
+        return opt_next(&p, &val) == OPT_HELP ? CLI_OK : CLI_USAGE;
     }
     const char *op = argv[1];
     argc--, argv++;
-    if (strcmp(op, "ls") == 0) return cmd_ls(argc, argv);
-    if (strcmp(op, "stat") == 0) return cmd_stat(argc, argv);
-    if (strcmp(op, "cat") == 0) return cmd_cat(argc, argv);
-    if (strcmp(op, "head") == 0) return cmd_head(argc, argv);
-    if (strcmp(op, "put") == 0) return copy_cmd("fs put", argc, argv);
-    if (strcmp(op, "get") == 0) return copy_cmd("fs get", argc, argv);
-    if (strcmp(op, "rm") == 0) return cmd_rm(argc, argv);
-    if (strcmp(op, "mkdir") == 0) return cmd_mkdir(argc, argv);
-    if (strcmp(op, "mv") == 0) return cmd_mv(argc, argv);
-    if (strcmp(op, "du") == 0) return cmd_du(argc, argv);
-    if (strcmp(op, "df") == 0) return cmd_df(argc, argv);
-    fprintf(stderr, "csvavro fs: unknown operation '%s'\n", op);
-    usage(stderr);
+    for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++) {
+        if (strcmp(op, ops[k].cmd->prog + strlen("csvavro fs ")) != 0) continue;
+        fs_args a = {.ops = calloc((size_t)argc + 1, sizeof(char *))};
+        if (!a.ops) return CLI_FAIL;
+        opt_parser p;
+        opt_init(&p, ops[k].cmd, argc, argv);
+        const char *val;
+        int id, rc = -1;
+        while (rc < 0 && (id = opt_next(&p, &val)) != OPT_DONE) {
+            if (id == OPT_OPERAND)
+                a.ops[a.n++] = (char *)val;
+            else if (id > 0) {
+                a.flag[id] = 1;
+                a.val[id] = val;
+            } else
+                rc = id == OPT_HELP ? CLI_OK : CLI_USAGE;
+        }
+        if (rc < 0) rc = ops[k].fn(&a);
+        free(a.ops);
+        return rc;
+    }
+    fprintf(stderr, "csvavro fs: unknown command '%s'\n", op);
+    opt_help(&cli_fs_cmd, stderr);
     return CLI_USAGE;
 }

@@ -14,12 +14,23 @@
 
 #define MAX_SHOW 40
 
-static void usage(FILE *f) {
-    fprintf(f, "usage: csvavro head INPUT [-n N] [options]\n\n"
-               "Shows the first N rows (default 5) of CSV INPUT (a path or hdfs:// URL) under\n"
-               "the column names and the inferred types.\n\n");
-    cli_csv_usage(f);
-}
+enum { H_ROWS = 1 };
+
+static const opt_spec head_table[] = {
+    {H_ROWS, "-n, --rows", "N", "number of rows to show (default 5)", NULL},
+    OPT_END,
+};
+
+static const opt_spec *const head_tables[] = {head_table, cli_csv_table, NULL};
+
+const opt_cmd cli_head_cmd = {
+    .prog = "csvavro head",
+    .synopsis = "INPUT [-n N] [options]",
+    .summary = "show the first rows under column names and inferred types",
+    .help = "Shows the first N rows (default 5) of CSV INPUT (a path or hdfs:// URL) under\n"
+            "the column names and the inferred types.",
+    .tables = head_tables,
+};
 
 /* Printable cell text: escapes control bytes, cuts at MAX_SHOW code points. */
 static char *cell(const char *p, size_t n, size_t *width) {
@@ -65,34 +76,32 @@ int cli_cmd_head(int argc, char **argv) {
     csvavro_csv_options_init(&o);
     const char *input = NULL;
     long n = 5;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            cli_csv_options_release();
-            return CLI_OK;
-        }
-        if (!strcmp(argv[i], "-n") || !strcmp(argv[i], "--rows")) {
+    opt_parser p;
+    opt_init(&p, &cli_head_cmd, argc, argv);
+    const char *val;
+    int id;
+    while ((id = opt_next(&p, &val)) != OPT_DONE) {
+        int rc = CLI_USAGE;
+        if (id == OPT_HELP) {
+            rc = CLI_OK;
+        } else if (id == OPT_ERROR) {
+        } else if (id == H_ROWS) {
             char *end;
-            if (i + 1 >= argc || (n = strtol(argv[i + 1], &end, 10)) < 0 || *end ||
-                !argv[i + 1][0]) {
-                cli_csv_options_release();
-                return cli_usage_error("head", "-n expects a non-negative number");
+            if (!val[0] || (n = strtol(val, &end, 10)) < 0 || *end)
+                rc = cli_usage_error("head", "-n expects a non-negative number");
+            else
+                continue;
+        } else if (id == OPT_OPERAND) {
+            if (!input) {
+                input = val;
+                continue;
             }
-            i++;
+            rc = cli_usage_error("head", "unexpected argument '%s'", val);
+        } else if (cli_csv_apply(id, p.name, val, &o) > 0) {
             continue;
         }
-        int k = cli_csv_option(argc, argv, &i, &o);
-        if (k < 0) {
-            cli_csv_options_release();
-            return CLI_USAGE;
-        }
-        if (k > 0) continue;
-        if ((argv[i][0] == '-' && argv[i][1]) || input) {
-            cli_csv_options_release();
-            return cli_usage_error(
-                "head", input ? "unexpected argument '%s'" : "unknown option '%s'", argv[i]);
-        }
-        input = argv[i];
+        cli_csv_options_release();
+        return rc;
     }
     if (!input) {
         cli_csv_options_release();

@@ -8,38 +8,35 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void usage(FILE *f) {
-    fprintf(f, "usage: csvavro schema INPUT... [options]\n\n"
-               "Prints the Avro schema inferred from CSV INPUT (a path or hdfs:// URL).\n\n");
-    cli_csv_usage(f);
-}
+static const opt_spec *const schema_tables[] = {cli_csv_table, NULL};
+
+const opt_cmd cli_schema_cmd = {
+    .prog = "csvavro schema",
+    .synopsis = "INPUT... [options]",
+    .summary = "print the inferred Avro schema as JSON",
+    .help = "Prints the Avro schema inferred from CSV INPUT (a path or hdfs:// URL).",
+    .tables = schema_tables,
+};
 
 int cli_cmd_schema(int argc, char **argv) {
     csvavro_csv_options o;
     csvavro_csv_options_init(&o);
     const char *inputs[64];
     int n_in = 0, rc = CLI_OK;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            cli_csv_options_release();
-            return CLI_OK;
+    opt_parser p;
+    opt_init(&p, &cli_schema_cmd, argc, argv);
+    const char *val;
+    int id;
+    while ((id = opt_next(&p, &val)) != OPT_DONE) {
+        if (id == OPT_OPERAND && n_in < 64) {
+            inputs[n_in++] = val;
+            continue;
         }
-        int k = cli_csv_option(argc, argv, &i, &o);
-        if (k < 0) {
-            cli_csv_options_release();
-            return CLI_USAGE;
-        }
-        if (k > 0) continue;
-        if (argv[i][0] == '-' && argv[i][1]) {
-            cli_csv_options_release();
-            return cli_usage_error("schema", "unknown option '%s'", argv[i]);
-        }
-        if (n_in == 64) {
-            cli_csv_options_release();
-            return cli_usage_error("schema", "too many inputs (at most 64)");
-        }
-        inputs[n_in++] = argv[i];
+        if (id > 0 && cli_csv_apply(id, p.name, val, &o) > 0) continue;
+        cli_csv_options_release();
+        if (id == OPT_HELP) return CLI_OK;
+        if (id == OPT_OPERAND) return cli_usage_error("schema", "too many inputs (at most 64)");
+        return CLI_USAGE;
     }
     if (n_in == 0) {
         cli_csv_options_release();

@@ -1,5 +1,8 @@
 /*
- * main.c — csvavro command dispatch.
+ * main.c — csvavro command dispatch. The commands and their options are described by the
+ * opt_cmd of each cmd_*.c; this file lists them (cli_main_cmd) for `csvavro --help`, and
+ * writes the generated part of the man page (`csvavro --man`, run at build time; see
+ * docs/man/) and the option list the help test checks (`csvavro --list-options`).
  */
 #include "cli.h"
 
@@ -8,26 +11,33 @@
 #include <string.h>
 
 static const struct {
-    const char *name;
+    const opt_cmd *cmd;
     int (*fn)(int, char **);
-    const char *summary;
 } commands[] = {
-    {"convert", cli_cmd_convert, "convert CSV to Avro: filter, project, one file per split"},
-    {"head", cli_cmd_head, "show the first rows under column names and inferred types"},
-    {"schema", cli_cmd_schema, "print the inferred Avro schema as JSON"},
-    {"cat", cli_cmd_cat, "print Avro container files as JSON lines"},
-    {"fs", cli_cmd_fs, "file operations on local paths and hdfs:// (ls, cat, put, get, ...)"},
+    {&cli_convert_cmd, cli_cmd_convert}, {&cli_head_cmd, cli_cmd_head},
+    {&cli_schema_cmd, cli_cmd_schema},   {&cli_cat_cmd, cli_cmd_cat},
+    {&cli_fs_cmd, cli_cmd_fs},
 };
 
-static void usage(FILE *f) {
-    fprintf(f,
-            "csvavro %s — CSV (local or HDFS) to Avro, filtered and projected\n\n"
-            "usage: csvavro <command> [options]\n\ncommands:\n",
-            CSVAVRO_VERSION);
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
-    fprintf(f, "\nRun 'csvavro <command> --help' for the options of a command.\n");
-}
+enum { MAIN_VERSION = 1 };
+
+static const opt_spec main_table[] = {
+    {MAIN_VERSION, "--version", NULL, "print the version and exit", NULL},
+    OPT_END,
+};
+
+static const opt_spec *const main_tables[] = {main_table, NULL};
+static const opt_cmd *const main_subs[] = {&cli_convert_cmd, &cli_head_cmd, &cli_schema_cmd,
+                                           &cli_cat_cmd,     &cli_fs_cmd,   NULL};
+
+static const opt_cmd cli_main_cmd = {
+    .prog = "csvavro",
+    .synopsis = "COMMAND [options]",
+    .summary = "CSV (local or HDFS) to Avro, filtered and projected",
+    .help = "csvavro " CSVAVRO_VERSION " - CSV (local or HDFS) to Avro, filtered and projected.",
+    .tables = main_tables,
+    .subs = main_subs,
+};
 
 int cli_exit_code(csvavro_status st) {
     if (st == CSVAVRO_OK) return CLI_OK;
@@ -55,21 +65,39 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) {
 
 int main(int argc, char **argv) {
     if (argc < 2) {
-        usage(stderr);
+        opt_help(&cli_main_cmd, stderr);
         return CLI_USAGE;
     }
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-        strcmp(argv[1], "help") == 0) {
-        usage(stdout);
+    /* build-time outputs, not listed in --help */
+    if (strcmp(argv[1], "--man") == 0) {
+        for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+            opt_man(commands[i].cmd, stdout);
+        return fflush(stdout) == 0 ? CLI_OK : CLI_FAIL;
+    }
+    if (strcmp(argv[1], "--list-options") == 0) {
+        opt_list(&cli_main_cmd, stdout);
+        return fflush(stdout) == 0 ? CLI_OK : CLI_FAIL;
+    }
+    if (strcmp(argv[1], "help") == 0) {
+        opt_help(&cli_main_cmd, stdout);
         return CLI_OK;
     }
-    if (strcmp(argv[1], "--version") == 0) {
-        printf("csvavro %s\n", CSVAVRO_VERSION);
-        return CLI_OK;
+    if (argv[1][0] == '-') {
+        opt_parser p;
+        opt_init(&p, &cli_main_cmd, 2, argv);
+        const char *val;
+        int id = opt_next(&p, &val);
+        if (id == OPT_HELP) return CLI_OK;
+        if (id == OPT_ERROR) return CLI_USAGE;
+        if (id == MAIN_VERSION) {
+            printf("csvavro %s\n", CSVAVRO_VERSION);
+            return CLI_OK;
+        }
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (strcmp(argv[1], commands[i].name) == 0) return commands[i].fn(argc - 1, argv + 1);
+        if (strcmp(argv[1], commands[i].cmd->prog + strlen("csvavro ")) == 0)
+            return commands[i].fn(argc - 1, argv + 1);
     fprintf(stderr, "csvavro: unknown command '%s'\n\n", argv[1]);
-    usage(stderr);
+    opt_help(&cli_main_cmd, stderr);
     return CLI_USAGE;
 }

@@ -7,8 +7,9 @@
  * Startup prints, in order and flushed: `127.0.0.1:<nn port>`, `control 127.0.0.1:<port>`, and
  * one `datanode <i> <ip>:<port> <hostname>` line per DataNode. SIGINT/SIGTERM end the process.
  */
-#include "hdfsd.h"
 #include "core/core.h"
+#include "hdfsd.h"
+#include "opt/opt.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -23,44 +24,75 @@
 
 hd_server g_hd;
 
-static void usage(FILE *f) {
-    fputs("usage: csvavro-hdfsd --data DIR [options]\n"
-          "An HDFS-compatible NameNode + DataNodes in one process, for tests and local use.\n"
-          "\n"
-          "  --data DIR          namespace snapshot and replicas (created; survives restarts)\n"
-          "  --port PORT         NameNode RPC port on 127.0.0.1 (0 = any free port; default 0)\n"
-          "  --datanodes K       number of DataNodes (default 3, at most 16)\n"
-          "  --datanode-hosts    put DataNode i on 127.0.0.<i+1> with host name dn<i>\n"
-          "                      (default: all on 127.0.0.1, host name localhost)\n"
-          "  --block-size BYTES  default block size (default 134217728; e.g. 1M for tests)\n"
-          "  --replication R     default replication (default 3)\n"
-          "  --ls-limit N        getListing page size (default 1000)\n"
-          "  --read-packet BYTES data bytes per READ_BLOCK packet (default 65536)\n"
-          "  --max-frame BYTES   largest RPC frame accepted (default 64M)\n"
-          "  --max-inodes N      namespace size limit (default 1000000)\n"
-          "  --superuser NAME    HDFS superuser (default: the user running the server)\n"
-          "  --control-port P    fault-injection control port on 127.0.0.1 (default 0 = any)\n"
-          "  --conf-dir DIR      also write DIR/core-site.xml with fs.defaultFS\n"
-          "  -v, --verbose       log calls to stderr\n"
-          "\n"
-          "stdout, once accepting: `127.0.0.1:PORT`, `control 127.0.0.1:PORT`, then\n"
-          "`datanode I IP:PORT HOST` per DataNode. Point clients at it with\n"
-          "HADOOP_NAMENODE=127.0.0.1:PORT (and HADOOP_USER_NAME=...).\n"
-          "\n"
-          "Control port: one command per line, answer `ok` or `error <why>`:\n"
-          "  dn-stop I | dn-start I          stop (connections refused) / restart DataNode I "
-          "(1-based)\n"
-          "  slow I MS                       DataNode I sleeps MS ms before each packet\n"
-          "  drop-after I BYTES              DataNode I cuts connections after BYTES (-1 = off)\n"
-          "  dn-fail-write I 0|1             DataNode I answers WRITE_BLOCK with ERROR\n"
-          "  dn-fail-read I 0|1              DataNode I answers READ_BLOCK with ERROR\n"
-          "  corrupt PATH BLOCK# REPLICA#    flip a byte of a replica (0-based, location order)\n"
-          "  nn-refuse SECONDS               NameNode refuses connections / calls "
-          "(RetriableException)\n"
-          "  complete-false N                the next N complete calls return false\n"
-          "  reset                           clear every fault\n",
-          f);
-}
+enum {
+    O_DATA = 1,
+    O_PORT,
+    O_DATANODES,
+    O_DATANODE_HOSTS,
+    O_BLOCK_SIZE,
+    O_REPLICATION,
+    O_LS_LIMIT,
+    O_READ_PACKET,
+    O_MAX_FRAME,
+    O_MAX_INODES,
+    O_SUPERUSER,
+    O_CONTROL_PORT,
+    O_CONF_DIR,
+    O_VERBOSE,
+};
+
+static const opt_spec hdfsd_table[] = {
+    {O_DATA, "--data", "DIR", "namespace snapshot and replicas (created; survives restarts)", NULL},
+    {O_PORT, "--port", "PORT", "NameNode RPC port on 127.0.0.1 (0 = any free port; default 0)",
+     NULL},
+    {O_DATANODES, "--datanodes", "K", "number of DataNodes (default 3, at most 16)", NULL},
+    {O_DATANODE_HOSTS, "--datanode-hosts", NULL,
+     "put DataNode i on 127.0.0.<i+1> with host name dn<i>\n"
+     "(default: all on 127.0.0.1, host name localhost)",
+     NULL},
+    {O_BLOCK_SIZE, "--block-size", "BYTES", "default block size (default 134217728; e.g. 1M)",
+     NULL},
+    {O_REPLICATION, "--replication", "R", "default replication (default 3)", NULL},
+    {O_LS_LIMIT, "--ls-limit", "N", "getListing page size (default 1000)", NULL},
+    {O_READ_PACKET, "--read-packet", "BYTES", "data bytes per READ_BLOCK packet (default 65536)",
+     NULL},
+    {O_MAX_FRAME, "--max-frame", "BYTES", "largest RPC frame accepted (default 64M)", NULL},
+    {O_MAX_INODES, "--max-inodes", "N", "namespace size limit (default 1000000)", NULL},
+    {O_SUPERUSER, "--superuser", "NAME", "HDFS superuser (default: the user running the server)",
+     NULL},
+    {O_CONTROL_PORT, "--control-port", "P",
+     "fault-injection control port on 127.0.0.1 (default 0 = any)", NULL},
+    {O_CONF_DIR, "--conf-dir", "DIR", "also write DIR/core-site.xml with fs.defaultFS", NULL},
+    {O_VERBOSE, "-v, --verbose", NULL, "log calls to stderr", NULL},
+    OPT_END,
+};
+
+static const opt_spec *const hdfsd_tables[] = {hdfsd_table, NULL};
+
+static const opt_cmd hdfsd_cmd = {
+    .prog = "csvavro-hdfsd",
+    .synopsis = "--data DIR [options]",
+    .summary = "an HDFS-compatible NameNode and DataNodes in one process",
+    .help = "An HDFS-compatible NameNode + DataNodes in one process, for tests and local use.\n"
+            "\n"
+            "stdout, once accepting: `127.0.0.1:PORT`, `control 127.0.0.1:PORT`, then\n"
+            "`datanode I IP:PORT HOST` per DataNode. Point clients at it with\n"
+            "HADOOP_NAMENODE=127.0.0.1:PORT (and HADOOP_USER_NAME=...).\n"
+            "\n"
+            "Control port: one command per line, answer `ok` or `error <why>`:\n"
+            "  dn-stop I | dn-start I          stop (connections refused) / restart DataNode I\n"
+            "                                  (1-based)\n"
+            "  slow I MS                       DataNode I sleeps MS ms before each packet\n"
+            "  drop-after I BYTES              DataNode I cuts connections after BYTES (-1 = off)\n"
+            "  dn-fail-write I 0|1             DataNode I answers WRITE_BLOCK with ERROR\n"
+            "  dn-fail-read I 0|1              DataNode I answers READ_BLOCK with ERROR\n"
+            "  corrupt PATH BLOCK# REPLICA#    flip a byte of a replica (0-based, location order)\n"
+            "  nn-refuse SECONDS               NameNode refuses connections / calls\n"
+            "                                  (RetriableException)\n"
+            "  complete-false N                the next N complete calls return false\n"
+            "  reset                           clear every fault",
+    .tables = hdfsd_tables,
+};
 
 static void on_signal(int s) {
     (void)s;
@@ -259,61 +291,79 @@ int main(int argc, char **argv) {
     struct passwd *pw = getpwuid(getuid());
     snprintf(g_hd.superuser, sizeof g_hd.superuser, "%s", pw ? pw->pw_name : "hdfs");
     snprintf(g_hd.supergroup, sizeof g_hd.supergroup, "supergroup");
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *n = i + 1 < argc ? argv[i + 1] : NULL;
+    if (argc == 2 && !strcmp(argv[1], "--man")) { /* build time: the man page's options */
+        opt_man_page(&hdfsd_cmd, stdout);
+        return fflush(stdout) != 0;
+    }
+    if (argc == 2 && !strcmp(argv[1], "--list-options")) { /* for the help test */
+        opt_list(&hdfsd_cmd, stdout);
+        return fflush(stdout) != 0;
+    }
+    opt_parser p;
+    opt_init(&p, &hdfsd_cmd, argc, argv);
+    const char *n;
+    int id;
+    while ((id = opt_next(&p, &n)) != OPT_DONE) {
         bool ok = true;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
+        switch (id) {
+        case OPT_HELP:
             return 0;
-        } else if (!strcmp(a, "--data") && n) {
+        case OPT_ERROR:
+            return 2;
+        case OPT_OPERAND:
+            return opt_usage_error(&hdfsd_cmd, "unexpected argument '%s'", n);
+        case O_DATA:
             g_hd.data_dir = (char *)n;
-        } else if (!strcmp(a, "--port")) {
+            break;
+        case O_PORT:
             ok = parse_u64(n, &port) && port < 65536;
-        } else if (!strcmp(a, "--datanodes")) {
+            break;
+        case O_DATANODES:
             ok = parse_u64(n, &ndn) && ndn >= 1 && ndn <= HD_MAX_DATANODES;
-        } else if (!strcmp(a, "--datanode-hosts")) {
+            break;
+        case O_DATANODE_HOSTS:
             dn_hosts = true;
-            continue;
-        } else if (!strcmp(a, "--block-size")) {
+            break;
+        case O_BLOCK_SIZE:
             ok = parse_u64(n, &g_hd.block_size) && g_hd.block_size >= 512 &&
                  g_hd.block_size % 512 == 0;
-        } else if (!strcmp(a, "--replication")) {
+            break;
+        case O_REPLICATION:
             ok = parse_u64(n, &v) && v >= 1 && v <= 512;
             g_hd.replication = (uint32_t)v;
-        } else if (!strcmp(a, "--ls-limit")) {
+            break;
+        case O_LS_LIMIT:
             ok = parse_u64(n, &v) && v >= 1 && v <= 100000;
             g_hd.ls_limit = (uint32_t)v;
-        } else if (!strcmp(a, "--read-packet")) {
+            break;
+        case O_READ_PACKET:
             ok = parse_u64(n, &v) && v >= 512 && v <= (16u << 20);
             g_hd.read_packet = (uint32_t)v;
-        } else if (!strcmp(a, "--max-frame")) {
+            break;
+        case O_MAX_FRAME:
             ok = parse_u64(n, &v) && v >= 1024 && v <= (1u << 30);
             g_hd.max_frame = (uint32_t)v;
-        } else if (!strcmp(a, "--max-inodes")) {
+            break;
+        case O_MAX_INODES:
             ok = parse_u64(n, &g_hd.max_inodes) && g_hd.max_inodes >= 2;
-        } else if (!strcmp(a, "--superuser") && n) {
+            break;
+        case O_SUPERUSER:
             snprintf(g_hd.superuser, sizeof g_hd.superuser, "%s", n);
-        } else if (!strcmp(a, "--control-port")) {
+            break;
+        case O_CONTROL_PORT:
             ok = parse_u64(n, &cport) && cport < 65536;
-        } else if (!strcmp(a, "--conf-dir") && n) {
+            break;
+        case O_CONF_DIR:
             conf_dir = n;
-        } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+            break;
+        case O_VERBOSE:
             g_hd.verbose = 1;
-            continue;
-        } else {
-            ok = false;
+            break;
         }
-        if (!ok) {
-            fprintf(stderr, "csvavro-hdfsd: bad or incomplete option %s\n", a);
-            usage(stderr);
-            return 2;
-        }
-        i++;
+        if (!ok) return opt_usage_error(&hdfsd_cmd, "bad value for %s: '%s'", p.name, n);
     }
     if (!g_hd.data_dir) {
-        fprintf(stderr, "csvavro-hdfsd: --data DIR is required\n");
-        usage(stderr);
-        return 2;
+        return opt_usage_error(&hdfsd_cmd, "--data DIR is required");
     }
     g_hd.ndn = (int)ndn;
     signal(SIGPIPE, SIG_IGN);

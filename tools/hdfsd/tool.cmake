@@ -8,8 +8,11 @@ foreach(_n RpcHeader IpcConnectionContext ProtobufRpcEngine Security hdfs Client
         datatransfer)
   list(APPEND _hdfsd_pb ${CMAKE_BINARY_DIR}/generated/hdfs/${_n}.pb-c.c)
 endforeach()
-add_executable(csvavro-hdfsd ${CAV_HDFSD_SRC} ${_hdfsd_pb} $<TARGET_OBJECTS:cav_core>)
+# Option table, --help and man-page text: tools/opt (shared with the csvavro CLI).
+add_executable(csvavro-hdfsd ${CAV_HDFSD_SRC} ${CMAKE_SOURCE_DIR}/tools/opt/opt.c ${_hdfsd_pb}
+               $<TARGET_OBJECTS:cav_core>)
 target_include_directories(csvavro-hdfsd PRIVATE ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}/src
+                           ${CMAKE_SOURCE_DIR}/tools
                            ${CMAKE_BINARY_DIR}/generated ${CMAKE_BINARY_DIR}/generated/hdfs)
 target_link_libraries(csvavro-hdfsd PRIVATE ${CAV_EXTERNAL_LIBS})
 install(TARGETS csvavro-hdfsd RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
