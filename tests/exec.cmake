@@ -17,6 +17,10 @@ cav_add_script_test(NAME convert_interrupt
                     COMMAND bash ${CMAKE_SOURCE_DIR}/tests/convert/interrupt.sh LABELS convert)
 cav_add_script_test(NAME convert_reference
                     COMMAND bash ${CMAKE_SOURCE_DIR}/tests/convert/reference.sh LABELS convert)
+# Errors that must not mislead: reject order, --max-errors, hints, usage errors.
+cav_add_script_test(NAME convert_messages
+                    COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/convert/messages.py
+                    LABELS convert)
 cav_add_script_test(NAME convert_example
                     COMMAND bash ${CMAKE_SOURCE_DIR}/tests/convert/example.sh
                             $<TARGET_FILE:example_reference_job> LABELS convert)

@@ -53,6 +53,11 @@ csvavro_status cav_csv_reader_next(cav_csv_reader *r, cav_batch *b, csvavro_erro
  * and rows the filter dropped are never converted (nor their bad values reported). */
 csvavro_status cav_csv_reader_load_column(cav_csv_reader *r, cav_batch *b, uint32_t col,
                                           csvavro_error *err);
+/* Ends the current batch's bad-record bookkeeping (call after its column loads, before taking
+ * reject lines out of the sink; cav_csv_reader_next calls it too): the batch's reject lines
+ * are put into input order, and with max_errors the error names the first record over the
+ * limit in input order. */
+csvavro_status cav_csv_reader_batch_done(cav_csv_reader *r, csvavro_error *err);
 void cav_csv_reader_set_reject_sink(cav_csv_reader *r, cav_buf *sink);
 uint64_t cav_csv_reader_rejected(const cav_csv_reader *r);
 int64_t cav_csv_reader_range_start(const cav_csv_reader *r);

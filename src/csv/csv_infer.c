@@ -156,7 +156,12 @@ static csvavro_status infer_file(csvavro_file *f, const char *path, const csvavr
     cav_csv_reader *r = NULL;
     cav_batch b;
     memset(&b, 0, sizeof b);
-    csvavro_status st = cav_csv_reader_create(o, names, INFER_BATCH, &r, err);
+    /* --max-errors counts the bad records of the conversion, where values are checked against
+     * their types: the sample sees only the structural ones, and counting those would name a
+     * record that is not the first over the limit */
+    csvavro_csv_options so0 = *o;
+    so0.max_errors = 0;
+    csvavro_status st = cav_csv_reader_create(&so0, names, INFER_BATCH, &r, err);
     if (st != CSVAVRO_OK) return st;
     st = cav_batch_init(&b, h->n_cols, NULL, INFER_BATCH, 0, err);
     if (st != CSVAVRO_OK) goto done;
@@ -176,7 +181,8 @@ static csvavro_status infer_file(csvavro_file *f, const char *path, const csvavr
         int64_t start = h->data_start + span / (SAMPLE_WINDOWS - 1) * w;
         uint64_t rows_before = is->rows;
         csvavro_csv_options so = *o;
-        if (w > 0) so.on_error = CSVAVRO_ON_ERROR_SKIP, so.max_errors = 0;
+        so.max_errors = 0; /* as above */
+        if (w > 0) so.on_error = CSVAVRO_ON_ERROR_SKIP;
         cav_csv_reader *wr = NULL;
         st = cav_csv_reader_create(&so, names, INFER_BATCH, &wr, err);
         if (st != CSVAVRO_OK) break;

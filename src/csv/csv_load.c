@@ -14,6 +14,7 @@
 #include "csv_reader.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ------------------------------------------------------------------ text */
@@ -138,6 +139,7 @@ csvavro_status cav_csv_bad_record(cav_csv_reader *r, int64_t rec_off, const uint
         return cav_err(err, st, "%s", reason);
     }
     r->rejected++;
+    size_t at = r->sink ? r->sink->len : 0;
     if (r->sink) {
         cav_buf *s = r->sink;
         int64_t line = line_of(r, rec_off);
@@ -161,17 +163,98 @@ csvavro_status cav_csv_bad_record(cav_csv_reader *r, int64_t rec_off, const uint
         CAV_TRY(json_str(s, (const char *)raw, raw_len, err));
         CAV_TRY(cav_buf_append_str(s, "}\n", err));
     }
+    if (r->o.max_errors && r->rejected > r->o.max_errors) r->over_limit = true;
+    if (!r->sink && !r->o.max_errors) return CSVAVRO_OK;
+    /* remember it for cav_csv_reader_batch_done (input order, --max-errors) */
+    if (r->n_bad == 0) r->rejected_before = r->rejected - 1;
+    if (r->n_bad == r->cap_bad) {
+        size_t nc = r->cap_bad ? r->cap_bad * 2 : 16;
+        cav_csv_bad *nb = cav_realloc(r->bad, nc * sizeof *nb);
+        if (!nb) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+        r->bad = nb;
+        r->cap_bad = nc;
+    }
+    cav_csv_bad *e = &r->bad[r->n_bad];
+    memset(e, 0, sizeof *e);
+    e->rec_index = rec_index;
+    e->offset = rec_off;
+    e->at = at;
+    e->len = r->sink ? r->sink->len - at : 0;
+    e->column = column;
+    e->st = st;
+    r->n_bad++;
+    if (r->o.max_errors) {
+        e->reason = cav_strdup(reason);
+        e->value = value ? cav_strndup(value, value_len) : NULL;
+        e->value_len = value_len;
+        if (!e->reason || (value && !e->value))
+            return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    }
+    return CSVAVRO_OK;
+}
+
+static void free_bad(cav_csv_reader *r) {
+    for (size_t i = 0; i < r->n_bad; i++) {
+        cav_free(r->bad[i].reason);
+        cav_free(r->bad[i].value);
+    }
+    r->n_bad = 0;
+}
+
+static int bad_cmp(const void *a, const void *b) {
+    const cav_csv_bad *x = a, *y = b;
+    if (x->rec_index != y->rec_index) return x->rec_index < y->rec_index ? -1 : 1;
+    return x->at < y->at ? -1 : x->at > y->at; /* one record is reported once: never equal */
+}
+
+csvavro_status cav_csv_reader_batch_done(cav_csv_reader *r, csvavro_error *err) {
+    if (r->n_bad == 0) return CSVAVRO_OK;
+    bool sorted = true;
+    for (size_t i = 1; i < r->n_bad && sorted; i++)
+        sorted = r->bad[i - 1].rec_index < r->bad[i].rec_index;
+    csvavro_status st = CSVAVRO_OK;
+    if (!sorted) {
+        qsort(r->bad, r->n_bad, sizeof *r->bad, bad_cmp);
+        if (r->sink) {
+            /* rewrite the batch's reject lines (contiguous at the end of the sink) in order */
+            size_t from = r->bad[0].at;
+            for (size_t i = 1; i < r->n_bad; i++)
+                from = CAV_MIN(from, r->bad[i].at);
+            size_t n = r->sink->len - from;
+            uint8_t *tmp = cav_malloc(n ? n : 1);
+            if (!tmp) {
+                free_bad(r);
+                return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+            }
+            memcpy(tmp, r->sink->data + from, n);
+            size_t o = from;
+            for (size_t i = 0; i < r->n_bad; i++) {
+                memcpy(r->sink->data + o, tmp + (r->bad[i].at - from), r->bad[i].len);
+                r->bad[i].at = o;
+                o += r->bad[i].len;
+            }
+            cav_free(tmp);
+        }
+    }
     if (r->o.max_errors && r->rejected > r->o.max_errors) {
+        /* the first record over the limit, in input order */
+        size_t k = (size_t)(r->o.max_errors - r->rejected_before);
+        const cav_csv_bad *e = &r->bad[k < r->n_bad ? k : r->n_bad - 1];
         if (err) {
             csvavro_error_clear(err);
             cav_err_path(err, r->path);
-            err->offset = rec_off;
-            err->record = rec_number(r, rec_index);
+            err->offset = e->offset;
+            err->record = rec_number(r, e->rec_index);
+            if (r->first_line > 0) err->line = line_of(r, e->offset);
+            if (e->column >= 0) cav_err_column(err, e->column, r->col_names[e->column]);
+            if (e->value) cav_err_value(err, e->value, e->value_len);
         }
-        return cav_err(err, CSVAVRO_E_LIMIT, "more than %llu bad records (--max-errors); last: %s",
-                       (unsigned long long)r->o.max_errors, reason);
+        st = cav_err(err, CSVAVRO_E_LIMIT,
+                     "more than %llu bad records (--max-errors); the first one over: %s",
+                     (unsigned long long)r->o.max_errors, e->reason ? e->reason : "");
     }
-    return CSVAVRO_OK;
+    free_bad(r);
+    return st;
 }
 
 /* Content of a field. *quoted tells a quoted field. Heap copies for unescape/latin-1. */

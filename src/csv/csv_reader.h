@@ -46,11 +46,29 @@ struct cav_csv_reader {
 
     uint64_t rejected;
     cav_buf *sink;
+    /* Bad records of the current batch, in the order they were found: the scanner finds the
+     * structural ones (ragged, quoting) while filling the batch, the column loads find the value
+     * ones afterwards, column by column. cav_csv_reader_batch_done puts their reject lines into
+     * input order and applies --max-errors to the records in that order. */
+    struct cav_csv_bad *bad;
+    size_t n_bad, cap_bad;
+    uint64_t rejected_before;      /* r->rejected when the batch's first bad record came */
+    bool over_limit;               /* more than max_errors: the scanner ends the batch here */
     int64_t line_at_off, line_off; /* cached: physical line of byte line_off (0 = unknown) */
 
     csvavro_status pending; /* a deferred FAIL error (returned by the next call) */
     csvavro_error pending_err;
 };
+
+typedef struct cav_csv_bad {
+    uint64_t rec_index; /* input order */
+    int64_t offset;
+    size_t at, len; /* its reject line in the sink */
+    int32_t column;
+    csvavro_status st;
+    char *reason, *value; /* copies, only with max_errors */
+    size_t value_len;
+} cav_csv_bad;
 
 /* Reports a bad record (ragged, bad quoting, bad value) according to the policy: FAIL returns
  * the error; SKIP/REJECT count it (and write a reject line) and return OK unless max_errors is

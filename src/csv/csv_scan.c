@@ -256,7 +256,7 @@ static int scalar_records(cav_csv_reader *r, size_t until, uint32_t *n_rows, csv
         if (r->pos >= r->lim) return R_DONE;
         size_t rs = r->pos;
         if (r->buf_off + (int64_t)rs >= r->end) return R_DONE;
-        if (*n_rows == r->batch_rows) return R_FULL;
+        if (*n_rows == r->batch_rows || r->over_limit) return R_FULL;
         uint32_t *row = r->offs + (size_t)*n_rows * W;
         size_t t, bad;
         uint32_t fc;
@@ -311,7 +311,7 @@ static inline __attribute__((always_inline)) int mask_records(cav_csv_reader *r,
     uint64_t mq[CHUNK_BLOCKS], md[CHUNK_BLOCKS], mn[CHUNK_BLOCKS];
     int res;
 
-    if (n_rows == batch_rows) { /* the scalar fallback may have filled the batch */
+    if (n_rows == batch_rows || r->over_limit) { /* the scalar fallback may have filled it */
         res = R_FULL;
         goto out;
     }
@@ -414,7 +414,7 @@ static inline __attribute__((always_inline)) int mask_records(cav_csv_reader *r,
                     rs = p + 1;
                     started = false;
                     row = r->offs + (size_t)n_rows * W;
-                    if (n_rows == batch_rows) {
+                    if (n_rows == batch_rows || CAV_UNLIKELY(r->over_limit)) {
                         res = R_FULL;
                         goto out;
                     }
@@ -605,6 +605,11 @@ void cav_csv_reader_free(cav_csv_reader *r) {
     cav_free(r->row_rec);
     cav_free(r->buf);
     cav_free(r->path);
+    for (size_t i = 0; i < r->n_bad; i++) {
+        cav_free(r->bad[i].reason);
+        cav_free(r->bad[i].value);
+    }
+    cav_free(r->bad);
     cav_free(r);
 }
 
@@ -658,6 +663,12 @@ csvavro_status cav_csv_reader_open_range(cav_csv_reader *r, csvavro_file *f,
     r->n_rows = 0;
     r->rec_seen = 0;
     r->rejected = 0;
+    for (size_t i = 0; i < r->n_bad; i++) {
+        cav_free(r->bad[i].reason);
+        cav_free(r->bad[i].value);
+    }
+    r->n_bad = 0;
+    r->over_limit = false;
     r->line_off = 0;
     r->line_at_off = 0;
     r->first_record = 0;
@@ -691,6 +702,7 @@ csvavro_status cav_csv_reader_open_range(cav_csv_reader *r, csvavro_file *f,
 }
 
 csvavro_status cav_csv_reader_next(cav_csv_reader *r, cav_batch *b, csvavro_error *err) {
+    CAV_TRY(cav_csv_reader_batch_done(r, err)); /* the previous batch's bad records */
     cav_batch_reset(b);
     r->n_rows = 0;
     if (r->pending != CSVAVRO_OK) {
@@ -717,6 +729,8 @@ csvavro_status cav_csv_reader_next(cav_csv_reader *r, cav_batch *b, csvavro_erro
         if (r->n_rows > 0) break;
         CAV_TRY(refill(r, err));
     }
+    /* over --max-errors before any row: report it now (a batch of 0 rows ends the input) */
+    if (r->over_limit && r->n_rows == 0) return cav_csv_reader_batch_done(r, err);
     b->n_rows = r->n_rows;
     return CSVAVRO_OK;
 }

@@ -62,6 +62,12 @@ csvavro_status csvavro_job_create(const csvavro_job_options *o, csvavro_job **ou
                   "threads must be 0 (all cores) .. 4096, not %d", o->threads);
     CAV_RETURN_IF(o->batch_rows == 0 || o->batch_rows > (1u << 22), err, CSVAVRO_E_USAGE,
                   "batch rows must be 1 .. 4194304");
+    /* rejected records must go somewhere: never drop them silently */
+    CAV_RETURN_IF(o->csv.on_error == CSVAVRO_ON_ERROR_REJECT &&
+                      (!o->csv.reject_file || !*o->csv.reject_file),
+                  err, CSVAVRO_E_USAGE,
+                  "--on-error reject needs --reject-file PATH (or --on-error skip to drop bad "
+                  "records)");
     csvavro_job *j = cav_calloc(1, sizeof *j);
     if (!j) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
     j->o = *o;

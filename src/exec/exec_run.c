@@ -191,6 +191,8 @@ static csvavro_status run_split(worker *w, size_t si, int64_t start, bool aligne
         if (st == CSVAVRO_OK && j->filter) st = cav_filter_apply(j->filter, w->es, b, err);
         for (uint32_t c = 0; c < n_out && st == CSVAVRO_OK; c++)
             st = cav_csv_reader_load_column(w->r, b, j->col_map[c], err);
+        /* the batch's reject lines in input order; --max-errors in that order */
+        if (st == CSVAVRO_OK) st = cav_csv_reader_batch_done(w->r, err);
         if (st != CSVAVRO_OK) break;
         value_rejects += b->n_row_errors;
         uint32_t keep = settle_selection(b);
@@ -218,6 +220,7 @@ static csvavro_status run_split(worker *w, size_t si, int64_t start, bool aligne
             break;
         }
     }
+    if (st == CSVAVRO_OK) st = cav_csv_reader_batch_done(w->r, err); /* after --limit's break */
     s->range_start = cav_csv_reader_range_start(w->r);
     s->range_end = cav_csv_reader_range_end(w->r);
     s->rejected = cav_csv_reader_rejected(w->r);
@@ -317,10 +320,37 @@ static bool wait_workers(pool_sync *ps, int n, int ms) {
     return all;
 }
 
+/* Whether column col's type came from the inference sample (no --schema, no --type for it). */
+static bool type_inferred(const csvavro_job *j, int32_t col) {
+    if (j->o.schema_json || j->o.csv.infer_rows == UINT64_MAX || col < 0 ||
+        (size_t)col >= csvavro_schema_field_count(j->full))
+        return false;
+    const char *name = csvavro_schema_field_name(j->full, (size_t)col);
+    const char *orig = csvavro_schema_field_original(j->full, (size_t)col);
+    for (size_t i = 0; i < j->o.csv.n_type_overrides; i++) {
+        const char *t = j->o.csv.type_overrides[i], *eq = strrchr(t, '=');
+        size_t n = eq ? (size_t)(eq - t) : strlen(t);
+        if ((strlen(name) == n && !strncmp(t, name, n)) ||
+            (orig && strlen(orig) == n && !strncmp(t, orig, n)))
+            return false;
+    }
+    return true;
+}
+
 static csvavro_status split_failed(csvavro_job *j, size_t si, csvavro_error *err) {
     cav_split *s = &j->splits[si];
-    if (err) *err = s->err;
-    cav_err_prefix(err, "split %zu", si);
+    if (!err) return s->st;
+    *err = s->err;
+    /* an error located in the input (file, byte) needs no internal split number */
+    if (!err->path[0] || err->offset < 0) cav_err_prefix(err, "split %zu", si);
+    /* a value that contradicts a type guessed from a sample: say how to widen it */
+    if (err->status == CSVAVRO_E_VALUE && err->value[0] && type_inferred(j, err->column)) {
+        size_t n = strlen(err->message);
+        snprintf(err->message + n, sizeof err->message - n,
+                 " (the column's type was inferred from a sample: --type '%s=string' keeps it as "
+                 "text, --infer-rows all reads every row)",
+                 err->column_name[0] ? err->column_name : "COL");
+    }
     return s->st;
 }
 

@@ -396,6 +396,13 @@ static void test_errors(void) {
     CHECK(strstr((char *)sink.data, "\"line\":2,\"offset\":6,\"record\":1,\"column\":\"c1\","
                                     "\"value\":\"x\"") != NULL);
     if (!strstr((char *)sink.data, want1)) fprintf(stderr, "%s", (char *)sink.data);
+    /* in input order once the batch is done: record 1 (a value) before record 3 (ragged) */
+    sink.len--; /* the NUL appended above */
+    CHECK_OK(cav_csv_reader_batch_done(x.r, &err), &err);
+    cav_buf_append(&sink, "", 1, &err);
+    const char *r1 = strstr((char *)sink.data, "\"record\":1,");
+    const char *r3 = strstr((char *)sink.data, "\"record\":3,");
+    CHECK(r1 && r3 && r1 < r3);
     rd_close(&x);
     cav_buf_free(&sink);
     /* max errors */
@@ -403,7 +410,13 @@ static void test_errors(void) {
     o.max_errors = 1;
     CHECK_OK(rd_open(&x, path, &o, types, &err), &err);
     CHECK_OK(cav_csv_reader_next(x.r, &x.b, &err), &err); /* 1 bad record: allowed */
-    CHECK_INT(cav_csv_reader_load_column(x.r, &x.b, 1, &err), CSVAVRO_E_LIMIT); /* 2nd: not */
+    /* the 2nd and 3rd come from the values; the limit is applied when the batch is done, to the
+     * records in input order: record 1 (value) is allowed, record 3 (ragged) is over */
+    CHECK_OK(cav_csv_reader_load_column(x.r, &x.b, 1, &err), &err);
+    CHECK_INT(cav_csv_reader_batch_done(x.r, &err), CSVAVRO_E_LIMIT);
+    CHECK_INT(err.record, 3);
+    CHECK_INT(err.line, 4);
+    CHECK(strstr(err.message, "3 fields") != NULL);
     rd_close(&x);
     o.max_errors = 0;
     /* invalid UTF-8 in a string column; latin-1 transcoding */
