@@ -13,6 +13,7 @@
 
 #include "batch/batch.h"
 #include "core/core.h"
+#include "core/core_varint.h"
 
 /* Defaults (documented in the README). */
 #define CAV_AVRO_DEFAULT_BLOCK_SIZE ((size_t)1 << 20) /* 1 MiB uncompressed */
@@ -91,49 +92,14 @@ csvavro_status cav_avro_parse_fields(const char *json, size_t len, cav_avro_rfie
                                      size_t *n, csvavro_error *err);
 void cav_avro_free_fields(cav_avro_rfield *f, size_t n);
 
-/* ---------------------------------------------------------------- varints */
+/* ---------------------------------------------------------------- zigzag (varints: core_varint.h)
+ */
 
 static inline uint64_t cav_zigzag64(int64_t v) {
     return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
 }
 static inline int64_t cav_unzigzag64(uint64_t u) {
     return (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
-}
-
-/* Bytes of the varint of u (1..10). */
-static inline unsigned cav_varint_len(uint64_t u) {
-    /* bits needed / 7, rounded up; u|1 makes clz defined for 0. */
-    unsigned bits = 64u - (unsigned)__builtin_clzll(u | 1);
-    return (bits + 6) / 7;
-}
-
-/* Writes the varint of u at p; returns the byte count. */
-static inline unsigned cav_varint_put(uint8_t *p, uint64_t u) {
-    unsigned n = 0;
-    while (u >= 0x80) {
-        p[n++] = (uint8_t)(u | 0x80);
-        u >>= 7;
-    }
-    p[n++] = (uint8_t)u;
-    return n;
-}
-
-/* Reads a varint from [*p, end). Returns false on truncation or more than 10 bytes. */
-static inline bool cav_varint_get(const uint8_t **p, const uint8_t *end, uint64_t *out) {
-    uint64_t v = 0;
-    const uint8_t *q = *p;
-    for (unsigned shift = 0; shift < 70; shift += 7) {
-        if (q >= end) return false;
-        uint8_t c = *q++;
-        if (shift == 63 && (c & 0x7e)) return false; /* overflows 64 bits */
-        v |= (uint64_t)(c & 0x7f) << shift;
-        if (!(c & 0x80)) {
-            *p = q;
-            *out = v;
-            return true;
-        }
-    }
-    return false;
 }
 
 #endif /* CAV_AVRO_H */

@@ -100,6 +100,13 @@ csvavro_status cav_csv_reader_field(cav_csv_reader *r, cav_batch *b, uint32_t ro
 /* File offset of row `row` of the current batch. */
 int64_t cav_csv_reader_row_offset(const cav_csv_reader *r, uint32_t row);
 
+/* ---- Latin-1 (csv_value.c) ---- */
+
+/* Bytes of the UTF-8 form of the Latin-1 text s[0..n) (n plus one per byte >= 0x80). */
+size_t cav_latin1_utf8_len(const char *s, size_t n);
+/* Writes the UTF-8 form of s[0..n) to out (cav_latin1_utf8_len bytes); returns its length. */
+size_t cav_latin1_to_utf8(const char *s, size_t n, char *out);
+
 /* ---- typed value parsing (csv_value.c) ---- */
 
 /* Each returns true and the value when s[0..n) is exactly a value of the type. */

@@ -291,22 +291,11 @@ static csvavro_status field_text(cav_csv_reader *r, cav_batch *b, uint32_t row, 
         len = k;
     }
     if (r->o.encoding == CSVAVRO_ENCODING_LATIN1) {
-        size_t hi = 0;
-        for (size_t i = 0; i < len; i++)
-            hi += (uint8_t)s[i] >> 7;
-        if (hi) {
-            char *h = cav_batch_heap_alloc(b, len + hi, err);
+        size_t u = cav_latin1_utf8_len(s, len);
+        if (u != len) {
+            char *h = cav_batch_heap_alloc(b, u, err);
             if (!h) return err ? err->status : CSVAVRO_E_NOMEM;
-            size_t k = 0;
-            for (size_t i = 0; i < len; i++) {
-                uint8_t c = (uint8_t)s[i];
-                if (c < 0x80)
-                    h[k++] = (char)c;
-                else {
-                    h[k++] = (char)(0xC0 | (c >> 6));
-                    h[k++] = (char)(0x80 | (c & 0x3F));
-                }
-            }
+            size_t k = cav_latin1_to_utf8(s, len, h);
             s = h;
             len = k;
         }

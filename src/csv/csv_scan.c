@@ -824,21 +824,12 @@ static char *header_text(const csvavro_csv_options *o, const uint8_t *raw, size_
     size_t n;
     cav_csv_unescape(o, (const char *)raw, len, tmp, &n);
     if (o->encoding == CSVAVRO_ENCODING_LATIN1) {
-        char *u = cav_malloc(2 * n + 1);
+        char *u = cav_malloc(cav_latin1_utf8_len(tmp, n) + 1);
         if (!u) {
             cav_free(tmp);
             return NULL;
         }
-        size_t k = 0;
-        for (size_t i = 0; i < n; i++) {
-            uint8_t c = (uint8_t)tmp[i];
-            if (c < 0x80)
-                u[k++] = (char)c;
-            else {
-                u[k++] = (char)(0xC0 | (c >> 6));
-                u[k++] = (char)(0x80 | (c & 0x3F));
-            }
-        }
+        size_t k = cav_latin1_to_utf8(tmp, n, u);
         cav_free(tmp);
         tmp = u;
         n = k;

@@ -208,6 +208,27 @@ bool cav_parse_float(const char *s, size_t n, float *out) {
     return ok;
 }
 
+size_t cav_latin1_utf8_len(const char *s, size_t n) {
+    size_t hi = 0;
+    for (size_t i = 0; i < n; i++)
+        hi += (uint8_t)s[i] >> 7;
+    return n + hi;
+}
+
+size_t cav_latin1_to_utf8(const char *s, size_t n, char *out) {
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = (uint8_t)s[i];
+        if (c < 0x80) {
+            out[k++] = (char)c;
+        } else {
+            out[k++] = (char)(0xC0 | (c >> 6));
+            out[k++] = (char)(0x80 | (c & 0x3F));
+        }
+    }
+    return k;
+}
+
 bool cav_parse_date(const char *s, size_t n, int32_t *days) {
     int64_t d;
     if (n != 10 || !cav_dt_date(s, &d)) return false;

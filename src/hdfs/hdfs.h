@@ -19,6 +19,7 @@
 #ifndef CAV_HDFS_H
 #define CAV_HDFS_H
 
+#include "../core/core_varint.h"
 #include "../io/io.h"
 
 #include <protobuf-c/protobuf-c.h>
@@ -44,10 +45,6 @@ void cav_hdfs_csum_compute(int type, uint32_t bpc, const uint8_t *data, size_t n
 
 /* ---------------------------------------------------------------- wire helpers */
 
-/* Encodes v as a varint into out (>= 10 bytes); returns the length. */
-size_t cav_varint_put(uint8_t *out, uint64_t v);
-/* Decodes a varint from p[0..n); returns bytes used, 0 if truncated, -1 if longer than 10. */
-int cav_varint_get(const uint8_t *p, size_t n, uint64_t *v);
 static inline void cav_be32_put(uint8_t *p, uint32_t v) {
     p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8),
     p[3] = (uint8_t)v;

@@ -8,9 +8,7 @@
  * pages (startAfter = last name) and capped. The lease renewer is a thread that exists while
  * at least one file is open for writing and calls renewLease every conf.lease_renew_ms.
  */
-#include "hdfs.h"
-
-#include "hdfs/ClientNamenodeProtocol.pb-c.h"
+#include "hdfs_pb.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -19,14 +17,6 @@
 #include <time.h>
 
 #define MAX_LIST_ENTRIES (16u << 20)
-
-#define CALL(h, method, req, resp_name, out, err)                                                  \
-    cav_hdfs_rpc_call((h)->rpc, method, &(req).base, &hadoop__hdfs__##resp_name##__descriptor,     \
-                      (ProtobufCMessage **)(out), err)
-#define FREE_PB(m)                                                                                 \
-    do {                                                                                           \
-        if (m) protobuf_c_message_free_unpacked(&(m)->base, &cav_pb_alloc);                        \
-    } while (0)
 
 /* Normalised absolute path (allocated). */
 char *cav_hdfs_norm_path(const cav_hdfs_fs *h, const char *path) {

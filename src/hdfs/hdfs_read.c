@@ -18,10 +18,7 @@
  * the next replica (NameNode order, known-bad nodes skipped); when every replica failed the
  * last error is returned, naming the block and the nodes tried.
  */
-#include "hdfs.h"
-
-#include "hdfs/ClientNamenodeProtocol.pb-c.h"
-#include "hdfs/datatransfer.pb-c.h"
+#include "hdfs_pb.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,14 +90,10 @@ static csvavro_status open_on(hdfs_rfile *f, Hadoop__Hdfs__LocatedBlockProto *b,
     f->open = 1;
     snprintf(f->node, sizeof f->node, "%s", node);
     uint64_t in_blk = (uint64_t)(off - (int64_t)b->offset);
-    Hadoop__Hdfs__BaseHeaderProto bh = HADOOP__HDFS__BASE_HEADER_PROTO__INIT;
-    bh.block = b->b;
-    bh.token = b->blocktoken;
-    Hadoop__Hdfs__ClientOperationHeaderProto ch = HADOOP__HDFS__CLIENT_OPERATION_HEADER_PROTO__INIT;
-    ch.baseheader = &bh;
-    ch.clientname = (char *)cav_hdfs_rpc_client_name(f->h->rpc);
+    cav_hdfs_op_header oh;
+    cav_hdfs_op_header_init(&oh, b, cav_hdfs_rpc_client_name(f->h->rpc));
     Hadoop__Hdfs__OpReadBlockProto op = HADOOP__HDFS__OP_READ_BLOCK_PROTO__INIT;
-    op.header = &ch;
+    op.header = &oh.client;
     op.offset = in_blk;
     op.len = b->b->numbytes - in_blk;
     op.has_sendchecksums = 1;

@@ -222,8 +222,10 @@ static outcome attempt(cav_hdfs_rpc *r, int32_t call_id, const ProtobufCMessageD
     }
     const uint8_t *p = r->rbuf.data;
     uint64_t hl;
-    int k = cav_varint_get(p, flen, &hl);
-    if (k <= 0 || hl > flen - (size_t)k) {
+    const uint8_t *q = p;
+    size_t k = 0;
+    if (cav_varint_get(&q, p + flen, &hl)) k = (size_t)(q - p);
+    if (k == 0 || hl > flen - k) {
         *st = cav_err(err, CSVAVRO_E_PROTOCOL, "NameNode %s sent a malformed response header",
                       r->sock.peer);
         return OUT_DONE;
@@ -263,8 +265,9 @@ static outcome attempt(cav_hdfs_rpc *r, int32_t call_id, const ProtobufCMessageD
         uint64_t bl = 0;
         const uint8_t *bp = p + body_off;
         if (body_off < flen) {
-            k = cav_varint_get(bp, flen - body_off, &bl);
-            if (k <= 0 || bl > flen - body_off - (size_t)k) {
+            q = bp;
+            k = cav_varint_get(&q, p + flen, &bl) ? (size_t)(q - bp) : 0;
+            if (k == 0 || bl > flen - body_off - k) {
                 *st = cav_err(err, CSVAVRO_E_PROTOCOL, "NameNode %s sent a malformed %s response",
                               r->sock.peer, desc->short_name);
                 goto out;

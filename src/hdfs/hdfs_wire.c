@@ -1,6 +1,6 @@
 /*
- * hdfs_wire.c — byte-level codecs shared by the RPC and data-transfer code: protobuf varints
- * and the data-transfer packet header.
+ * hdfs_wire.c — byte-level codecs shared by the RPC and data-transfer code: the data-transfer
+ * packet header (varints: core_varint.h).
  *
  * A packet is BE u32 PLEN (4 + checksum bytes + data bytes), BE u16 HLEN, a PacketHeaderProto
  * of HLEN bytes (fixed-width little-endian fields), then the checksums (BE) and the data.
@@ -11,29 +11,6 @@
 #include "hdfs.h"
 
 #include <string.h>
-
-size_t cav_varint_put(uint8_t *out, uint64_t v) {
-    size_t i = 0;
-    while (v >= 0x80) {
-        out[i++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    out[i++] = (uint8_t)v;
-    return i;
-}
-
-int cav_varint_get(const uint8_t *p, size_t n, uint64_t *v) {
-    uint64_t r = 0;
-    for (size_t i = 0; i < 10; i++) {
-        if (i >= n) return 0;
-        r |= (uint64_t)(p[i] & 0x7F) << (7 * i);
-        if (!(p[i] & 0x80)) {
-            *v = r;
-            return (int)i + 1;
-        }
-    }
-    return -1;
-}
 
 static void le64_put(uint8_t *p, uint64_t v) {
     for (int i = 0; i < 8; i++)
@@ -95,16 +72,15 @@ csvavro_status cav_hdfs_pkt_decode(const uint8_t *p, size_t hlen, cav_hdfs_pkt *
     size_t i = 0;
     while (i < hlen) {
         uint64_t key;
-        int k = cav_varint_get(p + i, hlen - i, &key);
-        if (k <= 0) goto bad;
-        i += (size_t)k;
+        const uint8_t *q = p + i;
+        if (!cav_varint_get(&q, p + hlen, &key)) goto bad;
+        i = (size_t)(q - p);
         unsigned field = (unsigned)(key >> 3), wt = (unsigned)(key & 7);
         switch (wt) {
         case 0: {
             uint64_t v;
-            k = cav_varint_get(p + i, hlen - i, &v);
-            if (k <= 0) goto bad;
-            i += (size_t)k;
+            if (!cav_varint_get(&q, p + hlen, &v)) goto bad;
+            i = (size_t)(q - p);
             if (field == 3)
                 h->last = v != 0, seen |= 4;
             else if (field == 5)
@@ -121,9 +97,8 @@ csvavro_status cav_hdfs_pkt_decode(const uint8_t *p, size_t hlen, cav_hdfs_pkt *
             break;
         case 2: {
             uint64_t len;
-            k = cav_varint_get(p + i, hlen - i, &len);
-            if (k <= 0) goto bad;
-            i += (size_t)k;
+            if (!cav_varint_get(&q, p + hlen, &len)) goto bad;
+            i = (size_t)(q - p);
             if (len > hlen - i) goto bad;
             i += (size_t)len;
             break;

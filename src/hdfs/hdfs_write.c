@@ -18,10 +18,7 @@
  * NotReplicatedYetException from addBlock likewise. The lease is renewed by the fs's renewer
  * thread while the file is open.
  */
-#include "hdfs.h"
-
-#include "hdfs/ClientNamenodeProtocol.pb-c.h"
-#include "hdfs/datatransfer.pb-c.h"
+#include "hdfs_pb.h"
 
 #include <poll.h>
 #include <stdio.h>
@@ -65,14 +62,6 @@ typedef struct hdfs_wfile {
     int leased;
 } hdfs_wfile;
 
-#define CALL(h, method, req, resp_name, out, err)                                                  \
-    cav_hdfs_rpc_call((h)->rpc, method, &(req).base, &hadoop__hdfs__##resp_name##__descriptor,     \
-                      (ProtobufCMessage **)(out), err)
-#define FREE_PB(m)                                                                                 \
-    do {                                                                                           \
-        if (m) protobuf_c_message_free_unpacked(&(m)->base, &cav_pb_alloc);                        \
-    } while (0)
-
 static void sleep_ms(int ms) {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
     while (nanosleep(&ts, &ts) != 0) {
@@ -101,17 +90,13 @@ static csvavro_status open_pipe(hdfs_wfile *f, csvavro_error *err) {
     CAV_TRY(cav_hdfs_sock_connect(&f->sock, addr, f->h->conf.connect_timeout_ms,
                                   f->h->conf.timeout_ms, err));
     f->open = 1;
-    Hadoop__Hdfs__BaseHeaderProto bh = HADOOP__HDFS__BASE_HEADER_PROTO__INIT;
-    bh.block = b->b;
-    bh.token = b->blocktoken;
-    Hadoop__Hdfs__ClientOperationHeaderProto ch = HADOOP__HDFS__CLIENT_OPERATION_HEADER_PROTO__INIT;
-    ch.baseheader = &bh;
-    ch.clientname = (char *)cav_hdfs_rpc_client_name(f->h->rpc);
+    cav_hdfs_op_header oh;
+    cav_hdfs_op_header_init(&oh, b, cav_hdfs_rpc_client_name(f->h->rpc));
     Hadoop__Hdfs__ChecksumProto cs = HADOOP__HDFS__CHECKSUM_PROTO__INIT;
     cs.type = HADOOP__HDFS__CHECKSUM_TYPE_PROTO__CHECKSUM_CRC32C;
     cs.bytesperchecksum = BPC;
     Hadoop__Hdfs__OpWriteBlockProto op = HADOOP__HDFS__OP_WRITE_BLOCK_PROTO__INIT;
-    op.header = &ch;
+    op.header = &oh.client;
     op.n_targets = b->n_locs - 1;
     op.targets = b->locs + 1;
     op.stage = HADOOP__HDFS__OP_WRITE_BLOCK_PROTO__BLOCK_CONSTRUCTION_STAGE__PIPELINE_SETUP_CREATE;

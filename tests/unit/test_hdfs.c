@@ -58,19 +58,35 @@ static void test_crc(void) {
     }
 }
 
+/* The one varint (core_varint.h), as the protobuf code uses it. */
 static void test_varint(void) {
     uint8_t b[10];
     uint64_t v;
     uint64_t vals[] = {0, 1, 127, 128, 300, 16383, 16384, 0xFFFFFFFFull, UINT64_MAX};
     for (size_t i = 0; i < CAV_ARRAY_LEN(vals); i++) {
         size_t n = cav_varint_put(b, vals[i]);
-        CHECK_INT(cav_varint_get(b, n, &v), (int)n);
+        CHECK_INT((int)cav_varint_len(vals[i]), (int)n);
+        const uint8_t *q = b;
+        CHECK(cav_varint_get(&q, b + n, &v));
+        CHECK(q == b + n);
         CHECK(v == vals[i]);
-        if (n > 1) CHECK_INT(cav_varint_get(b, n - 1, &v), 0); /* truncated */
+        q = b;
+        if (n > 1) CHECK(!cav_varint_get(&q, b + n - 1, &v)); /* truncated */
+        CHECK(q == b);
     }
     uint8_t over[11];
     memset(over, 0x80, sizeof over);
-    CHECK_INT(cav_varint_get(over, sizeof over, &v), -1);
+    const uint8_t *q = over;
+    CHECK(!cav_varint_get(&q, over + sizeof over, &v)); /* longer than 10 bytes */
+    /* the 10th byte holds bit 63 only: 0x01 is UINT64_MAX's, 0x02 would overflow 64 bits */
+    uint8_t ten[10];
+    memset(ten, 0xFF, 9);
+    ten[9] = 0x01;
+    q = ten;
+    CHECK(cav_varint_get(&q, ten + 10, &v) && v == UINT64_MAX);
+    ten[9] = 0x02;
+    q = ten;
+    CHECK(!cav_varint_get(&q, ten + 10, &v));
 }
 
 static void test_packet(void) {
