@@ -106,7 +106,7 @@ int main(int argc, char **argv) {
         if (c == CSVAVRO_CODEC_ZSTANDARD) o.level = zstd_level;
         uint64_t n = rows;
         if (c == CSVAVRO_CODEC_BZIP2 || c == CSVAVRO_CODEC_XZ) n = rows / 10; /* slow codecs */
-        sink_file f = {{&sink_ops, 0, "sink", false}, 0};
+        sink_file f = {{.ops = &sink_ops, .path = "sink"}, 0};
         uint8_t sync[16];
         cav_avro_writer *w = NULL;
         if (cav_avro_sync_marker(&o, 0, sync, &err) ||

@@ -272,6 +272,21 @@ typedef enum csvavro_on_error {
     CSVAVRO_ON_ERROR_REJECT = 2 /* drop bad records and write them to reject_file */
 } csvavro_on_error;
 
+/* Compression of a CSV input (see README "Compressed input and streams"). */
+typedef enum csvavro_compression {
+    CSVAVRO_COMPRESSION_AUTO = 0, /* magic bytes first, then the file name's extension */
+    CSVAVRO_COMPRESSION_NONE = 1,
+    CSVAVRO_COMPRESSION_GZIP = 2,  /* gzip, multi-member too (zlib) */
+    CSVAVRO_COMPRESSION_BZIP2 = 3, /* bzip2, multi-stream too (libbz2) */
+    CSVAVRO_COMPRESSION_ZSTD = 4,  /* zstd, multi-frame too (libzstd) */
+    CSVAVRO_COMPRESSION_XZ = 5,    /* xz, concatenated streams too (liblzma) */
+    CSVAVRO_COMPRESSION_ZIP = 6    /* a zip archive's one file, or zip_entry (libzip) */
+} csvavro_compression;
+
+/* "auto", "none", "gzip", "bzip2", "zstd", "xz", "zip" (and "gz", "bz2", "zst"). */
+csvavro_status csvavro_compression_parse(const char *name, csvavro_compression *out);
+const char *csvavro_compression_name(csvavro_compression c);
+
 typedef struct csvavro_csv_options {
     /* dialect */
     char delimiter;           /* default ',' ; any single byte */
@@ -299,6 +314,9 @@ typedef struct csvavro_csv_options {
     size_t n_not_null;
     const char *record_name; /* Avro record name (default "Row") */
     const char *ns;          /* Avro namespace (default "csvavro") */
+    /* input decoding */
+    csvavro_compression compression; /* default AUTO */
+    const char *zip_entry;           /* entry of a zip archive (default: its only file) */
 } csvavro_csv_options;
 
 /* Fills defaults (see each field). */
@@ -629,7 +647,9 @@ typedef struct csvavro_split_info {
 size_t csvavro_job_input_count(const csvavro_job *job);
 /* Backend path (or URL for hdfs) of input i and its size in bytes. */
 const char *csvavro_job_input_path(const csvavro_job *job, size_t i);
-int64_t csvavro_job_input_size(const csvavro_job *job, size_t i);
+int64_t csvavro_job_input_size(const csvavro_job *job, size_t i); /* -1: decoded or a stream */
+/* "none", "gzip", "bzip2", "zstd", "xz" or "zip": how input i is decoded. */
+const char *csvavro_job_input_codec(const csvavro_job *job, size_t i);
 size_t csvavro_job_split_count(const csvavro_job *job);
 /* Returns 0 and fills *out, or -1 when i is out of range. */
 int csvavro_job_split(const csvavro_job *job, size_t i, csvavro_split_info *out);

@@ -4,7 +4,7 @@
 set -euo pipefail
 PKGS=(
   build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
-  libjansson-dev libzstd-dev libdeflate-dev liblzma-dev libbz2-dev zlib1g-dev libsnappy-dev
+  libjansson-dev libzstd-dev libdeflate-dev liblzma-dev libbz2-dev zlib1g-dev libzip-dev libsnappy-dev
   libprotobuf-c-dev protobuf-c-compiler libopenmpi-dev openmpi-bin
   python3 python3-avro python3-snappy python3-zstandard avro-bin hdfs-cli
 )

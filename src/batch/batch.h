@@ -105,6 +105,13 @@ struct csvavro_schema {
     size_t cap_fields;
 };
 
+/* True if name is field i's Avro name, its original header text, or that text without its
+ * surrounding ASCII whitespace (what csvavro_schema_find matches). */
+bool cav_schema_field_matches(const csvavro_schema *s, size_t i, const char *name);
+/* The Avro name of the field closest to name (edit distance, case-insensitive), or NULL when
+ * nothing is close: the "did you mean" of unknown column names. */
+const char *cav_schema_suggest(const csvavro_schema *s, const char *name);
+
 /* True if s is a valid Avro name: [A-Za-z_][A-Za-z0-9_]*. */
 bool cav_avro_name_valid(const char *s);
 /* True if s is a valid dotted namespace (each part a valid name); "" is valid. */

@@ -204,10 +204,73 @@ const char *csvavro_schema_namespace(const csvavro_schema *s) {
     return s->ns;
 }
 
+static bool ascii_space(char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
+
+/* true if text, without its surrounding ASCII whitespace, is name */
+static bool trimmed_equal(const char *text, const char *name) {
+    while (ascii_space(*text))
+        text++;
+    size_t n = strlen(text), k = strlen(name);
+    while (n && ascii_space(text[n - 1]))
+        n--;
+    return n == k && memcmp(text, name, n) == 0;
+}
+
+bool cav_schema_field_matches(const csvavro_schema *s, size_t i, const char *name) {
+    return !strcmp(s->fields[i].name, name) || !strcmp(s->fields[i].original, name) ||
+           trimmed_equal(s->fields[i].original, name);
+}
+
+static size_t edit_distance(const char *a, const char *b) {
+    size_t n = strlen(a), m = strlen(b);
+    if (n > 127 || m > 127) return SIZE_MAX;
+    size_t row[128];
+    for (size_t j = 0; j <= m; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= n; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= m; j++) {
+            size_t up = row[j];
+            int ca = a[i - 1], cb = b[j - 1];
+            if (ca >= 'A' && ca <= 'Z') ca += 32;
+            if (cb >= 'A' && cb <= 'Z') cb += 32;
+            size_t best = diag + (ca != cb);
+            if (up + 1 < best) best = up + 1;
+            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[m];
+}
+
+const char *cav_schema_suggest(const csvavro_schema *s, const char *name) {
+    const char *best = NULL;
+    size_t bd = SIZE_MAX, nl = strlen(name);
+    size_t limit = nl < 6 ? 2 : nl / 3 + 1;
+    for (size_t i = 0; i < s->n_fields; i++) {
+        const char *cand[2] = {s->fields[i].name, s->fields[i].original};
+        for (int k = 0; k < 2; k++) {
+            if (!cand[k]) continue;
+            size_t d = edit_distance(name, cand[k]);
+            if (d < bd) {
+                bd = d;
+                best = s->fields[i].name;
+            }
+        }
+    }
+    return bd <= limit ? best : NULL;
+}
+
 long csvavro_schema_find(const csvavro_schema *s, const char *name) {
     for (size_t i = 0; i < s->n_fields; i++)
         if (strcmp(s->fields[i].name, name) == 0) return (long)i;
     for (size_t i = 0; i < s->n_fields; i++)
         if (strcmp(s->fields[i].original, name) == 0) return (long)i;
+    for (size_t i = 0; i < s->n_fields; i++)
+        if (trimmed_equal(s->fields[i].original, name)) return (long)i;
     return -1;
 }

@@ -87,8 +87,19 @@ static csvavro_status names_schema(const cav_csv_header *h, const csvavro_csv_op
     CAV_TRY(csvavro_schema_create(o->record_name, o->ns, out, err));
     csvavro_schema *s = *out;
     for (uint32_t i = 0; i < h->n_cols; i++) {
-        char base[200], name[220];
-        csvavro_avro_name(h->names[i], base, sizeof base);
+        char base[200], name[220], trimmed[200];
+        /* surrounding ASCII whitespace is not part of the name ("a, b" headers); the original
+         * text stays in the field's csvavro.header attribute */
+        const char *t = h->names[i];
+        size_t tl = strlen(t);
+        while (tl &&
+               (*t == ' ' || *t == '\t' || *t == '\r' || *t == '\n' || *t == '\v' || *t == '\f'))
+            t++, tl--;
+        while (tl && (t[tl - 1] == ' ' || t[tl - 1] == '\t' || t[tl - 1] == '\r' ||
+                      t[tl - 1] == '\n' || t[tl - 1] == '\v' || t[tl - 1] == '\f'))
+            tl--;
+        snprintf(trimmed, sizeof trimmed, "%.*s", (int)CAV_MIN(tl, sizeof trimmed - 1), t);
+        csvavro_avro_name(trimmed, base, sizeof base);
         snprintf(name, sizeof name, "%s", base);
         for (unsigned k = 2; csvavro_schema_find(s, name) >= 0; k++) {
             /* the find also matches original header texts: check Avro names only */
@@ -167,7 +178,15 @@ static csvavro_status infer_file(csvavro_file *f, const char *path, const csvavr
     if (st != CSVAVRO_OK) goto done;
     int64_t size = csvavro_file_size(f);
     int64_t data = size - h->data_start;
-    if (quota == UINT64_MAX || data < SMALL_INPUT) {
+    if (quota == UINT64_MAX && f->stream) {
+        st = cav_err(err, CSVAVRO_E_USAGE,
+                     "--infer-rows all needs the whole input before converting it, but %s is a "
+                     "stream, read once: give a number of rows or --schema",
+                     f->path);
+        goto done;
+    }
+    if (quota == UINT64_MAX || data < SMALL_INPUT || f->sequential) {
+        /* a decoded or streamed input: the first rows (no seeking into it) */
         cav_csv_reader_set_base(r, 1, h->data_start_line);
         st = sample_range(r, &b, f, path, h->data_start, INT64_MAX, true, quota, is, err);
         goto done;
@@ -199,14 +218,6 @@ done:
     return st;
 }
 
-static long find_col(const csvavro_schema *s, const char *name) {
-    for (size_t i = 0; i < s->n_fields; i++)
-        if (!strcmp(s->fields[i].name, name)) return (long)i;
-    for (size_t i = 0; i < s->n_fields; i++)
-        if (!strcmp(s->fields[i].original, name)) return (long)i;
-    return -1;
-}
-
 csvavro_status csvavro_csv_infer(csvavro_fs *fs, const char *const *paths, size_t n_paths,
                                  const csvavro_csv_options *o, csvavro_schema **out,
                                  csvavro_error *err) {
@@ -222,7 +233,7 @@ csvavro_status csvavro_csv_infer(csvavro_fs *fs, const char *const *paths, size_
         o->infer_rows == UINT64_MAX ? UINT64_MAX : CAV_MAX(o->infer_rows / n_paths, (uint64_t)1);
     for (size_t k = 0; k < n_paths; k++) {
         csvavro_file *f = NULL;
-        st = csvavro_fs_open_read(fs, paths[k], &f, err);
+        st = cav_input_open(fs, paths[k], o->compression, o->zip_entry, &f, err);
         if (st != CSVAVRO_OK) break;
         cav_csv_header hk;
         st = cav_csv_read_header(f, o, &hk, err);
@@ -268,9 +279,13 @@ csvavro_status csvavro_csv_infer(csvavro_fs *fs, const char *const *paths, size_
             char col[256];
             snprintf(col, sizeof col, "%.*s", (int)(eq - o->type_overrides[i]),
                      o->type_overrides[i]);
-            long ci = find_col(s, col);
+            long ci = csvavro_schema_find(s, col);
             csvavro_type t;
-            if (ci < 0)
+            const char *sg = ci < 0 ? cav_schema_suggest(s, col) : NULL;
+            if (ci < 0 && sg)
+                st = cav_err(err, CSVAVRO_E_USAGE,
+                             "--type: no column named '%s' (did you mean '%s'?)", col, sg);
+            else if (ci < 0)
                 st = cav_err(err, CSVAVRO_E_USAGE, "--type: no column named '%s'", col);
             else if (csvavro_type_parse(eq + 1, &t) != CSVAVRO_OK || t == CSVAVRO_TYPE_NULL)
                 st = cav_err(err, CSVAVRO_E_USAGE, "--type %s: unknown type '%s'", col, eq + 1);
@@ -278,7 +293,7 @@ csvavro_status csvavro_csv_infer(csvavro_fs *fs, const char *const *paths, size_
                 s->fields[ci].type = t;
         }
         for (size_t i = 0; i < o->n_not_null && st == CSVAVRO_OK; i++) {
-            long ci = find_col(s, o->not_null[i]);
+            long ci = csvavro_schema_find(s, o->not_null[i]);
             if (ci < 0)
                 st = cav_err(err, CSVAVRO_E_USAGE, "--not-null: no column named '%s'",
                              o->not_null[i]);
@@ -332,7 +347,7 @@ csvavro_status csvavro_csv_open(csvavro_fs *fs, const char *path, const csvavro_
     *out = NULL;
     csvavro_csv_reader *cr = cav_calloc(1, sizeof *cr);
     if (!cr) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
-    csvavro_status st = csvavro_fs_open_read(fs, path, &cr->f, err);
+    csvavro_status st = cav_input_open(fs, path, o->compression, o->zip_entry, &cr->f, err);
     if (st == CSVAVRO_OK) st = cav_csv_read_header(cr->f, o, &cr->h, err);
     if (st == CSVAVRO_OK && cr->h.n_cols == 0) {
         cav_err_path(err, path);

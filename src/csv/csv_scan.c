@@ -865,7 +865,10 @@ csvavro_status cav_csv_read_header(csvavro_file *f, const csvavro_csv_options *o
             st = csvavro_file_pread(f, b + len, cap - len, (int64_t)len, &got, err);
             if (st != CSVAVRO_OK) goto done;
             len += got;
-            if (got == 0 || (int64_t)len >= size) eof = true;
+            if (got == 0 || (int64_t)len >= size) {
+                eof = true;
+                size = (int64_t)len; /* a decoded input's size is known only here */
+            }
         }
         lim = len;
         if (eof) b[lim++] = '\n';

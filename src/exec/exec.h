@@ -41,6 +41,8 @@ typedef struct cav_input {
     cav_csv_header h;      /* read once at planning */
     csvavro_block *blocks; /* from csvavro_fs_blocks (malloc'd by the backend) */
     size_t n_blocks;
+    bool sequential; /* compressed or a stream: one split, size unknown (io_input.c) */
+    uint8_t codec;   /* csvavro_compression found at planning */
 } cav_input;
 
 /* A job spread over several processes (exec_mpi.c: one per MPI rank); NULL in one process.

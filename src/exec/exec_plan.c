@@ -201,6 +201,17 @@ static csvavro_status expand_input(csvavro_job *j, const char *spec, csvavro_err
         free(path);
         return st;
     }
+    if (cav_input_is_stream(fs, path)) { /* stdin, a pipe: read once, as one split */
+        st = add_input(j, spec, fs, path, CAV_SIZE_UNKNOWN, err);
+        if (st == CSVAVRO_OK && !strcmp(path, "-")) {
+            cav_input *in = &j->inputs[j->n_inputs - 1];
+            free(in->display);
+            in->display = strdup("stdin");
+            if (!in->display) st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+        }
+        free(path);
+        return st;
+    }
     st = csvavro_fs_stat(fs, path, &sb, err);
     if (st != CSVAVRO_OK) {
         cav_err_path(err, spec);
@@ -240,8 +251,11 @@ static csvavro_status read_headers(csvavro_job *j, csvavro_error *err) {
     for (size_t i = 0; i < j->n_inputs; i++) {
         cav_input *in = &j->inputs[i];
         csvavro_file *f = NULL;
-        CAV_TRY(csvavro_fs_open_read(in->fs, in->path, &f, err));
+        CAV_TRY(
+            cav_input_open(in->fs, in->path, j->o.csv.compression, j->o.csv.zip_entry, &f, err));
         in->size = csvavro_file_size(f);
+        in->sequential = f->sequential;
+        in->codec = f->codec;
         csvavro_status st = cav_csv_read_header(f, &j->o.csv, &in->h, err);
         csvavro_error e2;
         csvavro_file_close(f, &e2);
@@ -327,8 +341,12 @@ csvavro_status cav_job_project(csvavro_job *j, csvavro_error *err) {
         for (size_t i = 0; i < j->o.n_select; i++) {
             long c = find_col(s, j->o.select[i]);
             if (c < 0) {
-                st = cav_err(err, CSVAVRO_E_SCHEMA, "--select: unknown column \"%s\"",
-                             j->o.select[i]);
+                const char *sg = cav_schema_suggest(s, j->o.select[i]);
+                st = sg ? cav_err(err, CSVAVRO_E_SCHEMA,
+                                  "--select: unknown column \"%s\" (did you mean \"%s\"?)",
+                                  j->o.select[i], sg)
+                        : cav_err(err, CSVAVRO_E_SCHEMA, "--select: unknown column \"%s\"",
+                                  j->o.select[i]);
                 goto done;
             }
             if (used[c]) {
@@ -346,8 +364,12 @@ csvavro_status cav_job_project(csvavro_job *j, csvavro_error *err) {
     for (size_t i = 0; i < j->o.n_exclude; i++) {
         long c = find_col(s, j->o.exclude[i]);
         if (c < 0) {
-            st =
-                cav_err(err, CSVAVRO_E_SCHEMA, "--exclude: unknown column \"%s\"", j->o.exclude[i]);
+            const char *sg = cav_schema_suggest(s, j->o.exclude[i]);
+            st = sg ? cav_err(err, CSVAVRO_E_SCHEMA,
+                              "--exclude: unknown column \"%s\" (did you mean \"%s\"?)",
+                              j->o.exclude[i], sg)
+                    : cav_err(err, CSVAVRO_E_SCHEMA, "--exclude: unknown column \"%s\"",
+                              j->o.exclude[i]);
             goto done;
         }
         size_t k = 0;
@@ -371,11 +393,9 @@ csvavro_status cav_job_project(csvavro_job *j, csvavro_error *err) {
                              j->o.rename[r]);
                 goto done;
             }
-            size_t ol = (size_t)(eq - j->o.rename[r]);
-            const char *orig = csvavro_schema_field_original(s, cols[i]);
-            if ((strlen(name) == ol && !memcmp(name, j->o.rename[r], ol)) ||
-                (orig && strlen(orig) == ol && !memcmp(orig, j->o.rename[r], ol)))
-                name = eq + 1;
+            char old[256];
+            snprintf(old, sizeof old, "%.*s", (int)(eq - j->o.rename[r]), j->o.rename[r]);
+            if (cav_schema_field_matches(s, cols[i], old)) name = eq + 1;
         }
         st = csvavro_schema_add_field(
             j->out_schema, name, csvavro_schema_field_original(s, cols[i]),
@@ -385,17 +405,16 @@ csvavro_status cav_job_project(csvavro_job *j, csvavro_error *err) {
     if (st != CSVAVRO_OK) goto done;
     for (size_t r = 0; r < j->o.n_rename; r++) {
         const char *eq = strchr(j->o.rename[r], '=');
-        size_t ol = (size_t)(eq - j->o.rename[r]);
+        char old[256];
+        snprintf(old, sizeof old, "%.*s", (int)(eq - j->o.rename[r]), j->o.rename[r]);
         bool hit = false;
-        for (size_t i = 0; i < n && !hit; i++) {
-            const char *nm = csvavro_schema_field_name(s, cols[i]);
-            const char *orig = csvavro_schema_field_original(s, cols[i]);
-            hit = (strlen(nm) == ol && !memcmp(nm, j->o.rename[r], ol)) ||
-                  (orig && strlen(orig) == ol && !memcmp(orig, j->o.rename[r], ol));
-        }
+        for (size_t i = 0; i < n && !hit; i++)
+            hit = cav_schema_field_matches(s, cols[i], old);
         if (!hit) {
-            st = cav_err(err, CSVAVRO_E_SCHEMA, "--rename: no output column \"%.*s\"", (int)ol,
-                         j->o.rename[r]);
+            const char *sg = cav_schema_suggest(s, old);
+            st = sg ? cav_err(err, CSVAVRO_E_SCHEMA,
+                              "--rename: no output column \"%s\" (did you mean \"%s\"?)", old, sg)
+                    : cav_err(err, CSVAVRO_E_SCHEMA, "--rename: no output column \"%s\"", old);
             goto done;
         }
     }
@@ -436,6 +455,10 @@ static csvavro_status cut_splits(csvavro_job *j, csvavro_error *err) {
         if (in->h.n_cols == 0) continue; /* empty input: no records, no split */
         int64_t ds = in->h.data_start, size = in->size;
         if (ds > size) ds = size;
+        if (in->sequential) { /* decoded or streamed: one split, read to its end */
+            CAV_TRY(push_split(j, &cap, i, ds, size, NULL, true, err));
+            continue;
+        }
         if (ds == size) {
             CAV_TRY(push_split(j, &cap, i, ds, size, NULL, true, err));
             continue;
@@ -626,7 +649,13 @@ const char *csvavro_job_input_path(const csvavro_job *j, size_t i) {
     return i < j->n_inputs ? j->inputs[i].display : NULL;
 }
 int64_t csvavro_job_input_size(const csvavro_job *j, size_t i) {
-    return i < j->n_inputs ? j->inputs[i].size : -1;
+    if (i >= j->n_inputs || j->inputs[i].size == CAV_SIZE_UNKNOWN) return -1;
+    return j->inputs[i].size;
+}
+const char *csvavro_job_input_codec(const csvavro_job *j, size_t i) {
+    if (i >= j->n_inputs) return NULL;
+    return csvavro_compression_name(j->inputs[i].codec ? (csvavro_compression)j->inputs[i].codec
+                                                       : CSVAVRO_COMPRESSION_NONE);
 }
 size_t csvavro_job_split_count(const csvavro_job *j) {
     return j->n_splits;
@@ -637,7 +666,7 @@ int csvavro_job_split(const csvavro_job *j, size_t i, csvavro_split_info *out) {
     memset(out, 0, sizeof *out);
     out->input = s->input;
     out->offset = s->start;
-    out->length = s->end - s->start;
+    out->length = s->end == CAV_SIZE_UNKNOWN ? -1 : s->end - s->start;
     if (s->blk) {
         out->n_hosts = CAV_MIN(s->blk->n_hosts, 8);
         for (int h = 0; h < out->n_hosts; h++)
@@ -669,16 +698,24 @@ csvavro_status csvavro_job_plan_json(const csvavro_job *j, char **out, csvavro_e
     json_t *root = json_object();
     json_t *ins = json_array();
     for (size_t i = 0; i < j->n_inputs; i++)
-        json_array_append_new(ins, json_pack("{s:s,s:I,s:I}", "path", j->inputs[i].display, "size",
-                                             (json_int_t)j->inputs[i].size, "data_start",
-                                             (json_int_t)j->inputs[i].h.data_start));
+        json_array_append_new(
+            ins, json_pack("{s:s,s:o,s:I,s:s,s:b}", "path", j->inputs[i].display, "size",
+                           j->inputs[i].size == CAV_SIZE_UNKNOWN
+                               ? json_null()
+                               : json_integer((json_int_t)j->inputs[i].size),
+                           "data_start", (json_int_t)j->inputs[i].h.data_start, "compression",
+                           csvavro_job_input_codec(j, i), "stream",
+                           (int)(j->inputs[i].sequential && !j->inputs[i].codec)));
     json_object_set_new(root, "inputs", ins);
     json_t *sp = json_array();
     for (size_t i = 0; i < j->n_splits; i++) {
         const cav_split *s = &j->splits[i];
-        json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:s}", "split", (json_int_t)i, "input",
-                              (json_int_t)s->input, "offset", (json_int_t)s->start, "length",
-                              (json_int_t)(s->end - s->start), "output", s->final_display);
+        json_t *o =
+            json_pack("{s:I,s:I,s:I,s:o,s:s}", "split", (json_int_t)i, "input",
+                      (json_int_t)s->input, "offset", (json_int_t)s->start, "length",
+                      s->end == CAV_SIZE_UNKNOWN ? json_null()
+                                                 : json_integer((json_int_t)(s->end - s->start)),
+                      "output", s->final_display);
         json_t *h = json_array();
         if (s->blk)
             for (int k = 0; k < s->blk->n_hosts && k < 8; k++)

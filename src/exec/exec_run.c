@@ -168,7 +168,7 @@ static csvavro_status run_split(worker *w, size_t si, int64_t start, bool aligne
     /* the output file is created at the first kept row (or at the end in the forms with one
      * file per split): a split that keeps nothing in the single-file form writes no file */
     if (st != CSVAVRO_OK || cap == 0) goto finish;
-    st = csvavro_fs_open_read(in->fs, in->path, &in_f, err);
+    st = cav_input_open(in->fs, in->path, j->o.csv.compression, j->o.csv.zip_entry, &in_f, err);
     if (st != CSVAVRO_OK) goto finish;
     cav_csv_reader_set_reject_sink(w->r,
                                    j->o.csv.on_error == CSVAVRO_ON_ERROR_REJECT ? &w->rej : NULL);
@@ -262,7 +262,8 @@ finish:
             /* line numbers only on the error path */
             csvavro_file *f = NULL;
             csvavro_error e2;
-            if (csvavro_fs_open_read(in->fs, in->path, &f, &e2) == CSVAVRO_OK) {
+            if (cav_input_open(in->fs, in->path, j->o.csv.compression, j->o.csv.zip_entry, &f,
+                               &e2) == CSVAVRO_OK) {
                 int64_t line;
                 if (cav_csv_count_lines(f, err->offset, &line, &e2) == CSVAVRO_OK) err->line = line;
                 csvavro_file_close(f, &e2);
@@ -502,7 +503,8 @@ void cav_job_live_stats(const csvavro_job *j, csvavro_job_stats *s) {
     s->inputs = j->n_inputs;
     s->splits = j->n_splits;
     for (size_t i = 0; i < j->n_inputs; i++)
-        s->bytes_total += (uint64_t)j->inputs[i].size;
+        if (!j->inputs[i].sequential || j->inputs[i].size != CAV_SIZE_UNKNOWN)
+            s->bytes_total += (uint64_t)j->inputs[i].size; /* decoded sizes: known once read */
     s->bytes_read = atomic_load_explicit(&((csvavro_job *)j)->live_bytes, memory_order_relaxed);
     s->rows_read = atomic_load_explicit(&((csvavro_job *)j)->live_rows, memory_order_relaxed);
     s->rows_kept = atomic_load_explicit(&((csvavro_job *)j)->live_kept, memory_order_relaxed);
@@ -527,6 +529,11 @@ csvavro_status csvavro_job_execute(csvavro_job *j, csvavro_job_stats *stats, csv
     csvavro_status st = CSVAVRO_OK;
     if (j->dist && j->dist->start) st = j->dist->start(j->dist, j, err); /* other MPI ranks */
     if (st == CSVAVRO_OK) st = cav_job_run_splits(j, err);
+    for (size_t i = 0; st == CSVAVRO_OK && i < j->n_splits; i++) {
+        cav_input *in = &j->inputs[j->splits[i].input];
+        if (in->sequential && in->size == CAV_SIZE_UNKNOWN && j->splits[i].range_end >= 0)
+            in->size = j->splits[i].range_end; /* the decoded size, now known */
+    }
     if (st == CSVAVRO_OK && cav_job_cancelled(j))
         st = cav_err(err, CSVAVRO_E_INTERRUPTED, "interrupted");
     if (st == CSVAVRO_OK) st = cav_job_commit(j, err);

@@ -46,12 +46,21 @@ typedef struct cav_file_ops {
 /* Every backend's file struct starts with this header. */
 struct csvavro_file {
     const cav_file_ops *ops;
-    int64_t size; /* for reads: file size at open */
-    char *path;   /* for messages (owned by the backend file) */
-    bool scratch; /* set after create: an intermediate file that is copied into the real
-                     output before anyone relies on it, so close need not make it durable
-                     (the local backend skips the fsync) */
+    int64_t size;    /* for reads: file size at open */
+    char *path;      /* for messages (owned by the backend file) */
+    bool scratch;    /* set after create: an intermediate file that is copied into the real
+                        output before anyone relies on it, so close need not make it durable
+                        (the local backend skips the fsync) */
+    bool sequential; /* a decoded or streamed input (io_input.c): size is CAV_SIZE_UNKNOWN,
+                        reads should move forward (going back restarts the decoder, or fails
+                        on a stream) */
+    uint8_t codec;   /* csvavro_compression of a decoded input (NONE otherwise) */
+    bool stream;     /* read once (stdin, a pipe): going back before the kept head fails */
 };
+
+/* The size of a sequential input: not known before it has been read to its end. Far from
+ * INT64_MAX so that offset arithmetic cannot overflow. */
+#define CAV_SIZE_UNKNOWN (INT64_MAX / 4)
 
 /* Factory for hdfs:// URLs, implemented by src/hdfs: given "host:port" (or "" for the
  * default NameNode from the environment/config) creates a backend. A strong reference: any
@@ -67,5 +76,23 @@ bool cav_url_split(const char *url, char **scheme, char **authority, char **path
 
 /* True if url has a scheme other than file (e.g. hdfs://). */
 bool cav_url_is_remote(const char *url);
+
+/* ---- CSV inputs (io_input.c) ----
+ * Opens an input for CSV reading: comp AUTO detects gzip/bzip2/zstd/xz/zip by magic bytes,
+ * then by the name's extension (a .gz that is not gzip is an error); a compressed input is
+ * decoded as a stream with bounded memory (the returned file is sequential, size
+ * CAV_SIZE_UNKNOWN). A stream path ("-" = stdin, /dev/stdin, a FIFO, any non-seekable local
+ * file) is read once for the whole process: every open returns a view on one shared
+ * reader that keeps the stream's head (up to CAV_STREAM_HEAD bytes) so that the header and
+ * schema inference can be replayed by the conversion. */
+#define CAV_STREAM_HEAD ((size_t)64 << 20)
+csvavro_status cav_input_open(csvavro_fs *fs, const char *path, csvavro_compression comp,
+                              const char *zip_entry, csvavro_file **f, csvavro_error *err);
+/* True if path on fs is read as a stream (see above). */
+bool cav_input_is_stream(csvavro_fs *fs, const char *path);
+/* Decodes a whole in-memory compressed buffer with the stream decoders, discarding the output
+ * but counting it; stops with CSVAVRO_E_LIMIT past max_out bytes (fuzzing, tests). */
+csvavro_status cav_input_decode_buffer(const uint8_t *data, size_t len, csvavro_compression comp,
+                                       uint64_t max_out, uint64_t *out_bytes, csvavro_error *err);
 
 #endif /* CAV_IO_H */

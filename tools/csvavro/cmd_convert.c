@@ -193,16 +193,26 @@ static void print_plan(csvavro_job *job) {
     size_t ni = csvavro_job_input_count(job), ns = csvavro_job_split_count(job);
     printf("plan: %zu input%s, %zu split%s, %d thread%s\n", ni, ni == 1 ? "" : "s", ns,
            ns == 1 ? "" : "s", csvavro_job_threads(job), csvavro_job_threads(job) == 1 ? "" : "s");
-    for (size_t i = 0; i < ni; i++)
-        printf("input %zu: %s (%" PRId64 " bytes)\n", i, csvavro_job_input_path(job, i),
-               csvavro_job_input_size(job, i));
+    for (size_t i = 0; i < ni; i++) {
+        const char *codec = csvavro_job_input_codec(job, i);
+        if (csvavro_job_input_size(job, i) < 0) /* decoded or a stream: one split */
+            printf("input %zu: %s (%s, read as a stream: one split)\n", i,
+                   csvavro_job_input_path(job, i), strcmp(codec, "none") ? codec : "uncompressed");
+        else
+            printf("input %zu: %s (%" PRId64 " bytes)\n", i, csvavro_job_input_path(job, i),
+                   csvavro_job_input_size(job, i));
+    }
     const char *w = csvavro_job_where_text(job);
     printf("where: %s\n", w ? w : "(none)");
     for (size_t i = 0; i < ns; i++) {
         csvavro_split_info si;
         csvavro_job_split(job, i, &si);
-        printf("split %zu: input %zu bytes %" PRId64 "..%" PRId64 " (%" PRId64 ") -> %s", i,
-               si.input, si.offset, si.offset + si.length, si.length, si.output);
+        if (si.length < 0)
+            printf("split %zu: input %zu bytes %" PRId64 "..end (decoded) -> %s", i, si.input,
+                   si.offset, si.output);
+        else
+            printf("split %zu: input %zu bytes %" PRId64 "..%" PRId64 " (%" PRId64 ") -> %s", i,
+                   si.input, si.offset, si.offset + si.length, si.length, si.output);
         for (int h = 0; h < si.n_hosts; h++)
             printf("%s%s", h ? "," : " hosts ", si.hosts[h]);
         printf("\n");
