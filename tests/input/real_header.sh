@@ -16,8 +16,8 @@ done
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 cd "$T"
-rows=20000
-[ "${CSVAVRO_SANITIZE:-OFF}" = ON ] && rows=4000
+rows=6000
+[ "${CSVAVRO_SANITIZE:-OFF}" = ON ] && rows=3000
 $PY "$SRC/tests/input/gen_tlc.py" $rows 13 > trip_data_1.csv
 head -c 300 trip_data_1.csv | head -1 | grep -q '^medallion, hack_license, vendor_id,'
 
@@ -29,7 +29,7 @@ xz -c trip_data_1.csv > v.csv.xz
 zip -q v.zip trip_data_1.csv
 cp v.csv.gz gzip_named.csv
 # several members/streams/frames: cut the file at arbitrary byte offsets (inside records)
-split -b 333333 trip_data_1.csv part.
+split -b 200000 trip_data_1.csv part.
 for p in part.*; do gzip -c "$p" >> multi.csv.gz; bzip2 -c "$p" >> multi.csv.bz2; zstd -q -c "$p" >> multi.csv.zst; done
 [ "$(ls part.* | wc -l)" -ge 2 ]
 
