@@ -75,7 +75,11 @@ static csvavro_compression from_magic(const uint8_t *b, size_t n) {
         return CSVAVRO_COMPRESSION_ZSTD;
     if (n >= 4 && (b[0] & 0xf0) == 0x50 && b[1] == 0x2a && b[2] == 0x4d && b[3] == 0x18)
         return CSVAVRO_COMPRESSION_ZSTD; /* a skippable frame (seekable-format files end so) */
-    if (n >= 6 && !memcmp(b, "\xfd" "7zXZ\0", 6)) return CSVAVRO_COMPRESSION_XZ;
+    if (n >= 6 && !memcmp(b,
+                          "\xfd"
+                          "7zXZ\0",
+                          6))
+        return CSVAVRO_COMPRESSION_XZ;
     if (n >= 4 && b[0] == 'P' && b[1] == 'K' &&
         ((b[2] == 3 && b[3] == 4) || (b[2] == 5 && b[3] == 6)))
         return CSVAVRO_COMPRESSION_ZIP;
@@ -86,7 +90,7 @@ static csvavro_compression from_name(const char *path) {
     static const struct {
         const char *ext;
         csvavro_compression c;
-    } ext[] = {{".gz", CSVAVRO_COMPRESSION_GZIP},  {".gzip", CSVAVRO_COMPRESSION_GZIP},
+    } ext[] = {{".gz", CSVAVRO_COMPRESSION_GZIP},   {".gzip", CSVAVRO_COMPRESSION_GZIP},
                {".bz2", CSVAVRO_COMPRESSION_BZIP2}, {".zst", CSVAVRO_COMPRESSION_ZSTD},
                {".zstd", CSVAVRO_COMPRESSION_ZSTD}, {".xz", CSVAVRO_COMPRESSION_XZ},
                {".zip", CSVAVRO_COMPRESSION_ZIP}};
@@ -127,8 +131,7 @@ typedef struct raw_src {
     const char *path;
 } raw_src;
 
-static csvavro_status raw_read(src *s, uint8_t *buf, size_t cap, size_t *got,
-                               csvavro_error *err) {
+static csvavro_status raw_read(src *s, uint8_t *buf, size_t cap, size_t *got, csvavro_error *err) {
     raw_src *r = (raw_src *)s;
     if (r->pre_pos < r->pre_len) {
         size_t n = CAV_MIN(cap, r->pre_len - r->pre_pos);
@@ -224,8 +227,7 @@ static csvavro_status member_start(dec_src *d, csvavro_error *err) {
     }
 }
 
-static csvavro_status dec_read(src *s, uint8_t *buf, size_t cap, size_t *got,
-                               csvavro_error *err) {
+static csvavro_status dec_read(src *s, uint8_t *buf, size_t cap, size_t *got, csvavro_error *err) {
     dec_src *d = (dec_src *)s;
     size_t out = 0;
     while (out == 0 && cap > 0) {
@@ -251,9 +253,10 @@ static csvavro_status dec_read(src *s, uint8_t *buf, size_t cap, size_t *got,
             if (r == Z_STREAM_END) {
                 d->member_done = true;
             } else if (r == Z_BUF_ERROR && at_end) {
-                return dec_fail(d, err, d->started || used ? "truncated (the file ends inside "
-                                                             "a gzip member)"
-                                                           : "empty gzip file");
+                return dec_fail(d, err,
+                                d->started || used ? "truncated (the file ends inside "
+                                                     "a gzip member)"
+                                                   : "empty gzip file");
             } else if (r != Z_OK && r != Z_BUF_ERROR) {
                 return dec_fail(d, err, d->z.msg ? d->z.msg : "corrupt");
             }
@@ -425,9 +428,8 @@ static zip_int64_t zcb(void *ud, void *data, zip_uint64_t len, zip_source_cmd_t 
     case ZIP_SOURCE_ERROR:
         return zip_error_to_data(&z->zerr, data, len);
     case ZIP_SOURCE_SEEK: {
-        zip_int64_t np = zip_source_seek_compute_offset((zip_uint64_t)z->pos,
-                                                        (zip_uint64_t)z->f->size, data, len,
-                                                        &z->zerr);
+        zip_int64_t np = zip_source_seek_compute_offset(
+            (zip_uint64_t)z->pos, (zip_uint64_t)z->f->size, data, len, &z->zerr);
         if (np < 0) return -1;
         z->pos = np;
         return 0;
@@ -757,8 +759,7 @@ static csvavro_status if_close(csvavro_file *f, csvavro_error *err) {
 
 static const cav_file_ops in_file_ops = {if_pread, if_write, if_close, if_abort};
 
-static csvavro_status view(win *w, csvavro_compression c, csvavro_file **out,
-                           csvavro_error *err) {
+static csvavro_status view(win *w, csvavro_compression c, csvavro_file **out, csvavro_error *err) {
     in_file *x = cav_calloc(1, sizeof *x);
     char *p = cav_strdup(is_stdin_name(w->path) ? "stdin" : w->path);
     if (!x || !p) {
@@ -898,8 +899,7 @@ typedef struct mem_src {
     size_t n, pos;
 } mem_src;
 
-static csvavro_status mem_read(src *s, uint8_t *buf, size_t cap, size_t *got,
-                               csvavro_error *err) {
+static csvavro_status mem_read(src *s, uint8_t *buf, size_t cap, size_t *got, csvavro_error *err) {
     (void)err;
     mem_src *m = (mem_src *)s;
     size_t k = CAV_MIN(cap, m->n - m->pos);
@@ -914,8 +914,7 @@ static void mem_destroy(src *s) {
 }
 
 csvavro_status cav_input_decode_buffer(const uint8_t *data, size_t len, csvavro_compression comp,
-                                       uint64_t max_out, uint64_t *out_bytes,
-                                       csvavro_error *err) {
+                                       uint64_t max_out, uint64_t *out_bytes, csvavro_error *err) {
     *out_bytes = 0;
     if (comp == CSVAVRO_COMPRESSION_AUTO) comp = from_magic(data, len);
     if (comp == CSVAVRO_COMPRESSION_NONE || comp == CSVAVRO_COMPRESSION_ZIP)
