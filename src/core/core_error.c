@@ -142,6 +142,13 @@ size_t csvavro_error_format(const csvavro_error *e, char *buf, size_t cap) {
         n += (size_t)snprintf(loc + n, sizeof loc - n, ": ");
     }
     int any = 0;
+    if (e->status == CSVAVRO_E_EXPR && !e->path[0] && e->offset >= 0) {
+        /* a --where error: offset counts characters of the expression, not bytes of data */
+        n += (size_t)snprintf(loc, sizeof loc,
+                              "--where expression, at column %lld: ", (long long)e->offset + 1);
+        const char *msg = e->message[0] ? e->message : csvavro_status_name(e->status);
+        return (size_t)snprintf(buf, cap, "%s%s", loc, msg);
+    }
     if (e->record > 0 && n < sizeof loc) {
         n += (size_t)snprintf(loc + n, sizeof loc - n, "record %lld", (long long)e->record);
         any = 1;

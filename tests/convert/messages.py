@@ -88,6 +88,13 @@ def main():
     rc, out, err = run("convert", late, os.path.join(d, "late2.avro"), "-q", "--type", "n=long")
     check("no hint when the user gave the type", rc == 1 and "--type 'n" not in err, err)
 
+    # --where errors: a place in the expression, not a byte of data, and a caret under it
+    rc, out, err = run("convert", late, os.path.join(d, "w.avro"), "-q", "--where", "n >> 3")
+    lines = err.splitlines()
+    check("--where error: 'at column 4 of the expression' and a caret",
+          rc in (1, 2) and "at column 4" in err and "expression" in err and "byte" not in err
+          and len(lines) == 3 and lines[1] == "  n >> 3" and lines[2] == "     ^", err)
+
     subprocess.run(["rm", "-rf", d])
     print("FAILURES: %s" % failures if failures else "all ok")
     return 1 if failures else 0
