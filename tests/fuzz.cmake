@@ -3,7 +3,7 @@
 # corpus tests/fuzz/corpus/<name>/ through it (label "fuzz"; any compiler, no libFuzzer). With
 # -DCSVAVRO_FUZZ=ON (clang, build-fuzz/: `make fuzz`) the libFuzzer executables fuzz_<name> are
 # built as well; `make fuzz-ci` runs each for a short fixed time, tests/fuzz/campaign.sh for long.
-set(CAV_FUZZ_TARGETS csv_value csv_scan where avro_read roundtrip hdfs_rpc hdfs_read)
+set(CAV_FUZZ_TARGETS csv_value csv_scan where avro_read roundtrip hdfs_rpc hdfs_read hdfsd_image)
 foreach(t IN LISTS CAV_FUZZ_TARGETS)
   set(_src ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_${t}.c)
   set(_inc ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}/src ${CMAKE_SOURCE_DIR}/tests/fuzz
@@ -19,6 +19,14 @@ foreach(t IN LISTS CAV_FUZZ_TARGETS)
     target_link_libraries(fuzz_${t} PRIVATE csvavro_static)
     target_include_directories(fuzz_${t} PRIVATE ${_inc})
     target_link_options(fuzz_${t} PRIVATE -fsanitize=fuzzer)
+  endif()
+endforeach()
+# hdfsd_image fuzzes the test server's namespace loader: it needs the server's own sources.
+set(_hdfsd_img_src ${CMAKE_SOURCE_DIR}/tools/hdfsd/hdfsd_ns.c ${CMAKE_SOURCE_DIR}/tools/hdfsd/hdfsd_util.c)
+foreach(_t fuzz_replay_hdfsd_image fuzz_hdfsd_image)
+  if(TARGET ${_t})
+    target_sources(${_t} PRIVATE ${_hdfsd_img_src})
+    target_include_directories(${_t} PRIVATE ${CMAKE_SOURCE_DIR}/tools/hdfsd)
   endif()
 endforeach()
 

@@ -5,3 +5,13 @@ foreach(_g roundtrip1 roundtrip3 namespace restart confdir garbage faults)
     COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/hdfsd/hdfsd_test.py ${_g}
     LABELS hdfs interop TIMEOUT 300)
 endforeach()
+# csvavro-hdfsd as a shared server (tests/hdfsd/hdfsd_security.py): HDFS's permission model
+# (traverse, sticky bit, lease holder) as other users, limits and the namespace image round
+# trip, DataNode pipeline/replica checks, bounded unauthenticated connections, idle timeout,
+# back-off when out of file descriptors.
+foreach(_g perms lease limits datanode conn)
+  cav_add_script_test(NAME hdfsd_sec_${_g}
+    COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/hdfsd/hdfsd_security.py ${_g}
+    LABELS hdfs interop TIMEOUT 300)
+  set_tests_properties(hdfsd_sec_${_g} PROPERTIES SKIP_RETURN_CODE 77)
+endforeach()

@@ -26,8 +26,22 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define HD_MAX_DATANODES 16
+
+/* Namespace limits: HDFS's own (hdfs-default.xml, HdfsServerConstants) where it has one, enforced
+ * at the RPC with HDFS's exception classes; the loader checks the same rules, so whatever an RPC
+ * accepts survives a save/load round trip. */
+#define HD_MAX_COMPONENT 255            /* dfs.namenode.fs-limits.max-component-length */
+#define HD_MAX_DIR_ITEMS 1048576u       /* dfs.namenode.fs-limits.max-directory-items */
+#define HD_MAX_PATH 8000                /* MAX_PATH_LENGTH (characters of a path) */
+#define HD_MAX_DEPTH 1000               /* MAX_PATH_DEPTH (levels) */
+#define HD_MAX_REPLICATION 512          /* dfs.replication.max */
+#define HD_MAX_BLOCK_SIZE (32ull << 30) /* dfs.namenode.fs-limits.max-block-size */
+/* HDFS has no length limit of its own for these; ours (LOGIN_NAME_MAX - 1 for names): */
+#define HD_MAX_PRINCIPAL 255    /* user and group names */
+#define HD_MAX_CLIENT_NAME 1024 /* clientName (lease holder) */
 #define HD_POOL_ID "BP-1-127.0.0.1-1700000000000"
 #define HD_ROOT_ID 16385u
 #define HD_PROTOCOL "org.apache.hadoop.hdfs.protocol.ClientProtocol"
@@ -83,8 +97,10 @@ typedef struct hd_server {
     uint32_t read_packet; /* data bytes per READ_BLOCK packet */
     uint32_t max_frame;   /* RPC frame ceiling */
     uint64_t max_inodes;
-    char superuser[64];
-    char supergroup[64];
+    int idle_ms; /* NameNode connections: close after this long without a byte (0 = never) */
+    uint32_t max_dir_items; /* entries per directory (<= HD_MAX_DIR_ITEMS) */
+    char superuser[HD_MAX_PRINCIPAL + 1];
+    char supergroup[HD_MAX_PRINCIPAL + 1];
     int verbose;
     /* namespace */
     pthread_mutex_t ns_lock;
@@ -130,19 +146,35 @@ char *hd_replica_path(int dn, uint64_t blk, bool rbw, bool meta, char *buf, size
 int hd_ns_open(void);
 int hd_ns_save(void); /* under ns_lock */
 void hd_ns_free(void);
+/* The snapshot as a stream (the fuzz target and hd_ns_open/hd_ns_save use these): load replaces
+ * g_hd's namespace and returns 0, or -1 with "line N: why" in err and the namespace empty. */
+int hd_ns_load_stream(FILE *f, char *err, size_t errcap);
+int hd_ns_save_stream(FILE *f);
+/* Name rules; each returns NULL when s is acceptable, else why not (a static string).
+ * User and group names: 1..HD_MAX_PRINCIPAL bytes, no control character, no ':' (the
+ * owner:group separator of every chown). Client names: 1..HD_MAX_CLIENT_NAME bytes, no
+ * control character. Path components: 1..HD_MAX_COMPONENT bytes, not "." or "..", no '/',
+ * ':' or NUL (DFSUtil.isValidName). */
+const char *hd_check_principal(const char *s);
+const char *hd_check_client_name(const char *s);
+const char *hd_check_component(const char *s, size_t len);
 /* Finalized replica length on datanode dn, or -1 when it has none. */
 int64_t hd_replica_len(int dn, uint64_t blk);
 
 /* Path resolution (under ns_lock). path must be absolute; components "." and ".." and names
- * with ':' are invalid; empty components are skipped. */
+ * with ':' are invalid; empty components are skipped. A component longer than
+ * HD_MAX_COMPONENT cannot exist: it resolves as missing, with too_long set (creators refuse
+ * it). */
 enum { HD_FOUND = 0, HD_MISSING = 1, HD_NO_PARENT = 2, HD_PARENT_FILE = 3, HD_INVALID = -1 };
 typedef struct hd_res {
     int status;
-    hd_inode *node;   /* HD_FOUND */
-    hd_inode *parent; /* HD_FOUND (NULL for "/") and HD_MISSING */
-    char name[256];   /* last component */
+    hd_inode *node;    /* HD_FOUND */
+    hd_inode *parent;  /* HD_FOUND (NULL for "/") and HD_MISSING */
+    hd_inode *deepest; /* the deepest inode on the path that exists (the root at least) */
+    char name[HD_MAX_COMPONENT + 1]; /* last component (cut when too_long) */
+    bool too_long;                   /* a component is longer than HD_MAX_COMPONENT */
+    size_t depth;                    /* number of components */
 } hd_res;
-#define HD_MAX_PATH 8000
 void hd_ns_resolve(const char *path, hd_res *r);
 hd_inode *hd_ns_new_inode(hd_inode *parent, const char *name, int type, uint32_t perm,
                           const char *owner, const char *group);
@@ -152,6 +184,9 @@ void hd_ns_free_tree(hd_inode *n, bool delete_replicas);
 size_t hd_ns_child_index(const hd_inode *dir, const char *name, bool *found);
 void hd_ns_path_of(const hd_inode *n, char *buf, size_t cap);
 bool hd_ns_block_add(hd_inode *f, uint64_t id, uint64_t gs);
+/* 0: no file has block id; 1: a complete block; 2: the last block of a file under
+ * construction (the only kind a DataNode may write). */
+int hd_ns_block_state(uint64_t id);
 /* Leases */
 void hd_lease_renew(const char *client);
 bool hd_lease_alive(const char *client);
@@ -161,6 +196,8 @@ void *hd_nn_conn_thread(void *arg);
 
 /* ---- hdfsd_dn.c */
 void *hd_dn_conn_thread(void *arg);
+/* Index of the DataNode listening on ip:port, or -1. */
+int hd_dn_by_addr(const char *ip, uint32_t port);
 
 /* Passed to connection threads (freed by the thread). */
 typedef struct hd_conn_arg {

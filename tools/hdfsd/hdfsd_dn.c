@@ -7,6 +7,12 @@
  * status first), and finalizes the replica on the empty last packet; BLOCK_CHECKSUM answers
  * the MD5 of the replica's CRCs.
  *
+ * Access: like an HDFS DataNode without block tokens (SIMPLE mode), any client may read or write
+ * any block id. What it checks: only the block the NameNode is having written (the last block
+ * of a file under construction) may be written; pipeline targets are this cluster's
+ * DataNodes; a new replica must not exist yet; only an unfinalized (rbw) replica can be
+ * recovered, and a refused request changes nothing on disk.
+ *
  * Replica files: DATA/dn<i>/rbw/blk_<id> while being written, renamed to current/ when
  * finalized; blk_<id>.meta = "HDM1", type (1 byte), 3 zero bytes, BE u32 bytes per checksum,
  * then one BE u32 checksum per chunk. Every length read from the socket is checked against a
@@ -350,6 +356,53 @@ static bool op_write(dconn *c, const uint8_t *msg, size_t mlen) {
         send_status(c, HADOOP__HDFS__STATUS__ERROR_UNSUPPORTED, NULL, "unsupported stage");
         goto out;
     }
+    /* Only this cluster's other DataNodes may be pipeline targets: a client must not make a
+     * DataNode connect to an address of its choosing. */
+    for (size_t i = 0; i < r->n_targets; i++) {
+        const Hadoop__Hdfs__DatanodeIDProto *t = r->targets[i]->id;
+        int d = hd_dn_by_addr(t->ipaddr, t->xferport);
+        if (d < 0 || d == c->dn) {
+            snprintf(err, sizeof err,
+                     "pipeline target %.64s:%u is not another DataNode of this cluster", t->ipaddr,
+                     t->xferport);
+            send_status(c, HADOOP__HDFS__STATUS__ERROR_INVALID, NULL, err);
+            goto out;
+        }
+    }
+    /* Only a block the NameNode handed out for writing (the last block of a file under
+     * construction) may be written: without block tokens, this is what keeps a client from
+     * writing replicas of complete files, which this server would then serve. */
+    pthread_mutex_lock(&g_hd.ns_lock);
+    int bstate = hd_ns_block_state(blk);
+    pthread_mutex_unlock(&g_hd.ns_lock);
+    if (bstate != 2) {
+        snprintf(err, sizeof err, "BP:%s:blk_%llu is %s", HD_POOL_ID, (unsigned long long)blk,
+                 bstate ? "a complete block: its replicas cannot be written again"
+                        : "not a block of this NameNode");
+        send_status(c, HADOOP__HDFS__STATUS__ERROR, NULL, err);
+        goto out;
+    }
+    /* As a Java DataNode: a new replica must not exist yet on this node (in HDFS,
+     * ReplicaAlreadyExistsException), and only a replica being written (rbw) can be recovered
+     * (a finalized one is never reopened). Both are checked before anything is touched. */
+    {
+        char cur[4200];
+        bool fin = access(hd_replica_path(c->dn, blk, false, false, cur, sizeof cur), F_OK) == 0;
+        bool rbw = access(dpath, F_OK) == 0;
+        if (!recovery && (fin || rbw)) {
+            snprintf(err, sizeof err,
+                     "Block BP:%s:blk_%llu already exists in state %s and thus cannot be created.",
+                     HD_POOL_ID, (unsigned long long)blk, fin ? "FINALIZED" : "RBW");
+            send_status(c, HADOOP__HDFS__STATUS__ERROR, NULL, err);
+            goto out;
+        }
+        if (recovery && !rbw) {
+            snprintf(err, sizeof err, "Cannot recover a non-RBW replica BP:%s:blk_%llu%s",
+                     HD_POOL_ID, (unsigned long long)blk, fin ? " (it is FINALIZED)" : "");
+            send_status(c, HADOOP__HDFS__STATUS__ERROR, NULL, err);
+            goto out;
+        }
+    }
     /* downstream first, like a Java DN: relay its connect-ack */
     if (ntargets > 0) {
         Hadoop__Hdfs__DatanodeInfoProto *t0 = r->targets[0];
@@ -401,12 +454,7 @@ static bool op_write(dconn *c, const uint8_t *msg, size_t mlen) {
         }
     }
     uint64_t have = 0;
-    if (recovery) { /* continue an existing replica from minBytesRcvd */
-        char cur[4200], curm[4200];
-        hd_replica_path(c->dn, blk, false, false, cur, sizeof cur);
-        hd_replica_path(c->dn, blk, false, true, curm, sizeof curm);
-        rename(cur, dpath);
-        rename(curm, mpath);
+    if (recovery) { /* continue a replica being written (rbw) from minBytesRcvd */
         dfd = open(dpath, O_RDWR | O_CLOEXEC);
         mfd = open(mpath, O_RDWR | O_CLOEXEC);
         meta m;
@@ -568,4 +616,10 @@ void *hd_dn_conn_thread(void *arg) {
     }
     close(c.fd);
     return NULL;
+}
+
+int hd_dn_by_addr(const char *ip, uint32_t port) {
+    for (int d = 0; d < g_hd.ndn; d++)
+        if (ip && (uint32_t)g_hd.dn[d].port == port && !strcmp(g_hd.dn[d].ip, ip)) return d;
+    return -1;
 }

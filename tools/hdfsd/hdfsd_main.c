@@ -35,6 +35,8 @@ enum {
     O_READ_PACKET,
     O_MAX_FRAME,
     O_MAX_INODES,
+    O_MAX_DIR_ITEMS,
+    O_IDLE_TIMEOUT,
     O_SUPERUSER,
     O_CONTROL_PORT,
     O_CONF_DIR,
@@ -58,6 +60,14 @@ static const opt_spec hdfsd_table[] = {
      NULL},
     {O_MAX_FRAME, "--max-frame", "BYTES", "largest RPC frame accepted (default 64M)", NULL},
     {O_MAX_INODES, "--max-inodes", "N", "namespace size limit (default 1000000)", NULL},
+    {O_MAX_DIR_ITEMS, "--max-dir-items", "N",
+     "entries per directory (default and maximum 1048576, as HDFS's\n"
+     "dfs.namenode.fs-limits.max-directory-items)",
+     NULL},
+    {O_IDLE_TIMEOUT, "--idle-timeout", "SEC",
+     "close a NameNode connection silent for SEC seconds (default 60; 0 = never);\n"
+     "a new connection must finish its handshake within min(SEC, 10) seconds",
+     NULL},
     {O_SUPERUSER, "--superuser", "NAME", "HDFS superuser (default: the user running the server)",
      NULL},
     {O_CONTROL_PORT, "--control-port", "P",
@@ -132,6 +142,27 @@ static void spawn(void *(*fn)(void *), int fd, int dn) {
     pthread_attr_destroy(&at);
 }
 
+/* accept4 that backs off when the process (or system) is out of file descriptors or memory:
+ * the listener stays readable then, so retrying at once would spin a core. One message per
+ * episode; 100 ms pauses until an accept succeeds again (idle connections time out meanwhile,
+ * see --idle-timeout). Returns the fd or -1. */
+static int accept_or_back_off(int lfd, const char *what) {
+    static _Thread_local bool reported;
+    int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+    if (c >= 0) {
+        reported = false;
+        return c;
+    }
+    if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        if (!reported)
+            fprintf(stderr, "csvavro-hdfsd: %s: cannot accept (%s); retrying every 100 ms\n", what,
+                    strerror(errno));
+        reported = true;
+        usleep(100000);
+    }
+    return -1;
+}
+
 static void *dn_accept_thread(void *arg) {
     hd_datanode *d = arg;
     while (!atomic_load(&g_hd.quit)) {
@@ -148,7 +179,7 @@ static void *dn_accept_thread(void *arg) {
         }
         struct pollfd pf = {.fd = d->fd, .events = POLLIN};
         if (poll(&pf, 1, 100) != 1) continue;
-        int c = accept4(d->fd, NULL, NULL, SOCK_CLOEXEC);
+        int c = accept_or_back_off(d->fd, "datanode");
         if (c < 0) continue;
         if (atomic_load(&d->stopped)) {
             close(c);
@@ -288,6 +319,8 @@ int main(int argc, char **argv) {
     g_hd.read_packet = 65536;
     g_hd.max_frame = 64u << 20;
     g_hd.max_inodes = 1000000;
+    g_hd.idle_ms = 60000;
+    g_hd.max_dir_items = HD_MAX_DIR_ITEMS;
     struct passwd *pw = getpwuid(getuid());
     snprintf(g_hd.superuser, sizeof g_hd.superuser, "%s", pw ? pw->pw_name : "hdfs");
     snprintf(g_hd.supergroup, sizeof g_hd.supergroup, "supergroup");
@@ -347,7 +380,16 @@ int main(int argc, char **argv) {
         case O_MAX_INODES:
             ok = parse_u64(n, &g_hd.max_inodes) && g_hd.max_inodes >= 2;
             break;
-        case O_SUPERUSER:
+        case O_MAX_DIR_ITEMS:
+            ok = parse_u64(n, &v) && v >= 1 && v <= HD_MAX_DIR_ITEMS;
+            g_hd.max_dir_items = (uint32_t)v;
+            break;
+        case O_IDLE_TIMEOUT:
+            ok = parse_u64(n, &v) && v <= 86400;
+            g_hd.idle_ms = (int)v * 1000;
+            break;
+        case O_SUPERUSER: /* a user name as the RPCs accept them (hdfsd.h) */
+            ok = hd_check_principal(n) == NULL;
             snprintf(g_hd.superuser, sizeof g_hd.superuser, "%s", n);
             break;
         case O_CONTROL_PORT:
@@ -433,11 +475,11 @@ int main(int argc, char **argv) {
         struct pollfd pf[2] = {{.fd = g_hd.nn_fd, .events = POLLIN}, {.fd = cfd, .events = POLLIN}};
         if (poll(pf, 2, 200) <= 0) continue;
         if (pf[0].revents & POLLIN) {
-            int c = accept4(g_hd.nn_fd, NULL, NULL, SOCK_CLOEXEC);
+            int c = accept_or_back_off(g_hd.nn_fd, "namenode");
             if (c >= 0) spawn(hd_nn_conn_thread, c, -1);
         }
         if (pf[1].revents & POLLIN) {
-            int c = accept4(cfd, NULL, NULL, SOCK_CLOEXEC);
+            int c = accept_or_back_off(cfd, "control port");
             if (c >= 0) spawn(control_thread, c, -1);
         }
     }

@@ -44,13 +44,30 @@ static void mode_string(const hd_inode *n, char out[11]) {
     out[10] = 0;
 }
 
+/* ---------------------------------------------------------------- permissions
+ * HDFS's model (FSPermissionChecker): the superuser (the server's user) passes every check;
+ * otherwise the owner's bits apply to the owner, the group's bits to members of the inode's
+ * group, the other bits to everyone else. Group mapping: a user is a member of the group of
+ * the same name, and the superuser of the supergroup too (this server has no directory of
+ * users; HDFS asks the OS by default). */
+
+bool nn_in_group(const call *k, const char *group) {
+    return !strcmp(group, k->user) || (nn_is_super(k) && !strcmp(group, g_hd.supergroup));
+}
+
+static const char *access_name(int bits) {
+    static const char *const names[8] = {"NONE", "EXECUTE",      "WRITE",      "WRITE_EXECUTE",
+                                         "READ", "READ_EXECUTE", "READ_WRITE", "ALL"};
+    return names[bits & 7];
+}
+
 /* bits: 4 read, 2 write, 1 execute. Sets an AccessControlException on refusal. */
 bool nn_check_access(call *k, const hd_inode *n, int bits) {
     if (nn_is_super(k)) return true;
     uint32_t p;
     if (!strcmp(n->owner, k->user))
         p = (n->perm >> 6) & 7;
-    else if (!strcmp(n->group, k->user))
+    else if (nn_in_group(k, n->group))
         p = (n->perm >> 3) & 7;
     else
         p = n->perm & 7;
@@ -58,17 +75,72 @@ bool nn_check_access(call *k, const hd_inode *n, int bits) {
     char path[HD_MAX_PATH + 2], mode[11];
     hd_ns_path_of(n, path, sizeof path);
     mode_string(n, mode);
-    const char *acc = bits == 4   ? "READ"
-                      : bits == 2 ? "WRITE"
-                      : bits == 1 ? "EXECUTE"
-                      : bits == 3 ? "WRITE_EXECUTE"
-                                  : "ALL";
     nn_fail(k, EXC_ACCESS, "Permission denied: user=%s, access=%s, inode=\"%s\":%s:%s:%s", k->user,
-            acc, path, n->owner, n->group, mode);
+            access_name(bits), path, n->owner, n->group, mode);
     return false;
 }
 
-/* Resolves; on anything but FOUND/MISSING sets the matching exception and returns false. */
+/* EXECUTE on dir and every directory above it, checked from the root down (the message names
+ * the topmost refusal, as HDFS's). */
+static bool traverse(call *k, const hd_inode *dir) {
+    if (!dir) return true;
+    if (!traverse(k, dir->parent)) return false;
+    return nn_check_access(k, dir, 1);
+}
+
+bool nn_check_sticky(call *k, const hd_inode *parent, const hd_inode *n) {
+    if (!(parent->perm & 01000) || nn_is_super(k) || !strcmp(parent->owner, k->user) ||
+        !strcmp(n->owner, k->user))
+        return true;
+    char path[HD_MAX_PATH + 2], ppath[HD_MAX_PATH + 2], mode[11], pmode[11];
+    hd_ns_path_of(n, path, sizeof path);
+    hd_ns_path_of(parent, ppath, sizeof ppath);
+    mode_string(n, mode);
+    mode_string(parent, pmode);
+    nn_fail(k, EXC_ACCESS,
+            "Permission denied by sticky bit: user=%s, path=\"%s\":%s:%s:%s, "
+            "parent=\"%s\":%s:%s:%s",
+            k->user, path, n->owner, n->group, mode, ppath, parent->owner, parent->group, pmode);
+    return false;
+}
+
+/* bits on every directory of the subtree of n (n included); empty ones skipped if asked. */
+static bool check_sub(call *k, const hd_inode *n, int bits, bool skip_empty) {
+    if (n->type != 1) return true;
+    if (!(skip_empty && n->nkids == 0) && !nn_check_access(k, n, bits)) return false;
+    for (size_t i = 0; i < n->nkids; i++)
+        if (!check_sub(k, n->kids[i], bits, skip_empty)) return false;
+    return true;
+}
+
+bool nn_check_owner(call *k, const hd_inode *n) {
+    if (nn_is_super(k) || !strcmp(n->owner, k->user)) return true;
+    char path[HD_MAX_PATH + 2];
+    hd_ns_path_of(n, path, sizeof path);
+    nn_fail(k, EXC_ACCESS, "Permission denied. user=%s is not the owner of inode=%s", k->user,
+            path);
+    return false;
+}
+
+bool nn_permit(call *k, const hd_res *r, nn_perm want) {
+    if (nn_is_super(k)) return true;
+    const hd_inode *last = r->status == HD_FOUND ? r->node : NULL;
+    /* the last existing ancestor of the final component */
+    const hd_inode *anc = last ? last->parent : r->deepest;
+    if (anc && anc->type != 1) anc = anc->parent; /* HD_PARENT_FILE: the file's directory */
+    if (!traverse(k, anc)) return false;
+    const hd_inode *par = last ? last->parent : NULL;
+    if (want.parent && par && (want.parent & 2) && !nn_check_sticky(k, par, last)) return false;
+    if (want.ancestor && anc && !nn_check_access(k, anc, want.ancestor)) return false;
+    if (want.parent && par && !nn_check_access(k, par, want.parent)) return false;
+    if (want.self && last && !nn_check_access(k, last, want.self)) return false;
+    if (want.sub && last && !check_sub(k, last, want.sub, want.sub_skip_empty)) return false;
+    if (want.owner && last && !nn_check_owner(k, last)) return false;
+    return true;
+}
+
+/* Resolves; on anything but FOUND/MISSING/NO_PARENT sets the matching exception (after the
+ * traverse check, as HDFS) and returns false. */
 bool nn_resolve(call *k, const char *path, hd_res *r) {
     hd_ns_resolve(path, r);
     if (r->status == HD_INVALID) {
@@ -76,10 +148,69 @@ bool nn_resolve(call *k, const char *path, hd_res *r) {
         return false;
     }
     if (r->status == HD_PARENT_FILE) {
-        nn_fail(k, EXC_PARENT_NOT_DIR, "Parent path is not a directory: %s", path);
+        if (nn_permit(k, r, (nn_perm){0}))
+            nn_fail(k, EXC_PARENT_NOT_DIR, "Parent path is not a directory: %s", path);
         return false;
     }
     return true;
+}
+
+/* ---------------------------------------------------------------- limits */
+
+bool nn_check_new_path(call *k, const char *path, const hd_res *r) {
+    if (strlen(path) > HD_MAX_PATH || r->depth > HD_MAX_DEPTH) {
+        nn_fail(k, EXC_IO, "Pathname too long.  Limit %d characters, %d levels.", HD_MAX_PATH,
+                HD_MAX_DEPTH);
+        return false;
+    }
+    if (r->too_long) {
+        /* find the offending component for the message */
+        const char *p = path, *dir_end = path;
+        size_t len = 0;
+        while (*p) {
+            while (*p == '/')
+                p++;
+            const char *e = strchr(p, '/');
+            len = e ? (size_t)(e - p) : strlen(p);
+            if (len > HD_MAX_COMPONENT) break;
+            dir_end = p + len;
+            p += len;
+        }
+        nn_fail(k, EXC_COMPONENT_TOO_LONG,
+                "The maximum path component name limit of %.*s in directory %.*s is exceeded: "
+                "limit=%d length=%zu",
+                (int)CAV_MIN(len, (size_t)300), p, (int)(dir_end - path),
+                dir_end == path ? "/" : path, HD_MAX_COMPONENT, len);
+        return false;
+    }
+    return true;
+}
+
+bool nn_check_dir_items(call *k, const hd_inode *dir) {
+    if (dir->nkids < g_hd.max_dir_items) return true;
+    char path[HD_MAX_PATH + 2];
+    hd_ns_path_of(dir, path, sizeof path);
+    nn_fail(k, EXC_MAX_ITEMS, "The directory item limit of %s is exceeded: limit=%u items=%zu",
+            path, g_hd.max_dir_items, dir->nkids);
+    return false;
+}
+
+bool nn_can_add_child(call *k, const hd_inode *dir) {
+    if (!nn_check_dir_items(k, dir)) return false;
+    if (g_hd.ninodes >= g_hd.max_inodes) {
+        nn_fail(k, EXC_IO, "inode limit reached (--max-inodes %llu)",
+                (unsigned long long)g_hd.max_inodes);
+        return false;
+    }
+    return true;
+}
+
+bool nn_check_client(call *k, const char *client) {
+    const char *why = hd_check_client_name(client);
+    if (!why) return true;
+    nn_fail(k, EXC_ILLEGAL_ARG, "Invalid clientName: it %s (this server's limit is %d bytes)", why,
+            HD_MAX_CLIENT_NAME);
+    return false;
 }
 
 void nn_save_or_fail(call *k) {

@@ -1,7 +1,8 @@
 /*
  * hdfsd_nn.h — internals of the NameNode side of csvavro-hdfsd, shared by
  *   hdfsd_rpc.c       connections: preamble, framing, headers, the method table, dispatch
- *   hdfsd_nn.c        what every method uses: failures, replies, permission checks, statuses
+ *   hdfsd_nn.c        what every method uses: failures, replies, permission checks (HDFS's
+ *                     model), limits, statuses
  *   hdfsd_nn_ns.c     namespace methods (file info, listing, mkdirs, delete, rename, set*,
  *                     content summary, stats, server defaults)
  *   hdfsd_nn_blocks.c write and read path methods (create, addBlock, complete, abandonBlock,
@@ -37,6 +38,10 @@
 #define EXC_ILLEGAL_ARG "org.apache.hadoop.HadoopIllegalArgumentException"
 #define EXC_IO "java.io.IOException"
 #define EXC_RETRIABLE "org.apache.hadoop.ipc.RetriableException"
+#define EXC_COMPONENT_TOO_LONG                                                                     \
+    "org.apache.hadoop.hdfs.protocol.FSLimitException$PathComponentTooLongException"
+#define EXC_MAX_ITEMS                                                                              \
+    "org.apache.hadoop.hdfs.protocol.FSLimitException$MaxDirectoryItemsExceededException"
 
 /* One method call: the request and, once the method ran, its outcome. */
 typedef struct call {
@@ -85,8 +90,31 @@ typedef struct lb_buf {
 void nn_fail(call *k, const char *exc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void nn_reply(call *k, const ProtobufCMessage *m);
 bool nn_is_super(const call *k);
+bool nn_in_group(const call *k, const char *group);
+/* Access bits (4 read, 2 write, 1 execute) on n for the caller; AccessControlException if not. */
 bool nn_check_access(call *k, const hd_inode *n, int bits);
+/* The sticky bit of parent allows removing/replacing its entry n (owner of n or of parent). */
+bool nn_check_sticky(call *k, const hd_inode *parent, const hd_inode *n);
+bool nn_check_owner(call *k, const hd_inode *n);
+/* What an operation needs on a resolved path, as HDFS's FSPermissionChecker.checkPermission:
+ * EXECUTE on every existing ancestor always; ancestor: bits on the last existing ancestor of
+ * the final component; parent: bits on the final inode's parent (WRITE also checks its
+ * sticky bit); self: bits on the final inode; sub: bits on every directory below it (empty
+ * ones skipped when sub_skip_empty); owner: the caller owns the final inode. Checks that
+ * name an inode that does not exist are skipped. The superuser passes. */
+typedef struct nn_perm {
+    int ancestor, parent, self, sub;
+    bool sub_skip_empty, owner;
+} nn_perm;
+bool nn_permit(call *k, const hd_res *r, nn_perm want);
+/* Resolves path; false with the exception set for an invalid path or one through a file. */
 bool nn_resolve(call *k, const char *path, hd_res *r);
+/* Limits of a path about to be created (length, depth, component length), of a directory
+ * about to get one more entry (items, inodes), of a client name. */
+bool nn_check_new_path(call *k, const char *path, const hd_res *r);
+bool nn_check_dir_items(call *k, const hd_inode *dir);
+bool nn_can_add_child(call *k, const hd_inode *dir);
+bool nn_check_client(call *k, const char *client);
 void nn_save_or_fail(call *k);
 uint64_t nn_file_length(const hd_inode *n);
 void nn_fill_status(status_buf *b, const hd_inode *n, bool with_name);
@@ -103,7 +131,8 @@ void nn_delete(call *k);
 void nn_rename(call *k);
 void nn_rename2(call *k);
 void nn_getServerDefaults(call *k);
-hd_inode *nn_existing(call *k, const char *src);
+/* The inode at src after the permission check want; FileNotFoundException when missing. */
+hd_inode *nn_existing(call *k, const char *src, nn_perm want);
 void nn_setReplication(call *k);
 void nn_setPermission(call *k);
 void nn_setOwner(call *k);

@@ -18,10 +18,20 @@ void nn_create(call *k) {
     Hadoop__Hdfs__CreateResponseProto resp = HADOOP__HDFS__CREATE_RESPONSE_PROTO__INIT;
     hd_res res;
     status_buf sb;
-    if (!nn_resolve(k, r->src, &res)) goto out;
-    if (r->blocksize == 0 || r->blocksize % 512 != 0) {
-        nn_fail(k, EXC_IO, "Invalid block size %llu: it must be a positive multiple of 512",
-                (unsigned long long)r->blocksize);
+    if (!nn_resolve(k, r->src, &res) || !nn_check_client(k, r->clientname)) goto out;
+    /* HDFS: WRITE on the last existing ancestor, and on the file itself when it is replaced */
+    bool replace = res.status == HD_FOUND && res.node->type == 2 && (r->createflag & 2);
+    if (!nn_permit(k, &res, (nn_perm){.ancestor = 2, .self = replace ? 2 : 0})) goto out;
+    if (r->blocksize == 0 || r->blocksize % 512 != 0 || r->blocksize > HD_MAX_BLOCK_SIZE) {
+        nn_fail(k, EXC_IO,
+                "Invalid block size %llu: it must be a positive multiple of 512, at most %llu "
+                "(dfs.namenode.fs-limits.max-block-size)",
+                (unsigned long long)r->blocksize, (unsigned long long)HD_MAX_BLOCK_SIZE);
+        goto out;
+    }
+    if (r->replication > HD_MAX_REPLICATION) {
+        nn_fail(k, EXC_IO, "Requested replication factor of %u exceeds maximum of %d for %s",
+                r->replication, HD_MAX_REPLICATION, r->src);
         goto out;
     }
     if (res.status == HD_FOUND) {
@@ -41,7 +51,6 @@ void nn_create(call *k) {
             nn_fail(k, EXC_EXISTS, "%s for client 127.0.0.1 already exists", r->src);
             goto out;
         }
-        if (!nn_check_access(k, n->parent, 3)) goto out;
         hd_inode *p = n->parent;
         hd_ns_unlink(n);
         hd_ns_free_tree(n, true);
@@ -49,6 +58,8 @@ void nn_create(call *k) {
         res.parent = p;
     } else if (res.status == HD_NO_PARENT && !r->createparent) {
         nn_fail(k, EXC_FNF, "Parent directory doesn't exist: %s", r->src);
+        goto out;
+    } else if (!nn_check_new_path(k, r->src, &res)) {
         goto out;
     }
     hd_inode *parent = res.status == HD_MISSING ? res.parent : NULL;
@@ -59,9 +70,8 @@ void nn_create(call *k) {
             goto out;
         }
     }
-    if (!nn_check_access(k, parent, 3)) goto out;
-    if (g_hd.ninodes >= g_hd.max_inodes) {
-        nn_fail(k, EXC_IO, "inode limit reached");
+    if (!nn_can_add_child(k, parent)) {
+        nn_save_or_fail(k); /* keep what was done */
         goto out;
     }
     hd_ns_resolve(r->src, &res);
@@ -87,6 +97,25 @@ out:
     hadoop__hdfs__create_request_proto__free_unpacked(r, NULL);
 }
 
+/* The lease of a file under construction: held by a client name (as HDFS) and, stricter than
+ * HDFS (which trusts the client name alone), used only by the user who owns the file or the
+ * superuser, so a client name seen elsewhere does not open another user's file. */
+static bool lease_holder(call *k, const hd_inode *f, const char *client, const char *what) {
+    if (f->holder && !strcmp(f->holder, client) && (nn_is_super(k) || !strcmp(f->owner, k->user)))
+        return true;
+    char path[HD_MAX_PATH + 2];
+    hd_ns_path_of(f, path, sizeof path);
+    if (!f->holder)
+        nn_fail(k, EXC_LEASE, "No lease on %s (%s): File is not open for writing.", path, what);
+    else if (strcmp(f->holder, client))
+        nn_fail(k, EXC_LEASE, "No lease on %s (%s): client %s does not hold it.", path, what,
+                client);
+    else
+        nn_fail(k, EXC_LEASE, "No lease on %s (%s): it is held by a client of user %s, not %s.",
+                path, what, f->owner, k->user);
+    return false;
+}
+
 /* Looks up a file under construction held by client. */
 static hd_inode *leased_file(call *k, const char *src, const char *client) {
     hd_res res;
@@ -95,14 +124,7 @@ static hd_inode *leased_file(call *k, const char *src, const char *client) {
         nn_fail(k, EXC_FNF, "File does not exist: %s", src);
         return NULL;
     }
-    if (!res.node->holder || strcmp(res.node->holder, client)) {
-        nn_fail(
-            k, EXC_LEASE,
-            "No lease on %s: File is not open for writing. Holder %s does not have any open files.",
-            src, client);
-        return NULL;
-    }
-    return res.node;
+    return lease_holder(k, res.node, client, "lease check") ? res.node : NULL;
 }
 
 /* Commits the client's view of the last block (id must match; GS may be the original one
@@ -120,6 +142,12 @@ static bool commit_block(call *k, hd_inode *f, const Hadoop__Hdfs__ExtendedBlock
                 "Commit block with mismatching GS. NN has blk_%llu_%llu, client submits %llu",
                 (unsigned long long)last->id, (unsigned long long)last->gs,
                 (unsigned long long)b->generationstamp);
+        return false;
+    }
+    if (b->has_numbytes && b->numbytes > f->bsize) {
+        nn_fail(k, EXC_IO, "Block blk_%llu: length %llu exceeds the file's block size %llu",
+                (unsigned long long)b->blockid, (unsigned long long)b->numbytes,
+                (unsigned long long)f->bsize);
         return false;
     }
     if (b->has_numbytes) last->len = b->numbytes;
@@ -252,7 +280,7 @@ void nn_getBlockLocations(call *k) {
     lb_buf *L = NULL, *last = NULL;
     Hadoop__Hdfs__LocatedBlockProto **ptrs = NULL;
     hd_res res;
-    if (!nn_resolve(k, r->src, &res)) goto out;
+    if (!nn_resolve(k, r->src, &res) || !nn_permit(k, &res, (nn_perm){.self = 4})) goto out;
     if (res.status != HD_FOUND) {
         nn_fail(k, EXC_FNF, "File does not exist: %s", r->src);
         goto out;
@@ -262,7 +290,6 @@ void nn_getBlockLocations(call *k) {
         nn_fail(k, EXC_FNF, "Path is not a file: %s", r->src);
         goto out;
     }
-    if (!nn_check_access(k, f, 4)) goto out;
     size_t nb = f->nblocks;
     L = cav_calloc(nb ? nb : 1, sizeof *L);
     last = cav_calloc(1, sizeof *last);
@@ -309,9 +336,47 @@ out:
 void nn_renewLease(call *k) {
     UNPACK(Hadoop__Hdfs__RenewLeaseRequestProto, hadoop__hdfs__renew_lease_request_proto)
     Hadoop__Hdfs__RenewLeaseResponseProto resp = HADOOP__HDFS__RENEW_LEASE_RESPONSE_PROTO__INIT;
-    hd_lease_renew(r->clientname);
-    nn_reply(k, &resp.base);
+    if (nn_check_client(k, r->clientname)) {
+        hd_lease_renew(r->clientname);
+        nn_reply(k, &resp.base);
+    }
     hadoop__hdfs__renew_lease_request_proto__free_unpacked(r, NULL);
+}
+
+static hd_inode *file_of_block(hd_inode *n, uint64_t id, size_t *idx) {
+    if (n->type == 2)
+        for (size_t i = 0; i < n->nblocks; i++)
+            if (n->blocks[i].id == id) {
+                *idx = i;
+                return n;
+            }
+    for (size_t i = 0; i < n->nkids; i++) {
+        hd_inode *f = file_of_block(n->kids[i], id, idx);
+        if (f) return f;
+    }
+    return NULL;
+}
+
+/* As HDFS's checkUCBlock: the block exists, is the last block of a file under construction,
+ * and the caller holds that file's lease. Returns the block or NULL with k->exc set. */
+static hd_block *uc_block(call *k, uint64_t id, const char *client, const char *what,
+                          uint64_t *bsize) {
+    size_t i = 0;
+    hd_inode *f = file_of_block(g_hd.root, id, &i);
+    if (f) *bsize = f->bsize;
+    if (!f) {
+        nn_fail(k, EXC_IO, "%s: BP:%s:blk_%llu does not exist.", what, HD_POOL_ID,
+                (unsigned long long)id);
+        return NULL;
+    }
+    if (!f->holder || i + 1 != f->nblocks) {
+        nn_fail(k, EXC_IO,
+                "%s: Unexpected BlockUCState: blk_%llu is COMPLETE but not "
+                "UNDER_CONSTRUCTION",
+                what, (unsigned long long)id);
+        return NULL;
+    }
+    return lease_holder(k, f, client, what) ? &f->blocks[i] : NULL;
 }
 
 void nn_updateBlockForPipeline(call *k) {
@@ -320,9 +385,10 @@ void nn_updateBlockForPipeline(call *k) {
     Hadoop__Hdfs__UpdateBlockForPipelineResponseProto resp =
         HADOOP__HDFS__UPDATE_BLOCK_FOR_PIPELINE_RESPONSE_PROTO__INIT;
     lb_buf *L = cav_calloc(1, sizeof *L);
+    uint64_t bs;
     if (!L) {
         nn_fail(k, EXC_IO, "out of memory");
-    } else {
+    } else if (uc_block(k, r->block->blockid, r->clientname, "updateBlockForPipeline", &bs)) {
         int dns[HD_MAX_DATANODES];
         int nd = nn_replica_holders(r->block->blockid, dns, NULL);
         /* a new stamp for the client; the stored one changes only in updatePipeline */
@@ -337,28 +403,33 @@ void nn_updateBlockForPipeline(call *k) {
     hadoop__hdfs__update_block_for_pipeline_request_proto__free_unpacked(r, NULL);
 }
 
-static hd_block *find_block(hd_inode *n, uint64_t id) {
-    if (n->type == 2)
-        for (size_t i = 0; i < n->nblocks; i++)
-            if (n->blocks[i].id == id) return &n->blocks[i];
-    for (size_t i = 0; i < n->nkids; i++) {
-        hd_block *b = find_block(n->kids[i], id);
-        if (b) return b;
-    }
-    return NULL;
-}
-
 void nn_updatePipeline(call *k) {
     UNPACK(Hadoop__Hdfs__UpdatePipelineRequestProto, hadoop__hdfs__update_pipeline_request_proto)
     Hadoop__Hdfs__UpdatePipelineResponseProto resp =
         HADOOP__HDFS__UPDATE_PIPELINE_RESPONSE_PROTO__INIT;
-    hd_block *b = find_block(g_hd.root, r->oldblock->blockid);
-    if (!b || r->newblock->blockid != r->oldblock->blockid) {
-        nn_fail(k, EXC_IO, "updatePipeline: unknown block blk_%llu",
-                (unsigned long long)r->oldblock->blockid);
+    uint64_t bs = 0;
+    hd_block *b = uc_block(k, r->oldblock->blockid, r->clientname, "updatePipeline", &bs);
+    uint64_t ngs = r->newblock->generationstamp;
+    uint64_t nlen = r->newblock->has_numbytes ? r->newblock->numbytes : 0;
+    if (!b) {
+        /* k->exc set */
+    } else if (r->newblock->blockid != r->oldblock->blockid) {
+        nn_fail(k, EXC_IO, "updatePipeline: the new block blk_%llu is not blk_%llu",
+                (unsigned long long)r->newblock->blockid, (unsigned long long)b->id);
+    } else if (ngs <= b->gs || ngs >= g_hd.next_gs) {
+        nn_fail(k, EXC_IO,
+                "Update blk_%llu but the new generation stamp %llu is not one handed out by "
+                "updateBlockForPipeline after the stored %llu",
+                (unsigned long long)b->id, (unsigned long long)ngs, (unsigned long long)b->gs);
+    } else if (nlen < b->len || nlen > bs) {
+        nn_fail(k, EXC_IO,
+                "Update blk_%llu (size=%llu) to a block of size %llu: smaller, or larger than "
+                "the block size %llu",
+                (unsigned long long)b->id, (unsigned long long)b->len, (unsigned long long)nlen,
+                (unsigned long long)bs);
     } else {
-        b->gs = r->newblock->generationstamp;
-        if (r->newblock->has_numbytes) b->len = r->newblock->numbytes;
+        b->gs = ngs;
+        b->len = nlen;
         nn_save_or_fail(k);
         if (!k->exc) nn_reply(k, &resp.base);
     }
@@ -370,6 +441,10 @@ void nn_getAdditionalDatanode(call *k) {
            hadoop__hdfs__get_additional_datanode_request_proto)
     Hadoop__Hdfs__GetAdditionalDatanodeResponseProto resp =
         HADOOP__HDFS__GET_ADDITIONAL_DATANODE_RESPONSE_PROTO__INIT;
+    if (!leased_file(k, r->src, r->clientname)) {
+        hadoop__hdfs__get_additional_datanode_request_proto__free_unpacked(r, NULL);
+        return;
+    }
     lb_buf *L = cav_calloc(1, sizeof *L);
     Hadoop__Hdfs__DatanodeInfoProto *ex[2 * HD_MAX_DATANODES + 2];
     size_t nex = 0;
@@ -404,10 +479,10 @@ void nn_getAdditionalDatanode(call *k) {
 void nn_recoverLease(call *k) {
     UNPACK(Hadoop__Hdfs__RecoverLeaseRequestProto, hadoop__hdfs__recover_lease_request_proto)
     Hadoop__Hdfs__RecoverLeaseResponseProto resp = HADOOP__HDFS__RECOVER_LEASE_RESPONSE_PROTO__INIT;
-    hd_inode *f = nn_existing(k, r->src);
+    hd_inode *f = nn_existing(k, r->src, (nn_perm){.self = 2});
     if (f && f->type != 2) {
         nn_fail(k, EXC_FNF, "Path is not a file: %s", r->src);
-    } else if (f && nn_check_access(k, f, 2)) {
+    } else if (f) {
         if (f->holder) { /* close it with what the datanodes have */
             if (f->nblocks) {
                 int dns[HD_MAX_DATANODES];

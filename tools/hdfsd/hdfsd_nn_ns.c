@@ -21,7 +21,7 @@ void nn_getFileInfo(call *k) {
     hd_ns_resolve(r->src, &res);
     if (res.status == HD_INVALID) {
         nn_fail(k, EXC_INVALID_PATH, "Invalid path name %s", r->src);
-    } else {
+    } else if (nn_permit(k, &res, (nn_perm){0})) { /* traverse */
         if (res.status == HD_FOUND) {
             nn_fill_status(&sb, res.node, false);
             resp.fs = &sb.st;
@@ -43,6 +43,10 @@ void nn_getListing(call *k) {
         nn_fail(k, EXC_INVALID_PATH, "Invalid path name %s", r->src);
         goto out;
     }
+    /* a directory needs READ_EXECUTE, anything else the traverse check only */
+    if (!nn_permit(k, &res,
+                   (nn_perm){.self = res.status == HD_FOUND && res.node->type == 1 ? 5 : 0}))
+        goto out;
     if (res.status != HD_FOUND) {
         nn_reply(k, &resp.base);
         goto out;
@@ -59,8 +63,7 @@ void nn_getListing(call *k) {
         ptrs[0] = &sb->st;
         dl.n_partiallisting = 1;
     } else {
-        if (!nn_check_access(k, d, 4)) goto out;
-        char after[256];
+        char after[HD_MAX_COMPONENT + 1];
         size_t al = r->startafter.len < sizeof after ? r->startafter.len : sizeof after - 1;
         if (al) memcpy(after, r->startafter.data, al);
         after[al] = 0;
@@ -99,7 +102,7 @@ out:
 hd_inode *nn_make_parents(call *k, const char *path, uint32_t perm, bool create_parent) {
     hd_inode *cur = g_hd.root;
     const char *p = path;
-    char name[256];
+    char name[HD_MAX_COMPONENT + 1];
     for (;;) {
         while (*p == '/')
             p++;
@@ -129,11 +132,9 @@ hd_inode *nn_make_parents(call *k, const char *path, uint32_t perm, bool create_
                 nn_fail(k, EXC_FNF, "Parent directory doesn't exist: %s", path);
                 return NULL;
             }
-            if (!nn_check_access(k, cur, 3)) return NULL;
-            if (g_hd.ninodes >= g_hd.max_inodes) {
-                nn_fail(k, EXC_IO, "inode limit reached");
-                return NULL;
-            }
+            /* (the caller checked WRITE on the last existing ancestor; what is created here
+             * belongs to the caller) */
+            if (!nn_can_add_child(k, cur)) return NULL;
             /* implicitly created parents get u+wx like Hadoop */
             cur = hd_ns_new_inode(cur, name, 1, perm | 0300, k->user, cur->group);
             if (!cur) {
@@ -149,7 +150,7 @@ void nn_mkdirs(call *k) {
     UNPACK(Hadoop__Hdfs__MkdirsRequestProto, hadoop__hdfs__mkdirs_request_proto)
     Hadoop__Hdfs__MkdirsResponseProto resp = HADOOP__HDFS__MKDIRS_RESPONSE_PROTO__INIT;
     hd_res res;
-    if (!nn_resolve(k, r->src, &res)) goto out;
+    if (!nn_resolve(k, r->src, &res) || !nn_permit(k, &res, (nn_perm){0})) goto out;
     uint32_t perm = r->masked->perm & 07777; /* Go sets bit 31 (its directory flag) */
     if (res.status == HD_FOUND) {
         if (res.node->type != 1) {
@@ -164,14 +165,15 @@ void nn_mkdirs(call *k) {
         nn_fail(k, EXC_FNF, "Parent directory doesn't exist: %s", r->src);
         goto out;
     }
+    if (!nn_check_new_path(k, r->src, &res) || !nn_permit(k, &res, (nn_perm){.ancestor = 2}))
+        goto out;
     hd_inode *parent = nn_make_parents(k, r->src, perm, r->createparent);
     if (!parent) {
         nn_save_or_fail(k);
         goto out;
     }
-    if (!nn_check_access(k, parent, 3)) goto out;
-    if (g_hd.ninodes >= g_hd.max_inodes) {
-        nn_fail(k, EXC_IO, "inode limit reached");
+    if (!nn_can_add_child(k, parent)) {
+        nn_save_or_fail(k); /* keep the parents made so far */
         goto out;
     }
     hd_ns_resolve(r->src, &res);
@@ -194,17 +196,12 @@ void nn_delete(call *k) {
     Hadoop__Hdfs__DeleteResponseProto resp = HADOOP__HDFS__DELETE_RESPONSE_PROTO__INIT;
     hd_res res;
     if (!nn_resolve(k, r->src, &res)) goto out;
+    /* WRITE on the parent (and its sticky bit), ALL on every non-empty directory below */
+    if (!nn_permit(k, &res, (nn_perm){.parent = 2, .sub = 7, .sub_skip_empty = true})) goto out;
     if (res.status == HD_FOUND && res.node != g_hd.root) {
         hd_inode *n = res.node;
         if (n->type == 1 && n->nkids > 0 && !r->recursive) {
             nn_fail(k, EXC_NOT_EMPTY, "%s is non empty", r->src);
-            goto out;
-        }
-        if (!nn_check_access(k, n->parent, 3)) goto out;
-        if ((n->parent->perm & 01000) && !nn_is_super(k) && strcmp(n->owner, k->user) &&
-            strcmp(n->parent->owner, k->user)) {
-            nn_fail(k, EXC_ACCESS, "Permission denied by sticky bit: user=%s, path=\"%s\"", k->user,
-                    r->src);
             goto out;
         }
         n->parent->mtime = hd_now_ms();
@@ -224,10 +221,30 @@ static bool is_ancestor(const hd_inode *a, const hd_inode *n) {
     return false;
 }
 
-/* Shared by rename and rename2. Returns 1 done, 0 refused (k->exc may be set). */
+static size_t depth_of(const hd_inode *n) {
+    size_t d = 0;
+    for (; n->parent; n = n->parent)
+        d++;
+    return d;
+}
+
+static size_t height_of(const hd_inode *n) {
+    size_t h = 0;
+    for (size_t i = 0; i < n->nkids; i++) {
+        size_t c = 1 + height_of(n->kids[i]);
+        if (c > h) h = c;
+    }
+    return h;
+}
+
+/* Shared by rename and rename2. Returns 1 done, 0 refused (k->exc may be set).
+ * Permissions as HDFS: the source needs WRITE on its parent and passes its sticky bit; the
+ * destination needs WRITE on its last existing ancestor. Stricter than HDFS, as POSIX
+ * rename(2): an entry that rename2 replaces must pass the sticky bit of its directory too
+ * (replacing is deleting). */
 static int do_rename(call *k, const char *src, const char *dst, bool v2, bool overwrite) {
     hd_res s, d;
-    if (!nn_resolve(k, src, &s)) return 0;
+    if (!nn_resolve(k, src, &s) || !nn_permit(k, &s, (nn_perm){.parent = 2})) return 0;
     if (s.status != HD_FOUND) {
         if (v2) nn_fail(k, EXC_FNF, "rename source %s is not found.", src);
         return 0;
@@ -236,15 +253,11 @@ static int do_rename(call *k, const char *src, const char *dst, bool v2, bool ov
         if (v2) nn_fail(k, EXC_IO, "Rename source / is the root.");
         return 0;
     }
-    hd_ns_resolve(dst, &d);
-    if (d.status == HD_INVALID) {
-        nn_fail(k, EXC_INVALID_PATH, "Invalid path name %s", dst);
+    if (!nn_resolve(k, dst, &d)) {
+        if (!v2 && !strcmp(k->exc, EXC_PARENT_NOT_DIR)) k->exc = NULL; /* plain false */
         return 0;
     }
-    if (d.status == HD_PARENT_FILE) {
-        if (v2) nn_fail(k, EXC_PARENT_NOT_DIR, "Parent path is not a directory: %s", dst);
-        return 0;
-    }
+    if (!nn_permit(k, &d, (nn_perm){0})) return 0; /* traverse */
     if (d.status == HD_NO_PARENT) {
         if (v2) nn_fail(k, EXC_FNF, "rename destination parent %s not found.", dst);
         return 0;
@@ -290,6 +303,7 @@ static int do_rename(call *k, const char *src, const char *dst, bool v2, bool ov
             name = d.name;
         }
     } else {
+        if (!nn_check_new_path(k, dst, &d)) return 0;
         target_dir = d.parent;
         name = d.name;
     }
@@ -299,7 +313,15 @@ static int do_rename(call *k, const char *src, const char *dst, bool v2, bool ov
                     src);
         return 0;
     }
-    if (!nn_check_access(k, s.node->parent, 3) || !nn_check_access(k, target_dir, 3)) return 0;
+    hd_res t = {.status = HD_MISSING, .deepest = target_dir};
+    if (!nn_permit(k, &t, (nn_perm){.ancestor = 2})) return 0;
+    if (victim && !nn_check_sticky(k, target_dir, victim)) return 0;
+    if (!victim && target_dir != s.node->parent && !nn_check_dir_items(k, target_dir)) return 0;
+    if (depth_of(target_dir) + 1 + height_of(s.node) > HD_MAX_DEPTH) {
+        nn_fail(k, EXC_IO, "Pathname too long.  Limit %d characters, %d levels.", HD_MAX_PATH,
+                HD_MAX_DEPTH);
+        return 0;
+    }
     char *nm = hd_strdup(name);
     uint64_t now = hd_now_ms();
     s.node->parent->mtime = now;
@@ -352,9 +374,9 @@ void nn_getServerDefaults(call *k) {
     nn_reply(k, &resp.base);
 }
 
-hd_inode *nn_existing(call *k, const char *src) {
+hd_inode *nn_existing(call *k, const char *src, nn_perm want) {
     hd_res res;
-    if (!nn_resolve(k, src, &res)) return NULL;
+    if (!nn_resolve(k, src, &res) || !nn_permit(k, &res, want)) return NULL;
     if (res.status != HD_FOUND) {
         nn_fail(k, EXC_FNF, "File does not exist: %s", src);
         return NULL;
@@ -366,11 +388,13 @@ void nn_setReplication(call *k) {
     UNPACK(Hadoop__Hdfs__SetReplicationRequestProto, hadoop__hdfs__set_replication_request_proto)
     Hadoop__Hdfs__SetReplicationResponseProto resp =
         HADOOP__HDFS__SET_REPLICATION_RESPONSE_PROTO__INIT;
-    hd_inode *n = nn_existing(k, r->src);
-    if (n && n->type == 2 && nn_check_access(k, n, 2)) {
-        if (r->replication < 1 || r->replication > 512) {
-            nn_fail(k, EXC_IO, "Requested replication factor of %u is out of range",
-                    r->replication);
+    hd_inode *n = nn_existing(k, r->src, (nn_perm){.self = 2});
+    if (n && n->type == 2) {
+        if (r->replication < 1 || r->replication > HD_MAX_REPLICATION) {
+            nn_fail(k, EXC_IO,
+                    "Requested replication factor of %u is out of range (1 to %d, "
+                    "dfs.replication.max)",
+                    r->replication, HD_MAX_REPLICATION);
         } else {
             n->repl = r->replication;
             resp.result = 1;
@@ -381,21 +405,12 @@ void nn_setReplication(call *k) {
     hadoop__hdfs__set_replication_request_proto__free_unpacked(r, NULL);
 }
 
-static bool owner_or_super(call *k, hd_inode *n) {
-    if (nn_is_super(k) || !strcmp(n->owner, k->user)) return true;
-    char path[HD_MAX_PATH + 2];
-    hd_ns_path_of(n, path, sizeof path);
-    nn_fail(k, EXC_ACCESS, "Permission denied. user=%s is not the owner of inode=%s", k->user,
-            path);
-    return false;
-}
-
 void nn_setPermission(call *k) {
     UNPACK(Hadoop__Hdfs__SetPermissionRequestProto, hadoop__hdfs__set_permission_request_proto)
     Hadoop__Hdfs__SetPermissionResponseProto resp =
         HADOOP__HDFS__SET_PERMISSION_RESPONSE_PROTO__INIT;
-    hd_inode *n = nn_existing(k, r->src);
-    if (n && owner_or_super(k, n)) {
+    hd_inode *n = nn_existing(k, r->src, (nn_perm){.owner = true});
+    if (n) {
         n->perm = r->permission->perm & 07777;
         nn_save_or_fail(k);
         if (!k->exc) nn_reply(k, &resp.base);
@@ -406,23 +421,39 @@ void nn_setPermission(call *k) {
 void nn_setOwner(call *k) {
     UNPACK(Hadoop__Hdfs__SetOwnerRequestProto, hadoop__hdfs__set_owner_request_proto)
     Hadoop__Hdfs__SetOwnerResponseProto resp = HADOOP__HDFS__SET_OWNER_RESPONSE_PROTO__INIT;
-    hd_inode *n = nn_existing(k, r->src);
-    if (n && owner_or_super(k, n)) {
-        if (r->username && *r->username && strcmp(r->username, n->owner) && !nn_is_super(k)) {
-            nn_fail(k, EXC_ACCESS,
-                    "User %s is not a super user (non-super user cannot change owner).", k->user);
-        } else {
-            if (r->username && *r->username) {
-                cav_free(n->owner);
-                n->owner = hd_strdup(r->username);
-            }
-            if (r->groupname && *r->groupname) {
-                cav_free(n->group);
-                n->group = hd_strdup(r->groupname);
-            }
-            nn_save_or_fail(k);
-            if (!k->exc) nn_reply(k, &resp.base);
+    const char *u = r->username && *r->username ? r->username : NULL;
+    const char *g = r->groupname && *r->groupname ? r->groupname : NULL;
+    const char *why;
+    hd_inode *n = nn_existing(k, r->src, (nn_perm){.owner = true});
+    if (!n) {
+        /* k->exc set */
+    } else if (u && (why = hd_check_principal(u))) {
+        nn_fail(k, EXC_ILLEGAL_ARG,
+                "Invalid user name: it %s (user and group names: 1 to %d "
+                "bytes, no control character or ':')",
+                why, HD_MAX_PRINCIPAL);
+    } else if (g && (why = hd_check_principal(g))) {
+        nn_fail(k, EXC_ILLEGAL_ARG,
+                "Invalid group name: it %s (user and group names: 1 to %d "
+                "bytes, no control character or ':')",
+                why, HD_MAX_PRINCIPAL);
+    } else if (u && strcmp(u, k->user) && !nn_is_super(k)) {
+        /* (HDFS compares with the caller, not with the current owner) */
+        nn_fail(k, EXC_ACCESS, "User %s is not a super user (non-super user cannot change owner).",
+                k->user);
+    } else if (g && !nn_is_super(k) && !nn_in_group(k, g)) {
+        nn_fail(k, EXC_ACCESS, "User %s does not belong to %s", k->user, g);
+    } else {
+        if (u) {
+            cav_free(n->owner);
+            n->owner = hd_strdup(u);
         }
+        if (g) {
+            cav_free(n->group);
+            n->group = hd_strdup(g);
+        }
+        nn_save_or_fail(k);
+        if (!k->exc) nn_reply(k, &resp.base);
     }
     hadoop__hdfs__set_owner_request_proto__free_unpacked(r, NULL);
 }
@@ -430,8 +461,9 @@ void nn_setOwner(call *k) {
 void nn_setTimes(call *k) {
     UNPACK(Hadoop__Hdfs__SetTimesRequestProto, hadoop__hdfs__set_times_request_proto)
     Hadoop__Hdfs__SetTimesResponseProto resp = HADOOP__HDFS__SET_TIMES_RESPONSE_PROTO__INIT;
-    hd_inode *n = nn_existing(k, r->src);
-    if (n && (strcmp(n->owner, k->user) == 0 || nn_check_access(k, n, 2))) {
+    hd_inode *n =
+        nn_existing(k, r->src, (nn_perm){.self = 2}); /* HDFS: WRITE, even for the owner */
+    if (n) {
         if (r->mtime != UINT64_MAX) n->mtime = r->mtime;
         if (r->atime != UINT64_MAX) n->atime = r->atime;
         nn_save_or_fail(k);
@@ -460,7 +492,7 @@ void nn_getContentSummary(call *k) {
     Hadoop__Hdfs__GetContentSummaryResponseProto resp =
         HADOOP__HDFS__GET_CONTENT_SUMMARY_RESPONSE_PROTO__INIT;
     Hadoop__Hdfs__ContentSummaryProto cs = HADOOP__HDFS__CONTENT_SUMMARY_PROTO__INIT;
-    hd_inode *n = nn_existing(k, r->path);
+    hd_inode *n = nn_existing(k, r->path, (nn_perm){.sub = 5}); /* READ_EXECUTE on every dir */
     if (n) {
         summarize(n, &cs.length, &cs.filecount, &cs.directorycount, &cs.spaceconsumed);
         cs.quota = UINT64_MAX;

@@ -6,13 +6,16 @@
  * Snapshot format (DATA/namespace.img, text, rewritten atomically via namespace.img.tmp +
  * rename on every mutation): a header line `hdfsd-namespace 1 <next_inode> <next_block>
  * <next_gs>`, then one `I` line per inode in pre-order (parent before children) and one `B`
- * line per block after its file. Strings are hex-encoded so any byte is safe. All functions
- * here run under g_hd.ns_lock.
+ * line per block after its file. Strings are hex-encoded (`x` + two lowercase hex digits per
+ * byte; `-` for no lease holder). The loader checks every field against the rules the RPCs
+ * enforce (hdfsd.h), so an image the server saved always loads again, and a damaged one is an
+ * error naming its line. All functions here run under g_hd.ns_lock.
  */
 #include "hdfsd.h"
 #include "core/core.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,8 +133,7 @@ bool hd_ns_block_add(hd_inode *f, uint64_t id, uint64_t gs) {
 
 void hd_ns_resolve(const char *path, hd_res *r) {
     memset(r, 0, sizeof *r);
-    size_t plen = strlen(path);
-    if (plen == 0 || path[0] != '/' || plen > HD_MAX_PATH) {
+    if (path[0] != '/') {
         r->status = HD_INVALID;
         return;
     }
@@ -139,36 +141,48 @@ void hd_ns_resolve(const char *path, hd_res *r) {
     hd_inode *parent = NULL;
     const char *p = path;
     bool missing = false;
+    r->deepest = cur;
     while (*p) {
         while (*p == '/')
             p++;
         if (!*p) break;
         const char *e = strchr(p, '/');
         size_t len = e ? (size_t)(e - p) : strlen(p);
-        if (len >= sizeof r->name || (len == 1 && p[0] == '.') ||
-            (len == 2 && p[0] == '.' && p[1] == '.') || memchr(p, ':', len)) {
+        const char *why = hd_check_component(p, len);
+        if (why && len <= HD_MAX_COMPONENT) {
             r->status = HD_INVALID;
             return;
         }
-        if (missing) { /* an ancestor is missing */
-            r->status = HD_NO_PARENT;
-            return;
+        r->depth++;
+        p += len;
+        if (missing) { /* an ancestor is missing (or a file); the rest must still be valid */
+            if (r->status == 0) r->status = HD_NO_PARENT;
+            continue;
         }
         if (cur->type != 1) {
             r->status = HD_PARENT_FILE;
-            return;
+            missing = true;
+            continue;
         }
-        memcpy(r->name, p, len);
-        r->name[len] = 0;
+        size_t keep = len <= HD_MAX_COMPONENT ? len : HD_MAX_COMPONENT;
+        memcpy(r->name, p - len, keep);
+        r->name[keep] = 0;
+        parent = cur;
+        if (len > HD_MAX_COMPONENT) {
+            r->too_long = true;
+            missing = true;
+            continue;
+        }
         bool found;
         size_t i = hd_ns_child_index(cur, r->name, &found);
-        parent = cur;
-        if (found)
+        if (found) {
             cur = cur->kids[i];
-        else
+            r->deepest = cur;
+        } else {
             missing = true;
-        p += len;
+        }
     }
+    if (r->status) return; /* HD_NO_PARENT or HD_PARENT_FILE */
     r->parent = parent;
     if (missing) {
         r->status = HD_MISSING;
@@ -194,6 +208,23 @@ void hd_ns_path_of(const hd_inode *n, char *buf, size_t cap) {
         tmp[--pos] = '/';
     }
     snprintf(buf, cap, "%s", tmp + pos);
+}
+
+static int block_state(const hd_inode *n, uint64_t id) {
+    if (n->type == 2) {
+        for (size_t i = 0; i < n->nblocks; i++)
+            if (n->blocks[i].id == id) return n->holder && i + 1 == n->nblocks ? 2 : 1;
+        return 0;
+    }
+    for (size_t i = 0; i < n->nkids; i++) {
+        int st = block_state(n->kids[i], id);
+        if (st) return st;
+    }
+    return 0;
+}
+
+int hd_ns_block_state(uint64_t id) {
+    return g_hd.root ? block_state(g_hd.root, id) : 0;
 }
 
 /* ---------------------------------------------------------------- leases */
@@ -235,6 +266,39 @@ bool hd_lease_alive(const char *client) {
     return l && hd_now_ms() - l->renewed_ms < 60u * 1000u; /* soft limit 60 s */
 }
 
+/* ---------------------------------------------------------------- name rules */
+
+const char *hd_check_principal(const char *s) {
+    size_t n = strlen(s);
+    if (n == 0) return "is empty";
+    if (n > HD_MAX_PRINCIPAL) return "is longer than 255 bytes";
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7f) return "holds a control character";
+        if (c == ':') return "holds ':'";
+    }
+    return NULL;
+}
+
+const char *hd_check_client_name(const char *s) {
+    size_t n = strlen(s);
+    if (n == 0) return "is empty";
+    if (n > HD_MAX_CLIENT_NAME) return "is longer than 1024 bytes";
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) return "holds a control character";
+    return NULL;
+}
+
+const char *hd_check_component(const char *s, size_t len) {
+    if (len == 0) return "is empty";
+    if (len > HD_MAX_COMPONENT) return "is longer than 255 bytes";
+    if ((len == 1 && s[0] == '.') || (len == 2 && s[0] == '.' && s[1] == '.'))
+        return "is \".\" or \"..\"";
+    if (memchr(s, '/', len) || memchr(s, ':', len) || memchr(s, 0, len))
+        return "holds '/', ':' or NUL";
+    return NULL;
+}
+
 /* ---------------------------------------------------------------- snapshot */
 
 static void put_hex(FILE *f, const char *s) {
@@ -245,21 +309,6 @@ static void put_hex(FILE *f, const char *s) {
     fputc('x', f);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++)
         fprintf(f, "%02x", *p);
-}
-
-static char *get_hex(const char *tok) {
-    if (!strcmp(tok, "-")) return NULL;
-    if (tok[0] != 'x') return NULL;
-    size_t n = strlen(tok + 1) / 2;
-    char *s = cav_malloc(n + 1);
-    if (!s) return NULL;
-    for (size_t i = 0; i < n; i++) {
-        unsigned v;
-        if (sscanf(tok + 1 + 2 * i, "%2x", &v) != 1) v = '?';
-        s[i] = (char)v;
-    }
-    s[n] = 0;
-    return s;
 }
 
 static void save_tree(FILE *f, const hd_inode *n) {
@@ -282,88 +331,290 @@ static void save_tree(FILE *f, const hd_inode *n) {
         save_tree(f, n->kids[i]);
 }
 
+int hd_ns_save_stream(FILE *f) {
+    fprintf(f, "hdfsd-namespace 1 %llu %llu %llu\n", (unsigned long long)g_hd.next_inode,
+            (unsigned long long)g_hd.next_block, (unsigned long long)g_hd.next_gs);
+    save_tree(f, g_hd.root);
+    return fflush(f) || ferror(f) ? -1 : 0;
+}
+
 int hd_ns_save(void) {
     char tmp[4200], fin[4200];
     snprintf(tmp, sizeof tmp, "%s/namespace.img.tmp", g_hd.data_dir);
     snprintf(fin, sizeof fin, "%s/namespace.img", g_hd.data_dir);
     FILE *f = fopen(tmp, "w");
     if (!f) return -1;
-    fprintf(f, "hdfsd-namespace 1 %llu %llu %llu\n", (unsigned long long)g_hd.next_inode,
-            (unsigned long long)g_hd.next_block, (unsigned long long)g_hd.next_gs);
-    save_tree(f, g_hd.root);
-    if (fflush(f) || ferror(f)) {
+    if (hd_ns_save_stream(f)) {
         fclose(f);
         return -1;
     }
-    fclose(f);
+    if (fclose(f)) return -1;
     return rename(tmp, fin) ? -1 : 0;
 }
 
-static int load(FILE *f) {
-    char line[40000];
-    unsigned long long a, b, c;
-    if (!fgets(line, sizeof line, f) ||
-        sscanf(line, "hdfsd-namespace 1 %llu %llu %llu", &a, &b, &c) != 3)
-        return -1;
-    g_hd.next_inode = a;
-    g_hd.next_block = b;
-    g_hd.next_gs = c;
-    hd_inode *stack[4096];
-    int depth = 0;
-    hd_inode *last = NULL;
-    while (fgets(line, sizeof line, f)) {
-        if (line[0] == 'B') {
-            unsigned long long id, gs, len;
-            if (!last || sscanf(line, "B %llu %llu %llu", &id, &gs, &len) != 3) return -1;
-            if (!hd_ns_block_add(last, id, gs)) return -1;
-            last->blocks[last->nblocks - 1].len = len;
-            continue;
-        }
-        unsigned long long id, pid, mt, at, bs;
-        int type;
-        unsigned perm, repl;
-        char name[20000], owner[300], group[300], holder[2000];
-        if (sscanf(line, "I %llu %llu %d %o %llu %llu %u %llu %19999s %299s %299s %1999s", &id,
-                   &pid, &type, &perm, &mt, &at, &repl, &bs, name, owner, group, holder) != 12)
-            return -1;
-        hd_inode *n = cav_calloc(1, sizeof *n);
-        if (!n) return -1;
-        n->id = id;
-        n->type = type;
-        n->perm = perm;
-        n->mtime = mt;
-        n->atime = at;
-        n->repl = repl;
-        n->bsize = bs;
-        n->name = get_hex(name);
-        if (!n->name) n->name = hd_strdup("");
-        n->owner = get_hex(owner);
-        n->group = get_hex(group);
-        if (!n->owner) n->owner = hd_strdup("");
-        if (!n->group) n->group = hd_strdup("");
-        n->holder = get_hex(holder);
-        g_hd.ninodes++;
-        if (pid == 0) {
-            if (g_hd.root) {
-                hd_ns_free_tree(n, false);
-                return -1;
-            }
-            g_hd.root = n;
-            depth = 0;
-            stack[depth++] = n;
-        } else {
-            while (depth > 0 && stack[depth - 1]->id != pid)
-                depth--;
-            if (depth == 0 || depth >= (int)CAV_ARRAY_LEN(stack)) {
-                hd_ns_free_tree(n, false);
-                return -1;
-            }
-            hd_ns_attach(stack[depth - 1], n, n->name);
-            stack[depth++] = n;
-        }
-        last = n;
+/* The loader reads lines of any length (getline) and checks every field: the names with the
+ * rules the RPCs apply, numbers in range, the tree shape (pre-order, parents are directories,
+ * names unique per directory, depth and directory size within HDFS's limits) and the counters
+ * (every inode id, block id and generation stamp below the next one handed out, block ids
+ * unique). Anything else is an error naming the line. */
+
+typedef struct loader {
+    char *err;
+    size_t errcap;
+    unsigned long long line;
+    hd_inode **stack; /* the path from the root to the last inode */
+    size_t depth, capstack;
+    uint64_t *ids, *blks; /* for the uniqueness checks */
+    size_t nids, capids, nblks, capblks;
+} loader;
+
+static int bad(loader *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int bad(loader *L, const char *fmt, ...) {
+    int k = snprintf(L->err, L->errcap, "line %llu: ", L->line);
+    if (k >= 0 && (size_t)k < L->errcap) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(L->err + k, L->errcap - (size_t)k, fmt, ap);
+        va_end(ap);
     }
-    return g_hd.root ? 0 : -1;
+    return -1;
+}
+
+/* Next space-separated token of *p (the line has no '\n' left); NULL at the end. */
+static char *token(char **p) {
+    char *s = *p;
+    if (!*s) return NULL;
+    char *e = strchr(s, ' ');
+    if (e) {
+        *e = 0;
+        *p = e + 1;
+    } else {
+        *p = s + strlen(s);
+    }
+    return s;
+}
+
+static bool num(const char *t, int base, uint64_t max, uint64_t *out) {
+    if (!t || !*t || t[0] == '-' || t[0] == '+' || t[0] == ' ') return false;
+    for (const char *c = t; *c; c++)
+        if (!(base == 8 ? (*c >= '0' && *c <= '7') : (*c >= '0' && *c <= '9'))) return false;
+    if (strlen(t) > 1 && t[0] == '0' && base == 10) return false; /* one spelling per value */
+    errno = 0;
+    unsigned long long v = strtoull(t, NULL, base);
+    if (errno || v > max) return false;
+    *out = v;
+    return true;
+}
+
+/* "-" → *out NULL; "x" + hex pairs → the decoded string (no NUL inside). */
+static bool unhex(const char *t, char **out) {
+    *out = NULL;
+    if (!t) return false;
+    if (!strcmp(t, "-")) return true;
+    if (t[0] != 'x') return false;
+    size_t n = strlen(t + 1);
+    if (n % 2) return false;
+    char *s = cav_malloc(n / 2 + 1);
+    if (!s) return false;
+    for (size_t i = 0; i < n / 2; i++) {
+        int v = 0;
+        for (int k = 0; k < 2; k++) {
+            char c = t[1 + 2 * i + (size_t)k];
+            int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+            if (d < 0) {
+                cav_free(s);
+                return false;
+            }
+            v = v * 16 + d;
+        }
+        if (v == 0) {
+            cav_free(s);
+            return false;
+        }
+        s[i] = (char)v;
+    }
+    s[n / 2] = 0;
+    *out = s;
+    return true;
+}
+
+static bool push_u64(uint64_t **a, size_t *n, size_t *cap, uint64_t v) {
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 256;
+        uint64_t *b = cav_realloc(*a, c * sizeof *b);
+        if (!b) return false;
+        *a = b;
+        *cap = c;
+    }
+    (*a)[(*n)++] = v;
+    return true;
+}
+
+static int cmp_u64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static bool has_dup(uint64_t *a, size_t n, uint64_t *dup) {
+    qsort(a, n, sizeof *a, cmp_u64);
+    for (size_t i = 1; i < n; i++)
+        if (a[i] == a[i - 1]) {
+            *dup = a[i];
+            return true;
+        }
+    return false;
+}
+
+static int load_block(loader *L, char *rest) {
+    hd_inode *f = L->depth ? L->stack[L->depth - 1] : NULL;
+    uint64_t id, gs, len;
+    if (!f || f->type != 2) return bad(L, "a block line that does not follow a file");
+    if (!num(token(&rest), 10, UINT64_MAX, &id) || !num(token(&rest), 10, UINT64_MAX, &gs) ||
+        !num(token(&rest), 10, INT64_MAX, &len) || *rest)
+        return bad(L, "a block line is not `B <id> <gs> <length>`");
+    if (id >= g_hd.next_block || gs >= g_hd.next_gs)
+        return bad(L, "block %llu (stamp %llu) is not below the header's next block/stamp",
+                   (unsigned long long)id, (unsigned long long)gs);
+    if (!push_u64(&L->blks, &L->nblks, &L->capblks, id) || !hd_ns_block_add(f, id, gs))
+        return bad(L, "out of memory");
+    f->blocks[f->nblocks - 1].len = len;
+    return 0;
+}
+
+static int load_inode(loader *L, char *rest) {
+    uint64_t id, pid, type, perm, mt, at, repl, bs;
+    if (!num(token(&rest), 10, UINT64_MAX, &id) || !num(token(&rest), 10, UINT64_MAX, &pid) ||
+        !num(token(&rest), 10, 2, &type) || type < 1 || !num(token(&rest), 8, 07777, &perm) ||
+        !num(token(&rest), 10, UINT64_MAX, &mt) || !num(token(&rest), 10, UINT64_MAX, &at) ||
+        !num(token(&rest), 10, HD_MAX_REPLICATION, &repl) || !num(token(&rest), 10, INT64_MAX, &bs))
+        return bad(L, "an inode line does not start with `I <id> <parent> <type 1|2> <octal "
+                      "mode> <mtime> <atime> <replication> <block size>`");
+    char *name = NULL, *owner = NULL, *group = NULL, *holder = NULL;
+    const char *why = NULL;
+    bool ok = unhex(token(&rest), &name) && unhex(token(&rest), &owner) &&
+              unhex(token(&rest), &group) && unhex(token(&rest), &holder) && !*rest && name &&
+              owner && group;
+    if (!ok) {
+        why = "an inode line needs four more fields: name, owner, group (x + hex) and lease "
+              "holder (x + hex, or -)";
+    } else if ((pid == 0) != (L->depth == 0 && !g_hd.root)) {
+        why = pid == 0 ? "a second root" : "the first inode is not the root (parent 0)";
+    } else if (pid == 0 ? (*name != 0 || type != 1)
+                        : hd_check_component(name, strlen(name)) != NULL) {
+        why = pid == 0 ? "the root must be a directory named \"\"" : "a file name breaks the rules";
+    } else if (hd_check_principal(owner) || hd_check_principal(group)) {
+        why = "an owner or group name breaks the rules (1-255 bytes, no control character or "
+              "':')";
+    } else if (holder && (type != 2 || hd_check_client_name(holder))) {
+        why = "a lease holder on a directory, or a lease holder name breaking the rules";
+    } else if (id >= g_hd.next_inode || id == 0) {
+        why = "an inode id that is 0 or not below the header's next inode id";
+    }
+    hd_inode *n = NULL;
+    if (!why) {
+        n = cav_calloc(1, sizeof *n);
+        if (!n || !push_u64(&L->ids, &L->nids, &L->capids, id)) why = "out of memory";
+    }
+    if (why) {
+        cav_free(n);
+        cav_free(name);
+        cav_free(owner);
+        cav_free(group);
+        cav_free(holder);
+        return bad(L, "%s", why);
+    }
+    n->id = id;
+    n->type = (int)type;
+    n->perm = (uint32_t)perm;
+    n->mtime = mt;
+    n->atime = at;
+    n->repl = (uint32_t)repl;
+    n->bsize = bs;
+    n->name = name;
+    n->owner = owner;
+    n->group = group;
+    n->holder = holder;
+    g_hd.ninodes++;
+    if (pid == 0) {
+        g_hd.root = n;
+    } else {
+        while (L->depth > 0 && L->stack[L->depth - 1]->id != pid)
+            L->depth--;
+        hd_inode *p = L->depth ? L->stack[L->depth - 1] : NULL;
+        bool found = false;
+        if (p && p->type == 1) hd_ns_child_index(p, n->name, &found);
+        if (!p || p->type != 1 || found || p->nkids >= HD_MAX_DIR_ITEMS ||
+            L->depth > HD_MAX_DEPTH) {
+            hd_ns_free_tree(n, false);
+            return bad(L, "%s",
+                       !p                        ? "the parent is not an ancestor of this line"
+                       : p->type != 1            ? "the parent is a file"
+                       : found                   ? "a second entry of this name in its directory"
+                       : L->depth > HD_MAX_DEPTH ? "deeper than 1000 levels"
+                                                 : "more than 1048576 entries in one directory");
+        }
+        hd_ns_attach(p, n, n->name);
+    }
+    if (L->depth == L->capstack) {
+        size_t c = L->capstack ? L->capstack * 2 : 64;
+        hd_inode **s = cav_realloc(L->stack, c * sizeof *s);
+        if (!s) return bad(L, "out of memory");
+        L->stack = s;
+        L->capstack = c;
+    }
+    L->stack[L->depth++] = n;
+    return 0;
+}
+
+int hd_ns_load_stream(FILE *f, char *err, size_t errcap) {
+    loader L = {.err = err, .errcap = errcap};
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    int rc = 0;
+    hd_ns_free();
+    g_hd.ninodes = 0;
+    while (rc == 0 && (len = getline(&line, &cap, f)) >= 0) {
+        L.line++;
+        if (len == 0 || line[len - 1] != '\n') {
+            rc = bad(&L, "the last line is cut (no newline)");
+            break;
+        }
+        line[--len] = 0;
+        if ((size_t)len != strlen(line)) {
+            rc = bad(&L, "a NUL byte");
+            break;
+        }
+        char *rest = line;
+        char *kind = token(&rest);
+        if (L.line == 1) {
+            char *v = token(&rest);
+            if (!kind || strcmp(kind, "hdfsd-namespace") || !v || strcmp(v, "1") ||
+                !num(token(&rest), 10, UINT64_MAX, &g_hd.next_inode) ||
+                !num(token(&rest), 10, UINT64_MAX, &g_hd.next_block) ||
+                !num(token(&rest), 10, UINT64_MAX, &g_hd.next_gs) || *rest)
+                rc = bad(&L, "not an hdfsd namespace image, version 1");
+        } else if (kind && !strcmp(kind, "I")) {
+            rc = load_inode(&L, rest);
+        } else if (kind && !strcmp(kind, "B")) {
+            rc = load_block(&L, rest);
+        } else {
+            rc = bad(&L, "neither an inode (I) nor a block (B) line");
+        }
+    }
+    cav_free(line);
+    if (rc == 0 && ferror(f)) rc = bad(&L, "read error");
+    if (rc == 0 && !g_hd.root) rc = bad(&L, "no root directory");
+    uint64_t dup;
+    if (rc == 0 && has_dup(L.ids, L.nids, &dup))
+        rc = bad(&L, "inode id %llu is used twice", (unsigned long long)dup);
+    if (rc == 0 && has_dup(L.blks, L.nblks, &dup))
+        rc = bad(&L, "block id %llu is used twice", (unsigned long long)dup);
+    cav_free(L.stack);
+    cav_free(L.ids);
+    cav_free(L.blks);
+    if (rc) hd_ns_free();
+    return rc;
 }
 
 int hd_ns_open(void) {
@@ -371,15 +622,19 @@ int hd_ns_open(void) {
     snprintf(p, sizeof p, "%s/namespace.img", g_hd.data_dir);
     FILE *f = fopen(p, "r");
     if (f) {
-        int r = load(f);
+        char err[512];
+        int r = hd_ns_load_stream(f, err, sizeof err);
         fclose(f);
         if (r) {
-            fprintf(stderr, "hdfsd: %s is damaged\n", p);
+            fprintf(stderr, "hdfsd: %s is damaged: %s\n", p, err);
             return -1;
         }
         return 0;
     }
-    if (errno != ENOENT) return -1;
+    if (errno != ENOENT) {
+        fprintf(stderr, "hdfsd: %s: %s\n", p, strerror(errno));
+        return -1;
+    }
     /* format: "/" owned by the superuser (0755) and a world-writable sticky /tmp */
     g_hd.next_inode = HD_ROOT_ID;
     g_hd.next_block = 1073741825ull;
@@ -391,7 +646,7 @@ int hd_ns_open(void) {
 }
 
 void hd_ns_free(void) {
-    hd_ns_free_tree(g_hd.root, false);
+    if (g_hd.root) hd_ns_free_tree(g_hd.root, false);
     g_hd.root = NULL;
     for (size_t i = 0; i < g_hd.nleases; i++)
         cav_free(g_hd.leases[i].client);

@@ -57,7 +57,7 @@ static const method methods[] = {
 typedef struct conn {
     int fd;
     uint8_t *buf; /* current frame */
-    char user[256];
+    char user[HD_MAX_PRINCIPAL + 1];
     bool have_context;
 } conn;
 
@@ -171,10 +171,17 @@ static bool handle_frame(conn *c, const uint8_t *f, size_t flen) {
         } else {
             const char *u =
                 ctx->userinfo && ctx->userinfo->effectiveuser ? ctx->userinfo->effectiveuser : "";
-            if (!*u || strlen(u) >= sizeof c->user ||
-                (ctx->protocol && strcmp(ctx->protocol, HD_PROTOCOL))) {
-                fatal(c, -3, EXC_ACCESS,
-                      !*u ? "no user in the connection context" : "unknown protocol or user", 15);
+            const char *why = hd_check_principal(u);
+            if (why || (ctx->protocol && strcmp(ctx->protocol, HD_PROTOCOL))) {
+                char msg[200];
+                if (why)
+                    snprintf(msg, sizeof msg,
+                             "Invalid user name in the connection context: it %s (1 to %d bytes, "
+                             "no control character or ':')",
+                             why, HD_MAX_PRINCIPAL);
+                else
+                    snprintf(msg, sizeof msg, "Unknown protocol %.100s", ctx->protocol);
+                fatal(c, -3, EXC_ACCESS, msg, 15);
                 keep = false;
             } else {
                 snprintf(c->user, sizeof c->user, "%s", u);
@@ -258,11 +265,47 @@ done:
     return keep;
 }
 
+/* Before its connection context (SIMPLE) or SASL exchange is done, a connection is
+ * unauthenticated: its frames are bounded by HD_PREAUTH_FRAME (not --max-frame), and the whole
+ * handshake must finish within HD_HANDSHAKE_MS (or the idle timeout when shorter). After it,
+ * the connection is closed when silent for g_hd.idle_ms. Frame buffers grow with the bytes
+ * that actually arrive, never with the length a peer announces. */
+#define HD_PREAUTH_FRAME (256u << 10)
+#define HD_HANDSHAKE_MS 10000
+
+static int handshake_ms(void) {
+    return g_hd.idle_ms > 0 && g_hd.idle_ms < HD_HANDSHAKE_MS ? g_hd.idle_ms : HD_HANDSHAKE_MS;
+}
+
+static uint8_t *read_frame(int fd, uint32_t len) {
+    size_t cap = len < 65536 ? len : 65536, got = 0;
+    uint8_t *b = cav_malloc(cap);
+    while (b && got < len) {
+        if (got == cap) {
+            size_t ncap = cap * 2 < len ? cap * 2 : len;
+            uint8_t *nb = cav_realloc(b, ncap);
+            if (!nb) break;
+            b = nb;
+            cap = ncap;
+        }
+        if (!hd_read_full(fd, b + got, cap - got)) break;
+        got = cap;
+    }
+    if (b && got < len) {
+        cav_free(b);
+        return NULL;
+    }
+    return b;
+}
+
 void *hd_nn_conn_thread(void *arg) {
     hd_conn_arg *a = arg;
     conn c = {.fd = a->fd};
     cav_free(a);
     uint8_t pre[7];
+    uint64_t t0 = hd_now_ms();
+    bool authed = false;
+    hd_set_timeout(c.fd, handshake_ms());
     if (hd_now_ms() < (uint64_t)atomic_load(&g_hd.nn_refuse_until_ms)) goto out;
     if (!hd_read_full(c.fd, pre, 7)) goto out;
     if (memcmp(pre, "hrpc", 4)) {
@@ -285,16 +328,27 @@ void *hd_nn_conn_thread(void *arg) {
         goto out;
     }
     for (;;) {
+        if (!authed && c.have_context) { /* handshake done: the idle timeout from now on */
+            authed = true;
+            hd_set_timeout(c.fd, g_hd.idle_ms);
+        }
+        if (!authed && hd_now_ms() - t0 > (uint64_t)handshake_ms()) {
+            hd_log("connection closed: no connection context after %d ms", handshake_ms());
+            break;
+        }
         uint8_t lb[4];
         if (!hd_read_full(c.fd, lb, 4)) break;
         uint32_t len = (uint32_t)lb[0] << 24 | (uint32_t)lb[1] << 16 | (uint32_t)lb[2] << 8 | lb[3];
-        if (len == 0 || len > g_hd.max_frame) {
-            fatal(&c, -1, "org.apache.hadoop.ipc.RpcServerException",
-                  "RPC data length is out of range", 12);
+        uint32_t max = authed ? g_hd.max_frame : HD_PREAUTH_FRAME;
+        if (len == 0 || len > max) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "RPC data length %u is out of range (at most %u bytes%s)",
+                     len, max, authed ? "" : " before the connection context");
+            fatal(&c, -1, "org.apache.hadoop.ipc.RpcServerException", msg, 12);
             break;
         }
-        c.buf = cav_malloc(len);
-        if (!c.buf || !hd_read_full(c.fd, c.buf, len)) break;
+        c.buf = read_frame(c.fd, len);
+        if (!c.buf) break;
         bool keep = handle_frame(&c, c.buf, len);
         cav_free(c.buf);
         c.buf = NULL;
