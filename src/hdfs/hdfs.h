@@ -83,12 +83,21 @@ csvavro_status cav_hdfs_pkt_check(const cav_hdfs_pkt *h, uint32_t plen, int csum
 
 /* ---------------------------------------------------------------- configuration */
 
+/* SASL security layers (RFC 4752 bits), i.e. hadoop.rpc.protection values. */
+enum { CAV_QOP_AUTH = 1, CAV_QOP_INTEGRITY = 2, CAV_QOP_PRIVACY = 4 };
+
 typedef struct cav_hdfs_conf {
     char **nn; /* NameNode addresses "host:port" (n_nn of them; HA: several) */
     size_t n_nn;
     char user[256];
-    int retries;    /* connection attempts beyond the first (CSVAVRO_HDFS_RETRIES) */
-    int backoff_ms; /* first back-off, doubled per attempt (CSVAVRO_HDFS_BACKOFF_MS) */
+    /* security (hadoop.security.authentication=kerberos) */
+    int kerberos;
+    char nn_principal[512]; /* dfs.namenode.kerberos.principal, may hold _HOST */
+    unsigned rpc_qop;       /* accepted CAV_QOP_* bits (hadoop.rpc.protection) */
+    char keytab[1024];      /* CSVAVRO_KEYTAB: log in from it instead of the ticket cache */
+    char principal[512];    /* CSVAVRO_PRINCIPAL: who to log in as from the keytab */
+    int retries;            /* connection attempts beyond the first (CSVAVRO_HDFS_RETRIES) */
+    int backoff_ms;         /* first back-off, doubled per attempt (CSVAVRO_HDFS_BACKOFF_MS) */
     int backoff_max_ms;
     int connect_timeout_ms; /* CSVAVRO_HDFS_CONNECT_TIMEOUT_MS */
     int timeout_ms;         /* socket read/write timeout (CSVAVRO_HDFS_TIMEOUT_MS) */
@@ -103,6 +112,8 @@ typedef struct cav_hdfs_conf {
  * HADOOP_NAMENODE / fs.defaultFS). */
 csvavro_status cav_hdfs_conf_load(const char *authority, cav_hdfs_conf *conf, csvavro_error *err);
 void cav_hdfs_conf_free(cav_hdfs_conf *conf);
+/* "authentication,integrity,privacy" (any subset) -> CAV_QOP_* bits. */
+csvavro_status cav_hdfs_parse_qop(const char *v, unsigned *bits, csvavro_error *err);
 /* Reads property `name` from a Hadoop *-site.xml text. Returns a newly allocated value or
  * NULL. Exposed for tests. */
 char *cav_hdfs_xml_get(const char *xml, size_t len, const char *name);
@@ -129,6 +140,11 @@ csvavro_status cav_hdfs_sock_connect(cav_hdfs_sock *s, const char *hostport, int
 void cav_hdfs_sock_close(cav_hdfs_sock *s);
 csvavro_status cav_hdfs_sock_write(cav_hdfs_sock *s, const void *p, size_t n, csvavro_error *err);
 csvavro_status cav_hdfs_sock_read(cav_hdfs_sock *s, void *p, size_t n, csvavro_error *err);
+/* The varint at p[0..n): its byte count, 0 when truncated or malformed. */
+static inline size_t cav_hdfs_varint_at(const uint8_t *p, size_t n, uint64_t *v) {
+    const uint8_t *q = p;
+    return cav_varint_get(&q, p + n, v) ? (size_t)(q - p) : 0;
+}
 /* Reads a delimited message (varint length + bytes, length <= max) into out. */
 csvavro_status cav_hdfs_sock_read_delimited(cav_hdfs_sock *s, cav_buf *out, size_t max,
                                             csvavro_error *err);
@@ -148,10 +164,43 @@ void cav_hdfs_rpc_free(cav_hdfs_rpc *r);
 csvavro_status cav_hdfs_rpc_call(cav_hdfs_rpc *r, const char *method, const ProtobufCMessage *req,
                                  const ProtobufCMessageDescriptor *resp_desc,
                                  ProtobufCMessage **resp, csvavro_error *err);
+/* Builds one request frame into b: BE u32 length, delimited RpcRequestHeaderProto (callId,
+ * retry count, clientId cid), delimited m2, delimited m3 (when not NULL). */
+csvavro_status cav_hdfs_rpc_frame(cav_buf *b, int32_t call_id, int32_t retry,
+                                  const ProtobufCMessage *m2, const ProtobufCMessage *m3,
+                                  const uint8_t cid[16], csvavro_error *err);
 /* Client name for leases and data-transfer headers ("csvavro-<16 chars>"). */
 const char *cav_hdfs_rpc_client_name(const cav_hdfs_rpc *r);
 /* Maps a Java exception class name to a status (exposed for tests). */
 csvavro_status cav_hdfs_exception_status(const char *cls);
+
+/* ---------------------------------------------------------------- Kerberos / SASL (hdfs_sasl.c) */
+
+struct Hadoop__Common__RpcResponseHeaderProto;
+typedef struct cav_hdfs_sasl cav_hdfs_sasl;
+/* Runs the SASL GSSAPI exchange on a connection that has sent the preamble with auth 0xDF.
+ * On success *out holds the security context and user the client's principal. */
+csvavro_status cav_hdfs_sasl_handshake(cav_hdfs_sock *s, const cav_hdfs_conf *c,
+                                       const char *nn_addr, const uint8_t cid[16],
+                                       cav_hdfs_sasl **out, char *user, size_t user_cap,
+                                       csvavro_error *err);
+/* The negotiated CAV_QOP_* layer (0 for NULL). */
+int cav_hdfs_sasl_layer(const cav_hdfs_sasl *x);
+const char *cav_hdfs_qop_name(int layer);
+/* Wraps a whole frame (with its length) into a WRAP frame in out. */
+csvavro_status cav_hdfs_sasl_wrap(cav_hdfs_sasl *x, const uint8_t cid[16], const cav_buf *frame,
+                                  cav_buf *out, csvavro_error *err);
+/* Unwraps the body of a WRAP frame (delimited RpcSaslProto) into out (the inner frame). */
+csvavro_status cav_hdfs_sasl_unwrap(cav_hdfs_sasl *x, const uint8_t *body, size_t blen,
+                                    const char *peer, cav_buf *out, csvavro_error *err);
+void cav_hdfs_sasl_free(cav_hdfs_sasl *x);
+/* Reads one response frame of at most max bytes; *hdr must be freed by the caller (also on
+ * error, when not NULL). */
+csvavro_status cav_hdfs_read_frame(cav_hdfs_sock *s, cav_buf *b, size_t max,
+                                   struct Hadoop__Common__RpcResponseHeaderProto **hdr,
+                                   const uint8_t **body, size_t *blen, csvavro_error *err);
+/* Principal of the default ticket cache ("" when none). */
+void cav_hdfs_ccache_principal(char *out, size_t cap);
 
 /* ---------------------------------------------------------------- the backend */
 
@@ -185,6 +234,22 @@ csvavro_status cav_hdfs_create_file(csvavro_fs *fs, const char *path, int overwr
 csvavro_status cav_hdfs_server_defaults(cav_hdfs_fs *h, csvavro_error *err);
 void cav_hdfs_lease_acquire(cav_hdfs_fs *h);
 void cav_hdfs_lease_release(cav_hdfs_fs *h);
+/* Files csvavro cannot read correctly: encryption zones (FileEncryptionInfo, HAS_CRYPT) and
+ * erasure-coded files (an EC policy, HAS_EC). Any of them -> CSVAVRO_E_UNSUPPORTED with a
+ * message saying why; else CSVAVRO_OK. */
+struct Hadoop__Hdfs__FileEncryptionInfoProto;
+struct Hadoop__Hdfs__ErasureCodingPolicyProto;
+struct Hadoop__Hdfs__HdfsFileStatusProto;
+csvavro_status cav_hdfs_refuse_unreadable(const struct Hadoop__Hdfs__FileEncryptionInfoProto *fe,
+                                          const struct Hadoop__Hdfs__ErasureCodingPolicyProto *ec,
+                                          uint32_t flags, int is_dir, csvavro_error *err);
+/* stat for opening: also refuses encrypted and erasure-coded files. */
+csvavro_status cav_hdfs_stat_for_read(cav_hdfs_fs *h, const char *path, csvavro_stat *st,
+                                      csvavro_error *err);
+/* After create: refuses a new file the NameNode placed in an encryption zone or under an EC
+ * policy (the caller deletes it). */
+csvavro_status cav_hdfs_check_created(const struct Hadoop__Hdfs__HdfsFileStatusProto *f,
+                                      csvavro_error *err);
 /* "ip:port" (or "host:port" with use_dn_hostname) of a DatanodeInfoProto. */
 struct Hadoop__Hdfs__DatanodeInfoProto;
 void cav_hdfs_dn_addr(const cav_hdfs_conf *c, const struct Hadoop__Hdfs__DatanodeInfoProto *dn,

@@ -6,7 +6,9 @@
  * $HADOOP_CONF_DIR (or $HADOOP_HOME/etc/hadoop). A nameservice without a port
  * (hdfs://mycluster) expands through dfs.ha.namenodes.<ns> and dfs.namenode.rpc-address.<ns>.<id>
  * (core-site.xml then hdfs-site.xml; the later file wins). User: HADOOP_USER_NAME, else the login
- * name. Kerberos configs are refused clearly. Tunables come from CSVAVRO_HDFS_* variables.
+ * name; under Kerberos (hadoop.security.authentication=kerberos) the short name of the principal
+ * (CSVAVRO_PRINCIPAL, else the ticket cache's), with hadoop.rpc.protection and
+ * dfs.namenode.kerberos.principal. Tunables come from CSVAVRO_HDFS_* variables.
  *
  * The XML reader understands the flat <property><name/><value/></property> shape of Hadoop site
  * files only (no entities beyond &amp; &lt; &gt;, no includes); the files are size-capped.
@@ -18,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #define MAX_XML (4u << 20)
@@ -204,6 +207,53 @@ static csvavro_status add_host(cav_hdfs_conf *c, const char *dir, const char *ho
     return add_nn(c, host, strlen(host), err);
 }
 
+/* hadoop.rpc.protection: comma-separated authentication|integrity|privacy -> CAV_QOP_* bits. */
+csvavro_status cav_hdfs_parse_qop(const char *v, unsigned *bits, csvavro_error *err) {
+    *bits = 0;
+    const char *p = v;
+    while (*p) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        size_t n = strcspn(p, ", ");
+        if (!n) break;
+        if (n == 14 && !strncasecmp(p, "authentication", n))
+            *bits |= CAV_QOP_AUTH;
+        else if (n == 9 && !strncasecmp(p, "integrity", n))
+            *bits |= CAV_QOP_INTEGRITY;
+        else if (n == 7 && !strncasecmp(p, "privacy", n))
+            *bits |= CAV_QOP_PRIVACY;
+        else
+            return cav_err(err, CSVAVRO_E_USAGE,
+                           "bad protection '%.*s' in '%s' (want authentication, integrity or "
+                           "privacy)",
+                           (int)n, p, v);
+        p += n;
+    }
+    if (!*bits) return cav_err(err, CSVAVRO_E_USAGE, "empty protection list '%s'", v);
+    return CSVAVRO_OK;
+}
+
+static csvavro_status security_conf(cav_hdfs_conf *c, const char *dir, csvavro_error *err) {
+    c->rpc_qop = CAV_QOP_AUTH;
+    char *v = conf_get(dir, "hadoop.rpc.protection");
+    csvavro_status st = CSVAVRO_OK;
+    if (v) {
+        st = cav_hdfs_parse_qop(v, &c->rpc_qop, err);
+        if (st != CSVAVRO_OK) cav_err_prefix(err, "hadoop.rpc.protection");
+    }
+    cav_free(v);
+    v = conf_get(dir, "dfs.namenode.kerberos.principal");
+    if (v) snprintf(c->nn_principal, sizeof c->nn_principal, "%s", v);
+    cav_free(v);
+    const char *kt = getenv("CSVAVRO_KEYTAB"), *pr = getenv("CSVAVRO_PRINCIPAL");
+    if (kt && *kt) snprintf(c->keytab, sizeof c->keytab, "%s", kt);
+    if (pr && *pr) snprintf(c->principal, sizeof c->principal, "%s", pr);
+    if (st == CSVAVRO_OK && c->kerberos && c->keytab[0] && !c->principal[0])
+        st = cav_err(err, CSVAVRO_E_USAGE,
+                     "CSVAVRO_KEYTAB=%s needs CSVAVRO_PRINCIPAL (or --principal) too", c->keytab);
+    return st;
+}
+
 static int env_int(const char *name, int def, int lo, int hi) {
     const char *v = getenv(name);
     if (!v || !*v) return def;
@@ -231,13 +281,15 @@ csvavro_status cav_hdfs_conf_load(const char *authority, cav_hdfs_conf *c, csvav
     char *dir = cav_hdfs_conf_dir();
     csvavro_status st = CSVAVRO_OK;
     char *auth = conf_get(dir, "hadoop.security.authentication");
-    if (auth && strcmp(auth, "simple") != 0) {
+    if (auth && !strcasecmp(auth, "kerberos"))
+        c->kerberos = 1;
+    else if (auth && strcasecmp(auth, "simple") != 0)
         st = cav_err(err, CSVAVRO_E_UNSUPPORTED,
-                     "hadoop.security.authentication=%s in the Hadoop config: only SIMPLE "
-                     "authentication is supported (no Kerberos yet)",
+                     "hadoop.security.authentication=%s in the Hadoop config: csvavro supports "
+                     "simple and kerberos",
                      auth);
-    }
     cav_free(auth);
+    if (st == CSVAVRO_OK) st = security_conf(c, dir, err);
     char *hn = st == CSVAVRO_OK ? conf_get(dir, "dfs.client.use.datanode.hostname") : NULL;
     c->use_dn_hostname = hn && strcmp(hn, "true") == 0;
     cav_free(hn);
@@ -267,7 +319,17 @@ csvavro_status cav_hdfs_conf_load(const char *authority, cav_hdfs_conf *c, csvav
                      "or fs.defaultFS in $HADOOP_CONF_DIR/core-site.xml");
     cav_free(dir);
     const char *u = getenv("HADOOP_USER_NAME");
-    if (u && *u) {
+    char kuser[512] = "";
+    if (st == CSVAVRO_OK && c->kerberos) { /* the user is who the ticket or keytab says */
+        if (c->principal[0])
+            snprintf(kuser, sizeof kuser, "%s", c->principal);
+        else
+            cav_hdfs_ccache_principal(kuser, sizeof kuser);
+        kuser[strcspn(kuser, "/@")] = '\0'; /* alice@R, alice/host@R -> alice */
+    }
+    if (kuser[0]) {
+        snprintf(c->user, sizeof c->user, "%s", kuser);
+    } else if (u && *u) {
         snprintf(c->user, sizeof c->user, "%s", u);
     } else {
         struct passwd pw, *pwp = NULL;

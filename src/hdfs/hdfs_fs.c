@@ -54,22 +54,84 @@ static void fill_stat(const Hadoop__Hdfs__HdfsFileStatusProto *s, csvavro_stat *
     st->block_size = s->has_blocksize ? (int64_t)s->blocksize : 0;
 }
 
-static csvavro_status h_stat(csvavro_fs *fs, const char *path, csvavro_stat *st,
-                             csvavro_error *err) {
-    cav_hdfs_fs *h = (cav_hdfs_fs *)fs;
+/* HdfsFileStatusProto.flags bits */
+#define FLAG_HAS_CRYPT 2u
+#define FLAG_HAS_EC 4u
+
+csvavro_status cav_hdfs_refuse_unreadable(const Hadoop__Hdfs__FileEncryptionInfoProto *fe,
+                                          const Hadoop__Hdfs__ErasureCodingPolicyProto *ec,
+                                          uint32_t flags, int is_dir, csvavro_error *err) {
+    const char *what = is_dir ? "directory" : "file";
+    if (fe || (flags & FLAG_HAS_CRYPT))
+        return cav_err(err, CSVAVRO_E_UNSUPPORTED,
+                       "%s is in an HDFS encryption zone%s%s%s: its blocks hold AES/CTR "
+                       "ciphertext whose key only a Hadoop KMS can unwrap, which csvavro does not "
+                       "support; refusing rather than %s ciphertext",
+                       what, fe && fe->keyname ? " (key '" : "",
+                       fe && fe->keyname ? fe->keyname : "", fe && fe->keyname ? "')" : "",
+                       is_dir ? "writing" : "reading");
+    if (ec || (flags & FLAG_HAS_EC))
+        return cav_err(err, CSVAVRO_E_UNSUPPORTED,
+                       "%s is erasure-coded%s%s%s: csvavro reads and writes only replicated "
+                       "files (striped blocks are not decoded); refusing rather than %s it wrongly",
+                       what, ec && ec->name ? " (policy " : "", ec && ec->name ? ec->name : "",
+                       ec && ec->name ? ")" : "", is_dir ? "writing into" : "reading");
+    return CSVAVRO_OK;
+}
+
+/* getFileInfo; *resp is NULL-safe to free. Missing path -> CSVAVRO_E_NOT_FOUND. */
+static csvavro_status file_info(cav_hdfs_fs *h, const char *path,
+                                Hadoop__Hdfs__GetFileInfoResponseProto **resp, csvavro_error *err) {
+    *resp = NULL;
     NORM(p, path);
     Hadoop__Hdfs__GetFileInfoRequestProto req = HADOOP__HDFS__GET_FILE_INFO_REQUEST_PROTO__INIT;
     req.src = p;
+    csvavro_status s = CALL(h, "getFileInfo", req, get_file_info_response_proto, resp, err);
+    if (s == CSVAVRO_OK && !(*resp)->fs)
+        s = cav_err(err, CSVAVRO_E_NOT_FOUND, "no such file or directory");
+    cav_free(p);
+    return s;
+}
+
+static csvavro_status h_stat(csvavro_fs *fs, const char *path, csvavro_stat *st,
+                             csvavro_error *err) {
     Hadoop__Hdfs__GetFileInfoResponseProto *resp = NULL;
-    csvavro_status s = CALL(h, "getFileInfo", req, get_file_info_response_proto, &resp, err);
+    csvavro_status s = file_info((cav_hdfs_fs *)fs, path, &resp, err);
+    if (s == CSVAVRO_OK) fill_stat(resp->fs, st);
+    FREE_PB(resp);
+    return s;
+}
+
+csvavro_status cav_hdfs_stat_for_read(cav_hdfs_fs *h, const char *path, csvavro_stat *st,
+                                      csvavro_error *err) {
+    Hadoop__Hdfs__GetFileInfoResponseProto *resp = NULL;
+    csvavro_status s = file_info(h, path, &resp, err);
     if (s == CSVAVRO_OK) {
-        if (!resp->fs)
-            s = cav_err(err, CSVAVRO_E_NOT_FOUND, "no such file or directory");
-        else
-            fill_stat(resp->fs, st);
+        const Hadoop__Hdfs__HdfsFileStatusProto *f = resp->fs;
+        fill_stat(f, st);
+        if (!st->is_dir)
+            s = cav_hdfs_refuse_unreadable(f->fileencryptioninfo, f->ecpolicy,
+                                           f->has_flags ? f->flags : 0, 0, err);
     }
     FREE_PB(resp);
-    cav_free(p);
+    return s;
+}
+
+csvavro_status cav_hdfs_check_created(const Hadoop__Hdfs__HdfsFileStatusProto *f,
+                                      csvavro_error *err) {
+    if (!f) return CSVAVRO_OK;
+    csvavro_status s = cav_hdfs_refuse_unreadable(f->fileencryptioninfo, f->ecpolicy,
+                                                  f->has_flags ? f->flags : 0, 0, err);
+    if (s != CSVAVRO_OK) {
+        /* the NameNode put the new file in a zone: say so in writer's terms */
+        int crypt = f->fileencryptioninfo || (f->has_flags && (f->flags & FLAG_HAS_CRYPT));
+        cav_err(err, CSVAVRO_E_UNSUPPORTED,
+                crypt ? "the target directory is an HDFS encryption zone: csvavro cannot encrypt "
+                        "for it (no KMS support); refusing to write plaintext where ciphertext "
+                        "is expected"
+                      : "the target directory has an erasure-coding policy: csvavro writes only "
+                        "replicated files; refusing to write a file readers would decode wrongly");
+    }
     return s;
 }
 

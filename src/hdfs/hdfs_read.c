@@ -347,7 +347,7 @@ csvavro_status cav_hdfs_open_read(csvavro_fs *fs, const char *path, csvavro_file
     cav_hdfs_fs *h = (cav_hdfs_fs *)fs;
     *out = NULL;
     csvavro_stat st;
-    CAV_TRY(csvavro_fs_stat(fs, path, &st, err));
+    CAV_TRY(cav_hdfs_stat_for_read(h, path, &st, err));
     if (st.is_dir) return cav_err(err, CSVAVRO_E_USAGE, "is a directory");
     hdfs_rfile *f = cav_calloc(1, sizeof *f);
     if (!f) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
@@ -389,6 +389,10 @@ csvavro_status cav_hdfs_open_read(csvavro_fs *fs, const char *path, csvavro_file
     cav_free(abs);
     if (s == CSVAVRO_OK && f->resp) {
         f->lbs = f->resp->locations;
+        s = cav_hdfs_refuse_unreadable(f->lbs->fileencryptioninfo, f->lbs->ecpolicy, 0, 0, err);
+        for (size_t i = 0; i < f->lbs->n_blocks && s == CSVAVRO_OK; i++)
+            if (f->lbs->blocks[i]->has_blockindices || f->lbs->blocks[i]->n_blocktokens)
+                s = cav_hdfs_refuse_unreadable(NULL, NULL, 4u, 0, err); /* striped block */
         for (size_t i = 0; i < f->lbs->n_blocks && s == CSVAVRO_OK; i++) {
             Hadoop__Hdfs__LocatedBlockProto *b = f->lbs->blocks[i];
             if (!b->b || (i && b->offset != f->lbs->blocks[i - 1]->offset +

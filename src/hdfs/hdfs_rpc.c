@@ -44,6 +44,9 @@ struct cav_hdfs_rpc {
     pthread_mutex_t mu;
     cav_hdfs_sock sock;
     int connected;
+    cav_hdfs_sasl *sasl; /* Kerberos connections: the GSS context and its layer */
+    char principal[512]; /* who we authenticated as */
+    cav_buf xbuf;        /* wrapped request / unwrapped response */
     size_t nn_index;
     uint8_t client_id[16];
     char client_name[64];
@@ -65,6 +68,8 @@ static const struct {
     {"org.apache.hadoop.fs.InvalidPathException", CSVAVRO_E_USAGE},
     {"java.lang.IllegalArgumentException", CSVAVRO_E_USAGE},
     {"org.apache.hadoop.ipc.RpcNoSuchMethodException", CSVAVRO_E_UNSUPPORTED},
+    /* create in an encryption zone by a client that offers no crypto protocol (csvavro) */
+    {"org.apache.hadoop.hdfs.UnknownCryptoProtocolVersionException", CSVAVRO_E_UNSUPPORTED},
     {"org.apache.hadoop.hdfs.protocol.DSQuotaExceededException", CSVAVRO_E_LIMIT},
     {"org.apache.hadoop.hdfs.protocol.NSQuotaExceededException", CSVAVRO_E_LIMIT},
 };
@@ -85,6 +90,7 @@ csvavro_status cav_hdfs_rpc_create(const cav_hdfs_conf *conf, cav_hdfs_rpc **out
     pthread_mutex_init(&r->mu, NULL);
     cav_buf_init(&r->wbuf, MAX_FRAME + 64);
     cav_buf_init(&r->rbuf, MAX_FRAME + 64);
+    cav_buf_init(&r->xbuf, MAX_FRAME + 64);
     uint8_t rnd[16];
     csvavro_status st = cav_random_bytes(rnd, sizeof rnd, err);
     if (st != CSVAVRO_OK) {
@@ -106,8 +112,10 @@ csvavro_status cav_hdfs_rpc_create(const cav_hdfs_conf *conf, cav_hdfs_rpc **out
 void cav_hdfs_rpc_free(cav_hdfs_rpc *r) {
     if (!r) return;
     cav_hdfs_sock_close(&r->sock);
+    cav_hdfs_sasl_free(r->sasl);
     cav_buf_free(&r->wbuf);
     cav_buf_free(&r->rbuf);
+    cav_buf_free(&r->xbuf);
     pthread_mutex_destroy(&r->mu);
     cav_free(r);
 }
@@ -123,8 +131,9 @@ static void put_delimited(cav_buf *b, const ProtobufCMessage *m) {
     b->len += protobuf_c_message_pack(m, b->data + b->len);
 }
 
-static csvavro_status frame(cav_buf *b, int32_t call_id, int32_t retry, const ProtobufCMessage *m2,
-                            const ProtobufCMessage *m3, const uint8_t cid[16], csvavro_error *err) {
+csvavro_status cav_hdfs_rpc_frame(cav_buf *b, int32_t call_id, int32_t retry,
+                                  const ProtobufCMessage *m2, const ProtobufCMessage *m3,
+                                  const uint8_t cid[16], csvavro_error *err) {
     Hadoop__Common__RpcRequestHeaderProto h = HADOOP__COMMON__RPC_REQUEST_HEADER_PROTO__INIT;
     h.has_rpckind = 1;
     h.rpckind = HADOOP__COMMON__RPC_KIND_PROTO__RPC_PROTOCOL_BUFFER;
@@ -149,33 +158,59 @@ static csvavro_status frame(cav_buf *b, int32_t call_id, int32_t retry, const Pr
     return CSVAVRO_OK;
 }
 
-static csvavro_status connect_nn(cav_hdfs_rpc *r, csvavro_error *err) {
-    const char *addr = r->conf->nn[r->nn_index % r->conf->n_nn];
-    CAV_TRY(cav_hdfs_sock_connect(&r->sock, addr, r->conf->connect_timeout_ms, r->conf->timeout_ms,
-                                  err));
-    static const uint8_t preamble[7] = {'h', 'r', 'p', 'c', 9, 0, 0};
-    csvavro_status st = cav_hdfs_sock_write(&r->sock, preamble, sizeof preamble, err);
-    if (st == CSVAVRO_OK) {
-        Hadoop__Common__UserInformationProto ui = HADOOP__COMMON__USER_INFORMATION_PROTO__INIT;
-        ui.effectiveuser = (char *)r->conf->user;
-        Hadoop__Common__IpcConnectionContextProto ctx =
-            HADOOP__COMMON__IPC_CONNECTION_CONTEXT_PROTO__INIT;
-        ctx.userinfo = &ui;
-        ctx.protocol = (char *)PROTOCOL_NAME;
-        st = frame(&r->wbuf, -3, -1, &ctx.base, NULL, r->client_id, err);
-        if (st == CSVAVRO_OK) st = cav_hdfs_sock_write(&r->sock, r->wbuf.data, r->wbuf.len, err);
-    }
-    if (st != CSVAVRO_OK) {
-        cav_hdfs_sock_close(&r->sock);
-        return st;
-    }
-    r->connected = 1;
-    return CSVAVRO_OK;
+static int wrapping(const cav_hdfs_rpc *r) {
+    return cav_hdfs_sasl_layer(r->sasl) > CAV_QOP_AUTH;
+}
+
+/* Writes the frame in r->wbuf, wrapped when the connection has a security layer. */
+static csvavro_status send_wbuf(cav_hdfs_rpc *r, csvavro_error *err) {
+    if (!wrapping(r)) return cav_hdfs_sock_write(&r->sock, r->wbuf.data, r->wbuf.len, err);
+    CAV_TRY(cav_hdfs_sasl_wrap(r->sasl, r->client_id, &r->wbuf, &r->xbuf, err));
+    return cav_hdfs_sock_write(&r->sock, r->xbuf.data, r->xbuf.len, err);
 }
 
 static void drop(cav_hdfs_rpc *r) {
     cav_hdfs_sock_close(&r->sock);
+    cav_hdfs_sasl_free(r->sasl);
+    r->sasl = NULL;
     r->connected = 0;
+}
+
+/* Connects and authenticates. *auth_failed tells a refusal (not worth retrying) from a
+ * network failure. */
+static csvavro_status connect_nn(cav_hdfs_rpc *r, int *auth_failed, csvavro_error *err) {
+    *auth_failed = 0;
+    const char *addr = r->conf->nn[r->nn_index % r->conf->n_nn];
+    CAV_TRY(cav_hdfs_sock_connect(&r->sock, addr, r->conf->connect_timeout_ms, r->conf->timeout_ms,
+                                  err));
+    uint8_t preamble[7] = {'h', 'r', 'p', 'c', 9, 0, 0};
+    if (r->conf->kerberos) preamble[6] = 0xDF; /* SASL */
+    csvavro_status st = cav_hdfs_sock_write(&r->sock, preamble, sizeof preamble, err);
+    const char *user = r->conf->user;
+    if (st == CSVAVRO_OK && r->conf->kerberos) {
+        st = cav_hdfs_sasl_handshake(&r->sock, r->conf, addr, r->client_id, &r->sasl, r->principal,
+                                     sizeof r->principal, err);
+        if (st != CSVAVRO_OK && st != CSVAVRO_E_IO && st != CSVAVRO_E_TIMEOUT &&
+            st != CSVAVRO_E_CONNECT)
+            *auth_failed = 1;
+        if (r->principal[0]) user = r->principal;
+    }
+    if (st == CSVAVRO_OK) {
+        Hadoop__Common__UserInformationProto ui = HADOOP__COMMON__USER_INFORMATION_PROTO__INIT;
+        ui.effectiveuser = (char *)user;
+        Hadoop__Common__IpcConnectionContextProto ctx =
+            HADOOP__COMMON__IPC_CONNECTION_CONTEXT_PROTO__INIT;
+        ctx.userinfo = &ui;
+        ctx.protocol = (char *)PROTOCOL_NAME;
+        st = cav_hdfs_rpc_frame(&r->wbuf, -3, -1, &ctx.base, NULL, r->client_id, err);
+        if (st == CSVAVRO_OK) st = send_wbuf(r, err);
+    }
+    if (st != CSVAVRO_OK) {
+        drop(r);
+        return st;
+    }
+    r->connected = 1;
+    return CSVAVRO_OK;
 }
 
 static void sleep_ms(int ms) {
@@ -199,7 +234,7 @@ typedef enum { OUT_DONE, OUT_RETRY_CONN, OUT_RETRY_SAME, OUT_FAILOVER } outcome;
 /* One attempt on an open connection. */
 static outcome attempt(cav_hdfs_rpc *r, int32_t call_id, const ProtobufCMessageDescriptor *desc,
                        ProtobufCMessage **resp, csvavro_status *st, csvavro_error *err) {
-    *st = cav_hdfs_sock_write(&r->sock, r->wbuf.data, r->wbuf.len, err);
+    *st = send_wbuf(r, err);
     if (*st != CSVAVRO_OK) return OUT_RETRY_CONN;
     uint8_t lb[4];
     *st = cav_hdfs_sock_read(&r->sock, lb, 4, err);
@@ -222,9 +257,40 @@ static outcome attempt(cav_hdfs_rpc *r, int32_t call_id, const ProtobufCMessageD
     }
     const uint8_t *p = r->rbuf.data;
     uint64_t hl;
-    const uint8_t *q = p;
-    size_t k = 0;
-    if (cav_varint_get(&q, p + flen, &hl)) k = (size_t)(q - p);
+    size_t k;
+    if (wrapping(r)) { /* RpcResponseHeader{callId -33} + RpcSaslProto{WRAP, token} */
+        k = cav_hdfs_varint_at(p, flen, &hl);
+        Hadoop__Common__RpcResponseHeaderProto *wh =
+            k > 0 && hl <= flen - k ? hadoop__common__rpc_response_header_proto__unpack(
+                                          &cav_pb_alloc, (size_t)hl, p + k)
+                                    : NULL;
+        if (!wh) {
+            *st = cav_err(err, CSVAVRO_E_PROTOCOL, "NameNode %s sent a malformed wrapped frame",
+                          r->sock.peer);
+            drop(r);
+            return OUT_DONE;
+        }
+        int sasl_frame =
+            (int32_t)wh->callid == -33 &&
+            wh->status == HADOOP__COMMON__RPC_RESPONSE_HEADER_PROTO__RPC_STATUS_PROTO__SUCCESS;
+        protobuf_c_message_free_unpacked(&wh->base, &cav_pb_alloc);
+        if (sasl_frame) {
+            size_t off = k + (size_t)hl;
+            *st = cav_hdfs_sasl_unwrap(r->sasl, p + off, flen - off, r->sock.peer, &r->xbuf, err);
+            if (*st == CSVAVRO_OK &&
+                (r->xbuf.len < 5 || cav_be32_get(r->xbuf.data) != r->xbuf.len - 4))
+                *st = cav_err(err, CSVAVRO_E_PROTOCOL,
+                              "NameNode %s sent a wrapped frame with a bad inner length",
+                              r->sock.peer);
+            if (*st != CSVAVRO_OK) {
+                drop(r);
+                return OUT_DONE;
+            }
+            p = r->xbuf.data + 4;
+            flen = (uint32_t)(r->xbuf.len - 4);
+        } /* else an unwrapped error (e.g. FATAL before the layer took over): read as is */
+    }
+    k = cav_hdfs_varint_at(p, flen, &hl);
     if (k == 0 || hl > flen - k) {
         *st = cav_err(err, CSVAVRO_E_PROTOCOL, "NameNode %s sent a malformed response header",
                       r->sock.peer);
@@ -254,9 +320,12 @@ static outcome attempt(cav_hdfs_rpc *r, int32_t call_id, const ProtobufCMessageD
             oc = OUT_RETRY_SAME;
         if (h->status == HADOOP__COMMON__RPC_RESPONSE_HEADER_PROTO__RPC_STATUS_PROTO__FATAL) {
             drop(r);
-            if (oc == OUT_DONE && (int32_t)h->callid == -1 && *st == CSVAVRO_E_PERMISSION)
-                cav_err(err, CSVAVRO_E_PERMISSION, "%s%s%s (Kerberos is not supported)", shortc,
-                        line[0] ? ": " : "", line);
+            if (oc == OUT_DONE && (int32_t)h->callid == -1 && *st == CSVAVRO_E_PERMISSION &&
+                !r->conf->kerberos && strstr(line, "SIMPLE authentication is not enabled"))
+                cav_err(err, CSVAVRO_E_PERMISSION,
+                        "%s: %s (the NameNode requires Kerberos: set "
+                        "hadoop.security.authentication=kerberos in core-site.xml and kinit)",
+                        shortc, line);
         }
     } else if ((int32_t)h->callid != call_id) {
         *st = cav_err(err, CSVAVRO_E_PROTOCOL, "NameNode %s answered call %d, expected %d",
@@ -265,8 +334,7 @@ static outcome attempt(cav_hdfs_rpc *r, int32_t call_id, const ProtobufCMessageD
         uint64_t bl = 0;
         const uint8_t *bp = p + body_off;
         if (body_off < flen) {
-            q = bp;
-            k = cav_varint_get(&q, p + flen, &bl) ? (size_t)(q - bp) : 0;
+            k = cav_hdfs_varint_at(bp, flen - body_off, &bl);
             if (k == 0 || bl > flen - body_off - k) {
                 *st = cav_err(err, CSVAVRO_E_PROTOCOL, "NameNode %s sent a malformed %s response",
                               r->sock.peer, desc->short_name);
@@ -305,12 +373,13 @@ csvavro_status cav_hdfs_rpc_call(cav_hdfs_rpc *r, const char *method, const Prot
         int fresh = 0;
         outcome oc;
         if (!r->connected) {
-            st = connect_nn(r, err);
+            int auth_failed;
+            st = connect_nn(r, &auth_failed, err);
             fresh = 1;
-            oc = st == CSVAVRO_OK ? OUT_DONE : OUT_RETRY_CONN;
+            oc = st == CSVAVRO_OK || auth_failed ? OUT_DONE : OUT_RETRY_CONN;
             if (st != CSVAVRO_OK) goto decide;
         }
-        st = frame(&r->wbuf, call_id, tries, &rh.base, req, r->client_id, err);
+        st = cav_hdfs_rpc_frame(&r->wbuf, call_id, tries, &rh.base, req, r->client_id, err);
         if (st != CSVAVRO_OK) break;
         oc = attempt(r, call_id, resp_desc, resp, &st, err);
     decide:

@@ -478,7 +478,18 @@ csvavro_status cav_hdfs_create_file(csvavro_fs *fs, const char *path, int overwr
         return st;
     }
     if (resp->fs && resp->fs->has_fileid) f->file_id = resp->fs->fileid;
+    st = cav_hdfs_check_created(resp->fs, err);
     FREE_PB(resp);
+    if (st != CSVAVRO_OK) { /* remove the empty file we were given, then refuse */
+        Hadoop__Hdfs__DeleteRequestProto dreq = HADOOP__HDFS__DELETE_REQUEST_PROTO__INIT;
+        dreq.src = f->src;
+        Hadoop__Hdfs__DeleteResponseProto *dresp = NULL;
+        csvavro_error e;
+        if (CALL(h, "delete", dreq, delete_response_proto, &dresp, &e) == CSVAVRO_OK)
+            FREE_PB(dresp);
+        w_free(f);
+        return st;
+    }
     cav_hdfs_lease_acquire(h);
     f->leased = 1;
     *out = &f->base;

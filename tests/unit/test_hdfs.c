@@ -263,12 +263,40 @@ static void test_conf(void) {
     CHECK_STR(d, "/opt/hadoop/etc/hadoop");
     cav_free(d);
     unsetenv("HADOOP_HOME");
-    /* Kerberos configs are refused clearly */
+    /* Kerberos: the security keys are read; unknown mechanisms and protections are refused */
     write_file(core, "<configuration><property><name>hadoop.security.authentication</name>"
-                     "<value>kerberos</value></property></configuration>");
+                     "<value>kerberos</value></property><property>"
+                     "<name>hadoop.rpc.protection</name><value>integrity, privacy</value>"
+                     "</property><property><name>dfs.namenode.kerberos.principal</name>"
+                     "<value>nn/_HOST@EXAMPLE.COM</value></property></configuration>");
     setenv("HADOOP_CONF_DIR", dir, 1);
+    setenv("CSVAVRO_KEYTAB", "/nonexistent.keytab", 1);
+    setenv("CSVAVRO_PRINCIPAL", "carol/admin@EXAMPLE.COM", 1);
+    CHECK_OK(cav_hdfs_conf_load("h:1", &c, &e), &e);
+    CHECK_INT(c.kerberos, 1);
+    CHECK_INT((int)c.rpc_qop, CAV_QOP_INTEGRITY | CAV_QOP_PRIVACY);
+    CHECK_STR(c.nn_principal, "nn/_HOST@EXAMPLE.COM");
+    CHECK_STR(c.user, "carol"); /* the principal's short name, not HADOOP_USER_NAME */
+    cav_hdfs_conf_free(&c);
+    unsetenv("CSVAVRO_PRINCIPAL");
+    CHECK(cav_hdfs_conf_load("h:1", &c, &e) == CSVAVRO_E_USAGE); /* keytab without principal */
+    CHECK(strstr(e.message, "CSVAVRO_PRINCIPAL") != NULL);
+    unsetenv("CSVAVRO_KEYTAB");
+    write_file(core, "<configuration><property><name>hadoop.security.authentication</name>"
+                     "<value>kerberos</value></property><property>"
+                     "<name>hadoop.rpc.protection</name><value>secret</value>"
+                     "</property></configuration>");
+    CHECK(cav_hdfs_conf_load("h:1", &c, &e) == CSVAVRO_E_USAGE);
+    CHECK(strstr(e.message, "hadoop.rpc.protection") != NULL && strstr(e.message, "secret"));
+    write_file(core, "<configuration><property><name>hadoop.security.authentication</name>"
+                     "<value>ldap</value></property></configuration>");
     CHECK(cav_hdfs_conf_load("h:1", &c, &e) == CSVAVRO_E_UNSUPPORTED);
-    CHECK(strstr(e.message, "Kerberos") != NULL);
+    CHECK(strstr(e.message, "ldap") != NULL);
+    unsigned q = 0;
+    CHECK_OK(cav_hdfs_parse_qop("authentication", &q, &e), &e);
+    CHECK_INT((int)q, CAV_QOP_AUTH);
+    CHECK(cav_hdfs_parse_qop("", &q, &e) == CSVAVRO_E_USAGE);
+    CHECK(cav_hdfs_parse_qop("privacyx", &q, &e) == CSVAVRO_E_USAGE);
     unlink(core);
     unlink(hsite);
     rmdir(dir);

@@ -64,8 +64,13 @@ typedef struct hd_inode {
     size_t nblocks, capblocks;
     struct hd_inode **kids; /* sorted by byte-wise name */
     size_t nkids, capkids;
-    char *holder; /* lease holder (client name) while under construction, else NULL */
+    char *holder;    /* lease holder (client name) while under construction, else NULL */
+    uint32_t xflags; /* HD_X_*: what a real cluster would mark it as (test knob, not persisted;
+                      * new inodes inherit their parent's) */
 } hd_inode;
+
+/* hd_inode.xflags: the HdfsFileStatusProto.flags bits they report */
+enum { HD_X_CRYPT = 2, HD_X_EC = 4 };
 
 typedef struct hd_datanode {
     int index; /* 0-based; reported as dn<index+1> */

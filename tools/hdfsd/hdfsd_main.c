@@ -83,24 +83,27 @@ static const opt_cmd hdfsd_cmd = {
     .prog = "csvavro-hdfsd",
     .synopsis = "--data DIR [options]",
     .summary = "an HDFS-compatible NameNode and DataNodes in one process",
-    .help = "An HDFS-compatible NameNode + DataNodes in one process, for tests and local use.\n"
-            "\n"
-            "stdout, once accepting: `127.0.0.1:PORT`, `control 127.0.0.1:PORT`, then\n"
-            "`datanode I IP:PORT HOST` per DataNode. Point clients at it with\n"
-            "HADOOP_NAMENODE=127.0.0.1:PORT (and HADOOP_USER_NAME=...).\n"
-            "\n"
-            "Control port: one command per line, answer `ok` or `error <why>`:\n"
-            "  dn-stop I | dn-start I          stop (connections refused) / restart DataNode I\n"
-            "                                  (1-based)\n"
-            "  slow I MS                       DataNode I sleeps MS ms before each packet\n"
-            "  drop-after I BYTES              DataNode I cuts connections after BYTES (-1 = off)\n"
-            "  dn-fail-write I 0|1             DataNode I answers WRITE_BLOCK with ERROR\n"
-            "  dn-fail-read I 0|1              DataNode I answers READ_BLOCK with ERROR\n"
-            "  corrupt PATH BLOCK# REPLICA#    flip a byte of a replica (0-based, location order)\n"
-            "  nn-refuse SECONDS               NameNode refuses connections / calls\n"
-            "                                  (RetriableException)\n"
-            "  complete-false N                the next N complete calls return false\n"
-            "  reset                           clear every fault",
+    .help =
+        "An HDFS-compatible NameNode + DataNodes in one process, for tests and local use.\n"
+        "\n"
+        "stdout, once accepting: `127.0.0.1:PORT`, `control 127.0.0.1:PORT`, then\n"
+        "`datanode I IP:PORT HOST` per DataNode. Point clients at it with\n"
+        "HADOOP_NAMENODE=127.0.0.1:PORT (and HADOOP_USER_NAME=...).\n"
+        "\n"
+        "Control port: one command per line, answer `ok` or `error <why>`:\n"
+        "  dn-stop I | dn-start I          stop (connections refused) / restart DataNode I\n"
+        "                                  (1-based)\n"
+        "  slow I MS                       DataNode I sleeps MS ms before each packet\n"
+        "  drop-after I BYTES              DataNode I cuts connections after BYTES (-1 = off)\n"
+        "  dn-fail-write I 0|1             DataNode I answers WRITE_BLOCK with ERROR\n"
+        "  dn-fail-read I 0|1              DataNode I answers READ_BLOCK with ERROR\n"
+        "  corrupt PATH BLOCK# REPLICA#    flip a byte of a replica (0-based, location order)\n"
+        "  nn-refuse SECONDS               NameNode refuses connections / calls\n"
+        "                                  (RetriableException)\n"
+        "  complete-false N                the next N complete calls return false\n"
+        "  mark PATH crypt|ec|none         report PATH (and what is created under it) as in an\n"
+        "                                  encryption zone / erasure-coded / plain (not saved)\n"
+        "  reset                           clear every fault",
     .tables = hdfsd_tables,
 };
 
@@ -246,6 +249,18 @@ static void control_line(char *line, char *out, size_t cap) {
         }
         atomic_store(&g_hd.nn_refuse_until_ms, 0);
         atomic_store(&g_hd.complete_false, 0);
+    } else if (!strcmp(c, "mark") && n == 3) {
+        uint32_t x = !strcmp(argv[2], "crypt") ? HD_X_CRYPT : !strcmp(argv[2], "ec") ? HD_X_EC : 0;
+        pthread_mutex_lock(&g_hd.ns_lock);
+        hd_res res;
+        hd_ns_resolve(argv[1], &res);
+        if (res.status != HD_FOUND)
+            snprintf(out, cap, "error no such path\n");
+        else if (x == 0 && strcmp(argv[2], "none"))
+            snprintf(out, cap, "error want crypt, ec or none\n");
+        else
+            res.node->xflags = x;
+        pthread_mutex_unlock(&g_hd.ns_lock);
     } else if (!strcmp(c, "corrupt") && n == 4) {
         long bi = atol(argv[2]), ri = atol(argv[3]);
         pthread_mutex_lock(&g_hd.ns_lock);

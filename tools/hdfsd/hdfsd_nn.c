@@ -252,6 +252,47 @@ void nn_fill_status(status_buf *b, const hd_inode *n, bool with_name) {
         b->st.has_childrennum = 1;
         b->st.childrennum = (int32_t)n->nkids;
     }
+    if (n->xflags) {
+        b->st.has_flags = 1;
+        b->st.flags = n->xflags & (n->type == 2 ? (HD_X_CRYPT | HD_X_EC) : HD_X_EC);
+        b->st.fileencryptioninfo = nn_fill_crypt(b, n);
+        b->st.ecpolicy = nn_fill_ec(b, n);
+    }
+}
+
+/* Fixed, made-up key material: a marked file is never really encrypted; the point is that a
+ * client sees the marks and refuses. */
+Hadoop__Hdfs__FileEncryptionInfoProto *nn_fill_crypt(status_buf *b, const hd_inode *n) {
+    if (n->type != 2 || !(n->xflags & HD_X_CRYPT)) return NULL;
+    static const uint8_t key[16] = {0x6b, 0x65, 0x79}, iv[16] = {0x69, 0x76};
+    Hadoop__Hdfs__FileEncryptionInfoProto fe = HADOOP__HDFS__FILE_ENCRYPTION_INFO_PROTO__INIT;
+    b->fe = fe;
+    b->fe.suite = HADOOP__HDFS__CIPHER_SUITE_PROTO__AES_CTR_NOPADDING;
+    b->fe.cryptoprotocolversion = HADOOP__HDFS__CRYPTO_PROTOCOL_VERSION_PROTO__ENCRYPTION_ZONES;
+    b->fe.key.data = (uint8_t *)key;
+    b->fe.key.len = sizeof key;
+    b->fe.iv.data = (uint8_t *)iv;
+    b->fe.iv.len = sizeof iv;
+    b->fe.keyname = "hdfsd-zone-key";
+    b->fe.ezkeyversionname = "hdfsd-zone-key@0";
+    return &b->fe;
+}
+
+Hadoop__Hdfs__ErasureCodingPolicyProto *nn_fill_ec(status_buf *b, const hd_inode *n) {
+    if (!(n->xflags & HD_X_EC)) return NULL;
+    Hadoop__Hdfs__ErasureCodingPolicyProto ec = HADOOP__HDFS__ERASURE_CODING_POLICY_PROTO__INIT;
+    Hadoop__Hdfs__ECSchemaProto sc = HADOOP__HDFS__ECSCHEMA_PROTO__INIT;
+    b->ec = ec;
+    b->schema = sc;
+    b->schema.codecname = "rs";
+    b->schema.dataunits = 6;
+    b->schema.parityunits = 3;
+    b->ec.name = "RS-6-3-1024k";
+    b->ec.schema = &b->schema;
+    b->ec.has_cellsize = 1;
+    b->ec.cellsize = 1024 * 1024;
+    b->ec.id = 1;
+    return &b->ec;
 }
 
 static void fill_dn(dn_buf *d, int i) {

@@ -60,6 +60,9 @@ typedef struct call {
 typedef struct status_buf {
     Hadoop__Hdfs__HdfsFileStatusProto st;
     Hadoop__Hdfs__FsPermissionProto perm;
+    Hadoop__Hdfs__FileEncryptionInfoProto fe;  /* files marked HD_X_CRYPT */
+    Hadoop__Hdfs__ErasureCodingPolicyProto ec; /* inodes marked HD_X_EC */
+    Hadoop__Hdfs__ECSchemaProto schema;
 } status_buf;
 
 typedef struct dn_buf {
@@ -118,6 +121,9 @@ bool nn_check_client(call *k, const char *client);
 void nn_save_or_fail(call *k);
 uint64_t nn_file_length(const hd_inode *n);
 void nn_fill_status(status_buf *b, const hd_inode *n, bool with_name);
+/* The encryption info / EC policy a marked inode reports (NULL when not marked so). */
+Hadoop__Hdfs__FileEncryptionInfoProto *nn_fill_crypt(status_buf *b, const hd_inode *n);
+Hadoop__Hdfs__ErasureCodingPolicyProto *nn_fill_ec(status_buf *b, const hd_inode *n);
 void nn_fill_lb(lb_buf *L, uint64_t id, uint64_t gs, uint64_t len, uint64_t off, const int *dns,
                 int ndns);
 int nn_replica_holders(uint64_t blk, int *out, int64_t *maxlen);

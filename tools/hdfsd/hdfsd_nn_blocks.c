@@ -324,6 +324,9 @@ void nn_getBlockLocations(call *k) {
     lbs.blocks = ptrs;
     lbs.underconstruction = f->holder != NULL;
     lbs.islastblockcomplete = f->holder == NULL;
+    status_buf marks;
+    lbs.fileencryptioninfo = nn_fill_crypt(&marks, f);
+    lbs.ecpolicy = nn_fill_ec(&marks, f);
     resp.locations = &lbs;
     nn_reply(k, &resp.base);
 out:

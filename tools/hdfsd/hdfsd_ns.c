@@ -33,6 +33,7 @@ hd_inode *hd_ns_new_inode(hd_inode *parent, const char *name, int type, uint32_t
     n->group = hd_strdup(group);
     n->mtime = n->atime = hd_now_ms();
     n->name = hd_strdup(name);
+    n->xflags = parent ? parent->xflags : 0;
     g_hd.ninodes++;
     if (parent) hd_ns_attach(parent, n, name);
     return n;

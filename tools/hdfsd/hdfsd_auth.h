@@ -1,0 +1,60 @@
+/*
+ * hdfsd_auth.h — secure mode of csvavro-hdfsd: Kerberos (SASL GSSAPI) authentication of NameNode
+ * connections and the RPC security layer (hadoop.rpc.protection). The RPC code calls into this
+ * layer for SASL frames (callId -33) and to wrap/unwrap frames; everything Kerberos is MIT
+ * krb5's GSS-API.
+ */
+#ifndef CAV_HDFSD_AUTH_H
+#define CAV_HDFSD_AUTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum { HD_QOP_AUTH = 1, HD_QOP_INTEGRITY = 2, HD_QOP_PRIVACY = 4 };
+
+typedef struct hd_sec {
+    bool on;             /* --keytab + --kerberos-principal given */
+    char keytab[1024];   /* service keytab */
+    char principal[512]; /* e.g. hdfs/localhost@CSVAVRO.TEST */
+    char realm[256];     /* the principal's realm: users of other realms are refused */
+    int rpc_qop;         /* the one layer offered (HD_QOP_*), --rpc-protection */
+    int dt_qop;          /* --data-transfer-protection (0 = none) */
+    bool encrypt_dt;     /* --encrypt-data-transfer */
+} hd_sec;
+extern hd_sec g_sec;
+
+/* "authentication" | "integrity" | "privacy" -> HD_QOP_*, 0 if none of them. */
+int hd_qop_parse(const char *s);
+const char *hd_qop_name(int qop);
+/* Checks the keytab holds the principal's key (acquires acceptor credentials once). Returns 0,
+ * or -1 with a message in msg. */
+int hd_auth_init(char *msg, size_t cap);
+
+/* Hadoop's answer to a SIMPLE client on a Kerberos-only server. */
+#define HD_SIMPLE_REFUSED "SIMPLE authentication is not enabled.  Available:[KERBEROS]"
+
+typedef struct hd_auth_conn hd_auth_conn;
+hd_auth_conn *hd_auth_conn_new(void);
+void hd_auth_conn_free(hd_auth_conn *a);
+
+enum { HD_AUTH_REPLY = 0, HD_AUTH_DONE = 1, HD_AUTH_FAIL = -1 };
+/* One SASL message from the client (the RpcSaslProto bytes of a callId -33 frame) during the
+ * handshake. REPLY/DONE: *out (cav_malloc'd) is the RpcSaslProto to send back with callId -33,
+ * DONE meaning the client is now authenticated. FAIL: msg says why (send a FATAL
+ * AccessControlException and close). */
+int hd_auth_step(hd_auth_conn *a, const uint8_t *m, size_t ml, uint8_t **out, size_t *outlen,
+                 char *msg, size_t cap);
+bool hd_auth_done(const hd_auth_conn *a);
+/* Authenticated principal (alice@REALM) and its short name (alice). */
+const char *hd_auth_principal(const hd_auth_conn *a);
+const char *hd_auth_user(const hd_auth_conn *a);
+/* The negotiated layer (HD_QOP_*); frames are wrapped when it is above HD_QOP_AUTH. */
+int hd_auth_layer(const hd_auth_conn *a);
+/* Wraps bytes into a packed RpcSaslProto{WRAP, token} (*out cav_malloc'd). */
+bool hd_auth_wrap(hd_auth_conn *a, const uint8_t *p, size_t n, uint8_t **out, size_t *outlen);
+/* If m (an RpcSaslProto) is a WRAP, unwraps its token into *out (cav_malloc'd) and returns 1;
+ * 0 when it is not a WRAP; -1 when it does not verify. */
+int hd_auth_unwrap(hd_auth_conn *a, const uint8_t *m, size_t ml, uint8_t **out, size_t *outlen);
+
+#endif /* CAV_HDFSD_AUTH_H */
