@@ -254,6 +254,16 @@ void csvavro_file_abort(csvavro_file *f);
  * locally the tree is walked. */
 csvavro_status csvavro_fs_content_summary(csvavro_fs *fs, const char *path, int64_t *length,
                                           int64_t *files, int64_t *dirs, csvavro_error *err);
+/* The committed files of the dataset in directory dir (a backend path of fs), in manifest
+ * order (job by job, each job's files in split order), as backend paths (malloc'd). The
+ * manifest is trusted, not the listing: a file no committed job wrote is never returned. A
+ * commit that was interrupted (its job died) is first rolled forward or back, which needs
+ * write access to the directory; a commit in progress is waited for. Errors:
+ * CSVAVRO_E_NOT_FOUND (no manifest), CSVAVRO_E_CORRUPT (damaged manifest). Free with
+ * csvavro_dataset_files_free. */
+csvavro_status csvavro_dataset_files(csvavro_fs *fs, const char *dir, char ***files, size_t *n,
+                                     csvavro_error *err);
+void csvavro_dataset_files_free(char **files, size_t n);
 /* @@END storage */
 
 /* @@SECTION csv (src/csv) */
@@ -561,11 +571,31 @@ typedef struct csvavro_job_stats {
     uint64_t files_written; /* output files committed */
     uint64_t bytes_written; /* output bytes committed (Avro files) */
     double elapsed_s;       /* wall time of execute */
+    int output_existed;     /* mode IGNORE: the output existed, nothing was written */
 } csvavro_job_stats;
 
 /* Progress callback: called from the thread that runs csvavro_job_execute (never from a worker)
  * about every progress_interval_ms with live counters, and once more with final = 1. */
 typedef void (*csvavro_progress_fn)(const csvavro_job_stats *stats, int final, void *user);
+
+/* What a job does with an existing output (Spark's save modes). For pattern and directory
+ * outputs the output is the dataset in that directory (its manifest _SUCCESS, README
+ * "Datasets"); for a single file, that file.
+ *   ERROR     refuse (CSVAVRO_E_EXISTS) when the dataset or file exists, or a file this job
+ *             would write is already there
+ *   OVERWRITE replace the whole dataset (or the file) at commit: the old manifest's files
+ *             are deleted once the new manifest is in place; files no manifest lists stay
+ *   APPEND    add this job's files (names carry a tag unique to the job) and list them in
+ *             the manifest beside the earlier jobs'; the job's schema must read every earlier
+ *             schema under Avro's resolution rules (checked before any byte is written).
+ *             Not for single files.
+ *   IGNORE    write nothing and succeed when the output exists (stats.output_existed) */
+typedef enum csvavro_write_mode {
+    CSVAVRO_MODE_ERROR = 0,
+    CSVAVRO_MODE_OVERWRITE = 1,
+    CSVAVRO_MODE_APPEND = 2,
+    CSVAVRO_MODE_IGNORE = 3
+} csvavro_write_mode;
 
 typedef struct csvavro_job_options {
     /* inputs: files, directories (their files in name order, names starting with '.' or '_'
@@ -591,7 +621,8 @@ typedef struct csvavro_job_options {
     int threads;                     /* worker threads (default 0 = all online CPUs) */
     uint32_t batch_rows;             /* rows per column batch (default 16384) */
     size_t read_buffer;              /* CSV read buffer per worker, bytes (default 1 MiB) */
-    int overwrite;                   /* 1: replace an existing output at commit (default 0) */
+    csvavro_write_mode mode;         /* what to do when the output exists (default ERROR) */
+    int overwrite;                   /* 1: the same as mode OVERWRITE (kept for callers) */
     int dry_run;                     /* 1: execute only plans (csvavro_job_run returns after it) */
     int stale_hours;                 /* temporary dirs of dead runs older than this are removed
                                         (default 24; those of dead local pids at once) */

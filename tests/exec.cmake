@@ -38,3 +38,14 @@ cav_add_script_test(NAME convert_reference_1g
                             bash ${CMAKE_SOURCE_DIR}/tests/convert/reference.sh
                     LABELS large TIMEOUT 3600)
 set_tests_properties(convert_reference_1g PROPERTIES SKIP_RETURN_CODE 77)
+# kill -9 at every step of the commit (fault point), locally and on csvavro-hdfsd
+cav_add_script_test(NAME convert_commit_crash
+                    COMMAND bash ${CMAKE_SOURCE_DIR}/tests/convert/commit_crash.sh LABELS convert)
+if(TARGET csvavro-hdfsd)
+  cav_add_script_test(NAME convert_commit_crash_hdfs
+                      COMMAND bash ${CMAKE_SOURCE_DIR}/tests/convert/commit_crash.sh hdfs
+                      LABELS convert hdfs TIMEOUT 600)
+  set_property(TEST convert_commit_crash_hdfs APPEND PROPERTY ENVIRONMENT
+               "CSVAVRO_HDFSD=$<TARGET_FILE:csvavro-hdfsd>")
+  set_tests_properties(convert_commit_crash_hdfs PROPERTIES SKIP_RETURN_CODE 77)
+endif()

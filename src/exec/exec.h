@@ -22,6 +22,7 @@
 #include "../csv/csv.h"
 #include "../filter/filter.h"
 
+#include <jansson.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -114,7 +115,17 @@ struct csvavro_job {
     char *single_name;             /* SINGLE: final path */
     char *tmp_dir;
     char *success_name;
-    char *job_id;
+    char *job_id;      /* host-pid-random: the temp dir is CAV_TMP_PREFIX job_id */
+    char *tmp_base;    /* base name of tmp_dir */
+    char file_tag[16]; /* --mode append: 12 hex digits in every output name of this job */
+    int mode;          /* csvavro_write_mode (overwrite folded in) */
+    bool skip;         /* --mode ignore and the output exists: nothing to do */
+    char *rej_tmp;     /* URL of the complete reject file under its temporary name */
+    json_t *prev;      /* the dataset manifest found at planning (append), or NULL */
+    /* liveness: a thread renames a file in tmp_dir every lease/5 ms (exec_dataset.c) */
+    pthread_t hb_thread;
+    bool hb_running;
+    atomic_int hb_stop;
     uint8_t single_sync[16];
     /* live counters (relaxed atomics, per batch) */
     _Atomic uint64_t live_bytes, live_rows, live_kept, live_rejected, live_done;
@@ -141,7 +152,9 @@ bool cav_job_cancelled(const csvavro_job *job);
 bool cav_job_data_error(csvavro_status st);
 /* Output name of split i (allocated). */
 char *cav_job_output_name(const csvavro_job *job, size_t i);
-/* Base name matches the output pattern (prefix DIGITS suffix). */
+/* The output mode's check of the destination (planning, and again under the commit lock). */
+csvavro_status cav_job_check_destination(csvavro_job *job, csvavro_error *err);
+/* Base name matches the output pattern (prefix DIGITS suffix, or DIGITS-TAG of an append). */
 bool cav_job_name_matches(const csvavro_job *job, const char *name);
 char *cav_path_join(const char *dir, const char *name);
 /* path on the output backend as users see it: the path locally, a URL for hdfs (allocated) */
@@ -156,7 +169,8 @@ csvavro_status cav_job_run_splits(csvavro_job *job, csvavro_error *err);
 
 /* exec_commit.c */
 csvavro_status cav_job_make_tmp(csvavro_job *job, csvavro_error *err);
-void cav_job_clean_stale(csvavro_job *job);
+/* Recovers an interrupted commit and removes the temp dirs of dead jobs in the output dir. */
+csvavro_status cav_job_clean_stale(csvavro_job *job, csvavro_error *err);
 csvavro_status cav_job_commit(csvavro_job *job, csvavro_error *err);
 /* SINGLE form, during the pool run (any worker, after each split): copies the splits that
  * are finished and certain to stand (no error, started where the previous one ended) into
@@ -165,6 +179,42 @@ void cav_job_single_advance(csvavro_job *job);
 void cav_job_discard(csvavro_job *job);
 /* CRC-64-AVRO (Rabin) fingerprint of bytes. */
 uint64_t cav_rabin64(const void *p, size_t n);
+
+/* exec_dataset.c: datasets, the commit lock, liveness, intent and recovery (see the file) */
+#define CAV_TMP_PREFIX ".csvavro-tmp-"
+#define CAV_DS_MANIFEST "_SUCCESS"
+#define CAV_DS_LOCK "_csvavro.lock"
+#define CAV_DS_INTENT "_csvavro.intent"
+/* The lease: a job whose heartbeat is older than this is dead (CSVAVRO_LEASE_MS, default
+ * 30 000). */
+int64_t cav_ds_lease_ms(void);
+/* A numbered step of the commit: CSVAVRO_COMMIT_FAULT=N kills the process (SIGKILL) at the
+ * N-th step, CSVAVRO_COMMIT_TRACE=1 prints each step on stderr (tests). */
+void cav_ds_fault(const char *step);
+void cav_ds_host_name(char *host, size_t cap);
+/* Whole small file (at most 256 MiB) as a NUL-terminated string (cav_free). */
+csvavro_status cav_ds_read_text(csvavro_fs *fs, const char *path, char **out, csvavro_error *err);
+csvavro_status cav_ds_write_text(csvavro_fs *fs, const char *path, const char *text, int overwrite,
+                                 csvavro_error *err);
+/* Takes the commit lock of dir for holder (a temp dir name): waits while a live job holds
+ * it, takes over the lock of a dead one. */
+csvavro_status cav_ds_lock(csvavro_fs *fs, const char *dir, const char *holder, csvavro_error *err);
+void cav_ds_unlock(csvavro_fs *fs, const char *dir, const char *holder);
+/* The manifest of dir (NULL when there is none). */
+csvavro_status cav_ds_manifest_load(csvavro_fs *fs, const char *dir, json_t **out,
+                                    csvavro_error *err);
+const char *cav_ds_output_name(json_t *output);
+bool cav_ds_manifest_has_job(json_t *manifest, const char *job);
+/* Rolls an interrupted commit (intent record) forward or back; the caller holds the lock. */
+csvavro_status cav_ds_recover(csvavro_fs *fs, const char *dir, csvavro_error *err);
+/* When dir holds an intent or the temp dirs of dead jobs: takes the lock, recovers, removes
+ * them (self: the caller's own temp dir name, kept, or NULL). */
+csvavro_status cav_ds_settle(csvavro_fs *fs, const char *dir, const char *self, csvavro_error *err);
+/* reader can read data written with writer under Avro's resolution rules */
+csvavro_status cav_ds_schema_check(const csvavro_schema *reader, const csvavro_schema *writer,
+                                   csvavro_error *err);
+csvavro_status cav_ds_check_append(json_t *manifest, const csvavro_schema *reader,
+                                   csvavro_error *err);
 
 /* exec_progress.c */
 void cav_job_live_stats(const csvavro_job *job, csvavro_job_stats *s);

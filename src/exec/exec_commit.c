@@ -1,12 +1,14 @@
 /*
- * exec_commit.c — safe output: the temporary directory, stale-run cleanup, commit (renames,
- * the single-file concatenation, the reject file, the _SUCCESS manifest) and discard.
+ * exec_commit.c — safe output: the temporary directory and its heartbeat, the commit
+ * (renames, the single-file concatenation, the reject file, the dataset manifest) and discard.
  *
- * Every file a job writes first lives in <dest-dir>/.csvavro-tmp-<host>-<pid>-<random>/.
- * Commit order: drop an old _SUCCESS, rename every output to its final name (replacing old ones
- * only with overwrite), remove old outputs of the same pattern that this run did not produce,
- * write the reject file, write _SUCCESS (via a temporary name), remove the temporary directory.
- * A reader that waits for _SUCCESS therefore never sees a mix of old and new files.
+ * Every file a job writes first lives in <dest-dir>/.csvavro-tmp-<host>-<pid>-<random>/, and
+ * everything (every part file, the single file, the complete reject file, the new manifest)
+ * is finished there before anything final changes. Pattern and directory outputs are
+ * datasets: the commit runs under the dataset's commit lock and follows the crash-safe
+ * protocol of exec_dataset.c (intent record, backups, the manifest renamed last as the commit
+ * point, roll forward or back by the next run or any reader). A single-file output is one
+ * rename (after the reject file's) and writes no manifest beside it.
  *
  * The single-file form concatenates the split files (blocks only) behind one header in
  * tmp_dir/single.avro. Without --limit (and without MPI) the workers do it as they go, for
@@ -22,8 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#define TMP_PREFIX ".csvavro-tmp-"
 
 /* CRC-64-AVRO: the Rabin fingerprint of the Avro specification (empty = 0xc15d213aa4d7a795). */
 uint64_t cav_rabin64(const void *p, size_t n) {
@@ -46,57 +46,79 @@ uint64_t cav_rabin64(const void *p, size_t n) {
     return fp;
 }
 
-static bool is_local(const csvavro_job *j) {
-    return strcmp(csvavro_fs_scheme(j->out_fs), "file") == 0;
+/* The heartbeat: renames a file inside tmp_dir back and forth, which moves the directory's
+ * mtime on every backend (exec_dataset.c judges liveness by it). */
+static void *hb_main(void *arg) {
+    csvavro_job *j = arg;
+    const int64_t every = CAV_MAX((int64_t)50, cav_ds_lease_ms() / 5);
+    char *a = cav_path_join(j->tmp_dir, ".hb-a"), *b = cav_path_join(j->tmp_dir, ".hb-b");
+    bool at_a = true;
+    while (a && b && !atomic_load(&j->hb_stop)) {
+        for (int64_t slept = 0; slept < every && !atomic_load(&j->hb_stop); slept += 25) {
+            struct timespec ts = {0, 25 * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+        if (atomic_load(&j->hb_stop)) break;
+        if (csvavro_fs_rename(j->out_fs, at_a ? a : b, at_a ? b : a, 1, NULL) == CSVAVRO_OK)
+            at_a = !at_a;
+    }
+    cav_free(a);
+    cav_free(b);
+    return NULL;
+}
+
+static void heartbeat_stop(csvavro_job *j) {
+    if (!j->hb_running) return;
+    atomic_store(&j->hb_stop, 1);
+    pthread_join(j->hb_thread, NULL);
+    j->hb_running = false;
 }
 
 csvavro_status cav_job_make_tmp(csvavro_job *j, csvavro_error *err) {
-    char host[128] = "host";
-    gethostname(host, sizeof host - 1);
-    for (char *c = host; *c; c++)
-        if (*c == '-' || *c == '/' || *c == '.') *c = '_';
+    char host[128];
+    cav_ds_host_name(host, sizeof host);
     uint32_t rnd = 0;
     CAV_TRY(cav_random_bytes(&rnd, sizeof rnd, err));
     char name[256];
-    snprintf(name, sizeof name, TMP_PREFIX "%s-%ld-%08x", host, (long)getpid(), rnd);
-    j->job_id = cav_strdup(name + strlen(TMP_PREFIX));
+    snprintf(name, sizeof name, CAV_TMP_PREFIX "%s-%ld-%08x", host, (long)getpid(), rnd);
+    j->job_id = cav_strdup(name + strlen(CAV_TMP_PREFIX));
+    j->tmp_base = cav_strdup(name);
     j->tmp_dir = cav_path_join(j->out_dir, name);
-    if (!j->job_id || !j->tmp_dir) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
-    return csvavro_fs_mkdir(j->out_fs, j->tmp_dir, 1, err);
+    if (!j->job_id || !j->tmp_base || !j->tmp_dir)
+        return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    CAV_TRY(csvavro_fs_mkdir(j->out_fs, j->tmp_dir, 1, err));
+    char *hb = cav_path_join(j->tmp_dir, ".hb-a");
+    csvavro_status st =
+        hb ? cav_ds_write_text(j->out_fs, hb, "", 1, err) : cav_err(err, CSVAVRO_E_NOMEM, "oom");
+    cav_free(hb);
+    CAV_TRY(st);
+    atomic_store(&j->hb_stop, 0);
+    if (pthread_create(&j->hb_thread, NULL, hb_main, j) != 0)
+        return cav_err(err, CSVAVRO_E_INTERNAL, "cannot start the heartbeat thread");
+    j->hb_running = true;
+    return CSVAVRO_OK;
 }
 
-void cav_job_clean_stale(csvavro_job *j) {
-    csvavro_dirent *list = NULL;
-    size_t n = 0;
-    if (csvavro_fs_list(j->out_fs, j->out_dir, &list, &n, NULL) != CSVAVRO_OK) return;
-    char host[128] = "host";
-    gethostname(host, sizeof host - 1);
-    for (char *c = host; *c; c++)
-        if (*c == '-' || *c == '/' || *c == '.') *c = '_';
-    int64_t now = cav_wall_ms();
-    for (size_t i = 0; i < n; i++) {
-        const char *nm = list[i].name;
-        if (!list[i].st.is_dir || strncmp(nm, TMP_PREFIX, strlen(TMP_PREFIX)) != 0) continue;
-        const char *rest = nm + strlen(TMP_PREFIX);
-        bool stale = now - list[i].st.mtime_ms > (int64_t)j->o.stale_hours * 3600 * 1000;
-        size_t hl = strlen(host);
-        if (!stale && is_local(j) && !strncmp(rest, host, hl) && rest[hl] == '-') {
-            long pid = strtol(rest + hl + 1, NULL, 10);
-            if (pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH) stale = true;
-        }
-        if (!stale) continue;
-        char *p = cav_path_join(j->out_dir, nm);
-        if (p) csvavro_fs_remove(j->out_fs, p, 1, NULL);
-        cav_free(p);
-    }
-    csvavro_fs_free_list(list, n);
+csvavro_status cav_job_clean_stale(csvavro_job *j, csvavro_error *err) {
+    return cav_ds_settle(j->out_fs, j->out_dir, j->tmp_base, err);
+}
+
+static void remove_url(const char *url) {
+    csvavro_fs *fs = NULL;
+    char *p = NULL;
+    if (url && csvavro_fs_open_url(url, &fs, &p, NULL) == CSVAVRO_OK)
+        csvavro_fs_remove(fs, p, 0, NULL);
+    free(p);
+    csvavro_fs_close(fs);
 }
 
 void cav_job_discard(csvavro_job *j) {
+    heartbeat_stop(j);
     if (j->single_f) csvavro_file_abort(j->single_f);
     j->single_f = NULL;
     cav_free(j->single_buf);
     j->single_buf = NULL;
+    if (j->rej_tmp) remove_url(j->rej_tmp);
     if (j->tmp_dir) csvavro_fs_remove(j->out_fs, j->tmp_dir, 1, NULL);
 }
 
@@ -118,16 +140,6 @@ static csvavro_status append_file(csvavro_fs *fs, const char *from, csvavro_file
     }
     csvavro_error e2;
     csvavro_file_close(f, &e2);
-    return st;
-}
-
-static csvavro_status write_text(csvavro_fs *fs, const char *path, const char *text,
-                                 csvavro_error *err) {
-    csvavro_file *f = NULL;
-    CAV_TRY(csvavro_fs_create(fs, path, 1, &f, err));
-    csvavro_status st = csvavro_file_write(f, text, strlen(text), err);
-    if (st == CSVAVRO_OK) return csvavro_file_close(f, err);
-    csvavro_file_abort(f);
     return st;
 }
 
@@ -195,22 +207,24 @@ static csvavro_status build_single(csvavro_job *j, char **tmp_out, csvavro_error
     return st;
 }
 
-static csvavro_status write_rejects(csvavro_job *j, csvavro_error *err) {
+/* The complete reject file under a temporary name beside its destination (j->rej_tmp). */
+static csvavro_status prepare_rejects(csvavro_job *j, csvavro_error *err) {
     const char *dest = j->o.csv.reject_file;
+    size_t dl = strlen(dest);
+    j->rej_tmp = cav_malloc(dl + strlen(j->job_id) + 16);
+    if (!j->rej_tmp) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    sprintf(j->rej_tmp, "%s.tmp-%s", dest, j->job_id);
     csvavro_fs *fs = NULL;
     char *path = NULL;
-    CAV_TRY(csvavro_fs_open_url(dest, &fs, &path, err));
-    size_t pl = strlen(path);
-    char *tmp = cav_malloc(pl + strlen(j->job_id) + 16);
+    CAV_TRY(csvavro_fs_open_url(j->rej_tmp, &fs, &path, err));
     csvavro_status st = CSVAVRO_OK;
     csvavro_file *out = NULL;
     uint8_t *buf = cav_malloc(1 << 20);
-    if (!tmp || !buf) {
+    if (!buf) {
         st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
         goto done;
     }
-    sprintf(tmp, "%s.tmp-%s", path, j->job_id);
-    st = csvavro_fs_create(fs, tmp, 1, &out, err);
+    st = csvavro_fs_create(fs, path, 1, &out, err);
     uint64_t total = 0;
     for (size_t i = 0; i < j->n_splits && st == CSVAVRO_OK; i++)
         if (j->splits[i].has_rejects)
@@ -221,76 +235,134 @@ static csvavro_status write_rejects(csvavro_job *j, csvavro_error *err) {
         else
             csvavro_file_abort(out);
     }
-    if (st == CSVAVRO_OK)
-        st = csvavro_fs_rename(fs, tmp, path, 1, err);
-    else
-        csvavro_fs_remove(fs, tmp, 0, NULL);
+    if (st != CSVAVRO_OK) csvavro_fs_remove(fs, path, 0, NULL);
 done:
-    cav_free(tmp);
     cav_free(buf);
     free(path);
     csvavro_fs_close(fs);
     return st;
 }
 
-static char *manifest(csvavro_job *j, csvavro_error *err) {
+static csvavro_status rename_url(const char *from, const char *to, csvavro_error *err) {
+    csvavro_fs *fs = NULL, *fs2 = NULL;
+    char *pf = NULL, *pt = NULL;
+    CAV_TRY(csvavro_fs_open_url(from, &fs, &pf, err));
+    csvavro_status st = csvavro_fs_open_url(to, &fs2, &pt, err);
+    if (st == CSVAVRO_OK) st = csvavro_fs_rename(fs, pf, pt, 1, err);
+    free(pf);
+    free(pt);
+    csvavro_fs_close(fs);
+    csvavro_fs_close(fs2);
+    return st;
+}
+
+static const char *mode_name(int m) {
+    static const char *names[] = {"error", "overwrite", "append", "ignore"};
+    return names[m & 3];
+}
+
+/* Name of a final file relative to the output directory. */
+static const char *rel_name(const csvavro_job *j, const char *path) {
+    size_t dl = strlen(j->out_dir);
+    if (strncmp(path, j->out_dir, dl) != 0) return path;
+    return path + dl + (dl && j->out_dir[dl - 1] == '/' ? 0 : 1);
+}
+
+static const char *base_name(const char *p) {
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+/* The new dataset manifest (dataset forms): this job's record added to the earlier ones
+ * (append) or alone. Top-level inputs/options/rows_* describe this job (csvavro 1's layout);
+ * outputs and jobs the whole dataset. */
+static json_t *manifest(csvavro_job *j, csvavro_error *err) {
     char *plan = NULL;
     if (csvavro_job_plan_json(j, &plan, err) != CSVAVRO_OK) return NULL;
     json_t *pj = json_loads(plan, 0, NULL);
     free(plan);
-    if (!pj) {
-        cav_err(err, CSVAVRO_E_INTERNAL, "plan JSON does not parse");
+    char *sj = NULL;
+    if (!pj || csvavro_schema_to_json(j->out_schema, 0, &sj, err) != CSVAVRO_OK) {
+        json_decref(pj);
+        if (!sj) cav_err(err, CSVAVRO_E_INTERNAL, "plan JSON does not parse");
         return NULL;
     }
-    json_t *root = json_object();
-    json_object_set_new(root, "producer", json_string("csvavro " CSVAVRO_VERSION));
-    json_object_set(root, "inputs", json_object_get(pj, "inputs"));
-    json_t *outs = json_array();
+    char fp[40];
+    snprintf(fp, sizeof fp, "%016llx", (unsigned long long)cav_rabin64(sj, strlen(sj)));
+    free(sj);
+    json_t *fpj = json_pack("{s:s,s:s}", "algorithm", "CRC-64-AVRO", "value", fp);
+    json_t *outs = json_array(), *files = json_array(), *jobs = json_array();
+    bool append = j->mode == CSVAVRO_MODE_APPEND && j->prev;
+    uint64_t total = 0;
+    if (append) {
+        json_t *po = json_object_get(j->prev, "outputs");
+        size_t i;
+        json_t *v;
+        json_t *legacy = json_object_get(j->prev, "jobs") ? NULL : json_array();
+        json_array_foreach(po, i, v) {
+            json_t *c = json_deep_copy(v);
+            const char *nm = cav_ds_output_name(v);
+            if (nm && !json_object_get(c, "name")) json_object_set_new(c, "name", json_string(nm));
+            if (legacy && nm) json_array_append_new(legacy, json_string(nm));
+            total += (uint64_t)json_integer_value(json_object_get(v, "rows"));
+            json_array_append_new(outs, c);
+        }
+        if (legacy)
+            json_array_append_new(jobs,
+                                  json_pack("{s:s,s:o}", "job", "csvavro-1", "files", legacy));
+        else
+            json_array_extend(jobs, json_object_get(j->prev, "jobs"));
+    }
     uint64_t rows = 0, read = 0, rej = 0;
     for (size_t i = 0; i < j->n_splits; i++) {
         const cav_split *s = &j->splits[i];
         rows += s->rows_kept;
         read += s->rows_read;
         rej += s->rejected;
-        if (j->form != CAV_OUT_SINGLE)
-            json_array_append_new(outs, json_pack("{s:s,s:I,s:I}", "path", s->final_display, "rows",
-                                                  (json_int_t)s->rows_kept, "bytes",
-                                                  (json_int_t)s->bytes_out));
+        json_array_append_new(outs, json_pack("{s:s,s:s,s:I,s:I,s:s}", "path", s->final_display,
+                                              "name", rel_name(j, s->final_name), "rows",
+                                              (json_int_t)s->rows_kept, "bytes",
+                                              (json_int_t)s->bytes_out, "job", j->job_id));
+        json_array_append_new(files, json_string(rel_name(j, s->final_name)));
     }
-    if (j->form == CAV_OUT_SINGLE) {
-        char *d = cav_job_out_display(j, j->single_name);
-        json_array_append_new(outs,
-                              json_pack("{s:s,s:I,s:I}", "path", d ? d : j->single_name, "rows",
-                                        (json_int_t)rows, "bytes", (json_int_t)j->committed_bytes));
-        cav_free(d);
-    }
+    total += rows;
+    json_t *job = json_object();
+    json_object_set_new(job, "job", json_string(j->job_id));
+    json_object_set_new(job, "mode", json_string(mode_name(j->mode)));
+    json_object_set_new(job, "committed_ms", json_integer((json_int_t)cav_wall_ms()));
+    json_object_set_new(job, "producer", json_string("csvavro " CSVAVRO_VERSION));
+    json_object_set(job, "inputs", json_object_get(pj, "inputs"));
+    json_object_set(job, "options", json_object_get(pj, "options"));
+    json_object_set(job, "schema", json_object_get(pj, "schema"));
+    json_object_set(job, "schema_fingerprint", fpj);
+    json_object_set_new(job, "splits", json_integer((json_int_t)j->n_splits));
+    json_object_set_new(job, "rows_read", json_integer((json_int_t)read));
+    json_object_set_new(job, "rows_kept", json_integer((json_int_t)rows));
+    json_object_set_new(job, "rows_rejected", json_integer((json_int_t)rej));
+    json_object_set_new(job, "files", files);
+    json_array_append_new(jobs, job);
+    json_t *root = json_object();
+    json_object_set_new(root, "format", json_string("csvavro-dataset/1"));
+    json_object_set_new(root, "producer", json_string("csvavro " CSVAVRO_VERSION));
+    json_object_set(root, "inputs", json_object_get(pj, "inputs"));
     json_object_set_new(root, "outputs", outs);
     json_object_set_new(root, "splits", json_integer((json_int_t)j->n_splits));
     json_object_set_new(root, "rows_read", json_integer((json_int_t)read));
     json_object_set_new(root, "rows_kept", json_integer((json_int_t)rows));
     json_object_set_new(root, "rows_rejected", json_integer((json_int_t)rej));
-    char *sj = NULL;
-    if (csvavro_schema_to_json(j->out_schema, 0, &sj, err) != CSVAVRO_OK) {
-        json_decref(pj);
-        json_decref(root);
-        return NULL;
-    }
-    char fp[40];
-    snprintf(fp, sizeof fp, "%016llx", (unsigned long long)cav_rabin64(sj, strlen(sj)));
-    free(sj);
+    json_object_set_new(root, "rows", json_integer((json_int_t)total));
     json_object_set(root, "schema", json_object_get(pj, "schema"));
-    json_object_set_new(root, "schema_fingerprint",
-                        json_pack("{s:s,s:s}", "algorithm", "CRC-64-AVRO", "value", fp));
+    json_object_set_new(root, "schema_fingerprint", fpj);
     json_object_set(root, "options", json_object_get(pj, "options"));
-    char *txt = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_object_set_new(root, "jobs", jobs);
     json_decref(pj);
-    json_decref(root);
-    if (!txt) {
-        cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
-        return NULL;
-    }
-    size_t n = strlen(txt);
-    char *res = cav_malloc(n + 2);
+    return root;
+}
+
+static char *dump(json_t *v, csvavro_error *err) {
+    char *txt = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    size_t n = txt ? strlen(txt) : 0;
+    char *res = txt ? cav_malloc(n + 2) : NULL;
     if (res) {
         memcpy(res, txt, n);
         res[n] = '\n';
@@ -302,11 +374,175 @@ static char *manifest(csvavro_job *j, csvavro_error *err) {
     return res;
 }
 
-csvavro_status cav_job_commit(csvavro_job *j, csvavro_error *err) {
+static csvavro_status write_json(csvavro_fs *fs, const char *path, json_t *v, csvavro_error *err) {
+    char *t = dump(v, err);
+    if (!t) return CSVAVRO_E_NOMEM;
+    csvavro_status st = cav_ds_write_text(fs, path, t, 1, err);
+    cav_free(t);
+    return st;
+}
+
+static bool path_exists(csvavro_fs *fs, const char *p) {
+    csvavro_stat sb;
+    return csvavro_fs_stat(fs, p, &sb, NULL) == CSVAVRO_OK;
+}
+
+/* The single-file form: the reject file, then the output, each by one rename. */
+static csvavro_status commit_single(csvavro_job *j, const char *single_tmp, csvavro_error *err) {
     csvavro_fs *fs = j->out_fs;
+    bool replace = j->mode == CSVAVRO_MODE_OVERWRITE;
+    if (!replace && path_exists(fs, j->single_name)) {
+        if (j->mode == CSVAVRO_MODE_IGNORE) {
+            j->skip = true;
+            return CSVAVRO_OK;
+        }
+        cav_err_path(err, j->o.output);
+        return cav_err(err, CSVAVRO_E_EXISTS, "output exists (it appeared while the job ran)");
+    }
+    if (j->rej_tmp) {
+        CAV_TRY(rename_url(j->rej_tmp, j->o.csv.reject_file, err));
+        cav_free(j->rej_tmp);
+        j->rej_tmp = NULL;
+        cav_ds_fault("single: reject file renamed");
+    }
+    csvavro_status st = csvavro_fs_rename(fs, single_tmp, j->single_name, replace, err);
+    if (st != CSVAVRO_OK) {
+        if (err && !strcmp(err->path, single_tmp)) cav_err_path(err, j->o.output);
+        return st;
+    }
+    cav_ds_fault("single: output renamed");
+    return CSVAVRO_OK;
+}
+
+/* The dataset forms, under the commit lock (exec_dataset.c describes the protocol). */
+static csvavro_status commit_dataset(csvavro_job *j, csvavro_error *err) {
+    csvavro_fs *fs = j->out_fs;
+    const char *dir = j->out_dir;
+    CAV_TRY(cav_ds_lock(fs, dir, j->tmp_base, err));
+    cav_ds_fault("lock taken");
+    json_t *intent = NULL, *man = NULL;
+    char *ip = NULL, *ip_tmp = NULL, *mp = NULL, *mp_tmp = NULL;
+    bool intent_placed = false;
+    csvavro_status st = cav_ds_recover(fs, dir, err); /* a dead job's commit */
+    if (st == CSVAVRO_OK) st = cav_job_check_destination(j, err);
+    if (st != CSVAVRO_OK || j->skip) goto out;
+    /* the renames: our files to their final names; a file there already is moved aside */
+    json_t *renames = json_array(), *deletes = json_array();
+    intent = json_pack("{s:s,s:s,s:o,s:o}", "job", j->job_id, "tmp", j->tmp_base, "renames",
+                       renames, "deletes", deletes);
+    for (size_t i = 0; i < j->n_splits && st == CSVAVRO_OK; i++) {
+        const cav_split *s = &j->splits[i];
+        json_t *bak = json_null();
+        if (path_exists(fs, s->final_name)) {
+            if (j->mode != CSVAVRO_MODE_OVERWRITE) {
+                cav_err_path(err, s->final_display);
+                st = cav_err(err, CSVAVRO_E_EXISTS, "output file appeared while the job ran");
+                break;
+            }
+            char b[48];
+            snprintf(b, sizeof b, "replaced.%zu", i);
+            bak = json_string(b);
+        }
+        json_array_append_new(
+            renames, json_pack("[s,s,o]", base_name(s->tmp_name), rel_name(j, s->final_name), bak));
+    }
+    /* overwrite: the previous manifest's files that our names do not replace */
+    if (st == CSVAVRO_OK && j->mode == CSVAVRO_MODE_OVERWRITE && j->prev) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(json_object_get(j->prev, "outputs"), i, v) {
+            const char *nm = cav_ds_output_name(v);
+            if (!nm || strstr(nm, "..") || nm[0] == '/') continue;
+            bool ours = false;
+            for (size_t k = 0; k < j->n_splits && !ours; k++)
+                ours = !strcmp(nm, rel_name(j, j->splits[k].final_name));
+            if (!ours) json_array_append_new(deletes, json_string(nm));
+        }
+    }
+    if (st == CSVAVRO_OK && j->rej_tmp)
+        json_object_set_new(intent, "reject", json_pack("[s,s]", j->rej_tmp, j->o.csv.reject_file));
+    if (st != CSVAVRO_OK) goto out;
+    man = manifest(j, err);
+    ip = cav_path_join(dir, CAV_DS_INTENT);
+    ip_tmp = cav_path_join(j->tmp_dir, "intent");
+    mp = cav_path_join(dir, CAV_DS_MANIFEST);
+    mp_tmp = cav_path_join(j->tmp_dir, "manifest");
+    if (!man || !ip || !ip_tmp || !mp || !mp_tmp) {
+        st = man ? cav_err(err, CSVAVRO_E_NOMEM, "out of memory") : CSVAVRO_E_NOMEM;
+        goto out;
+    }
+    st = write_json(fs, mp_tmp, man, err);
+    if (st == CSVAVRO_OK) st = write_json(fs, ip_tmp, intent, err);
+    if (st != CSVAVRO_OK) goto out;
+    cav_ds_fault("manifest and intent written in the temporary directory");
+    /* from here on the destination changes: a failure is rolled back, a crash recovered */
+    st = csvavro_fs_rename(fs, ip_tmp, ip, 0, err);
+    if (st != CSVAVRO_OK) goto out;
+    intent_placed = true;
+    cav_ds_fault("intent record in place");
+    for (size_t i = 0; i < j->n_splits && st == CSVAVRO_OK; i++) {
+        const cav_split *s = &j->splits[i];
+        json_t *r = json_array_get(renames, i);
+        const char *bak = json_string_value(json_array_get(r, 2));
+        if (bak) {
+            char *pb = cav_path_join(j->tmp_dir, bak);
+            st = pb ? csvavro_fs_rename(fs, s->final_name, pb, 0, err)
+                    : cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+            cav_free(pb);
+            if (st != CSVAVRO_OK) break;
+            cav_ds_fault("an old file moved aside");
+        }
+        st = csvavro_fs_rename(fs, s->tmp_name, s->final_name, 0, err);
+        if (st == CSVAVRO_OK) cav_ds_fault("a file renamed to its final name");
+    }
+    if (st == CSVAVRO_OK) st = csvavro_fs_rename(fs, mp_tmp, mp, 1, err);
+    if (st != CSVAVRO_OK) goto out;
+    cav_ds_fault("manifest in place (committed)");
+    /* committed: the rest is the roll-forward that recovery would do too */
+    size_t i;
+    json_t *v;
+    json_array_foreach(deletes, i, v) {
+        char *p = cav_path_join(dir, json_string_value(v));
+        if (p) csvavro_fs_remove(fs, p, 0, NULL);
+        cav_free(p);
+        cav_ds_fault("a file of the replaced dataset deleted");
+    }
+    if (j->rej_tmp) {
+        st = rename_url(j->rej_tmp, j->o.csv.reject_file, err);
+        if (st != CSVAVRO_OK) goto out;
+        cav_free(j->rej_tmp);
+        j->rej_tmp = NULL;
+        cav_ds_fault("reject file renamed");
+    }
+    st = csvavro_fs_remove(fs, ip, 0, err);
+    if (st == CSVAVRO_OK) {
+        intent_placed = false;
+        cav_ds_fault("intent removed");
+    }
+out:
+    if (intent_placed) {
+        /* an error (not a crash) after the intent was placed: recover now */
+        csvavro_error e2;
+        csvavro_status r = cav_ds_recover(fs, dir, &e2);
+        if (r != CSVAVRO_OK && st == CSVAVRO_OK) {
+            st = r;
+            if (err) *err = e2;
+        }
+    }
+    cav_ds_unlock(fs, dir, j->tmp_base);
+    if (st == CSVAVRO_OK) cav_ds_fault("lock released");
+    json_decref(intent);
+    json_decref(man);
+    cav_free(ip);
+    cav_free(ip_tmp);
+    cav_free(mp);
+    cav_free(mp_tmp);
+    return st;
+}
+
+csvavro_status cav_job_commit(csvavro_job *j, csvavro_error *err) {
     csvavro_status st = CSVAVRO_OK;
     char *single_tmp = NULL;
-    char *man = NULL, *man_tmp = NULL;
     if (j->form == CAV_OUT_SINGLE) {
         st = build_single(j, &single_tmp, err);
     } else {
@@ -314,59 +550,19 @@ csvavro_status cav_job_commit(csvavro_job *j, csvavro_error *err) {
         for (size_t i = 0; i < j->n_splits; i++)
             j->committed_bytes += j->splits[i].bytes_out;
     }
-    if (st == CSVAVRO_OK) {
-        man = manifest(j, err);
-        if (!man) st = err && err->status ? err->status : CSVAVRO_E_NOMEM;
-    }
-    if (st == CSVAVRO_OK) {
-        man_tmp = cav_path_join(j->tmp_dir, "_SUCCESS");
-        st = man_tmp ? write_text(fs, man_tmp, man, err)
-                     : cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
-    }
-    if (st != CSVAVRO_OK) goto done;
-    /* from here on the destination changes */
-    if (j->o.overwrite) csvavro_fs_remove(fs, j->success_name, 0, NULL);
-    if (j->form == CAV_OUT_SINGLE) {
-        st = csvavro_fs_rename(fs, single_tmp, j->single_name, j->o.overwrite, err);
-    } else {
-        size_t done = 0;
-        for (; done < j->n_splits && st == CSVAVRO_OK; done++)
-            st = csvavro_fs_rename(fs, j->splits[done].tmp_name, j->splits[done].final_name,
-                                   j->o.overwrite, err);
-        /* a rename failed (e.g. a file appeared since planning): take back the new files so
-         * that no partial output stays (without --overwrite nothing old was replaced) */
-        if (st != CSVAVRO_OK && !j->o.overwrite)
-            for (size_t k = 0; k + 1 < done; k++)
-                csvavro_fs_remove(fs, j->splits[k].final_name, 0, NULL);
-        if (st == CSVAVRO_OK && j->o.overwrite) {
-            csvavro_dirent *list = NULL;
-            size_t n = 0;
-            if (csvavro_fs_list(fs, j->out_dir, &list, &n, NULL) == CSVAVRO_OK) {
-                for (size_t i = 0; i < n; i++) {
-                    if (list[i].st.is_dir || !cav_job_name_matches(j, list[i].name)) continue;
-                    char *p = cav_path_join(j->out_dir, list[i].name);
-                    bool ours = false;
-                    for (size_t k = 0; p && k < j->n_splits && !ours; k++)
-                        ours = !strcmp(p, j->splits[k].final_name);
-                    if (p && !ours) csvavro_fs_remove(fs, p, 0, NULL);
-                    cav_free(p);
-                }
-                csvavro_fs_free_list(list, n);
-            }
-        }
-    }
-    if (st != CSVAVRO_OK) {
-        cav_err_prefix(err, "commit");
-        goto done;
-    }
-    if (j->o.csv.on_error == CSVAVRO_ON_ERROR_REJECT && j->o.csv.reject_file &&
+    /* everything the job writes is complete before the first rename */
+    if (st == CSVAVRO_OK && j->o.csv.on_error == CSVAVRO_ON_ERROR_REJECT && j->o.csv.reject_file &&
         *j->o.csv.reject_file)
-        st = write_rejects(j, err);
-    if (st == CSVAVRO_OK) st = csvavro_fs_rename(fs, man_tmp, j->success_name, 1, err);
-    if (st == CSVAVRO_OK) st = csvavro_fs_remove(fs, j->tmp_dir, 1, err);
-done:
+        st = prepare_rejects(j, err);
+    if (st == CSVAVRO_OK) cav_ds_fault("every file complete in the temporary directory");
+    if (st == CSVAVRO_OK)
+        st = j->form == CAV_OUT_SINGLE ? commit_single(j, single_tmp, err) : commit_dataset(j, err);
+    if (st != CSVAVRO_OK) cav_err_prefix(err, "commit");
     cav_free(single_tmp);
-    cav_free(man);
-    cav_free(man_tmp);
+    if (st == CSVAVRO_OK) {
+        heartbeat_stop(j);
+        if (j->rej_tmp) remove_url(j->rej_tmp); /* skipped (--mode ignore) */
+        st = csvavro_fs_remove(j->out_fs, j->tmp_dir, 1, err);
+    }
     return st;
 }

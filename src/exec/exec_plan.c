@@ -68,9 +68,15 @@ csvavro_status csvavro_job_create(const csvavro_job_options *o, csvavro_job **ou
                   err, CSVAVRO_E_USAGE,
                   "--on-error reject needs --reject-file PATH (or --on-error skip to drop bad "
                   "records)");
+    CAV_RETURN_IF((unsigned)o->mode > CSVAVRO_MODE_IGNORE, err, CSVAVRO_E_USAGE,
+                  "unknown output mode %d", (int)o->mode);
+    CAV_RETURN_IF(o->overwrite && o->mode != CSVAVRO_MODE_ERROR &&
+                      o->mode != CSVAVRO_MODE_OVERWRITE,
+                  err, CSVAVRO_E_USAGE, "--overwrite contradicts the output mode");
     csvavro_job *j = cav_calloc(1, sizeof *j);
     if (!j) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
     j->o = *o;
+    j->mode = o->overwrite ? CSVAVRO_MODE_OVERWRITE : (int)o->mode;
     if (!j->o.read_buffer) j->o.read_buffer = CAV_JOB_DEFAULT_BUFFER;
     if (j->o.progress_interval_ms <= 0)
         j->o.progress_interval_ms = j->o.progress == CSVAVRO_PROGRESS_BAR ? 200 : 1000;
@@ -107,6 +113,9 @@ void csvavro_job_free(csvavro_job *j) {
     cav_free(j->tmp_dir);
     cav_free(j->success_name);
     cav_free(j->job_id);
+    cav_free(j->tmp_base);
+    cav_free(j->rej_tmp);
+    json_decref(j->prev);
     for (size_t i = 0; i < j->n_fss; i++)
         csvavro_fs_close(j->fss[i]);
     cav_free(j->fss);
@@ -499,11 +508,12 @@ static bool has_star(const char *s) {
 
 char *cav_job_output_name(const csvavro_job *j, size_t i) {
     if (j->form == CAV_OUT_SINGLE) return cav_strdup(j->single_name);
-    char num[32];
+    char num[48];
+    const char *tag = j->mode == CSVAVRO_MODE_APPEND ? j->file_tag : "";
     if (j->form == CAV_OUT_DIR)
-        snprintf(num, sizeof num, "%05zu", i);
+        snprintf(num, sizeof num, "%05zu%s%s", i, *tag ? "-" : "", tag);
     else
-        snprintf(num, sizeof num, "%zu", i);
+        snprintf(num, sizeof num, "%zu%s%s", i, *tag ? "-" : "", tag);
     size_t a = strlen(j->pat_prefix), b = strlen(num), c = strlen(j->pat_suffix);
     char *base = cav_malloc(a + b + c + 1);
     if (!base) return NULL;
@@ -520,12 +530,28 @@ bool cav_job_name_matches(const csvavro_job *j, const char *name) {
     size_t a = strlen(j->pat_prefix), c = strlen(j->pat_suffix), n = strlen(name);
     if (n < a + c + 1 || memcmp(name, j->pat_prefix, a) || memcmp(name + n - c, j->pat_suffix, c))
         return false;
-    for (size_t k = a; k < n - c; k++)
-        if (name[k] < '0' || name[k] > '9') return false;
+    /* DIGITS, or DIGITS-TAG with the 12 hex digits of an appending job */
+    size_t k = a, e = n - c;
+    while (k < e && name[k] >= '0' && name[k] <= '9')
+        k++;
+    if (k == a) return false;
+    if (k == e) return true;
+    if (name[k] != '-' || e - k != 13) return false;
+    for (k++; k < e; k++)
+        if (!((name[k] >= '0' && name[k] <= '9') || (name[k] >= 'a' && name[k] <= 'f')))
+            return false;
     return true;
 }
 
+static csvavro_status check_destination(csvavro_job *j, csvavro_error *err);
+
 static csvavro_status plan_output(csvavro_job *j, csvavro_error *err) {
+    if (j->mode == CSVAVRO_MODE_APPEND) {
+        uint8_t r[6];
+        CAV_TRY(cav_random_bytes(r, sizeof r, err));
+        snprintf(j->file_tag, sizeof j->file_tag, "%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2],
+                 r[3], r[4], r[5]);
+    }
     char *path = NULL;
     csvavro_fs *fs = NULL;
     CAV_TRY(csvavro_fs_open_url(j->o.output, &fs, &path, err));
@@ -590,33 +616,65 @@ static csvavro_status plan_output(csvavro_job *j, csvavro_error *err) {
         j->splits[i].final_display = cav_job_out_display(j, j->splits[i].final_name);
         if (!j->splits[i].final_display) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
     }
-    /* destination check */
-    if (j->o.overwrite) return CSVAVRO_OK;
+    /* destination check (again under the commit lock at commit) */
+    return check_destination(j, err);
+}
+
+static csvavro_status exists_error(csvavro_job *j, const char *what, csvavro_error *err) {
+    cav_err_path(err, what);
+    return cav_err(err, CSVAVRO_E_EXISTS,
+                   j->form == CAV_OUT_SINGLE
+                       ? "output exists (--mode overwrite replaces it, --mode ignore skips the job)"
+                       : "output exists: the directory holds a dataset or files of this pattern "
+                         "(--mode append adds to it, --mode overwrite replaces it, --mode "
+                         "ignore skips the job)");
+}
+
+csvavro_status cav_job_check_destination(csvavro_job *j, csvavro_error *err) {
+    return check_destination(j, err);
+}
+
+static csvavro_status check_destination(csvavro_job *j, csvavro_error *err) {
+    csvavro_fs *fs = j->out_fs;
+    csvavro_stat sb;
     if (j->form == CAV_OUT_SINGLE) {
-        if (csvavro_fs_stat(fs, j->single_name, &sb, NULL) == CSVAVRO_OK) {
-            cav_err_path(err, j->o.output);
-            return cav_err(err, CSVAVRO_E_EXISTS, "output exists (use --overwrite to replace it)");
-        }
+        CAV_RETURN_IF(j->mode == CSVAVRO_MODE_APPEND, err, CSVAVRO_E_USAGE,
+                      "--mode append needs a dataset (a directory or a pattern with '*'), not "
+                      "a single file");
+        if (csvavro_fs_stat(fs, j->single_name, &sb, NULL) != CSVAVRO_OK) return CSVAVRO_OK;
+        if (j->mode == CSVAVRO_MODE_IGNORE) j->skip = true;
+        if (j->mode == CSVAVRO_MODE_ERROR) return exists_error(j, j->o.output, err);
         return CSVAVRO_OK;
     }
-    csvavro_dirent *list = NULL;
-    size_t n = 0;
-    if (csvavro_fs_list(fs, j->out_dir, &list, &n, NULL) != CSVAVRO_OK) return CSVAVRO_OK;
-    const char *hit = NULL;
-    for (size_t i = 0; i < n && !hit; i++) {
-        if (cav_job_name_matches(j, list[i].name) ||
-            (j->form == CAV_OUT_DIR && !strcmp(list[i].name, "_SUCCESS")))
-            hit = list[i].name;
-    }
-    if (hit) {
-        char *p = cav_path_join(j->out_dir, hit);
-        cav_err_path(err, p ? p : j->o.output);
+    if (!j->o.dry_run && !j->executed) CAV_TRY(cav_ds_settle(fs, j->out_dir, NULL, err));
+    json_decref(j->prev);
+    j->prev = NULL;
+    CAV_TRY(cav_ds_manifest_load(fs, j->out_dir, &j->prev, err));
+    if (j->mode == CSVAVRO_MODE_APPEND) {
+        if (j->prev) CAV_TRY(cav_ds_check_append(j->prev, j->out_schema, err));
+    } else if (j->mode != CSVAVRO_MODE_OVERWRITE) {
+        const char *hit = j->prev ? CAV_DS_MANIFEST : NULL;
+        csvavro_dirent *list = NULL;
+        size_t n = 0;
+        if (!hit && csvavro_fs_list(fs, j->out_dir, &list, &n, NULL) == CSVAVRO_OK) {
+            for (size_t i = 0; i < n && !hit; i++)
+                if (cav_job_name_matches(j, list[i].name) ||
+                    (j->form == CAV_OUT_DIR && !strcmp(list[i].name, CAV_DS_MANIFEST)))
+                    hit = list[i].name;
+        }
+        char *p = hit ? cav_path_join(j->out_dir, hit) : NULL;
+        csvavro_fs_free_list(list, n);
+        if (hit && j->mode == CSVAVRO_MODE_IGNORE) j->skip = true;
+        csvavro_status st = CSVAVRO_OK;
+        if (hit && j->mode == CSVAVRO_MODE_ERROR) st = exists_error(j, p ? p : j->o.output, err);
         cav_free(p);
-        st = cav_err(err, CSVAVRO_E_EXISTS,
-                     "output exists (matches %s; use --overwrite to replace it)", j->o.output);
+        return st;
     }
-    csvavro_fs_free_list(list, n);
-    return st;
+    /* the names this job writes must be free (append: unique; overwrite: replaced) */
+    for (size_t i = 0; j->mode == CSVAVRO_MODE_APPEND && i < j->n_splits; i++)
+        if (csvavro_fs_stat(fs, j->splits[i].final_name, &sb, NULL) == CSVAVRO_OK)
+            return exists_error(j, j->splits[i].final_display, err);
+    return CSVAVRO_OK;
 }
 
 csvavro_status csvavro_job_plan(csvavro_job *j, csvavro_error *err) {

@@ -522,11 +522,18 @@ csvavro_status csvavro_job_execute(csvavro_job *j, csvavro_job_stats *stats, csv
     CAV_RETURN_IF(j->executed, err, CSVAVRO_E_USAGE, "job already executed");
     j->executed = true;
     j->start_ns = cav_now_ns();
+    if (j->skip) { /* --mode ignore: the output exists */
+        if (stats) stats->output_existed = 1;
+        return CSVAVRO_OK;
+    }
     if (j->form == CAV_OUT_SINGLE)
         CAV_TRY(cav_avro_sync_marker(&j->o.avro, 0, j->single_sync, err));
-    cav_job_clean_stale(j);
-    CAV_TRY(cav_job_make_tmp(j, err));
-    csvavro_status st = CSVAVRO_OK;
+    csvavro_status st = cav_job_make_tmp(j, err);
+    if (st == CSVAVRO_OK) st = cav_job_clean_stale(j, err);
+    if (st != CSVAVRO_OK) {
+        cav_job_discard(j);
+        return st;
+    }
     if (j->dist && j->dist->start) st = j->dist->start(j->dist, j, err); /* other MPI ranks */
     if (st == CSVAVRO_OK) st = cav_job_run_splits(j, err);
     for (size_t i = 0; st == CSVAVRO_OK && i < j->n_splits; i++) {
@@ -560,6 +567,10 @@ csvavro_status csvavro_job_execute(csvavro_job *j, csvavro_job_stats *stats, csv
         }
         fs.bytes_written = j->committed_bytes;
         fs.elapsed_s = (double)(cav_now_ns() - j->start_ns) / 1e9;
+        if (j->skip) { /* --mode ignore: the output appeared while the job ran */
+            fs.output_existed = 1;
+            fs.files_written = fs.bytes_written = 0;
+        }
         cav_job_progress(j, &fs, true);
     } else {
         cav_job_discard(j);

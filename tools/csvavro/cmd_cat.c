@@ -155,7 +155,18 @@ static csvavro_status expand(input *in, const char *path, csvavro_error *err) {
     csvavro_stat s;
     csvavro_status st = csvavro_fs_stat(in->fs, path, &s, err);
     if (st != CSVAVRO_OK) return st;
-    if (s.is_dir) return list_matching(in, path, NULL, err);
+    if (s.is_dir) { /* a dataset: the files its manifest lists; else every *.avro */
+        char **files = NULL;
+        size_t nf = 0;
+        st = csvavro_dataset_files(in->fs, path, &files, &nf, err);
+        if (st == CSVAVRO_E_NOT_FOUND) return list_matching(in, path, NULL, err);
+        for (size_t i = 0; st == CSVAVRO_OK && i < nf; i++) {
+            if (add_path(in, files[i]) != 0) st = CSVAVRO_E_NOMEM;
+            files[i] = NULL;
+        }
+        csvavro_dataset_files_free(files, nf);
+        return st;
+    }
     char *p = strdup(path);
     if (!p || add_path(in, p) != 0) return CSVAVRO_E_NOMEM;
     return CSVAVRO_OK;

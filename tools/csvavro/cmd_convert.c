@@ -39,6 +39,7 @@ enum {
     C_SPLIT_SIZE,
     C_THREADS,
     C_BATCH_ROWS,
+    C_MODE,
     C_OVERWRITE,
     C_DRY_RUN,
     C_PROGRESS,
@@ -63,7 +64,11 @@ static const opt_spec convert_table[] = {
     {C_SPLIT_SIZE, "--split-size", "SIZE", "bytes per split (default 64M; K/M/G suffixes)", NULL},
     {C_THREADS, "-j, --threads", "N", "worker threads (default: all cores)", NULL},
     {C_BATCH_ROWS, "--batch-rows", "N", "rows per column batch (default 16384)", NULL},
-    {C_OVERWRITE, "--overwrite", NULL, "replace an existing output (at commit)", NULL},
+    {C_MODE, "--mode", "MODE",
+     "when the output exists: error (default: refuse), overwrite (replace the dataset at "
+     "commit), append (add this job's files to the dataset), ignore (write nothing)",
+     NULL},
+    {C_OVERWRITE, "--overwrite", NULL, "the same as --mode overwrite", NULL},
     {C_DRY_RUN, "--dry-run", NULL, "print the plan (splits, schema, outputs); write nothing", NULL},
     {C_PROGRESS, "--progress", "MODE", "auto (default), bar, lines, json, none", NULL},
     {C_QUIET, "-q, --quiet", NULL, "no progress and no summary", NULL},
@@ -254,6 +259,18 @@ int cli_cmd_convert(int argc, char **argv) {
         case C_OVERWRITE:
             o.overwrite = 1;
             break;
+        case C_MODE:
+            if (!strcmp(val, "error") || !strcmp(val, "errorifexists"))
+                o.mode = CSVAVRO_MODE_ERROR;
+            else if (!strcmp(val, "overwrite"))
+                o.mode = CSVAVRO_MODE_OVERWRITE;
+            else if (!strcmp(val, "append"))
+                o.mode = CSVAVRO_MODE_APPEND;
+            else if (!strcmp(val, "ignore"))
+                o.mode = CSVAVRO_MODE_IGNORE;
+            else
+                goto badval;
+            break;
         case C_DRY_RUN:
             o.dry_run = 1;
             break;
@@ -399,6 +416,9 @@ int cli_cmd_convert(int argc, char **argv) {
         csvavro_job_stats stats;
         st = mpi_rank == 0 ? cav_mpi_lead(job, &stats, &err)
                            : csvavro_job_execute(job, &stats, &err);
+        if (st == CSVAVRO_OK && stats.output_existed && !quiet)
+            fprintf(stderr, "csvavro convert: %s exists: nothing written (--mode ignore)\n",
+                    o.output);
     }
     cav_mpi_release(st); /* other ranks: no job (planning failed, dry run) */
     csvavro_job_free(job);

@@ -1,0 +1,633 @@
+/*
+ * exec_dataset.c — datasets on any backend: the commit lock, liveness of running jobs, the
+ * dataset manifest, the intent record and the recovery of an interrupted commit.
+ *
+ * A dataset is a directory D written by csvavro jobs (pattern and directory outputs). Its
+ * manifest D/_SUCCESS lists every committed job and every file the jobs committed; a reader
+ * that trusts it never sees a partial or foreign file. Files in D (all names starting with
+ * '_' or '.', which Hive, Spark and csvavro's own readers skip):
+ *   _SUCCESS              the manifest (JSON), replaced by one rename at each commit
+ *   _csvavro.lock         the commit lock: created if absent, holds the holder's temp dir name
+ *   _csvavro.intent       the commit in progress: renames, backups, deletions, the reject file
+ *   .csvavro-tmp-<id>/    a job's temporary directory; its mtime is the job's heartbeat
+ *
+ * Liveness works without shared clocks or pids: a running job renames a file inside its temp
+ * directory every lease/5 ms, which moves the directory's mtime (on local disks and on HDFS).
+ * A temp directory (or the lock of a holder without one) is stale when its mtime is older than
+ * the backend's "now" minus the lease; "now" is the mtime of a probe file created for the
+ * purpose, so only the file system's clock is compared with itself. A job on this host whose
+ * pid is gone is stale at once.
+ *
+ * Commit (exec_commit.c drives it, under the lock): every file complete in the temp dir, the
+ * new manifest written there; the intent record renamed into D; old files that our names
+ * replace moved into the temp dir (backups); our files renamed to their final names; the new
+ * manifest renamed over _SUCCESS (the commit point); the previous files of an overwritten
+ * dataset deleted; the reject file renamed; the intent removed; the lock released. Recovery of
+ * an intent whose holder died (cav_ds_recover, by the next job or any reader, under the lock):
+ * if the manifest names the intent's job the commit is rolled forward (deletions, reject file),
+ * else back (our final files removed, backups put back); then intent and temp dir go.
+ */
+#include "exec.h"
+
+#include "../io/io.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_META_BYTES ((int64_t)256 << 20)
+
+int64_t cav_ds_lease_ms(void) {
+    const char *e = getenv("CSVAVRO_LEASE_MS");
+    uint64_t v = 0;
+    if (e && cav_parse_u64(e, &v) && v >= 200 && v <= 86400000) return (int64_t)v;
+    return 30000;
+}
+
+/* ------------------------------------------------------------------ fault points */
+
+static _Atomic int fault_counter;
+
+void cav_ds_fault(const char *step) {
+    static int target = -1, trace = -1;
+    if (target < 0) {
+        const char *e = getenv("CSVAVRO_COMMIT_FAULT");
+        target = e ? atoi(e) : 0;
+        trace = getenv("CSVAVRO_COMMIT_TRACE") != NULL;
+    }
+    if (target <= 0 && !trace) return;
+    int n = atomic_fetch_add(&fault_counter, 1) + 1;
+    if (trace) fprintf(stderr, "csvavro: commit step %d: %s\n", n, step);
+    if (n == target) {
+        fflush(NULL);
+        raise(SIGKILL);
+    }
+}
+
+/* ------------------------------------------------------------------ small files */
+
+csvavro_status cav_ds_read_text(csvavro_fs *fs, const char *path, char **out, csvavro_error *err) {
+    *out = NULL;
+    csvavro_file *f = NULL;
+    CAV_TRY(csvavro_fs_open_read(fs, path, &f, err));
+    int64_t size = csvavro_file_size(f);
+    csvavro_status st = CSVAVRO_OK;
+    char *buf = NULL;
+    if (size < 0 || size > MAX_META_BYTES) {
+        cav_err_path(err, path);
+        st = cav_err(err, CSVAVRO_E_LIMIT, "metadata file larger than 256 MiB");
+    } else if (!(buf = cav_malloc((size_t)size + 1))) {
+        st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    } else {
+        size_t got = 0;
+        st = csvavro_file_pread(f, buf, (size_t)size, 0, &got, err);
+        buf[st == CSVAVRO_OK ? got : 0] = '\0';
+    }
+    csvavro_error e2;
+    csvavro_file_close(f, &e2);
+    if (st != CSVAVRO_OK) {
+        cav_free(buf);
+        return st;
+    }
+    *out = buf;
+    return CSVAVRO_OK;
+}
+
+csvavro_status cav_ds_write_text(csvavro_fs *fs, const char *path, const char *text, int overwrite,
+                                 csvavro_error *err) {
+    csvavro_file *f = NULL;
+    CAV_TRY(csvavro_fs_create(fs, path, overwrite, &f, err));
+    csvavro_status st = csvavro_file_write(f, text, strlen(text), err);
+    if (st == CSVAVRO_OK) return csvavro_file_close(f, err);
+    csvavro_file_abort(f);
+    return st;
+}
+
+static bool exists(csvavro_fs *fs, const char *path) {
+    csvavro_stat sb;
+    return csvavro_fs_stat(fs, path, &sb, NULL) == CSVAVRO_OK;
+}
+
+static csvavro_status remove_if_there(csvavro_fs *fs, const char *path, int recursive,
+                                      csvavro_error *err) {
+    csvavro_error e2;
+    csvavro_status st = csvavro_fs_remove(fs, path, recursive, &e2);
+    if (st == CSVAVRO_OK || st == CSVAVRO_E_NOT_FOUND || !exists(fs, path)) return CSVAVRO_OK;
+    if (err) *err = e2;
+    return st;
+}
+
+/* ------------------------------------------------------------------ liveness */
+
+void cav_ds_host_name(char *host, size_t cap) {
+    snprintf(host, cap, "host");
+    gethostname(host, cap - 1);
+    host[cap - 1] = '\0';
+    for (char *c = host; *c; c++)
+        if (*c == '-' || *c == '/' || *c == '.') *c = '_';
+}
+
+/* A job of this host (by the name of its temp dir, host-pid-random) whose pid is gone. */
+static bool dead_here(const char *tmp_name) {
+    if (strncmp(tmp_name, CAV_TMP_PREFIX, strlen(CAV_TMP_PREFIX)) != 0) return false;
+    const char *rest = tmp_name + strlen(CAV_TMP_PREFIX);
+    char host[128];
+    cav_ds_host_name(host, sizeof host);
+    size_t hl = strlen(host);
+    if (strncmp(rest, host, hl) != 0 || rest[hl] != '-') return false;
+    long pid = strtol(rest + hl + 1, NULL, 10);
+    return pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
+/* The backend's clock: the mtime of a probe file created and removed in dir. */
+static csvavro_status fs_now(csvavro_fs *fs, const char *dir, int64_t *now, csvavro_error *err) {
+    uint32_t rnd = 0;
+    CAV_TRY(cav_random_bytes(&rnd, sizeof rnd, err));
+    char name[64];
+    snprintf(name, sizeof name, ".csvavro-now-%08x", rnd);
+    char *p = cav_path_join(dir, name);
+    if (!p) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    csvavro_status st = cav_ds_write_text(fs, p, "", 0, err);
+    csvavro_stat sb;
+    if (st == CSVAVRO_OK) st = csvavro_fs_stat(fs, p, &sb, err);
+    if (st == CSVAVRO_OK) *now = sb.mtime_ms;
+    csvavro_fs_remove(fs, p, 0, NULL);
+    cav_free(p);
+    return st;
+}
+
+/* A temp dir (or probe) named name in dir is stale: its job is dead. */
+static bool entry_stale(const csvavro_dirent *d, int64_t now, int64_t lease) {
+    return dead_here(d->name) || d->st.mtime_ms < now - lease;
+}
+
+/* ------------------------------------------------------------------ the lock */
+
+static csvavro_status lock_path(const char *dir, char **out, csvavro_error *err) {
+    *out = cav_path_join(dir, CAV_DS_LOCK);
+    return *out ? CSVAVRO_OK : cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+}
+
+/* The holder named in a lock is dead: its temp dir is stale, or (no temp dir: a reader
+ * recovering, or a job past its commit) the lock file itself is older than the lease. */
+static bool holder_dead(csvavro_fs *fs, const char *dir, const char *holder,
+                        const csvavro_stat *lock_st, int64_t now, int64_t lease) {
+    if (*holder && dead_here(holder)) return true;
+    csvavro_stat sb;
+    char *t = *holder && !strchr(holder, '/') ? cav_path_join(dir, holder) : NULL;
+    bool have = t && csvavro_fs_stat(fs, t, &sb, NULL) == CSVAVRO_OK && sb.is_dir;
+    cav_free(t);
+    int64_t beat = have ? CAV_MAX(sb.mtime_ms, lock_st->mtime_ms) : lock_st->mtime_ms;
+    return beat < now - lease;
+}
+
+csvavro_status cav_ds_lock(csvavro_fs *fs, const char *dir, const char *holder,
+                           csvavro_error *err) {
+    char *lp = NULL;
+    CAV_TRY(lock_path(dir, &lp, err));
+    size_t hl = strlen(holder);
+    char *text = cav_malloc(hl + 2);
+    char *stolen = cav_path_join(dir, ".csvavro-lock-taken");
+    char *stolen_mine = stolen ? cav_malloc(strlen(stolen) + hl + 2) : NULL;
+    csvavro_status st = CSVAVRO_OK;
+    if (!text || !stolen || !stolen_mine) {
+        st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+        goto done;
+    }
+    memcpy(text, holder, hl);
+    text[hl] = '\n';
+    text[hl + 1] = '\0';
+    sprintf(stolen_mine, "%s-%s", stolen, holder);
+    const int64_t lease = cav_ds_lease_ms();
+    for (unsigned round = 0;; round++) {
+        csvavro_error e2;
+        st = cav_ds_write_text(fs, lp, text, 0, &e2);
+        if (st == CSVAVRO_OK) break;
+        if (st != CSVAVRO_E_EXISTS) {
+            if (err) *err = e2;
+            cav_err_prefix(err, "commit lock");
+            goto done;
+        }
+        st = CSVAVRO_OK;
+        /* held: by a live job (wait) or a dead one (take it over) */
+        char *other = NULL;
+        csvavro_stat lst;
+        int64_t now = 0;
+        if (csvavro_fs_stat(fs, lp, &lst, NULL) == CSVAVRO_OK &&
+            cav_ds_read_text(fs, lp, &other, NULL) == CSVAVRO_OK &&
+            fs_now(fs, dir, &now, NULL) == CSVAVRO_OK) {
+            char *nl = strchr(other, '\n');
+            if (nl) *nl = '\0';
+            if (holder_dead(fs, dir, other, &lst, now, lease) &&
+                csvavro_fs_rename(fs, lp, stolen_mine, 0, NULL) == CSVAVRO_OK) {
+                /* another job may have taken it over between our look and the rename: a
+                 * lock that is not the one we judged goes back */
+                char *again = NULL;
+                if (cav_ds_read_text(fs, stolen_mine, &again, NULL) == CSVAVRO_OK) {
+                    char *nl2 = strchr(again, '\n');
+                    if (nl2) *nl2 = '\0';
+                    if (strcmp(again, other) != 0 &&
+                        csvavro_fs_rename(fs, stolen_mine, lp, 0, NULL) == CSVAVRO_OK) {
+                        cav_free(again);
+                        cav_free(other);
+                        continue;
+                    }
+                }
+                cav_free(again);
+                csvavro_fs_remove(fs, stolen_mine, 0, NULL);
+                cav_free(other);
+                continue;
+            }
+        }
+        cav_free(other);
+        struct timespec ts = {0, (long)(20 + (round < 10 ? round * 10 : 100)) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+done:
+    cav_free(lp);
+    cav_free(text);
+    cav_free(stolen);
+    cav_free(stolen_mine);
+    return st;
+}
+
+void cav_ds_unlock(csvavro_fs *fs, const char *dir, const char *holder) {
+    char *lp = cav_path_join(dir, CAV_DS_LOCK);
+    char *text = NULL;
+    if (lp && cav_ds_read_text(fs, lp, &text, NULL) == CSVAVRO_OK) {
+        char *nl = strchr(text, '\n');
+        if (nl) *nl = '\0';
+        if (!strcmp(text, holder)) csvavro_fs_remove(fs, lp, 0, NULL);
+    }
+    cav_free(text);
+    cav_free(lp);
+}
+
+/* ------------------------------------------------------------------ manifest */
+
+csvavro_status cav_ds_manifest_load(csvavro_fs *fs, const char *dir, json_t **out,
+                                    csvavro_error *err) {
+    *out = NULL;
+    char *p = cav_path_join(dir, CAV_DS_MANIFEST);
+    if (!p) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    char *text = NULL;
+    csvavro_error e2;
+    csvavro_status st = cav_ds_read_text(fs, p, &text, &e2);
+    if (st == CSVAVRO_E_NOT_FOUND || (st != CSVAVRO_OK && !exists(fs, p))) {
+        cav_free(p);
+        return CSVAVRO_OK;
+    }
+    if (st != CSVAVRO_OK) {
+        if (err) *err = e2;
+        cav_free(p);
+        return st;
+    }
+    if (!*text) { /* Hadoop's FileOutputCommitter writes an empty _SUCCESS: no manifest */
+        cav_free(text);
+        cav_free(p);
+        return CSVAVRO_OK;
+    }
+    json_error_t je;
+    json_t *m = json_loads(text, 0, &je);
+    cav_free(text);
+    if (!m || !json_is_object(m) || !json_is_array(json_object_get(m, "outputs"))) {
+        json_decref(m);
+        cav_err_path(err, p);
+        cav_free(p);
+        return cav_err(err, CSVAVRO_E_CORRUPT, "not a csvavro manifest (%s)",
+                       m ? "no \"outputs\" list" : je.text);
+    }
+    cav_free(p);
+    *out = m;
+    return CSVAVRO_OK;
+}
+
+const char *cav_ds_output_name(json_t *o) {
+    const char *n = json_string_value(json_object_get(o, "name"));
+    if (n) return n;
+    /* manifests of csvavro 1: absolute paths or URLs of files in the directory itself */
+    const char *p = json_string_value(json_object_get(o, "path"));
+    if (!p) return NULL;
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+bool cav_ds_manifest_has_job(json_t *m, const char *job) {
+    json_t *jobs = json_object_get(m, "jobs");
+    size_t i;
+    json_t *v;
+    json_array_foreach(jobs, i, v) {
+        const char *id = json_string_value(json_object_get(v, "job"));
+        if (id && !strcmp(id, job)) return true;
+    }
+    return false;
+}
+
+/* ------------------------------------------------------------------ recovery */
+
+static csvavro_status recover_reject(json_t *rj, bool forward, csvavro_error *err) {
+    const char *from = json_string_value(json_array_get(rj, 0));
+    const char *to = json_string_value(json_array_get(rj, 1));
+    if (!from || !to) return CSVAVRO_OK;
+    csvavro_fs *fs = NULL;
+    char *pf = NULL, *pt = NULL;
+    CAV_TRY(csvavro_fs_open_url(from, &fs, &pf, err));
+    csvavro_status st = CSVAVRO_OK;
+    if (!forward) {
+        st = remove_if_there(fs, pf, 0, err);
+    } else if (exists(fs, pf)) {
+        csvavro_fs *fs2 = NULL;
+        st = csvavro_fs_open_url(to, &fs2, &pt, err);
+        if (st == CSVAVRO_OK) st = csvavro_fs_rename(fs, pf, pt, 1, err);
+        csvavro_fs_close(fs2);
+    }
+    free(pf);
+    free(pt);
+    csvavro_fs_close(fs);
+    return st;
+}
+
+csvavro_status cav_ds_recover(csvavro_fs *fs, const char *dir, csvavro_error *err) {
+    char *ip = cav_path_join(dir, CAV_DS_INTENT);
+    if (!ip) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    char *text = NULL;
+    csvavro_error e2;
+    csvavro_status st = cav_ds_read_text(fs, ip, &text, &e2);
+    if (st != CSVAVRO_OK) {
+        cav_free(ip);
+        if (st == CSVAVRO_E_NOT_FOUND || !exists(fs, ip)) return CSVAVRO_OK;
+        if (err) *err = e2;
+        return st;
+    }
+    json_error_t je;
+    json_t *in = json_loads(text, 0, &je);
+    cav_free(text);
+    const char *job = json_string_value(json_object_get(in, "job"));
+    const char *tmp = json_string_value(json_object_get(in, "tmp"));
+    if (!in || !job || !tmp || strchr(tmp, '/') ||
+        strncmp(tmp, CAV_TMP_PREFIX, strlen(CAV_TMP_PREFIX))) {
+        json_decref(in);
+        cav_err_path(err, ip);
+        cav_free(ip);
+        return cav_err(err, CSVAVRO_E_CORRUPT, "damaged commit intent record");
+    }
+    json_t *man = NULL;
+    st = cav_ds_manifest_load(fs, dir, &man, err);
+    char *tdir = cav_path_join(dir, tmp);
+    if (st == CSVAVRO_OK && !tdir) st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    bool forward = st == CSVAVRO_OK && man && cav_ds_manifest_has_job(man, job);
+    json_decref(man);
+    if (st == CSVAVRO_OK && forward) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(json_object_get(in, "deletes"), i, v) {
+            char *p = json_string_value(v) ? cav_path_join(dir, json_string_value(v)) : NULL;
+            if (p) st = remove_if_there(fs, p, 0, err);
+            cav_free(p);
+            if (st != CSVAVRO_OK) break;
+            cav_ds_fault("recover: delete a file of the replaced dataset");
+        }
+    } else if (st == CSVAVRO_OK) {
+        json_t *rn = json_object_get(in, "renames");
+        for (size_t i = json_array_size(rn); i-- > 0 && st == CSVAVRO_OK;) {
+            json_t *r = json_array_get(rn, i);
+            const char *from = json_string_value(json_array_get(r, 0));
+            const char *to = json_string_value(json_array_get(r, 1));
+            const char *bak = json_string_value(json_array_get(r, 2));
+            if (!from || !to) continue;
+            char *pf = cav_path_join(tdir, from), *pt = cav_path_join(dir, to);
+            char *pb = bak ? cav_path_join(tdir, bak) : NULL;
+            if (!pf || !pt || (bak && !pb)) {
+                st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+            } else {
+                /* moved already: the final file is ours */
+                if (!exists(fs, pf) && exists(fs, pt)) st = csvavro_fs_remove(fs, pt, 0, err);
+                if (st == CSVAVRO_OK && pb && exists(fs, pb))
+                    st = csvavro_fs_rename(fs, pb, pt, 1, err);
+            }
+            cav_free(pf);
+            cav_free(pt);
+            cav_free(pb);
+            if (st == CSVAVRO_OK) cav_ds_fault("recover: take back one file");
+        }
+    }
+    json_t *rj = json_object_get(in, "reject");
+    if (st == CSVAVRO_OK && json_is_array(rj)) {
+        st = recover_reject(rj, forward, err);
+        if (st == CSVAVRO_OK) cav_ds_fault("recover: reject file");
+    }
+    if (st == CSVAVRO_OK) st = csvavro_fs_remove(fs, ip, 0, err);
+    if (st == CSVAVRO_OK) {
+        cav_ds_fault("recover: intent removed");
+        remove_if_there(fs, tdir, 1, NULL);
+    }
+    if (st != CSVAVRO_OK) cav_err_prefix(err, "recovering the interrupted commit of %s", job);
+    json_decref(in);
+    cav_free(tdir);
+    cav_free(ip);
+    return st;
+}
+
+/* ------------------------------------------------------------------ settle */
+
+static bool is_tmp_name(const char *n) {
+    return !strncmp(n, CAV_TMP_PREFIX, strlen(CAV_TMP_PREFIX)) ||
+           !strncmp(n, ".csvavro-now-", 13) || !strncmp(n, ".csvavro-lock-taken", 19);
+}
+
+csvavro_status cav_ds_settle(csvavro_fs *fs, const char *dir, const char *self,
+                             csvavro_error *err) {
+    csvavro_dirent *list = NULL;
+    size_t n = 0;
+    if (csvavro_fs_list(fs, dir, &list, &n, NULL) != CSVAVRO_OK) return CSVAVRO_OK; /* no dir */
+    bool intent = false, candidates = false;
+    for (size_t i = 0; i < n; i++) {
+        if (!strcmp(list[i].name, CAV_DS_INTENT)) intent = true;
+        if (is_tmp_name(list[i].name) && (!self || strcmp(list[i].name, self))) candidates = true;
+    }
+    csvavro_status st = CSVAVRO_OK;
+    int64_t now = 0;
+    const int64_t lease = cav_ds_lease_ms();
+    bool stale = false;
+    if (candidates && !intent) {
+        st = fs_now(fs, dir, &now, err);
+        for (size_t i = 0; st == CSVAVRO_OK && i < n && !stale; i++)
+            stale = is_tmp_name(list[i].name) && (!self || strcmp(list[i].name, self)) &&
+                    entry_stale(&list[i], now, lease);
+    }
+    csvavro_fs_free_list(list, n);
+    if (st != CSVAVRO_OK || (!intent && !stale)) return st;
+    /* something to recover or remove: under the lock, looked at again */
+    char holder[256];
+    if (self) {
+        snprintf(holder, sizeof holder, "%s", self);
+    } else {
+        char host[128];
+        uint32_t rnd = 0;
+        CAV_TRY(cav_random_bytes(&rnd, sizeof rnd, err));
+        cav_ds_host_name(host, sizeof host);
+        snprintf(holder, sizeof holder, CAV_TMP_PREFIX "%s-%ld-%08x", host, (long)getpid(), rnd);
+    }
+    CAV_TRY(cav_ds_lock(fs, dir, holder, err));
+    st = cav_ds_recover(fs, dir, err);
+    if (st == CSVAVRO_OK && fs_now(fs, dir, &now, NULL) == CSVAVRO_OK &&
+        csvavro_fs_list(fs, dir, &list, &n, NULL) == CSVAVRO_OK) {
+        for (size_t i = 0; i < n; i++) {
+            if (!is_tmp_name(list[i].name) || !strcmp(list[i].name, holder) ||
+                !entry_stale(&list[i], now, lease))
+                continue;
+            char *p = cav_path_join(dir, list[i].name);
+            if (p) csvavro_fs_remove(fs, p, 1, NULL);
+            cav_free(p);
+        }
+        csvavro_fs_free_list(list, n);
+    }
+    cav_ds_unlock(fs, dir, holder);
+    return st;
+}
+
+/* ------------------------------------------------------------------ schema evolution */
+
+static bool promotes(csvavro_type w, csvavro_type r) {
+    if (w == r) return true;
+    switch (w) {
+    case CSVAVRO_TYPE_INT:
+        return r == CSVAVRO_TYPE_LONG || r == CSVAVRO_TYPE_FLOAT || r == CSVAVRO_TYPE_DOUBLE;
+    case CSVAVRO_TYPE_LONG:
+        return r == CSVAVRO_TYPE_FLOAT || r == CSVAVRO_TYPE_DOUBLE;
+    case CSVAVRO_TYPE_FLOAT:
+        return r == CSVAVRO_TYPE_DOUBLE;
+    case CSVAVRO_TYPE_STRING:
+        return r == CSVAVRO_TYPE_BYTES;
+    case CSVAVRO_TYPE_BYTES:
+        return r == CSVAVRO_TYPE_STRING;
+    default:
+        return false;
+    }
+}
+
+static bool same_name(const char *a, const char *b) {
+    return !strcmp(a ? a : "", b ? b : "");
+}
+
+csvavro_status cav_ds_schema_check(const csvavro_schema *reader, const csvavro_schema *writer,
+                                   csvavro_error *err) {
+    if (!same_name(csvavro_schema_record_name(reader), csvavro_schema_record_name(writer)) ||
+        !same_name(csvavro_schema_namespace(reader), csvavro_schema_namespace(writer)))
+        return cav_err(
+            err, CSVAVRO_E_SCHEMA, "the record is named \"%s%s%s\", the dataset's \"%s%s%s\"",
+            csvavro_schema_namespace(reader) ? csvavro_schema_namespace(reader) : "",
+            csvavro_schema_namespace(reader) ? "." : "", csvavro_schema_record_name(reader),
+            csvavro_schema_namespace(writer) ? csvavro_schema_namespace(writer) : "",
+            csvavro_schema_namespace(writer) ? "." : "", csvavro_schema_record_name(writer));
+    size_t nr = csvavro_schema_field_count(reader);
+    for (size_t i = 0; i < nr; i++) {
+        const char *name = csvavro_schema_field_name(reader, i);
+        csvavro_type rt = csvavro_schema_field_type(reader, i);
+        long w = csvavro_schema_find(writer, name);
+        if (w < 0) {
+            if (!csvavro_schema_field_nullable(reader, i))
+                return cav_err(err, CSVAVRO_E_SCHEMA,
+                               "field \"%s\" is new and has no default (only a nullable field, "
+                               "default null, can be added)",
+                               name);
+            continue;
+        }
+        csvavro_type wt = csvavro_schema_field_type(writer, (size_t)w);
+        if (!promotes(wt, rt))
+            return cav_err(err, CSVAVRO_E_SCHEMA,
+                           "field \"%s\" is %s, the dataset has %s (Avro promotes only int to "
+                           "long/float/double, long to float/double, float to double, string "
+                           "to/from bytes)",
+                           name, csvavro_type_name(rt), csvavro_type_name(wt));
+        if (csvavro_schema_field_nullable(writer, (size_t)w) &&
+            !csvavro_schema_field_nullable(reader, i))
+            return cav_err(err, CSVAVRO_E_SCHEMA,
+                           "field \"%s\" may be null in the dataset but not in this job's schema",
+                           name);
+    }
+    return CSVAVRO_OK;
+}
+
+/* Every schema of the dataset's jobs (and its current one) can be read with `reader`. */
+csvavro_status cav_ds_check_append(json_t *man, const csvavro_schema *reader, csvavro_error *err) {
+    json_t *cur = json_object_get(man, "schema");
+    size_t n = json_array_size(json_object_get(man, "jobs"));
+    for (size_t i = 0; i <= n; i++) {
+        json_t *sj =
+            i < n ? json_object_get(json_array_get(json_object_get(man, "jobs"), i), "schema")
+                  : cur;
+        if (!sj) continue;
+        char *txt = json_dumps(sj, JSON_COMPACT);
+        csvavro_schema *w = NULL;
+        csvavro_status st = txt ? csvavro_schema_from_json(txt, &w, err)
+                                : cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+        free(txt);
+        if (st == CSVAVRO_OK) st = cav_ds_schema_check(reader, w, err);
+        csvavro_schema_free(w);
+        if (st != CSVAVRO_OK) {
+            cav_err_prefix(err, "--mode append: this job's schema cannot read the dataset's "
+                                "files under Avro's resolution rules");
+            return st;
+        }
+    }
+    return CSVAVRO_OK;
+}
+
+/* ------------------------------------------------------------------ readers */
+
+csvavro_status csvavro_dataset_files(csvavro_fs *fs, const char *dir_in, char ***files, size_t *n,
+                                     csvavro_error *err) {
+    *files = NULL;
+    *n = 0;
+    if (err) csvavro_error_clear(err);
+    char *dir = cav_strdup(dir_in);
+    if (!dir) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    size_t dl = strlen(dir);
+    while (dl > 1 && dir[dl - 1] == '/')
+        dir[--dl] = '\0';
+    csvavro_status st = cav_ds_settle(fs, dir, NULL, err);
+    json_t *m = NULL;
+    if (st == CSVAVRO_OK) st = cav_ds_manifest_load(fs, dir, &m, err);
+    if (st == CSVAVRO_OK && !m) {
+        cav_err_path(err, dir_in);
+        st = cav_err(err, CSVAVRO_E_NOT_FOUND, "no dataset manifest (_SUCCESS) in the directory");
+    }
+    json_t *outs = json_object_get(m, "outputs");
+    size_t cnt = json_array_size(outs);
+    char **list = st == CSVAVRO_OK ? calloc(cnt ? cnt : 1, sizeof *list) : NULL;
+    if (st == CSVAVRO_OK && !list) st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    for (size_t i = 0; st == CSVAVRO_OK && i < cnt; i++) {
+        const char *name = cav_ds_output_name(json_array_get(outs, i));
+        if (!name || !*name || name[0] == '/' || strstr(name, "..")) {
+            cav_err_path(err, dir_in);
+            st = cav_err(err, CSVAVRO_E_CORRUPT, "manifest output %zu has no valid name", i);
+            break;
+        }
+        char *p = cav_path_join(dir, name);
+        list[i] = p ? strdup(p) : NULL;
+        cav_free(p);
+        if (!list[i]) st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    }
+    json_decref(m);
+    cav_free(dir);
+    if (st != CSVAVRO_OK) {
+        for (size_t i = 0; list && i < cnt; i++)
+            free(list[i]);
+        free(list);
+        return st;
+    }
+    *files = list;
+    *n = cnt;
+    return CSVAVRO_OK;
+}
+
+void csvavro_dataset_files_free(char **files, size_t n) {
+    for (size_t i = 0; files && i < n; i++)
+        free(files[i]);
+    free(files);
+}

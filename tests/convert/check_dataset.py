@@ -1,0 +1,68 @@
+#!/usr/bin/python3
+"""Independent check of a csvavro dataset directory (a local copy): the manifest never lies.
+
+  check_dataset.py DIR
+      fails unless: no intent, lock or temporary entry is left; the manifest (_SUCCESS, JSON)
+      lists every *.avro file under DIR exactly once and no other; each listed file holds
+      the rows the manifest says (read with python3-avro); the jobs' file lists add up to the
+      outputs. Prints the records of the listed files in manifest order as JSON lines (dicts
+      with sorted keys).
+  check_dataset.py count CSV      data rows of a CSV (Python's csv module)
+"""
+import csv
+import json
+import os
+import sys
+import warnings
+
+warnings.filterwarnings("ignore")
+
+
+def fail(msg):
+    sys.stderr.write("check_dataset: %s\n" % msg)
+    sys.exit(1)
+
+
+def main():
+    if sys.argv[1] == "count":
+        with open(sys.argv[2], newline="") as f:
+            print(sum(1 for _ in csv.reader(f)) - 1)
+        return
+    d = sys.argv[1]
+    on_disk = set()
+    for root, dirs, files in os.walk(d):
+        for n in dirs + files:
+            if n.startswith(".csvavro") or n in ("_csvavro.intent", "_csvavro.lock"):
+                fail("left behind: %s" % os.path.join(root, n))
+        for n in files:
+            if n.endswith(".avro") and not n.startswith((".", "_")):
+                on_disk.add(os.path.relpath(os.path.join(root, n), d))
+    mp = os.path.join(d, "_SUCCESS")
+    if not os.path.exists(mp):
+        if on_disk:
+            fail("files without a manifest: %s" % sorted(on_disk))
+        return
+    m = json.load(open(mp))
+    names = [o["name"] for o in m["outputs"]]
+    if len(names) != len(set(names)):
+        fail("a file listed twice")
+    if set(names) != on_disk:
+        fail("manifest %s != files %s" % (sorted(set(names) - on_disk), sorted(on_disk - set(names))))
+    jf = [n for j in m["jobs"] for n in j["files"]]
+    if sorted(jf) != sorted(names):
+        fail("jobs' files != outputs")
+    if m["rows"] != sum(o["rows"] for o in m["outputs"]):
+        fail("rows != sum of outputs")
+    from avro.datafile import DataFileReader
+    from avro.io import DatumReader
+
+    for o in m["outputs"]:
+        with open(os.path.join(d, o["name"]), "rb") as f:
+            n = 0
+            for rec in DataFileReader(f, DatumReader()):
+                print(json.dumps(rec, sort_keys=True))
+                n += 1
+        if n != o["rows"]:
+            fail("%s: %d rows, manifest says %d" % (o["name"], n, o["rows"]))
+
+main()
