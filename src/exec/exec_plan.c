@@ -224,7 +224,12 @@ static csvavro_status expand_input(csvavro_job *j, const char *spec, csvavro_err
     st = csvavro_fs_stat(fs, path, &sb, err);
     if (st != CSVAVRO_OK) {
         cav_err_path(err, spec);
-        if (st == CSVAVRO_E_NOT_FOUND) cav_err(err, st, "input does not exist");
+        if (st == CSVAVRO_E_NOT_FOUND && slash && has_glob(path) && !has_glob(base))
+            cav_err(err, st,
+                    "input does not exist (a glob such as '*' is expanded in the last path "
+                    "component only, e.g. 'data/trip_*.csv'; give each directory instead)");
+        else if (st == CSVAVRO_E_NOT_FOUND)
+            cav_err(err, st, "input does not exist");
         free(path);
         return st;
     }
@@ -234,9 +239,10 @@ static csvavro_status expand_input(csvavro_job *j, const char *spec, csvavro_err
         return st;
     }
     csvavro_dirent *list = NULL;
-    size_t n = 0, matched = 0;
+    size_t n = 0, matched = 0, subdirs = 0;
     st = csvavro_fs_list(fs, path, &list, &n, err);
     for (size_t i = 0; st == CSVAVRO_OK && i < n; i++) {
+        if (list[i].st.is_dir && list[i].name[0] != '.' && list[i].name[0] != '_') subdirs++;
         if (!listed_name_ok(&list[i])) continue;
         char *p = cav_path_join(path, list[i].name);
         if (!p) {
@@ -250,7 +256,14 @@ static csvavro_status expand_input(csvavro_job *j, const char *spec, csvavro_err
     csvavro_fs_free_list(list, n);
     if (st == CSVAVRO_OK && matched == 0) {
         cav_err_path(err, spec);
-        st = cav_err(err, CSVAVRO_E_NOT_FOUND, "input directory holds no files");
+        if (subdirs)
+            st = cav_err(err, CSVAVRO_E_NOT_FOUND,
+                         "input directory holds no files, only %zu subdirector%s: a directory "
+                         "input reads the files directly in it, not in its subdirectories (give "
+                         "them as inputs, or a glob in the last component: 'DIR/SUB/*.csv')",
+                         subdirs, subdirs == 1 ? "y" : "ies");
+        else
+            st = cav_err(err, CSVAVRO_E_NOT_FOUND, "input directory holds no files");
     }
     free(path);
     return st;

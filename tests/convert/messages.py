@@ -95,6 +95,19 @@ def main():
           rc in (1, 2) and "at column 4" in err and "expression" in err and "byte" not in err
           and len(lines) == 3 and lines[1] == "  n >> 3" and lines[2] == "     ^", err)
 
+    # inputs: a glob in a directory part, a directory of directories: say what is supported
+    for sub in ("y=1", "y=2"):
+        os.makedirs(os.path.join(d, "tree", sub))
+        with open(os.path.join(d, "tree", sub, "t.csv"), "w") as f:
+            f.write("a,b\n1,2\n")
+    rc, out, err = run("convert", os.path.join(d, "tree", "*", "t.csv"),
+                       os.path.join(d, "g.avro"), "-q")
+    check("glob in a directory part: says globs work in the last component",
+          rc == 1 and "last path component" in err, err)
+    rc, out, err = run("convert", os.path.join(d, "tree"), os.path.join(d, "g.avro"), "-q")
+    check("directory of directories: says subdirectories are not read",
+          rc == 1 and "2 subdirectories" in err and "not in its subdirectories" in err, err)
+
     subprocess.run(["rm", "-rf", d])
     print("FAILURES: %s" % failures if failures else "all ok")
     return 1 if failures else 0
