@@ -49,3 +49,14 @@ if(TARGET csvavro-hdfsd)
                "CSVAVRO_HDFSD=$<TARGET_FILE:csvavro-hdfsd>")
   set_tests_properties(convert_commit_crash_hdfs PROPERTIES SKIP_RETURN_CODE 77)
 endif()
+# output modes, append's schema rules, the commit lock and leases (local and csvavro-hdfsd)
+cav_add_script_test(NAME convert_modes COMMAND bash ${CMAKE_SOURCE_DIR}/tests/convert/modes.sh
+                    LABELS convert)
+if(TARGET csvavro-hdfsd)
+  cav_add_script_test(NAME convert_modes_hdfs
+                      COMMAND bash ${CMAKE_SOURCE_DIR}/tests/convert/modes.sh hdfs
+                      LABELS convert hdfs TIMEOUT 300)
+  set_property(TEST convert_modes_hdfs APPEND PROPERTY ENVIRONMENT
+               "CSVAVRO_HDFSD=$<TARGET_FILE:csvavro-hdfsd>")
+  set_tests_properties(convert_modes_hdfs PROPERTIES SKIP_RETURN_CODE 77)
+endif()

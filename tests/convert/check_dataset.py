@@ -5,7 +5,7 @@
       fails unless: no intent, lock or temporary entry is left; the manifest (_SUCCESS, JSON)
       lists every *.avro file under DIR exactly once and no other; each listed file holds
       the rows the manifest says (read with python3-avro); the jobs' file lists add up to the
-      outputs. Prints the records of the listed files in manifest order as JSON lines (dicts
+      outputs; each file's schema is its job's. Prints the records of the listed files in manifest order as JSON lines (dicts
       with sorted keys).
   check_dataset.py count CSV      data rows of a CSV (Python's csv module)
 """
@@ -56,10 +56,15 @@ def main():
     from avro.datafile import DataFileReader
     from avro.io import DatumReader
 
+    jobs = {j["job"]: j for j in m["jobs"]}
     for o in m["outputs"]:
         with open(os.path.join(d, o["name"]), "rb") as f:
             n = 0
-            for rec in DataFileReader(f, DatumReader()):
+            rd = DataFileReader(f, DatumReader())
+            js = jobs.get(o.get("job"), {}).get("schema")
+            if js is not None and json.loads(rd.meta["avro.schema"]) != js:
+                fail("%s: its schema is not its job's" % o["name"])
+            for rec in rd:
                 print(json.dumps(rec, sort_keys=True))
                 n += 1
         if n != o["rows"]:
