@@ -375,16 +375,40 @@ def limits(tmp):
             check(rc == 0, "item %d of /tmp: %s" % (i, err))
         rc, out, err = hdfs(srv, "touch", "/tmp/i4", user="mallory")
         check(rc != 0 and "MaxDirectoryItems" in err, "fifth item of /tmp refused: " + err[:300])
+        # the extremes of every accepted value, for the round trip through the saved image
+        ext = "/pub/" + "\u00e9" * 127  # 254 bytes of UTF-8
+        big = "u" * 255
+        r = Rpc(srv, big)
+        exc, _ = r.call("create", create_req(ext, "k" * 1024, repl=512, perm=0o7777))
+        check(exc is None, "create with a 254-byte UTF-8 name, 1024-byte client, replication 512: %s" % exc)
+        exc, _ = r.call("setTimes", f(1, ext.encode()) + f(2, (1 << 64) - 2) + f(3, 0))
+        check(exc is None, "setTimes to 2^64-2: %s" % exc)
+        r.close()
+        r = Rpc(srv, SU)
+        exc, _ = r.call("setOwner", f(1, ext.encode()) + f(2, big.encode()) + f(3, ("g" * 255).encode()))
+        check(exc is None, "setOwner to 255-byte user and group: %s" % exc)
+        paths = ["/", "/pub", "/pub/long", ext, "/pub/" + "d" * 255]
+        stats = [r.call("getFileInfo", f(1, x.encode())) for x in paths]
+        r.close()
         rc, before, _ = hdfs(srv, "ls", "-l", "/pub", user=SU)
         check(srv.stop() == 0, "server exit status")
         srv.start()
+        r = Rpc(srv, SU)
+        again = [r.call("getFileInfo", f(1, x.encode())) for x in paths]
+        r.close()
+        check(stats == again and all(e is None and len(b) > 10 for e, b in stats),
+              "file statuses identical after the restart: %r" % [a == b for a, b in zip(stats, again)])
         rc, after, err = hdfs(srv, "ls", "-l", "/pub", user=SU)
         check(rc == 0 and after == before and u200.encode() in before,
-              "ls -l after restart: %r vs %r %s" % (before[:300], after[:300], err))
+              "ls -l after restart: %r %s" % ([(a, b) for a, b in zip(before.split(b"\n"), after.split(b"\n")) if a != b], err))
         rc, out, err = hdfs(srv, "cat", "/pub/long", user=u200)
         check(rc == 0 and out == b"m\n", "the 200-byte user reads her 0600 file after restart: " + err)
         rc, out, _ = hdfs(srv, "ls", "-l", "/pub/long", user=u200)
         check(u200.encode() in out, "owner name complete after restart")
+        r = Rpc(srv, big)  # the lease survived: its holder can close the file
+        exc, body = r.call("complete", f(1, ext.encode()) + f(2, b"k" * 1024))
+        check(exc is None and parse(body).get(1) == [1], "complete after restart: %s" % exc)
+        r.close()
     finally:
         check(srv.stop() == 0, "server exit status")
     # a damaged image is refused with the line named

@@ -457,6 +457,7 @@ static int cmp_u64(const void *a, const void *b) {
 }
 
 static bool has_dup(uint64_t *a, size_t n, uint64_t *dup) {
+    if (n < 2) return false;
     qsort(a, n, sizeof *a, cmp_u64);
     for (size_t i = 1; i < n; i++)
         if (a[i] == a[i - 1]) {
