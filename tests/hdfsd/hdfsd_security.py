@@ -170,7 +170,8 @@ def put_bytes(srv, tmp, path, data, user=None):
 # ---------------------------------------------------------------- groups
 
 def perms(tmp):
-    srv = Server(tmp, "--replication", "1", "--datanodes", "1")
+    srv = Server(tmp, "--replication", "1", "--datanodes", "1",
+                 "--groups", "alice=supergroup;carol=staff,audit")
     try:
         m = os.path.join(tmp, "m.txt")
         open(m, "wb").write(b"mallory was here\n")
@@ -246,6 +247,20 @@ def perms(tmp):
         rc, out, err = hdfs(srv, "cat", "/open/g", **mal)
         check(rc == 0 and out == b"group readable\n", "group read: " + err)
         check(denied(hdfs(srv, "cat", "/open/g", user="eve")), "other read of a 0640 file")
+        # --groups (Hadoop's static mapping): a member of supergroup is a superuser; group bits
+        rc, out, err = hdfs(srv, "cat", "/secret/data.txt", user="alice")
+        check(rc == 0 and out == b"top secret\n", "supergroup member reads as superuser: " + err)
+        put_bytes(srv, tmp, "/open/staff", b"staff only\n")
+        hdfs(srv, "chown", ":staff", "/open/staff", user=SU)
+        hdfs(srv, "chmod", "640", "/open/staff", user=SU)
+        rc, out, err = hdfs(srv, "cat", "/open/staff", user="carol")
+        check(rc == 0 and out == b"staff only\n", "group member (mapped) reads: " + err)
+        check(denied(hdfs(srv, "cat", "/open/staff", user="mallory")), "non-member of staff")
+        rc, _, err = hdfs(srv, "put", m, "/open/carols", user="carol")
+        rc, _, err = hdfs(srv, "chown", ":audit", "/open/carols", user="carol")
+        check(rc == 0, "owner gives her file to one of her mapped groups: " + err)
+        rc, _, err = hdfs(srv, "chown", ":carol", "/open/carols", user="carol")
+        check(rc != 0, "a mapped user is not in the group of her own name")
         # owner-only operations
         check(denied(hdfs(srv, "chmod", "777", "/open/g", **mal)), "chmod by a non-owner")
         check(denied(hdfs(srv, "chown", "eve", "/open/o", user="eve")), "chown by a non-owner")
@@ -361,6 +376,15 @@ def limits(tmp):
         exc, msg = r.call("create", create_req("/pub/c", "ok-client", repl=100000))
         check(exc is not None and "512" in msg, "replication 100000 refused: %s %s" % (exc, msg[:200]))
         r.close()
+        # a NUL inside a string must not cut it ("/pub/EVIL\0/../../x" is not "/pub/EVIL")
+        r = Rpc(srv, "mallory")
+        exc, msg = r.call("mkdirs", f(1, b"/pub/EVIL\0/../../x") + f(2, f(1, 0o755)) + f(3, 1))
+        check(exc and "InvalidPath" in exc, "a path with a NUL refused: %s %s" % (exc, msg))
+        exc, msg = r.call("create", create_req("/pub/n", "cli\0ent"))
+        check(exc and "IllegalArgument" in exc, "a client name with a NUL refused: %s %s" % (exc, msg))
+        r.close()
+        rc, out, _ = hdfs(srv, "ls", "/pub", user=SU)
+        check(b"EVIL" not in out and b"\nn\n" not in out, "nothing created: %r" % out)
         # path components (255), path length (8000), depth (1000), directory items (4 here)
         rc, _, err = hdfs(srv, "mkdir", "/pub/" + "d" * 256, user="mallory")
         check(rc != 0 and "PathComponentTooLong" in err, "256-byte component: " + err[:300])

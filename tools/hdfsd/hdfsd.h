@@ -105,6 +105,15 @@ typedef struct hd_server {
     int idle_ms; /* NameNode connections: close after this long without a byte (0 = never) */
     uint32_t max_dir_items; /* entries per directory (<= HD_MAX_DIR_ITEMS) */
     char superuser[HD_MAX_PRINCIPAL + 1];
+    /* --groups "user=g1,g2;user2=": a user listed there is a member of exactly those groups
+     * (Hadoop's hadoop.user.group.static.mapping.overrides); anyone else of the group of the
+     * same name only. The superuser is also whoever is a member of supergroup. */
+    struct hd_user_groups {
+        char *user;
+        char **groups;
+        size_t ngroups;
+    } * group_map;
+    size_t ngroup_map;
     char supergroup[HD_MAX_PRINCIPAL + 1];
     int verbose;
     /* namespace */

@@ -38,6 +38,7 @@ enum {
     O_MAX_DIR_ITEMS,
     O_IDLE_TIMEOUT,
     O_SUPERUSER,
+    O_GROUPS,
     O_CONTROL_PORT,
     O_CONF_DIR,
     O_VERBOSE,
@@ -67,6 +68,11 @@ static const opt_spec hdfsd_table[] = {
     {O_IDLE_TIMEOUT, "--idle-timeout", "SEC",
      "close a NameNode connection silent for SEC seconds (default 60; 0 = never);\n"
      "a new connection must finish its handshake within min(SEC, 10) seconds",
+     NULL},
+    {O_GROUPS, "--groups", "MAP",
+     "group membership, as Hadoop's static mapping: \"alice=staff,supergroup;bob=\"\n"
+     "(a user listed is in exactly those groups; others in the group of their own\n"
+     "name; members of supergroup are superusers)",
      NULL},
     {O_SUPERUSER, "--superuser", "NAME", "HDFS superuser (default: the user running the server)",
      NULL},
@@ -320,6 +326,52 @@ done:
     return NULL;
 }
 
+static void free_groups(void) {
+    for (size_t i = 0; i < g_hd.ngroup_map; i++) {
+        for (size_t j = 0; j < g_hd.group_map[i].ngroups; j++)
+            cav_free(g_hd.group_map[i].groups[j]);
+        cav_free(g_hd.group_map[i].groups);
+        cav_free(g_hd.group_map[i].user);
+    }
+    cav_free(g_hd.group_map);
+    g_hd.group_map = NULL;
+    g_hd.ngroup_map = 0;
+}
+
+/* --groups "user=g1,g2;user2=": names as the RPCs accept them (hdfsd.h). */
+static bool parse_groups(const char *spec) {
+    if (!g_hd.group_map) atexit(free_groups);
+    char *copy = hd_strdup(spec), *save = NULL;
+    bool ok = true;
+    for (char *ent = strtok_r(copy, ";", &save); ent && ok; ent = strtok_r(NULL, ";", &save)) {
+        char *eq = strchr(ent, '=');
+        if (!eq) {
+            ok = false;
+            break;
+        }
+        *eq = 0;
+        struct hd_user_groups *m =
+            cav_realloc(g_hd.group_map, (g_hd.ngroup_map + 1) * sizeof *g_hd.group_map);
+        if (!m || hd_check_principal(ent)) {
+            if (m) g_hd.group_map = m;
+            ok = false;
+            break;
+        }
+        g_hd.group_map = m;
+        m = &g_hd.group_map[g_hd.ngroup_map++];
+        *m = (struct hd_user_groups){.user = hd_strdup(ent)};
+        char *gsave = NULL;
+        for (char *g = strtok_r(eq + 1, ",", &gsave); g && ok; g = strtok_r(NULL, ",", &gsave)) {
+            char **gs = cav_realloc(m->groups, (m->ngroups + 1) * sizeof *gs);
+            ok = gs && !hd_check_principal(g);
+            if (gs) m->groups = gs;
+            if (ok) m->groups[m->ngroups++] = hd_strdup(g);
+        }
+    }
+    cav_free(copy);
+    return ok;
+}
+
 static bool parse_u64(const char *s, uint64_t *v) {
     return s && cav_parse_size(s, v);
 }
@@ -402,6 +454,9 @@ int main(int argc, char **argv) {
         case O_IDLE_TIMEOUT:
             ok = parse_u64(n, &v) && v <= 86400;
             g_hd.idle_ms = (int)v * 1000;
+            break;
+        case O_GROUPS:
+            ok = parse_groups(n);
             break;
         case O_SUPERUSER: /* a user name as the RPCs accept them (hdfsd.h) */
             ok = hd_check_principal(n) == NULL;

@@ -31,8 +31,76 @@ void nn_reply(call *k, const ProtobufCMessage *m) {
     k->outlen = protobuf_c_message_pack(m, k->out);
 }
 
+/* The groups of user from --groups, or NULL when it is not listed there. */
+static const struct hd_user_groups *mapped(const char *user) {
+    for (size_t i = 0; i < g_hd.ngroup_map; i++)
+        if (!strcmp(g_hd.group_map[i].user, user)) return &g_hd.group_map[i];
+    return NULL;
+}
+
+static bool member(const char *user, const char *group) {
+    const struct hd_user_groups *m = mapped(user);
+    if (!m) return !strcmp(group, user);
+    for (size_t i = 0; i < m->ngroups; i++)
+        if (!strcmp(m->groups[i], group)) return true;
+    return false;
+}
+
+/* Walks the fields of one message; false at the first string field holding a NUL (name set). */
+static bool clean(const ProtobufCMessageDescriptor *d, const uint8_t *p, size_t n, int depth,
+                  const char **bad) {
+    size_t i = 0;
+    while (i < n) {
+        uint64_t tag, len;
+        size_t u = hd_get_varint(p + i, n - i, &tag);
+        if (!u) return true; /* malformed: unpack already judged the bytes */
+        i += u;
+        switch (tag & 7) {
+        case 0:
+            u = hd_get_varint(p + i, n - i, &len);
+            if (!u) return true;
+            i += u;
+            break;
+        case 1:
+            i += 8;
+            break;
+        case 5:
+            i += 4;
+            break;
+        case 2: {
+            u = hd_get_varint(p + i, n - i, &len);
+            if (!u || len > n - i - u) return true;
+            i += u;
+            const ProtobufCFieldDescriptor *f =
+                protobuf_c_message_descriptor_get_field(d, (unsigned)(tag >> 3));
+            if (f && f->type == PROTOBUF_C_TYPE_STRING && memchr(p + i, 0, (size_t)len)) {
+                *bad = f->name;
+                return false;
+            }
+            if (f && f->type == PROTOBUF_C_TYPE_MESSAGE && depth < 8 &&
+                !clean(f->descriptor, p + i, (size_t)len, depth + 1, bad))
+                return false;
+            i += (size_t)len;
+            break;
+        }
+        default:
+            return true;
+        }
+    }
+    return true;
+}
+
+bool nn_strings_clean(call *k, const ProtobufCMessageDescriptor *d) {
+    const char *bad = NULL;
+    if (clean(d, k->data, k->len, 0, &bad)) return true;
+    bool path = !strcmp(bad, "src") || !strcmp(bad, "dst") || !strcmp(bad, "path");
+    nn_fail(k, path ? EXC_INVALID_PATH : EXC_ILLEGAL_ARG, "Invalid %s: it holds a NUL byte", bad);
+    return false;
+}
+
+/* HDFS: the NameNode's user, or any member of dfs.permissions.superusergroup (supergroup). */
 bool nn_is_super(const call *k) {
-    return !strcmp(k->user, g_hd.superuser);
+    return !strcmp(k->user, g_hd.superuser) || member(k->user, g_hd.supergroup);
 }
 
 static void mode_string(const hd_inode *n, char out[11]) {
@@ -45,14 +113,14 @@ static void mode_string(const hd_inode *n, char out[11]) {
 }
 
 /* ---------------------------------------------------------------- permissions
- * HDFS's model (FSPermissionChecker): the superuser (the server's user) passes every check;
- * otherwise the owner's bits apply to the owner, the group's bits to members of the inode's
- * group, the other bits to everyone else. Group mapping: a user is a member of the group of
- * the same name, and the superuser of the supergroup too (this server has no directory of
- * users; HDFS asks the OS by default). */
+ * HDFS's model (FSPermissionChecker): the superuser passes every check; otherwise the owner's
+ * bits apply to the owner, the group's bits to members of the inode's group, the other bits to
+ * everyone else. Group mapping: --groups (Hadoop's static mapping), else a user is a member of
+ * the group of her own name only (this server has no directory of users; HDFS asks the OS by
+ * default). */
 
 bool nn_in_group(const call *k, const char *group) {
-    return !strcmp(group, k->user) || (nn_is_super(k) && !strcmp(group, g_hd.supergroup));
+    return member(k->user, group);
 }
 
 static const char *access_name(int bits) {

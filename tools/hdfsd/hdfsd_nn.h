@@ -81,17 +81,27 @@ typedef struct lb_buf {
     char *sids[HD_MAX_DATANODES];
 } lb_buf;
 
-/* The request message of method call k, or a fatal connection error when it does not decode. */
+/* The request message of method call k, or a fatal connection error when it does not decode;
+ * a request whose strings hold a NUL byte is refused (see nn_strings_clean). */
 #define UNPACK(T, fn)                                                                              \
     T *r = fn##__unpack(NULL, k->len, k->data);                                                    \
     if (!r) {                                                                                      \
         k->fatal = true;                                                                           \
+        return;                                                                                    \
+    }                                                                                              \
+    if (!nn_strings_clean(k, &fn##__descriptor)) {                                                 \
+        fn##__free_unpacked(r, NULL);                                                              \
         return;                                                                                    \
     }
 
 /* ---- hdfsd_nn.c */
 void nn_fail(call *k, const char *exc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void nn_reply(call *k, const ProtobufCMessage *m);
+/* protobuf-c hands strings over as C strings: one holding a NUL byte would act on a shorter
+ * name ("/a\0/../x" as "/a"). False, with InvalidPathException (paths) or
+ * HadoopIllegalArgumentException, when a string field of the request (or of a message in it)
+ * holds one. */
+bool nn_strings_clean(call *k, const ProtobufCMessageDescriptor *d);
 bool nn_is_super(const call *k);
 bool nn_in_group(const call *k, const char *group);
 /* Access bits (4 read, 2 write, 1 execute) on n for the caller; AccessControlException if not. */
