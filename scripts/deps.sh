@@ -7,7 +7,7 @@ PKGS=(
   libjansson-dev libzstd-dev libdeflate-dev liblzma-dev libbz2-dev zlib1g-dev libzip-dev libsnappy-dev
   libprotobuf-c-dev protobuf-c-compiler libopenmpi-dev openmpi-bin
   python3 python3-avro python3-snappy python3-zstandard avro-bin hdfs-cli
-  libkrb5-dev libssl-dev krb5-kdc krb5-admin-server krb5-user
+  libkrb5-dev libssl-dev libsasl2-dev libsasl2-modules krb5-kdc krb5-admin-server krb5-user
 )
 missing=()
 for p in "${PKGS[@]}"; do

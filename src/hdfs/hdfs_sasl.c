@@ -58,6 +58,8 @@ static void gss_text(OM_uint32 maj, OM_uint32 min, char *out, size_t cap) {
         OM_uint32 code = pass == 0 ? min : maj;
         int type = pass == 0 ? GSS_C_MECH_CODE : GSS_C_GSS_CODE;
         if (pass == 0 && min == 0) continue;
+        /* "Unspecified GSS failure.  Minor code may provide more information" says nothing */
+        if (pass == 1 && n && GSS_ROUTINE_ERROR(maj) == GSS_S_FAILURE) continue;
         OM_uint32 ctx = 0, m2;
         do {
             gss_buffer_desc b = GSS_C_EMPTY_BUFFER;
@@ -318,7 +320,7 @@ csvavro_status cav_hdfs_sasl_handshake(cav_hdfs_sock *s, const cav_hdfs_conf *c,
                      state_name((int)in->state));
         goto out;
     }
-    const Hadoop__Common__RpcSaslProto__SaslAuth *krb = NULL;
+    const Hadoop__Common__RpcSaslProto__SaslAuth *krb = NULL; /* points into in */
     char offered[256] = "";
     for (size_t i = 0; i < in->n_auths; i++) {
         const Hadoop__Common__RpcSaslProto__SaslAuth *a = in->auths[i];
@@ -336,6 +338,10 @@ csvavro_status cav_hdfs_sasl_handshake(cav_hdfs_sock *s, const cav_hdfs_conf *c,
         goto out;
     }
     service_principal(c, nn_addr, krb, spn, sizeof spn);
+    /* the auth to echo in INITIATE (in is freed below) */
+    char k_proto[256], k_server[256];
+    snprintf(k_proto, sizeof k_proto, "%s", krb->protocol ? krb->protocol : "");
+    snprintf(k_server, sizeof k_server, "%s", krb->serverid ? krb->serverid : "");
     st = acquire_cred(c, &cred, err);
     if (st != CSVAVRO_OK) goto out;
     gss_buffer_desc nb = {strlen(spn), spn};
@@ -363,7 +369,10 @@ csvavro_status cav_hdfs_sasl_handshake(cav_hdfs_sock *s, const cav_hdfs_conf *c,
             gss_release_buffer(&min, &otok);
             goto out;
         }
-        if (otok.length || first) {
+        /* send: the first token; any later one; and, once a later round completes the
+         * context (after the server's mutual-auth reply), an empty RESPONSE that asks for the
+         * security-layer offer */
+        if (otok.length || first || maj == GSS_S_COMPLETE) {
             Hadoop__Common__RpcSaslProto m = HADOOP__COMMON__RPC_SASL_PROTO__INIT;
             Hadoop__Common__RpcSaslProto__SaslAuth a =
                 HADOOP__COMMON__RPC_SASL_PROTO__SASL_AUTH__INIT;
@@ -374,10 +383,10 @@ csvavro_status cav_hdfs_sasl_handshake(cav_hdfs_sock *s, const cav_hdfs_conf *c,
             m.token.len = otok.length;
             Hadoop__Common__RpcSaslProto__SaslAuth *ap = &a;
             if (first) {
-                a.method = krb->method;
-                a.mechanism = krb->mechanism;
-                a.protocol = krb->protocol;
-                a.serverid = krb->serverid;
+                a.method = "KERBEROS";
+                a.mechanism = "GSSAPI";
+                a.protocol = k_proto;
+                a.serverid = k_server;
                 m.n_auths = 1;
                 m.auths = &ap;
             }

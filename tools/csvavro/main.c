@@ -8,6 +8,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const struct {
@@ -19,10 +20,19 @@ static const struct {
     {&cli_fs_cmd, cli_cmd_fs},
 };
 
-enum { MAIN_VERSION = 1 };
+enum { MAIN_VERSION = 1, MAIN_KEYTAB, MAIN_PRINCIPAL };
 
 static const opt_spec main_table[] = {
     {MAIN_VERSION, "--version", NULL, "print the version and exit", NULL},
+    {MAIN_KEYTAB, "--keytab", "FILE",
+     "before the command: log in to a kerberized HDFS from this keytab instead of the\n"
+     "ticket cache (same as CSVAVRO_KEYTAB; needs --principal)",
+     "Given before COMMAND, e.g. csvavro --keytab svc.keytab --principal svc@REALM convert ...; "
+     "the ticket is renewed from the keytab as it nears its end, so long jobs keep going."},
+    {MAIN_PRINCIPAL, "--principal", "NAME",
+     "before the command: the principal to log in as from --keytab (same as\n"
+     "CSVAVRO_PRINCIPAL)",
+     NULL},
     OPT_END,
 };
 
@@ -77,6 +87,17 @@ int main(int argc, char **argv) {
     if (strcmp(argv[1], "--list-options") == 0) {
         opt_list(&cli_main_cmd, stdout);
         return fflush(stdout) == 0 ? CLI_OK : CLI_FAIL;
+    }
+    /* --keytab FILE / --principal NAME before the command: Kerberos login for hdfs:// */
+    while (argc >= 3 && (!strcmp(argv[1], "--keytab") || !strcmp(argv[1], "--principal"))) {
+        setenv(argv[1][2] == 'k' ? "CSVAVRO_KEYTAB" : "CSVAVRO_PRINCIPAL", argv[2], 1);
+        argv[2] = argv[0];
+        argv += 2;
+        argc -= 2;
+    }
+    if (argc < 2) {
+        opt_help(&cli_main_cmd, stderr);
+        return CLI_USAGE;
     }
     if (strcmp(argv[1], "help") == 0) {
         opt_help(&cli_main_cmd, stdout);

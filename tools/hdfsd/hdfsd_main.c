@@ -9,9 +9,11 @@
  */
 #include "core/core.h"
 #include "hdfsd.h"
+#include "hdfsd_auth.h"
 #include "opt/opt.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
@@ -42,6 +44,9 @@ enum {
     O_CONTROL_PORT,
     O_CONF_DIR,
     O_VERBOSE,
+    O_KEYTAB,
+    O_KRB_PRINCIPAL,
+    O_RPC_PROTECTION,
 };
 
 static const opt_spec hdfsd_table[] = {
@@ -78,7 +83,22 @@ static const opt_spec hdfsd_table[] = {
      NULL},
     {O_CONTROL_PORT, "--control-port", "P",
      "fault-injection control port on 127.0.0.1 (default 0 = any)", NULL},
-    {O_CONF_DIR, "--conf-dir", "DIR", "also write DIR/core-site.xml with fs.defaultFS", NULL},
+    {O_CONF_DIR, "--conf-dir", "DIR",
+     "also write DIR/core-site.xml and DIR/hdfs-site.xml with every key a client needs\n"
+     "(fs.defaultFS; in secure mode the Kerberos and protection keys too)",
+     NULL},
+    {O_KEYTAB, "--keytab", "FILE",
+     "secure mode: the service keytab (with --kerberos-principal): Kerberos-only RPC,\n"
+     "SIMPLE clients refused; KRB5_CONFIG from the environment",
+     NULL},
+    {O_KRB_PRINCIPAL, "--kerberos-principal", "P",
+     "secure mode: the service principal, e.g. hdfs/localhost@REALM; users are\n"
+     "principals of REALM, mapped to their first component (alice@REALM -> alice)",
+     NULL},
+    {O_RPC_PROTECTION, "--rpc-protection", "Q",
+     "secure mode: authentication (default), integrity or privacy: the SASL security\n"
+     "layer offered on NameNode RPC (hadoop.rpc.protection)",
+     NULL},
     {O_VERBOSE, "-v, --verbose", NULL, "log calls to stderr", NULL},
     OPT_END,
 };
@@ -376,6 +396,18 @@ static bool parse_u64(const char *s, uint64_t *v) {
     return s && cav_parse_size(s, v);
 }
 
+/* One <property> of a Hadoop *-site.xml (values here never need escaping). */
+static void conf_prop(FILE *f, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void conf_prop(FILE *f, const char *name, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(f, "  <property>\n    <name>%s</name>\n    <value>", name);
+    vfprintf(f, fmt, ap);
+    fprintf(f, "</value>\n  </property>\n");
+    va_end(ap);
+}
+
 int main(int argc, char **argv) {
     uint64_t port = 0, ndn = 3, cport = 0, v;
     bool dn_hosts = false;
@@ -471,11 +503,35 @@ int main(int argc, char **argv) {
         case O_VERBOSE:
             g_hd.verbose = 1;
             break;
+        case O_KEYTAB:
+            ok = strlen(n) < sizeof g_sec.keytab;
+            snprintf(g_sec.keytab, sizeof g_sec.keytab, "%s", n);
+            break;
+        case O_KRB_PRINCIPAL:
+            ok = strlen(n) < sizeof g_sec.principal;
+            snprintf(g_sec.principal, sizeof g_sec.principal, "%s", n);
+            break;
+        case O_RPC_PROTECTION:
+            ok = (g_sec.rpc_qop = hd_qop_parse(n)) != 0;
+            break;
         }
         if (!ok) return opt_usage_error(&hdfsd_cmd, "bad value for %s: '%s'", p.name, n);
     }
     if (!g_hd.data_dir) {
         return opt_usage_error(&hdfsd_cmd, "--data DIR is required");
+    }
+    if (!g_sec.keytab[0] != !g_sec.principal[0])
+        return opt_usage_error(&hdfsd_cmd, "--keytab and --kerberos-principal go together");
+    if (g_sec.rpc_qop && !g_sec.keytab[0])
+        return opt_usage_error(&hdfsd_cmd, "--rpc-protection needs secure mode (--keytab)");
+    if (g_sec.keytab[0]) {
+        char msg[1200];
+        g_sec.on = true;
+        if (!g_sec.rpc_qop) g_sec.rpc_qop = HD_QOP_AUTH;
+        if (hd_auth_init(msg, sizeof msg)) {
+            fprintf(stderr, "csvavro-hdfsd: Kerberos: %s\n", msg);
+            return 1;
+        }
     }
     g_hd.ndn = (int)ndn;
     signal(SIGPIPE, SIG_IGN);
@@ -528,12 +584,20 @@ int main(int argc, char **argv) {
         snprintf(p, sizeof p, "%s/core-site.xml", conf_dir);
         FILE *f = fopen(p, "w");
         if (!f) return 1;
-        fprintf(f,
-                "<?xml version=\"1.0\"?>\n<configuration>\n  <property>\n"
-                "    <name>fs.defaultFS</name>\n    <value>hdfs://127.0.0.1:%d</value>\n"
-                "  </property>\n</configuration>\n",
-                nport);
-        fclose(f);
+        fprintf(f, "<?xml version=\"1.0\"?>\n<configuration>\n");
+        conf_prop(f, "fs.defaultFS", "hdfs://127.0.0.1:%d", nport);
+        if (g_sec.on) {
+            conf_prop(f, "hadoop.security.authentication", "kerberos");
+            conf_prop(f, "hadoop.rpc.protection", "%s", hd_qop_name(g_sec.rpc_qop));
+        }
+        fprintf(f, "</configuration>\n");
+        if (fclose(f)) return 1;
+        snprintf(p, sizeof p, "%s/hdfs-site.xml", conf_dir);
+        if (!(f = fopen(p, "w"))) return 1;
+        fprintf(f, "<?xml version=\"1.0\"?>\n<configuration>\n");
+        if (g_sec.on) conf_prop(f, "dfs.namenode.kerberos.principal", "%s", g_sec.principal);
+        fprintf(f, "</configuration>\n");
+        if (fclose(f)) return 1;
     }
     for (int i = 0; i < g_hd.ndn; i++)
         if (pthread_create(&g_hd.dn[i].thread, NULL, dn_accept_thread, &g_hd.dn[i])) return 1;

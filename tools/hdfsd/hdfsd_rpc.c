@@ -11,8 +11,9 @@
  * connection is closed; the namespace is touched only under g_hd.ns_lock and saved before the
  * lock is released after a mutation. Responses fill every required field, recursively.
  */
-#include "hdfsd_nn.h"
 #include "core/core.h"
+#include "hdfsd_auth.h"
+#include "hdfsd_nn.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -59,9 +60,31 @@ typedef struct conn {
     uint8_t *buf; /* current frame */
     char user[HD_MAX_PRINCIPAL + 1];
     bool have_context;
+    hd_auth_conn *auth; /* secure mode: the SASL state and security layer */
 } conn;
 
-static bool send_frame(int fd, const ProtobufCMessage *hdr, const uint8_t *body, size_t blen,
+static bool send_frame(conn *c, const ProtobufCMessage *hdr, const uint8_t *body, size_t blen,
+                       bool has_body);
+
+/* With integrity/privacy, every response goes out whole inside RpcSaslProto{WRAP}. */
+static bool send_wrapped(conn *c, const uint8_t *frame, size_t n) {
+    uint8_t *w = NULL;
+    size_t wl = 0;
+    if (!hd_auth_wrap(c->auth, frame, n, &w, &wl)) return false;
+    Hadoop__Common__RpcResponseHeaderProto h = HADOOP__COMMON__RPC_RESPONSE_HEADER_PROTO__INIT;
+    h.callid = (uint32_t)-33;
+    h.status = HADOOP__COMMON__RPC_RESPONSE_HEADER_PROTO__RPC_STATUS_PROTO__SUCCESS;
+    h.has_serveripcversionnum = 1;
+    h.serveripcversionnum = 9;
+    hd_auth_conn *a = c->auth;
+    c->auth = NULL; /* the WRAP frame itself goes out as is */
+    bool ok = send_frame(c, &h.base, w, wl, true);
+    c->auth = a;
+    cav_free(w);
+    return ok;
+}
+
+static bool send_frame(conn *c, const ProtobufCMessage *hdr, const uint8_t *body, size_t blen,
                        bool has_body) {
     size_t hl = protobuf_c_message_get_packed_size(hdr);
     size_t total = 10 + hl + (has_body ? 10 + blen : 0);
@@ -80,7 +103,8 @@ static bool send_frame(int fd, const ProtobufCMessage *hdr, const uint8_t *body,
     b[1] = (uint8_t)(L >> 16);
     b[2] = (uint8_t)(L >> 8);
     b[3] = (uint8_t)L;
-    bool ok = hd_write_full(fd, b, p);
+    bool ok = c->auth && hd_auth_layer(c->auth) > HD_QOP_AUTH ? send_wrapped(c, b, p)
+                                                              : hd_write_full(c->fd, b, p);
     cav_free(b);
     return ok;
 }
@@ -107,7 +131,7 @@ static bool respond(conn *c, const Hadoop__Common__RpcRequestHeaderProto *rq, in
             h.retrycount = rq->retrycount;
         }
     }
-    return send_frame(c->fd, &h.base, body, blen, status == 0);
+    return send_frame(c, &h.base, body, blen, status == 0);
 }
 
 static void fatal(conn *c, int32_t callid, const char *exc, const char *msg, int detail) {
@@ -123,6 +147,54 @@ static bool take(const uint8_t **p, const uint8_t *end, const uint8_t **m, size_
     *len = (size_t)l;
     *p = *m + l;
     return true;
+}
+
+static bool handle_frame(conn *c, const uint8_t *f, size_t flen);
+
+/* Secure mode, a callId -33 frame: a SASL handshake step, or (once authenticated) a wrapped
+ * frame, which is unwrapped and handled like any other. */
+static bool sasl_frame(conn *c, const Hadoop__Common__RpcRequestHeaderProto *rq, const uint8_t *p,
+                       const uint8_t *end) {
+    const uint8_t *m;
+    size_t ml;
+    if (!take(&p, end, &m, &ml)) {
+        fatal(c, -33, EXC_ACCESS, "undecodable SASL message", 15);
+        return false;
+    }
+    uint8_t *out = NULL;
+    size_t outlen = 0;
+    if (hd_auth_done(c->auth)) {
+        int u = hd_auth_unwrap(c->auth, m, ml, &out, &outlen);
+        bool keep = false;
+        if (u <= 0 || outlen < 5 ||
+            ((uint32_t)out[0] << 24 | (uint32_t)out[1] << 16 | (uint32_t)out[2] << 8 | out[3]) !=
+                outlen - 4)
+            fatal(c, -33, EXC_ACCESS,
+                  u == 0 ? "SASL message after authentication" : "a wrapped frame does not verify",
+                  15);
+        else
+            keep = handle_frame(c, out + 4, outlen - 4);
+        cav_free(out);
+        return keep;
+    }
+    if (!c->auth && !(c->auth = hd_auth_conn_new())) return false;
+    char msg[900];
+    int r = hd_auth_step(c->auth, m, ml, &out, &outlen, msg, sizeof msg);
+    if (r == HD_AUTH_FAIL) {
+        hd_log("SASL refused: %s", msg);
+        fatal(c, -33, EXC_ACCESS, msg, 15);
+        return false;
+    }
+    /* the SUCCESS that ends the exchange still goes out unwrapped */
+    hd_auth_conn *a = c->auth;
+    if (r == HD_AUTH_DONE) c->auth = NULL;
+    bool keep = respond(c, rq, -33, 0, NULL, NULL, 0, out, outlen);
+    c->auth = a;
+    if (r == HD_AUTH_DONE)
+        hd_log("SASL: %s authenticated as %s (%s)", hd_auth_principal(a), hd_auth_user(a),
+               hd_qop_name(hd_auth_layer(a)));
+    cav_free(out);
+    return keep;
 }
 
 static bool handle_frame(conn *c, const uint8_t *f, size_t flen) {
@@ -141,7 +213,11 @@ static bool handle_frame(conn *c, const uint8_t *f, size_t flen) {
     bool keep = true;
     int32_t cid = rq->callid;
     if (cid == -4) goto done; /* ping */
-    if (cid == -33) {         /* SASL: answer "use SIMPLE" */
+    if (cid == -33 && g_sec.on) {
+        keep = sasl_frame(c, rq, p, end);
+        goto done;
+    }
+    if (cid == -33) { /* SASL on a SIMPLE server: answer "use SIMPLE" */
         Hadoop__Common__RpcSaslProto *s =
             take(&p, end, &m, &ml) ? hadoop__common__rpc_sasl_proto__unpack(NULL, ml, m) : NULL;
         if (s && s->state == HADOOP__COMMON__RPC_SASL_PROTO__SASL_STATE__NEGOTIATE &&
@@ -172,6 +248,21 @@ static bool handle_frame(conn *c, const uint8_t *f, size_t flen) {
             const char *u =
                 ctx->userinfo && ctx->userinfo->effectiveuser ? ctx->userinfo->effectiveuser : "";
             const char *why = hd_check_principal(u);
+            if (g_sec.on && !why) { /* the user is who Kerberos says, never whom the client names */
+                char msg[700];
+                if (!hd_auth_done(c->auth)) {
+                    fatal(c, -3, EXC_ACCESS, "Connection context before SASL authentication", 15);
+                    keep = false;
+                } else if (strcmp(u, hd_auth_principal(c->auth)) &&
+                           strcmp(u, hd_auth_user(c->auth))) {
+                    snprintf(msg, sizeof msg, "User: %s is not allowed to impersonate %.300s",
+                             hd_auth_principal(c->auth), u);
+                    fatal(c, -3, EXC_ACCESS, msg, 15);
+                    keep = false;
+                }
+                u = hd_auth_user(c->auth);
+                if (!keep) goto ctx_done;
+            }
             if (why || (ctx->protocol && strcmp(ctx->protocol, HD_PROTOCOL))) {
                 char msg[200];
                 if (why)
@@ -188,6 +279,7 @@ static bool handle_frame(conn *c, const uint8_t *f, size_t flen) {
                 c->have_context = true;
             }
         }
+    ctx_done:
         if (ctx) hadoop__common__ipc_connection_context_proto__free_unpacked(ctx, NULL);
         goto done;
     }
@@ -327,6 +419,10 @@ void *hd_nn_conn_thread(void *arg) {
         fatal(&c, -1, EXC_ACCESS, "Unknown authentication protocol", 15);
         goto out;
     }
+    if (g_sec.on && pre[6] == 0) { /* a SIMPLE client of a Kerberos-only server */
+        fatal(&c, -1, EXC_ACCESS, HD_SIMPLE_REFUSED, 15);
+        goto out;
+    }
     for (;;) {
         if (!authed && c.have_context) { /* handshake done: the idle timeout from now on */
             authed = true;
@@ -356,6 +452,7 @@ void *hd_nn_conn_thread(void *arg) {
     }
 out:
     cav_free(c.buf);
+    hd_auth_conn_free(c.auth);
     close(c.fd);
     return NULL;
 }
