@@ -26,6 +26,8 @@
 #include <stdint.h>
 
 typedef struct cav_csv_header {
+    bool trailing_empty; /* the header ended with an empty name, dropped (keep_empty_columns
+                            off): rows may carry that one empty field more */
     uint32_t n_cols;
     char **names;            /* original header texts (or --names / c1..cN) */
     int64_t data_start;      /* byte offset of the first data record */
@@ -59,6 +61,9 @@ csvavro_status cav_csv_reader_load_column(cav_csv_reader *r, cav_batch *b, uint3
  * limit in input order. */
 csvavro_status cav_csv_reader_batch_done(cav_csv_reader *r, csvavro_error *err);
 void cav_csv_reader_set_reject_sink(cav_csv_reader *r, cav_buf *sink);
+/* From the header (cav_csv_header.trailing_empty): accept rows with one more field when that
+ * field is empty (a non-empty one is a ragged record, never dropped silently). */
+void cav_csv_reader_allow_trailing_empty(cav_csv_reader *r, bool on);
 uint64_t cav_csv_reader_rejected(const cav_csv_reader *r);
 int64_t cav_csv_reader_range_start(const cav_csv_reader *r);
 int64_t cav_csv_reader_range_end(const cav_csv_reader *r);

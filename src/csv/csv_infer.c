@@ -174,6 +174,7 @@ static csvavro_status infer_file(csvavro_file *f, const char *path, const csvavr
     so0.max_errors = 0;
     csvavro_status st = cav_csv_reader_create(&so0, names, INFER_BATCH, &r, err);
     if (st != CSVAVRO_OK) return st;
+    cav_csv_reader_allow_trailing_empty(r, h->trailing_empty);
     st = cav_batch_init(&b, h->n_cols, NULL, INFER_BATCH, 0, err);
     if (st != CSVAVRO_OK) goto done;
     int64_t size = csvavro_file_size(f);
@@ -205,6 +206,7 @@ static csvavro_status infer_file(csvavro_file *f, const char *path, const csvavr
         cav_csv_reader *wr = NULL;
         st = cav_csv_reader_create(&so, names, INFER_BATCH, &wr, err);
         if (st != CSVAVRO_OK) break;
+        cav_csv_reader_allow_trailing_empty(wr, h->trailing_empty);
         cav_csv_reader_tune(wr, -1, (size_t)1 << 20); /* a window is ~0.5 MB of rows */
         if (w == 0) cav_csv_reader_set_base(wr, 1, h->data_start_line);
         st = sample_range(wr, &b, f, path, start, INT64_MAX, w == 0, per, is, err);
@@ -355,6 +357,7 @@ csvavro_status csvavro_csv_open(csvavro_fs *fs, const char *path, const csvavro_
     }
     if (st == CSVAVRO_OK) st = names_schema(&cr->h, o, &cr->names, err);
     if (st == CSVAVRO_OK) st = cav_csv_reader_create(o, cr->names, ROW_BATCH, &cr->r, err);
+    if (st == CSVAVRO_OK) cav_csv_reader_allow_trailing_empty(cr->r, cr->h.trailing_empty);
     if (st == CSVAVRO_OK) st = cav_batch_init(&cr->b, cr->h.n_cols, NULL, ROW_BATCH, 0, err);
     if (st == CSVAVRO_OK) {
         cr->fields = cav_calloc(cr->h.n_cols, sizeof *cr->fields);

@@ -265,7 +265,16 @@ static csvavro_status field_text(cav_csv_reader *r, cav_batch *b, uint32_t row, 
     size_t len;
     cav_csv_reader_raw(r, row, col, &s, &len);
     const char Q = r->o.quote, E = r->o.escape;
+    if (r->o.skip_initial_space)
+        while (len && *s == ' ')
+            s++, len--;
     *quoted = Q && len && s[0] == Q;
+    if (r->o.trim && !*quoted) {
+        while (len && (*s == ' ' || *s == '\t'))
+            s++, len--;
+        while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+            len--;
+    }
     *is_null = false;
     bool copy = false;
     if (*quoted) {
@@ -449,8 +458,9 @@ csvavro_status cav_csv_reader_load_column(cav_csv_reader *r, cav_batch *b, uint3
     const uint32_t *offs = r->offs + col;
     const char *buf = (const char *)r->buf;
     const char Q = r->o.quote;
-    const bool plain =
-        r->o.n_null_values == 0 && !r->o.escape && r->o.encoding == CSVAVRO_ENCODING_UTF8;
+    const bool plain = r->o.n_null_values == 0 && !r->o.escape &&
+                       r->o.encoding == CSVAVRO_ENCODING_UTF8 && !r->o.skip_initial_space &&
+                       !r->o.trim;
     uint8_t *valid = c->valid;
 /* row i of the k-th selected row, its field s[0..n); the field PF rows ahead is prefetched:
  * the scan has moved on by a whole batch since, so the bytes are rarely still in L1/L2 and
@@ -575,6 +585,9 @@ bool cav_csv_reader_is_quoted(const cav_csv_reader *r, uint32_t row, uint32_t co
     const char *s;
     size_t len;
     cav_csv_reader_raw(r, row, col, &s, &len);
+    if (r->o.skip_initial_space)
+        while (len && *s == ' ')
+            s++, len--;
     return r->o.quote && len && s[0] == r->o.quote;
 }
 

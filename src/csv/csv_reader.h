@@ -29,6 +29,8 @@ struct cav_csv_reader {
     size_t pos; /* next record start, relative to buf */
     size_t lim; /* len, or len + 1 with the virtual line end */
 
+    bool trailing_empty; /* see cav_csv_reader_allow_trailing_empty */
+
     csvavro_file *f;
     char *path;
     int64_t file_size;

@@ -137,7 +137,7 @@ enum { S_START, S_UNQ, S_INQ, S_QQ, S_ESC_UNQ, S_ESC_Q };
  * (quote open at end of input). *bad = first byte after a closing quote that is not allowed,
  * or SIZE_MAX. */
 static int scalar_one(const uint8_t *b, size_t rs, size_t lim, bool eof, uint8_t D, uint8_t Q,
-                      uint8_t E, uint32_t *row, uint32_t cap, size_t *t, uint32_t *fc_out,
+                      uint8_t E, bool sk, uint32_t *row, uint32_t cap, size_t *t, uint32_t *fc_out,
                       size_t *bad) {
     uint32_t fc = 0;
     int st = S_START;
@@ -151,6 +151,7 @@ static int scalar_one(const uint8_t *b, size_t rs, size_t lim, bool eof, uint8_t
                 st = S_INQ;
                 break;
             }
+            if (sk && c == ' ') break; /* --skip-initial-space: still at the field start */
             /* fall through */
         case S_UNQ:
         unq:
@@ -218,6 +219,13 @@ static inline int commit(cav_csv_reader *r, uint32_t *n_rows, size_t rs, size_t 
                          size_t bad, csvavro_error *err) {
     if (r->range_start < 0) r->range_start = r->buf_off + (int64_t)rs;
     uint64_t rec = r->rec_seen++;
+    if (CAV_UNLIKELY(r->trailing_empty && fc == r->n_cols + 1 && bad == SIZE_MAX && t > rs &&
+                     r->buf[t - 1] == (uint8_t)r->o.delimiter)) {
+        /* one more field, empty, under a dropped empty header name: the last real field ends
+         * at that delimiter (a delimiter just before the line end is never inside quotes) */
+        r->offs[(size_t)*n_rows * (r->n_cols + 1) + r->n_cols] = (uint32_t)t;
+        fc = r->n_cols;
+    }
     if (CAV_LIKELY(fc == r->n_cols && bad == SIZE_MAX && t - rs < r->o.max_record_bytes)) {
         r->row_rec[*n_rows] = rec;
         (*n_rows)++;
@@ -260,7 +268,8 @@ static int scalar_records(cav_csv_reader *r, size_t until, uint32_t *n_rows, csv
         uint32_t *row = r->offs + (size_t)*n_rows * W;
         size_t t, bad;
         uint32_t fc;
-        int k = scalar_one(r->buf, rs, r->lim, r->eof, D, Q, E, row, r->n_cols, &t, &fc, &bad);
+        int k = scalar_one(r->buf, rs, r->lim, r->eof, D, Q, E, r->o.skip_initial_space != 0, row,
+                           r->n_cols, &t, &fc, &bad);
         if (k == 0) {
             if (r->lim - rs < r->o.max_record_bytes) return R_MORE;
             /* too long and still no end in sight: always fatal (its end is unknown) */
@@ -573,7 +582,7 @@ csvavro_status cav_csv_reader_create(const csvavro_csv_options *o, const csvavro
     if (r->o.escape == r->o.quote) r->o.escape = 0;
     r->n_cols = (uint32_t)schema->n_fields;
     r->batch_rows = batch_rows;
-    r->kind = r->o.escape ? CAV_CSV_SCALAR : pick_kind();
+    r->kind = r->o.escape || r->o.skip_initial_space ? CAV_CSV_SCALAR : pick_kind();
     r->pclmul = (cav_cpu_features() & CAV_CPU_PCLMUL) != 0;
     r->buf_bytes = DEFAULT_BUF;
     r->types = cav_calloc(r->n_cols, sizeof *r->types);
@@ -614,7 +623,7 @@ void cav_csv_reader_free(cav_csv_reader *r) {
 }
 
 void cav_csv_reader_tune(cav_csv_reader *r, int kind, size_t buffer_bytes) {
-    if (kind >= 0 && !r->o.escape) {
+    if (kind >= 0 && !r->o.escape && !r->o.skip_initial_space) {
 #ifdef CAV_X86
         if (kind == CAV_CSV_AVX2 && !(cav_cpu_features() & CAV_CPU_AVX2)) kind = CAV_CSV_SSE2;
 #else
@@ -738,6 +747,9 @@ csvavro_status cav_csv_reader_next(cav_csv_reader *r, cav_batch *b, csvavro_erro
 void cav_csv_reader_set_reject_sink(cav_csv_reader *r, cav_buf *sink) {
     r->sink = sink;
 }
+void cav_csv_reader_allow_trailing_empty(cav_csv_reader *r, bool on) {
+    r->trailing_empty = on;
+}
 uint64_t cav_csv_reader_rejected(const cav_csv_reader *r) {
     return r->rejected;
 }
@@ -819,6 +831,8 @@ void cav_csv_header_free(cav_csv_header *h) {
 
 /* Text of a header field as UTF-8 (unescaped; latin-1 transcoded). */
 static char *header_text(const csvavro_csv_options *o, const uint8_t *raw, size_t len) {
+    while (o->skip_initial_space && len && *raw == ' ')
+        raw++, len--;
     char *tmp = cav_malloc(len + 1);
     if (!tmp) return NULL;
     size_t n;
@@ -924,8 +938,9 @@ csvavro_status cav_csv_read_header(csvavro_file *f, const csvavro_csv_options *o
         if (!need_more) {
             size_t t, bad;
             uint32_t fc, dummy[1];
-            int k = scalar_one(b, p, lim, eof, (uint8_t)oo.delimiter, (uint8_t)oo.quote,
-                               (uint8_t)oo.escape, dummy, 0, &t, &fc, &bad);
+            int k =
+                scalar_one(b, p, lim, eof, (uint8_t)oo.delimiter, (uint8_t)oo.quote,
+                           (uint8_t)oo.escape, oo.skip_initial_space != 0, dummy, 0, &t, &fc, &bad);
             if (k < 0) {
                 cav_err_path(err, f->path);
                 if (err) err->offset = (int64_t)p, err->line = lines + 1;
@@ -946,7 +961,18 @@ csvavro_status cav_csv_read_header(csvavro_file *f, const csvavro_csv_options *o
                     goto done;
                 }
                 scalar_one(b, p, lim, eof, (uint8_t)oo.delimiter, (uint8_t)oo.quote,
-                           (uint8_t)oo.escape, row, fc, &t, &fc, &bad);
+                           (uint8_t)oo.escape, oo.skip_initial_space != 0, row, fc, &t, &fc, &bad);
+                /* a last header field with an empty name (e.g. "a,b,") is no column */
+                if (oo.header && !oo.n_names && !oo.keep_empty_columns && fc > 1) {
+                    const uint8_t *lf = b + row[fc - 1];
+                    size_t ll = row[fc] - 1 - row[fc - 1], k0 = 0;
+                    while (k0 < ll && (lf[k0] == ' ' || lf[k0] == '\t'))
+                        k0++;
+                    if (k0 == ll) {
+                        fc--;
+                        h->trailing_empty = true;
+                    }
+                }
                 uint32_t n = oo.n_names ? (uint32_t)oo.n_names : fc;
                 if (oo.n_names && oo.header && fc != oo.n_names) {
                     cav_err_path(err, f->path);

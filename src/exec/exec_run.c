@@ -170,6 +170,7 @@ static csvavro_status run_split(worker *w, size_t si, int64_t start, bool aligne
     if (st != CSVAVRO_OK || cap == 0) goto finish;
     st = cav_input_open(in->fs, in->path, j->o.csv.compression, j->o.csv.zip_entry, &in_f, err);
     if (st != CSVAVRO_OK) goto finish;
+    cav_csv_reader_allow_trailing_empty(w->r, in->h.trailing_empty);
     cav_csv_reader_set_reject_sink(w->r,
                                    j->o.csv.on_error == CSVAVRO_ON_ERROR_REJECT ? &w->rej : NULL);
     st = cav_csv_reader_open_range(w->r, in_f, in->display, start, s->end, aligned, err);

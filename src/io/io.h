@@ -90,9 +90,11 @@ csvavro_status cav_input_open(csvavro_fs *fs, const char *path, csvavro_compress
                               const char *zip_entry, csvavro_file **f, csvavro_error *err);
 /* True if path on fs is read as a stream (see above). */
 bool cav_input_is_stream(csvavro_fs *fs, const char *path);
-/* Decodes a whole in-memory compressed buffer with the stream decoders, discarding the output
- * but counting it; stops with CSVAVRO_E_LIMIT past max_out bytes (fuzzing, tests). */
+/* Decodes a whole in-memory input (gzip, bzip2, zstd, xz or zip; AUTO detects) with the same
+ * decoders, into out[0..cap); CSVAVRO_E_LIMIT when the output is longer than cap (fuzzing and
+ * tests: truncated, corrupt and bomb inputs). */
 csvavro_status cav_input_decode_buffer(const uint8_t *data, size_t len, csvavro_compression comp,
-                                       uint64_t max_out, uint64_t *out_bytes, csvavro_error *err);
+                                       uint8_t *out, size_t cap, size_t *out_len,
+                                       csvavro_error *err);
 
 #endif /* CAV_IO_H */

@@ -913,32 +913,72 @@ static void mem_destroy(src *s) {
     cav_free(s);
 }
 
+/* a read-only csvavro_file over memory (zip needs random access) */
+typedef struct mem_file {
+    csvavro_file base;
+    const uint8_t *p;
+} mem_file;
+
+static csvavro_status mf_pread(csvavro_file *f, void *buf, size_t len, int64_t off, size_t *got,
+                               csvavro_error *err) {
+    (void)err;
+    mem_file *m = (mem_file *)f;
+    size_t k = off >= f->size ? 0 : (size_t)CAV_MIN((int64_t)len, f->size - off);
+    if (k) memcpy(buf, m->p + off, k);
+    *got = k;
+    return CSVAVRO_OK;
+}
+
+static void mf_abort(csvavro_file *f) {
+    cav_free(f);
+}
+
+static csvavro_status mf_close(csvavro_file *f, csvavro_error *err) {
+    (void)err;
+    cav_free(f);
+    return CSVAVRO_OK;
+}
+
+static const cav_file_ops mem_file_ops = {mf_pread, if_write, mf_close, mf_abort};
+
 csvavro_status cav_input_decode_buffer(const uint8_t *data, size_t len, csvavro_compression comp,
-                                       uint64_t max_out, uint64_t *out_bytes, csvavro_error *err) {
-    *out_bytes = 0;
+                                       uint8_t *out, size_t cap, size_t *out_len,
+                                       csvavro_error *err) {
+    *out_len = 0;
     if (comp == CSVAVRO_COMPRESSION_AUTO) comp = from_magic(data, len);
-    if (comp == CSVAVRO_COMPRESSION_NONE || comp == CSVAVRO_COMPRESSION_ZIP)
-        return cav_err(err, CSVAVRO_E_USAGE, "decode_buffer: gzip, bzip2, zstd or xz only");
-    mem_src *m = cav_calloc(1, sizeof *m);
-    if (!m) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
-    m->base.read = mem_read;
-    m->base.destroy = mem_destroy;
-    m->p = data;
-    m->n = len;
+    if (comp == CSVAVRO_COMPRESSION_NONE)
+        return cav_err(err, CSVAVRO_E_USAGE, "decode_buffer: not compressed");
     src *d = NULL;
-    CAV_TRY(dec_create(&m->base, comp, "buffer", &d, err));
-    uint8_t *buf = cav_malloc(1 << 16);
-    csvavro_status st = buf ? CSVAVRO_OK : cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
-    while (st == CSVAVRO_OK) {
-        size_t got = 0;
-        st = src_read(d, buf, 1 << 16, &got, err);
-        if (st != CSVAVRO_OK || got == 0) break;
-        *out_bytes += got;
-        if (*out_bytes > max_out)
-            st = cav_err(err, CSVAVRO_E_LIMIT, "more than %llu decoded bytes",
-                         (unsigned long long)max_out);
+    if (comp == CSVAVRO_COMPRESSION_ZIP) {
+        mem_file *f = cav_calloc(1, sizeof *f);
+        if (!f) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+        f->base.ops = &mem_file_ops;
+        f->base.size = (int64_t)len;
+        f->p = data;
+        CAV_TRY(zip_create(&f->base, NULL, "buffer", &d, err));
+    } else {
+        mem_src *m = cav_calloc(1, sizeof *m);
+        if (!m) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+        m->base.read = mem_read;
+        m->base.destroy = mem_destroy;
+        m->p = data;
+        m->n = len;
+        CAV_TRY(dec_create(&m->base, comp, "buffer", &d, err));
     }
-    cav_free(buf);
+    csvavro_status st = CSVAVRO_OK;
+    for (;;) {
+        size_t got = 0;
+        uint8_t probe;
+        /* at the cap, one more byte tells "exactly cap" from "longer" */
+        st = *out_len < cap ? src_read(d, out + *out_len, cap - *out_len, &got, err)
+                            : src_read(d, &probe, 1, &got, err);
+        if (st != CSVAVRO_OK || got == 0) break;
+        if (*out_len == cap) {
+            st = cav_err(err, CSVAVRO_E_LIMIT, "more than %zu decoded bytes", cap);
+            break;
+        }
+        *out_len += got;
+    }
     d->destroy(d);
     return st;
 }

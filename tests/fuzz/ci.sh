@@ -8,7 +8,7 @@ set -uo pipefail
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${1:-$SRC/build-fuzz}
 SECS=${2:-30}
-TARGETS="csv_value csv_scan where avro_read roundtrip hdfs_rpc hdfs_read hdfsd_image"
+TARGETS="csv_value csv_scan where avro_read roundtrip hdfs_rpc hdfs_read hdfsd_image gunzip bunzip2 unzstd unxz unzip"
 W=$(mktemp -d /tmp/csvavro-fuzz-ci.XXXXXX)
 fail=0
 for t in $TARGETS; do

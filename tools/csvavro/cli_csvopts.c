@@ -145,6 +145,12 @@ const opt_spec cli_csv_table[] = {
      "utf-8 (default; invalid UTF-8 in a string is an error)\nor latin-1 (transcoded to UTF-8)",
      NULL},
     {CLI_CSV_MAX_RECORD, "--max-record-bytes", "N", "ceiling on one record (default 64M)", NULL},
+    {CLI_CSV_COMPRESSION, "--compression", "C",
+     "auto (default: magic bytes, then the name), none, gzip,\nbzip2, zstd, xz or zip; a "
+     "compressed input or a stream\n(-, /dev/stdin, a pipe) is read as one split",
+     NULL},
+    {CLI_CSV_ZIP_ENTRY, "--zip-entry", "NAME",
+     "the file of a zip archive to read (default: its only one)", NULL},
     OPT_HEADING("Bad records (values not fitting the schema, ragged rows, bad quoting)"),
     {CLI_CSV_ON_ERROR, "--on-error", "P", "fail (default), skip or reject", NULL},
     {CLI_CSV_REJECT_FILE, "--reject-file", "PATH",
@@ -255,6 +261,18 @@ int cli_csv_apply(int id, const char *name, const char *v, csvavro_csv_options *
         break;
     case CLI_CSV_NAMESPACE:
         o->ns = v;
+        break;
+    case CLI_CSV_COMPRESSION:
+        if (csvavro_compression_parse(v, &o->compression) != CSVAVRO_OK) {
+            fprintf(stderr,
+                    "csvavro: --compression must be auto, none, gzip, bzip2, zstd, xz or zip, "
+                    "got '%s'\n",
+                    v);
+            rc = -1;
+        }
+        break;
+    case CLI_CSV_ZIP_ENTRY:
+        o->zip_entry = v;
         break;
     default:
         return 0;

@@ -31,6 +31,8 @@ enum {
     CLI_CSV_NOT_NULL,
     CLI_CSV_RECORD_NAME,
     CLI_CSV_NAMESPACE,
+    CLI_CSV_COMPRESSION,
+    CLI_CSV_ZIP_ENTRY,
 };
 
 extern const opt_spec cli_csv_table[];
