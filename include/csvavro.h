@@ -686,6 +686,9 @@ size_t csvavro_job_input_count(const csvavro_job *job);
 /* Backend path (or URL for hdfs) of input i and its size in bytes. */
 const char *csvavro_job_input_path(const csvavro_job *job, size_t i);
 int64_t csvavro_job_input_size(const csvavro_job *job, size_t i); /* -1: decoded or a stream */
+/* Notes from planning a person should see (one per line, e.g. a dropped empty column), or
+ * NULL. */
+const char *csvavro_job_notes(const csvavro_job *job);
 /* "none", "gzip", "bzip2", "zstd", "xz" or "zip": how input i is decoded. */
 const char *csvavro_job_input_codec(const csvavro_job *job, size_t i);
 size_t csvavro_job_split_count(const csvavro_job *job);

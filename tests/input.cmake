@@ -3,3 +3,5 @@
 cav_add_script_test(NAME input_real_header
                     COMMAND bash ${CMAKE_SOURCE_DIR}/tests/input/real_header.sh LABELS convert input)
 set_tests_properties(input_real_header PROPERTIES SKIP_RETURN_CODE 77)
+cav_add_script_test(NAME input_values
+                    COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/input/values.py LABELS convert input)

@@ -93,6 +93,7 @@ typedef struct cav_split {
 
 struct csvavro_job {
     csvavro_job_options o;
+    char *notes; /* planning notes for the user (csvavro_job_notes) */
     bool planned, executed;
     csvavro_fs **fss;
     size_t n_fss;

@@ -116,6 +116,7 @@ void csvavro_job_free(csvavro_job *j) {
     cav_free(j->tmp_base);
     cav_free(j->rej_tmp);
     json_decref(j->prev);
+    cav_free(j->notes);
     for (size_t i = 0; i < j->n_fss; i++)
         csvavro_fs_close(j->fss[i]);
     cav_free(j->fss);
@@ -285,12 +286,31 @@ static csvavro_status read_headers(csvavro_job *j, csvavro_error *err) {
             if (err && !err->path[0]) cav_err_path(err, in->display);
             return st;
         }
-        if (strcmp(csvavro_fs_scheme(in->fs), "file") != 0 && in->size > 0) {
+        if (strcmp(csvavro_fs_scheme(in->fs), "file") != 0 && in->size > 0 && !in->sequential) {
             st = csvavro_fs_blocks(in->fs, in->path, &in->blocks, &in->n_blocks, err);
             if (st != CSVAVRO_OK) return st;
         }
     }
+    size_t first = SIZE_MAX, n_empty = 0;
+    for (size_t i = 0; i < j->n_inputs; i++)
+        if (j->inputs[i].h.trailing_empty) {
+            if (first == SIZE_MAX) first = i;
+            n_empty++;
+        }
+    if (n_empty) {
+        char note[1200];
+        snprintf(note, sizeof note,
+                 "%s%s: the last header column has no name: dropped (its fields must be empty; "
+                 "--keep-empty-columns keeps it)",
+                 j->inputs[first].display, n_empty > 1 ? " and others" : "");
+        j->notes = cav_strdup(note);
+        if (!j->notes) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    }
     return CSVAVRO_OK;
+}
+
+const char *csvavro_job_notes(const csvavro_job *j) {
+    return j->notes;
 }
 
 /* ------------------------------------------------------------------ schema */

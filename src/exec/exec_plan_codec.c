@@ -76,6 +76,11 @@ csvavro_status cav_plan_encode(const csvavro_job *j, cav_buf *b, csvavro_error *
         CAV_TRY(put_u64(b, in->h.n_cols, err));
         CAV_TRY(put_u64(b, (uint64_t)in->h.data_start, err));
         CAV_TRY(put_u64(b, (uint64_t)in->h.data_start_line, err));
+        /* flags: trailing empty column dropped, sequential (decoded/stream), codec */
+        CAV_TRY(put_u64(b,
+                        (uint64_t)in->h.trailing_empty | (uint64_t)in->sequential << 1 |
+                            (uint64_t)in->codec << 8,
+                        err));
     }
     char *sj = NULL;
     CAV_TRY(csvavro_schema_to_json(j->full, 0, &sj, err));
@@ -137,6 +142,10 @@ csvavro_status cav_plan_decode(csvavro_job *j, const uint8_t *p, size_t n, csvav
         in->h.n_cols = (uint32_t)get_u64(&r);
         in->h.data_start = (int64_t)get_u64(&r);
         in->h.data_start_line = (int64_t)get_u64(&r);
+        uint64_t flags = get_u64(&r);
+        in->h.trailing_empty = (flags & 1) != 0;
+        in->sequential = (flags & 2) != 0;
+        in->codec = (uint8_t)(flags >> 8);
         j->n_inputs++;
         if (r.bad || spec >= j->o.n_inputs || !in->path || !in->display) {
             r.bad = true;

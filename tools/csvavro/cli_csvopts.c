@@ -135,6 +135,15 @@ const opt_spec cli_csv_table[] = {
     {CLI_CSV_ESCAPE, "--escape", "C",
      "escape character, e.g. '\\\\' (default none: doubled quotes)", NULL},
     {CLI_CSV_NO_HEADER, "--no-header", NULL, "the first record is data; columns are c1..cN", NULL},
+    {CLI_CSV_SKIP_INITIAL_SPACE, "--skip-initial-space", NULL,
+     "spaces right after a delimiter are not part of the\nvalue (a quote after them opens a quoted "
+     "field)",
+     NULL},
+    {CLI_CSV_TRIM, "--trim", NULL, "unquoted values lose surrounding spaces and tabs", NULL},
+    {CLI_CSV_KEEP_EMPTY, "--keep-empty-columns", NULL,
+     "keep a last column whose header name is empty (default:\ndropped with a note; its fields "
+     "must be empty)",
+     NULL},
     {CLI_CSV_NAMES, "--names", "A,B,...",
      "column names (replace the header, or name headerless data)", NULL},
     {CLI_CSV_SKIP_ROWS, "--skip-rows", "N", "skip N lines before the header/data", NULL},
@@ -178,6 +187,15 @@ int cli_csv_apply(int id, const char *name, const char *v, csvavro_csv_options *
     switch (id) {
     case CLI_CSV_NO_HEADER:
         o->header = 0;
+        break;
+    case CLI_CSV_SKIP_INITIAL_SPACE:
+        o->skip_initial_space = 1;
+        break;
+    case CLI_CSV_TRIM:
+        o->trim = 1;
+        break;
+    case CLI_CSV_KEEP_EMPTY:
+        o->keep_empty_columns = 1;
         break;
     case CLI_CSV_DELIMITER:
         rc = one_byte(name, v, 0, &o->delimiter);

@@ -33,6 +33,9 @@ enum {
     CLI_CSV_NAMESPACE,
     CLI_CSV_COMPRESSION,
     CLI_CSV_ZIP_ENTRY,
+    CLI_CSV_SKIP_INITIAL_SPACE,
+    CLI_CSV_TRIM,
+    CLI_CSV_KEEP_EMPTY,
 };
 
 extern const opt_spec cli_csv_table[];

@@ -403,6 +403,8 @@ int cli_cmd_convert(int argc, char **argv) {
     }
     st = csvavro_job_create(&o, &job, &err);
     if (st == CSVAVRO_OK) st = csvavro_job_plan(job, &err);
+    if (st == CSVAVRO_OK && !quiet && mpi_rank <= 0 && csvavro_job_notes(job))
+        fprintf(stderr, "csvavro: note: %s\n", csvavro_job_notes(job));
     if (st == CSVAVRO_OK && o.dry_run) {
         if (o.progress == CSVAVRO_PROGRESS_JSON) {
             char *json = NULL;
