@@ -13,6 +13,8 @@
  *
  * Conventions, for every function below:
  *   - Handles are opaque. Each create/open has a matching free/close; free(NULL) is a no-op.
+ *   - Memory the library hands to the caller (strings, arrays) is released with
+ *     csvavro_free(), never with the C library's free() (the library's allocator may differ).
  *   - Functions that can fail return csvavro_status and fill a caller-owned csvavro_error
  *     (may be NULL when the caller does not want details). Nothing is kept in global or
  *     thread-local state.
@@ -79,6 +81,10 @@ typedef struct csvavro_error {
 
 /* Resets e to "no error" (status OK, numbers -1, strings empty). */
 void csvavro_error_clear(csvavro_error *e);
+
+/* Releases memory the library returned to the caller (a URL, a path, JSON text, an array of
+ * blocks). NULL is a no-op. */
+void csvavro_free(void *p);
 
 /* Short stable name of a status, e.g. "CSVAVRO_E_CSV". Never NULL. */
 const char *csvavro_status_name(csvavro_status s);
@@ -200,14 +206,14 @@ typedef struct csvavro_block {
 } csvavro_block;
 
 /* Opens the backend for url. *path_out receives a newly allocated backend path (free with
- * free()). Local backends are cheap; an HDFS backend connects lazily on the first call. */
+ * csvavro_free()). Local backends are cheap; an HDFS backend connects lazily on the first call. */
 csvavro_status csvavro_fs_open_url(const char *url, csvavro_fs **fs, char **path_out,
                                    csvavro_error *err);
 void csvavro_fs_close(csvavro_fs *fs);
 /* "file" or "hdfs". */
 const char *csvavro_fs_scheme(const csvavro_fs *fs);
 /* Rebuilds a URL for a backend path (for messages): "/a/b" or "hdfs://nn:8020/a/b". Returns a
- * newly allocated string (free()) or NULL on allocation failure. */
+ * newly allocated string (csvavro_free()) or NULL on allocation failure. */
 char *csvavro_fs_url(const csvavro_fs *fs, const char *path);
 
 /* CSVAVRO_E_NOT_FOUND when path does not exist. */
@@ -224,7 +230,7 @@ csvavro_status csvavro_fs_remove(csvavro_fs *fs, const char *path, int recursive
 /* Renames; with overwrite an existing destination file is replaced atomically. */
 csvavro_status csvavro_fs_rename(csvavro_fs *fs, const char *from, const char *to, int overwrite,
                                  csvavro_error *err);
-/* Blocks of a file with replica hosts. *out is allocated (free()). */
+/* Blocks of a file with replica hosts. *out is allocated (csvavro_free()). */
 csvavro_status csvavro_fs_blocks(csvavro_fs *fs, const char *path, csvavro_block **out, size_t *n,
                                  csvavro_error *err);
 /* Space: capacity, used and remaining bytes (df). */
@@ -415,7 +421,7 @@ const char *csvavro_codec_name(csvavro_codec c);
 /* The Avro schema JSON of s: a record with one field per column; nullable fields are
  * ["null", T] with "default": null; logical types as in the README; each field carries the
  * original CSV header in "csvavro.header" when it differs from the name. pretty = 1 indents.
- * *json is allocated (free()). */
+ * *json is allocated (csvavro_free()). */
 csvavro_status csvavro_schema_to_json(const csvavro_schema *s, int pretty, char **json,
                                       csvavro_error *err);
 /* Parses and validates an Avro schema JSON (a record of supported field types) into a
@@ -701,7 +707,7 @@ const char *csvavro_job_where_text(const csvavro_job *job);
 /* Worker threads that execute will use. */
 int csvavro_job_threads(const csvavro_job *job);
 /* The whole plan as JSON (inputs, splits, schema, outputs, options), as --dry-run prints it.
- * *json is allocated (free()). */
+ * *json is allocated (csvavro_free()). */
 csvavro_status csvavro_job_plan_json(const csvavro_job *job, char **json, csvavro_error *err);
 /* @@END job */
 

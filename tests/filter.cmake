@@ -5,7 +5,7 @@ cav_add_test(NAME test_filter SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_filter
 
 add_executable(bench_filter ${CMAKE_SOURCE_DIR}/bench/bench_filter.c $<TARGET_OBJECTS:cav_core>
                $<TARGET_OBJECTS:cav_batch> $<TARGET_OBJECTS:cav_filter>)
-target_link_libraries(bench_filter PRIVATE ${CAV_EXTERNAL_LIBS})
+target_link_libraries(bench_filter PRIVATE ${CAV_ALL_LIBS_filter})
 target_include_directories(bench_filter PRIVATE ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}/src)
 
 # Date and timestamp literals (year 0 included) against CSV values, checked with Python's csv

@@ -100,7 +100,7 @@ static csvavro_status build_header(const csvavro_schema *schema, const csvavro_a
     if (st == CSVAVRO_OK) st = buf_varint(b, (int64_t)(2 + o->n_meta), err);
     if (st == CSVAVRO_OK) st = buf_bytes(b, "avro.schema", 11, err);
     if (st == CSVAVRO_OK) st = buf_bytes(b, json, strlen(json), err);
-    free(json);
+    cav_free(json);
     const char *cn = csvavro_codec_name(o->codec);
     if (st == CSVAVRO_OK) st = buf_bytes(b, "avro.codec", 10, err);
     if (st == CSVAVRO_OK) st = buf_bytes(b, cn, strlen(cn), err);

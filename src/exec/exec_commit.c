@@ -108,7 +108,7 @@ static void remove_url(const char *url) {
     char *p = NULL;
     if (url && csvavro_fs_open_url(url, &fs, &p, NULL) == CSVAVRO_OK)
         csvavro_fs_remove(fs, p, 0, NULL);
-    free(p);
+    cav_free(p);
     csvavro_fs_close(fs);
 }
 
@@ -238,7 +238,7 @@ static csvavro_status prepare_rejects(csvavro_job *j, csvavro_error *err) {
     if (st != CSVAVRO_OK) csvavro_fs_remove(fs, path, 0, NULL);
 done:
     cav_free(buf);
-    free(path);
+    cav_free(path);
     csvavro_fs_close(fs);
     return st;
 }
@@ -249,8 +249,8 @@ static csvavro_status rename_url(const char *from, const char *to, csvavro_error
     CAV_TRY(csvavro_fs_open_url(from, &fs, &pf, err));
     csvavro_status st = csvavro_fs_open_url(to, &fs2, &pt, err);
     if (st == CSVAVRO_OK) st = csvavro_fs_rename(fs, pf, pt, 1, err);
-    free(pf);
-    free(pt);
+    cav_free(pf);
+    cav_free(pt);
     csvavro_fs_close(fs);
     csvavro_fs_close(fs2);
     return st;
@@ -280,7 +280,7 @@ static json_t *manifest(csvavro_job *j, csvavro_error *err) {
     char *plan = NULL;
     if (csvavro_job_plan_json(j, &plan, err) != CSVAVRO_OK) return NULL;
     json_t *pj = json_loads(plan, 0, NULL);
-    free(plan);
+    cav_free(plan);
     char *sj = NULL;
     if (!pj || csvavro_schema_to_json(j->out_schema, 0, &sj, err) != CSVAVRO_OK) {
         json_decref(pj);
@@ -289,7 +289,7 @@ static json_t *manifest(csvavro_job *j, csvavro_error *err) {
     }
     char fp[40];
     snprintf(fp, sizeof fp, "%016llx", (unsigned long long)cav_rabin64(sj, strlen(sj)));
-    free(sj);
+    cav_free(sj);
     json_t *fpj = json_pack("{s:s,s:s}", "algorithm", "CRC-64-AVRO", "value", fp);
     json_t *outs = json_array(), *files = json_array(), *jobs = json_array();
     bool append = j->mode == CSVAVRO_MODE_APPEND && j->prev;
@@ -370,7 +370,7 @@ static char *dump(json_t *v, csvavro_error *err) {
     } else {
         cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
     }
-    free(txt);
+    cav_free(txt);
     return res;
 }
 

@@ -31,7 +31,7 @@
  * CSVAVRO_FAIL_RANK=r [CSVAVRO_FAIL_AFTER_SPLITS=k] makes rank r fail the split it is handed
  * after k splits (without running it), as a failing disk or DataNode would.
  */
-#include "exec_mpi.h"
+#include "csvavro_mpi.h"
 
 #include "exec.h"
 #include "exec_locality.h"
@@ -110,7 +110,7 @@ static const char *host_of(int r) {
     return G.hosts ? G.hosts + (size_t)r * HOST_LEN : G.host;
 }
 
-int cav_mpi_init(csvavro_error *err) {
+int csvavro_mpi_init(csvavro_error *err) {
     const char *force = getenv("CSVAVRO_MPI");
     bool launched = getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") || getenv("PMI_RANK");
     if (force && !strcmp(force, "0")) return -1;
@@ -145,7 +145,7 @@ int cav_mpi_init(csvavro_error *err) {
     }
     const char *lw = getenv("CSVAVRO_LOCALITY_WAIT_MS");
     if (lw && *lw) G.locality_wait_ns = strtoull(lw, NULL, 10) * 1000000ull;
-    if (G.rank == 0) G.hosts = calloc((size_t)G.size, HOST_LEN);
+    if (G.rank == 0) G.hosts = cav_calloc((size_t)G.size, HOST_LEN);
     MPI_Request rq;
     MPI_Igather(G.host, HOST_LEN, MPI_BYTE, G.hosts, HOST_LEN, MPI_BYTE, 0, G.comm, &rq);
     wait_req(&rq);
@@ -153,9 +153,9 @@ int cav_mpi_init(csvavro_error *err) {
     return G.rank;
 }
 
-void cav_mpi_finalize(void) {
+void csvavro_mpi_finalize(void) {
     if (!G.on) return;
-    free(G.hosts);
+    cav_free(G.hosts);
     G.hosts = NULL;
     MPI_Comm_free(&G.comm);
 #ifdef CAV_LSAN_BEFORE_FINALIZE
@@ -300,14 +300,14 @@ static void *dispenser(void *arg) {
         us = 0;
         int src = mst.MPI_SOURCE, cnt = 0;
         MPI_Get_count(&mst, MPI_BYTE, &cnt);
-        uint8_t *buf = malloc(cnt > 0 ? (size_t)cnt : 1);
+        uint8_t *buf = cav_malloc(cnt > 0 ? (size_t)cnt : 1);
         if (!buf) {
             fprintf(stderr, "csvavro convert: out of memory in the MPI dispenser\n");
             MPI_Abort(MPI_COMM_WORLD, 1);
         }
         MPI_Mrecv(buf, cnt, MPI_BYTE, &msg, MPI_STATUS_IGNORE);
         if (src <= 0 || src >= G.size) {
-            free(buf);
+            cav_free(buf);
             continue;
         }
         if (mst.MPI_TAG == T_REQ || mst.MPI_TAG == T_PROG) {
@@ -324,7 +324,7 @@ static void *dispenser(void *arg) {
                 MPI_Isend(&v, 1, MPI_INT64_T, src, T_GIVE, G.comm, &rq);
                 wait_req(&rq);
             }
-            free(buf);
+            cav_free(buf);
         } else if (mst.MPI_TAG == T_RESULT && !L->res[src]) {
             pthread_mutex_lock(&L->mu);
             L->res[src] = buf;
@@ -340,7 +340,7 @@ static void *dispenser(void *arg) {
             if (L->abort) atomic_store(&j->abort_flag, 1);
             pthread_mutex_unlock(&L->mu);
         } else {
-            free(buf);
+            cav_free(buf);
         }
         send_aborts(L);
     }
@@ -509,26 +509,26 @@ static void lead_free(lead *L) {
     if (!L) return;
     pthread_mutex_destroy(&L->mu);
     cav_locality_free(&L->loc);
-    free(L->rank_host);
-    free(L->live);
+    cav_free(L->rank_host);
+    cav_free(L->live);
     if (L->res)
         for (int r = 0; r < G.size; r++)
-            free(L->res[r]);
-    free(L->res);
-    free(L->res_len);
-    free(L);
+            cav_free(L->res[r]);
+    cav_free(L->res);
+    cav_free(L->res_len);
+    cav_free(L);
 }
 
 static lead *lead_new(csvavro_job *j) {
-    lead *L = calloc(1, sizeof *L);
+    lead *L = cav_calloc(1, sizeof *L);
     if (!L) return NULL;
     pthread_mutex_init(&L->mu, NULL);
     L->j = j;
     size_t nr = (size_t)G.size;
-    L->rank_host = calloc(nr, sizeof *L->rank_host);
-    L->live = calloc(nr, sizeof *L->live);
-    L->res = calloc(nr, sizeof *L->res);
-    L->res_len = calloc(nr, sizeof *L->res_len);
+    L->rank_host = cav_calloc(nr, sizeof *L->rank_host);
+    L->live = cav_calloc(nr, sizeof *L->live);
+    L->res = cav_calloc(nr, sizeof *L->res);
+    L->res_len = cav_calloc(nr, sizeof *L->res_len);
     if (!L->rank_host || !L->live || !L->res || !L->res_len) {
         lead_free(L);
         return NULL;
@@ -549,23 +549,23 @@ static lead *lead_new(csvavro_job *j) {
     return L;
 }
 
-void cav_mpi_release(csvavro_status st) {
+void csvavro_mpi_release(csvavro_status st) {
     if (!G.on || G.rank != 0 || G.released) return;
     plan_head h = {st == CSVAVRO_OK ? CSVAVRO_OK : st, 0, 0};
     bcast(&h, sizeof h);
     G.released = true;
 }
 
-csvavro_status cav_mpi_lead(csvavro_job *job, csvavro_job_stats *stats, csvavro_error *err) {
+csvavro_status csvavro_mpi_lead(csvavro_job *job, csvavro_job_stats *stats, csvavro_error *err) {
     lead *L = lead_new(job);
     if (!L) {
         csvavro_status st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
-        cav_mpi_release(st);
+        csvavro_mpi_release(st);
         return st;
     }
     job->dist = &L->base;
     csvavro_status st = csvavro_job_execute(job, stats, err);
-    if (!G.released) cav_mpi_release(st != CSVAVRO_OK ? st : CSVAVRO_E_INTERNAL);
+    if (!G.released) csvavro_mpi_release(st != CSVAVRO_OK ? st : CSVAVRO_E_INTERNAL);
     if (L->thr_on) { /* the pool never reached its gather step: stop the others, wait */
         pthread_mutex_lock(&L->mu);
         L->abort = true;
@@ -718,12 +718,12 @@ static csvavro_status follow_gather(cav_dist *d, csvavro_job *j, csvavro_status 
     return st;
 }
 
-csvavro_status cav_mpi_follow(const csvavro_job_options *o, csvavro_error *err) {
+csvavro_status csvavro_mpi_follow(const csvavro_job_options *o, csvavro_error *err) {
     if (!G.on) return cav_err(err, CSVAVRO_E_USAGE, "MPI is not initialised");
     plan_head h;
     bcast(&h, sizeof h);
     if (h.len == 0) return h.status == CSVAVRO_OK ? CSVAVRO_OK : (csvavro_status)h.status;
-    uint8_t *plan = h.len <= (uint64_t)INT32_MAX ? malloc((size_t)h.len) : NULL;
+    uint8_t *plan = h.len <= (uint64_t)INT32_MAX ? cav_malloc((size_t)h.len) : NULL;
     if (!plan) { /* cannot even receive it: the collective still has to complete */
         fprintf(stderr, "csvavro convert: rank %d: out of memory for the plan\n", G.rank);
         MPI_Abort(MPI_COMM_WORLD, 1);
@@ -745,9 +745,9 @@ csvavro_status cav_mpi_follow(const csvavro_job_options *o, csvavro_error *err) 
     F.base.gather = follow_gather;
     csvavro_status st = csvavro_job_create(&fo, &j, &lerr);
     if (st == CSVAVRO_OK) st = cav_plan_decode(j, plan, (size_t)h.len, &lerr);
-    free(plan);
+    cav_free(plan);
     if (st == CSVAVRO_OK) {
-        F.mine = calloc(j->n_splits ? j->n_splits : 1, sizeof *F.mine);
+        F.mine = cav_calloc(j->n_splits ? j->n_splits : 1, sizeof *F.mine);
         if (!F.mine) st = cav_err(&lerr, CSVAVRO_E_NOMEM, "out of memory");
     }
     if (st == CSVAVRO_OK) {
@@ -770,7 +770,7 @@ csvavro_status cav_mpi_follow(const csvavro_job_options *o, csvavro_error *err) 
     }
     if (j) j->dist = NULL;
     csvavro_job_free(j);
-    free(F.mine);
+    cav_free(F.mine);
     pthread_mutex_destroy(&F.mu);
     if (err) {
         *err = v.err;
@@ -787,7 +787,7 @@ static long env_long(const char *name, long dflt) {
     return s && *s ? strtol(s, NULL, 10) : dflt;
 }
 
-int cav_mpi_init(csvavro_error *err) {
+int csvavro_mpi_init(csvavro_error *err) {
     const char *force = getenv("CSVAVRO_MPI");
     if (force && !strcmp(force, "0")) return -1;
     bool several = env_long("OMPI_COMM_WORLD_SIZE", 1) > 1 || env_long("PMI_SIZE", 1) > 1 ||
@@ -800,15 +800,15 @@ int cav_mpi_init(csvavro_error *err) {
     }
     return -1;
 }
-csvavro_status cav_mpi_lead(csvavro_job *job, csvavro_job_stats *stats, csvavro_error *err) {
+csvavro_status csvavro_mpi_lead(csvavro_job *job, csvavro_job_stats *stats, csvavro_error *err) {
     return csvavro_job_execute(job, stats, err);
 }
-void cav_mpi_release(csvavro_status st) {
+void csvavro_mpi_release(csvavro_status st) {
     (void)st;
 }
-csvavro_status cav_mpi_follow(const csvavro_job_options *o, csvavro_error *err) {
+csvavro_status csvavro_mpi_follow(const csvavro_job_options *o, csvavro_error *err) {
     return cav_err(err, CSVAVRO_E_USAGE, "this csvavro was built without MPI");
 }
-void cav_mpi_finalize(void) {}
+void csvavro_mpi_finalize(void) {}
 
 #endif

@@ -89,10 +89,10 @@ void csvavro_job_free(csvavro_job *j) {
     for (size_t i = 0; i < j->n_inputs; i++) {
         cav_input *in = &j->inputs[i];
         cav_free(in->spec);
-        free(in->display);
-        free(in->path);
+        cav_free(in->display);
+        cav_free(in->path);
         cav_csv_header_free(&in->h);
-        free(in->blocks);
+        cav_free(in->blocks);
     }
     cav_free(j->inputs);
     for (size_t i = 0; i < j->n_splits; i++) {
@@ -106,7 +106,7 @@ void csvavro_job_free(csvavro_job *j) {
     csvavro_schema_free(j->out_schema);
     cav_free(j->col_map);
     cav_filter_free(j->filter);
-    free(j->out_dir);
+    cav_free(j->out_dir);
     cav_free(j->pat_prefix);
     cav_free(j->pat_suffix);
     cav_free(j->single_name);
@@ -146,12 +146,12 @@ static csvavro_status add_input(csvavro_job *j, const char *spec, csvavro_fs *fs
     in->fs = fs;
     in->size = size;
     in->spec = cav_strdup(spec);
-    in->path = strdup(path);
-    in->display = strcmp(csvavro_fs_scheme(fs), "file") ? csvavro_fs_url(fs, path) : strdup(path);
+    in->path = cav_strdup(path);
+    in->display = strcmp(csvavro_fs_scheme(fs), "file") ? csvavro_fs_url(fs, path) : cav_strdup(path);
     if (!in->spec || !in->path || !in->display) {
         cav_free(in->spec);
-        free(in->path);
-        free(in->display);
+        cav_free(in->path);
+        cav_free(in->display);
         return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
     }
     j->n_inputs++;
@@ -172,20 +172,20 @@ static csvavro_status expand_input(csvavro_job *j, const char *spec, csvavro_err
     CAV_TRY(csvavro_fs_open_url(spec, &fs, &path, err));
     csvavro_status st = cav_job_add_fs(j, fs, err);
     if (st != CSVAVRO_OK) {
-        free(path);
+        cav_free(path);
         return st;
     }
     csvavro_stat sb;
     const char *slash = strrchr(path, '/');
     const char *base = slash ? slash + 1 : path;
     if (has_glob(base)) {
-        char *dir = slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
+        char *dir = slash ? cav_strndup(path, (size_t)(slash - path)) : cav_strdup(".");
         if (dir && !*dir) {
-            free(dir);
-            dir = strdup("/");
+            cav_free(dir);
+            dir = cav_strdup("/");
         }
         if (!dir) {
-            free(path);
+            cav_free(path);
             return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
         }
         csvavro_dirent *list = NULL;
@@ -203,23 +203,23 @@ static csvavro_status expand_input(csvavro_job *j, const char *spec, csvavro_err
             matched++;
         }
         csvavro_fs_free_list(list, n);
-        free(dir);
+        cav_free(dir);
         if (st == CSVAVRO_OK && matched == 0) {
             cav_err_path(err, spec);
             st = cav_err(err, CSVAVRO_E_NOT_FOUND, "no file matches the pattern");
         }
-        free(path);
+        cav_free(path);
         return st;
     }
     if (cav_input_is_stream(fs, path)) { /* stdin, a pipe: read once, as one split */
         st = add_input(j, spec, fs, path, CAV_SIZE_UNKNOWN, err);
         if (st == CSVAVRO_OK && !strcmp(path, "-")) {
             cav_input *in = &j->inputs[j->n_inputs - 1];
-            free(in->display);
-            in->display = strdup("stdin");
+            cav_free(in->display);
+            in->display = cav_strdup("stdin");
             if (!in->display) st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
         }
-        free(path);
+        cav_free(path);
         return st;
     }
     st = csvavro_fs_stat(fs, path, &sb, err);
@@ -231,12 +231,12 @@ static csvavro_status expand_input(csvavro_job *j, const char *spec, csvavro_err
                     "component only, e.g. 'data/trip_*.csv'; give each directory instead)");
         else if (st == CSVAVRO_E_NOT_FOUND)
             cav_err(err, st, "input does not exist");
-        free(path);
+        cav_free(path);
         return st;
     }
     if (!sb.is_dir) {
         st = add_input(j, spec, fs, path, sb.size, err);
-        free(path);
+        cav_free(path);
         return st;
     }
     csvavro_dirent *list = NULL;
@@ -266,7 +266,7 @@ static csvavro_status expand_input(csvavro_job *j, const char *spec, csvavro_err
         else
             st = cav_err(err, CSVAVRO_E_NOT_FOUND, "input directory holds no files");
     }
-    free(path);
+    cav_free(path);
     return st;
 }
 
@@ -531,7 +531,7 @@ char *cav_job_out_display(const csvavro_job *j, const char *path) {
     if (!strcmp(csvavro_fs_scheme(j->out_fs), "file")) return cav_strdup(path);
     char *u = csvavro_fs_url(j->out_fs, path);
     char *r = u ? cav_strdup(u) : NULL;
-    free(u);
+    cav_free(u);
     return r;
 }
 
@@ -590,7 +590,7 @@ static csvavro_status plan_output(csvavro_job *j, csvavro_error *err) {
     CAV_TRY(csvavro_fs_open_url(j->o.output, &fs, &path, err));
     csvavro_status st = cav_job_add_fs(j, fs, err);
     if (st != CSVAVRO_OK) {
-        free(path);
+        cav_free(path);
         return st;
     }
     j->out_fs = fs;
@@ -613,20 +613,20 @@ static csvavro_status plan_output(csvavro_job *j, csvavro_error *err) {
         if (has_star(slash ? slash : path) && !has_star(base))
             return cav_err(err, CSVAVRO_E_USAGE, "output: '*' only in the file name part");
         if (!*base) return cav_err(err, CSVAVRO_E_USAGE, "output has no file name");
-        char *dir = slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
+        char *dir = slash ? cav_strndup(path, (size_t)(slash - path)) : cav_strdup(".");
         if (dir && !*dir) {
-            free(dir);
-            dir = strdup("/");
+            cav_free(dir);
+            dir = cav_strdup("/");
         }
         if (!dir) {
-            free(path);
+            cav_free(path);
             return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
         }
         j->out_dir = dir;
         if (has_star(base)) {
             const char *star = strchr(base, '*');
             if (strchr(star + 1, '*')) {
-                free(path);
+                cav_free(path);
                 return cav_err(err, CSVAVRO_E_USAGE, "output pattern has more than one '*'");
             }
             j->form = CAV_OUT_PATTERN;
@@ -636,7 +636,7 @@ static csvavro_status plan_output(csvavro_job *j, csvavro_error *err) {
             j->form = CAV_OUT_SINGLE;
             j->single_name = cav_strdup(path);
         }
-        free(path);
+        cav_free(path);
     }
     if ((j->form != CAV_OUT_SINGLE && (!j->pat_prefix || !j->pat_suffix)) ||
         (j->form == CAV_OUT_SINGLE && !j->single_name))
@@ -703,7 +703,7 @@ static csvavro_status check_destination(csvavro_job *j, csvavro_error *err) {
         cav_free(p);
         return st;
     }
-    /* the names this job writes must be free (append: unique; overwrite: replaced) */
+    /* the names this job writes must be cav_free (append: unique; overwrite: replaced) */
     for (size_t i = 0; j->mode == CSVAVRO_MODE_APPEND && i < j->n_splits; i++)
         if (csvavro_fs_stat(fs, j->splits[i].final_name, &sb, NULL) == CSVAVRO_OK)
             return exists_error(j, j->splits[i].final_display, err);
@@ -822,7 +822,7 @@ csvavro_status csvavro_job_plan_json(const csvavro_job *j, char **out, csvavro_e
         return st;
     }
     json_object_set_new(root, "schema", json_loads(sj, 0, NULL));
-    free(sj);
+    cav_free(sj);
     static const char *forms[] = {"pattern", "directory", "file"};
     json_object_set_new(root, "output",
                         json_pack("{s:s,s:s,s:s}", "spec", j->o.output, "form", forms[j->form],
@@ -846,8 +846,8 @@ csvavro_status csvavro_job_plan_json(const csvavro_job *j, char **out, csvavro_e
     char *txt = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(root);
     if (!txt) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
-    *out = strdup(txt);
-    free(txt);
+    *out = cav_strdup(txt);
+    cav_free(txt);
     if (!*out) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
     return CSVAVRO_OK;
 }

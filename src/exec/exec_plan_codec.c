@@ -33,7 +33,7 @@ static uint64_t get_u64(rd *r) {
     r->off += sizeof v;
     return v;
 }
-/* a copy with malloc (NULL for a NULL string or a bad buffer) */
+/* a copy with cav_malloc (NULL for a NULL string or a bad buffer) */
 static char *get_str(rd *r) {
     uint64_t n = get_u64(r);
     if (r->bad || n == UINT64_MAX) return NULL;
@@ -41,7 +41,7 @@ static char *get_str(rd *r) {
         r->bad = true;
         return NULL;
     }
-    char *s = malloc((size_t)n + 1);
+    char *s = cav_malloc((size_t)n + 1);
     if (!s) {
         r->bad = true;
         return NULL;
@@ -55,7 +55,7 @@ static char *get_cav_str(rd *r) {
     char *s = get_str(r);
     char *c = s ? cav_strdup(s) : NULL;
     if (s && !c) r->bad = true;
-    free(s);
+    cav_free(s);
     return c;
 }
 
@@ -85,7 +85,7 @@ csvavro_status cav_plan_encode(const csvavro_job *j, cav_buf *b, csvavro_error *
     char *sj = NULL;
     CAV_TRY(csvavro_schema_to_json(j->full, 0, &sj, err));
     csvavro_status st = put_str(b, sj, err);
-    free(sj);
+    cav_free(sj);
     CAV_TRY(st);
     CAV_TRY(put_u64(b, j->n_splits, err));
     for (size_t i = 0; i < j->n_splits; i++) {
@@ -110,7 +110,7 @@ static csvavro_status open_fs(csvavro_job *j, const char *url, csvavro_fs **fs,
                               csvavro_error *err) {
     char *path = NULL;
     CAV_TRY(csvavro_fs_open_url(url, fs, &path, err));
-    free(path);
+    cav_free(path);
     return cav_job_add_fs(j, *fs, err);
 }
 
@@ -162,7 +162,7 @@ csvavro_status cav_plan_decode(csvavro_job *j, const uint8_t *p, size_t n, csvav
     CAV_TRY(BAD_PLAN(&r));
     if (!sj) return cav_err(err, CSVAVRO_E_INTERNAL, "malformed plan from rank 0");
     st = csvavro_schema_from_json(sj, &j->full, err);
-    free(sj);
+    cav_free(sj);
     CAV_TRY(st);
     CAV_TRY(cav_job_project(j, err));
     if (j->o.where && *j->o.where) {

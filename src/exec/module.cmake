@@ -1,7 +1,7 @@
 # src/exec: exec_mpi.c (one convert job over MPI ranks) is not part of libcsvavro: it becomes
-# the object library cav_exec_mpi, linked only into the csvavro CLI (CAV_CLI_EXTRA_LIBS), with
-# MPI when CSVAVRO_MPI is ON and MPI (libopenmpi-dev) is found, as stubs otherwise. Nothing
-# else links MPI.
+# its own library libcsvavro_mpi.a (target csvavro_mpi, public header include/csvavro_mpi.h),
+# linked into the csvavro CLI (CAV_CLI_EXTRA_LIBS), with MPI when CSVAVRO_MPI is ON and MPI
+# (libopenmpi-dev) is found, as stubs otherwise. Nothing else links MPI.
 list(REMOVE_ITEM _src ${CMAKE_SOURCE_DIR}/src/exec/exec_mpi.c)
 set(CAV_HAVE_MPI OFF)
 if(CSVAVRO_MPI)
@@ -15,13 +15,13 @@ if(CSVAVRO_MPI)
 endif()
 
 function(cav_exec_configure)
-  add_library(cav_exec_mpi OBJECT ${CMAKE_SOURCE_DIR}/src/exec/exec_mpi.c)
-  target_include_directories(cav_exec_mpi PUBLIC ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}/src
+  add_library(csvavro_mpi STATIC ${CMAKE_SOURCE_DIR}/src/exec/exec_mpi.c)
+  target_include_directories(csvavro_mpi PUBLIC ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}/src
                              ${CMAKE_BINARY_DIR}/generated)
-  target_link_libraries(cav_exec_mpi PUBLIC ${CAV_EXTERNAL_LIBS})
+  target_link_libraries(csvavro_mpi PUBLIC csvavro_static)
   if(CAV_HAVE_MPI)
-    target_compile_definitions(cav_exec_mpi PRIVATE CAV_HAVE_MPI=1)
-    target_link_libraries(cav_exec_mpi PUBLIC MPI::MPI_C)
+    target_compile_definitions(csvavro_mpi PRIVATE CAV_HAVE_MPI=1)
+    target_link_libraries(csvavro_mpi PUBLIC MPI::MPI_C)
   endif()
 endfunction()
-list(APPEND CAV_CLI_EXTRA_LIBS cav_exec_mpi)
+list(APPEND CAV_CLI_EXTRA_LIBS csvavro_mpi)

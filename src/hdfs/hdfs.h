@@ -25,6 +25,10 @@
 #include <protobuf-c/protobuf-c.h>
 #include <pthread.h>
 
+/* The backend for hdfs:// URLs (src/backend's table): given "host:port" (or "" for the default
+ * NameNode from the environment/config) connects and creates an fs. */
+csvavro_status cav_hdfs_fs_create(const char *authority, csvavro_fs **fs, csvavro_error *err);
+
 /* ---------------------------------------------------------------- checksums */
 
 enum { CAV_HDFS_CSUM_NULL = 0, CAV_HDFS_CSUM_CRC32 = 1, CAV_HDFS_CSUM_CRC32C = 2 };

@@ -312,7 +312,8 @@ static csvavro_status h_blocks(csvavro_fs *fs, const char *path, csvavro_block *
         return cav_err(err, CSVAVRO_E_NOT_FOUND, "no such file");
     }
     Hadoop__Hdfs__LocatedBlocksProto *lb = resp->locations;
-    csvavro_block *b = calloc(lb->n_blocks ? lb->n_blocks : 1, sizeof *b); /* caller free()s */
+    csvavro_block *b =
+        cav_calloc(lb->n_blocks ? lb->n_blocks : 1, sizeof *b); /* caller csvavro_free()s */
     if (!b) {
         FREE_PB(resp);
         return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
@@ -351,7 +352,7 @@ static csvavro_status h_space(csvavro_fs *fs, const char *path, int64_t *cap, in
 static char *h_url(const csvavro_fs *fs, const char *path) {
     const cav_hdfs_fs *h = (const cav_hdfs_fs *)fs;
     size_t n = strlen(h->authority) + strlen(path) + 16;
-    char *o = malloc(n); /* caller free()s */
+    char *o = cav_malloc(n); /* caller csvavro_free()s */
     if (o) snprintf(o, n, "hdfs://%s%s%s", h->authority, path[0] == '/' ? "" : "/", path);
     return o;
 }
@@ -372,6 +373,27 @@ static void h_destroy(csvavro_fs *fs) {
     cav_free(h);
 }
 
+/* One getContentSummary call (the NameNode walks the tree). */
+static csvavro_status h_content_summary(csvavro_fs *fs, const char *path, int64_t *length,
+                                        int64_t *files, int64_t *dirs, csvavro_error *err) {
+    cav_hdfs_fs *h = (cav_hdfs_fs *)fs;
+    NORM(p, path);
+    Hadoop__Hdfs__GetContentSummaryRequestProto req =
+        HADOOP__HDFS__GET_CONTENT_SUMMARY_REQUEST_PROTO__INIT;
+    req.path = p;
+    Hadoop__Hdfs__GetContentSummaryResponseProto *resp = NULL;
+    csvavro_status s =
+        CALL(h, "getContentSummary", req, get_content_summary_response_proto, &resp, err);
+    cav_free(p);
+    if (s == CSVAVRO_OK && resp->summary) {
+        *length = (int64_t)resp->summary->length;
+        *files = (int64_t)resp->summary->filecount;
+        *dirs = (int64_t)resp->summary->directorycount;
+    }
+    FREE_PB(resp);
+    return s;
+}
+
 static const cav_fs_ops hdfs_ops = {
     .scheme = "hdfs",
     .stat = h_stat,
@@ -383,6 +405,7 @@ static const cav_fs_ops hdfs_ops = {
     .space = h_space,
     .open_read = cav_hdfs_open_read,
     .create = cav_hdfs_create_file,
+    .content_summary = h_content_summary,
     .url = h_url,
     .destroy = h_destroy,
 };
@@ -488,70 +511,4 @@ void cav_hdfs_dn_addr(const cav_hdfs_conf *c, const Hadoop__Hdfs__DatanodeInfoPr
         snprintf(out, cap, "[%s]:%u", host, id->xferport);
     else
         snprintf(out, cap, "%s:%u", host ? host : "", id->xferport);
-}
-
-/* ---------------------------------------------------------------- content summary (du) */
-
-static csvavro_status du_walk(csvavro_fs *fs, const char *path, int depth, int64_t *len,
-                              int64_t *files, int64_t *dirs, csvavro_error *err) {
-    csvavro_stat st;
-    CAV_TRY(csvavro_fs_stat(fs, path, &st, err));
-    if (!st.is_dir) {
-        *len += st.size;
-        (*files)++;
-        return CSVAVRO_OK;
-    }
-    (*dirs)++;
-    if (depth > 256) return cav_err(err, CSVAVRO_E_LIMIT, "directory tree deeper than 256");
-    csvavro_dirent *list;
-    size_t n;
-    CAV_TRY(csvavro_fs_list(fs, path, &list, &n, err));
-    csvavro_status s = CSVAVRO_OK;
-    for (size_t i = 0; i < n && s == CSVAVRO_OK; i++) {
-        size_t pl = strlen(path) + strlen(list[i].name) + 2;
-        char *child = cav_malloc(pl);
-        if (!child) {
-            s = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
-            break;
-        }
-        snprintf(child, pl, "%s%s%s", path, path[strlen(path) - 1] == '/' ? "" : "/", list[i].name);
-        if (list[i].st.is_dir)
-            s = du_walk(fs, child, depth + 1, len, files, dirs, err);
-        else {
-            *len += list[i].st.size;
-            (*files)++;
-        }
-        cav_free(child);
-    }
-    csvavro_fs_free_list(list, n);
-    return s;
-}
-
-csvavro_status csvavro_fs_content_summary(csvavro_fs *fs, const char *path, int64_t *length,
-                                          int64_t *files, int64_t *dirs, csvavro_error *err) {
-    *length = *files = *dirs = 0;
-    if (fs->ops == &hdfs_ops) {
-        cav_hdfs_fs *h = (cav_hdfs_fs *)fs;
-        NORM(p, path);
-        Hadoop__Hdfs__GetContentSummaryRequestProto req =
-            HADOOP__HDFS__GET_CONTENT_SUMMARY_REQUEST_PROTO__INIT;
-        req.path = p;
-        Hadoop__Hdfs__GetContentSummaryResponseProto *resp = NULL;
-        csvavro_status s =
-            CALL(h, "getContentSummary", req, get_content_summary_response_proto, &resp, err);
-        cav_free(p);
-        if (s == CSVAVRO_OK && resp->summary) {
-            *length = (int64_t)resp->summary->length;
-            *files = (int64_t)resp->summary->filecount;
-            *dirs = (int64_t)resp->summary->directorycount;
-        }
-        FREE_PB(resp);
-        if (s != CSVAVRO_OK && err && !err->path[0]) {
-            char *u = h_url(fs, path);
-            cav_err_path(err, u ? u : path);
-            free(u);
-        }
-        return s;
-    }
-    return du_walk(fs, path, 0, length, files, dirs, err);
 }

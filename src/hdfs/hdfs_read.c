@@ -360,7 +360,7 @@ csvavro_status cav_hdfs_open_read(csvavro_fs *fs, const char *path, csvavro_file
     cav_buf_init(&f->msg, MAX_OP_REPLY + 64);
     char *url = csvavro_fs_url(fs, path); /* messages name the URL */
     f->base.path = cav_strdup(url ? url : path);
-    free(url);
+    cav_free(url);
     if (!f->base.path) {
         r_close(&f->base, NULL);
         return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");

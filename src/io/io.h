@@ -1,8 +1,11 @@
 /*
  * io.h — the storage interface behind csvavro_fs: a small vtable per backend.
  *
- * The local backend lives in io_local.c; the HDFS backend (src/hdfs) registers itself through
- * cav_io_register_hdfs() so that io never depends on hdfs. URL parsing is here too.
+ * Every fs operation is a slot of cav_fs_ops; the public csvavro_fs_* calls (io_fs.c) only add
+ * the path to errors. The local backend lives in io_local.c, the HDFS backend in src/hdfs. io
+ * knows no backend but its own: the table of backends by URL scheme lives above both layers
+ * (src/backend/backend.c, as curl's TLS backends), which calls cav_fs_open_url() with it.
+ * URL parsing is here too.
  */
 #ifndef CAV_IO_H
 #define CAV_IO_H
@@ -26,6 +29,9 @@ typedef struct cav_fs_ops {
                                 csvavro_error *err);
     csvavro_status (*create)(csvavro_fs *fs, const char *path, int overwrite, csvavro_file **f,
                              csvavro_error *err);
+    /* total length, files and directories under path (cav_fs_du_walk is the generic one) */
+    csvavro_status (*content_summary)(csvavro_fs *fs, const char *path, int64_t *length,
+                                      int64_t *files, int64_t *dirs, csvavro_error *err);
     char *(*url)(const csvavro_fs *fs, const char *path);
     void (*destroy)(csvavro_fs *fs);
 } cav_fs_ops;
@@ -62,20 +68,29 @@ struct csvavro_file {
  * INT64_MAX so that offset arithmetic cannot overflow. */
 #define CAV_SIZE_UNKNOWN (INT64_MAX / 4)
 
-/* Factory for hdfs:// URLs, implemented by src/hdfs: given "host:port" (or "" for the
- * default NameNode from the environment/config) creates a backend. A strong reference: any
- * program that links io links the HDFS client too, so hdfs:// works from libcsvavro.a. */
-csvavro_status cav_hdfs_fs_create(const char *authority, csvavro_fs **fs, csvavro_error *err);
+/* A backend for the URLs of one scheme: create makes an fs for the URL's authority ("" when
+ * the URL has none, e.g. the default NameNode). */
+typedef struct cav_fs_backend {
+    const char *scheme;
+    csvavro_status (*create)(const char *authority, csvavro_fs **fs, csvavro_error *err);
+} cav_fs_backend;
 
-/* The local backend (a process-wide singleton; close is a no-op). */
+/* csvavro_fs_open_url over the n backends of table (the caller is the layer that knows them:
+ * src/backend). Unknown schemes are CSVAVRO_E_USAGE. */
+csvavro_status cav_fs_open_url(const cav_fs_backend *table, size_t n, const char *url,
+                               csvavro_fs **fs, char **path_out, csvavro_error *err);
+
+/* The local backend (a process-wide singleton; close is a no-op), and its factory. */
 csvavro_fs *cav_io_local(void);
+csvavro_status cav_io_local_create(const char *authority, csvavro_fs **fs, csvavro_error *err);
 
-/* Splits a URL into scheme ("file"/"hdfs"), authority and path. Plain paths are "file".
- * Returns false on unknown schemes. Outputs are newly allocated. */
+/* Content summary by walking the tree with stat and list (backends without a cheaper way). */
+csvavro_status cav_fs_du_walk(csvavro_fs *fs, const char *path, int64_t *length, int64_t *files,
+                              int64_t *dirs, csvavro_error *err);
+
+/* Splits a URL into scheme (lower case; plain paths are "file"), authority and path. Returns
+ * false when out of memory. Outputs are newly allocated. */
 bool cav_url_split(const char *url, char **scheme, char **authority, char **path);
-
-/* True if url has a scheme other than file (e.g. hdfs://). */
-bool cav_url_is_remote(const char *url);
 
 /* ---- CSV inputs (io_input.c) ----
  * Opens an input for CSV reading: comp AUTO detects gzip/bzip2/zstd/xz/zip by magic bytes,

@@ -1,9 +1,10 @@
 /*
- * io_fs.c — the public csvavro_fs_* calls: URL dispatch to a backend, then thin wrappers over
- * the backend vtable that add the path to errors.
+ * io_fs.c — the public csvavro_fs_* calls: URL dispatch over a table of backends (given by
+ * src/backend), then thin wrappers over the backend vtable that add the path to errors.
  */
 #include "io.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,7 +26,6 @@ bool cav_url_split(const char *url, char **scheme, char **authority, char **path
             schbuf[n] = '\0';
             for (size_t i = 0; i < n; i++)
                 if (schbuf[i] >= 'A' && schbuf[i] <= 'Z') schbuf[i] = (char)(schbuf[i] - 'A' + 'a');
-            if (strcmp(schbuf, "file") != 0 && strcmp(schbuf, "hdfs") != 0) return false;
             sch = schbuf;
             p = colon + 1;
             if (p[0] == '/' && p[1] == '/') {
@@ -50,38 +50,32 @@ bool cav_url_split(const char *url, char **scheme, char **authority, char **path
     return true;
 }
 
-bool cav_url_is_remote(const char *url) {
-    char *s, *a, *p;
-    if (!cav_url_split(url, &s, &a, &p)) return false;
-    bool r = strcmp(s, "file") != 0;
-    cav_free(s);
-    cav_free(a);
-    cav_free(p);
-    return r;
-}
-
-csvavro_status csvavro_fs_open_url(const char *url, csvavro_fs **fs, char **path_out,
-                                   csvavro_error *err) {
+csvavro_status cav_fs_open_url(const cav_fs_backend *table, size_t n, const char *url,
+                               csvavro_fs **fs, char **path_out, csvavro_error *err) {
     char *sch, *auth, *path;
     *fs = NULL;
     if (path_out) *path_out = NULL;
     if (!cav_url_split(url, &sch, &auth, &path)) {
         cav_err_path(err, url);
-        return cav_err(err, CSVAVRO_E_USAGE,
-                       "unsupported URL scheme (use a path, file:// or hdfs://)");
+        return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
     }
+    const cav_fs_backend *be = NULL;
+    for (size_t i = 0; i < n && !be; i++)
+        if (strcmp(sch, table[i].scheme) == 0) be = &table[i];
     csvavro_status st = CSVAVRO_OK;
-    if (strcmp(sch, "file") == 0) {
-        *fs = cav_io_local();
+    if (!be) {
+        cav_err_path(err, url);
+        st = cav_err(err, CSVAVRO_E_USAGE,
+                     "unsupported URL scheme (use a path, file:// or hdfs://)");
     } else {
-        st = cav_hdfs_fs_create(auth, fs, err);
+        st = be->create(auth, fs, err);
         if (st != CSVAVRO_OK) cav_err_path(err, url);
     }
     cav_free(sch);
     cav_free(auth);
     if (st == CSVAVRO_OK && path_out) {
-        /* backend paths are plain C strings owned by the caller (free()) */
-        *path_out = malloc(strlen(path) + 1);
+        /* backend paths are plain C strings owned by the caller (csvavro_free()) */
+        *path_out = cav_malloc(strlen(path) + 1);
         if (!*path_out)
             st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
         else
@@ -113,7 +107,7 @@ char *csvavro_fs_url(const csvavro_fs *fs, const char *path) {
         if (s_ != CSVAVRO_OK && err && !err->path[0]) {                                            \
             char *u_ = csvavro_fs_url(fs, (p));                                                    \
             cav_err_path(err, u_ ? u_ : (p));                                                      \
-            free(u_);                                                                              \
+            cav_free(u_);                                                                          \
         }                                                                                          \
         return s_;                                                                                 \
     } while (0)
@@ -157,6 +151,53 @@ csvavro_status csvavro_fs_blocks(csvavro_fs *fs, const char *path, csvavro_block
 csvavro_status csvavro_fs_space(csvavro_fs *fs, const char *path, int64_t *capacity, int64_t *used,
                                 int64_t *remaining, csvavro_error *err) {
     ADD_PATH(fs->ops->space(fs, path, capacity, used, remaining, err), path);
+}
+
+csvavro_status csvavro_fs_content_summary(csvavro_fs *fs, const char *path, int64_t *length,
+                                          int64_t *files, int64_t *dirs, csvavro_error *err) {
+    *length = *files = *dirs = 0;
+    ADD_PATH(fs->ops->content_summary(fs, path, length, files, dirs, err), path);
+}
+
+static csvavro_status du_walk(csvavro_fs *fs, const char *path, int depth, int64_t *len,
+                              int64_t *files, int64_t *dirs, csvavro_error *err) {
+    csvavro_stat st;
+    CAV_TRY(csvavro_fs_stat(fs, path, &st, err));
+    if (!st.is_dir) {
+        *len += st.size;
+        (*files)++;
+        return CSVAVRO_OK;
+    }
+    (*dirs)++;
+    if (depth > 256) return cav_err(err, CSVAVRO_E_LIMIT, "directory tree deeper than 256");
+    csvavro_dirent *list;
+    size_t n;
+    CAV_TRY(csvavro_fs_list(fs, path, &list, &n, err));
+    csvavro_status s = CSVAVRO_OK;
+    for (size_t i = 0; i < n && s == CSVAVRO_OK; i++) {
+        size_t pl = strlen(path) + strlen(list[i].name) + 2;
+        char *child = cav_malloc(pl);
+        if (!child) {
+            s = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+            break;
+        }
+        snprintf(child, pl, "%s%s%s", path, path[strlen(path) - 1] == '/' ? "" : "/", list[i].name);
+        if (list[i].st.is_dir)
+            s = du_walk(fs, child, depth + 1, len, files, dirs, err);
+        else {
+            *len += list[i].st.size;
+            (*files)++;
+        }
+        cav_free(child);
+    }
+    csvavro_fs_free_list(list, n);
+    return s;
+}
+
+csvavro_status cav_fs_du_walk(csvavro_fs *fs, const char *path, int64_t *length, int64_t *files,
+                              int64_t *dirs, csvavro_error *err) {
+    *length = *files = *dirs = 0;
+    return du_walk(fs, path, 0, length, files, dirs, err);
 }
 
 csvavro_status csvavro_fs_open_read(csvavro_fs *fs, const char *path, csvavro_file **f,

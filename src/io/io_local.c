@@ -382,7 +382,7 @@ static csvavro_status l_create(csvavro_fs *fs, const char *path, int overwrite, 
 static char *l_url(const csvavro_fs *fs, const char *path) {
     (void)fs;
     size_t n = strlen(path) + 1;
-    char *s = malloc(n);
+    char *s = cav_malloc(n);
     if (s) memcpy(s, path, n);
     return s;
 }
@@ -392,12 +392,28 @@ static void l_destroy(csvavro_fs *fs) {
 }
 
 static const cav_fs_ops local_ops = {
-    "file",   l_stat,  l_list,      l_mkdir,  l_remove, l_rename,
-    l_blocks, l_space, l_open_read, l_create, l_url,    l_destroy,
+    .scheme = "file",
+    .stat = l_stat,
+    .list = l_list,
+    .mkdir = l_mkdir,
+    .remove = l_remove,
+    .rename = l_rename,
+    .blocks = l_blocks,
+    .space = l_space,
+    .open_read = l_open_read,
+    .create = l_create,
+    .content_summary = cav_fs_du_walk,
+    .url = l_url,
+    .destroy = l_destroy,
 };
 
 static csvavro_fs local_fs = {&local_ops};
 
 csvavro_fs *cav_io_local(void) {
     return &local_fs;
+}
+
+csvavro_status cav_io_local_create(const char *authority, csvavro_fs **fs, csvavro_error *err) {
+    *fs = &local_fs;
+    return CSVAVRO_OK;
 }

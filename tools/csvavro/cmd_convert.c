@@ -5,11 +5,11 @@
  * and returns CSVAVRO_E_INTERRUPTED: exit code 130); a second signal kills the process at once.
  * SIGPIPE is ignored: a closed stderr does not stop the job halfway.
  * Under mpirun (README "Cluster") the job runs over every rank: rank 0 plans, reads --schema,
- * reports and commits; the other ranks run the splits it hands out (src/exec/exec_mpi.h).
+ * reports and commits; the other ranks run the splits it hands out (csvavro_mpi.h).
  */
 #include "cli.h"
 #include "cli_csvopts.h"
-#include "exec/exec_mpi.h"
+#include "csvavro_mpi.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -357,7 +357,7 @@ int cli_cmd_convert(int argc, char **argv) {
         rc = cli_usage_error("convert", "need INPUT and OUTPUT");
         goto out;
     }
-    mpi_rank = cav_mpi_init(&err); /* -1: one process (not under mpirun) */
+    mpi_rank = csvavro_mpi_init(&err); /* -1: one process (not under mpirun) */
     if (mpi_rank == -2) {
         rc = cli_report(&err);
         goto out;
@@ -366,7 +366,7 @@ int cli_cmd_convert(int argc, char **argv) {
         schema_text = read_file(schema_path, &err);
         if (!schema_text) {
             rc = cli_report(&err);
-            cav_mpi_release(err.status);
+            csvavro_mpi_release(err.status);
             goto out;
         }
         o.schema_json = schema_text;
@@ -397,7 +397,7 @@ int cli_cmd_convert(int argc, char **argv) {
     csvavro_job *job = NULL;
     csvavro_status st = CSVAVRO_OK;
     if (mpi_rank > 0) { /* the splits rank 0 hands out; rank 0 reports errors */
-        st = cav_mpi_follow(&o, &err);
+        st = csvavro_mpi_follow(&o, &err);
         rc = st == CSVAVRO_OK ? CLI_OK : cli_exit_code(st);
         goto out;
     }
@@ -416,13 +416,13 @@ int cli_cmd_convert(int argc, char **argv) {
         }
     } else if (st == CSVAVRO_OK) {
         csvavro_job_stats stats;
-        st = mpi_rank == 0 ? cav_mpi_lead(job, &stats, &err)
+        st = mpi_rank == 0 ? csvavro_mpi_lead(job, &stats, &err)
                            : csvavro_job_execute(job, &stats, &err);
         if (st == CSVAVRO_OK && stats.output_existed && !quiet)
             fprintf(stderr, "csvavro convert: %s exists: nothing written (--mode ignore)\n",
                     o.output);
     }
-    cav_mpi_release(st); /* other ranks: no job (planning failed, dry run) */
+    csvavro_mpi_release(st); /* other ranks: no job (planning failed, dry run) */
     csvavro_job_free(job);
     rc = st == CSVAVRO_OK ? CLI_OK : cli_report(&err);
     goto out;
@@ -430,7 +430,7 @@ nomem:
     fprintf(stderr, "csvavro convert: out of memory\n");
     rc = CLI_FAIL;
 out:
-    if (mpi_rank >= 0) cav_mpi_finalize();
+    if (mpi_rank >= 0) csvavro_mpi_finalize();
     cli_csv_options_release();
     list_free(&pos);
     list_free(&sel);

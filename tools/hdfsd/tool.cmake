@@ -14,5 +14,6 @@ add_executable(csvavro-hdfsd ${CAV_HDFSD_SRC} ${CMAKE_SOURCE_DIR}/tools/opt/opt.
 target_include_directories(csvavro-hdfsd PRIVATE ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}/src
                            ${CMAKE_SOURCE_DIR}/tools
                            ${CMAKE_BINARY_DIR}/generated ${CMAKE_BINARY_DIR}/generated/hdfs)
-target_link_libraries(csvavro-hdfsd PRIVATE ${CAV_EXTERNAL_LIBS})
+target_link_libraries(csvavro-hdfsd PRIVATE ${CAV_ALL_LIBS_core} PkgConfig::PROTOBUFC PkgConfig::ZLIB
+                      PkgConfig::GSSAPI PkgConfig::LIBCRYPTO PkgConfig::LIBSASL2)
 install(TARGETS csvavro-hdfsd RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})

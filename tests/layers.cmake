@@ -1,0 +1,5 @@
+# The module graph and the allocator contract, checked on every run of the suite: an #include
+# across an edge CMakeLists.txt does not state (CAV_DEPS_<m>, CAV_LIBS_<m>), or a raw
+# malloc/calloc/realloc/strdup/free in src/ outside core_alloc.c, fails this test.
+cav_add_script_test(NAME check_layers
+  COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/check_layers.py ${CMAKE_SOURCE_DIR} LABELS lint)
