@@ -345,8 +345,8 @@ static csvavro_status recover_reject(json_t *rj, bool forward, csvavro_error *er
         if (st == CSVAVRO_OK) st = csvavro_fs_rename(fs, pf, pt, 1, err);
         csvavro_fs_close(fs2);
     }
-    free(pf);
-    free(pt);
+    cav_free(pf);
+    cav_free(pt);
     csvavro_fs_close(fs);
     return st;
 }
@@ -566,7 +566,7 @@ csvavro_status cav_ds_check_append(json_t *man, const csvavro_schema *reader, cs
         csvavro_schema *w = NULL;
         csvavro_status st = txt ? csvavro_schema_from_json(txt, &w, err)
                                 : cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
-        free(txt);
+        cav_free(txt);
         if (st == CSVAVRO_OK) st = cav_ds_schema_check(reader, w, err);
         csvavro_schema_free(w);
         if (st != CSVAVRO_OK) {
@@ -599,7 +599,7 @@ csvavro_status csvavro_dataset_files(csvavro_fs *fs, const char *dir_in, char **
     }
     json_t *outs = json_object_get(m, "outputs");
     size_t cnt = json_array_size(outs);
-    char **list = st == CSVAVRO_OK ? calloc(cnt ? cnt : 1, sizeof *list) : NULL;
+    char **list = st == CSVAVRO_OK ? cav_calloc(cnt ? cnt : 1, sizeof *list) : NULL;
     if (st == CSVAVRO_OK && !list) st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
     for (size_t i = 0; st == CSVAVRO_OK && i < cnt; i++) {
         const char *name = cav_ds_output_name(json_array_get(outs, i));
@@ -609,7 +609,7 @@ csvavro_status csvavro_dataset_files(csvavro_fs *fs, const char *dir_in, char **
             break;
         }
         char *p = cav_path_join(dir, name);
-        list[i] = p ? strdup(p) : NULL;
+        list[i] = p ? cav_strdup(p) : NULL;
         cav_free(p);
         if (!list[i]) st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
     }
@@ -617,8 +617,8 @@ csvavro_status csvavro_dataset_files(csvavro_fs *fs, const char *dir_in, char **
     cav_free(dir);
     if (st != CSVAVRO_OK) {
         for (size_t i = 0; list && i < cnt; i++)
-            free(list[i]);
-        free(list);
+            cav_free(list[i]);
+        cav_free(list);
         return st;
     }
     *files = list;
@@ -628,6 +628,6 @@ csvavro_status csvavro_dataset_files(csvavro_fs *fs, const char *dir_in, char **
 
 void csvavro_dataset_files_free(char **files, size_t n) {
     for (size_t i = 0; files && i < n; i++)
-        free(files[i]);
-    free(files);
+        cav_free(files[i]);
+    cav_free(files);
 }

@@ -147,7 +147,8 @@ static csvavro_status add_input(csvavro_job *j, const char *spec, csvavro_fs *fs
     in->size = size;
     in->spec = cav_strdup(spec);
     in->path = cav_strdup(path);
-    in->display = strcmp(csvavro_fs_scheme(fs), "file") ? csvavro_fs_url(fs, path) : cav_strdup(path);
+    in->display =
+        strcmp(csvavro_fs_scheme(fs), "file") ? csvavro_fs_url(fs, path) : cav_strdup(path);
     if (!in->spec || !in->path || !in->display) {
         cav_free(in->spec);
         cav_free(in->path);
