@@ -14,15 +14,34 @@
 enum { HD_QOP_AUTH = 1, HD_QOP_INTEGRITY = 2, HD_QOP_PRIVACY = 4 };
 
 typedef struct hd_sec {
-    bool on;             /* --keytab + --kerberos-principal given */
-    char keytab[1024];   /* service keytab */
-    char principal[512]; /* e.g. hdfs/localhost@CSVAVRO.TEST */
-    char realm[256];     /* the principal's realm: users of other realms are refused */
-    int rpc_qop;         /* the one layer offered (HD_QOP_*), --rpc-protection */
-    int dt_qop;          /* --data-transfer-protection (0 = none) */
-    bool encrypt_dt;     /* --encrypt-data-transfer */
+    bool on;                   /* --keytab + --kerberos-principal given */
+    char keytab[1024];         /* service keytab */
+    char principal[512];       /* e.g. hdfs/localhost@CSVAVRO.TEST */
+    char realm[256];           /* the principal's realm: users of other realms are refused */
+    int rpc_qop;               /* the one layer offered (HD_QOP_*), --rpc-protection */
+    int dt_qop;                /* --data-transfer-protection (0 = none) */
+    bool encrypt_dt;           /* --encrypt-data-transfer */
+    bool block_tokens;         /* --block-tokens (on in secure mode) */
+    int64_t token_lifetime_ms; /* --block-token-lifetime */
+    int64_t key_roll_ms;       /* --block-key-roll */
 } hd_sec;
 extern hd_sec g_sec;
+
+/* ---- hdfsd_token.c: block access tokens */
+enum { HD_TOK_READ = 1, HD_TOK_WRITE = 2 };
+#define HD_TOKEN_ID_MAX (64 + 2 * 300)
+/* Signs a token for block_id with the HD_TOK_* modes for user: writes the identifier to id
+ * (HD_TOKEN_ID_MAX bytes) and the HMAC-SHA1 password to pw. Returns the identifier length, 0
+ * on failure. */
+size_t hd_block_token(const char *user, uint64_t block_id, unsigned modes, uint8_t *id,
+                      uint8_t pw[20]);
+/* DataNode side: true when the token grants mode on block_id now; else msg says why. */
+bool hd_block_token_check(const uint8_t *id, size_t idlen, const uint8_t *pw, size_t pwlen,
+                          uint64_t block_id, unsigned mode, char *msg, size_t cap);
+/* The caller of the NameNode method being run on this thread (set by the dispatcher): tokens
+ * are issued to this user with these modes. */
+extern __thread const char *hd_tls_user;
+extern __thread unsigned hd_tls_modes;
 
 /* "authentication" | "integrity" | "privacy" -> HD_QOP_*, 0 if none of them. */
 int hd_qop_parse(const char *s);

@@ -19,6 +19,7 @@
  * ceiling before anything is allocated; any protocol violation closes the connection.
  */
 #include "hdfsd.h"
+#include "hdfsd_auth.h"
 #include "core/core.h"
 
 #include "hdfs/datatransfer.pb-c.h"
@@ -149,6 +150,20 @@ static void slow(dconn *c) {
 
 /* ---------------------------------------------------------------- READ_BLOCK */
 
+/* Block access tokens: false (after answering ERROR_ACCESS_TOKEN) when tok does not grant
+ * mode on blk. */
+static bool token_ok(dconn *c, const Hadoop__Common__TokenProto *tok, uint64_t blk, unsigned mode) {
+    if (!g_sec.block_tokens) return true;
+    char why[300];
+    if (hd_block_token_check(tok ? tok->identifier.data : NULL, tok ? tok->identifier.len : 0,
+                             tok ? tok->password.data : NULL, tok ? tok->password.len : 0, blk,
+                             mode, why, sizeof why))
+        return true;
+    hd_log("datanode %d: block token refused: %s", c->dn + 1, why);
+    send_status(c, HADOOP__HDFS__STATUS__ERROR_ACCESS_TOKEN, NULL, why);
+    return false;
+}
+
 static bool op_read(dconn *c, const uint8_t *msg, size_t mlen) {
     Hadoop__Hdfs__OpReadBlockProto *r = hadoop__hdfs__op_read_block_proto__unpack(NULL, mlen, msg);
     if (!r) return false;
@@ -157,6 +172,7 @@ static bool op_read(dconn *c, const uint8_t *msg, size_t mlen) {
     uint8_t *buf = NULL;
     char path[4200], err[256];
     uint64_t blk = r->header->baseheader->block->blockid;
+    if (!token_ok(c, r->header->baseheader->token, blk, HD_TOK_READ)) goto out;
     if (atomic_load(&g_hd.dn[c->dn].fail_read)) {
         send_status(c, HADOOP__HDFS__STATUS__ERROR, NULL, "read refused (fault injection)");
         goto out;
@@ -245,6 +261,10 @@ static bool op_checksum(dconn *c, const uint8_t *msg, size_t mlen) {
     if (!r) return false;
     char path[4200];
     uint64_t blk = r->header->block->blockid;
+    if (!token_ok(c, r->header->token, blk, HD_TOK_READ)) {
+        hadoop__hdfs__op_block_checksum_proto__free_unpacked(r, NULL);
+        return false;
+    }
     int dfd =
         open(hd_replica_path(c->dn, blk, false, false, path, sizeof path), O_RDONLY | O_CLOEXEC);
     int mfd =
@@ -339,6 +359,7 @@ static bool op_write(dconn *c, const uint8_t *msg, size_t mlen) {
     uint32_t bpc = r->requestedchecksum->bytesperchecksum;
     hd_replica_path(c->dn, blk, true, false, dpath, sizeof dpath);
     hd_replica_path(c->dn, blk, true, true, mpath, sizeof mpath);
+    if (!token_ok(c, r->header->baseheader->token, blk, HD_TOK_WRITE)) goto out;
     if (atomic_load(&g_hd.dn[c->dn].fail_write)) {
         send_status(c, HADOOP__HDFS__STATUS__ERROR, NULL, "write refused (fault injection)");
         goto out;

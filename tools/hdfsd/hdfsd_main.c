@@ -47,6 +47,9 @@ enum {
     O_KEYTAB,
     O_KRB_PRINCIPAL,
     O_RPC_PROTECTION,
+    O_BLOCK_TOKENS,
+    O_TOKEN_LIFETIME,
+    O_KEY_ROLL,
 };
 
 static const opt_spec hdfsd_table[] = {
@@ -99,6 +102,16 @@ static const opt_spec hdfsd_table[] = {
      "secure mode: authentication (default), integrity or privacy: the SASL security\n"
      "layer offered on NameNode RPC (hadoop.rpc.protection)",
      NULL},
+    {O_BLOCK_TOKENS, "--block-tokens", NULL,
+     "block access tokens (HMAC-SHA1, rolling keys) on every block handed out, checked by\n"
+     "every DataNode (ERROR_ACCESS_TOKEN otherwise); on by default in secure mode",
+     NULL},
+    {O_TOKEN_LIFETIME, "--block-token-lifetime", "SECONDS",
+     "how long a block token is valid (default 36000)", NULL},
+    {O_KEY_ROLL, "--block-key-roll", "SECONDS",
+     "a new block-token key this often; old keys stay valid while their tokens can\n"
+     "(default 36000)",
+     NULL},
     {O_VERBOSE, "-v, --verbose", NULL, "log calls to stderr", NULL},
     OPT_END,
 };
@@ -127,6 +140,7 @@ static const opt_cmd hdfsd_cmd = {
         "  nn-refuse SECONDS               NameNode refuses connections / calls\n"
         "                                  (RetriableException)\n"
         "  complete-false N                the next N complete calls return false\n"
+        "  block-token PATH BLOCK# read|write  sign a block token: `ok ID GS LEN IDHEX PWHEX`\n"
         "  mark PATH crypt|ec|none         report PATH (and what is created under it) as in an\n"
         "                                  encryption zone / erasure-coded / plain (not saved)\n"
         "  reset                           clear every fault",
@@ -275,6 +289,31 @@ static void control_line(char *line, char *out, size_t cap) {
         }
         atomic_store(&g_hd.nn_refuse_until_ms, 0);
         atomic_store(&g_hd.complete_false, 0);
+    } else if (!strcmp(c, "block-token") && n == 4) { /* for token tests: sign one */
+        long bi = atol(argv[2]);
+        unsigned mode = !strcmp(argv[3], "write") ? HD_TOK_WRITE : HD_TOK_READ;
+        pthread_mutex_lock(&g_hd.ns_lock);
+        hd_res res;
+        hd_ns_resolve(argv[1], &res);
+        if (!g_sec.block_tokens) {
+            snprintf(out, cap, "error block tokens are off\n");
+        } else if (res.status != HD_FOUND || res.node->type != 2 || bi < 0 ||
+                   (size_t)bi >= res.node->nblocks) {
+            snprintf(out, cap, "error no such file or block\n");
+        } else {
+            uint8_t id[HD_TOKEN_ID_MAX], pw[20];
+            const hd_block *b = &res.node->blocks[bi];
+            size_t il = hd_block_token("control", b->id, mode, id, pw);
+            int k = snprintf(out, cap, "ok %llu %llu %llu ", (unsigned long long)b->id,
+                             (unsigned long long)b->gs, (unsigned long long)b->len);
+            for (size_t i = 0; i < il && (size_t)k + 3 < cap; i++)
+                k += snprintf(out + k, cap - (size_t)k, "%02x", id[i]);
+            if ((size_t)k + 1 < cap) out[k++] = ' ';
+            for (size_t i = 0; i < 20 && (size_t)k + 3 < cap; i++)
+                k += snprintf(out + k, cap - (size_t)k, "%02x", pw[i]);
+            snprintf(out + k, cap - (size_t)k, "\n");
+        }
+        pthread_mutex_unlock(&g_hd.ns_lock);
     } else if (!strcmp(c, "mark") && n == 3) {
         uint32_t x = !strcmp(argv[2], "crypt") ? HD_X_CRYPT : !strcmp(argv[2], "ec") ? HD_X_EC : 0;
         pthread_mutex_lock(&g_hd.ns_lock);
@@ -332,7 +371,7 @@ static void *control_thread(void *arg) {
         char *nl;
         while ((nl = memchr(line, '\n', len))) {
             *nl = 0;
-            char out[256];
+            char out[2048];
             control_line(line, out, sizeof out);
             if (!hd_write_full(fd, out, strlen(out))) goto done;
             size_t used = (size_t)(nl + 1 - line);
@@ -514,6 +553,17 @@ int main(int argc, char **argv) {
         case O_RPC_PROTECTION:
             ok = (g_sec.rpc_qop = hd_qop_parse(n)) != 0;
             break;
+        case O_BLOCK_TOKENS:
+            g_sec.block_tokens = true;
+            break;
+        case O_TOKEN_LIFETIME:
+            ok = parse_u64(n, &v) && v >= 1 && v <= 10u * 365 * 86400;
+            g_sec.token_lifetime_ms = (int64_t)v * 1000;
+            break;
+        case O_KEY_ROLL:
+            ok = parse_u64(n, &v) && v >= 1 && v <= 10u * 365 * 86400;
+            g_sec.key_roll_ms = (int64_t)v * 1000;
+            break;
         }
         if (!ok) return opt_usage_error(&hdfsd_cmd, "bad value for %s: '%s'", p.name, n);
     }
@@ -524,9 +574,12 @@ int main(int argc, char **argv) {
         return opt_usage_error(&hdfsd_cmd, "--keytab and --kerberos-principal go together");
     if (g_sec.rpc_qop && !g_sec.keytab[0])
         return opt_usage_error(&hdfsd_cmd, "--rpc-protection needs secure mode (--keytab)");
+    if (!g_sec.token_lifetime_ms) g_sec.token_lifetime_ms = 36000 * 1000LL;
+    if (!g_sec.key_roll_ms) g_sec.key_roll_ms = 36000 * 1000LL;
     if (g_sec.keytab[0]) {
         char msg[1200];
         g_sec.on = true;
+        g_sec.block_tokens = true;
         if (!g_sec.rpc_qop) g_sec.rpc_qop = HD_QOP_AUTH;
         if (hd_auth_init(msg, sizeof msg)) {
             fprintf(stderr, "csvavro-hdfsd: Kerberos: %s\n", msg);
@@ -596,6 +649,7 @@ int main(int argc, char **argv) {
         if (!(f = fopen(p, "w"))) return 1;
         fprintf(f, "<?xml version=\"1.0\"?>\n<configuration>\n");
         if (g_sec.on) conf_prop(f, "dfs.namenode.kerberos.principal", "%s", g_sec.principal);
+        if (g_sec.block_tokens) conf_prop(f, "dfs.block.access.token.enable", "true");
         fprintf(f, "</configuration>\n");
         if (fclose(f)) return 1;
     }

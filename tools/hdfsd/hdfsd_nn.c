@@ -3,6 +3,7 @@
  * exception class a real NameNode uses, packed replies, permission checks, path resolution,
  * file statuses and located blocks.
  */
+#include "hdfsd_auth.h"
 #include "hdfsd_nn.h"
 #include "core/core.h"
 
@@ -398,6 +399,17 @@ void nn_fill_lb(lb_buf *L, uint64_t id, uint64_t gs, uint64_t len, uint64_t off,
     L->b.numbytes = len;
     L->tok.kind = "";
     L->tok.service = "";
+    if (g_sec.block_tokens) {
+        size_t n = hd_block_token(hd_tls_user ? hd_tls_user : "", id,
+                                  hd_tls_modes ? hd_tls_modes : HD_TOK_READ, L->tok_id, L->tok_pw);
+        if (n) {
+            L->tok.identifier.data = L->tok_id;
+            L->tok.identifier.len = n;
+            L->tok.password.data = L->tok_pw;
+            L->tok.password.len = 20;
+            L->tok.kind = "HDFS_BLOCK_TOKEN";
+        }
+    }
     L->lb.b = &L->b;
     L->lb.offset = off;
     L->lb.corrupt = 0;

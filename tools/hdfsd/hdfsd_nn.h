@@ -74,6 +74,8 @@ typedef struct lb_buf {
     Hadoop__Hdfs__LocatedBlockProto lb;
     Hadoop__Hdfs__ExtendedBlockProto b;
     Hadoop__Common__TokenProto tok;
+    uint8_t tok_id[64 + 2 * 300]; /* block access token (HD_TOKEN_ID_MAX) */
+    uint8_t tok_pw[20];
     dn_buf dn[HD_MAX_DATANODES];
     Hadoop__Hdfs__DatanodeInfoProto *locs[HD_MAX_DATANODES];
     protobuf_c_boolean cached[HD_MAX_DATANODES];

@@ -333,6 +333,9 @@ static bool handle_frame(conn *c, const uint8_t *f, size_t flen) {
                            NULL, 0);
         } else {
             call k = {.user = c->user, .data = body, .len = blen};
+            hd_tls_user = c->user; /* block tokens are issued to the caller */
+            hd_tls_modes =
+                !strcmp(mt->name, "getBlockLocations") ? HD_TOK_READ : HD_TOK_READ | HD_TOK_WRITE;
             pthread_mutex_lock(&g_hd.ns_lock);
             mt->fn(&k);
             pthread_mutex_unlock(&g_hd.ns_lock);
