@@ -133,18 +133,74 @@ void csvavro_schema_free(csvavro_schema *s) {
         cav_free(s->fields[i].original);
     }
     cav_free(s->fields);
+    cav_free(s->by_name);
+    cav_free(s->by_original);
     cav_free(s->record_name);
     cav_free(s->ns);
     cav_free(s);
+}
+
+static uint64_t str_hash(const char *p) {
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (; *p; p++)
+        h = (h ^ (uint8_t)*p) * 1099511628211ull;
+    return h;
+}
+
+static void index_put(uint32_t *t, size_t cap, const char *key, uint32_t slot) {
+    for (size_t i = (size_t)str_hash(key) & (cap - 1);; i = (i + 1) & (cap - 1)) {
+        if (!t[i]) {
+            t[i] = slot;
+            return;
+        }
+    }
+}
+
+static long index_get(const csvavro_schema *s, const uint32_t *t, const char *key, bool original) {
+    if (!t) return -1;
+    for (size_t i = (size_t)str_hash(key) & (s->hcap - 1); t[i]; i = (i + 1) & (s->hcap - 1)) {
+        const cav_field *f = &s->fields[t[i] - 1];
+        if (strcmp(original ? f->original : f->name, key) == 0) return (long)t[i] - 1;
+    }
+    return -1;
+}
+
+/* Grows the indexes to hold n fields (rebuilt from the fields). */
+static csvavro_status index_reserve(csvavro_schema *s, size_t n, csvavro_error *err) {
+    if (n * 2 < s->hcap) return CSVAVRO_OK;
+    size_t cap = s->hcap ? s->hcap : 32;
+    while (n * 2 >= cap)
+        cap *= 2;
+    uint32_t *a = cav_calloc(cap, sizeof *a), *b = cav_calloc(cap, sizeof *b);
+    if (!a || !b) {
+        cav_free(a);
+        cav_free(b);
+        return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < s->n_fields; i++) {
+        index_put(a, cap, s->fields[i].name, (uint32_t)i + 1);
+        index_put(b, cap, s->fields[i].original, (uint32_t)i + 1);
+    }
+    cav_free(s->by_name);
+    cav_free(s->by_original);
+    s->by_name = a;
+    s->by_original = b;
+    s->hcap = cap;
+    return CSVAVRO_OK;
+}
+
+long cav_schema_name_index(const csvavro_schema *s, const char *name) {
+    return index_get(s, s->by_name, name, false);
 }
 
 csvavro_status csvavro_schema_add_field(csvavro_schema *s, const char *name, const char *original,
                                         csvavro_type type, int nullable, csvavro_error *err) {
     if (!cav_avro_name_valid(name))
         return cav_err(err, CSVAVRO_E_SCHEMA, "invalid field name \"%s\"", name);
-    for (size_t i = 0; i < s->n_fields; i++)
-        if (strcmp(s->fields[i].name, name) == 0)
-            return cav_err(err, CSVAVRO_E_SCHEMA, "duplicate field name \"%s\"", name);
+    if (cav_schema_name_index(s, name) >= 0)
+        return cav_err(err, CSVAVRO_E_SCHEMA, "duplicate field name \"%s\"", name);
+    if (s->n_fields >= UINT32_MAX - 1) return cav_err(err, CSVAVRO_E_LIMIT, "too many fields");
+    CAV_TRY(index_reserve(s, s->n_fields + 1, err));
     if (s->n_fields == s->cap_fields) {
         size_t nc = s->cap_fields ? s->cap_fields * 2 : 16;
         cav_field *f = cav_realloc(s->fields, nc * sizeof *f);
@@ -162,6 +218,8 @@ csvavro_status csvavro_schema_add_field(csvavro_schema *s, const char *name, con
     }
     f->type = type;
     f->nullable = nullable != 0;
+    index_put(s->by_name, s->hcap, f->name, (uint32_t)s->n_fields + 1);
+    index_put(s->by_original, s->hcap, f->original, (uint32_t)s->n_fields + 1);
     s->n_fields++;
     return CSVAVRO_OK;
 }
@@ -266,10 +324,9 @@ const char *cav_schema_suggest(const csvavro_schema *s, const char *name) {
 }
 
 long csvavro_schema_find(const csvavro_schema *s, const char *name) {
-    for (size_t i = 0; i < s->n_fields; i++)
-        if (strcmp(s->fields[i].name, name) == 0) return (long)i;
-    for (size_t i = 0; i < s->n_fields; i++)
-        if (strcmp(s->fields[i].original, name) == 0) return (long)i;
+    long i = index_get(s, s->by_name, name, false);
+    if (i < 0) i = index_get(s, s->by_original, name, true);
+    if (i >= 0) return i;
     for (size_t i = 0; i < s->n_fields; i++)
         if (trimmed_equal(s->fields[i].original, name)) return (long)i;
     return -1;

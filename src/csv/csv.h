@@ -91,6 +91,20 @@ void cav_csv_reader_raw(const cav_csv_reader *r, uint32_t row, uint32_t col, con
  * needed), latin-1 transcoded. *is_null is set for null markers (unquoted fields only). */
 csvavro_status cav_csv_reader_text(cav_csv_reader *r, cav_batch *b, uint32_t row, uint32_t col,
                                    const char **p, size_t *len, bool *is_null, csvavro_error *err);
+/* Ceilings of the header (the first record when there is one): its column names end up in
+ * every schema, manifest and output file header, copied several times, so a header is bounded
+ * far below max-record-bytes; beyond them reading fails with CSVAVRO_E_LIMIT. */
+#define CAV_CSV_MAX_HEADER_BYTES ((size_t)4 << 20)
+#define CAV_CSV_MAX_COLUMNS 100000u
+/* Rows per batch for a table of n_cols columns: at most want, and at most what keeps a batch
+ * under CAV_CSV_MAX_BATCH_CELLS cells (row offsets, column values), so that a very wide CSV
+ * (100 000 columns) takes memory bounded by configuration, not by its width times the rows. */
+#define CAV_CSV_MAX_BATCH_CELLS ((size_t)1 << 20)
+static inline uint32_t cav_csv_batch_rows(uint32_t want, size_t n_cols) {
+    size_t max = CAV_CSV_MAX_BATCH_CELLS / (n_cols + 1);
+    if (max < 1) max = 1;
+    return want < max ? want : (uint32_t)max;
+}
 /* Whether the field starts with the quote character (a quoted field). */
 bool cav_csv_reader_is_quoted(const cav_csv_reader *r, uint32_t row, uint32_t col);
 /* The one rule for a quoted empty field (""): it is the empty value of a string or bytes

@@ -101,14 +101,8 @@ static csvavro_status names_schema(const cav_csv_header *h, const csvavro_csv_op
         snprintf(trimmed, sizeof trimmed, "%.*s", (int)CAV_MIN(tl, sizeof trimmed - 1), t);
         csvavro_avro_name(trimmed, base, sizeof base);
         snprintf(name, sizeof name, "%s", base);
-        for (unsigned k = 2; csvavro_schema_find(s, name) >= 0; k++) {
-            /* the find also matches original header texts: check Avro names only */
-            bool clash = false;
-            for (size_t j = 0; j < s->n_fields; j++)
-                if (!strcmp(s->fields[j].name, name)) clash = true;
-            if (!clash) break;
+        for (unsigned k = 2; cav_schema_name_index(s, name) >= 0; k++) /* Avro names only */
             snprintf(name, sizeof name, "%s_%u", base, k);
-        }
         csvavro_status st =
             csvavro_schema_add_field(s, name, h->names[i], CSVAVRO_TYPE_STRING, 1, err);
         if (st != CSVAVRO_OK) {
@@ -172,10 +166,11 @@ static csvavro_status infer_file(csvavro_file *f, const char *path, const csvavr
      * record that is not the first over the limit */
     csvavro_csv_options so0 = *o;
     so0.max_errors = 0;
-    csvavro_status st = cav_csv_reader_create(&so0, names, INFER_BATCH, &r, err);
+    csvavro_status st =
+        cav_csv_reader_create(&so0, names, cav_csv_batch_rows(INFER_BATCH, h->n_cols), &r, err);
     if (st != CSVAVRO_OK) return st;
     cav_csv_reader_allow_trailing_empty(r, h->trailing_empty);
-    st = cav_batch_init(&b, h->n_cols, NULL, INFER_BATCH, 0, err);
+    st = cav_batch_init(&b, h->n_cols, NULL, cav_csv_batch_rows(INFER_BATCH, h->n_cols), 0, err);
     if (st != CSVAVRO_OK) goto done;
     int64_t size = csvavro_file_size(f);
     int64_t data = size - h->data_start;
@@ -204,7 +199,8 @@ static csvavro_status infer_file(csvavro_file *f, const char *path, const csvavr
         so.max_errors = 0; /* as above */
         if (w > 0) so.on_error = CSVAVRO_ON_ERROR_SKIP;
         cav_csv_reader *wr = NULL;
-        st = cav_csv_reader_create(&so, names, INFER_BATCH, &wr, err);
+        st =
+            cav_csv_reader_create(&so, names, cav_csv_batch_rows(INFER_BATCH, h->n_cols), &wr, err);
         if (st != CSVAVRO_OK) break;
         cav_csv_reader_allow_trailing_empty(wr, h->trailing_empty);
         cav_csv_reader_tune(wr, -1, (size_t)1 << 20); /* a window is ~0.5 MB of rows */
@@ -356,9 +352,13 @@ csvavro_status csvavro_csv_open(csvavro_fs *fs, const char *path, const csvavro_
         st = cav_err(err, CSVAVRO_E_CSV, "no header and no records: the input is empty");
     }
     if (st == CSVAVRO_OK) st = names_schema(&cr->h, o, &cr->names, err);
-    if (st == CSVAVRO_OK) st = cav_csv_reader_create(o, cr->names, ROW_BATCH, &cr->r, err);
+    if (st == CSVAVRO_OK)
+        st = cav_csv_reader_create(o, cr->names, cav_csv_batch_rows(ROW_BATCH, cr->h.n_cols),
+                                   &cr->r, err);
     if (st == CSVAVRO_OK) cav_csv_reader_allow_trailing_empty(cr->r, cr->h.trailing_empty);
-    if (st == CSVAVRO_OK) st = cav_batch_init(&cr->b, cr->h.n_cols, NULL, ROW_BATCH, 0, err);
+    if (st == CSVAVRO_OK)
+        st = cav_batch_init(&cr->b, cr->h.n_cols, NULL, cav_csv_batch_rows(ROW_BATCH, cr->h.n_cols),
+                            0, err);
     if (st == CSVAVRO_OK) {
         cr->fields = cav_calloc(cr->h.n_cols, sizeof *cr->fields);
         cr->lens = cav_calloc(cr->h.n_cols, sizeof *cr->lens);

@@ -574,8 +574,9 @@ csvavro_status cav_csv_reader_create(const csvavro_csv_options *o, const csvavro
                                      csvavro_error *err) {
     *out = NULL;
     CAV_TRY(cav_csv_options_check(o, err));
-    CAV_RETURN_IF(batch_rows == 0 || schema->n_fields == 0 || schema->n_fields > 100000, err,
-                  CSVAVRO_E_USAGE, "CSV reader: bad batch size or column count");
+    CAV_RETURN_IF(batch_rows == 0 || schema->n_fields == 0 ||
+                      schema->n_fields > CAV_CSV_MAX_COLUMNS,
+                  err, CSVAVRO_E_USAGE, "CSV reader: bad batch size or column count");
     cav_csv_reader *r = cav_calloc(1, sizeof *r);
     if (!r) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
     r->o = *o;
@@ -974,6 +975,15 @@ csvavro_status cav_csv_read_header(csvavro_file *f, const csvavro_csv_options *o
                     }
                 }
                 uint32_t n = oo.n_names ? (uint32_t)oo.n_names : fc;
+                if (n > CAV_CSV_MAX_COLUMNS) {
+                    cav_err_path(err, f->path);
+                    if (err) err->offset = (int64_t)p, err->line = lines + 1;
+                    st = cav_err(err, CSVAVRO_E_LIMIT,
+                                 "the first record has %u fields, more than the %u columns csvavro "
+                                 "supports",
+                                 n, CAV_CSV_MAX_COLUMNS);
+                    goto done;
+                }
                 if (oo.n_names && oo.header && fc != oo.n_names) {
                     cav_err_path(err, f->path);
                     if (err) err->offset = (int64_t)p, err->line = lines + 1;
@@ -992,7 +1002,21 @@ csvavro_status cav_csv_read_header(csvavro_file *f, const csvavro_csv_options *o
                     if (oo.n_names) {
                         h->names[i] = cav_strdup(oo.names[i]);
                     } else if (oo.header) {
-                        h->names[i] = header_text(&oo, b + row[i], row[i + 1] - 1 - row[i]);
+                        size_t fl = row[i + 1] - 1 - row[i];
+                        size_t bad = oo.encoding == CSVAVRO_ENCODING_UTF8
+                                         ? cav_utf8_check(b + row[i], fl)
+                                         : fl;
+                        if (bad < fl) {
+                            cav_err_path(err, f->path);
+                            if (err) err->offset = (int64_t)(row[i] + bad), err->line = lines + 1;
+                            if (err) err->column = (int32_t)i;
+                            st = cav_err(err, CSVAVRO_E_ENCODING,
+                                         "header field %u is not valid UTF-8 (byte 0x%02x; use "
+                                         "--encoding latin-1?)",
+                                         i + 1, b[row[i] + bad]);
+                            goto done;
+                        }
+                        h->names[i] = header_text(&oo, b + row[i], fl);
                     } else {
                         char tmp[32];
                         snprintf(tmp, sizeof tmp, "c%u", i + 1);
@@ -1020,15 +1044,22 @@ csvavro_status cav_csv_read_header(csvavro_file *f, const csvavro_csv_options *o
             }
         }
         /* need more bytes */
-        if (eof || cap >= o->max_record_bytes) {
+        size_t ceiling = oo.header ? CAV_MIN(o->max_record_bytes, CAV_CSV_MAX_HEADER_BYTES)
+                                   : o->max_record_bytes;
+        if (eof || cap >= ceiling) {
             cav_err_path(err, f->path);
             if (err) err->offset = 0;
-            st = cav_err(err, CSVAVRO_E_LIMIT,
-                         "the header record is longer than max-record-bytes (%zu)",
-                         o->max_record_bytes);
+            if (oo.header && ceiling < o->max_record_bytes)
+                st = cav_err(err, CSVAVRO_E_LIMIT,
+                             "the header record is longer than the %zu MiB header ceiling",
+                             CAV_CSV_MAX_HEADER_BYTES >> 20);
+            else
+                st = cav_err(err, CSVAVRO_E_LIMIT,
+                             "the header record is longer than max-record-bytes (%zu)",
+                             o->max_record_bytes);
             goto done;
         }
-        cap = CAV_MIN(cap * 4, o->max_record_bytes);
+        cap = CAV_MIN(cap * 4, ceiling);
     }
     if (!h->names && oo.n_names) {
         h->names = cav_calloc(oo.n_names, sizeof *h->names);

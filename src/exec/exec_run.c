@@ -49,12 +49,13 @@ static csvavro_status worker_init(worker *w, csvavro_job *j, csvavro_error *err)
     if (!types) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
     for (size_t i = 0; i < nf; i++)
         types[i] = csvavro_schema_field_type(j->full, i);
-    csvavro_status st = cav_batch_init(&w->b, (uint32_t)nf, types, j->o.batch_rows, 0, err);
+    uint32_t rows = cav_csv_batch_rows(j->o.batch_rows, nf);
+    csvavro_status st = cav_batch_init(&w->b, (uint32_t)nf, types, rows, 0, err);
     cav_free(types);
     CAV_TRY(st);
     for (size_t i = 0; i < nf; i++)
         w->b.cols[i].not_null = !csvavro_schema_field_nullable(j->full, i);
-    CAV_TRY(cav_csv_reader_create(&j->o.csv, j->full, j->o.batch_rows, &w->r, err));
+    CAV_TRY(cav_csv_reader_create(&j->o.csv, j->full, rows, &w->r, err));
     int kind = cav_csv_reader_kind(w->r);
     cav_csv_reader_tune(w->r, kind, j->o.read_buffer);
     if (j->filter) CAV_TRY(cav_filter_state_create(j->filter, j->o.batch_rows, &w->es, err));
