@@ -388,6 +388,8 @@ def limits(tmp):
         # path components (255), path length (8000), depth (1000), directory items (4 here)
         rc, _, err = hdfs(srv, "mkdir", "/pub/" + "d" * 256, user="mallory")
         check(rc != 0 and "PathComponentTooLong" in err, "256-byte component: " + err[:300])
+        rc, _, err = fs(srv, "mkdir", "-p", "hdfs:///pub/new/" + "d" * 256 + "/x", user="mallory")
+        check(rc != 0 and "PathComponentTooLong" in err, "256-byte component below a new dir: " + err[:300])
         rc, _, err = hdfs(srv, "mkdir", "/pub/" + "d" * 255, user="mallory")
         check(rc == 0, "255-byte component accepted: " + err[:300])
         rc, _, err = hdfs(srv, "mkdir", "-p", "/pub" + "/a" * 1000, user="mallory")

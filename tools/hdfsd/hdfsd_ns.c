@@ -156,6 +156,7 @@ void hd_ns_resolve(const char *path, hd_res *r) {
         }
         r->depth++;
         p += len;
+        if (len > HD_MAX_COMPONENT) r->too_long = true;
         if (missing) { /* an ancestor is missing (or a file); the rest must still be valid */
             if (r->status == 0) r->status = HD_NO_PARENT;
             continue;
@@ -170,7 +171,6 @@ void hd_ns_resolve(const char *path, hd_res *r) {
         r->name[keep] = 0;
         parent = cur;
         if (len > HD_MAX_COMPONENT) {
-            r->too_long = true;
             missing = true;
             continue;
         }
