@@ -33,6 +33,12 @@
 extern "C" {
 #endif
 
+/* Everything declared here is the library's interface: the shared library is built with
+ * -fvisibility=hidden and exports exactly these (tests/check_exports.sh). */
+#if defined(__GNUC__)
+#pragma GCC visibility push(default)
+#endif
+
 #define CSVAVRO_VERSION "0.1.0"
 
 /* ======================================================================================
@@ -710,6 +716,10 @@ int csvavro_job_threads(const csvavro_job *job);
  * *json is allocated (csvavro_free()). */
 csvavro_status csvavro_job_plan_json(const csvavro_job *job, char **json, csvavro_error *err);
 /* @@END job */
+
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }
