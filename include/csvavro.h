@@ -486,6 +486,32 @@ csvavro_status csvavro_avro_reader_count(csvavro_avro_reader *r, uint64_t *count
                                          csvavro_error *err);
 /* Blocks read so far (the 1-based number of the current block). */
 uint64_t csvavro_avro_reader_blocks(const csvavro_avro_reader *r);
+
+/* Column-wise reading: one block at a time, every field (or the chosen ones) as one typed
+ * array, for callers that build data frames. A file is read either as JSON records or as
+ * columns, not both. */
+typedef struct csvavro_column {
+    const char *name; /* field name */
+    csvavro_type type;
+    int nullable;
+    const uint8_t *valid;    /* [n_rows] 1 = value, 0 = null; NULL when the field is not nullable */
+    const void *values;      /* [n_rows] by type: boolean uint8_t (0/1); int, date int32_t; long
+                                and timestamps int64_t; float; double; NULL for string/bytes and
+                                null. A null row holds 0. */
+    const uint64_t *offsets; /* string/bytes: [n_rows + 1] offsets into data (value i is
+                                data[offsets[i] .. offsets[i+1])); else NULL */
+    const char *data;        /* string (valid UTF-8) / bytes contents, not NUL-terminated */
+} csvavro_column;
+
+/* Reads only these fields, in this order (names as in the writer schema). CSVAVRO_E_SCHEMA for
+ * an unknown or repeated name. n = 0 restores every field. Call before the first block. */
+csvavro_status csvavro_avro_reader_select(csvavro_avro_reader *r, const char *const *names,
+                                          size_t n, csvavro_error *err);
+/* Decodes the next block: *cols gets *n_cols columns of *n_rows rows each, borrowed until the
+ * next call or close. At the end of the file *n_rows = 0. Errors as csvavro_avro_reader_next_json
+ * (CSVAVRO_E_CORRUPT with offset and record). Memory: about the block's decoded size. */
+csvavro_status csvavro_avro_reader_next_columns(csvavro_avro_reader *r, const csvavro_column **cols,
+                                                size_t *n_cols, size_t *n_rows, csvavro_error *err);
 /* @@END avro */
 
 /* @@SECTION filter (src/filter) */
@@ -715,6 +741,42 @@ int csvavro_job_threads(const csvavro_job *job);
 /* The whole plan as JSON (inputs, splits, schema, outputs, options), as --dry-run prints it.
  * *json is allocated (csvavro_free()). */
 csvavro_status csvavro_job_plan_json(const csvavro_job *job, char **json, csvavro_error *err);
+
+/* ---- a job run in parts: splits in other processes (Python's dask integration uses this) ----
+ *
+ * The process that plans (the driver) begins the job and hands out its plan; any process that
+ * reaches the inputs and the destination (the same machine, or HDFS for both) opens the plan
+ * with the driver's options and runs splits; each run gives a result that the driver adds; the
+ * driver then finishes: splits without a result run there, the verification walk, --limit and
+ * --max-errors follow (docs/splits.md), and the commit is csvavro_job_execute's. The files are
+ * those one csvavro_job_execute writes (byte for byte with avro.has_seed). A split may run more
+ * than once (a lost worker, a retry): each run replaces the files of the previous one and the
+ * result added last counts. Plans and results are JSON text, allocated (free()). */
+
+/* Driver, after csvavro_job_plan (instead of csvavro_job_execute): creates the temporary
+ * directory beside the destination and returns the plan. From here on, csvavro_job_free
+ * removes the temporary directory unless csvavro_job_finish committed. */
+csvavro_status csvavro_job_begin(csvavro_job *job, void **plan, size_t *plan_len,
+                                 csvavro_error *err);
+/* Worker: a job that runs splits of the plan. o must be the driver's options (same where,
+ * select, CSV and Avro options; threads and progress may differ): CSVAVRO_E_USAGE when they
+ * give another output schema or filter. The inputs are not read here. */
+csvavro_status csvavro_job_open_plan(const csvavro_job_options *o, const void *plan,
+                                     size_t plan_len, csvavro_job **out, csvavro_error *err);
+/* Worker: runs split i on the calling thread (polling o->cancel) and returns its result. The
+ * split's own failure (bad data, I/O, cancel) is inside the result, for the driver to judge,
+ * and is also copied to err while the return value stays CSVAVRO_OK; other statuses (bad i,
+ * CSVAVRO_E_NOT_FOUND when the driver already removed the temporary directory) give no result. */
+csvavro_status csvavro_job_run_split(csvavro_job *job, size_t i, void **result, size_t *result_len,
+                                     csvavro_error *err);
+/* Driver: adds a split's result. Returns the split's failure (prefixed "split N: ") when it
+ * certainly fails the job (then free the job: nothing is committed); a data error of a split
+ * that started speculatively returns CSVAVRO_OK here and is judged by csvavro_job_finish. */
+csvavro_status csvavro_job_add_result(csvavro_job *job, const void *result, size_t len,
+                                      csvavro_error *err);
+/* Driver: runs here the splits that have no result, verifies, commits (or discards) and fills
+ * stats, as csvavro_job_execute does. May be called once. */
+csvavro_status csvavro_job_finish(csvavro_job *job, csvavro_job_stats *stats, csvavro_error *err);
 /* @@END job */
 
 #if defined(__GNUC__)

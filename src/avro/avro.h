@@ -92,6 +92,29 @@ csvavro_status cav_avro_parse_fields(const char *json, size_t len, cav_avro_rfie
                                      size_t *n, csvavro_error *err);
 void cav_avro_free_fields(cav_avro_rfield *f, size_t n);
 
+/* ---------------------------------------------------------------- column decoding */
+
+/* One decompressed, sync-checked block handed from the container reader (avro_read.c) to the
+ * column decoder (avro_read_columns.c). data is borrowed until the reader's next call. */
+typedef struct cav_avro_block {
+    const uint8_t *data;
+    size_t len;
+    uint64_t count;    /* records; 0 (and data NULL) at the end of the file */
+    int64_t data_at;   /* file offset of the block's data */
+    uint64_t block_no; /* 1-based */
+    uint64_t record0;  /* records before this block */
+    bool null_codec;   /* offsets inside data are file offsets from data_at */
+    const char *path;
+} cav_avro_block;
+
+typedef struct cav_avro_cols cav_avro_cols;
+csvavro_status cav_avro_reader_take_block(csvavro_avro_reader *r, cav_avro_block *b,
+                                          csvavro_error *err);
+const cav_avro_rfield *cav_avro_reader_fields(const csvavro_avro_reader *r, size_t *n);
+/* The reader's slot for the column decoder's state (freed by the reader's close). */
+cav_avro_cols **cav_avro_reader_cols(csvavro_avro_reader *r);
+void cav_avro_cols_free(cav_avro_cols *c);
+
 /* ---------------------------------------------------------------- zigzag (varints: core_varint.h)
  */
 

@@ -52,6 +52,7 @@ struct csvavro_avro_reader {
     uint64_t record; /* records returned so far */
     cav_buf line;
     cav_avro_codec_ctx ctx;
+    cav_avro_cols *cols; /* column decoder state (avro_read_columns.c), made on first use */
 };
 
 static csvavro_status fail(csvavro_avro_reader *r, csvavro_error *err, csvavro_status st,
@@ -317,6 +318,7 @@ void csvavro_avro_reader_close(csvavro_avro_reader *r) {
     cav_buf_free(&r->data);
     cav_buf_free(&r->line);
     cav_avro_codec_ctx_free(&r->ctx);
+    cav_avro_cols_free(r->cols);
     cav_free(r->path);
     cav_free(r);
 }
@@ -711,4 +713,38 @@ bad_value:
     return fail(r, err, CSVAVRO_E_CORRUPT, data_off(r, r->cur),
                 "record %" PRIu64 ", field \"%s\": value out of range for its type", r->record + 1,
                 r->fields[fi].name);
+}
+
+/* ---------------------------------------------------------------- for the column decoder */
+
+csvavro_status cav_avro_reader_take_block(csvavro_avro_reader *r, cav_avro_block *b,
+                                          csvavro_error *err) {
+    memset(b, 0, sizeof *b);
+    b->path = r->path;
+    b->null_codec = r->codec == CSVAVRO_CODEC_NULL;
+    b->record0 = r->record;
+    if (r->left != 0)
+        return cav_err(err, CSVAVRO_E_USAGE,
+                       "records of this block were already read as JSON: read a file either way");
+    bool eof;
+    CAV_TRY(next_block(r, &eof, err));
+    if (eof) return CSVAVRO_OK;
+    b->data = r->cur;
+    b->len = (size_t)(r->end - r->cur);
+    b->count = r->left;
+    b->data_at = r->block_data_at;
+    b->block_no = r->block_no;
+    r->record += r->left;
+    r->left = 0;
+    r->cur = r->end;
+    return CSVAVRO_OK;
+}
+
+const cav_avro_rfield *cav_avro_reader_fields(const csvavro_avro_reader *r, size_t *n) {
+    *n = r->n_fields;
+    return r->fields;
+}
+
+cav_avro_cols **cav_avro_reader_cols(csvavro_avro_reader *r) {
+    return &r->cols;
 }

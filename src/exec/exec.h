@@ -136,6 +136,9 @@ struct csvavro_job {
     uint64_t splits_rerun;
     uint64_t committed_bytes; /* bytes of the committed Avro files */
     cav_dist *dist;           /* several processes (MPI), or NULL */
+    bool committed;           /* cav_job_conclude committed the output */
+    bool parts_driver;        /* begun by csvavro_job_begin: freeing it unfinished discards */
+    bool parts_worker;        /* opened from a plan (csvavro_job_open_plan): runs splits only */
     /* SINGLE form: the output is assembled while the workers run (cav_job_single_advance):
      * splits [0, single_next) are verified and already copied into single_f */
     bool single_live;
@@ -167,6 +170,18 @@ csvavro_status cav_job_add_fs(csvavro_job *j, csvavro_fs *fs, csvavro_error *err
 
 /* exec_run.c */
 csvavro_status cav_job_run_splits(csvavro_job *job, csvavro_error *err);
+/* The two ends of csvavro_job_execute: start (temporary directory, single-file sync marker,
+ * stale cleanup) and conclude (commit when st is OK, else discard; final stats). */
+csvavro_status cav_job_start(csvavro_job *job, csvavro_error *err);
+csvavro_status cav_job_conclude(csvavro_job *job, csvavro_status st, csvavro_job_stats *stats,
+                                csvavro_error *err);
+/* Runs split i once on this thread as a pool worker would (aligned if it is the first split of
+ * its input, else speculatively); the outcome is in job->splits[i]. Fails only when no worker
+ * could be set up. */
+csvavro_status cav_job_run_one(csvavro_job *job, size_t i, csvavro_error *err);
+/* On this thread: runs every split that has not run yet, then the error check, verification
+ * walk, --limit and --max-errors that follow the pool in cav_job_run_splits. */
+csvavro_status cav_job_settle_here(csvavro_job *job, csvavro_error *err);
 
 /* exec_commit.c */
 csvavro_status cav_job_make_tmp(csvavro_job *job, csvavro_error *err);

@@ -86,6 +86,7 @@ csvavro_status csvavro_job_create(const csvavro_job_options *o, csvavro_job **ou
 
 void csvavro_job_free(csvavro_job *j) {
     if (!j) return;
+    if (j->parts_driver && !j->committed) cav_job_discard(j);
     for (size_t i = 0; i < j->n_inputs; i++) {
         cav_input *in = &j->inputs[i];
         cav_free(in->spec);

@@ -357,6 +357,77 @@ static csvavro_status split_failed(csvavro_job *j, size_t si, csvavro_error *err
     return s->st;
 }
 
+/* After every split ran once: the first fatal error in split order, then verification and
+ * --limit in split order on this thread with w0's resources, then --max-errors. */
+static csvavro_status settle(csvavro_job *j, worker *w0, csvavro_error *err) {
+    csvavro_status st = CSVAVRO_OK;
+    if (cav_job_cancelled(j)) return cav_err(err, CSVAVRO_E_INTERRUPTED, "interrupted");
+    /* the first fatal error in split order; splits that only stopped because another one
+     * failed (E_INTERRUPTED from the abort flag) do not hide the cause */
+    size_t first_bad = SIZE_MAX, first_stopped = SIZE_MAX;
+    for (size_t i = 0; i < j->n_splits && first_bad == SIZE_MAX; i++) {
+        cav_split *s = &j->splits[i];
+        bool deferred = cav_job_data_error(s->st) && (!s->first || j->o.limit != UINT64_MAX);
+        if (!s->ran || s->st == CSVAVRO_OK || deferred) continue;
+        if (s->st != CSVAVRO_E_INTERRUPTED)
+            first_bad = i;
+        else if (first_stopped == SIZE_MAX)
+            first_stopped = i;
+    }
+    if (first_bad != SIZE_MAX || first_stopped != SIZE_MAX)
+        return split_failed(j, first_bad != SIZE_MAX ? first_bad : first_stopped, err);
+    /* a worker failed outside any split (cannot happen) */
+    if (atomic_load(&j->abort_flag)) return cav_err(err, CSVAVRO_E_INTERNAL, "job aborted");
+    /* verification and --limit, in split order */
+    uint64_t remaining = j->o.limit;
+    for (size_t i = 0; i < j->n_splits; i++) {
+        cav_split *s = &j->splits[i];
+        if (cav_job_cancelled(j)) return cav_err(err, CSVAVRO_E_INTERRUPTED, "interrupted");
+        if (remaining == 0) {
+            /* past the limit: an empty file (cap 0 reads nothing) */
+            if (s->rows_kept || s->rows_read || s->rejected || s->st != CSVAVRO_OK)
+                st = run_split(w0, i, s->start, true, 0, false);
+            if (st != CSVAVRO_OK) goto fail_split;
+            continue;
+        }
+        /* the verified start: where the previous split's last record ended */
+        int64_t vstart = s->first ? s->run_start : j->splits[i - 1].range_end;
+        if (!s->first) {
+            const cav_split *p = &j->splits[i - 1];
+            if (s->range_start != p->range_end) {
+                j->splits_rerun++;
+                st = run_split(w0, i, p->range_end, true, j->o.limit, false);
+                if (st != CSVAVRO_OK) goto fail_split;
+            } else if (s->st != CSVAVRO_OK) {
+                st = s->st;
+                goto fail_split;
+            }
+        } else if (s->st != CSVAVRO_OK) {
+            st = s->st;
+            goto fail_split;
+        }
+        if (s->rows_kept > remaining) {
+            st = run_split(w0, i, vstart, true, remaining, false);
+            if (st != CSVAVRO_OK) goto fail_split;
+        }
+        remaining -= CAV_MIN(remaining, s->rows_kept);
+        if (remaining == 0 && j->o.limit != UINT64_MAX) s->capped = true;
+        continue;
+    fail_split:
+        return split_failed(j, i, err);
+    }
+    /* --max-errors over the whole job */
+    if (j->o.csv.max_errors && j->o.csv.on_error != CSVAVRO_ON_ERROR_FAIL) {
+        uint64_t total = 0;
+        for (size_t i = 0; i < j->n_splits; i++)
+            total += j->splits[i].rejected;
+        if (total > j->o.csv.max_errors)
+            st = cav_err(err, CSVAVRO_E_LIMIT, "%llu bad records, more than --max-errors %llu",
+                         (unsigned long long)total, (unsigned long long)j->o.csv.max_errors);
+    }
+    return st;
+}
+
 csvavro_status cav_job_run_splits(csvavro_job *j, csvavro_error *err) {
     int nt = j->threads;
     worker *ws = cav_calloc((size_t)nt, sizeof *ws);
@@ -411,81 +482,7 @@ csvavro_status cav_job_run_splits(csvavro_job *j, csvavro_error *err) {
         if (j->dist->rank != 0) goto out;
     }
     if (st != CSVAVRO_OK) goto out;
-    if (cav_job_cancelled(j)) {
-        st = cav_err(err, CSVAVRO_E_INTERRUPTED, "interrupted");
-        goto out;
-    }
-    /* the first fatal error in split order; splits that only stopped because another one
-     * failed (E_INTERRUPTED from the abort flag) do not hide the cause */
-    size_t first_bad = SIZE_MAX, first_stopped = SIZE_MAX;
-    for (size_t i = 0; i < j->n_splits && first_bad == SIZE_MAX; i++) {
-        cav_split *s = &j->splits[i];
-        bool deferred = cav_job_data_error(s->st) && (!s->first || j->o.limit != UINT64_MAX);
-        if (!s->ran || s->st == CSVAVRO_OK || deferred) continue;
-        if (s->st != CSVAVRO_E_INTERRUPTED)
-            first_bad = i;
-        else if (first_stopped == SIZE_MAX)
-            first_stopped = i;
-    }
-    if (first_bad != SIZE_MAX || first_stopped != SIZE_MAX) {
-        st = split_failed(j, first_bad != SIZE_MAX ? first_bad : first_stopped, err);
-        goto out;
-    }
-    if (atomic_load(&j->abort_flag)) { /* a worker failed outside any split (cannot happen) */
-        st = cav_err(err, CSVAVRO_E_INTERNAL, "job aborted");
-        goto out;
-    }
-    /* verification and --limit, in split order, on this thread with worker 0's resources */
-    uint64_t remaining = j->o.limit;
-    for (size_t i = 0; i < j->n_splits; i++) {
-        cav_split *s = &j->splits[i];
-        if (cav_job_cancelled(j)) {
-            st = cav_err(err, CSVAVRO_E_INTERRUPTED, "interrupted");
-            goto out;
-        }
-        if (remaining == 0) {
-            /* past the limit: an empty file (cap 0 reads nothing) */
-            if (s->rows_kept || s->rows_read || s->rejected || s->st != CSVAVRO_OK)
-                st = run_split(&ws[0], i, s->start, true, 0, false);
-            if (st != CSVAVRO_OK) goto fail_split;
-            continue;
-        }
-        /* the verified start: where the previous split's last record ended */
-        int64_t vstart = s->first ? s->run_start : j->splits[i - 1].range_end;
-        if (!s->first) {
-            const cav_split *p = &j->splits[i - 1];
-            if (s->range_start != p->range_end) {
-                j->splits_rerun++;
-                st = run_split(&ws[0], i, p->range_end, true, j->o.limit, false);
-                if (st != CSVAVRO_OK) goto fail_split;
-            } else if (s->st != CSVAVRO_OK) {
-                st = s->st;
-                goto fail_split;
-            }
-        } else if (s->st != CSVAVRO_OK) {
-            st = s->st;
-            goto fail_split;
-        }
-        if (s->rows_kept > remaining) {
-            st = run_split(&ws[0], i, vstart, true, remaining, false);
-            if (st != CSVAVRO_OK) goto fail_split;
-        }
-        remaining -= CAV_MIN(remaining, s->rows_kept);
-        if (remaining == 0 && j->o.limit != UINT64_MAX) s->capped = true;
-        continue;
-    fail_split:
-        st = split_failed(j, i, err);
-        goto out;
-    }
-    /* --max-errors over the whole job */
-    if (j->o.csv.max_errors && j->o.csv.on_error != CSVAVRO_ON_ERROR_FAIL) {
-        uint64_t total = 0;
-        for (size_t i = 0; i < j->n_splits; i++)
-            total += j->splits[i].rejected;
-        if (total > j->o.csv.max_errors)
-            st = cav_err(err, CSVAVRO_E_LIMIT, "%llu bad records, more than --max-errors %llu",
-                         (unsigned long long)total, (unsigned long long)j->o.csv.max_errors);
-    }
+    st = settle(j, &ws[0], err);
 out:
     if (ws)
         for (int t = 0; t < nt; t++)
@@ -517,27 +514,21 @@ void cav_job_live_stats(const csvavro_job *j, csvavro_job_stats *s) {
     if (j->dist && j->dist->live) j->dist->live(j->dist, j, s);
 }
 
-csvavro_status csvavro_job_execute(csvavro_job *j, csvavro_job_stats *stats, csvavro_error *err) {
-    if (stats) memset(stats, 0, sizeof *stats);
-    if (err) csvavro_error_clear(err);
+csvavro_status cav_job_start(csvavro_job *j, csvavro_error *err) {
     CAV_RETURN_IF(!j->planned || !j->out_schema, err, CSVAVRO_E_USAGE, "job not planned");
     CAV_RETURN_IF(j->executed, err, CSVAVRO_E_USAGE, "job already executed");
     j->executed = true;
     j->start_ns = cav_now_ns();
-    if (j->skip) { /* --mode ignore: the output exists */
-        if (stats) stats->output_existed = 1;
-        return CSVAVRO_OK;
-    }
     if (j->form == CAV_OUT_SINGLE)
         CAV_TRY(cav_avro_sync_marker(&j->o.avro, 0, j->single_sync, err));
     csvavro_status st = cav_job_make_tmp(j, err);
     if (st == CSVAVRO_OK) st = cav_job_clean_stale(j, err);
-    if (st != CSVAVRO_OK) {
-        cav_job_discard(j);
-        return st;
-    }
-    if (j->dist && j->dist->start) st = j->dist->start(j->dist, j, err); /* other MPI ranks */
-    if (st == CSVAVRO_OK) st = cav_job_run_splits(j, err);
+    if (st != CSVAVRO_OK) cav_job_discard(j);
+    return st;
+}
+
+csvavro_status cav_job_conclude(csvavro_job *j, csvavro_status st, csvavro_job_stats *stats,
+                                csvavro_error *err) {
     for (size_t i = 0; st == CSVAVRO_OK && i < j->n_splits; i++) {
         cav_input *in = &j->inputs[j->splits[i].input];
         if (in->sequential && in->size == CAV_SIZE_UNKNOWN && j->splits[i].range_end >= 0)
@@ -562,11 +553,7 @@ csvavro_status csvavro_job_execute(csvavro_job *j, csvavro_job_stats *stats, csv
         if (fs.bytes_read > fs.bytes_total) fs.bytes_read = fs.bytes_total;
         fs.splits_done = j->n_splits;
         fs.splits_rerun = j->splits_rerun;
-        if (j->form == CAV_OUT_SINGLE) {
-            fs.files_written = 1;
-        } else {
-            fs.files_written = j->n_splits;
-        }
+        fs.files_written = j->form == CAV_OUT_SINGLE ? 1 : j->n_splits;
         fs.bytes_written = j->committed_bytes;
         fs.elapsed_s = (double)(cav_now_ns() - j->start_ns) / 1e9;
         if (j->skip) { /* --mode ignore: the output appeared while the job ran */
@@ -574,9 +561,56 @@ csvavro_status csvavro_job_execute(csvavro_job *j, csvavro_job_stats *stats, csv
             fs.files_written = fs.bytes_written = 0;
         }
         cav_job_progress(j, &fs, true);
+        j->committed = true;
     } else {
         cav_job_discard(j);
     }
     if (stats) *stats = fs;
+    return st;
+}
+
+csvavro_status csvavro_job_execute(csvavro_job *j, csvavro_job_stats *stats, csvavro_error *err) {
+    if (stats) memset(stats, 0, sizeof *stats);
+    if (err) csvavro_error_clear(err);
+    if (j->skip && j->planned && !j->executed) { /* --mode ignore: the output exists */
+        j->executed = true;
+        if (stats) stats->output_existed = 1;
+        return CSVAVRO_OK;
+    }
+    CAV_TRY(cav_job_start(j, err));
+    csvavro_status st = CSVAVRO_OK;
+    if (j->dist && j->dist->start) st = j->dist->start(j->dist, j, err); /* other MPI ranks */
+    if (st == CSVAVRO_OK) st = cav_job_run_splits(j, err);
+    return cav_job_conclude(j, st, stats, err);
+}
+
+/* ------------------------------------------------------------------ one split at a time */
+
+csvavro_status cav_job_run_one(csvavro_job *j, size_t si, csvavro_error *err) {
+    worker w;
+    csvavro_status st = worker_init(&w, j, err);
+    if (st == CSVAVRO_OK) {
+        cav_split *s = &j->splits[si];
+        int64_t start = s->first ? j->inputs[s->input].h.data_start : s->start;
+        if (start > s->end && s->first) start = s->end;
+        run_split(&w, si, start, s->first, j->o.limit, true);
+    }
+    worker_free(&w);
+    return st;
+}
+
+csvavro_status cav_job_settle_here(csvavro_job *j, csvavro_error *err) {
+    worker w;
+    csvavro_status st = worker_init(&w, j, err);
+    for (size_t i = 0; i < j->n_splits && st == CSVAVRO_OK; i++) {
+        cav_split *s = &j->splits[i];
+        if (s->ran) continue;
+        if (cav_job_cancelled(j)) st = cav_err(err, CSVAVRO_E_INTERRUPTED, "interrupted");
+        int64_t start = s->first ? j->inputs[s->input].h.data_start : s->start;
+        if (start > s->end && s->first) start = s->end;
+        if (st == CSVAVRO_OK) run_split(&w, i, start, s->first, j->o.limit, true);
+    }
+    if (st == CSVAVRO_OK) st = settle(j, &w, err);
+    worker_free(&w);
     return st;
 }
