@@ -3,6 +3,8 @@
 # is missing. Runs `apt-get update` at most once. Prints what it installs.
 set -euo pipefail
 PKGS=(
+  python3-dev python3-numpy python3-pandas python3-dask python3-distributed python3-fsspec
+  python3-tqdm python3-setuptools python3-pip python3-venv python3-wheel
   build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
   libjansson-dev libzstd-dev libdeflate-dev liblzma-dev libbz2-dev zlib1g-dev libzip-dev libsnappy-dev
   libprotobuf-c-dev protobuf-c-compiler libopenmpi-dev openmpi-bin

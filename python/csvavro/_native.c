@@ -63,7 +63,8 @@ static PyObject *raise_error(const csvavro_error *e, csvavro_status st) {
             Py_DECREF(v_);                                                                         \
         }                                                                                          \
     } while (0)
-#define STR_OR_NONE(s) ((s)[0] ? PyUnicode_DecodeUTF8((s), strlen(s), "replace") : Py_NewRef(Py_None))
+#define STR_OR_NONE(s)                                                                             \
+    ((s)[0] ? PyUnicode_DecodeUTF8((s), strlen(s), "replace") : Py_NewRef(Py_None))
 #define NUM_OR_NONE(n) ((n) >= 0 ? PyLong_FromLongLong((long long)(n)) : Py_NewRef(Py_None))
     SET("status", PyLong_FromLong((long)copy.status));
     SET("status_name", PyUnicode_FromString(csvavro_status_name(copy.status)));
@@ -130,8 +131,8 @@ typedef struct strlists {
     size_t n;
 } strlists;
 
-static int get_list(PyObject *d, const char *key, strpool *p, strlists *ls,
-                    const char *const **out, size_t *n) {
+static int get_list(PyObject *d, const char *key, strpool *p, strlists *ls, const char *const **out,
+                    size_t *n) {
     PyObject *o = PyDict_GetItemString(d, key);
     if (!o || o == Py_None) return 0;
     PyObject *seq = PySequence_Fast(o, key);
@@ -291,9 +292,8 @@ static PyObject *stats_dict(const csvavro_job_stats *s) {
         "bytes_total", (unsigned long long)s->bytes_total, "bytes_read",
         (unsigned long long)s->bytes_read, "rows_read", (unsigned long long)s->rows_read,
         "rows_kept", (unsigned long long)s->rows_kept, "rows_rejected",
-        (unsigned long long)s->rows_rejected, "files_written",
-        (unsigned long long)s->files_written, "bytes_written",
-        (unsigned long long)s->bytes_written, "elapsed_s", s->elapsed_s);
+        (unsigned long long)s->rows_rejected, "files_written", (unsigned long long)s->files_written,
+        "bytes_written", (unsigned long long)s->bytes_written, "elapsed_s", s->elapsed_s);
 }
 
 /* From the thread running execute, GIL released: take it, run signal handlers (Ctrl-C), call
@@ -338,13 +338,13 @@ static int job_options(JobObject *self, PyObject *d) {
         get_str(d, "output", p, &o->output) || get_str(d, "where", p, &o->where) ||
         get_list(d, "select", p, ls, &o->select, &o->n_select) ||
         get_list(d, "exclude", p, ls, &o->exclude, &o->n_exclude) ||
-        get_list(d, "rename", p, ls, &o->rename, &o->n_rename) ||
-        get_u64(d, "limit", &o->limit) || get_u64(d, "split_size", &o->split_size) ||
-        get_int(d, "threads", &o->threads) || get_u64(d, "batch_rows", &br) ||
-        get_u64(d, "read_buffer", &rb) || get_bool(d, "overwrite", &o->overwrite) ||
-        get_str(d, "schema_json", p, &o->schema_json) || get_str(d, "codec", p, &codec) ||
-        get_int(d, "level", &o->avro.level) || get_u64(d, "block_size", &block) ||
-        get_u64(d, "seed", &seed) || get_list(d, "meta", p, ls, &o->avro.meta, &o->avro.n_meta) ||
+        get_list(d, "rename", p, ls, &o->rename, &o->n_rename) || get_u64(d, "limit", &o->limit) ||
+        get_u64(d, "split_size", &o->split_size) || get_int(d, "threads", &o->threads) ||
+        get_u64(d, "batch_rows", &br) || get_u64(d, "read_buffer", &rb) ||
+        get_bool(d, "overwrite", &o->overwrite) || get_str(d, "schema_json", p, &o->schema_json) ||
+        get_str(d, "codec", p, &codec) || get_int(d, "level", &o->avro.level) ||
+        get_u64(d, "block_size", &block) || get_u64(d, "seed", &seed) ||
+        get_list(d, "meta", p, ls, &o->avro.meta, &o->avro.n_meta) ||
         get_int(d, "progress_interval_ms", &o->progress_interval_ms))
         return -1;
     o->batch_rows = (uint32_t)(br > UINT32_MAX ? UINT32_MAX : br);
@@ -392,8 +392,7 @@ static int Job_init(JobObject *self, PyObject *args, PyObject *kw) {
     static char *kwlist[] = {"options", "plan", NULL};
     PyObject *d;
     Py_buffer plan = {0};
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!|z*", kwlist, &PyDict_Type, &d, &plan))
-        return -1;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!|z*", kwlist, &PyDict_Type, &d, &plan)) return -1;
     job_release(self);
     int rc = job_options(self, d);
     csvavro_error e = no_error();
@@ -499,8 +498,9 @@ static PyObject *Job_execute(JobObject *self, PyObject *args) {
     Py_BEGIN_ALLOW_THREADS st = csvavro_job_execute(self->job, &stats, &e);
     Py_END_ALLOW_THREADS self->in_call = 0;
     Py_CLEAR(self->progress);
-    if (self->interrupted && PyErr_Occurred()) return NULL; /* KeyboardInterrupt, or the
-                                                               callback's own exception */
+    if (self->interrupted && PyErr_Occurred())
+        return NULL; /* KeyboardInterrupt, or the
+                        callback's own exception */
     if (st != CSVAVRO_OK) return raise_error(&e, st);
     return stats_dict(&stats);
 }
@@ -706,9 +706,9 @@ static PyObject *py_csv_rows(PyObject *m, PyObject *args) {
         if (!row) goto done;
         for (size_t i = 0; i < nf; i++)
             PyList_SET_ITEM(row, (Py_ssize_t)i,
-                            fields[i] ? PyUnicode_DecodeUTF8(fields[i], (Py_ssize_t)lens[i],
-                                                             "replace")
-                                      : Py_NewRef(Py_None));
+                            fields[i]
+                                ? PyUnicode_DecodeUTF8(fields[i], (Py_ssize_t)lens[i], "replace")
+                                : Py_NewRef(Py_None));
         int rc = PyList_Append(rows, row);
         Py_DECREF(row);
         if (rc) goto done;
@@ -835,8 +835,8 @@ static PyObject *py_avro_columns(PyObject *m, PyObject *args) {
             }
         }
     }
-    res = Py_BuildValue("(sOK)", csvavro_avro_reader_schema_json(r), cols,
-                        (unsigned long long)total);
+    res =
+        Py_BuildValue("(sOK)", csvavro_avro_reader_schema_json(r), cols, (unsigned long long)total);
 done:
     Py_XDECREF(cols);
     csvavro_avro_reader_close(r);
@@ -874,10 +874,10 @@ static PyObject *py_open_url(PyObject *m, PyObject *args);
 
 static PyObject *stat_dict(const csvavro_stat *st) {
     return Py_BuildValue("{s:O,s:L,s:L,s:I,s:s,s:s,s:i,s:L}", "is_dir",
-                         st->is_dir ? Py_True : Py_False, "size", (long long)st->size,
-                         "mtime_ms", (long long)st->mtime_ms, "mode", (unsigned)st->mode, "owner",
-                         st->owner, "group", st->group, "replication", st->replication,
-                         "block_size", (long long)st->block_size);
+                         st->is_dir ? Py_True : Py_False, "size", (long long)st->size, "mtime_ms",
+                         (long long)st->mtime_ms, "mode", (unsigned)st->mode, "owner", st->owner,
+                         "group", st->group, "replication", st->replication, "block_size",
+                         (long long)st->block_size);
 }
 
 static PyObject *Fs_stat(FsObject *self, PyObject *args) {
@@ -961,9 +961,9 @@ static PyObject *Fs_blocks(FsObject *self, PyObject *args) {
         PyObject *hosts = PyList_New(b[i].n_hosts);
         for (int h = 0; hosts && h < b[i].n_hosts; h++)
             PyList_SET_ITEM(hosts, h, PyUnicode_FromString(b[i].hosts[h]));
-        PyObject *t = hosts ? Py_BuildValue("(LLN)", (long long)b[i].offset,
-                                            (long long)b[i].length, hosts)
-                            : NULL;
+        PyObject *t =
+            hosts ? Py_BuildValue("(LLN)", (long long)b[i].offset, (long long)b[i].length, hosts)
+                  : NULL;
         if (!t) {
             Py_CLEAR(l);
             break;
@@ -1230,8 +1230,8 @@ PyMODINIT_FUNC PyInit__native(void) {
     PyObject *b3 = Py_BuildValue("(OO)", Error, PyExc_PermissionError);
     NotFoundError = b1 ? PyErr_NewException("csvavro.NotFoundError", b1, NULL) : NULL;
     ExistsError = b2 ? PyErr_NewException("csvavro.ExistsError", b2, NULL) : NULL;
-    PermissionDeniedError = b3 ? PyErr_NewException("csvavro.PermissionDeniedError", b3, NULL)
-                               : NULL;
+    PermissionDeniedError =
+        b3 ? PyErr_NewException("csvavro.PermissionDeniedError", b3, NULL) : NULL;
     Py_XDECREF(b1);
     Py_XDECREF(b2);
     Py_XDECREF(b3);

@@ -189,6 +189,13 @@ class HDFile(AbstractBufferedFile):
                 self._f.close()
                 self._f = None
 
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None and self.mode == "wb":
+            self.discard()  # the writer failed: no half-written file
+            self.closed = True
+            return
+        self.close()
+
     def __del__(self):
         if getattr(self, "_f", None) is not None and self.mode == "wb" and not self.closed:
             self._f.abort()  # never leave a half-written file

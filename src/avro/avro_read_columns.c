@@ -98,10 +98,10 @@ static csvavro_status make_cols(csvavro_avro_reader *r, const char *const *names
         while (k < nf && strcmp(f[k].name, names[i]) != 0)
             k++;
         if (k == nf || c->out_of[k] >= 0) {
-            csvavro_status st =
-                cav_err(err, CSVAVRO_E_SCHEMA, k == nf ? "no field \"%s\" in the file's schema"
-                                                       : "field \"%s\" selected twice",
-                        names[i]);
+            csvavro_status st = cav_err(err, CSVAVRO_E_SCHEMA,
+                                        k == nf ? "no field \"%s\" in the file's schema"
+                                                : "field \"%s\" selected twice",
+                                        names[i]);
             cav_avro_cols_free(c);
             return st;
         }
@@ -154,7 +154,8 @@ static csvavro_status value(dec *d, const cav_avro_rfield *f, col_buf *cb, size_
     uint64_t u;
     bool present = true;
     if (f->nullable) {
-        if (!cav_varint_get(&d->p, d->end, &u)) return corrupt(d, f->name, "bad or truncated varint", err);
+        if (!cav_varint_get(&d->p, d->end, &u))
+            return corrupt(d, f->name, "bad or truncated varint", err);
         if (u > 2 || (u & 1)) return corrupt(d, f->name, "union branch out of range", err);
         present = (u >> 1) != f->null_branch;
         if (cb) cb->valid.data[row] = present;
@@ -176,7 +177,8 @@ static csvavro_status value(dec *d, const cav_avro_rfield *f, col_buf *cb, size_
         return CSVAVRO_OK;
     case CSVAVRO_TYPE_INT:
     case CSVAVRO_TYPE_DATE: {
-        if (!cav_varint_get(&d->p, d->end, &u)) return corrupt(d, f->name, "bad or truncated varint", err);
+        if (!cav_varint_get(&d->p, d->end, &u))
+            return corrupt(d, f->name, "bad or truncated varint", err);
         int64_t v = cav_unzigzag64(u);
         if (v < INT32_MIN || v > INT32_MAX)
             return corrupt(d, f->name, "value out of range for its type", err);
@@ -189,7 +191,8 @@ static csvavro_status value(dec *d, const cav_avro_rfield *f, col_buf *cb, size_
     case CSVAVRO_TYPE_LOCAL_TIMESTAMP_MICROS:
     case CSVAVRO_TYPE_TIMESTAMP_MILLIS:
     case CSVAVRO_TYPE_LOCAL_TIMESTAMP_MILLIS: {
-        if (!cav_varint_get(&d->p, d->end, &u)) return corrupt(d, f->name, "bad or truncated varint", err);
+        if (!cav_varint_get(&d->p, d->end, &u))
+            return corrupt(d, f->name, "bad or truncated varint", err);
         int64_t v = cav_unzigzag64(u);
         if (slot) memcpy(slot, &v, 8);
         return CSVAVRO_OK;
@@ -203,7 +206,8 @@ static csvavro_status value(dec *d, const cav_avro_rfield *f, col_buf *cb, size_
         return CSVAVRO_OK;
     case CSVAVRO_TYPE_STRING:
     case CSVAVRO_TYPE_BYTES: {
-        if (!cav_varint_get(&d->p, d->end, &u)) return corrupt(d, f->name, "bad or truncated varint", err);
+        if (!cav_varint_get(&d->p, d->end, &u))
+            return corrupt(d, f->name, "bad or truncated varint", err);
         int64_t l = cav_unzigzag64(u);
         if (l < 0 || (uint64_t)l > (uint64_t)(d->end - d->p))
             return corrupt(d, f->name, "length runs past the end of the block", err);
@@ -221,9 +225,9 @@ static csvavro_status value(dec *d, const cav_avro_rfield *f, col_buf *cb, size_
     }
 }
 
-csvavro_status csvavro_avro_reader_next_columns(csvavro_avro_reader *r,
-                                                const csvavro_column **cols, size_t *n_cols,
-                                                size_t *n_rows, csvavro_error *err) {
+csvavro_status csvavro_avro_reader_next_columns(csvavro_avro_reader *r, const csvavro_column **cols,
+                                                size_t *n_cols, size_t *n_rows,
+                                                csvavro_error *err) {
     *cols = NULL;
     *n_cols = 0;
     *n_rows = 0;
@@ -240,7 +244,8 @@ csvavro_status csvavro_avro_reader_next_columns(csvavro_avro_reader *r,
     const cav_avro_rfield *f = cav_avro_reader_fields(r, &nf);
     dec d = {b.data, b.data, b.data + b.len, &b, 0};
     if (b.count > b.len && b.count > MAX_EMPTY_RECORDS)
-        return corrupt(&d, nf ? f[0].name : "", "implausible record count for the block's size", err);
+        return corrupt(&d, nf ? f[0].name : "", "implausible record count for the block's size",
+                       err);
     size_t n = (size_t)b.count;
     for (size_t i = 0; i < c->n_out; i++) {
         col_buf *cb = &c->bufs[i];
