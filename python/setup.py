@@ -3,7 +3,8 @@ uses the setuptools that is installed, Debian's python3-setuptools, and fetches 
 
 The extension links libcsvavro statically, taken from (first found): $CSVAVRO_LIB_DIR, the
 source tree's build/ (after `make`), or a static-library-only CMake build of the source tree made
-here (python/build/libcsvavro). The library's own dependencies come from pkg-config.
+here (python/build/libcsvavro). The library's own dependencies come from pkg-config, as
+cmake/csvavro.pc.in lists them.
 """
 import os
 import subprocess
@@ -12,7 +13,6 @@ from setuptools import Extension, setup
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-DEPS = ["jansson", "libzstd", "libdeflate", "liblzma", "snappy", "zlib", "libprotobuf-c"]
 
 
 def version():
@@ -37,7 +37,15 @@ def lib_dir():
 
 
 def pkg_libs():
-    out = subprocess.check_output(["pkg-config", "--libs"] + DEPS, text=True).split()
+    """The static library's own dependencies, as the pkg-config file lists them."""
+    requires, private = [], []
+    with open(os.path.join(ROOT, "cmake", "csvavro.pc.in")) as f:
+        for line in f:
+            if line.startswith("Requires.private:"):
+                requires = line.split(":", 1)[1].split()
+            elif line.startswith("Libs.private:"):
+                private = line.split(":", 1)[1].split()
+    out = subprocess.check_output(["pkg-config", "--libs"] + requires, text=True).split() + private
     return [x[2:] for x in out if x.startswith("-l")], [x[2:] for x in out if x.startswith("-L")]
 
 
@@ -45,7 +53,7 @@ libs, dirs = pkg_libs()
 ext = Extension(
     "csvavro._native", sources=["csvavro/_native.c"], include_dirs=[os.path.join(ROOT, "include")],
     extra_objects=[os.path.join(lib_dir(), "libcsvavro.a")],
-    libraries=libs + ["bz2", "pthread", "m"], library_dirs=dirs,
+    libraries=libs, library_dirs=dirs,
     extra_compile_args=["-std=c11", "-Wall", "-Wno-missing-field-initializers",
                         "-Wno-cast-function-type"])
 

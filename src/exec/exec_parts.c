@@ -6,10 +6,10 @@
  * Main idea: the same three stages as csvavro_job_execute, cut where the work can move. The
  * driver plans and starts the job (temporary directory beside the destination), then hands the
  * plan out as JSON text. A worker rebuilds a job from the plan and its own copy of the options
- * with the MPI ranks' plan codec (exec_plan_codec.c), runs one split into the shared temporary directory and
- * returns the split's outcome (ranges, counts, status, error) as JSON text. The driver merges the
- * outcomes into its job and runs the rest exactly as execute does after its pool joined: splits
- * without an outcome are run here, the verification walk (docs/splits.md), --limit,
+ * with the MPI ranks' plan codec (exec_plan_codec.c), runs one split into the shared temporary
+ * directory and returns the split's outcome (ranges, counts, status, error) as JSON text. The
+ * driver merges the outcomes into its job and runs the rest exactly as execute does after its pool
+ * joined: splits without an outcome are run here, the verification walk (docs/splits.md), --limit,
  * --max-errors, the commit. So the output is the same files a one-process run writes.
  *
  * Invariants: a split's outcome describes one complete run, so running a split again (a lost
@@ -205,14 +205,14 @@ csvavro_status csvavro_job_run_split(csvavro_job *j, size_t i, void **result, si
     }
     CAV_TRY(cav_job_run_one(j, i, err));
     const cav_split *s = &j->splits[i];
-    json_t *r = json_pack(
-        "{s:I,s:I,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:b,s:b}", "split", (json_int_t)i,
-        "run_start", (json_int_t)s->run_start, "aligned", s->run_aligned, "range_start",
-        (json_int_t)s->range_start, "range_end", (json_int_t)s->range_end, "rows_read",
-        (json_int_t)s->rows_read, "rows_kept", (json_int_t)s->rows_kept, "rejected",
-        (json_int_t)s->rejected, "bytes_out", (json_int_t)s->bytes_out, "bytes_in",
-        (json_int_t)s->bytes_in, "capped", s->capped, "has_rejects", s->has_rejects, "has_output",
-        s->has_output);
+    json_t *r =
+        json_pack("{s:I,s:I,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:b,s:b}", "split", (json_int_t)i,
+                  "run_start", (json_int_t)s->run_start, "aligned", s->run_aligned, "range_start",
+                  (json_int_t)s->range_start, "range_end", (json_int_t)s->range_end, "rows_read",
+                  (json_int_t)s->rows_read, "rows_kept", (json_int_t)s->rows_kept, "rejected",
+                  (json_int_t)s->rejected, "bytes_out", (json_int_t)s->bytes_out, "bytes_in",
+                  (json_int_t)s->bytes_in, "capped", s->capped, "has_rejects", s->has_rejects,
+                  "has_output", s->has_output);
     if (r) json_object_set_new(r, "error", error_json(&s->err));
     if (r && s->st != CSVAVRO_OK && err) *err = s->err;
     return dump(r, result, result_len, err);

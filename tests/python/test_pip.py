@@ -18,12 +18,9 @@ env = dict(os.environ, PIP_NO_INDEX="1", PIP_DISABLE_PIP_VERSION_CHECK="1",
            CSVAVRO_LIB_DIR=BUILD)
 # pip builds in place (python/build/): work on a copy so the source tree stays clean
 work = os.path.join(T, "src")
-subprocess.run(["cp", "-r", os.path.join(SRC, "python"), os.path.join(SRC, "include"), T],
-               check=True)
-os.rename(os.path.join(T, "python"), os.path.join(T, "pkg"))
 os.makedirs(work)
-os.rename(os.path.join(T, "pkg"), os.path.join(work, "python"))
-os.rename(os.path.join(T, "include"), os.path.join(work, "include"))
+for part in ("python", "include", "cmake"):
+    subprocess.run(["cp", "-r", os.path.join(SRC, part), work], check=True)
 r = subprocess.run([py, "-m", "pip", "install", "-q", os.path.join(work, "python")], env=env,
                    capture_output=True, text=True)
 check(r.returncode == 0, "pip install ./python (offline)%s" % ("" if r.returncode == 0 else
