@@ -5,6 +5,8 @@ cav_add_test(NAME test_exec SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_exec.c L
 # the same binary under ThreadSanitizer (`make test-tsan` runs label tsan): the worker pool
 add_test(NAME test_exec_tsan COMMAND test_exec WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 set_tests_properties(test_exec_tsan PROPERTIES LABELS tsan TIMEOUT 300)
+# the job run in parts and column-wise Avro reading (public API, as the Python package uses it)
+cav_add_test(NAME test_parts SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_parts.c LABELS unit exec)
 
 add_executable(example_reference_job ${CMAKE_SOURCE_DIR}/examples/reference_job.c)
 target_link_libraries(example_reference_job PRIVATE csvavro_static)

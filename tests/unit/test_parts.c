@@ -1,0 +1,254 @@
+/*
+ * test_parts.c — the public "job in parts" API (csvavro_job_begin / _open_plan / _run_split /
+ * _add_result / _finish) and column-wise Avro reading (csvavro_avro_reader_select /
+ * _next_columns), through the public header only, as the Python package uses them.
+ *
+ * A CSV full of quoted line breaks is converted with tiny splits once by csvavro_job_execute
+ * and once in parts (splits run in reverse order by separate worker jobs, one split left for
+ * finish to run): the files must be byte-identical (seed). Then: a worker with other options
+ * is refused; a begun job freed unfinished leaves no temporary directory; a worker cannot run a
+ * split once the driver gave up. The column reader gives back the generated values (numbers,
+ * strings with line breaks, nulls) and fails cleanly on corrupt data.
+ */
+#include "check.h"
+
+#include <csvavro.h>
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define ROWS 300
+
+static char dir[256];
+
+static char *p(const char *name) {
+    static char buf[4][512];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
+    return buf[k];
+}
+
+static char *slurp(const char *path, size_t *n) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = malloc((size_t)len + 1);
+    *n = fread(b, 1, (size_t)len, f);
+    fclose(f);
+    return b;
+}
+
+/* Row k: k, a string (null every 5th, a quoted line break every 3rd), a double. */
+static void gen(const char *path) {
+    FILE *f = fopen(path, "wb");
+    fputs("k,s,x\n", f);
+    for (int k = 0; k < ROWS; k++) {
+        if (k % 5 == 0)
+            fprintf(f, "%d,,%d.5\n", k, k);
+        else if (k % 3 == 0)
+            fprintf(f, "%d,\"line %d\nnext, \"\"q\"\"\",%d.5\r\n", k, k, k);
+        else
+            fprintf(f, "%d,s%d,%d.5\n", k, k, k);
+    }
+    fclose(f);
+}
+
+static int count_tmp(const char *d) {
+    DIR *dd = opendir(d);
+    int n = 0;
+    struct dirent *e;
+    while (dd && (e = readdir(dd)))
+        n += strncmp(e->d_name, ".csvavro-tmp-", 13) == 0;
+    if (dd) closedir(dd);
+    return n;
+}
+
+static void options(csvavro_job_options *o, const char **in, const char *out) {
+    csvavro_job_options_init(o);
+    o->inputs = in;
+    o->n_inputs = 1;
+    o->output = out;
+    o->split_size = 61; /* boundaries inside quoted fields: some speculative starts are wrong */
+    o->threads = 2;
+    o->avro.has_seed = 1;
+    o->avro.seed = 9;
+    o->where = "k >= 0";
+}
+
+static char in_path[512];
+
+static void test_parts(void) {
+    snprintf(in_path, sizeof in_path, "%s", p("in.csv"));
+    const char *in[] = {in_path};
+    gen(in[0]);
+    csvavro_job_options o;
+    csvavro_error err;
+    options(&o, in, p("a/t.*.avro"));
+    csvavro_job_stats sa, sb;
+    CHECK_INT(csvavro_job_run(&o, &sa, &err), CSVAVRO_OK);
+
+    options(&o, in, p("b/t.*.avro"));
+    csvavro_job *drv = NULL;
+    CHECK_INT(csvavro_job_create(&o, &drv, &err), CSVAVRO_OK);
+    CHECK_INT(csvavro_job_plan(drv, &err), CSVAVRO_OK);
+    void *plan = NULL;
+    size_t plan_len = 0;
+    CHECK_INT(csvavro_job_begin(drv, &plan, &plan_len, &err), CSVAVRO_OK);
+    CHECK_INT(count_tmp(p("b")), 1);
+    size_t n = csvavro_job_split_count(drv);
+    CHECK(n > 10);
+    for (size_t i = n; i-- > 1;) { /* split 0 is left for finish */
+        csvavro_job *w = NULL;
+        csvavro_job_options wo = o;
+        wo.threads = 1;
+        CHECK_INT(csvavro_job_open_plan(&wo, plan, plan_len, &w, &err), CSVAVRO_OK);
+        void *res = NULL;
+        size_t len = 0;
+        CHECK_INT(csvavro_job_run_split(w, i, &res, &len, &err), CSVAVRO_OK);
+        csvavro_job_free(w);
+        CHECK_INT(csvavro_job_add_result(drv, res, len, &err), CSVAVRO_OK);
+        free(res);
+    }
+    /* a worker whose options differ is refused */
+    csvavro_job_options bad = o;
+    bad.where = "k > 1";
+    csvavro_job *w = NULL;
+    CHECK_INT(csvavro_job_open_plan(&bad, plan, plan_len, &w, &err), CSVAVRO_E_USAGE);
+    CHECK(w == NULL);
+    CHECK_INT(csvavro_job_add_result(drv, "{]", 2, &err), CSVAVRO_E_USAGE);
+    CHECK_INT(csvavro_job_finish(drv, &sb, &err), CSVAVRO_OK);
+    CHECK_INT(sb.rows_kept, ROWS);
+    CHECK_INT(sb.rows_kept, sa.rows_kept);
+    CHECK_INT(sb.files_written, sa.files_written);
+    CHECK_INT(sb.splits_rerun, sa.splits_rerun);
+    CHECK(sb.splits_rerun > 0);
+    csvavro_job_free(drv);
+    free(plan);
+    CHECK_INT(count_tmp(p("b")), 0);
+    for (size_t i = 0; i < n; i++) {
+        char na[64], nb[64];
+        snprintf(na, sizeof na, "a/t.%zu.avro", i);
+        snprintf(nb, sizeof nb, "b/t.%zu.avro", i);
+        size_t la = 0, lb = 0;
+        char *ba = slurp(p(na), &la), *bb = slurp(p(nb), &lb);
+        CHECK(ba && bb);
+        if (ba && bb) CHECK_MEM(ba, la, bb, lb);
+        free(ba);
+        free(bb);
+    }
+
+    /* a begun job freed unfinished removes its temporary directory; its workers then fail */
+    options(&o, in, p("c/t.*.avro"));
+    CHECK_INT(csvavro_job_create(&o, &drv, &err), CSVAVRO_OK);
+    CHECK_INT(csvavro_job_plan(drv, &err), CSVAVRO_OK);
+    CHECK_INT(csvavro_job_begin(drv, &plan, &plan_len, &err), CSVAVRO_OK);
+    CHECK_INT(csvavro_job_open_plan(&o, plan, plan_len, &w, &err), CSVAVRO_OK);
+    CHECK_INT(count_tmp(p("c")), 1);
+    if (!w) {
+        csvavro_job_free(drv);
+        free(plan);
+        return;
+    }
+    csvavro_job_free(drv);
+    CHECK_INT(count_tmp(p("c")), 0);
+    void *res = NULL;
+    size_t len = 0;
+    CHECK_INT(csvavro_job_run_split(w, 1, &res, &len, &err), CSVAVRO_E_NOT_FOUND);
+    CHECK(res == NULL);
+    CHECK_INT(count_tmp(p("c")), 0);
+    csvavro_job_free(w);
+    free(plan);
+}
+
+static void test_columns(void) {
+    csvavro_job_options o;
+    csvavro_error err;
+    const char *in[] = {in_path};
+    csvavro_job_options_init(&o);
+    o.inputs = in;
+    o.n_inputs = 1;
+    o.output = p("one.avro");
+    o.avro.block_size = 512; /* several blocks */
+    CHECK_INT(csvavro_job_run(&o, NULL, &err), CSVAVRO_OK);
+    csvavro_fs *fs;
+    char *path;
+    CHECK_INT(csvavro_fs_open_url(p("one.avro"), &fs, &path, &err), CSVAVRO_OK);
+    csvavro_avro_reader *r;
+    CHECK_INT(csvavro_avro_reader_open(fs, path, &r, &err), CSVAVRO_OK);
+    const char *sel[] = {"s", "k"};
+    CHECK_INT(csvavro_avro_reader_select(r, (const char *const[]){"nope"}, 1, &err),
+              CSVAVRO_E_SCHEMA);
+    CHECK_INT(csvavro_avro_reader_select(r, sel, 2, &err), CSVAVRO_OK);
+    int row = 0, blocks = 0, bad = 0;
+    for (;;) {
+        const csvavro_column *c;
+        size_t nc, nr;
+        if (csvavro_avro_reader_next_columns(r, &c, &nc, &nr, &err) != CSVAVRO_OK) {
+            bad++;
+            break;
+        }
+        if (nr == 0) break;
+        blocks++;
+        CHECK_INT(nc, 2);
+        CHECK_STR(c[0].name, "s");
+        CHECK_INT(c[1].type, CSVAVRO_TYPE_LONG);
+        for (size_t i = 0; i < nr; i++, row++) {
+            char want[64];
+            if (row % 5 == 0)
+                want[0] = '\0';
+            else if (row % 3 == 0)
+                snprintf(want, sizeof want, "line %d\nnext, \"q\"", row);
+            else
+                snprintf(want, sizeof want, "s%d", row);
+            bad += ((const int64_t *)c[1].values)[i] != row;
+            bad += (c[0].valid[i] != 0) != (row % 5 != 0);
+            size_t l = (size_t)(c[0].offsets[i + 1] - c[0].offsets[i]);
+            bad += l != strlen(want) || memcmp(c[0].data + c[0].offsets[i], want, l) != 0;
+        }
+    }
+    CHECK_INT(bad, 0);
+    CHECK_INT(row, ROWS);
+    CHECK(blocks > 1);
+    csvavro_avro_reader_close(r);
+
+    /* corrupt data: a clean CSVAVRO_E_CORRUPT, never a crash */
+    size_t len = 0;
+    char *b = slurp(path, &len);
+    for (size_t i = len / 3; i < len / 3 + 64 && i < len; i++)
+        b[i] = (char)0xff;
+    FILE *f = fopen(p("bad.avro"), "wb");
+    fwrite(b, 1, len, f);
+    fclose(f);
+    free(b);
+    free(path);
+    CHECK_INT(csvavro_avro_reader_open(fs, p("bad.avro"), &r, &err), CSVAVRO_OK);
+    csvavro_status st = CSVAVRO_OK;
+    for (;;) {
+        const csvavro_column *c;
+        size_t nc, nr;
+        st = csvavro_avro_reader_next_columns(r, &c, &nc, &nr, &err);
+        if (st != CSVAVRO_OK || nr == 0) break;
+    }
+    CHECK_INT(st, CSVAVRO_E_CORRUPT);
+    CHECK(err.offset > 0);
+    csvavro_avro_reader_close(r);
+    csvavro_fs_close(fs);
+}
+
+int main(void) {
+    snprintf(dir, sizeof dir, "/tmp/csvavro-test-parts-%d", (int)getpid());
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf %s && mkdir -p %s", dir, dir);
+    if (system(cmd) != 0) return 1;
+    test_parts();
+    test_columns();
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0) return 1;
+    return CHECK_DONE();
+}
