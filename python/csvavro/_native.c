@@ -444,7 +444,7 @@ static PyObject *Job_plan_json(JobObject *self, PyObject *unused) {
     csvavro_status st = csvavro_job_plan_json(self->job, &json, &e);
     if (st != CSVAVRO_OK) return raise_error(&e, st);
     PyObject *r = PyUnicode_FromString(json);
-    free(json);
+    csvavro_free(json);
     return r;
 }
 
@@ -457,7 +457,7 @@ static PyObject *Job_schema_json(JobObject *self, PyObject *unused) {
     csvavro_status st = csvavro_schema_to_json(s, 0, &json, &e);
     if (st != CSVAVRO_OK) return raise_error(&e, st);
     PyObject *r = PyUnicode_FromString(json);
-    free(json);
+    csvavro_free(json);
     return r;
 }
 
@@ -513,11 +513,11 @@ static PyObject *Job_begin(JobObject *self, PyObject *unused) {
     csvavro_status st;
     Py_BEGIN_ALLOW_THREADS st = csvavro_job_begin(self->job, &plan, &n, &e);
     Py_END_ALLOW_THREADS if (st != CSVAVRO_OK) {
-        free(plan);
+        csvavro_free(plan);
         return raise_error(&e, st);
     }
     PyObject *r = PyBytes_FromStringAndSize(plan, (Py_ssize_t)n);
-    free(plan);
+    csvavro_free(plan);
     return r;
 }
 
@@ -537,7 +537,7 @@ static PyObject *Job_run_split(JobObject *self, PyObject *args) {
     Py_END_ALLOW_THREADS self->in_call = 0;
     if (st != CSVAVRO_OK) return raise_error(&e, st);
     PyObject *r = PyBytes_FromStringAndSize(res, (Py_ssize_t)n);
-    free(res);
+    csvavro_free(res);
     if (!r) return NULL;
     PyObject *exc = Py_NewRef(Py_None);
     if (e.status != CSVAVRO_OK) {
@@ -648,11 +648,11 @@ static PyObject *py_csv_infer(PyObject *m, PyObject *args) {
         }
         if (st == CSVAVRO_OK) st = csvavro_schema_to_json(s, 0, &json, &e);
         csvavro_schema_free(s);
-        free(path);
+        csvavro_free(path);
         csvavro_fs_close(fs);
         Py_END_ALLOW_THREADS if (st != CSVAVRO_OK) raise_error(&e, st);
         else res = PyUnicode_FromString(json);
-        free(json);
+        csvavro_free(json);
     }
     pool_free(&p);
     for (size_t i = 0; i < ls.n; i++)
@@ -718,7 +718,7 @@ done:
     Py_XDECREF(names);
     Py_XDECREF(rows);
     csvavro_csv_close(r);
-    free(path);
+    csvavro_free(path);
     csvavro_fs_close(fs);
     pool_free(&p);
     for (size_t i = 0; i < ls.n; i++)
@@ -840,7 +840,7 @@ static PyObject *py_avro_columns(PyObject *m, PyObject *args) {
 done:
     Py_XDECREF(cols);
     csvavro_avro_reader_close(r);
-    free(path);
+    csvavro_free(path);
     csvavro_fs_close(fs);
     pool_free(&p);
     for (size_t i = 0; i < ls.n; i++)
@@ -970,7 +970,7 @@ static PyObject *Fs_blocks(FsObject *self, PyObject *args) {
         }
         PyList_SET_ITEM(l, (Py_ssize_t)i, t);
     }
-    free(b);
+    csvavro_free(b);
     return l;
 }
 
@@ -984,7 +984,7 @@ static PyObject *Fs_url(FsObject *self, PyObject *args) {
     char *u = csvavro_fs_url(self->fs, path);
     if (!u) return PyErr_NoMemory();
     PyObject *r = PyUnicode_FromString(u);
-    free(u);
+    csvavro_free(u);
     return r;
 }
 
@@ -1076,12 +1076,12 @@ static PyObject *py_open_url(PyObject *m, PyObject *args) {
     FsObject *o = PyObject_New(FsObject, &FsType);
     if (!o) {
         csvavro_fs_close(fs);
-        free(path);
+        csvavro_free(path);
         return NULL;
     }
     o->fs = fs;
     PyObject *r = Py_BuildValue("(Ns)", (PyObject *)o, path);
-    free(path);
+    csvavro_free(path);
     return r;
 }
 

@@ -34,9 +34,11 @@ static json_t *str_or_null(const char *s) {
 static csvavro_status dump(json_t *root, void **out, size_t *len, csvavro_error *err) {
     char *txt = root ? json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(root);
-    if (!txt) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
-    *out = txt;
-    *len = strlen(txt);
+    char *copy = txt ? cav_strdup(txt) : NULL; /* the caller frees it with csvavro_free */
+    cav_free(txt);
+    if (!copy) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    *out = copy;
+    *len = strlen(copy);
     return CSVAVRO_OK;
 }
 
@@ -82,7 +84,7 @@ static csvavro_status export_plan(const csvavro_job *j, void **plan, size_t *len
         st = dump(root, plan, len, err);
     }
     cav_buf_free(&b);
-    free(outs);
+    cav_free(outs);
     cav_free(hex);
     return st;
 }
@@ -120,7 +122,7 @@ static csvavro_status check_same(csvavro_job *j, json_t *root, csvavro_error *er
     CAV_TRY(csvavro_schema_to_json(j->out_schema, 0, &outs, err));
     const char *want = get_s(root, "output_schema");
     bool same = want && !strcmp(want, outs);
-    free(outs);
+    cav_free(outs);
     CAV_RETURN_IF(!same, err, CSVAVRO_E_USAGE,
                   "these options give another output schema than the plan's (the worker must "
                   "use the driver's options)");
