@@ -93,7 +93,8 @@ typedef struct cav_split {
 
 struct csvavro_job {
     csvavro_job_options o;
-    char *notes; /* planning notes for the user (csvavro_job_notes) */
+    char *notes;    /* planning notes for the user (csvavro_job_notes) */
+    bool to_stdout; /* output "-": the single file is copied to stdout at commit */
     bool planned, executed;
     csvavro_fs **fss;
     size_t n_fss;

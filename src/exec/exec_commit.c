@@ -388,9 +388,42 @@ static bool path_exists(csvavro_fs *fs, const char *p) {
 }
 
 /* The single-file form: the reject file, then the output, each by one rename. */
+/* Output "-": the finished single file, copied to stdout (no rename, no manifest). */
+static csvavro_status copy_to_stdout(csvavro_job *j, const char *single_tmp, csvavro_error *err) {
+    csvavro_file *f = NULL;
+    CAV_TRY(csvavro_fs_open_read(j->out_fs, single_tmp, &f, err));
+    uint8_t *buf = cav_malloc(1 << 20);
+    csvavro_status st = buf ? CSVAVRO_OK : cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    for (int64_t off = 0; st == CSVAVRO_OK;) {
+        size_t got = 0;
+        st = csvavro_file_pread(f, buf, 1 << 20, off, &got, err);
+        if (st != CSVAVRO_OK || got == 0) break;
+        off += (int64_t)got;
+        for (size_t k = 0; k < got && st == CSVAVRO_OK;) {
+            ssize_t w = write(1, buf + k, got - k);
+            if (w < 0 && errno == EINTR) continue;
+            if (w < 0)
+                st = cav_err_errno(err, errno, "stdout", "write");
+            else
+                k += (size_t)w;
+        }
+    }
+    cav_free(buf);
+    csvavro_file_close(f, NULL);
+    return st;
+}
+
 static csvavro_status commit_single(csvavro_job *j, const char *single_tmp, csvavro_error *err) {
     csvavro_fs *fs = j->out_fs;
     bool replace = j->mode == CSVAVRO_MODE_OVERWRITE;
+    if (j->to_stdout) {
+        if (j->rej_tmp) {
+            CAV_TRY(rename_url(j->rej_tmp, j->o.csv.reject_file, err));
+            cav_free(j->rej_tmp);
+            j->rej_tmp = NULL;
+        }
+        return copy_to_stdout(j, single_tmp, err);
+    }
     if (!replace && path_exists(fs, j->single_name)) {
         if (j->mode == CSVAVRO_MODE_IGNORE) {
             j->skip = true;

@@ -589,6 +589,7 @@ static csvavro_status plan_output(csvavro_job *j, csvavro_error *err) {
     }
     char *path = NULL;
     csvavro_fs *fs = NULL;
+    j->to_stdout = !strcmp(j->o.output, "-");
     CAV_TRY(csvavro_fs_open_url(j->o.output, &fs, &path, err));
     csvavro_status st = cav_job_add_fs(j, fs, err);
     if (st != CSVAVRO_OK) {
@@ -640,6 +641,12 @@ static csvavro_status plan_output(csvavro_job *j, csvavro_error *err) {
         }
         cav_free(path);
     }
+    if (j->to_stdout) { /* "-": built in a temporary directory, then copied to stdout */
+        const char *t = getenv("TMPDIR");
+        free(j->out_dir);
+        j->out_dir = strdup(t && *t ? t : "/tmp");
+        if (!j->out_dir) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    }
     if ((j->form != CAV_OUT_SINGLE && (!j->pat_prefix || !j->pat_suffix)) ||
         (j->form == CAV_OUT_SINGLE && !j->single_name))
         return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
@@ -676,6 +683,7 @@ static csvavro_status check_destination(csvavro_job *j, csvavro_error *err) {
         CAV_RETURN_IF(j->mode == CSVAVRO_MODE_APPEND, err, CSVAVRO_E_USAGE,
                       "--mode append needs a dataset (a directory or a pattern with '*'), not "
                       "a single file");
+        if (j->to_stdout) return CSVAVRO_OK;
         if (csvavro_fs_stat(fs, j->single_name, &sb, NULL) != CSVAVRO_OK) return CSVAVRO_OK;
         if (j->mode == CSVAVRO_MODE_IGNORE) j->skip = true;
         if (j->mode == CSVAVRO_MODE_ERROR) return exists_error(j, j->o.output, err);

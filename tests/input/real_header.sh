@@ -97,6 +97,11 @@ rm -rf out
 "$BIN" convert /dev/stdin 'out/trip.*.avro' --where 'passenger_count > 3' \
   --select pickup_datetime,passenger_count,trip_time_in_secs -q < <(zstd -q -c trip_data_1.csv)
 check dev-stdin-zstd
+# one Avro container on stdout: gzip | convert - -
+rm -rf out; mkdir out
+gzip -c trip_data_1.csv | "$BIN" convert - - --where 'passenger_count > 3' \
+  --select pickup_datetime,passenger_count,trip_time_in_secs -q > out/trip.0.avro
+check stdin-to-stdout
 # the dry run names the codec; a compressed input is one split
 rm -rf out
 "$BIN" convert v.csv.bz2 'out/trip.*.avro' --dry-run > plan.txt
