@@ -643,8 +643,8 @@ static csvavro_status plan_output(csvavro_job *j, csvavro_error *err) {
     }
     if (j->to_stdout) { /* "-": built in a temporary directory, then copied to stdout */
         const char *t = getenv("TMPDIR");
-        free(j->out_dir);
-        j->out_dir = strdup(t && *t ? t : "/tmp");
+        cav_free(j->out_dir);
+        j->out_dir = cav_strdup(t && *t ? t : "/tmp");
         if (!j->out_dir) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
     }
     if ((j->form != CAV_OUT_SINGLE && (!j->pat_prefix || !j->pat_suffix)) ||
