@@ -618,17 +618,7 @@ def conn(tmp):
     finally:
         check(srv.stop() == 0, "server exit status")
     # 3. out of file descriptors: back off instead of spinning, serve again afterwards
-    def low_fds():
-        resource.setrlimit(resource.RLIMIT_NOFILE, (48, 48))
-    hdfsd_test_popen = subprocess.Popen
-    srv = Server.__new__(Server)
-    srv.data = os.path.join(tmp, "d3")
-    srv.args = ["--replication", "1", "--datanodes", "1", "--idle-timeout", "0"]
-    srv.p = hdfsd_test_popen([hdfsd_test.SERVER, "--data", srv.data, "--port", "0"] + srv.args,
-                             stdout=subprocess.PIPE, text=True, preexec_fn=low_fds)
-    srv.nn = srv.p.stdout.readline().strip()
-    srv.p.stdout.readline()
-    srv.p.stdout.readline()
+    srv = low_fd_server(os.path.join(tmp, "d3"), "0")
     try:
         h, p = srv.nn.split(":")
         held = [socket.create_connection((h, int(p)), timeout=5) for _ in range(60)]
@@ -650,6 +640,38 @@ def conn(tmp):
         check(ok, "serves again once descriptors are free: " + err)
     finally:
         check(srv.stop() == 0, "server exit status")
+    # 4. ... and with an idle timeout, serves again while the silent sockets stay open
+    srv = low_fd_server(os.path.join(tmp, "d4"), "1")
+    try:
+        h, p = srv.nn.split(":")
+        held = [socket.create_connection((h, int(p)), timeout=5) for _ in range(60)]
+        ok = False
+        for _ in range(40):
+            rc, _, err = hdfs(srv, "ls", "/", user=SU)
+            if rc == 0:
+                ok = True
+                break
+            time.sleep(0.5)
+        check(ok, "serves other clients while 60 silent sockets are held: " + err)
+        for s in held:
+            s.close()
+    finally:
+        check(srv.stop() == 0, "server exit status")
+
+
+def low_fd_server(data, idle):
+    """A server limited to 48 file descriptors (ulimit -n 48)."""
+    def low_fds():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (48, 48))
+    srv = Server.__new__(Server)
+    srv.data = data
+    srv.args = ["--replication", "1", "--datanodes", "1", "--idle-timeout", idle]
+    srv.p = subprocess.Popen([hdfsd_test.SERVER, "--data", srv.data, "--port", "0"] + srv.args,
+                             stdout=subprocess.PIPE, text=True, preexec_fn=low_fds)
+    srv.nn = srv.p.stdout.readline().strip()
+    srv.p.stdout.readline()
+    srv.p.stdout.readline()
+    return srv
 
 
 def main():
