@@ -1,16 +1,41 @@
 /*
  * check.h — the tiny assert header of the unit tests. Each check prints both values and the
- * place on failure and counts failures; CHECK_MAIN's return value fails the test.
+ * place on failure and counts failures; CHECK_DONE's return value fails the test. A test
+ * function run by CHECK_RUN stops at its first failed check (the next one still runs), so a
+ * failure is not followed by checks on state it already broke.
  */
 #ifndef CAV_CHECK_H
 #define CAV_CHECK_H
 
 #include <inttypes.h>
+#include <setjmp.h>
 #include <stdio.h>
 #include <string.h>
 
 static int check_failures;
 static int check_count;
+/* Where a failed check jumps to: set by CHECK_RUN in the thread that runs the test function
+ * (checks in other threads only count). */
+static _Thread_local jmp_buf *check_stop;
+
+#define CHECK_STOP()                                                                               \
+    do {                                                                                           \
+        if (check_stop) longjmp(*check_stop, 1);                                                   \
+    } while (0)
+
+/* Runs the test function call `call` (e.g. CHECK_RUN(test_dates())); its first failed check
+ * ends it. */
+#define CHECK_RUN(call)                                                                            \
+    do {                                                                                           \
+        jmp_buf cj_;                                                                               \
+        if (setjmp(cj_) == 0) {                                                                    \
+            check_stop = &cj_;                                                                     \
+            call;                                                                                  \
+        } else {                                                                                   \
+            fprintf(stderr, "%s: stopped at its first failed check\n", #call);                     \
+        }                                                                                          \
+        check_stop = NULL;                                                                         \
+    } while (0)
 
 #define CHECK(cond)                                                                                \
     do {                                                                                           \
@@ -18,6 +43,7 @@ static int check_count;
         if (!(cond)) {                                                                             \
             check_failures++;                                                                      \
             fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);               \
+            CHECK_STOP();                                                                          \
         }                                                                                          \
     } while (0)
 
@@ -29,6 +55,7 @@ static int check_count;
             check_failures++;                                                                      \
             fprintf(stderr, "%s:%d: %s == %s failed: %lld != %lld\n", __FILE__, __LINE__, #a, #b,  \
                     ca_, cb_);                                                                     \
+            CHECK_STOP();                                                                          \
         }                                                                                          \
     } while (0)
 
@@ -40,6 +67,7 @@ static int check_count;
             check_failures++;                                                                      \
             fprintf(stderr, "%s:%d: %s == %s failed: %.17g != %.17g\n", __FILE__, __LINE__, #a,    \
                     #b, ca_, cb_);                                                                 \
+            CHECK_STOP();                                                                          \
         }                                                                                          \
     } while (0)
 
@@ -51,6 +79,7 @@ static int check_count;
             check_failures++;                                                                      \
             fprintf(stderr, "%s:%d: %s == %s failed: \"%s\" != \"%s\"\n", __FILE__, __LINE__, #a,  \
                     #b, ca_ ? ca_ : "(null)", cb_ ? cb_ : "(null)");                               \
+            CHECK_STOP();                                                                          \
         }                                                                                          \
     } while (0)
 
@@ -62,6 +91,7 @@ static int check_count;
             check_failures++;                                                                      \
             fprintf(stderr, "%s:%d: %s == %s failed: \"%.*s\" != \"%.*s\"\n", __FILE__, __LINE__,  \
                     #a, #b, (int)cal_, (const char *)(a), (int)cbl_, (const char *)(b));           \
+            CHECK_STOP();                                                                          \
         }                                                                                          \
     } while (0)
 
@@ -76,6 +106,7 @@ static int check_count;
             check_failures++;                                                                      \
             fprintf(stderr, "%s:%d: %s failed: %s: %s\n", __FILE__, __LINE__, #call,               \
                     csvavro_status_name(cs_), cb_);                                                \
+            CHECK_STOP();                                                                          \
         }                                                                                          \
     } while (0)
 

@@ -551,14 +551,14 @@ static void test_alloc_failures(void) {
 int main(void) {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/test_avro.XXXXXX");
     if (!mkdtemp(tmpdir)) return 1;
-    test_options();
-    test_schema_json();
-    test_roundtrip();
-    test_seed();
-    test_restart();
-    test_big_record();
-    test_append_mode();
-    test_alloc_failures();
+    CHECK_RUN(test_options());
+    CHECK_RUN(test_schema_json());
+    CHECK_RUN(test_roundtrip());
+    CHECK_RUN(test_seed());
+    CHECK_RUN(test_restart());
+    CHECK_RUN(test_big_record());
+    CHECK_RUN(test_append_mode());
+    CHECK_RUN(test_alloc_failures());
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);

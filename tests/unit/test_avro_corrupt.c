@@ -380,10 +380,10 @@ int main(void) {
     if (!mkdtemp(tmpdir)) return 1;
     snprintf(fpath, sizeof fpath, "%s/f.avro", tmpdir);
     for (int c = 0; c <= CSVAVRO_CODEC_XZ; c++)
-        test_codec((csvavro_codec)c);
+        CHECK_RUN(test_codec((csvavro_codec)c));
     /* The hand-made cases go through the local file backend. */
     test_fs = cav_io_local();
-    test_crafted();
+    CHECK_RUN(test_crafted());
     free(mem_data);
     unlink(fpath);
     rmdir(tmpdir);

@@ -108,13 +108,13 @@ static void test_batch(void) {
 }
 
 int main(void) {
-    test_error_format();
-    test_buf();
-    test_parse();
-    test_utf8();
-    test_names();
-    test_alloc_fail();
-    test_batch();
+    CHECK_RUN(test_error_format());
+    CHECK_RUN(test_buf());
+    CHECK_RUN(test_parse());
+    CHECK_RUN(test_utf8());
+    CHECK_RUN(test_names());
+    CHECK_RUN(test_alloc_fail());
+    CHECK_RUN(test_batch());
     printf("cpu features: %#x\n", cav_cpu_features());
     return CHECK_DONE();
 }

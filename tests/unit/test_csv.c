@@ -580,17 +580,17 @@ static void test_alloc_failures(void) {
 int main(void) {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/test_csv_XXXXXX");
     if (!mkdtemp(tmpdir)) return 2;
-    test_long();
-    test_double();
-    test_dates();
-    test_infer_rules();
-    test_infer_file();
-    test_infer_sampling();
-    test_load();
-    test_errors();
-    test_load_selected();
-    test_lines_and_rows();
-    test_alloc_failures();
+    CHECK_RUN(test_long());
+    CHECK_RUN(test_double());
+    CHECK_RUN(test_dates());
+    CHECK_RUN(test_infer_rules());
+    CHECK_RUN(test_infer_file());
+    CHECK_RUN(test_infer_sampling());
+    CHECK_RUN(test_load());
+    CHECK_RUN(test_errors());
+    CHECK_RUN(test_load_selected());
+    CHECK_RUN(test_lines_and_rows());
+    CHECK_RUN(test_alloc_failures());
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
     if (system(cmd) != 0) fprintf(stderr, "cleanup failed\n");

@@ -326,12 +326,12 @@ static void test_alloc_failures(void) {
 int main(void) {
     snprintf(dir, sizeof dir, "/tmp/test_exec.%d", (int)getpid());
     mkdir(dir, 0755);
-    test_defaults();
-    test_rabin();
-    test_planning();
-    test_speculation();
-    test_commit_race();
-    test_alloc_failures();
+    CHECK_RUN(test_defaults());
+    CHECK_RUN(test_rabin());
+    CHECK_RUN(test_planning());
+    CHECK_RUN(test_speculation());
+    CHECK_RUN(test_commit_race());
+    CHECK_RUN(test_alloc_failures());
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0) fprintf(stderr, "cleanup failed\n");

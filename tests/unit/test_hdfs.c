@@ -316,12 +316,12 @@ static void test_exceptions(void) {
 }
 
 int main(void) {
-    test_crc();
-    test_varint();
-    test_packet();
-    test_xml();
-    test_conf();
-    test_exceptions();
+    CHECK_RUN(test_crc());
+    CHECK_RUN(test_varint());
+    CHECK_RUN(test_packet());
+    CHECK_RUN(test_xml());
+    CHECK_RUN(test_conf());
+    CHECK_RUN(test_exceptions());
     printf("%d checks, %d failures\n", check_count, check_failures);
     return check_failures != 0;
 }

@@ -133,7 +133,12 @@ int cli_cmd_head(int argc, char **argv) {
         /* rows 0 and 1: names and types */
         for (size_t row = 0; row < 2; row++) {
             cells[row] = calloc(ncols, sizeof **cells);
-            for (size_t c = 0; c < ncols && cells[row]; c++) {
+            if (!cells[row]) {
+                fprintf(stderr, "csvavro: out of memory\n");
+                rc = CLI_FAIL;
+                goto out;
+            }
+            for (size_t c = 0; c < ncols; c++) {
                 const char *t = row == 0 ? csvavro_schema_field_name(s, c)
                                          : csvavro_type_name(csvavro_schema_field_type(s, c));
                 size_t w;
@@ -149,7 +154,11 @@ int cli_cmd_head(int argc, char **argv) {
             st = csvavro_csv_next_row(r, &fields, &lens, &nf, &err);
             if (st != CSVAVRO_OK || !fields) break;
             cells[nrows] = calloc(ncols, sizeof **cells);
-            if (!cells[nrows]) break;
+            if (!cells[nrows]) {
+                fprintf(stderr, "csvavro: out of memory\n");
+                rc = CLI_FAIL;
+                goto out;
+            }
             for (size_t c = 0; c < ncols && c < nf; c++) {
                 size_t w;
                 cells[nrows][c] = cell(fields[c], lens[c], &w);
@@ -173,8 +182,8 @@ int cli_cmd_head(int argc, char **argv) {
     }
     if (st != CSVAVRO_OK) rc = cli_report(&err);
 out:
-    if (cells)
-        for (size_t row = 0; row < nrows; row++) {
+    if (cells) /* every row slot: a failure may leave rows past nrows allocated */
+        for (size_t row = 0; row < (size_t)n + 2; row++) {
             for (size_t c = 0; c < ncols && cells[row]; c++)
                 free(cells[row][c]);
             free(cells[row]);
@@ -183,7 +192,7 @@ out:
     free(widths);
     csvavro_csv_close(r);
     csvavro_schema_free(s);
-    free(path);
+    csvavro_free(path);
     csvavro_fs_close(fs);
     cli_csv_options_release();
     return rc;
