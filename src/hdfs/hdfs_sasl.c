@@ -559,9 +559,16 @@ void cav_hdfs_ccache_principal(char *out, size_t cap) {
     OM_uint32 maj, min;
     gss_cred_id_t cred = GSS_C_NO_CREDENTIAL;
     gss_name_t name = GSS_C_NO_NAME;
+    OM_uint32 life = 0;
     maj = gss_acquire_cred(&min, GSS_C_NO_NAME, GSS_C_INDEFINITE, GSS_C_NO_OID_SET, GSS_C_INITIATE,
-                           &cred, NULL, NULL);
+                           &cred, NULL, &life);
     if (GSS_ERROR(maj)) return;
+    /* MIT's gss_inquire_cred leaks the name it made when the ticket has expired: ask only
+     * about a live one */
+    if (life == 0) {
+        gss_release_cred(&min, &cred);
+        return;
+    }
     maj = gss_inquire_cred(&min, cred, &name, NULL, NULL, NULL);
     if (!GSS_ERROR(maj)) {
         gss_buffer_desc dn = GSS_C_EMPTY_BUFFER;
@@ -569,7 +576,8 @@ void cav_hdfs_ccache_principal(char *out, size_t cap) {
             snprintf(out, cap, "%.*s", (int)dn.length, (const char *)dn.value);
             gss_release_buffer(&min, &dn);
         }
-        gss_release_name(&min, &name);
     }
+    /* gss_inquire_cred can fail (an expired ticket) after it has made the name */
+    if (name != GSS_C_NO_NAME) gss_release_name(&min, &name);
     gss_release_cred(&min, &cred);
 }
