@@ -59,6 +59,7 @@ demo: deps build
 
 bench: deps build
 	bash bench/run.sh
+	bash bench/bench_compressed.sh
 
 install: build
 	$(CMAKE) --install build --prefix $(PREFIX)

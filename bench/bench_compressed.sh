@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# bench/bench_compressed.sh — compressed CSV input (issue 13), part of `make bench`.
+#
+# The reference job (--where 'passenger_count > 3' --select pickup_datetime,passenger_count,
+# trip_time_in_secs) on one generated NYC-taxi-like file as plain CSV and as .gz, .bz2, .zst and
+# .xz (made once with the Debian tools, cached in bench/data/), one thread each, next to the floor
+# of each codec: its own command-line decompressor piped into `wc -l` (zcat, bzcat, zstdcat,
+# xzcat). MB/s are of the decompressed CSV. Then the parallel case: four compressed inputs (one
+# split each) at -j1 and -j2. Every csvavro output's row count is read back (container framing,
+# bench/peers/pyjob.py blocks) and compared with the count Python's csv module computed.
+# Writes bench/RESULTS-compressed.md.
+#
+# Environment: CSVAVRO_BUILD (default build/), BENCH_COMP_BYTES (default 200000000),
+# BENCH_RUNS (default 3; median reported), BENCH_SEED (default 2013).
+set -u -o pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${CSVAVRO_BUILD:-$ROOT/build}
+BYTES=${BENCH_COMP_BYTES:-200000000}
+RUNS=${BENCH_RUNS:-3}
+SEED=${BENCH_SEED:-2013}
+DATA=$ROOT/bench/data
+OUT=$ROOT/bench/out/compressed
+RESULTS=${BENCH_COMP_RESULTS:-$ROOT/bench/RESULTS-compressed.md}
+PY=/usr/bin/python3
+CSVAVRO=$BUILD/csvavro
+say() { printf '[bench-compressed %s] %s\n' "$(date +%T)" "$*" >&2; }
+mkdir -p "$DATA" "$OUT"
+for t in gzip bzip2 zstd xz; do command -v $t >/dev/null || { say "missing $t (scripts/deps.sh)"; exit 1; }; done
+[ -x "$CSVAVRO" ] || { say "build csvavro first (make)"; exit 1; }
+
+F=$DATA/comp-$BYTES-$SEED.csv
+if [ ! -s "$F.counts" ]; then
+    say "generating $F"
+    "$BUILD/gen_taxi" --bytes "$BYTES" --seed "$SEED" >"$F" || exit 1
+    "$PY" - "$F" >"$F.counts" <<'PYEOF' || exit 1
+import csv, sys
+kept = rows = 0
+with open(sys.argv[1], newline="") as f:
+    rd = csv.reader(f); h = next(rd); ic = h.index("passenger_count")
+    for r in rd:
+        rows += 1
+        if r[ic] and int(r[ic]) > 3: kept += 1
+print(kept, rows)
+PYEOF
+fi
+read -r KEPT ROWS <"$F.counts"
+LINES=$((ROWS + 1))
+declare -A EXT=([gzip]=gz [bzip2]=bz2 [zstd]=zst [xz]=xz) CAT=([gzip]=zcat [bzip2]=bzcat [zstd]=zstdcat [xz]=xzcat)
+for c in gzip bzip2 zstd xz; do
+    z=$F.${EXT[$c]}
+    if [ ! -s "$z" ]; then say "compressing with $c"; $c -c "$F" >"$z.tmp" && mv "$z.tmp" "$z" || exit 1; fi
+done
+SIZE=$(stat -c %s "$F")
+
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+# timeit NAME EXPECTED COUNTER -- command... : median wall seconds over RUNS, checks the count
+timeit() {
+    local name=$1 expected=$2 counter=$3; shift 4
+    local ts=() r t got
+    for ((r = 1; r <= RUNS; r++)); do
+        rm -rf "$OUT/o" && mkdir -p "$OUT/o"
+        /usr/bin/time -f '%e' -o "$OUT/time" bash -c "$*" >"$OUT/stdout" 2>"$OUT/stderr"
+        t=$(tail -1 "$OUT/time")
+        got=$($counter)
+        if [ "$got" != "$expected" ]; then say "$name: count $got, expected $expected"; cat "$OUT/stderr" >&2; return 1; fi
+        ts+=("$t")
+    done
+    printf '%s\n' "${ts[@]}" | median
+}
+lines_count() { tr -d ' \n' <"$OUT/stdout"; }
+avro_count() { local n=0 k; for f in "$OUT"/o/*.avro; do k=$("$PY" "$ROOT/bench/peers/pyjob.py" blocks "$f") || return 1; n=$((n + k)); done; echo $n; }
+JOB="--where 'passenger_count > 3' --select pickup_datetime,passenger_count,trip_time_in_secs -q"
+mbs() { awk -v b="$SIZE" -v t="$1" 'BEGIN { printf "%.0f", (t > 0 ? b / 1e6 / t : 0) }'; }
+
+{
+    echo "# Compressed input (bench/bench_compressed.sh)"
+    echo
+    echo "$(date -u +%F), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//');"
+    echo "file: gen_taxi $SIZE bytes ($ROWS rows, $KEPT kept by the reference job); median of $RUNS runs;"
+    echo "MB/s of decompressed CSV. Floor = the codec's own decompressor into \`wc -l\` (one core)."
+    echo
+    echo "| input | compressed bytes | csvavro convert -j1 | MB/s | floor | floor s | floor MB/s | csvavro / floor |"
+    echo "|---|---|---|---|---|---|---|---|"
+} >"$RESULTS.tmp"
+t=$(timeit plain "$KEPT" avro_count -- "$CSVAVRO convert '$F' '$OUT/o/out.avro' $JOB -j1") || exit 1
+w=$(timeit wc "$LINES" lines_count -- "wc -l < '$F'") || exit 1
+echo "| plain CSV | $SIZE | ${t} s | $(mbs "$t") | wc -l | ${w} s | $(mbs "$w") | - |" >>"$RESULTS.tmp"
+for c in gzip bzip2 zstd xz; do
+    z=$F.${EXT[$c]}
+    say "$c"
+    t=$(timeit "$c" "$KEPT" avro_count -- "$CSVAVRO convert '$z' '$OUT/o/out.avro' $JOB -j1") || exit 1
+    w=$(timeit "${CAT[$c]}" "$LINES" lines_count -- "${CAT[$c]} '$z' | wc -l") || exit 1
+    ratio=$(awk -v a="$t" -v b="$w" 'BEGIN { printf "%.2f", (a > 0 ? b / a : 0) }')
+    echo "| .${EXT[$c]} | $(stat -c %s "$z") | ${t} s | $(mbs "$t") | ${CAT[$c]} \\| wc -l | ${w} s | $(mbs "$w") | $ratio |" >>"$RESULTS.tmp"
+done
+# parallel: four compressed inputs (gz, bz2, zst, xz): one split each
+say "parallel"
+rm -rf "$OUT/in" && mkdir -p "$OUT/in"
+for c in gzip bzip2 zstd xz; do ln -s "$F.${EXT[$c]}" "$OUT/in/t.csv.${EXT[$c]}"; done
+t1=$(timeit par-j1 $((4 * KEPT)) avro_count -- "$CSVAVRO convert '$OUT/in' '$OUT/o/' $JOB -j1") || exit 1
+t2=$(timeit par-j2 $((4 * KEPT)) avro_count -- "$CSVAVRO convert '$OUT/in' '$OUT/o/' $JOB -j2") || exit 1
+{
+    echo
+    echo "Four compressed inputs (.gz, .bz2, .zst, .xz; one split each): -j1 ${t1} s, -j2 ${t2} s,"
+    echo "speed-up $(awk -v a="$t1" -v b="$t2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')x (the slowest input, xz or bzip2, bounds -j2)."
+} >>"$RESULTS.tmp"
+mv "$RESULTS.tmp" "$RESULTS"
+cat "$RESULTS"
