@@ -22,6 +22,9 @@
 #   BENCH_TOOLS         regex on case ids to run only some (e.g. 'csvavro|memchr'); default all
 #   BENCH_RESULTS       where to write the Markdown (default bench/RESULTS.md); the chart goes
 #                       beside it as results.png
+#   BENCH_PY_BYTES      size of the file for the Python package pairs (case id "python":
+#                       bench/bench_python.py -> RESULTS-python.md beside RESULTS.md; default
+#                       the pandas slice size)
 #
 # A peer that fails is reported as failed with its error and the others go on; the exit status
 # is non-zero only when csvavro itself fails or writes a wrong row count (or set-up fails).
@@ -389,6 +392,17 @@ if [[ encode =~ $TOOLS ]]; then
         [ -x "$ENC" ]; then
         say "encode-only stage: bench_avro_encode"
         "$ENC" 2000000 >"$OUT/encode.txt" 2>&1 || : >"$OUT/encode.txt"
+    fi
+fi
+if [[ python =~ $TOOLS ]]; then
+    PYFILE=$(gen_file "${BENCH_PY_BYTES:-$PBYTES}")
+    say "python package pairs: bench_python.py on $(basename "$PYFILE")"
+    if cmake --build "$BUILD" -j "$JOBS" --target csvavro_python >>"$OUT/build.log" 2>&1; then
+        "$PY" "$BENCH/bench_python.py" --build "$BUILD" --csv "$PYFILE" --runs "$RUNS" \
+            --out "$(dirname "$RESULTS")/RESULTS-python.md" >"$OUT/python.txt" 2>&1 ||
+            say "bench_python.py failed (see $OUT/python.txt)"
+    else
+        say "the Python package did not build (see $OUT/build.log)"
     fi
 fi
 "$PY" "$BENCH/report.py" "$OUT" "$RESULTS" || die "report failed"
