@@ -1,9 +1,9 @@
 # The Python package (python/csvavro, label python): each script is one CTest entry, run with
 # Debian's /usr/bin/python3 against build/python. Values are checked against Python's csv
 # module, python3-avro and the CLI; hdfs:// against csvavro-hdfsd; dask on a LocalCluster of two
-# worker processes. Only in the normal build (python/python.cmake builds the extension there).
+# worker processes; examples/notebook.py end to end. Only in the normal build (python/python.cmake builds the extension there).
 if(CAV_PYTHON_BUILT)
-  foreach(_t frame avro interrupt hdfs dask pip)
+  foreach(_t frame avro interrupt hdfs dask pip notebook)
     cav_add_script_test(NAME python_${_t}
       COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/python/test_${_t}.py LABELS python
       TIMEOUT 300)
@@ -12,5 +12,5 @@ if(CAV_PYTHON_BUILT)
     set_tests_properties(python_${_t} PROPERTIES SKIP_RETURN_CODE 77)
   endforeach()
   # the dask tests start worker processes: not beside the other heavy tests
-  set_tests_properties(python_dask PROPERTIES RUN_SERIAL ON)
+  set_tests_properties(python_dask python_notebook PROPERTIES RUN_SERIAL ON)
 endif()

@@ -29,17 +29,19 @@ __all__ = ["convert", "head", "schema", "read_csv", "read_avro", "Stats", "Error
 # CSV options (the **csv of convert, head, schema, read_csv), as the CLI's --options
 CSV_OPTIONS = ("delimiter", "quote", "escape", "comment", "header", "names", "skip_rows",
                "null_values", "encoding", "max_record_bytes", "on_error", "reject_file",
-               "max_errors", "infer_rows", "types", "not_null", "record_name", "namespace")
+               "max_errors", "infer_rows", "types", "not_null", "record_name", "namespace",
+               "compression", "zip_entry", "skip_initial_space", "trim", "keep_empty_columns")
 
 
 class Stats:
     """What a finished job did (csvavro_job_stats): rows read/kept/rejected, bytes, files,
     seconds. Attributes: inputs, splits, splits_rerun, bytes_total, bytes_read, rows_read,
-    rows_kept, rows_rejected, files_written, bytes_written, elapsed_s."""
+    rows_kept, rows_rejected, files_written, bytes_written, elapsed_s, output_existed (mode
+    "ignore" found the output and wrote nothing)."""
 
     __slots__ = ("inputs", "splits", "splits_done", "splits_rerun", "bytes_total",
                  "bytes_read", "rows_read", "rows_kept", "rows_rejected", "files_written",
-                 "bytes_written", "elapsed_s")
+                 "bytes_written", "elapsed_s", "output_existed")
 
     def __init__(self, d):
         for k in self.__slots__:
@@ -99,7 +101,7 @@ def _schema_text(schema):
 
 def job_options(src, dst, *, where=None, select=None, exclude=None, rename=None, limit=None,
                 schema=None, split_size=None, threads=None, batch_rows=None, overwrite=False,
-                codec=None, level=None, block_size=None, seed=None, meta=None, **csv):
+                mode=None, codec=None, level=None, block_size=None, seed=None, meta=None, **csv):
     """The options dict of the extension's Job from csvavro.convert's arguments."""
     srcs = [src] if isinstance(src, (str, os.PathLike)) else list(src)
     return {
@@ -107,7 +109,7 @@ def job_options(src, dst, *, where=None, select=None, exclude=None, rename=None,
         "select": _list(select, "select"), "exclude": _list(exclude, "exclude"),
         "rename": _list(rename, "rename"), "limit": limit, "schema_json": _schema_text(schema),
         "split_size": split_size, "threads": threads, "batch_rows": batch_rows,
-        "overwrite": overwrite, "codec": codec, "level": level, "block_size": block_size,
+        "overwrite": overwrite, "mode": mode, "codec": codec, "level": level, "block_size": block_size,
         "seed": seed, "meta": _list(meta, "meta"), "csv": _csv(csv),
     }
 
@@ -139,12 +141,13 @@ class _Bar:
 
 def convert(src, dst, *, where=None, select=None, exclude=None, rename=None, limit=None,
             schema=None, split_size=None, threads=None, batch_rows=None, overwrite=False,
-            codec=None, level=None, block_size=None, seed=None, meta=None, progress=True,
+            mode=None, codec=None, level=None, block_size=None, seed=None, meta=None, progress=True,
             **csv):
     """Converts CSV (files, directories, globs; local or hdfs://) to Avro, as `csvavro convert`.
 
     dst: 'dir/name.*.avro' (one file per split), a directory ('dir/': part-NNNNN.avro), or one
-    file. where: a filter expression; select/exclude: column lists; rename: {"old": "new"};
+    file. mode: what to do when the output exists: 'error' (default), 'overwrite', 'append' (add
+    this job's files to the dataset), 'ignore' (write nothing). where: a filter expression; select/exclude: column lists; rename: {"old": "new"};
     codec: null, deflate, snappy, zstandard, bzip2, xz; seed: byte-identical reruns; **csv: the
     CSV options (delimiter, header, names, null_values, on_error, types={"col": "long"}, ...).
     progress: a tqdm bar (True), nothing (False), or a callable(stats_dict, final).
@@ -152,7 +155,8 @@ def convert(src, dst, *, where=None, select=None, exclude=None, rename=None, lim
     Errors raise csvavro.Error with the C error's fields (path, line, offset, column, value)."""
     opts = job_options(src, dst, where=where, select=select, exclude=exclude, rename=rename,
                        limit=limit, schema=schema, split_size=split_size, threads=threads,
-                       batch_rows=batch_rows, overwrite=overwrite, codec=codec, level=level,
+                       batch_rows=batch_rows, overwrite=overwrite, mode=mode, codec=codec,
+                       level=level,
                        block_size=block_size, seed=seed, meta=meta, **csv)
     cb = _Bar("convert") if progress is True else (progress or None)
     job = _native.Job(opts)

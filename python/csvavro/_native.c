@@ -231,7 +231,7 @@ static int get_bool(PyObject *d, const char *key, int *out) {
 /* The CSV options of dict d (keys as in csvavro.convert's **csv). */
 static int csv_options(PyObject *d, strpool *p, strlists *ls, csvavro_csv_options *o) {
     csvavro_csv_options_init(o);
-    const char *enc = NULL, *onerr = NULL;
+    const char *enc = NULL, *onerr = NULL, *comp = NULL;
     uint64_t mrb = o->max_record_bytes;
     if (get_char(d, "delimiter", &o->delimiter) || get_char(d, "quote", &o->quote) ||
         get_char(d, "escape", &o->escape) || get_char(d, "comment", &o->comment) ||
@@ -243,8 +243,20 @@ static int csv_options(PyObject *d, strpool *p, strlists *ls, csvavro_csv_option
         get_u64(d, "max_errors", &o->max_errors) || get_u64(d, "infer_rows", &o->infer_rows) ||
         get_list(d, "types", p, ls, &o->type_overrides, &o->n_type_overrides) ||
         get_list(d, "not_null", p, ls, &o->not_null, &o->n_not_null) ||
-        get_str(d, "record_name", p, &o->record_name) || get_str(d, "namespace", p, &o->ns))
+        get_str(d, "record_name", p, &o->record_name) || get_str(d, "namespace", p, &o->ns) ||
+        get_str(d, "compression", p, &comp) || get_str(d, "zip_entry", p, &o->zip_entry) ||
+        get_bool(d, "skip_initial_space", &o->skip_initial_space) ||
+        get_bool(d, "trim", &o->trim) || get_bool(d, "keep_empty_columns", &o->keep_empty_columns))
         return -1;
+    if (comp) {
+        csvavro_status st = csvavro_compression_parse(comp, &o->compression);
+        if (st != CSVAVRO_OK) {
+            csvavro_error e = no_error();
+            snprintf(e.message, sizeof e.message, "unknown compression \"%s\"", comp);
+            raise_error(&e, st);
+            return -1;
+        }
+    }
     o->max_record_bytes = (size_t)mrb;
     if (enc) {
         if (!strcmp(enc, "utf-8") || !strcmp(enc, "utf8"))
@@ -286,14 +298,15 @@ typedef struct JobObject {
 
 static PyObject *stats_dict(const csvavro_job_stats *s) {
     return Py_BuildValue(
-        "{s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:d}", "inputs",
+        "{s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:d,s:O}", "inputs",
         (unsigned long long)s->inputs, "splits", (unsigned long long)s->splits, "splits_done",
         (unsigned long long)s->splits_done, "splits_rerun", (unsigned long long)s->splits_rerun,
         "bytes_total", (unsigned long long)s->bytes_total, "bytes_read",
         (unsigned long long)s->bytes_read, "rows_read", (unsigned long long)s->rows_read,
         "rows_kept", (unsigned long long)s->rows_kept, "rows_rejected",
         (unsigned long long)s->rows_rejected, "files_written", (unsigned long long)s->files_written,
-        "bytes_written", (unsigned long long)s->bytes_written, "elapsed_s", s->elapsed_s);
+        "bytes_written", (unsigned long long)s->bytes_written, "elapsed_s", s->elapsed_s,
+        "output_existed", s->output_existed ? Py_True : Py_False);
 }
 
 /* From the thread running execute, GIL released: take it, run signal handlers (Ctrl-C), call
@@ -329,7 +342,7 @@ static int job_options(JobObject *self, PyObject *d) {
     int rc = csv ? csv_options(csv, p, ls, &o->csv) : -1;
     Py_XDECREF(empty);
     if (rc) return -1;
-    const char *codec = NULL;
+    const char *codec = NULL, *mode = NULL;
     uint64_t seed = 0, block = 0;
     int has_seed = PyDict_GetItemString(d, "seed") && PyDict_GetItemString(d, "seed") != Py_None;
     uint64_t rb = o->read_buffer;
@@ -345,8 +358,20 @@ static int job_options(JobObject *self, PyObject *d) {
         get_str(d, "codec", p, &codec) || get_int(d, "level", &o->avro.level) ||
         get_u64(d, "block_size", &block) || get_u64(d, "seed", &seed) ||
         get_list(d, "meta", p, ls, &o->avro.meta, &o->avro.n_meta) ||
-        get_int(d, "progress_interval_ms", &o->progress_interval_ms))
+        get_int(d, "progress_interval_ms", &o->progress_interval_ms) ||
+        get_str(d, "mode", p, &mode))
         return -1;
+    if (mode) {
+        static const char *const modes[] = {"error", "overwrite", "append", "ignore"};
+        int m = 0;
+        while (m < 4 && strcmp(modes[m], mode) != 0)
+            m++;
+        if (m == 4) {
+            usage_error("mode must be 'error', 'overwrite', 'append' or 'ignore'");
+            return -1;
+        }
+        o->mode = (csvavro_write_mode)m;
+    }
     o->batch_rows = (uint32_t)(br > UINT32_MAX ? UINT32_MAX : br);
     o->read_buffer = (size_t)rb;
     if (block) o->avro.block_size = (size_t)block;
