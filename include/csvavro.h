@@ -660,14 +660,25 @@ typedef struct csvavro_job_options {
     size_t n_exclude;
     const char *const *rename; /* "old=new" output renames (after select/exclude) */
     size_t n_rename;
-    uint64_t limit;                  /* at most this many rows, the first ones in input order
-                                        (UINT64_MAX = no limit, the default) */
-    uint64_t split_size;             /* bytes per split (default 64 MiB) */
-    int threads;                     /* worker threads (default 0 = all online CPUs) */
-    uint32_t batch_rows;             /* rows per column batch (default 16384) */
-    size_t read_buffer;              /* CSV read buffer per worker, bytes (default 1 MiB) */
-    csvavro_write_mode mode;         /* what to do when the output exists (default ERROR) */
-    int overwrite;                   /* 1: the same as mode OVERWRITE (kept for callers) */
+    uint64_t limit;          /* at most this many rows, the first ones in input order
+                                (UINT64_MAX = no limit, the default) */
+    uint64_t split_size;     /* bytes per split (default 64 MiB) */
+    int threads;             /* worker threads (default 0 = all online CPUs) */
+    uint32_t batch_rows;     /* rows per column batch (default 16384) */
+    size_t read_buffer;      /* CSV read buffer per worker, bytes (default 1 MiB) */
+    csvavro_write_mode mode; /* what to do when the output exists (default ERROR) */
+    int overwrite;           /* 1: the same as mode OVERWRITE (kept for callers) */
+    /* Hive-style partitions (docs/datasets.md "Partitioned output"): each spec is COL,
+     * year(COL), month(COL), day(COL), hour(COL) (of a date or timestamp column) or
+     * NAME=FUNC(COL); files go to OUT/name=value/.../part-<split>-<seq>.avro. Plain partition
+     * columns are left out of the records unless keep_partition_columns. Each worker buffers
+     * at most partition_buffer bytes of encoded rows (default 32 MiB) and then writes one file
+     * per buffered partition, so memory is bounded whatever the number of partitions. Not for
+     * single-file outputs. */
+    const char *const *partition_by;
+    size_t n_partition_by;
+    int keep_partition_columns;
+    uint64_t partition_buffer;
     int dry_run;                     /* 1: execute only plans (csvavro_job_run returns after it) */
     int stale_hours;                 /* temporary dirs of dead runs older than this are removed
                                         (default 24; those of dead local pids at once) */
@@ -738,6 +749,10 @@ const csvavro_schema *csvavro_job_schema(const csvavro_job *job);
 const char *csvavro_job_where_text(const csvavro_job *job);
 /* Worker threads that execute will use. */
 int csvavro_job_threads(const csvavro_job *job);
+/* With --partition-by: the layout rule of the output files, e.g.
+ * "out/year=<year(pickup_datetime)>/month=<month(pickup_datetime)>/part-<split>-<seq>.avro"
+ * (borrowed from the job); NULL otherwise. */
+const char *csvavro_job_partition_layout(csvavro_job *job);
 /* The whole plan as JSON (inputs, splits, schema, outputs, options), as --dry-run prints it.
  * *json is allocated (csvavro_free()). */
 csvavro_status csvavro_job_plan_json(const csvavro_job *job, char **json, csvavro_error *err);

@@ -62,3 +62,14 @@ if(TARGET csvavro-hdfsd)
                "CSVAVRO_HDFSD=$<TARGET_FILE:csvavro-hdfsd>")
   set_tests_properties(convert_modes_hdfs PROPERTIES SKIP_RETURN_CODE 77)
 endif()
+# --partition-by against Python's csv grouping (local and csvavro-hdfsd)
+cav_add_script_test(NAME convert_partition
+                    COMMAND bash ${CMAKE_SOURCE_DIR}/tests/convert/partition.sh LABELS convert)
+if(TARGET csvavro-hdfsd)
+  cav_add_script_test(NAME convert_partition_hdfs
+                      COMMAND bash ${CMAKE_SOURCE_DIR}/tests/convert/partition.sh hdfs
+                      LABELS convert hdfs TIMEOUT 300)
+  set_property(TEST convert_partition_hdfs APPEND PROPERTY ENVIRONMENT
+               "CSVAVRO_HDFSD=$<TARGET_FILE:csvavro-hdfsd>")
+  set_tests_properties(convert_partition_hdfs PROPERTIES SKIP_RETURN_CODE 77)
+endif()

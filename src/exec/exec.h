@@ -68,6 +68,22 @@ struct cav_dist {
     void (*summary)(cav_dist *d, const csvavro_job *j, bool json);
 };
 
+/* --partition-by: one partition key (exec_partition.c) */
+typedef struct cav_part_spec {
+    char *name;   /* directory key name */
+    int func;     /* 0 the column's value, 1 year, 2 month, 3 day, 4 hour */
+    uint32_t col; /* column of the reader schema (full) */
+} cav_part_spec;
+
+/* A part file of a partitioned split. */
+typedef struct cav_part_file {
+    char *tmp, *final, *display; /* under tmp_dir; final path; final as users see it */
+    char *key;                   /* "year=2013/month=01" */
+    uint64_t rows, bytes;
+} cav_part_file;
+
+typedef struct cav_pw cav_pw; /* a worker's partition writers */
+
 typedef struct cav_split {
     size_t input;
     int64_t start, end;       /* planned byte range */
@@ -88,7 +104,9 @@ typedef struct cav_split {
     bool has_output;   /* tmp_name exists */
     csvavro_status st; /* status of the last run */
     csvavro_error err;
-    atomic_bool finished; /* set (release) by the worker once its pool run is over */
+    atomic_bool finished;  /* set (release) by the worker once its pool run is over */
+    cav_part_file *pfiles; /* partitioned: the files of the last run */
+    size_t n_pfiles, cap_pfiles;
 } cav_split;
 
 struct csvavro_job {
@@ -117,13 +135,17 @@ struct csvavro_job {
     char *single_name;             /* SINGLE: final path */
     char *tmp_dir;
     char *success_name;
-    char *job_id;      /* host-pid-random: the temp dir is CAV_TMP_PREFIX job_id */
-    char *tmp_base;    /* base name of tmp_dir */
-    char file_tag[16]; /* --mode append: 12 hex digits in every output name of this job */
-    int mode;          /* csvavro_write_mode (overwrite folded in) */
-    bool skip;         /* --mode ignore and the output exists: nothing to do */
-    char *rej_tmp;     /* URL of the complete reject file under its temporary name */
-    json_t *prev;      /* the dataset manifest found at planning (append), or NULL */
+    char *job_id;         /* host-pid-random: the temp dir is CAV_TMP_PREFIX job_id */
+    char *tmp_base;       /* base name of tmp_dir */
+    char file_tag[16];    /* --mode append: 12 hex digits in every output name of this job */
+    int mode;             /* csvavro_write_mode (overwrite folded in) */
+    cav_part_spec *parts; /* --partition-by */
+    size_t n_parts;
+    size_t part_buffer; /* partitioned: bytes of encoded rows buffered per worker */
+    char *layout;       /* csvavro_job_partition_layout */
+    bool skip;          /* --mode ignore and the output exists: nothing to do */
+    char *rej_tmp;      /* URL of the complete reject file under its temporary name */
+    json_t *prev;       /* the dataset manifest found at planning (append), or NULL */
     /* liveness: a thread renames a file in tmp_dir every lease/5 ms (exec_dataset.c) */
     pthread_t hb_thread;
     bool hb_running;
@@ -232,6 +254,19 @@ csvavro_status cav_ds_schema_check(const csvavro_schema *reader, const csvavro_s
                                    csvavro_error *err);
 csvavro_status cav_ds_check_append(json_t *manifest, const csvavro_schema *reader,
                                    csvavro_error *err);
+
+/* exec_partition.c */
+csvavro_status cav_job_plan_partitions(csvavro_job *job, csvavro_error *err);
+void cav_job_free_partitions(csvavro_job *job);
+csvavro_status cav_pw_create(csvavro_job *job, cav_pw **out, csvavro_error *err);
+void cav_pw_free(cav_pw *pw);
+/* Appends the selected rows of b to their partitions' files of split s (index si). */
+csvavro_status cav_pw_append(cav_pw *pw, cav_split *s, size_t si, cav_batch *b, csvavro_error *err);
+/* Writes the split's buffered partitions (st OK) or drops them; returns the status. */
+csvavro_status cav_pw_finish_split(cav_pw *pw, cav_split *s, size_t si, csvavro_status st,
+                                   csvavro_error *err);
+/* Removes the split's part files (fs may be NULL: only forget them). */
+void cav_split_free_pfiles(cav_split *s, csvavro_fs *fs);
 
 /* exec_progress.c */
 void cav_job_live_stats(const csvavro_job *job, csvavro_job_stats *s);

@@ -273,10 +273,71 @@ static const char *base_name(const char *p) {
     return s ? s + 1 : p;
 }
 
+/* A final output of the job: a split's file, or a part file of a partitioned split. */
+typedef struct out_file {
+    const char *tmp, *final, *display, *key;
+    uint64_t rows, bytes;
+} out_file;
+
+static out_file *collect_outputs(const csvavro_job *j, size_t *n) {
+    size_t cnt = 0;
+    for (size_t i = 0; i < j->n_splits; i++)
+        cnt += j->n_parts ? j->splits[i].n_pfiles : 1;
+    out_file *o = cav_calloc(cnt ? cnt : 1, sizeof *o);
+    if (!o) return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < j->n_splits; i++) {
+        const cav_split *s = &j->splits[i];
+        if (!j->n_parts) {
+            o[k++] = (out_file){s->tmp_name, s->final_name, s->final_display,
+                                NULL,        s->rows_kept,  s->bytes_out};
+            continue;
+        }
+        for (size_t f = 0; f < s->n_pfiles; f++) {
+            const cav_part_file *pf = &s->pfiles[f];
+            o[k++] = (out_file){pf->tmp, pf->final, pf->display, pf->key, pf->rows, pf->bytes};
+        }
+    }
+    *n = k;
+    return o;
+}
+
+/* {"year": "2013", "month": "01"} of a key "year=2013/month=01" (values unescaped; null for
+ * Hive's default partition) */
+static json_t *partition_json(const char *key) {
+    json_t *o = json_object();
+    while (key && *key) {
+        const char *end = strchr(key, '/');
+        size_t len = end ? (size_t)(end - key) : strlen(key);
+        const char *eq = memchr(key, '=', len);
+        if (eq) {
+            char name[256], val[1024];
+            size_t nl = CAV_MIN((size_t)(eq - key), sizeof name - 1), vl = 0;
+            memcpy(name, key, nl);
+            name[nl] = '\0';
+            for (const char *c = eq + 1; c < key + len && vl + 1 < sizeof val; c++) {
+                unsigned x;
+                if (*c == '%' && c + 2 < key + len + 1 && sscanf(c + 1, "%2X", &x) == 1) {
+                    val[vl++] = (char)x;
+                    c += 2;
+                } else {
+                    val[vl++] = *c;
+                }
+            }
+            val[vl] = '\0';
+            json_object_set_new(o, name,
+                                strcmp(val, "__HIVE_DEFAULT_PARTITION__") ? json_stringn(val, vl)
+                                                                          : json_null());
+        }
+        key = end ? end + 1 : NULL;
+    }
+    return o;
+}
+
 /* The new dataset manifest (dataset forms): this job's record added to the earlier ones
  * (append) or alone. Top-level inputs/options/rows_* describe this job (csvavro 1's layout);
  * outputs and jobs the whole dataset. */
-static json_t *manifest(csvavro_job *j, csvavro_error *err) {
+static json_t *manifest(csvavro_job *j, const out_file *of, size_t n_of, csvavro_error *err) {
     char *plan = NULL;
     if (csvavro_job_plan_json(j, &plan, err) != CSVAVRO_OK) return NULL;
     json_t *pj = json_loads(plan, 0, NULL);
@@ -319,11 +380,14 @@ static json_t *manifest(csvavro_job *j, csvavro_error *err) {
         rows += s->rows_kept;
         read += s->rows_read;
         rej += s->rejected;
-        json_array_append_new(outs, json_pack("{s:s,s:s,s:I,s:I,s:s}", "path", s->final_display,
-                                              "name", rel_name(j, s->final_name), "rows",
-                                              (json_int_t)s->rows_kept, "bytes",
-                                              (json_int_t)s->bytes_out, "job", j->job_id));
-        json_array_append_new(files, json_string(rel_name(j, s->final_name)));
+    }
+    for (size_t i = 0; i < n_of; i++) {
+        json_t *o = json_pack("{s:s,s:s,s:I,s:I,s:s}", "path", of[i].display, "name",
+                              rel_name(j, of[i].final), "rows", (json_int_t)of[i].rows, "bytes",
+                              (json_int_t)of[i].bytes, "job", j->job_id);
+        if (of[i].key) json_object_set_new(o, "partition", partition_json(of[i].key));
+        json_array_append_new(outs, o);
+        json_array_append_new(files, json_string(rel_name(j, of[i].final)));
     }
     total += rows;
     json_t *job = json_object();
@@ -454,6 +518,7 @@ static csvavro_status commit_dataset(csvavro_job *j, csvavro_error *err) {
     CAV_TRY(cav_ds_lock(fs, dir, j->tmp_base, err));
     cav_ds_fault("lock taken");
     json_t *intent = NULL, *man = NULL;
+    out_file *of = NULL;
     char *ip = NULL, *ip_tmp = NULL, *mp = NULL, *mp_tmp = NULL;
     bool intent_placed = false;
     csvavro_status st = cav_ds_recover(fs, dir, err); /* a dead job's commit */
@@ -463,12 +528,17 @@ static csvavro_status commit_dataset(csvavro_job *j, csvavro_error *err) {
     json_t *renames = json_array(), *deletes = json_array();
     intent = json_pack("{s:s,s:s,s:o,s:o}", "job", j->job_id, "tmp", j->tmp_base, "renames",
                        renames, "deletes", deletes);
-    for (size_t i = 0; i < j->n_splits && st == CSVAVRO_OK; i++) {
-        const cav_split *s = &j->splits[i];
+    size_t n_of = 0;
+    of = collect_outputs(j, &n_of);
+    if (!of) {
+        st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n_of && st == CSVAVRO_OK; i++) {
         json_t *bak = json_null();
-        if (path_exists(fs, s->final_name)) {
+        if (path_exists(fs, of[i].final)) {
             if (j->mode != CSVAVRO_MODE_OVERWRITE) {
-                cav_err_path(err, s->final_display);
+                cav_err_path(err, of[i].display);
                 st = cav_err(err, CSVAVRO_E_EXISTS, "output file appeared while the job ran");
                 break;
             }
@@ -477,7 +547,7 @@ static csvavro_status commit_dataset(csvavro_job *j, csvavro_error *err) {
             bak = json_string(b);
         }
         json_array_append_new(
-            renames, json_pack("[s,s,o]", base_name(s->tmp_name), rel_name(j, s->final_name), bak));
+            renames, json_pack("[s,s,o]", base_name(of[i].tmp), rel_name(j, of[i].final), bak));
     }
     /* overwrite: the previous manifest's files that our names do not replace */
     if (st == CSVAVRO_OK && j->mode == CSVAVRO_MODE_OVERWRITE && j->prev) {
@@ -487,15 +557,15 @@ static csvavro_status commit_dataset(csvavro_job *j, csvavro_error *err) {
             const char *nm = cav_ds_output_name(v);
             if (!nm || strstr(nm, "..") || nm[0] == '/') continue;
             bool ours = false;
-            for (size_t k = 0; k < j->n_splits && !ours; k++)
-                ours = !strcmp(nm, rel_name(j, j->splits[k].final_name));
+            for (size_t k = 0; k < n_of && !ours; k++)
+                ours = !strcmp(nm, rel_name(j, of[k].final));
             if (!ours) json_array_append_new(deletes, json_string(nm));
         }
     }
     if (st == CSVAVRO_OK && j->rej_tmp)
         json_object_set_new(intent, "reject", json_pack("[s,s]", j->rej_tmp, j->o.csv.reject_file));
     if (st != CSVAVRO_OK) goto out;
-    man = manifest(j, err);
+    man = manifest(j, of, n_of, err);
     ip = cav_path_join(dir, CAV_DS_INTENT);
     ip_tmp = cav_path_join(j->tmp_dir, "intent");
     mp = cav_path_join(dir, CAV_DS_MANIFEST);
@@ -504,7 +574,15 @@ static csvavro_status commit_dataset(csvavro_job *j, csvavro_error *err) {
         st = man ? cav_err(err, CSVAVRO_E_NOMEM, "out of memory") : CSVAVRO_E_NOMEM;
         goto out;
     }
-    st = write_json(fs, mp_tmp, man, err);
+    /* partitioned: the partition directories (left empty if the commit is rolled back) */
+    for (size_t i = 0; i < n_of && st == CSVAVRO_OK && of[i].key; i++) {
+        if (i && !strcmp(of[i].key, of[i - 1].key)) continue;
+        const char *slash = strrchr(of[i].final, '/');
+        char *pd = cav_strndup(of[i].final, (size_t)(slash - of[i].final));
+        st = pd ? csvavro_fs_mkdir(fs, pd, 1, err) : cav_err(err, CSVAVRO_E_NOMEM, "oom");
+        cav_free(pd);
+    }
+    if (st == CSVAVRO_OK) st = write_json(fs, mp_tmp, man, err);
     if (st == CSVAVRO_OK) st = write_json(fs, ip_tmp, intent, err);
     if (st != CSVAVRO_OK) goto out;
     cav_ds_fault("manifest and intent written in the temporary directory");
@@ -513,19 +591,18 @@ static csvavro_status commit_dataset(csvavro_job *j, csvavro_error *err) {
     if (st != CSVAVRO_OK) goto out;
     intent_placed = true;
     cav_ds_fault("intent record in place");
-    for (size_t i = 0; i < j->n_splits && st == CSVAVRO_OK; i++) {
-        const cav_split *s = &j->splits[i];
+    for (size_t i = 0; i < n_of && st == CSVAVRO_OK; i++) {
         json_t *r = json_array_get(renames, i);
         const char *bak = json_string_value(json_array_get(r, 2));
         if (bak) {
             char *pb = cav_path_join(j->tmp_dir, bak);
-            st = pb ? csvavro_fs_rename(fs, s->final_name, pb, 0, err)
+            st = pb ? csvavro_fs_rename(fs, of[i].final, pb, 0, err)
                     : cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
             cav_free(pb);
             if (st != CSVAVRO_OK) break;
             cav_ds_fault("an old file moved aside");
         }
-        st = csvavro_fs_rename(fs, s->tmp_name, s->final_name, 0, err);
+        st = csvavro_fs_rename(fs, of[i].tmp, of[i].final, 0, err);
         if (st == CSVAVRO_OK) cav_ds_fault("a file renamed to its final name");
     }
     if (st == CSVAVRO_OK) st = csvavro_fs_rename(fs, mp_tmp, mp, 1, err);
@@ -566,6 +643,7 @@ out:
     if (st == CSVAVRO_OK) cav_ds_fault("lock released");
     json_decref(intent);
     json_decref(man);
+    cav_free(of);
     cav_free(ip);
     cav_free(ip_tmp);
     cav_free(mp);

@@ -101,7 +101,10 @@ void csvavro_job_free(csvavro_job *j) {
         cav_free(j->splits[i].final_display);
         cav_free(j->splits[i].tmp_name);
         cav_free(j->splits[i].rej_name);
+        cav_split_free_pfiles(&j->splits[i], NULL);
+        cav_free(j->splits[i].pfiles);
     }
+    cav_job_free_partitions(j);
     cav_free(j->splits);
     csvavro_schema_free(j->full);
     csvavro_schema_free(j->out_schema);
@@ -658,6 +661,17 @@ static csvavro_status plan_output(csvavro_job *j, csvavro_error *err) {
         j->splits[i].final_display = cav_job_out_display(j, j->splits[i].final_name);
         if (!j->splits[i].final_display) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
     }
+    CAV_TRY(cav_job_plan_partitions(j, err));
+    if (j->n_parts) { /* the splits' output: the layout rule */
+        const char *lay = csvavro_job_partition_layout(j);
+        if (!lay) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+        for (size_t i = 0; i < j->n_splits; i++) {
+            char *d = cav_job_out_display(j, lay);
+            if (!d) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+            cav_free(j->splits[i].final_display);
+            j->splits[i].final_display = d;
+        }
+    }
     /* destination check (again under the commit lock at commit) */
     return check_destination(j, err);
 }
@@ -702,7 +716,10 @@ static csvavro_status check_destination(csvavro_job *j, csvavro_error *err) {
         if (!hit && csvavro_fs_list(fs, j->out_dir, &list, &n, NULL) == CSVAVRO_OK) {
             for (size_t i = 0; i < n && !hit; i++)
                 if (cav_job_name_matches(j, list[i].name) ||
-                    (j->form == CAV_OUT_DIR && !strcmp(list[i].name, CAV_DS_MANIFEST)))
+                    (j->form == CAV_OUT_DIR && !strcmp(list[i].name, CAV_DS_MANIFEST)) ||
+                    (j->n_parts && list[i].st.is_dir &&
+                     !strncmp(list[i].name, j->parts[0].name, strlen(j->parts[0].name)) &&
+                     list[i].name[strlen(j->parts[0].name)] == '='))
                     hit = list[i].name;
         }
         char *p = hit ? cav_path_join(j->out_dir, hit) : NULL;
@@ -852,6 +869,16 @@ csvavro_status csvavro_job_plan_json(const csvavro_job *j, char **out, csvavro_e
         op, "seed", j->o.avro.has_seed ? json_integer((json_int_t)j->o.avro.seed) : json_null());
     static const char *oe[] = {"fail", "skip", "reject"};
     json_object_set_new(op, "on_error", json_string(oe[j->o.csv.on_error % 3]));
+    static const char *modes[] = {"error", "overwrite", "append", "ignore"};
+    json_object_set_new(op, "mode", json_string(modes[j->mode & 3]));
+    if (j->n_parts) {
+        json_object_set_new(op, "partition_by", str_list(j->o.partition_by, j->o.n_partition_by));
+        json_object_set_new(op, "keep_partition_columns",
+                            json_boolean(j->o.keep_partition_columns));
+        json_object_set_new(op, "partition_buffer", json_integer((json_int_t)j->part_buffer));
+        json_object_set_new(json_object_get(root, "output"), "layout",
+                            json_string(csvavro_job_partition_layout((csvavro_job *)j)));
+    }
     json_object_set_new(root, "options", op);
     char *txt = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(root);

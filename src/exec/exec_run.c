@@ -35,6 +35,7 @@ typedef struct worker {
     cav_filter_state *es;
     cav_buf rej;
     cav_avro_writer *wr; /* kept across splits (restarted per file): buffers allocated once */
+    cav_pw *pw;          /* --partition-by: the partitions' writers */
     csvavro_status st;   /* fatal status of the worker (non-data errors) */
     csvavro_error err;
     pool_sync *ps;
@@ -59,6 +60,7 @@ static csvavro_status worker_init(worker *w, csvavro_job *j, csvavro_error *err)
     int kind = cav_csv_reader_kind(w->r);
     cav_csv_reader_tune(w->r, kind, j->o.read_buffer);
     if (j->filter) CAV_TRY(cav_filter_state_create(j->filter, j->o.batch_rows, &w->es, err));
+    if (j->n_parts) CAV_TRY(cav_pw_create(j, &w->pw, err));
     return CSVAVRO_OK;
 }
 
@@ -68,6 +70,7 @@ static void worker_free(worker *w) {
     cav_filter_state_free(w->es);
     cav_buf_free(&w->rej);
     cav_avro_writer_free(w->wr);
+    cav_pw_free(w->pw);
 }
 
 static csvavro_status spill_rejects(worker *w, cav_split *s, csvavro_file **rf,
@@ -155,6 +158,7 @@ static csvavro_status run_split(worker *w, size_t si, int64_t start, bool aligne
     /* a re-run replaces the files of the previous run */
     if (s->has_rejects) csvavro_fs_remove(j->out_fs, s->rej_name, 0, NULL);
     if (s->has_output) csvavro_fs_remove(j->out_fs, s->tmp_name, 0, NULL);
+    cav_split_free_pfiles(s, j->out_fs);
     s->has_rejects = false;
     s->has_output = false;
 
@@ -193,6 +197,8 @@ static csvavro_status run_split(worker *w, size_t si, int64_t start, bool aligne
         if (st == CSVAVRO_OK && j->filter) st = cav_filter_apply(j->filter, w->es, b, err);
         for (uint32_t c = 0; c < n_out && st == CSVAVRO_OK; c++)
             st = cav_csv_reader_load_column(w->r, b, j->col_map[c], err);
+        for (size_t p = 0; p < j->n_parts && st == CSVAVRO_OK; p++)
+            st = cav_csv_reader_load_column(w->r, b, j->parts[p].col, err);
         /* the batch's reject lines in input order; --max-errors in that order */
         if (st == CSVAVRO_OK) st = cav_csv_reader_batch_done(w->r, err);
         if (st != CSVAVRO_OK) break;
@@ -203,8 +209,12 @@ static csvavro_status run_split(worker *w, size_t si, int64_t start, bool aligne
             cap_selection(b, keep);
             s->capped = true;
         }
-        if (keep && !wr) st = open_output(w, s, sync, &out_f, &wr, err);
-        if (keep && st == CSVAVRO_OK) st = cav_avro_writer_append(wr, b, j->col_map, err);
+        if (keep && w->pw) {
+            st = cav_pw_append(w->pw, s, si, b, err);
+        } else {
+            if (keep && !wr) st = open_output(w, s, sync, &out_f, &wr, err);
+            if (keep && st == CSVAVRO_OK) st = cav_avro_writer_append(wr, b, j->col_map, err);
+        }
         s->rows_read += nr;
         s->rows_kept += keep;
         if (w->rej.len >= CAV_JOB_REJECT_SPILL && st == CSVAVRO_OK)
@@ -237,8 +247,14 @@ static csvavro_status run_split(worker *w, size_t si, int64_t start, bool aligne
     }
     if (st == CSVAVRO_OK) st = spill_rejects(w, s, &rej_f, err);
 finish:
-    if (st == CSVAVRO_OK && !wr && j->form != CAV_OUT_SINGLE)
+    if (w->pw) { /* partitioned: a file per partition (and LRU reopening), none when empty */
+        st = cav_pw_finish_split(w->pw, s, si, st, err);
+        s->bytes_out = 0;
+        for (size_t i = 0; i < s->n_pfiles; i++)
+            s->bytes_out += s->pfiles[i].bytes;
+    } else if (st == CSVAVRO_OK && !wr && j->form != CAV_OUT_SINGLE) {
         st = open_output(w, s, sync, &out_f, &wr, err);
+    }
     if (st == CSVAVRO_OK && wr) st = cav_avro_writer_finish(wr, err);
     if (wr) s->bytes_out = cav_avro_writer_bytes(wr); /* the worker keeps the writer */
     if (out_f) {
@@ -553,7 +569,15 @@ csvavro_status cav_job_conclude(csvavro_job *j, csvavro_status st, csvavro_job_s
         if (fs.bytes_read > fs.bytes_total) fs.bytes_read = fs.bytes_total;
         fs.splits_done = j->n_splits;
         fs.splits_rerun = j->splits_rerun;
-        fs.files_written = j->form == CAV_OUT_SINGLE ? 1 : j->n_splits;
+        if (j->form == CAV_OUT_SINGLE) {
+            fs.files_written = 1;
+        } else if (j->n_parts) {
+            fs.files_written = 0;
+            for (size_t i = 0; i < j->n_splits; i++)
+                fs.files_written += j->splits[i].n_pfiles;
+        } else {
+            fs.files_written = j->n_splits;
+        }
         fs.bytes_written = j->committed_bytes;
         fs.elapsed_s = (double)(cav_now_ns() - j->start_ns) / 1e9;
         if (j->skip) { /* --mode ignore: the output appeared while the job ran */

@@ -40,6 +40,9 @@ enum {
     C_THREADS,
     C_BATCH_ROWS,
     C_MODE,
+    C_PARTITION_BY,
+    C_KEEP_PART,
+    C_PART_BUFFER,
     C_OVERWRITE,
     C_DRY_RUN,
     C_PROGRESS,
@@ -69,6 +72,16 @@ static const opt_spec convert_table[] = {
      "commit), append (add this job's files to the dataset), ignore (write nothing)",
      NULL},
     {C_OVERWRITE, "--overwrite", NULL, "the same as --mode overwrite", NULL},
+    {C_PARTITION_BY, "--partition-by", "K,...",
+     "Hive-style partitions: OUT/K=value/...; K is a column, year(C), month(C), day(C), "
+     "hour(C) of a date/timestamp column, or NAME=FUNC(C) (repeatable)",
+     NULL},
+    {C_KEEP_PART, "--keep-partition-columns", NULL,
+     "keep partition columns in the records too (default: only in the paths)", NULL},
+    {C_PART_BUFFER, "--partition-buffer", "SIZE",
+     "partitioned: encoded rows buffered per worker before each partition is written to a "
+     "file of its own (default 32M)",
+     NULL},
     {C_DRY_RUN, "--dry-run", NULL, "print the plan (splits, schema, outputs); write nothing", NULL},
     {C_PROGRESS, "--progress", "MODE", "auto (default), bar, lines, json, none", NULL},
     {C_QUIET, "-q, --quiet", NULL, "no progress and no summary", NULL},
@@ -209,6 +222,8 @@ static void print_plan(csvavro_job *job) {
     }
     const char *w = csvavro_job_where_text(job);
     printf("where: %s\n", w ? w : "(none)");
+    const char *lay = csvavro_job_partition_layout(job);
+    if (lay) printf("partitions: %s (rows of a partition from one split in input order)\n", lay);
     for (size_t i = 0; i < ns; i++) {
         csvavro_split_info si;
         csvavro_job_split(job, i, &si);
@@ -234,7 +249,7 @@ int cli_cmd_convert(int argc, char **argv) {
     csvavro_job_options o;
     csvavro_job_options_init(&o);
     o.progress = CSVAVRO_PROGRESS_AUTO;
-    strlist pos = {0}, sel = {0}, exc = {0}, ren = {0}, meta = {0};
+    strlist pos = {0}, sel = {0}, exc = {0}, ren = {0}, meta = {0}, part = {0};
     char *schema_text = NULL;
     const char *schema_path = NULL;
     int rc = CLI_USAGE, mpi_rank = -1;
@@ -258,6 +273,16 @@ int cli_cmd_convert(int argc, char **argv) {
             break;
         case C_OVERWRITE:
             o.overwrite = 1;
+            break;
+        case C_PARTITION_BY:
+            if (list_add(&part, val, 1)) goto nomem;
+            break;
+        case C_KEEP_PART:
+            o.keep_partition_columns = 1;
+            break;
+        case C_PART_BUFFER:
+            if (!cli_size(val, &u) || u < 4096) goto badval;
+            o.partition_buffer = u;
             break;
         case C_MODE:
             if (!strcmp(val, "error") || !strcmp(val, "errorifexists"))
@@ -362,6 +387,12 @@ int cli_cmd_convert(int argc, char **argv) {
         rc = cli_report(&err);
         goto out;
     }
+    if (mpi_rank >= 0 && part.n) { /* the ranks' part files are not gathered yet */
+        if (mpi_rank == 0)
+            cli_usage_error("convert", "--partition-by does not run over MPI ranks yet (use -j)");
+        rc = CLI_USAGE;
+        goto out;
+    }
     if (schema_path && mpi_rank <= 0) {
         schema_text = read_file(schema_path, &err);
         if (!schema_text) {
@@ -380,6 +411,8 @@ int cli_cmd_convert(int argc, char **argv) {
     o.n_exclude = exc.n;
     o.rename = (const char *const *)ren.v;
     o.n_rename = ren.n;
+    o.partition_by = (const char *const *)part.v;
+    o.n_partition_by = part.n;
     o.avro.meta = (const char *const *)meta.v;
     o.avro.n_meta = meta.n;
     if (quiet) o.progress = CSVAVRO_PROGRESS_NONE;
@@ -437,6 +470,7 @@ out:
     list_free(&exc);
     list_free(&ren);
     list_free(&meta);
+    list_free(&part);
     free(schema_text);
     return rc;
 }
