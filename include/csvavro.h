@@ -267,7 +267,7 @@ void csvavro_file_abort(csvavro_file *f);
 csvavro_status csvavro_fs_content_summary(csvavro_fs *fs, const char *path, int64_t *length,
                                           int64_t *files, int64_t *dirs, csvavro_error *err);
 /* The committed files of the dataset in directory dir (a backend path of fs), in manifest
- * order (job by job, each job's files in split order), as backend paths (malloc'd). The
+ * order (job by job, each job's files in split order), as backend paths (csvavro's allocator). The
  * manifest is trusted, not the listing: a file no committed job wrote is never returned. A
  * commit that was interrupted (its job died) is first rolled forward or back, which needs
  * write access to the directory; a commit in progress is waited for. Errors:
@@ -276,6 +276,14 @@ csvavro_status csvavro_fs_content_summary(csvavro_fs *fs, const char *path, int6
 csvavro_status csvavro_dataset_files(csvavro_fs *fs, const char *dir, char ***files, size_t *n,
                                      csvavro_error *err);
 void csvavro_dataset_files_free(char **files, size_t n);
+/* The same, keeping only the files whose Hive partition values (from their paths, unescaped,
+ * __HIVE_DEFAULT_PARTITION__ = null; a key whose values are all integers is a long, else a
+ * string) satisfy where, a filter expression over the partition columns only: partitions are
+ * pruned before any file is opened. where NULL or "" keeps every file. Errors: those of
+ * csvavro_dataset_files, CSVAVRO_E_EXPR (syntax, or a column that is not a partition key),
+ * CSVAVRO_E_USAGE (the dataset has no partitions). */
+csvavro_status csvavro_dataset_files_where(csvavro_fs *fs, const char *dir, const char *where,
+                                           char ***files, size_t *n, csvavro_error *err);
 /* @@END storage */
 
 /* @@SECTION csv (src/csv) */

@@ -631,3 +631,174 @@ void csvavro_dataset_files_free(char **files, size_t n) {
         cav_free(files[i]);
     cav_free(files);
 }
+
+/* ------------------------------------------------------------------ partition pruning */
+
+/* Hive partition values of a file's name relative to its dataset ("year=2013/month=01/x"):
+ * keys[i], vals[i] (unescaped, NULL for __HIVE_DEFAULT_PARTITION__), allocated. */
+static csvavro_status split_partitions(const char *rel, char ***keys, char ***vals, size_t *n,
+                                       csvavro_error *err) {
+    *keys = *vals = NULL;
+    *n = 0;
+    const char *p = rel;
+    for (const char *slash; (slash = strchr(p, '/')) != NULL; p = slash + 1) {
+        const char *eq = memchr(p, '=', (size_t)(slash - p));
+        if (!eq) continue;
+        char **nk = cav_realloc(*keys, (*n + 1) * sizeof *nk);
+        if (nk) *keys = nk;
+        char **nv = nk ? cav_realloc(*vals, (*n + 1) * sizeof *nv) : NULL;
+        if (nv) *vals = nv;
+        if (!nk || !nv) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+        (*keys)[*n] = cav_strndup(p, (size_t)(eq - p));
+        char *v = cav_strndup(eq + 1, (size_t)(slash - eq - 1));
+        if (v) { /* unescape %XX */
+            size_t k = 0;
+            for (size_t i = 0; v[i]; i++) {
+                unsigned x;
+                if (v[i] == '%' && v[i + 1] && v[i + 2] && sscanf(v + i + 1, "%2X", &x) == 1) {
+                    v[k++] = (char)x;
+                    i += 2;
+                } else {
+                    v[k++] = v[i];
+                }
+            }
+            v[k] = '\0';
+            if (!strcmp(v, "__HIVE_DEFAULT_PARTITION__")) {
+                cav_free(v);
+                v = NULL;
+            }
+        }
+        (*vals)[*n] = v;
+        (*n)++;
+        if (!(*keys)[*n - 1]) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    }
+    return CSVAVRO_OK;
+}
+
+static void free_strs(char **v, size_t n) {
+    for (size_t i = 0; v && i < n; i++)
+        cav_free(v[i]);
+    cav_free(v);
+}
+
+static bool is_int(const char *s, int64_t *out) {
+    if (!s || !*s) return false;
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (*end || errno) return false;
+    *out = v;
+    return true;
+}
+
+csvavro_status csvavro_dataset_files_where(csvavro_fs *fs, const char *dir, const char *where,
+                                           char ***files, size_t *n, csvavro_error *err) {
+    CAV_TRY(csvavro_dataset_files(fs, dir, files, n, err));
+    if (!where || !*where || *n == 0) return CSVAVRO_OK;
+    size_t dl = strlen(dir);
+    while (dl > 1 && dir[dl - 1] == '/')
+        dl--;
+    size_t nf = *n, nk = 0;
+    char ***vals = cav_calloc(nf, sizeof *vals);
+    char **keys = NULL;
+    csvavro_status st = vals ? CSVAVRO_OK : cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    for (size_t i = 0; i < nf && st == CSVAVRO_OK; i++) {
+        const char *rel = (*files)[i] + dl + ((*files)[i][dl] == '/');
+        char **k = NULL;
+        size_t m = 0;
+        st = split_partitions(rel, &k, &vals[i], &m, err);
+        if (st == CSVAVRO_OK && i == 0) {
+            keys = k;
+            nk = m;
+            k = NULL;
+        } else if (st == CSVAVRO_OK && m != nk) {
+            st = cav_err(err, CSVAVRO_E_CORRUPT, "files of the dataset differ in partition keys");
+        }
+        free_strs(k, m);
+    }
+    csvavro_schema *sc = NULL;
+    csvavro_type *types = NULL;
+    cav_filter *f = NULL;
+    cav_filter_state *fst = NULL;
+    cav_batch b;
+    memset(&b, 0, sizeof b);
+    bool batch_ok = false;
+    if (st == CSVAVRO_OK && nk == 0) {
+        cav_err_path(err, dir);
+        st = cav_err(err, CSVAVRO_E_USAGE,
+                     "--where on a dataset selects partitions, and this one has none");
+    }
+    if (st == CSVAVRO_OK) st = csvavro_schema_create("partitions", NULL, &sc, err);
+    types = st == CSVAVRO_OK ? cav_calloc(nk, sizeof *types) : NULL;
+    if (st == CSVAVRO_OK && !types) st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    for (size_t k = 0; k < nk && st == CSVAVRO_OK; k++) {
+        bool ints = true;
+        for (size_t i = 0; i < nf && ints; i++) {
+            int64_t v;
+            ints = !vals[i][k] || is_int(vals[i][k], &v);
+        }
+        types[k] = ints ? CSVAVRO_TYPE_LONG : CSVAVRO_TYPE_STRING;
+        st = csvavro_schema_add_field(sc, keys[k], keys[k], types[k], 1, err);
+    }
+    if (st == CSVAVRO_OK) {
+        st = cav_filter_compile(where, sc, &f, err);
+        if (st != CSVAVRO_OK)
+            cav_err_prefix(err,
+                           "--where over the partition columns of %s (cat filters only "
+                           "partitions)",
+                           dir);
+    }
+    if (st == CSVAVRO_OK) st = cav_filter_state_create(f, (uint32_t)nf, &fst, err);
+    if (st == CSVAVRO_OK) st = cav_batch_init(&b, (uint32_t)nk, types, (uint32_t)nf, 0, err);
+    batch_ok = st == CSVAVRO_OK;
+    if (st == CSVAVRO_OK) {
+        for (size_t k = 0; k < nk; k++) {
+            cav_column *c = &b.cols[k];
+            for (size_t i = 0; i < nf; i++) {
+                const char *v = vals[i][k];
+                c->valid[i] = v != NULL;
+                if (types[k] == CSVAVRO_TYPE_LONG) {
+                    int64_t x = 0;
+                    if (v) is_int(v, &x);
+                    c->v.i64[i] = x;
+                } else {
+                    c->v.str[i].ptr = v ? v : "";
+                    c->v.str[i].len = v ? (uint32_t)strlen(v) : 0;
+                }
+            }
+            c->loaded = true;
+        }
+        b.n_rows = (uint32_t)nf;
+        st = cav_filter_apply(f, fst, &b, err);
+    }
+    if (st == CSVAVRO_OK) { /* keep the selected files, in manifest order */
+        uint32_t keep = cav_batch_selected(&b), k = 0;
+        char *sel = cav_calloc(nf, 1);
+        if (!sel) st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+        for (uint32_t i = 0; sel && i < keep; i++)
+            sel[cav_batch_row(&b, i)] = 1;
+        for (size_t i = 0; sel && i < nf; i++) {
+            if (sel[i])
+                (*files)[k++] = (*files)[i];
+            else
+                cav_free((*files)[i]);
+        }
+        if (sel) *n = k;
+        cav_free(sel);
+    }
+    if (batch_ok) cav_batch_free(&b);
+    cav_filter_state_free(fst);
+    cav_filter_free(f);
+    csvavro_schema_free(sc);
+    cav_free(types);
+    for (size_t i = 0; vals && i < nf; i++)
+        free_strs(vals[i], nk);
+    cav_free(vals);
+    free_strs(keys, nk);
+    if (st != CSVAVRO_OK) {
+        csvavro_dataset_files_free(*files, *n);
+        *files = NULL;
+        *n = 0;
+    }
+    return st;
+}

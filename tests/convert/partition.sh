@@ -138,6 +138,37 @@ n=$($DS "$W/got" | wc -l)
 run_check "$BASE/a" year,month,city id,ts,v
 ok "append and overwrite of a partitioned dataset"
 
+# cat DIR: partition columns restored from the paths; --where prunes partitions (a damaged
+# file in a pruned partition is never opened)
+"$BIN" cat "$BASE/a" > cat.jsonl
+$PY - <<'PYEOF' || fail "cat DIR: restored partition columns"
+import csv, json
+rows = {int(r["id"]): r for r in csv.DictReader(open("p.csv", newline=""))}
+n = 0
+for line in open("cat.jsonl"):
+    rec = json.loads(line)
+    r = rows[rec["id"]]
+    ts = r["ts"]
+    assert rec["year"] == (int(ts[:4]) if ts else None), (rec, r)
+    assert rec["month"] == (int(ts[5:7]) if ts else None), (rec, r)
+    assert rec["city"] == (r["city"] or None), (rec, r)
+    n += 1
+assert n == len(rows), (n, len(rows))
+PYEOF
+want=$($PY -c '
+import csv
+print(sum(1 for r in csv.DictReader(open("p.csv", newline="")) if r["ts"][5:7] == "03" and r["city"] in ("a/b", "x=y")))')
+got=$("$BIN" cat "$BASE/a" --where "month = 3 and city in ('a/b', 'x=y')" --count)
+[ "$got" = "$want" ] || fail "cat --where on partitions: $got rows, Python $want"
+if [ "$ON_HDFS" != hdfs ]; then
+  victim=$(ls "$BASE"/a/year=2013/month=07/city=NYC/*.avro | head -1)
+  head -c 100 "$victim" > v.tmp && cat v.tmp > "$victim"
+  got=$("$BIN" cat "$BASE/a" --where "month = 3 and city in ('a/b', 'x=y')" --count) || fail "pruned partition opened"
+  [ "$got" = "$want" ] || fail "cat --where after damage: $got"
+  if "$BIN" cat "$BASE/a" --count > /dev/null 2>&1; then fail "the damaged file was not read without --where"; fi
+fi
+ok "cat DIR restores partition columns; --where prunes partitions"
+
 set +e
 "$BIN" convert p.csv "$BASE/one.avro" --partition-by city -q 2> err.txt; rc=$?
 set -e

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { K_LIMIT = 1, K_SCHEMA, K_META, K_COUNT };
+enum { K_LIMIT = 1, K_SCHEMA, K_META, K_COUNT, K_WHERE };
 
 static const opt_spec cat_table[] = {
     {K_LIMIT, "-n, --limit", "N", "print at most N records in total", NULL},
@@ -25,6 +25,10 @@ static const opt_spec cat_table[] = {
     {K_META, "--meta", NULL, "print the header metadata (of the first file) as a JSON object",
      NULL},
     {K_COUNT, "--count", NULL, "print only the number of records (fast: no decoding)", NULL},
+    {K_WHERE, "--where", "EXPR",
+     "a partitioned dataset: read only the partitions where EXPR (over partition columns) is "
+     "true; the others are pruned before any file is opened",
+     NULL},
     OPT_END,
 };
 
@@ -35,7 +39,9 @@ const opt_cmd cli_cat_cmd = {
     .synopsis = "FILE.avro|DIR|'GLOB'... [-n N] [--schema] [--meta] [--count]",
     .summary = "print Avro container files as JSON lines",
     .help = "Prints the records of Avro container files as JSON lines (one object each).\n"
-            "A directory or a glob reads its part files in part-number order.",
+            "A glob reads its part files in part-number order. A dataset directory (with a\n"
+            "csvavro manifest, _SUCCESS) reads the files the manifest lists, in its order, with\n"
+            "Hive partition columns restored from the paths; another directory its *.avro.",
     .tables = cat_tables,
 };
 
@@ -72,6 +78,7 @@ typedef struct input {
     csvavro_fs *fs;
     char **paths; /* backend paths, in reading order */
     size_t n;
+    size_t dataset_dir_len; /* a dataset: its directory's length + 1 (the relative names) */
 } input;
 
 static int add_path(input *in, char *p) {
@@ -142,10 +149,10 @@ static csvavro_status list_matching(input *in, const char *dir, const char *patt
 }
 
 /* Expands one argument (file, directory or glob) into in->paths. */
-static csvavro_status expand(input *in, const char *path, csvavro_error *err) {
+static csvavro_status expand(input *in, const char *path, const char *where, csvavro_error *err) {
     const char *slash = strrchr(path, '/');
     const char *base = slash ? slash + 1 : path;
-    if (strpbrk(base, "*?[")) {
+    if (strpbrk(base, "*?[") && !where) {
         char *dir = slash ? strndup(path, (size_t)(slash - path) + (slash == path)) : strdup(".");
         if (!dir) return CSVAVRO_E_NOMEM;
         csvavro_status st = list_matching(in, dir, base, err);
@@ -158,14 +165,24 @@ static csvavro_status expand(input *in, const char *path, csvavro_error *err) {
     if (s.is_dir) { /* a dataset: the files its manifest lists; else every *.avro */
         char **files = NULL;
         size_t nf = 0;
-        st = csvavro_dataset_files(in->fs, path, &files, &nf, err);
-        if (st == CSVAVRO_E_NOT_FOUND) return list_matching(in, path, NULL, err);
-        for (size_t i = 0; st == CSVAVRO_OK && i < nf; i++) {
-            if (add_path(in, files[i]) != 0) st = CSVAVRO_E_NOMEM;
-            files[i] = NULL;
+        st = csvavro_dataset_files_where(in->fs, path, where, &files, &nf, err);
+        if (st == CSVAVRO_E_NOT_FOUND && !where) return list_matching(in, path, NULL, err);
+        size_t dl = strlen(path);
+        while (dl > 1 && path[dl - 1] == '/')
+            dl--;
+        in->dataset_dir_len = dl + 1;
+        for (size_t i = 0; st == CSVAVRO_OK && i < nf; i++) { /* own copies: free() */
+            char *p = strdup(files[i]);
+            if (!p || add_path(in, p) != 0) st = CSVAVRO_E_NOMEM;
         }
         csvavro_dataset_files_free(files, nf);
         return st;
+    }
+    if (where) {
+        snprintf(err->path, sizeof err->path, "%s", path);
+        snprintf(err->message, sizeof err->message,
+                 "--where selects partitions of a dataset directory, not records of a file");
+        return err->status = CSVAVRO_E_USAGE;
     }
     char *p = strdup(path);
     if (!p || add_path(in, p) != 0) return CSVAVRO_E_NOMEM;
@@ -209,8 +226,56 @@ static void json_str(FILE *f, const char *s, size_t n) {
     fputc('"', f);
 }
 
+/* The Hive partition columns of a dataset file's relative name ("year=2013/month=01/x.avro")
+ * as JSON members (",\"year\":2013,\"month\":1"): integers as numbers, the default
+ * partition as null, other values as strings; keys the records already hold are left out. */
+static char *partition_members(const char *rel, const char *schema_json) {
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) return NULL;
+    const char *p = rel;
+    for (const char *slash; (slash = strchr(p, '/')) != NULL; p = slash + 1) {
+        const char *eq = memchr(p, '=', (size_t)(slash - p));
+        if (!eq) continue;
+        char key[256], val[1024], pat[300];
+        size_t kl = (size_t)(eq - p) < sizeof key - 1 ? (size_t)(eq - p) : sizeof key - 1;
+        memcpy(key, p, kl);
+        key[kl] = '\0';
+        snprintf(pat, sizeof pat, "\"name\":\"%s\"", key);
+        char pat2[300];
+        snprintf(pat2, sizeof pat2, "\"name\": \"%s\"", key);
+        if (strstr(schema_json, pat) || strstr(schema_json, pat2)) continue;
+        size_t vl = 0;
+        for (const char *c = eq + 1; c < slash && vl + 1 < sizeof val; c++) {
+            unsigned x;
+            if (*c == '%' && slash - c > 2 && sscanf(c + 1, "%2X", &x) == 1) {
+                val[vl++] = (char)x;
+                c += 2;
+            } else {
+                val[vl++] = *c;
+            }
+        }
+        val[vl] = '\0';
+        fputc(',', f);
+        json_str(f, key, kl);
+        fputc(':', f);
+        char *end;
+        long long num = strtoll(val, &end, 10);
+        if (!strcmp(val, "__HIVE_DEFAULT_PARTITION__"))
+            fputs("null", f);
+        else if (vl && !*end) /* an integer ("01" as 1, as Spark and Hive infer it) */
+            fprintf(f, "%lld", num);
+        else
+            json_str(f, val, vl);
+    }
+    fclose(f);
+    return buf;
+}
+
 int cli_cmd_cat(int argc, char **argv) {
     uint64_t limit = UINT64_MAX;
+    const char *where = NULL;
     int want_schema = 0, want_meta = 0, want_count = 0;
     char **files = calloc((size_t)argc + 1, sizeof *files);
     size_t n_files = 0;
@@ -238,6 +303,9 @@ int cli_cmd_cat(int argc, char **argv) {
         case K_COUNT:
             want_count = 1;
             continue;
+        case K_WHERE:
+            where = val;
+            continue;
         default: /* OPT_HELP, OPT_ERROR */
             free(files);
             return id == OPT_HELP ? CLI_OK : CLI_USAGE;
@@ -259,7 +327,7 @@ int cli_cmd_cat(int argc, char **argv) {
         input in = {0};
         char *bpath = NULL;
         st = csvavro_fs_open_url(files[fi], &in.fs, &bpath, &err);
-        if (st == CSVAVRO_OK) st = expand(&in, bpath, &err);
+        if (st == CSVAVRO_OK) st = expand(&in, bpath, where, &err);
         if (st != CSVAVRO_OK && err.path[0] == '\0')
             snprintf(err.path, sizeof err.path, "%s", files[fi]);
         for (size_t k = 0; k < in.n && st == CSVAVRO_OK && !done; k++) {
@@ -288,15 +356,27 @@ int cli_cmd_cat(int argc, char **argv) {
                 st = csvavro_avro_reader_count(r, &c, &err);
                 counted += c;
             } else {
+                /* a dataset's partition columns, from the path (Hive convention) */
+                char *extra = in.dataset_dir_len
+                                  ? partition_members(in.paths[k] + in.dataset_dir_len,
+                                                      csvavro_avro_reader_schema_json(r))
+                                  : NULL;
                 while (printed < limit) {
                     const char *line;
                     size_t len;
                     st = csvavro_avro_reader_next_json(r, &line, &len, &err);
                     if (st != CSVAVRO_OK || !line) break;
-                    fwrite(line, 1, len, stdout);
-                    fputc('\n', stdout);
+                    if (extra && *extra && len >= 2 && line[len - 1] == '}') {
+                        fwrite(line, 1, len - 1, stdout);
+                        fputs(len == 2 ? extra + 1 : extra, stdout); /* {} has no member yet */
+                        fputs("}\n", stdout);
+                    } else {
+                        fwrite(line, 1, len, stdout);
+                        fputc('\n', stdout);
+                    }
                     printed++;
                 }
+                free(extra);
                 if (printed >= limit) done = 1;
             }
             csvavro_avro_reader_close(r);
