@@ -246,8 +246,9 @@ const char *cav_ds_output_name(json_t *output);
 bool cav_ds_manifest_has_job(json_t *manifest, const char *job);
 /* Rolls an interrupted commit (intent record) forward or back; the caller holds the lock. */
 csvavro_status cav_ds_recover(csvavro_fs *fs, const char *dir, csvavro_error *err);
-/* When dir holds an intent or the temp dirs of dead jobs: takes the lock, recovers, removes
- * them (self: the caller's own temp dir name, kept, or NULL). */
+/* When dir holds an intent (or, for a job, self = its own temp dir name, the temp dirs of
+ * dead jobs): takes the lock, recovers, removes them. self NULL (readers, planning): only an
+ * intent is acted on. */
 csvavro_status cav_ds_settle(csvavro_fs *fs, const char *dir, const char *self, csvavro_error *err);
 /* reader can read data written with writer under Avro's resolution rules */
 csvavro_status cav_ds_schema_check(const csvavro_schema *reader, const csvavro_schema *writer,

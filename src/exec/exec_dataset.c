@@ -453,6 +453,9 @@ csvavro_status cav_ds_settle(csvavro_fs *fs, const char *dir, const char *self,
     int64_t now = 0;
     const int64_t lease = cav_ds_lease_ms();
     bool stale = false;
+    /* readers and planning (no self) only recover an interrupted commit: the temp dirs of
+     * dead jobs harm no reader, and a reader may have no write access */
+    if (!self) candidates = false;
     if (candidates && !intent) {
         st = fs_now(fs, dir, &now, err);
         for (size_t i = 0; st == CSVAVRO_OK && i < n && !stale; i++)

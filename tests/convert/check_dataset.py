@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """Independent check of a csvavro dataset directory (a local copy): the manifest never lies.
 
-  check_dataset.py DIR
-      fails unless: no intent, lock or temporary entry is left; the manifest (_SUCCESS, JSON)
+  check_dataset.py DIR [--allow-tmp]
+      fails unless: no intent, lock or temporary entry is left (--allow-tmp: the temporary
+      directories and the lock of dead jobs may stay, never an intent: readers leave them to
+      the next job); the manifest (_SUCCESS, JSON)
       lists every *.avro file under DIR exactly once and no other; each listed file holds
       the rows the manifest says (read with python3-avro); the jobs' file lists add up to the
       outputs; each file's schema is its job's. Prints the records of the listed files in manifest order as JSON lines (dicts
@@ -29,9 +31,14 @@ def main():
             print(sum(1 for _ in csv.reader(f)) - 1)
         return
     d = sys.argv[1]
+    allow_tmp = "--allow-tmp" in sys.argv
     on_disk = set()
     for root, dirs, files in os.walk(d):
+        if allow_tmp and root == d:  # not descended into, not reported
+            dirs[:] = [x for x in dirs if not x.startswith(".csvavro-tmp-")]
         for n in dirs + files:
+            if allow_tmp and root == d and n == "_csvavro.lock":
+                continue
             if n.startswith(".csvavro") or n in ("_csvavro.intent", "_csvavro.lock"):
                 fail("left behind: %s" % os.path.join(root, n))
         for n in files:
