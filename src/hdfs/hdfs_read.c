@@ -30,6 +30,7 @@
 typedef struct hdfs_rfile {
     csvavro_file base;
     cav_hdfs_fs *h;
+    char *src; /* absolute HDFS path */
     Hadoop__Hdfs__GetBlockLocationsResponseProto *resp;
     Hadoop__Hdfs__LocatedBlocksProto *lbs;
     char *bad[MAX_BAD];
@@ -61,6 +62,42 @@ csvavro_status cav_hdfs_dn_send_op(cav_hdfs_sock *s, uint8_t op, const ProtobufC
     size_t k = 3 + cav_varint_put(tmp->data + 3, n);
     k += protobuf_c_message_pack(m, tmp->data + k);
     return cav_hdfs_sock_write(s, tmp->data, k, err);
+}
+
+/* getBlockLocations for the whole file into f->resp/f->lbs (replacing what was there), checked:
+ * no encryption or erasure coding, contiguous blocks. */
+static csvavro_status fetch_locations(hdfs_rfile *f, csvavro_error *err) {
+    Hadoop__Hdfs__GetBlockLocationsRequestProto req =
+        HADOOP__HDFS__GET_BLOCK_LOCATIONS_REQUEST_PROTO__INIT;
+    req.src = f->src;
+    req.offset = 0;
+    req.length = (uint64_t)f->base.size;
+    Hadoop__Hdfs__GetBlockLocationsResponseProto *resp = NULL;
+    csvavro_status s =
+        cav_hdfs_rpc_call(f->h->rpc, "getBlockLocations", &req.base,
+                          &hadoop__hdfs__get_block_locations_response_proto__descriptor,
+                          (ProtobufCMessage **)&resp, err);
+    if (s == CSVAVRO_OK && !resp->locations) s = cav_err(err, CSVAVRO_E_NOT_FOUND, "no such file");
+    Hadoop__Hdfs__LocatedBlocksProto *lbs = s == CSVAVRO_OK ? resp->locations : NULL;
+    if (s == CSVAVRO_OK)
+        s = cav_hdfs_refuse_unreadable(lbs->fileencryptioninfo, lbs->ecpolicy, 0, 0, err);
+    for (size_t i = 0; lbs && i < lbs->n_blocks && s == CSVAVRO_OK; i++)
+        if (lbs->blocks[i]->has_blockindices || lbs->blocks[i]->n_blocktokens)
+            s = cav_hdfs_refuse_unreadable(NULL, NULL, 4u, 0, err); /* striped block */
+    for (size_t i = 0; lbs && i < lbs->n_blocks && s == CSVAVRO_OK; i++) {
+        Hadoop__Hdfs__LocatedBlockProto *b = lbs->blocks[i];
+        if (!b->b ||
+            (i && b->offset != lbs->blocks[i - 1]->offset + lbs->blocks[i - 1]->b->numbytes))
+            s = cav_err(err, CSVAVRO_E_PROTOCOL, "NameNode block list is not contiguous");
+    }
+    if (s != CSVAVRO_OK) {
+        if (resp) protobuf_c_message_free_unpacked(&resp->base, &cav_pb_alloc);
+        return s;
+    }
+    if (f->resp) protobuf_c_message_free_unpacked(&f->resp->base, &cav_pb_alloc);
+    f->resp = resp;
+    f->lbs = lbs;
+    return CSVAVRO_OK;
 }
 
 static int is_bad(const hdfs_rfile *f, const char *node) {
@@ -104,7 +141,10 @@ static csvavro_status open_on(hdfs_rfile *f, Hadoop__Hdfs__LocatedBlockProto *b,
         hadoop__hdfs__block_op_response_proto__unpack(&cav_pb_alloc, f->msg.len, f->msg.data);
     if (!r) return cav_err(err, CSVAVRO_E_PROTOCOL, "undecodable READ_BLOCK reply");
     csvavro_status st = CSVAVRO_OK;
-    if (r->status != HADOOP__HDFS__STATUS__SUCCESS) {
+    if (r->status == HADOOP__HDFS__STATUS__ERROR_ACCESS_TOKEN) {
+        st = cav_err(err, CSVAVRO_E_PERMISSION, "DataNode %s refused the block access token%s%s",
+                     node, r->message ? ": " : "", r->message ? r->message : "");
+    } else if (r->status != HADOOP__HDFS__STATUS__SUCCESS) {
         st = cav_err(err, CSVAVRO_E_REMOTE, "READ_BLOCK refused (status %d)%s%s", (int)r->status,
                      r->message ? ": " : "", r->message ? r->message : "");
     } else if (!r->readopchecksuminfo || !r->readopchecksuminfo->checksum) {
@@ -249,7 +289,9 @@ static csvavro_status r_pread(csvavro_file *file, void *buf, size_t len, int64_t
     if (off >= f->base.size || len == 0) return CSVAVRO_OK;
     if ((uint64_t)len > (uint64_t)(f->base.size - off)) len = (size_t)(f->base.size - off);
     uint8_t *dst = buf;
+    int refetched = 0; /* block tokens expire: new ones once per pread, like Java's client */
     while (len) {
+    again:;
         size_t bi = find_block(f, off);
         if (bi >= f->lbs->n_blocks)
             return cav_err(err, CSVAVRO_E_CORRUPT,
@@ -293,6 +335,12 @@ static csvavro_status r_pread(csvavro_file *file, void *buf, size_t len, int64_t
                 f->pos = off;
                 f->blk_end = bend;
                 st = open_on(f, b, node, off, err);
+                if (st == CSVAVRO_E_PERMISSION && !refetched) {
+                    close_stream(f);
+                    refetched = 1;
+                    CAV_TRY(fetch_locations(f, err));
+                    goto again;
+                }
                 if (st != CSVAVRO_OK) {
                     mark_bad(f, node);
                     close_stream(f);
@@ -327,6 +375,7 @@ static csvavro_status r_close(csvavro_file *file, csvavro_error *err) {
     cav_buf_free(&f->sums);
     cav_buf_free(&f->msg);
     cav_free(f->base.path);
+    cav_free(f->src);
     cav_free(f);
     return CSVAVRO_OK;
 }
@@ -365,40 +414,17 @@ csvavro_status cav_hdfs_open_read(csvavro_fs *fs, const char *path, csvavro_file
         r_close(&f->base, NULL);
         return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
     }
-    Hadoop__Hdfs__GetBlockLocationsRequestProto req =
-        HADOOP__HDFS__GET_BLOCK_LOCATIONS_REQUEST_PROTO__INIT;
-    char *abs = cav_hdfs_norm_path(h, path);
-    if (!abs) {
+    f->src = cav_hdfs_norm_path(h, path);
+    if (!f->src) {
         r_close(&f->base, NULL);
         return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
     }
-    req.src = abs;
-    req.offset = 0;
-    req.length = (uint64_t)st.size;
     csvavro_status s = CSVAVRO_OK;
     if (st.size > 0) {
-        s = cav_hdfs_rpc_call(h->rpc, "getBlockLocations", &req.base,
-                              &hadoop__hdfs__get_block_locations_response_proto__descriptor,
-                              (ProtobufCMessage **)&f->resp, err);
-        if (s == CSVAVRO_OK && !f->resp->locations)
-            s = cav_err(err, CSVAVRO_E_NOT_FOUND, "no such file");
+        s = fetch_locations(f, err);
     } else {
         static Hadoop__Hdfs__LocatedBlocksProto empty = HADOOP__HDFS__LOCATED_BLOCKS_PROTO__INIT;
         f->lbs = &empty;
-    }
-    cav_free(abs);
-    if (s == CSVAVRO_OK && f->resp) {
-        f->lbs = f->resp->locations;
-        s = cav_hdfs_refuse_unreadable(f->lbs->fileencryptioninfo, f->lbs->ecpolicy, 0, 0, err);
-        for (size_t i = 0; i < f->lbs->n_blocks && s == CSVAVRO_OK; i++)
-            if (f->lbs->blocks[i]->has_blockindices || f->lbs->blocks[i]->n_blocktokens)
-                s = cav_hdfs_refuse_unreadable(NULL, NULL, 4u, 0, err); /* striped block */
-        for (size_t i = 0; i < f->lbs->n_blocks && s == CSVAVRO_OK; i++) {
-            Hadoop__Hdfs__LocatedBlockProto *b = f->lbs->blocks[i];
-            if (!b->b || (i && b->offset != f->lbs->blocks[i - 1]->offset +
-                                                f->lbs->blocks[i - 1]->b->numbytes))
-                s = cav_err(err, CSVAVRO_E_PROTOCOL, "NameNode block list is not contiguous");
-        }
     }
     if (s != CSVAVRO_OK) {
         r_close(&f->base, NULL);

@@ -104,7 +104,37 @@ static void *writer(void *arg) {
     return NULL;
 }
 
+/* `hdfs_live --stale-token URL LOCAL SECONDS`: opens the file (block locations and tokens are
+ * fetched), waits past the server's block-token lifetime, then reads it all: the DataNode refuses
+ * the expired tokens and the client must fetch new ones and succeed. */
+static int stale_token(char **argv) {
+    csvavro_error e;
+    csvavro_error_clear(&e);
+    FILE *lf = fopen(argv[3], "rb");
+    if (!lf) return 2;
+    uint8_t *want = malloc(4u << 20), *got = malloc(4u << 20);
+    size_t wl = fread(want, 1, 4u << 20, lf), n = 0;
+    fclose(lf);
+    csvavro_file *f = NULL;
+    if (csvavro_fs_open_url(argv[2], &fs, &path, &e) != CSVAVRO_OK ||
+        csvavro_fs_open_read(fs, path, &f, &e) != CSVAVRO_OK) {
+        report("open", &e);
+        return 1;
+    }
+    sleep((unsigned)atoi(argv[4]));
+    if (csvavro_file_pread(f, got, 4u << 20, 0, &n, &e) != CSVAVRO_OK) report("pread", &e);
+    EXPECT(n == wl && memcmp(got, want, wl) == 0);
+    csvavro_file_close(f, &e);
+    csvavro_fs_close(fs);
+    free(path);
+    free(want);
+    free(got);
+    if (!failures) printf("ok: a read after the block tokens expired fetched new ones\n");
+    return failures ? 1 : 0;
+}
+
 int main(int argc, char **argv) {
+    if (argc == 5 && !strcmp(argv[1], "--stale-token")) return stale_token(argv);
     if (argc != 6) {
         fprintf(stderr, "usage: hdfs_live URL LOCAL NBLOCKS BLOCKSIZE REPLICATION\n");
         return 2;

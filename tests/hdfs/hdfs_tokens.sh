@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 have_go_hdfs || { echo "SKIP: Debian's hdfs (hdfs-cli) is not installed"; exit 77; }
 start_hdfsd --datanodes 1 --replication 1 --block-size 1M --block-tokens \
-  --block-token-lifetime 4 --block-key-roll 1
+  --block-token-lifetime 4 --block-key-roll 1 -v
 C=$CSVAVRO_BIN
 mkdata "$T/d" 1500000 3
 $C fs put "$T/d" hdfs:///tmp/c || fail "csvavro put with block tokens"
@@ -124,3 +124,7 @@ time.sleep(3.5)
 refused("an expired token", "expired", blk, gs, ln, ident, pw)
 PYEOF
 ok "block token refusals"
+# a reader whose tokens expire between open and read fetches new ones
+"${HDFS_LIVE:?}" --stale-token "hdfs://$NN/tmp/c" "$T/d" 5 || fail "read with expired tokens"
+grep -q "block token refused: Block token is expired" "$T/srv/err" ||
+  fail "the DataNode did not refuse the stale tokens (log: $(tail -3 "$T/srv/err"))"
