@@ -100,6 +100,8 @@ typedef struct cav_hdfs_conf {
     unsigned rpc_qop;       /* accepted CAV_QOP_* bits (hadoop.rpc.protection) */
     char keytab[1024];      /* CSVAVRO_KEYTAB: log in from it instead of the ticket cache */
     char principal[512];    /* CSVAVRO_PRINCIPAL: who to log in as from the keytab */
+    char dt_protection[64]; /* dfs.data.transfer.protection, or "encrypt" for
+                             * dfs.encrypt.data.transfer=true: not implemented, refused */
     int retries;            /* connection attempts beyond the first (CSVAVRO_HDFS_RETRIES) */
     int backoff_ms;         /* first back-off, doubled per attempt (CSVAVRO_HDFS_BACKOFF_MS) */
     int backoff_max_ms;
@@ -247,6 +249,9 @@ struct Hadoop__Hdfs__HdfsFileStatusProto;
 csvavro_status cav_hdfs_refuse_unreadable(const struct Hadoop__Hdfs__FileEncryptionInfoProto *fe,
                                           const struct Hadoop__Hdfs__ErasureCodingPolicyProto *ec,
                                           uint32_t flags, int is_dir, csvavro_error *err);
+/* CSVAVRO_E_UNSUPPORTED when the configuration asks for DataNode SASL (data transfer
+ * protection or encryption), which csvavro does not implement. */
+csvavro_status cav_hdfs_check_dt_protection(const cav_hdfs_conf *c, csvavro_error *err);
 /* stat for opening: also refuses encrypted and erasure-coded files. */
 csvavro_status cav_hdfs_stat_for_read(cav_hdfs_fs *h, const char *path, csvavro_stat *st,
                                       csvavro_error *err);

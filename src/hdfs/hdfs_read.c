@@ -397,6 +397,7 @@ csvavro_status cav_hdfs_open_read(csvavro_fs *fs, const char *path, csvavro_file
     *out = NULL;
     csvavro_stat st;
     CAV_TRY(cav_hdfs_stat_for_read(h, path, &st, err));
+    if (st.size > 0) CAV_TRY(cav_hdfs_check_dt_protection(&h->conf, err));
     if (st.is_dir) return cav_err(err, CSVAVRO_E_USAGE, "is a directory");
     hdfs_rfile *f = cav_calloc(1, sizeof *f);
     if (!f) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");

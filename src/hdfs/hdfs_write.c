@@ -443,6 +443,7 @@ csvavro_status cav_hdfs_create_file(csvavro_fs *fs, const char *path, int overwr
                                     csvavro_file **out, csvavro_error *err) {
     cav_hdfs_fs *h = (cav_hdfs_fs *)fs;
     *out = NULL;
+    CAV_TRY(cav_hdfs_check_dt_protection(&h->conf, err));
     CAV_TRY(cav_hdfs_server_defaults(h, err));
     hdfs_wfile *f = cav_calloc(1, sizeof *f);
     if (!f) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
