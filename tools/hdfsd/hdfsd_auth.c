@@ -36,7 +36,6 @@ struct hd_auth_conn {
     int state; /* 0 want NEGOTIATE, 1 want INITIATE, 2 context tokens, 3 want layer choice, 4 done
                 */
     sasl_conn_t *digest; /* Cyrus SASL DIGEST-MD5 server of the TOKEN method */
-    gss_cred_id_t cred;
     gss_ctx_id_t ctx;
     int layer;
     char principal[512];
@@ -75,6 +74,10 @@ static void gss_text(OM_uint32 maj, OM_uint32 min, char *out, size_t cap) {
     }
 }
 
+/* The acceptor credentials from the keytab, acquired once at startup and shared by every
+ * connection (MIT's credential handles are thread-safe). */
+static gss_cred_id_t g_cred = GSS_C_NO_CREDENTIAL;
+
 static int acquire(gss_cred_id_t *cred, char *msg, size_t cap) {
     OM_uint32 maj, min;
     gss_buffer_desc nb = {strlen(g_sec.principal), g_sec.principal};
@@ -95,6 +98,7 @@ static int acquire(gss_cred_id_t *cred, char *msg, size_t cap) {
         char t[512];
         gss_text(maj, min, t, sizeof t);
         snprintf(msg, cap, "no key for %s in keytab %s: %s", g_sec.principal, g_sec.keytab, t);
+        if (*cred != GSS_C_NO_CREDENTIAL) gss_release_cred(&min, cred);
         return -1;
     }
     return 0;
@@ -107,10 +111,7 @@ int hd_auth_init(char *msg, size_t cap) {
         return -1;
     }
     snprintf(g_sec.realm, sizeof g_sec.realm, "%s", at + 1);
-    gss_cred_id_t c = GSS_C_NO_CREDENTIAL;
-    if (acquire(&c, msg, cap)) return -1;
-    OM_uint32 min;
-    gss_release_cred(&min, &c);
+    if (acquire(&g_cred, msg, cap)) return -1;
     int r = sasl_server_init(NULL, "csvavro-hdfsd");
     if (r != SASL_OK) {
         snprintf(msg, cap, "Cyrus SASL: %s", sasl_errstring(r, NULL, NULL));
@@ -146,7 +147,6 @@ static int digest_challenge(hd_auth_conn *a, const char **ch, unsigned *chlen, c
 hd_auth_conn *hd_auth_conn_new(void) {
     hd_auth_conn *a = cav_calloc(1, sizeof *a);
     if (!a) return NULL;
-    a->cred = GSS_C_NO_CREDENTIAL;
     a->ctx = GSS_C_NO_CONTEXT;
     return a;
 }
@@ -155,7 +155,6 @@ void hd_auth_conn_free(hd_auth_conn *a) {
     if (!a) return;
     OM_uint32 min;
     if (a->ctx != GSS_C_NO_CONTEXT) gss_delete_sec_context(&min, &a->ctx, GSS_C_NO_BUFFER);
-    if (a->cred != GSS_C_NO_CREDENTIAL) gss_release_cred(&min, &a->cred);
     if (a->digest) sasl_dispose(&a->digest);
     cav_free(a);
 }
@@ -242,7 +241,7 @@ static int accept_token(hd_auth_conn *a, const uint8_t *tok, size_t n, uint8_t *
     OM_uint32 maj, min;
     gss_buffer_desc in = {n, (void *)tok}, o = GSS_C_EMPTY_BUFFER;
     gss_name_t src = GSS_C_NO_NAME;
-    maj = gss_accept_sec_context(&min, &a->ctx, a->cred, &in, GSS_C_NO_CHANNEL_BINDINGS, &src, NULL,
+    maj = gss_accept_sec_context(&min, &a->ctx, g_cred, &in, GSS_C_NO_CHANNEL_BINDINGS, &src, NULL,
                                  &o, NULL, NULL, NULL);
     if (GSS_ERROR(maj)) {
         char t[600];
@@ -347,7 +346,10 @@ int hd_auth_step(hd_auth_conn *a, const uint8_t *m, size_t ml, uint8_t **out, si
                      meth);
             break;
         }
-        if (acquire(&a->cred, msg, cap)) break;
+        if (g_cred == GSS_C_NO_CREDENTIAL) {
+            snprintf(msg, cap, "the server has no Kerberos credentials");
+            break;
+        }
         r = accept_token(a, s->token.data, s->token.len, out, outlen, msg, cap);
         break;
     case 2:
