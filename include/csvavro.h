@@ -348,12 +348,16 @@ typedef struct csvavro_csv_options {
     csvavro_compression compression; /* default AUTO */
     const char *zip_entry;           /* entry of a zip archive (default: its only file) */
     /* values and columns */
-    int skip_initial_space; /* spaces right after a delimiter are not part of the value (and a
-                               quote after them opens a quoted field), as pandas'
-                               skipinitialspace; uses the scalar scanner */
-    int trim;               /* unquoted values lose surrounding spaces and tabs */
-    int keep_empty_columns; /* keep a last header column with an empty name (default: such a
-                               column is dropped and must be empty on every row) */
+    int skip_initial_space;  /* spaces right after a delimiter are not part of the value (and a
+                                quote after them opens a quoted field), as pandas'
+                                skipinitialspace; uses the scalar scanner */
+    int trim;                /* unquoted values lose surrounding spaces and tabs */
+    int keep_empty_columns;  /* keep a last header column with an empty name (default: such a
+                                column is dropped and must be empty on every row) */
+    csvavro_type timestamps; /* the type of inferred timestamp columns without a zone:
+                                0 = LOCAL_TIMESTAMP_MICROS (exact, the default),
+                                TIMESTAMP_MILLIS or TIMESTAMP_MICROS (the naive text taken as
+                                UTC, as Hive and Spark <= 3.1 read Avro), or STRING */
 } csvavro_csv_options;
 
 /* Fills defaults (see each field). */

@@ -222,6 +222,13 @@ csvavro_status csvavro_csv_infer(csvavro_fs *fs, const char *const *paths, size_
     *out = NULL;
     CAV_RETURN_IF(n_paths == 0, err, CSVAVRO_E_USAGE, "no input to infer a schema from");
     CAV_TRY(cav_csv_options_check(o, err));
+    CAV_RETURN_IF(o->timestamps && o->timestamps != CSVAVRO_TYPE_LOCAL_TIMESTAMP_MICROS &&
+                      o->timestamps != CSVAVRO_TYPE_TIMESTAMP_MILLIS &&
+                      o->timestamps != CSVAVRO_TYPE_TIMESTAMP_MICROS &&
+                      o->timestamps != CSVAVRO_TYPE_STRING,
+                  err, CSVAVRO_E_USAGE,
+                  "timestamps: local-timestamp-micros, timestamp-millis, timestamp-micros or "
+                  "string");
     csvavro_status st = CSVAVRO_OK;
     cav_csv_header h;
     memset(&h, 0, sizeof h);
@@ -265,6 +272,15 @@ csvavro_status csvavro_csv_infer(csvavro_fs *fs, const char *const *paths, size_
         bool exact = o->infer_rows == UINT64_MAX;
         for (uint32_t c = 0; c < h.n_cols; c++) {
             s->fields[c].type = class_type(is.cls[c]);
+            /* --timestamps: what inferred timestamps become for readers without local-timestamp */
+            if (o->timestamps &&
+                (is.cls[c] == CAV_INFER_LOCAL_TS || is.cls[c] == CAV_INFER_INSTANT)) {
+                if (o->timestamps == CSVAVRO_TYPE_STRING)
+                    s->fields[c].type = CSVAVRO_TYPE_STRING;
+                else if (is.cls[c] == CAV_INFER_LOCAL_TS ||
+                         o->timestamps == CSVAVRO_TYPE_TIMESTAMP_MILLIS)
+                    s->fields[c].type = o->timestamps;
+            }
             s->fields[c].nullable = !(exact && is.nulls[c] == 0 && is.rows > 0);
         }
         for (size_t i = 0; i < o->n_type_overrides && st == CSVAVRO_OK; i++) {

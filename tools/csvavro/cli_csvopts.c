@@ -176,6 +176,11 @@ const opt_spec cli_csv_table[] = {
      "local-timestamp,\ntimestamp-millis, local-timestamp-millis); repeatable",
      NULL},
     {CLI_CSV_NOT_NULL, "--not-null", "COL", "declare a column non-nullable; repeatable", NULL},
+    {CLI_CSV_TIMESTAMPS, "--timestamps", "T",
+     "inferred timestamps without a zone: local-timestamp-micros\n(default, exact), "
+     "timestamp-millis or timestamp-micros (the\ntext taken as UTC: Hive, Spark <= 3.1), or "
+     "string",
+     NULL},
     {CLI_CSV_RECORD_NAME, "--record-name", "NAME", "Avro record name (default Row)", NULL},
     {CLI_CSV_NAMESPACE, "--namespace", "NS", "Avro namespace (default csvavro)", NULL},
     OPT_END,
@@ -196,6 +201,23 @@ int cli_csv_apply(int id, const char *name, const char *v, csvavro_csv_options *
         break;
     case CLI_CSV_KEEP_EMPTY:
         o->keep_empty_columns = 1;
+        break;
+    case CLI_CSV_TIMESTAMPS:
+        if (!strcmp(v, "local-timestamp-micros") || !strcmp(v, "local-timestamp"))
+            o->timestamps = CSVAVRO_TYPE_LOCAL_TIMESTAMP_MICROS;
+        else if (!strcmp(v, "timestamp-millis"))
+            o->timestamps = CSVAVRO_TYPE_TIMESTAMP_MILLIS;
+        else if (!strcmp(v, "timestamp-micros") || !strcmp(v, "timestamp"))
+            o->timestamps = CSVAVRO_TYPE_TIMESTAMP_MICROS;
+        else if (!strcmp(v, "string"))
+            o->timestamps = CSVAVRO_TYPE_STRING;
+        else {
+            fprintf(stderr,
+                    "csvavro: --timestamps must be local-timestamp-micros, timestamp-millis, "
+                    "timestamp-micros or string, got '%s'\n",
+                    v);
+            rc = -1;
+        }
         break;
     case CLI_CSV_DELIMITER:
         rc = one_byte(name, v, 0, &o->delimiter);

@@ -36,6 +36,7 @@ enum {
     CLI_CSV_SKIP_INITIAL_SPACE,
     CLI_CSV_TRIM,
     CLI_CSV_KEEP_EMPTY,
+    CLI_CSV_TIMESTAMPS,
 };
 
 extern const opt_spec cli_csv_table[];
