@@ -8,6 +8,9 @@ if [ "${CSVAVRO_MPI_BUILD:-OFF}" != ON ]; then echo "skipped: this build has no 
 if ! command -v mpirun >/dev/null 2>&1; then echo "skipped: mpirun not found (openmpi-bin)"; exit 77; fi
 . "$CSVAVRO_SRC/tests/hdfs/lib.sh"
 C=$CSVAVRO_BIN
+# each test its own Open MPI session directory: two mpiruns starting at once (ctest -j) can
+# race on creating /tmp/ompi.<host>.<uid> ("mkdir ... File exists", orte_init failed)
+mkdir -p "$T/o" && export TMPDIR="$T/o"
 # --oversubscribe: more ranks than cores; --bind-to none: ranks (and their threads) are not
 # pinned to one core each; no single-copy shared memory (CMA needs ptrace rights containers
 # often lack); as root Open MPI wants both ALLOW variables.
