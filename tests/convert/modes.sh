@@ -121,7 +121,25 @@ if [ "$ON_HDFS" = hdfs ]; then
   exit 0
 fi
 
-# --- local only from here: modes and schema checks
+# --- local only from here: twelve monthly appends (the last two at the same moment)
+total=0
+for m in $(seq 1 12); do
+  "$BUILD/gen_taxi" --rows $((100 + 7 * m)) --seed $((40 + m)) > "m$m.csv"
+  total=$((total + $($DS count "m$m.csv")))
+done
+for m in $(seq 1 10); do
+  "$BIN" convert "m$m.csv" "$BASE/months/" --mode append -q --split-size 8K
+done
+"$BIN" convert m11.csv "$BASE/months/" --mode append -q --split-size 8K & p1=$!
+"$BIN" convert m12.csv "$BASE/months/" --mode append -q --split-size 8K & p2=$!
+wait $p1 || fail "month 11"
+wait $p2 || fail "month 12"
+[ "$("$BIN" cat "$BASE/months" --count)" -eq "$total" ] || fail "12 appends: cat --count != $total"
+[ "$(check "$BASE/months" "12 appends")" -eq "$total" ] || fail "12 appends: python3-avro rows"
+[ "$($PY -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["jobs"]))' "$W/chk/_SUCCESS")" -eq 12 ] || fail "12 jobs"
+ok "twelve appends (two concurrent): $total rows = Python's count, every file listed once"
+
+# --- modes and schema checks
 # error (default): refused, unchanged
 cp -a "$BASE/app" before
 set +e
