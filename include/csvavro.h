@@ -302,7 +302,7 @@ typedef enum csvavro_on_error {
     CSVAVRO_ON_ERROR_REJECT = 2 /* drop bad records and write them to reject_file */
 } csvavro_on_error;
 
-/* Compression of a CSV input (see README "Compressed input and streams"). */
+/* Compression of a CSV input (see csvavro(1), CSV INPUT, "Compressed input and streams"). */
 typedef enum csvavro_compression {
     CSVAVRO_COMPRESSION_AUTO = 0, /* magic bytes first, then the file name's extension */
     CSVAVRO_COMPRESSION_NONE = 1,
@@ -363,7 +363,7 @@ typedef struct csvavro_csv_options {
 /* Fills defaults (see each field). */
 void csvavro_csv_options_init(csvavro_csv_options *o);
 
-/* Dialect, as implemented (see README "CSV input"): CR, LF and CRLF end records; empty lines
+/* Dialect, as implemented (see csvavro(1), CSV INPUT): CR, LF and CRLF end records; empty lines
  * are skipped; a quote opens a quoted field only at the start of a field (elsewhere it is
  * data); after a closing quote only the delimiter, a line end or a second quote may follow,
  * else the record is bad (CSVAVRO_E_CSV, handled by on_error). A UTF-8 BOM is dropped. Null
@@ -422,7 +422,7 @@ typedef enum csvavro_codec {
 } csvavro_codec;
 
 typedef struct csvavro_avro_options {
-    csvavro_codec codec; /* default: see README (chosen by the avro module) */
+    csvavro_codec codec; /* default: snappy, see csvavro(1) (chosen by the avro module) */
     int level;           /* codec level; INT32_MIN = codec default */
     size_t block_size;   /* target uncompressed block size in bytes */
     int has_seed;        /* 1: sync markers derived from seed (reproducible files) */
@@ -437,8 +437,8 @@ csvavro_status csvavro_codec_parse(const char *name, csvavro_codec *out);
 const char *csvavro_codec_name(csvavro_codec c);
 
 /* The Avro schema JSON of s: a record with one field per column; nullable fields are
- * ["null", T] with "default": null; logical types as in the README; each field carries the
- * original CSV header in "csvavro.header" when it differs from the name. pretty = 1 indents.
+ * ["null", T] with "default": null; logical types as in csvavro(1), AVRO OUTPUT; each field carries
+ * the original CSV header in "csvavro.header" when it differs from the name. pretty = 1 indents.
  * *json is allocated (csvavro_free()). */
 csvavro_status csvavro_schema_to_json(const csvavro_schema *s, int pretty, char **json,
                                       csvavro_error *err);
@@ -546,7 +546,7 @@ csvavro_status csvavro_avro_reader_next_columns(csvavro_avro_reader *r, const cs
  * null. Integers and doubles compare exactly (2^53 + 1 != 2^53 as a double). Strings compare
  * as bytes. The job compiles the filter while planning, so a bad filter fails before any data
  * is read; evaluation is vectorised over column batches and reads only the columns it names.
- * README "Filter" has the full grammar and more examples.
+ * The man page csvavro(1), FILTER EXPRESSIONS, has the full grammar and more examples.
  * ==================================================================================== */
 
 typedef struct csvavro_filter csvavro_filter;
@@ -597,7 +597,7 @@ size_t csvavro_filter_column(const csvavro_filter *f, size_t i);
  *   "dir/trip.avro"    a single file: the blocks of all splits, in split order, behind one
  *                      header (one sync marker).
  * _SUCCESS (a JSON manifest) goes into the output directory (the directory form) or beside the
- * output files (the other forms). See README "convert" for the manifest and docs/splits.md for
+ * output files (the other forms). See csvavro(1), OUTPUT, for the manifest and docs/splits.md for
  * how splits are cut and verified.
  * ==================================================================================== */
 
@@ -636,7 +636,7 @@ typedef struct csvavro_job_stats {
 typedef void (*csvavro_progress_fn)(const csvavro_job_stats *stats, int final, void *user);
 
 /* What a job does with an existing output (Spark's save modes). For pattern and directory
- * outputs the output is the dataset in that directory (its manifest _SUCCESS, README
+ * outputs the output is the dataset in that directory (its manifest _SUCCESS, docs/datasets.md
  * "Datasets"); for a single file, that file.
  *   ERROR     refuse (CSVAVRO_E_EXISTS) when the dataset or file exists, or a file this job
  *             would write is already there
@@ -665,7 +665,7 @@ typedef struct csvavro_job_options {
     csvavro_avro_options avro; /* codec, level, block size, seed, metadata */
     const char *schema_json;   /* NULL: infer; else an Avro record schema (.avsc text) whose
                                   fields are the CSV columns in order */
-    const char *where;         /* NULL or a filter expression (README "Filter") */
+    const char *where;         /* NULL or a filter expression (csvavro(1)) */
     const char *const *select; /* output columns in this order (Avro name or header text) */
     size_t n_select;
     const char *const *exclude; /* columns dropped (after select) */

@@ -15,7 +15,7 @@
 #include "core/core.h"
 #include "core/core_varint.h"
 
-/* Defaults (documented in the README). */
+/* Defaults (documented in csvavro(1), AVRO OUTPUT). */
 #define CAV_AVRO_DEFAULT_BLOCK_SIZE ((size_t)1 << 20) /* 1 MiB uncompressed */
 #define CAV_AVRO_DEFAULT_MAX_BLOCK ((size_t)1 << 30)  /* reader ceiling: 1 GiB */
 #define CAV_AVRO_MAX_HEADER ((size_t)64 << 20)        /* header metadata ceiling */

@@ -7,7 +7,7 @@
  * (e.g. 'out/trip.*.avro'); local paths and hdfs:// URLs alike. The files of a directory or a
  * glob are read in part-number order: a natural sort, where runs of digits compare as numbers
  * (trip.2.avro before trip.10.avro). Records print one JSON object per line, in the mapping
- * documented in csvavro.h (csvavro_avro_reader_next_json) and the README.
+ * documented in csvavro.h (csvavro_avro_reader_next_json) and csvavro(1).
  */
 #include "cli.h"
 
@@ -24,10 +24,11 @@ static const opt_spec cat_table[] = {
      NULL},
     {K_META, "--meta", NULL, "print the header metadata (of the first file) as a JSON object",
      NULL},
-    {K_COUNT, "--count", NULL, "print only the number of records (fast: no decoding)", NULL},
+    {K_COUNT, "--count", NULL, "print only the number of records (fast: no decoding)",
+     "Reads only block headers and sync markers: no decompression, no decoding."},
     {K_WHERE, "--where", "EXPR",
-     "a partitioned dataset: read only the partitions where EXPR (over partition columns) is "
-     "true; the others are pruned before any file is opened",
+     "a partitioned dataset: read only the partitions where\nEXPR (over partition columns) is "
+     "true; the others are\npruned before any file is opened",
      NULL},
     OPT_END,
 };
@@ -42,6 +43,12 @@ const opt_cmd cli_cat_cmd = {
             "A glob reads its part files in part-number order. A dataset directory (with a\n"
             "csvavro manifest, _SUCCESS) reads the files the manifest lists, in its order, with\n"
             "Hive partition columns restored from the paths; another directory its *.avro.",
+    .man = "Local paths and hdfs:// URLs alike. A directory without a manifest (its *.avro files; "
+           "names starting with . or _ are skipped) or a glob in the last path component reads "
+           "in part-number order: a natural sort in which runs of digits compare as numbers, so "
+           "trip.2.avro comes before trip.10.avro. The JSON mapping of each Avro type and the "
+           "checks made on damaged files are under AVRO OUTPUT; datasets and partitions under "
+           "OUTPUT.",
     .tables = cat_tables,
 };
 

@@ -4,8 +4,8 @@
  * cli_csvopts. SIGINT/SIGTERM set a flag the job polls (it then removes its temporary files
  * and returns CSVAVRO_E_INTERRUPTED: exit code 130); a second signal kills the process at once.
  * SIGPIPE is ignored: a closed stderr does not stop the job halfway.
- * Under mpirun (README "Cluster") the job runs over every rank: rank 0 plans, reads --schema,
- * reports and commits; the other ranks run the splits it hands out (csvavro_mpi.h).
+ * Under mpirun (csvavro(1), RUNNING UNDER MPI) the job runs over every rank: rank 0 plans, reads
+ * --schema, reports and commits; the other ranks run the splits it hands out (csvavro_mpi.h).
  */
 #include "cli.h"
 #include "cli_csvopts.h"
@@ -57,40 +57,56 @@ enum {
 static const opt_spec convert_table[] = {
     OPT_HEADING("Job options"),
     {C_WHERE, "--where", "EXPR", "keep rows where EXPR is true (see FILTER EXPRESSIONS)", NULL},
-    {C_SELECT, "--select", "A,B,...", "output columns, in this order (repeatable)", NULL},
-    {C_EXCLUDE, "--exclude", "A,B,...", "drop these columns (repeatable)", NULL},
+    {C_SELECT, "--select", "A,B,...", "output columns, in this order (repeatable)",
+     "A column is named by its Avro name or its header text."},
+    {C_EXCLUDE, "--exclude", "A,B,...", "drop these columns (repeatable)",
+     "Applied after --select."},
     {C_RENAME, "--rename", "OLD=NEW", "rename an output column (repeatable; comma lists too)",
      NULL},
-    {C_LIMIT, "--limit", "N", "write at most N rows: the first N in input order", NULL},
+    {C_LIMIT, "--limit", "N", "write at most N rows: the first N in input order",
+     "Exact, and the same rows for any -j and split size."},
     {C_SCHEMA, "--schema", "FILE.avsc", "use this Avro schema (fields = CSV columns in order)",
-     NULL},
-    {C_SPLIT_SIZE, "--split-size", "SIZE", "bytes per split (default 64M; K/M/G suffixes)", NULL},
-    {C_THREADS, "-j, --threads", "N", "worker threads (default: all cores)", NULL},
+     "Instead of inferring one; see AVRO OUTPUT for the field types it may hold. Under mpirun only "
+     "rank 0 reads it."},
+    {C_SPLIT_SIZE, "--split-size", "SIZE", "bytes per split (default 64M; K/M/G suffixes)",
+     "Splits also end at HDFS block boundaries; see Splits and threads under OUTPUT."},
+    {C_THREADS, "-j, --threads", "N", "worker threads (default: all cores)",
+     "The online cores of the machine (under mpirun: of each rank's machine)."},
     {C_BATCH_ROWS, "--batch-rows", "N", "rows per column batch (default 16384)", NULL},
     {C_MODE, "--mode", "MODE",
-     "when the output exists: error (default: refuse), overwrite (replace the dataset at "
-     "commit), append (add this job's files to the dataset), ignore (write nothing)",
-     NULL},
+     "when the output exists: error (default: refuse),\noverwrite (replace the dataset at "
+     "commit), append (add\nthis job's files to the dataset), ignore (write nothing)",
+     "See Safe output under OUTPUT: a pattern or directory output is a dataset whose manifest "
+     "lists every committed job; append checks the schema under Avro's resolution rules before "
+     "any byte is written; ignore exits 0."},
     {C_OVERWRITE, "--overwrite", NULL, "the same as --mode overwrite", NULL},
     {C_PARTITION_BY, "--partition-by", "K,...",
-     "Hive-style partitions: OUT/K=value/...; K is a column, year(C), month(C), day(C), "
-     "hour(C) of a date/timestamp column, or NAME=FUNC(C) (repeatable)",
-     NULL},
+     "Hive-style partitions: OUT/K=value/...; K is a column,\nyear(C), month(C), day(C), "
+     "hour(C) of a date/timestamp\ncolumn, or NAME=FUNC(C) (repeatable)",
+     "See Datasets, append and partitions under OUTPUT."},
     {C_KEEP_PART, "--keep-partition-columns", NULL,
-     "keep partition columns in the records too (default: only in the paths)", NULL},
+     "keep partition columns in the records too (default:\nonly in the paths)", NULL},
     {C_PART_BUFFER, "--partition-buffer", "SIZE",
-     "partitioned: encoded rows buffered per worker before each partition is written to a "
-     "file of its own (default 32M)",
+     "partitioned: encoded rows buffered per worker before\neach partition is written to a "
+     "file of its own\n(default 32M)",
      NULL},
-    {C_DRY_RUN, "--dry-run", NULL, "print the plan (splits, schema, outputs); write nothing", NULL},
-    {C_PROGRESS, "--progress", "MODE", "auto (default), bar, lines, json, none", NULL},
-    {C_QUIET, "-q, --quiet", NULL, "no progress and no summary", NULL},
+    {C_DRY_RUN, "--dry-run", NULL, "print the plan (splits, schema, outputs); write nothing",
+     "Inputs, splits with byte ranges and hosts, the canonical --where text, the schema and the "
+     "output names; with --progress json the plan is one JSON object."},
+    {C_PROGRESS, "--progress", "MODE", "auto (default), bar, lines, json, none",
+     "auto: a live bar when stderr is a terminal, a plain line every second otherwise; json: one "
+     "object per line (see Progress and summary under OUTPUT)."},
+    {C_QUIET, "-q, --quiet", NULL, "no progress and no summary", "Errors still print."},
     OPT_HEADING("Avro options"),
-    {C_CODEC, "--codec", "NAME", "null, deflate, snappy, zstandard (zstd), bzip2, xz", NULL},
-    {C_LEVEL, "--level", "N", "codec level", NULL},
-    {C_BLOCK_SIZE, "--block-size", "SIZE", "target uncompressed Avro block size", NULL},
+    {C_CODEC, "--codec", "NAME", "null, deflate, snappy, zstandard (zstd), bzip2, xz",
+     "Default snappy; see Codecs under AVRO OUTPUT."},
+    {C_LEVEL, "--level", "N", "codec level",
+     "deflate 0-12 (default 6), zstandard (default 1), bzip2 1-9 (default 9), xz 0-9 (default 6)."},
+    {C_BLOCK_SIZE, "--block-size", "SIZE", "target uncompressed Avro block size",
+     "Default 1M; see Blocks under AVRO OUTPUT."},
     {C_SEED, "--seed", "N", "reproducible sync markers (byte-identical reruns)", NULL},
-    {C_META, "--meta", "KEY=VALUE", "user metadata in every file header (repeatable)", NULL},
+    {C_META, "--meta", "KEY=VALUE", "user metadata in every file header (repeatable)",
+     "Keys starting with avro. are reserved."},
     OPT_END,
 };
 
@@ -104,6 +120,13 @@ const opt_cmd cli_convert_cmd = {
             "INPUT: a file, a directory (its files in name order) or a glob; local or hdfs://.\n"
             "OUTPUT: 'dir/name.*.avro' (one file per split, * = split number), a directory\n"
             "(ending in / or existing: part-NNNNN.avro inside), or a single file name.",
+    .man = "A directory INPUT reads its files in name order, skipping names that start with . "
+           "or _ (such as _SUCCESS); a glob works in the last path component "
+           "('data/trip_*.csv', quoted so that the shell leaves it alone). Several INPUTs must "
+           "have the same columns; the header of each is read once, at planning. The output "
+           "forms, the commit, the _SUCCESS manifest and the progress output are described "
+           "under OUTPUT; the --where language under FILTER EXPRESSIONS; the CSV options "
+           "under CSV INPUT.",
     .tables = convert_tables,
 };
 

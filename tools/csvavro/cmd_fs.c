@@ -1,6 +1,7 @@
 /*
  * cmd_fs.c — `csvavro fs`: file operations on local paths and hdfs:// URLs, through the public
- * storage API only (csvavro_fs_*). Output is shaped like `hdfs dfs` (see README, hdfs-client):
+ * storage API only (csvavro_fs_*). Output is shaped like `hdfs dfs` (the man page has it, from the
+ * tables below):
  *
  *   ls [-l] PATH...      names (one per line); -l: "Found N items" then
  *                        "drwxr-xr-x   - owner group          0 2026-01-31 12:00 /dir/name"
@@ -491,72 +492,99 @@ static const opt_spec du_table[] = {
 
 #define TABLES(t) ((const opt_spec *const[]){t, NULL})
 
-static const opt_cmd fs_ls = {"csvavro fs ls",
-                              "[-l] PATH...",
-                              "list a directory (or show a file)",
-                              NULL,
-                              NULL,
-                              TABLES(ls_table),
-                              NULL,
-                              OPT_OPERANDS_END};
-static const opt_cmd fs_stat = {"csvavro fs stat",
-                                "PATH...",
-                                "type size replication blocksize owner group mtime name",
-                                NULL,
-                                NULL,
-                                NULL,
-                                NULL,
-                                OPT_OPERANDS_END};
+static const opt_cmd fs_ls = {
+    .prog = "csvavro fs ls",
+    .synopsis = "[-l] PATH...",
+    .summary = "list a directory (or show a file)",
+    .man = "One name per line (PATH/name). With -l: \"Found N items\", then one line per entry "
+           "as hdfs dfs -ls prints it:\n"
+           "  drwxr-xr-x   - owner group          0 2026-01-31 12:00 /dir/name\n"
+           "(mode, replication or - for a directory, owner, group, size, modification time).",
+    .tables = TABLES(ls_table),
+    .flags = OPT_OPERANDS_END,
+};
+static const opt_cmd fs_stat = {
+    .prog = "csvavro fs stat",
+    .synopsis = "PATH...",
+    .summary = "type size replication blocksize owner group mtime name",
+    .man = "The fields of hdfs dfs -stat \"%F %b %r %o %u %g %y %n\": type (directory, regular "
+           "file, regular empty file), size, replication, block size, owner, group, modification "
+           "time, base name.",
+    .flags = OPT_OPERANDS_END,
+};
 static const opt_cmd fs_cat = {
-    "csvavro fs cat", "PATH...", "write files to stdout", NULL, NULL, NULL, NULL, OPT_OPERANDS_END};
-static const opt_cmd fs_head = {"csvavro fs head",
-                                "[-c N] PATH",
-                                "the first N bytes of a file",
-                                NULL,
-                                NULL,
-                                TABLES(head_table),
-                                NULL,
-                                OPT_OPERANDS_END};
-static const opt_cmd fs_put = {"csvavro fs put",
-                               "[-f] LOCAL DEST",
-                               "copy a local file to DEST (into DEST/ if a directory)",
-                               NULL,
-                               NULL,
-                               TABLES(force_table),
-                               NULL,
-                               OPT_OPERANDS_END};
-static const opt_cmd fs_get = {"csvavro fs get",
-                               "[-f] SRC LOCAL",
-                               "copy SRC to a local file (into LOCAL/ if a directory)",
-                               NULL,
-                               NULL,
-                               TABLES(force_table),
-                               NULL,
-                               OPT_OPERANDS_END};
-static const opt_cmd fs_rm = {"csvavro fs rm",
-                              "[-r] [-f] PATH...",
-                              "remove files and directories",
-                              NULL,
-                              NULL,
-                              TABLES(rm_table),
-                              NULL,
-                              OPT_OPERANDS_END};
+    .prog = "csvavro fs cat",
+    .synopsis = "PATH...",
+    .summary = "write files to stdout",
+    .man = "Streams through one reused 4 MiB buffer (on HDFS, large sequential reads served by "
+           "one DataNode connection per block).",
+    .flags = OPT_OPERANDS_END,
+};
+static const opt_cmd fs_head = {
+    .prog = "csvavro fs head",
+    .synopsis = "[-c N] PATH",
+    .summary = "the first N bytes of a file",
+    .tables = TABLES(head_table),
+    .flags = OPT_OPERANDS_END,
+};
+static const opt_cmd fs_put = {
+    .prog = "csvavro fs put",
+    .synopsis = "[-f] LOCAL DEST",
+    .summary = "copy a local file to DEST (into DEST/ if a directory)",
+    .man = "Into an existing directory DEST the file keeps its base name. An existing file is "
+           "refused without -f. Any two paths work (local or hdfs://, either side).",
+    .tables = TABLES(force_table),
+    .flags = OPT_OPERANDS_END,
+};
+static const opt_cmd fs_get = {
+    .prog = "csvavro fs get",
+    .synopsis = "[-f] SRC LOCAL",
+    .summary = "copy SRC to a local file (into LOCAL/ if a directory)",
+    .man = "The mirror of put: into an existing directory the file keeps its base name; an "
+           "existing file is refused without -f.",
+    .tables = TABLES(force_table),
+    .flags = OPT_OPERANDS_END,
+};
+static const opt_cmd fs_rm = {
+    .prog = "csvavro fs rm",
+    .synopsis = "[-r] [-f] PATH...",
+    .summary = "remove files and directories",
+    .man = "Prints \"Deleted PATH\" per path. A directory needs -r.",
+    .tables = TABLES(rm_table),
+    .flags = OPT_OPERANDS_END,
+};
 static const opt_cmd fs_mkdir = {
-    "csvavro fs mkdir",  "[-p] PATH...", "create directories", NULL, NULL,
-    TABLES(mkdir_table), NULL,           OPT_OPERANDS_END};
+    .prog = "csvavro fs mkdir",
+    .synopsis = "[-p] PATH...",
+    .summary = "create directories",
+    .tables = TABLES(mkdir_table),
+    .flags = OPT_OPERANDS_END,
+};
 static const opt_cmd fs_mv = {
-    "csvavro fs mv", "SRC DST", "rename within one file system", NULL, NULL, NULL, NULL,
-    OPT_OPERANDS_END};
-static const opt_cmd fs_du = {"csvavro fs du",  "[-s] PATH...", "bytes used per entry", NULL, NULL,
-                              TABLES(du_table), NULL,           OPT_OPERANDS_END};
-static const opt_cmd fs_df = {"csvavro fs df",
-                              "[PATH]",
-                              "capacity, used, available (default hdfs:///)",
-                              NULL,
-                              NULL,
-                              NULL,
-                              NULL,
-                              OPT_OPERANDS_END};
+    .prog = "csvavro fs mv",
+    .synopsis = "SRC DST",
+    .summary = "rename within one file system",
+    .man = "Into DST/basename when DST is a directory. Across file systems use put or get, "
+           "then rm.",
+    .flags = OPT_OPERANDS_END,
+};
+static const opt_cmd fs_du = {
+    .prog = "csvavro fs du",
+    .synopsis = "[-s] PATH...",
+    .summary = "bytes used per entry",
+    .man = "\"SIZE  PATH\" per child of a directory (a directory's size is its content summary), "
+           "or for the path itself with -s (from getContentSummary on HDFS).",
+    .tables = TABLES(du_table),
+    .flags = OPT_OPERANDS_END,
+};
+static const opt_cmd fs_df = {
+    .prog = "csvavro fs df",
+    .synopsis = "[PATH]",
+    .summary = "capacity, used, available (default hdfs:///)",
+    .man = "Prints \"Filesystem  Size  Used  Available  Use%\" and one line for the file system "
+           "of PATH.",
+    .flags = OPT_OPERANDS_END,
+};
 
 static const struct {
     const opt_cmd *cmd;
@@ -577,6 +605,8 @@ const opt_cmd cli_fs_cmd = {
     .help = "File operations on local paths and hdfs://host:port/path URLs, with output shaped\n"
             "like `hdfs dfs`. Options come before the operands.\n"
             "HDFS: HADOOP_NAMENODE, HADOOP_CONF_DIR, HADOOP_USER_NAME, CSVAVRO_HDFS_* (man page).",
+    .man = "Exit status 0, 1 (runtime error, also when one of several PATHs failed) or 2 (usage). "
+           "See HDFS for addresses and configuration, and EXAMPLES.",
     .subs = fs_subs,
 };
 

@@ -29,6 +29,10 @@ const opt_cmd cli_head_cmd = {
     .summary = "show the first rows under column names and inferred types",
     .help = "Shows the first N rows (default 5) of CSV INPUT (a path or hdfs:// URL) under\n"
             "the column names and the inferred types.",
+    .man = "Values are shown as text (quotes resolved); null marks a null field; line breaks "
+           "and tabs inside values show as \\n, \\r, \\t, other control bytes as \\xNN; "
+           "values are cut at 40 characters. A bad record stops head under the default "
+           "--on-error fail (see EXAMPLES).",
     .tables = head_tables,
 };
 

@@ -15,6 +15,9 @@ const opt_cmd cli_schema_cmd = {
     .synopsis = "INPUT... [options]",
     .summary = "print the inferred Avro schema as JSON",
     .help = "Prints the Avro schema inferred from CSV INPUT (a path or hdfs:// URL).",
+    .man = "The JSON is indented. Several inputs (at most 64, all on one file system) must share "
+           "their columns; they are sampled together. It is the schema convert writes with the "
+           "same CSV options.",
     .tables = schema_tables,
 };
 

@@ -80,6 +80,8 @@ int main(int argc, char **argv) {
     }
     /* build-time outputs, not listed in --help */
     if (strcmp(argv[1], "--man") == 0) {
+        fputs(".SS \"Options before COMMAND\"\n", stdout);
+        opt_man_options(&cli_main_cmd, stdout);
         for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
             opt_man(commands[i].cmd, stdout);
         return fflush(stdout) == 0 ? CLI_OK : CLI_FAIL;

@@ -321,7 +321,7 @@ static void man_description(const opt_cmd *cmd, FILE *f) {
     }
 }
 
-static void man_options(const opt_cmd *cmd, FILE *f) {
+void opt_man_options(const opt_cmd *cmd, FILE *f) {
     for (const opt_spec *const *t = cmd->tables; t && *t; t++) {
         if (man_shared(*t, cmd, f)) continue;
         for (const opt_spec *o = *t; o->id || o->help; o++) {
@@ -345,7 +345,7 @@ void opt_man(const opt_cmd *cmd, FILE *f) {
     man_escape(f, cmd->synopsis, strlen(cmd->synopsis));
     fputs("\n.PP\n", f);
     man_description(cmd, f);
-    man_options(cmd, f);
+    opt_man_options(cmd, f);
     for (const opt_cmd *const *s = cmd->subs; s && *s; s++)
         opt_man(*s, f);
 }
@@ -354,7 +354,7 @@ void opt_man_page(const opt_cmd *cmd, FILE *f) {
     fputs(".SH DESCRIPTION\n", f);
     man_description(cmd, f);
     fputs(".SH OPTIONS\n", f);
-    man_options(cmd, f);
+    opt_man_options(cmd, f);
 }
 
 void opt_list(const opt_cmd *cmd, FILE *f) {

@@ -89,6 +89,9 @@ void opt_help(const opt_cmd *cmd, FILE *f);
  * options as .TP entries. The page around it is a template (docs/man/). */
 void opt_man(const opt_cmd *cmd, FILE *f);
 
+/* The options of cmd's tables alone, as .TP entries (csvavro's options before COMMAND). */
+void opt_man_options(const opt_cmd *cmd, FILE *f);
+
 /* DESCRIPTION and OPTIONS sections of a tool that is one command (csvavro-hdfsd). */
 void opt_man_page(const opt_cmd *cmd, FILE *f);
 
