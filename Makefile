@@ -60,6 +60,7 @@ demo: deps build
 bench: deps build
 	bash bench/run.sh
 	bash bench/bench_compressed.sh
+	bash bench/bench_full.sh
 
 install: build
 	$(CMAKE) --install build --prefix $(PREFIX)

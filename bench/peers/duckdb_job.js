@@ -2,6 +2,8 @@
 //
 //   node duckdb_job.js job THREADS INPUT.csv OUTPUT.parquet   the timed job: read_csv -> filter
 //                                                             -> select -> COPY TO Parquet
+//   node duckdb_job.js full THREADS INPUT.csv OUTPUT.parquet  the full conversion (issue 17):
+//                                                             every column, types detected
 //   node duckdb_job.js count FILE.parquet                     rows of a Parquet file (read back)
 //   node duckdb_job.js version                                the DuckDB library version
 //
@@ -26,6 +28,16 @@ async function main() {
     const con = await db.connect();
     const r = await con.runAndReadAll(`SELECT count(*)::BIGINT FROM read_parquet(${sqlString(args[0])})`);
     console.log(String(r.getRows()[0][0]));
+    return;
+  }
+  if (cmd === "full" && args.length === 3) {
+    const [threads, input, output] = args;
+    const db = await DuckDBInstance.create(":memory:", { threads: String(threads) });
+    const con = await db.connect();
+    const r = await con.runAndReadAll(
+      `COPY (SELECT * FROM read_csv(${sqlString(input)})) TO ${sqlString(output)} (FORMAT parquet)`
+    );
+    console.log(String(r.rowsChanged));
     return;
   }
   if (cmd === "job" && args.length === 3) {

@@ -2,6 +2,9 @@
 //
 //   node polars_job.js scan|read INPUT.csv OUTPUT.avro
 //   node polars_job.js count FILE.avro       rows of an Avro file read back with pl.readAvro
+//   node polars_job.js full-scan|full-read INPUT.csv OUTPUT.avro
+//                                            the full conversion (issue 17): every column, typed
+//                                            by Polars (tryParseDates / parseDates), no filter
 //
 // scan: scanCSV (lazy) -> filter -> select -> collect -> writeAvro; read: readCSV (eager), same.
 // Threads come from POLARS_MAX_THREADS (set by the caller before the process starts).
@@ -16,6 +19,20 @@ if (mode === "count" && input) {
     process.exit(0);
   } catch (e) {
     console.error(String(e));
+    process.exit(1);
+  }
+}
+if ((mode === "full-scan" || mode === "full-read") && input && output) {
+  try {
+    const df =
+      mode === "full-scan"
+        ? pl.scanCSV(input, { parseDates: true }).collectSync()
+        : pl.readCSV(input, { tryParseDates: true });
+    df.writeAvro(output);
+    console.log(df.height);
+    process.exit(0);
+  } catch (e) {
+    console.error(String(e && e.stack ? e.stack : e));
     process.exit(1);
   }
 }

@@ -11,6 +11,13 @@
                                           headers only (no schema parsing): works on files
                                           python3-avro refuses, and checks magic and sync markers
   pyjob.py versions                       versions of pandas and python3-avro
+  pyjob.py pandas-full INPUT.csv OUT.avro the full conversion (every column, typed by pandas,
+                                          datetime-looking text columns parsed) + python3-avro
+  pyjob.py sample INPUT.csv FILE.avro N   decodes the first N records with python3-avro and
+                                          compares every field with the CSV row read by the csv
+                                          module (by column name, type-aware: ints, exact
+                                          doubles, timestamps, dates, booleans, strings, empty =
+                                          null); prints the number of values compared
 
 Exits 1 with the error on stderr when a step fails.
 """
@@ -158,6 +165,142 @@ def blocks(path):
     return rows
 
 
+DT_RE = None
+
+
+def _dt_re():
+    global DT_RE
+    if DT_RE is None:
+        import re
+        DT_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?)?$")
+    return DT_RE
+
+
+def _micros(text):
+    import datetime
+    m = _dt_re().match(text)
+    if not m:
+        return None
+    y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    if m.group(4) is None:
+        return None
+    frac = (m.group(7) or "").ljust(6, "0")
+    t = datetime.datetime(y, mo, d, int(m.group(4)), int(m.group(5)), int(m.group(6)))
+    delta = t - datetime.datetime(1970, 1, 1)
+    return (delta.days * 86400 + delta.seconds) * 1000000 + int(frac or 0)
+
+
+def _same(text, v):
+    """Does the Avro value v hold the CSV text? Independent of csvavro's own parsers."""
+    import datetime
+    if v is None:
+        return text == ""
+    if isinstance(v, bool):
+        return text.strip().lower() in (("true", "1", "t", "yes", "y") if v else ("false", "0", "f", "no", "n"))
+    if isinstance(v, int):
+        t = text.strip()
+        try:
+            return int(t) == v
+        except ValueError:
+            pass
+        us = _micros(t)
+        if us is not None:  # local-timestamp-micros / -millis arrive as their long
+            return v in (us, us // 1000)
+        m = _dt_re().match(t)
+        if m and m.group(4) is None:  # a date as days since the epoch
+            return (datetime.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+                    - datetime.date(1970, 1, 1)).days == v
+        return False
+    if isinstance(v, float):
+        try:
+            return float(text) == v  # exact: csvavro must round like Python's correctly rounded float()
+        except ValueError:
+            return False
+    if isinstance(v, datetime.datetime):
+        us = _micros(text.strip())
+        if us is None:
+            return False
+        if v.tzinfo is not None:
+            v = v.replace(tzinfo=None)
+        delta = v - datetime.datetime(1970, 1, 1)
+        return (delta.days * 86400 + delta.seconds) * 1000000 + delta.microseconds == us
+    if isinstance(v, datetime.date):
+        return v.isoformat() == text.strip()
+    if isinstance(v, str):
+        return v == text
+    if isinstance(v, bytes):
+        return v == text.encode("utf-8")
+    return False
+
+
+def sample(csv_path, avro_path, n):
+    import avro.datafile
+    import avro.io
+    import itertools
+    checked = 0
+    with open(csv_path, newline="", encoding="utf-8") as fc, open(avro_path, "rb") as fa:
+        rows = csv.reader(fc)
+        header = next(rows)
+        col = {name: i for i, name in enumerate(header)}
+        r = avro.datafile.DataFileReader(fa, avro.io.DatumReader())
+        for k, (row, rec) in enumerate(zip(rows, itertools.islice(r, n))):
+            for name, v in rec.items():
+                if name not in col:
+                    raise ValueError("record %d: field %r is not a CSV column" % (k + 1, name))
+                text = row[col[name]] if col[name] < len(row) else ""
+                if not _same(text, v):
+                    raise ValueError("record %d, column %r: CSV %r but Avro %r" % (k + 1, name, text, v))
+                checked += 1
+        r.close()
+    if checked == 0:
+        raise ValueError("no value compared")
+    return checked
+
+
+def pandas_full(inp, out):
+    import pandas as pd
+    import avro.datafile
+    import avro.io
+    import avro.schema
+
+    df = pd.read_csv(inp, keep_default_na=False, na_values=[""])
+    fields = []
+    conv = []
+    for name in df.columns:
+        s = df[name]
+        if s.dtype == object:
+            sample_v = s.dropna().head(50).tolist()
+            if sample_v and all(isinstance(x, str) and _micros(x) is not None for x in sample_v):
+                s = pd.to_datetime(s, format="%Y-%m-%d %H:%M:%S")
+                df[name] = s
+        if str(s.dtype).startswith("datetime64"):
+            fields.append({"name": name, "type": ["null", {"type": "long", "logicalType": "local-timestamp-micros"}]})
+            vals = (s.astype("int64") // 1000).tolist()
+        elif s.dtype == bool:
+            fields.append({"name": name, "type": ["null", "boolean"]})
+            vals = s.tolist()
+        elif str(s.dtype).startswith("int"):
+            fields.append({"name": name, "type": ["null", "long"]})
+            vals = s.tolist()
+        elif str(s.dtype).startswith("float"):
+            fields.append({"name": name, "type": ["null", "double"]})
+            vals = s.tolist()
+        else:
+            fields.append({"name": name, "type": ["null", "string"]})
+            vals = s.tolist()
+        conv.append((name, vals, s.isna().tolist()))
+    schema = avro.schema.parse(json.dumps({"type": "record", "name": "Row", "namespace": "bench",
+                                           "fields": fields}))
+    n = 0
+    with open(out, "wb") as f:
+        w = avro.datafile.DataFileWriter(f, avro.io.DatumWriter(), schema, codec="deflate")
+        for i in range(len(df)):
+            w.append({name: (None if nulls[i] else vals[i]) for name, vals, nulls in conv})
+            n += 1
+        w.close()
+    return n
+
+
 def versions():
     import pandas
     import avro
@@ -171,6 +314,12 @@ def main(argv):
         return 0
     if len(argv) == 4 and argv[1] == "pandas":
         print(pandas_job(argv[2], argv[3]))
+        return 0
+    if len(argv) == 4 and argv[1] == "pandas-full":
+        print(pandas_full(argv[2], argv[3]))
+        return 0
+    if len(argv) == 5 and argv[1] == "sample":
+        print(sample(argv[2], argv[3], int(argv[4])))
         return 0
     if len(argv) == 3 and argv[1] in ("expected", "read", "blocks"):
         print({"expected": expected, "read": read_avro, "blocks": blocks}[argv[1]](argv[2]))

@@ -1,0 +1,150 @@
+/*
+ * gen_wide.c — deterministic generator of a wide CSV for bench/bench_full.sh (issue 17): 300
+ * columns of mixed types, LF line endings, a header row.
+ *
+ *   gen_wide [--bytes N] [--cols C] [--seed S]        (CSV on stdout)
+ *
+ * Column k has the type k % 6: 0 integer (signed, up to 9 digits), 1 double (fixed point, 1 to
+ * 6 decimals, signed), 2 timestamp (2013-01-07 23:54:15), 3 short string (letters, 3 to 12),
+ * 4 boolean (true/false), 5 date (2013-01-07). About 1 value in 50 is empty (a null) except in
+ * the first column. Rows are written until at least N bytes are out. Same arguments give
+ * byte-identical output.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t rng_state;
+static uint64_t rnd(void) {
+    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+static uint32_t below(uint32_t n) {
+    return (uint32_t)((rnd() >> 32) * n >> 32);
+}
+static char *put_uint(char *p, uint64_t v) {
+    char tmp[24];
+    int n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n)
+        *p++ = tmp[--n];
+    return p;
+}
+static char *put2(char *p, unsigned v) {
+    *p++ = (char)('0' + v / 10);
+    *p++ = (char)('0' + v % 10);
+    return p;
+}
+static char *put_date(char *p) {
+    p = put_uint(p, 2010 + below(6));
+    *p++ = '-';
+    p = put2(p, 1 + below(12));
+    *p++ = '-';
+    return put2(p, 1 + below(28));
+}
+
+int main(int argc, char **argv) {
+    uint64_t bytes = 10000000, seed = 17;
+    unsigned cols = 300;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--bytes") && i + 1 < argc)
+            bytes = strtoull(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--cols") && i + 1 < argc)
+            cols = (unsigned)strtoul(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--seed") && i + 1 < argc)
+            seed = strtoull(argv[++i], NULL, 10);
+        else {
+            fprintf(stderr, "usage: gen_wide [--bytes N] [--cols C] [--seed S]\n");
+            return 2;
+        }
+    }
+    if (cols < 1 || cols > 10000) {
+        fprintf(stderr, "gen_wide: --cols must be 1..10000\n");
+        return 2;
+    }
+    rng_state = seed;
+    static const char *const kind[6] = {"i", "d", "ts", "s", "b", "dt"};
+    for (unsigned k = 0; k < cols; k++)
+        printf("%s%s_%u", k ? "," : "", kind[k % 6], k);
+    printf("\n");
+    size_t cap = (size_t)cols * 32 + 64;
+    char *buf = malloc(cap);
+    if (!buf)
+        return 1;
+    uint64_t out = 0;
+    while (out < bytes) {
+        char *p = buf;
+        for (unsigned k = 0; k < cols; k++) {
+            if (k)
+                *p++ = ',';
+            if (k && below(50) == 0)
+                continue;
+            switch (k % 6) {
+            case 0: {
+                uint64_t v = rnd() % 1000000000u;
+                if (below(4) == 0)
+                    *p++ = '-';
+                p = put_uint(p, v >> below(24));
+                break;
+            }
+            case 1: {
+                unsigned dec = 1 + below(6);
+                if (below(3) == 0)
+                    *p++ = '-';
+                p = put_uint(p, below(100000));
+                *p++ = '.';
+                for (unsigned d = 0; d < dec; d++)
+                    *p++ = (char)('0' + below(10));
+                break;
+            }
+            case 2:
+                p = put_date(p);
+                *p++ = ' ';
+                p = put2(p, below(24));
+                *p++ = ':';
+                p = put2(p, below(60));
+                *p++ = ':';
+                p = put2(p, below(60));
+                break;
+            case 3: {
+                unsigned n = 3 + below(10);
+                for (unsigned d = 0; d < n; d++)
+                    *p++ = (char)('a' + below(26));
+                break;
+            }
+            case 4:
+                if (below(2)) {
+                    memcpy(p, "true", 4);
+                    p += 4;
+                } else {
+                    memcpy(p, "false", 5);
+                    p += 5;
+                }
+                break;
+            default:
+                p = put_date(p);
+                break;
+            }
+        }
+        *p++ = '\n';
+        size_t n = (size_t)(p - buf);
+        if (fwrite(buf, 1, n, stdout) != n) {
+            perror("gen_wide: write");
+            free(buf);
+            return 1;
+        }
+        out += n;
+    }
+    free(buf);
+    if (fflush(stdout) != 0) {
+        perror("gen_wide: write");
+        return 1;
+    }
+    return 0;
+}
