@@ -75,28 +75,23 @@ int main(int argc, char **argv) {
     printf("\n");
     size_t cap = (size_t)cols * 32 + 64;
     char *buf = malloc(cap);
-    if (!buf)
-        return 1;
+    if (!buf) return 1;
     uint64_t out = 0;
     while (out < bytes) {
         char *p = buf;
         for (unsigned k = 0; k < cols; k++) {
-            if (k)
-                *p++ = ',';
-            if (k && below(50) == 0)
-                continue;
+            if (k) *p++ = ',';
+            if (k && below(50) == 0) continue;
             switch (k % 6) {
             case 0: {
                 uint64_t v = rnd() % 1000000000u;
-                if (below(4) == 0)
-                    *p++ = '-';
+                if (below(4) == 0) *p++ = '-';
                 p = put_uint(p, v >> below(24));
                 break;
             }
             case 1: {
                 unsigned dec = 1 + below(6);
-                if (below(3) == 0)
-                    *p++ = '-';
+                if (below(3) == 0) *p++ = '-';
                 p = put_uint(p, below(100000));
                 *p++ = '.';
                 for (unsigned d = 0; d < dec; d++)
