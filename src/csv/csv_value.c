@@ -140,6 +140,10 @@ static bool strtod_copy(const char *s, size_t n, double *out) {
     return ok;
 }
 
+/* Fast path (Clinger): at most 19 mantissa digits (leading zeros included: no overflow), exact
+ * as an integer m <= 2^53, times or divided by an exact power of ten 10^0..10^22 — one
+ * correctly rounded operation on exact operands, so the result is strtod's. Everything else
+ * (longer mantissas, large exponents, nan/inf) goes to the grammar check and strtod. */
 bool cav_parse_double(const char *s, size_t n, double *out) {
     size_t i = 0;
     bool neg = false;
@@ -148,26 +152,24 @@ bool cav_parse_double(const char *s, size_t n, double *out) {
         i = 1;
     }
     uint64_t m = 0;
-    int nd = 0, frac = 0;
-    bool any = false;
-    while (i < n && is_digit(s[i]) && nd < 19) {
-        m = m * 10 + (unsigned)(s[i] - '0');
-        nd += m != 0;
+    size_t start = i;
+    unsigned d;
+    while (i < n && (d = (unsigned)(s[i] - '0')) <= 9) {
+        m = m * 10 + d;
         i++;
-        any = true;
     }
+    size_t digits = i - start, frac = 0;
     if (i < n && s[i] == '.') {
-        i++;
-        while (i < n && is_digit(s[i]) && nd < 19) {
-            m = m * 10 + (unsigned)(s[i] - '0');
-            nd += m != 0;
-            frac++;
+        size_t fs = ++i;
+        while (i < n && (d = (unsigned)(s[i] - '0')) <= 9) {
+            m = m * 10 + d;
             i++;
-            any = true;
         }
+        frac = i - fs;
+        digits += frac;
     }
     int e10 = 0;
-    bool fast = any && nd < 19;
+    bool fast = digits >= 1 && digits <= 19;
     if (fast && i < n && (s[i] == 'e' || s[i] == 'E')) {
         size_t j = i + 1;
         bool eneg = false;
@@ -180,11 +182,11 @@ bool cav_parse_double(const char *s, size_t n, double *out) {
         i = j;
     }
     if (fast && i == n && m <= (1ull << 53)) {
-        int e = e10 - frac;
+        int e = e10 - (int)frac;
         if (e >= -22 && e <= 22) {
-            double d = (double)m;
-            d = e >= 0 ? d * pow10_exact[e] : d / pow10_exact[-e];
-            *out = neg ? -d : d;
+            double v = (double)m;
+            v = e >= 0 ? v * pow10_exact[e] : v / pow10_exact[-e];
+            *out = neg ? -v : v;
             return true;
         }
     }

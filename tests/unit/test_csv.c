@@ -97,6 +97,80 @@ static void test_double(void) {
         }
     }
     CHECK_INT(mism, 0);
+    /* the fast path's edges: 19/20-digit mantissas, leading zeros, 2^53 +- 1, 10^22 / 10^23,
+     * subnormals, halfway cases: bit-identical to strtod */
+    const char *edge[] = {"9007199254740992",
+                          "9007199254740993",
+                          "9007199254740991",
+                          "-9007199254740993e3",
+                          "1234567890123456789",
+                          "12345678901234567890",
+                          "1.234567890123456789",
+                          "0.00000000000000000000000000001",
+                          "0000000000000000000000000000123.5",
+                          "000000000000000000001",
+                          "1e22",
+                          "1e23",
+                          "9007199254740992e22",
+                          "9007199254740993e-22",
+                          "123456789e-22",
+                          "123456789e-23",
+                          "2.2250738585072011e-308",
+                          "2.2250738585072014e-308",
+                          "4.9406564584124654e-324",
+                          "2.4703282292062327e-324",
+                          "1.7976931348623158e308",
+                          "9.999999999999999e22",
+                          "0.30000000000000004",
+                          "18446744073709551615",
+                          "18446744073709551616",
+                          "99999999999999999999999999",
+                          "7.2057594037927933e16",
+                          "1e0000",
+                          "1e-0",
+                          "+.5e+1"};
+    for (size_t i = 0; i < sizeof edge / sizeof edge[0]; i++) {
+        double want = strtod(edge[i], NULL);
+        bool ok = cav_parse_double(edge[i], strlen(edge[i]), &d);
+        CHECK(ok && memcmp(&d, &want, sizeof d) == 0);
+        if (!ok || memcmp(&d, &want, sizeof d) != 0)
+            fprintf(stderr, "  double mismatch on %s: %.17g vs %.17g\n", edge[i], d, want);
+    }
+    /* random decimals up to 26 digits with leading zeros and wide exponents, and random strings
+     * over [0-9.eE+-]: accepted exactly when strtod consumes the whole string, bit-identical */
+    mism = 0;
+    for (int i = 0; i < 300000; i++) {
+        uint64_t r = cav_splitmix64(&seed), r2 = cav_splitmix64(&seed);
+        size_t k = 0;
+        if (i & 1) {
+            static const char alpha[] = "0123456789.eE+-00112233..";
+            size_t len = 1 + r % 12;
+            for (size_t j = 0; j < len; j++, r2 >>= 5)
+                buf[k++] = alpha[(r2 & 31) % (sizeof alpha - 1)];
+        } else {
+            if (r & 1) buf[k++] = (r & 2) ? '-' : '+';
+            size_t zeros = (r >> 2) % 4 == 0 ? (r >> 4) % 8 : 0;
+            size_t digits = 1 + (r >> 8) % 26, point = (r >> 16) % (digits + 2);
+            for (size_t j = 0; j < zeros; j++)
+                buf[k++] = '0';
+            for (size_t j = 0; j < digits; j++) {
+                if (j == point) buf[k++] = '.';
+                buf[k++] = (char)('0' + r2 % 10);
+                r2 = r2 / 10 ? r2 / 10 : cav_splitmix64(&seed);
+            }
+            if ((r >> 24) & 1) k += (size_t)sprintf(buf + k, "e%d", (int)((r >> 32) % 700) - 350);
+        }
+        buf[k] = '\0';
+        char *end;
+        double want = strtod(buf, &end);
+        bool want_ok = end == buf + k, ok = cav_parse_double(buf, k, &d);
+        if (ok != want_ok || (ok && memcmp(&d, &want, sizeof d) != 0)) {
+            if (mism++ < 5)
+                fprintf(stderr, "  double mismatch on '%s': %d %.17g vs %d %.17g\n", buf, ok, d,
+                        want_ok, want);
+        }
+    }
+    CHECK_INT(mism, 0);
     float f;
     CHECK(cav_parse_float(S("0.1"), &f) && f == 0.1f);
     CHECK(!cav_parse_float(S("x"), &f));
