@@ -1240,6 +1240,7 @@ static PyMethodDef module_methods[] = {
 static struct PyModuleDef moduledef = {PyModuleDef_HEAD_INIT, "_native",
                                        "csvavro's C core (libcsvavro).", -1, module_methods};
 
+PyMODINIT_FUNC PyInit__native(void); /* the entry point Python looks up (-Wmissing-prototypes) */
 PyMODINIT_FUNC PyInit__native(void) {
     if (PyType_Ready(&JobType) < 0 || PyType_Ready(&FsType) < 0 || PyType_Ready(&FileType) < 0)
         return NULL;

@@ -356,5 +356,7 @@ csvavro_status cav_avro_decompress(cav_avro_codec_ctx *ctx, csvavro_codec c, con
     cav_buf_reset(dst);
     if ((unsigned)c >= CAV_ARRAY_LEN(codecs))
         return cav_err(err, CSVAVRO_E_CORRUPT, "unknown codec %d", (int)c);
-    return codecs[c].decompress(ctx, src, n, dst, max, err);
+    csvavro_status st = codecs[c].decompress(ctx, src, n, dst, max, err);
+    assert(st != CSVAVRO_OK || dst->len <= max); /* no codec writes past the ceiling */
+    return st;
 }

@@ -114,6 +114,7 @@ void cav_batch_reset(cav_batch *b) {
 }
 
 csvavro_status cav_batch_set_type(cav_batch *b, uint32_t col, csvavro_type t, csvavro_error *err) {
+    assert(col < b->n_cols);
     cav_column *c = &b->cols[col];
     if (cav_type_width(c->type) == cav_type_width(t)) {
         c->type = t;

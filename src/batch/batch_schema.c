@@ -327,7 +327,7 @@ long csvavro_schema_find(const csvavro_schema *s, const char *name) {
     long i = index_get(s, s->by_name, name, false);
     if (i < 0) i = index_get(s, s->by_original, name, true);
     if (i >= 0) return i;
-    for (size_t i = 0; i < s->n_fields; i++)
-        if (trimmed_equal(s->fields[i].original, name)) return (long)i;
+    for (size_t k = 0; k < s->n_fields; k++)
+        if (trimmed_equal(s->fields[k].original, name)) return (long)k;
     return -1;
 }

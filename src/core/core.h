@@ -11,6 +11,7 @@
 
 #include "csvavro.h"
 
+#include <assert.h> /* invariants: kept in every build type (docs/ARCHITECTURE.md) */
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>

@@ -27,6 +27,7 @@ void cav_buf_free(cav_buf *b) {
 }
 
 csvavro_status cav_buf_reserve(cav_buf *b, size_t extra, csvavro_error *err) {
+    assert(b->len <= b->cap);
     if (extra > b->max || b->len > b->max - extra)
         return cav_err(err, CSVAVRO_E_LIMIT, "buffer ceiling of %zu bytes reached", b->max);
     size_t need = b->len + extra + CAV_BUF_PAD;
@@ -43,6 +44,7 @@ csvavro_status cav_buf_reserve(cav_buf *b, size_t extra, csvavro_error *err) {
 }
 
 csvavro_status cav_buf_append(cav_buf *b, const void *p, size_t n, csvavro_error *err) {
+    assert(p || n == 0);
     CAV_TRY(cav_buf_reserve(b, n, err));
     if (n) memcpy(b->data + b->len, p, n);
     b->len += n;

@@ -1003,17 +1003,18 @@ csvavro_status cav_csv_read_header(csvavro_file *f, const csvavro_csv_options *o
                         h->names[i] = cav_strdup(oo.names[i]);
                     } else if (oo.header) {
                         size_t fl = row[i + 1] - 1 - row[i];
-                        size_t bad = oo.encoding == CSVAVRO_ENCODING_UTF8
-                                         ? cav_utf8_check(b + row[i], fl)
-                                         : fl;
-                        if (bad < fl) {
+                        size_t bad_at = oo.encoding == CSVAVRO_ENCODING_UTF8
+                                            ? cav_utf8_check(b + row[i], fl)
+                                            : fl;
+                        if (bad_at < fl) {
                             cav_err_path(err, f->path);
-                            if (err) err->offset = (int64_t)(row[i] + bad), err->line = lines + 1;
+                            if (err)
+                                err->offset = (int64_t)(row[i] + bad_at), err->line = lines + 1;
                             if (err) err->column = (int32_t)i;
                             st = cav_err(err, CSVAVRO_E_ENCODING,
                                          "header field %u is not valid UTF-8 (byte 0x%02x; use "
                                          "--encoding latin-1?)",
-                                         i + 1, b[row[i] + bad]);
+                                         i + 1, b[row[i] + bad_at]);
                             goto done;
                         }
                         h->names[i] = header_text(&oo, b + row[i], fl);

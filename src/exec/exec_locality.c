@@ -39,6 +39,7 @@ void cav_locality_free(cav_locality *L) {
 csvavro_status cav_locality_init(cav_locality *L, int n_ranks, const char *const *rank_host,
                                  const cav_split *splits, size_t n_splits, uint64_t wait_ns) {
     memset(L, 0, sizeof *L);
+    assert(n_ranks > 0 && rank_host && (splits || n_splits == 0));
     L->n_ranks = n_ranks;
     L->n_splits = n_splits;
     L->wait_ns = wait_ns;
@@ -84,6 +85,7 @@ csvavro_status cav_locality_init(cav_locality *L, int n_ranks, const char *const
 }
 
 size_t cav_locality_pick(cav_locality *L, int r, uint64_t now_ns) {
+    assert(r >= 0 && r < L->n_ranks);
     size_t n = L->n_splits, best = SIZE_MAX;
     int uh = L->rank_uh[r];
     for (size_t i = 0; i < n && best == SIZE_MAX; i++)
@@ -115,6 +117,7 @@ size_t cav_locality_pick(cav_locality *L, int r, uint64_t now_ns) {
             }
     }
     if (best == SIZE_MAX) return best;
+    assert(best < n && !L->taken[best]);
     L->idle_since[r] = 0;
     L->taken[best] = 1;
     L->owner[best] = r;

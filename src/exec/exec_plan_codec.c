@@ -62,6 +62,7 @@ static char *get_cav_str(rd *r) {
 static const char PLAN_MAGIC[8] = {'C', 'A', 'V', 'P', 'L', 'A', 'N', '1'};
 
 csvavro_status cav_plan_encode(const csvavro_job *j, cav_buf *b, csvavro_error *err) {
+    assert(j->planned);
     CAV_TRY(put(b, PLAN_MAGIC, sizeof PLAN_MAGIC, err));
     CAV_TRY(put_u64(b, j->n_inputs, err));
     for (size_t i = 0; i < j->n_inputs; i++) {

@@ -499,6 +499,7 @@ static boolv eval_in(const ctx *c, const cav_node *n, uint32_t s) {
 }
 
 static boolv eval_bool(const ctx *c, const cav_node *n, uint32_t s) {
+    assert(s < c->s->n_slots); /* compile counted the scratch slots the tree needs */
     const cav_filter_state *st = c->s;
     slot *o = &st->slots[s];
     switch (n->op) {
@@ -715,6 +716,7 @@ csvavro_status cav_filter_apply(const cav_filter *e, cav_filter_state *s, cav_ba
         sel[k] = i;
         k += r.T[i] & (c.active ? c.active[i] : 1);
     }
+    assert(k <= n);
     b->sel = sel;
     b->n_sel = k;
     return CSVAVRO_OK;

@@ -56,13 +56,13 @@ csvavro_status cav_filter_print(const cav_node *n, const csvavro_schema *s, cav_
         const char *name = csvavro_schema_field_name(s, n->col);
         bool plain = is_word_start((unsigned char)name[0]) &&
                      cav_filter_keyword_kind(name, strlen(name)) < 0;
-        for (const char *p = name; *p && plain; p++)
-            plain = is_word((unsigned char)*p);
+        for (const char *q = name; *q && plain; q++)
+            plain = is_word((unsigned char)*q);
         if (plain) return cav_buf_append_str(b, name, NULL);
         CAV_TRY(cav_buf_append(b, "`", 1, NULL));
-        for (const char *p = name; *p; p++) {
-            CAV_TRY(cav_buf_append(b, p, 1, NULL));
-            if (*p == '`') CAV_TRY(cav_buf_append(b, "`", 1, NULL));
+        for (const char *q = name; *q; q++) {
+            CAV_TRY(cav_buf_append(b, q, 1, NULL));
+            if (*q == '`') CAV_TRY(cav_buf_append(b, "`", 1, NULL));
         }
         return cav_buf_append(b, "`", 1, NULL);
     }

@@ -178,21 +178,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         int64_t k = h.data_start + (span > 0 ? (int64_t)o4 % (span + 1) : 0);
         int kind = o5 % 3;
         variant v = {kind, vbuf, vbatch};
-        cav_buf o, orej, o2, orej2;
+        cav_buf o, orej, ob2, orej2;
         cav_buf_init(&o, 0);
         cav_buf_init(&orej, 0);
-        cav_buf_init(&o2, 0);
+        cav_buf_init(&ob2, 0);
         cav_buf_init(&orej2, 0);
         int64_t s1, e1, s2, e2;
         read_range(f, s, &v, h.data_start, k, true, &o, &orej, NULL, NULL, 0, NULL, &s1, &e1);
-        read_range(f, s, &v, k, INT64_MAX, false, &o2, &orej2, NULL, NULL, 0, NULL, &s2, &e2);
+        read_range(f, s, &v, k, INT64_MAX, false, &ob2, &orej2, NULL, NULL, 0, NULL, &s2, &e2);
         bool rerun = s2 != e1;
         if (rerun) {
-            cav_buf_reset(&o2);
+            cav_buf_reset(&ob2);
             cav_buf_reset(&orej2);
-            read_range(f, s, &v, e1, INT64_MAX, true, &o2, &orej2, NULL, NULL, 0, NULL, &s2, &e2);
+            read_range(f, s, &v, e1, INT64_MAX, true, &ob2, &orej2, NULL, NULL, 0, NULL, &s2, &e2);
         }
-        cav_buf_append(&o, o2.data, o2.len, NULL);
+        cav_buf_append(&o, ob2.data, ob2.len, NULL);
         cav_buf_append(&orej, orej2.data, orej2.len, NULL);
         FUZZ_CHECK(same(&o, &ref),
                    "split at %lld (kind %d, re-run %d) gives other records\n--- ref\n%.*s--- "
@@ -205,7 +205,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                    (char *)orej.data);
         cav_buf_free(&o);
         cav_buf_free(&orej);
-        cav_buf_free(&o2);
+        cav_buf_free(&ob2);
         cav_buf_free(&orej2);
     }
     if (st == CSVAVRO_OK && n_offs > 0 && n_offs < 512) {

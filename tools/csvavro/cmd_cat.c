@@ -347,13 +347,13 @@ int cli_cmd_cat(int argc, char **argv) {
                     size_t nm = csvavro_avro_reader_meta_count(r);
                     fputc('{', stdout);
                     for (size_t m = 0; m < nm; m++) {
-                        const char *key, *val;
+                        const char *key, *mval;
                         size_t vl;
-                        csvavro_avro_reader_meta(r, m, &key, &val, &vl);
+                        csvavro_avro_reader_meta(r, m, &key, &mval, &vl);
                         if (m) fputs(", ", stdout);
                         json_str(stdout, key, strlen(key));
                         fputs(": ", stdout);
-                        json_str(stdout, val, vl);
+                        json_str(stdout, mval, vl);
                     }
                     fputs("}\n", stdout);
                 }

@@ -18,6 +18,7 @@
 #include "cli.h"
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -55,17 +56,21 @@ static void mode_string(const csvavro_stat *st, char out[11]) {
     out[10] = '\0';
 }
 
-static void time_string(int64_t ms, const char *fmt, char *out, size_t cap) {
+/* Local time of ms: "YYYY-MM-DD HH:MM", with ":SS" when seconds is set. */
+static void time_string(int64_t ms, bool seconds, char *out, size_t cap) {
     time_t t = (time_t)(ms / 1000);
     struct tm tm;
     localtime_r(&t, &tm);
-    strftime(out, cap, fmt, &tm);
+    if (seconds)
+        strftime(out, cap, "%Y-%m-%d %H:%M:%S", &tm);
+    else
+        strftime(out, cap, "%Y-%m-%d %H:%M", &tm);
 }
 
 static void print_long(const csvavro_stat *st, const char *shown) {
     char m[11], t[32];
     mode_string(st, m);
-    time_string(st->mtime_ms, "%Y-%m-%d %H:%M", t, sizeof t);
+    time_string(st->mtime_ms, false, t, sizeof t);
     char repl[16];
     if (st->is_dir)
         snprintf(repl, sizeof repl, "-");
@@ -169,7 +174,7 @@ static int cmd_stat(const fs_args *a) {
             continue;
         }
         char t[32];
-        time_string(st.mtime_ms, "%Y-%m-%d %H:%M:%S", t, sizeof t);
+        time_string(st.mtime_ms, true, t, sizeof t);
         printf("%s %" PRId64 " %d %" PRId64 " %s %s %s %s\n",
                st.is_dir ? "directory" : (st.size ? "regular file" : "regular empty file"), st.size,
                st.is_dir ? 0 : st.replication, st.block_size, st.owner, st.group, t,

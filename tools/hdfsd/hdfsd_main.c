@@ -600,11 +600,11 @@ int main(int argc, char **argv) {
         return 1;
     }
     for (int i = 0; i < g_hd.ndn; i++) {
-        char p[4200];
-        snprintf(p, sizeof p, "%s/dn%d/current", g_hd.data_dir, i + 1);
-        if (mkdir_p(p)) return 1;
-        snprintf(p, sizeof p, "%s/dn%d/rbw", g_hd.data_dir, i + 1);
-        if (mkdir_p(p)) return 1;
+        char dir[4200];
+        snprintf(dir, sizeof dir, "%s/dn%d/current", g_hd.data_dir, i + 1);
+        if (mkdir_p(dir)) return 1;
+        snprintf(dir, sizeof dir, "%s/dn%d/rbw", g_hd.data_dir, i + 1);
+        if (mkdir_p(dir)) return 1;
     }
     if (hd_ns_open()) {
         fprintf(stderr, "csvavro-hdfsd: cannot open the namespace under %s\n", g_hd.data_dir);
@@ -632,10 +632,10 @@ int main(int argc, char **argv) {
     }
     int nport = hd_local_port(g_hd.nn_fd);
     if (conf_dir) {
-        char p[4200];
+        char path[4200];
         mkdir_p(conf_dir);
-        snprintf(p, sizeof p, "%s/core-site.xml", conf_dir);
-        FILE *f = fopen(p, "w");
+        snprintf(path, sizeof path, "%s/core-site.xml", conf_dir);
+        FILE *f = fopen(path, "w");
         if (!f) return 1;
         fprintf(f, "<?xml version=\"1.0\"?>\n<configuration>\n");
         conf_prop(f, "fs.defaultFS", "hdfs://127.0.0.1:%d", nport);
@@ -645,8 +645,8 @@ int main(int argc, char **argv) {
         }
         fprintf(f, "</configuration>\n");
         if (fclose(f)) return 1;
-        snprintf(p, sizeof p, "%s/hdfs-site.xml", conf_dir);
-        if (!(f = fopen(p, "w"))) return 1;
+        snprintf(path, sizeof path, "%s/hdfs-site.xml", conf_dir);
+        if (!(f = fopen(path, "w"))) return 1;
         fprintf(f, "<?xml version=\"1.0\"?>\n<configuration>\n");
         if (g_sec.on) conf_prop(f, "dfs.namenode.kerberos.principal", "%s", g_sec.principal);
         if (g_sec.block_tokens) conf_prop(f, "dfs.block.access.token.enable", "true");
