@@ -37,7 +37,8 @@
  * e may be NULL. Returns status so that `return cav_err(e, ...)` reads naturally. */
 csvavro_status cav_err(csvavro_error *e, csvavro_status status, const char *fmt, ...)
     CAV_PRINTF(3, 4);
-csvavro_status cav_verr(csvavro_error *e, csvavro_status status, const char *fmt, va_list ap);
+csvavro_status cav_verr(csvavro_error *e, csvavro_status status, const char *fmt, va_list ap)
+    CAV_PRINTF(3, 0);
 
 /* Prepends context to an existing message: "split 12 of trip.csv: <old message>". */
 void cav_err_prefix(csvavro_error *e, const char *fmt, ...) CAV_PRINTF(2, 3);

@@ -130,7 +130,8 @@ csvavro_status cav_plan_decode(csvavro_job *j, const uint8_t *p, size_t n, csvav
     for (size_t k = 0; k < j->o.n_inputs && st == CSVAVRO_OK; k++)
         st = open_fs(j, j->o.inputs[k], &spec_fs[k], err);
     uint64_t ni = get_u64(&r);
-    if (st == CSVAVRO_OK && !r.bad && ni <= n) {
+    if (ni > n) r.bad = true; /* more inputs than bytes: malformed (was a NULL dereference) */
+    if (st == CSVAVRO_OK && !r.bad) {
         j->inputs = cav_calloc(ni ? ni : 1, sizeof *j->inputs);
         if (!j->inputs) st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
     }
