@@ -636,8 +636,8 @@ typedef struct csvavro_job_stats {
 typedef void (*csvavro_progress_fn)(const csvavro_job_stats *stats, int final, void *user);
 
 /* What a job does with an existing output (Spark's save modes). For pattern and directory
- * outputs the output is the dataset in that directory (its manifest _SUCCESS, docs/datasets.md
- * "Datasets"); for a single file, that file.
+ * outputs the output is the dataset in that directory (its manifest _SUCCESS, docs/datasets.md);
+ * for a single file, that file.
  *   ERROR     refuse (CSVAVRO_E_EXISTS) when the dataset or file exists, or a file this job
  *             would write is already there
  *   OVERWRITE replace the whole dataset (or the file) at commit: the old manifest's files
