@@ -22,6 +22,10 @@ cav_add_script_test(NAME avro_interop_cat_reads_python
 cav_add_script_test(NAME avro_interop_cat_types
   COMMAND /usr/bin/python3 ${_avro_dir}/interop_cat_types.py LABELS interop)
 
+# Damage detection: a flipped bit in a zstandard/snappy/xz/bzip2 file never prints other values.
+cav_add_script_test(NAME avro_corrupt_codecs
+  COMMAND /usr/bin/python3 ${_avro_dir}/corrupt_codecs.py LABELS interop)
+
 # Unit tests: options, schema JSON, writer/reader round trips, corrupt files.
 cav_add_test(NAME test_avro SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_avro.c)
 target_include_directories(test_avro PRIVATE ${_avro_dir})

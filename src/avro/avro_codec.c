@@ -6,7 +6,7 @@
  *              decompress (streaming, so the unknown output size needs no guessing)
  *   snappy     snappy raw format followed by the 4-byte big-endian CRC-32 of the uncompressed
  *              block (the CRC is checked on reading)
- *   zstandard  one zstd frame (libzstd)
+ *   zstandard  one zstd frame with its content checksum (libzstd; verified on reading)
  *   bzip2      one bzip2 stream (libbz2)
  *   xz         one .xz stream with a CRC-64 check (liblzma)
  *
@@ -183,7 +183,11 @@ static csvavro_status enc_zstd(cav_avro_codec_ctx *ctx, int level, const uint8_t
     if (!ctx->zstd_c && !(ctx->zstd_c = ZSTD_createCCtx())) return nomem(err, "zstd context");
     size_t bound = ZSTD_compressBound(n);
     CAV_TRY(cav_buf_reserve(dst, bound, err));
-    size_t got = ZSTD_compressCCtx(ctx->zstd_c, dst->data, bound, src, n, lv);
+    /* with the frame's content checksum (XXH64): every zstd reader verifies it, so a damaged
+     * block is an error instead of other values */
+    size_t got = ZSTD_CCtx_setParameter(ctx->zstd_c, ZSTD_c_compressionLevel, lv);
+    if (!ZSTD_isError(got)) got = ZSTD_CCtx_setParameter(ctx->zstd_c, ZSTD_c_checksumFlag, 1);
+    if (!ZSTD_isError(got)) got = ZSTD_compress2(ctx->zstd_c, dst->data, bound, src, n);
     if (ZSTD_isError(got))
         return cav_err(err, CSVAVRO_E_INTERNAL, "zstd: %s", ZSTD_getErrorName(got));
     dst->len = got;
