@@ -482,16 +482,31 @@ size_t csvavro_avro_reader_meta_count(const csvavro_avro_reader *r);
 void csvavro_avro_reader_meta(const csvavro_avro_reader *r, size_t i, const char **key,
                               const char **value, size_t *value_len);
 
-/* Next record as one JSON object (no newline), field order as in the schema. *line is
+/* Next record (any writer schema: records, enums, arrays, maps, unions of any shape, fixed,
+ * logical types) as one line of JSON (no newline), record fields in schema order. *line is
  * borrowed until the next call. At the end of the file returns CSVAVRO_OK with *line = NULL
- * and *len = 0. JSON mapping: null -> null; boolean; int/long -> number; float/double ->
- * shortest round-trip number, NaN and infinities as the strings "NaN", "Infinity",
- * "-Infinity"; string -> JSON string; bytes -> JSON string with one code point U+0000..U+00FF
- * per byte (the Avro JSON encoding); unions -> the value itself (no {"type": value} wrapper);
- * date -> "YYYY-MM-DD"; timestamp-micros -> "YYYY-MM-DDTHH:MM:SS.ffffffZ"; timestamp-millis
- * -> "...SS.fffZ"; local-timestamp-* -> the same without "Z". */
+ * and *len = 0. JSON mapping (Avro's JSON encoding, with readable logical types): null ->
+ * null; boolean; int/long -> number; float/double -> shortest round-trip number, NaN and
+ * infinities as the strings "NaN", "Infinity", "-Infinity"; string -> JSON string; bytes and
+ * fixed -> JSON string with one code point U+0000..U+00FF per byte; record -> object; enum ->
+ * its symbol; array -> array; map -> object; union -> the value itself when the union has at
+ * most one non-null branch (["null", T], [T, "null"], [T]), else {"branch": value} with the
+ * branch's type name (full name for named types) as in Avro's JSON encoding; date ->
+ * "YYYY-MM-DD"; time-millis / time-micros -> "HH:MM:SS.fff" / ".ffffff"; timestamp-millis /
+ * -micros / -nanos -> "YYYY-MM-DDTHH:MM:SS.fffZ" (3, 6, 9 digits); local-timestamp-* -> the same
+ * without "Z"; decimal -> the exact decimal as a string ("-12.30"); uuid -> the string; other
+ * logical types -> their base type. CSVAVRO_E_CORRUPT names the record, field and byte. An
+ * unknown codec fails here (CSVAVRO_E_UNSUPPORTED), not at open. */
 csvavro_status csvavro_avro_reader_next_json(csvavro_avro_reader *r, const char **line, size_t *len,
                                              csvavro_error *err);
+/* CSV output: the header line (the top-level record's field names; "value" for a schema that
+ * is not a record) and the next record as one CSV line (no newline; NULL at the end), cells as
+ * in next_json but strings unquoted as text, null as an empty cell, an empty string as "",
+ * nested values as their JSON text; RFC 4180 quoting. Lines are borrowed until the next call. */
+csvavro_status csvavro_avro_reader_csv_header(csvavro_avro_reader *r, const char **line,
+                                              size_t *len, csvavro_error *err);
+csvavro_status csvavro_avro_reader_next_csv(csvavro_avro_reader *r, const char **line, size_t *len,
+                                            csvavro_error *err);
 /* Counts the records from the current position to the end without decoding or
  * decompressing: reads each block's count and size and checks its sync marker. */
 csvavro_status csvavro_avro_reader_count(csvavro_avro_reader *r, uint64_t *count,

@@ -72,25 +72,69 @@ csvavro_status cav_avro_compress(cav_avro_codec_ctx *ctx, csvavro_codec c, int l
 csvavro_status cav_avro_decompress(cav_avro_codec_ctx *ctx, csvavro_codec c, const uint8_t *src,
                                    size_t n, cav_buf *dst, size_t max, csvavro_error *err);
 
-/* ---------------------------------------------------------------- schema helpers */
+/* ---------------------------------------------------------------- any writer schema (avro_tree.c)
+ */
 
-/* One field as the reader sees it: its type; branches = the number of union branches (0: not a
- * union, 1: a single-branch union such as ["long"], whose index 0 is still encoded; 2: a union
- * of null and the type), and then which branch is null (0 or 1) when nullable. Filled from
- * writer schema JSON by cav_avro_parse_fields. */
-typedef struct cav_avro_rfield {
-    char *name;
-    csvavro_type type;
-    bool nullable;
-    uint8_t null_branch;
-    uint8_t branches;
-} cav_avro_rfield;
+typedef enum cav_avro_kind {
+    CAV_AK_NULL,
+    CAV_AK_BOOLEAN,
+    CAV_AK_INT,
+    CAV_AK_LONG,
+    CAV_AK_FLOAT,
+    CAV_AK_DOUBLE,
+    CAV_AK_BYTES,
+    CAV_AK_STRING,
+    CAV_AK_RECORD,
+    CAV_AK_ENUM,
+    CAV_AK_ARRAY,
+    CAV_AK_MAP,
+    CAV_AK_UNION,
+    CAV_AK_FIXED
+} cav_avro_kind;
 
-/* Parses a writer schema (record of primitive/logical fields, unions with null in either
- * order). *fields is allocated (cav_free each name and the array). */
-csvavro_status cav_avro_parse_fields(const char *json, size_t len, cav_avro_rfield **fields,
-                                     size_t *n, csvavro_error *err);
-void cav_avro_free_fields(cav_avro_rfield *f, size_t n);
+typedef enum cav_avro_logical {
+    CAV_AL_NONE,
+    CAV_AL_DATE,
+    CAV_AL_TIME_MILLIS,
+    CAV_AL_TIME_MICROS,
+    CAV_AL_TS_MILLIS,
+    CAV_AL_TS_MICROS,
+    CAV_AL_TS_NANOS,
+    CAV_AL_LTS_MILLIS,
+    CAV_AL_LTS_MICROS,
+    CAV_AL_LTS_NANOS,
+    CAV_AL_DECIMAL
+} cav_avro_logical;
+
+/* One type of a writer schema. Records: n fields, labels = names, kids = types. Enums: n
+ * symbols in labels. Unions: n branches in kids, null_branch (or -1), wrap = more than one
+ * non-null branch (the JSON then names the branch). Arrays/maps: kids[0] = items/values. */
+typedef struct cav_avro_node {
+    cav_avro_kind kind;
+    cav_avro_logical logical;
+    int32_t precision, scale; /* decimal */
+    char *name;               /* full name of a record, enum or fixed */
+    size_t n;
+    struct cav_avro_node **kids;
+    char **labels;
+    uint64_t size; /* fixed */
+    int null_branch;
+    bool wrap;
+    bool min0; /* a value may take 0 bytes */
+} cav_avro_node;
+
+typedef struct cav_avro_tree {
+    cav_avro_node *root;
+    cav_avro_node **all; /* every node (owned) */
+    size_t n_all, cap_all;
+} cav_avro_tree;
+
+/* Parses any valid writer schema (JSON text of len bytes). CSVAVRO_E_CORRUPT names what is
+ * wrong. Free with cav_avro_tree_free. */
+csvavro_status cav_avro_tree_parse(const char *json, size_t len, cav_avro_tree *t,
+                                   csvavro_error *err);
+void cav_avro_tree_free(cav_avro_tree *t);
+const char *cav_avro_kind_name(cav_avro_kind k);
 
 /* ---------------------------------------------------------------- column decoding */
 

@@ -9,6 +9,10 @@
  * decoded from [cur, end) with a bounds check before every read; a block whose records do not
  * use exactly its bytes is corrupt.
  *
+ * Records are decoded by walking the writer schema's tree (avro_tree.c: any Avro type) into
+ * JSON (next_json) or CSV cells (next_csv); nesting depth and zero-byte array items are
+ * bounded, and every count is checked against the bytes left in the block.
+ *
  * Error locations: err->offset is a byte offset in the file (for data inside a compressed
  * block, the offset of the block's data), err->record the 1-based record number, and the
  * message names the 1-based block number.
@@ -39,8 +43,9 @@ struct csvavro_avro_reader {
     const char *schema_json;
     const char *codec_name;
     csvavro_codec codec;
-    cav_avro_rfield *fields;
-    size_t n_fields;
+    cav_avro_tree tree; /* the writer schema */
+    bool codec_known;   /* an unknown codec fails at the first block, not at open */
+    int64_t codec_at;
     uint8_t sync[16];
     int64_t pos;           /* file offset of the next block */
     uint64_t block_no;     /* blocks started (1-based number of the current block) */
@@ -51,6 +56,9 @@ struct csvavro_avro_reader {
     uint64_t left;   /* records left in the current block */
     uint64_t record; /* records returned so far */
     cav_buf line;
+    cav_buf cell;        /* one CSV cell's JSON while it is converted */
+    const char *field;   /* the record field being decoded (error messages) */
+    uint64_t zero_items; /* array/map items of 0 bytes in the current record */
     cav_avro_codec_ctx ctx;
     cav_avro_cols *cols; /* column decoder state (avro_read_columns.c), made on first use */
 };
@@ -68,10 +76,11 @@ static csvavro_status fail(csvavro_avro_reader *r, csvavro_error *err, csvavro_s
     va_end(ap);
     cav_err_path(err, r->path);
     err->offset = offset;
+    /* the byte offset is err->offset (printed once, before the message) */
     if (r->block_no > 0)
-        cav_err(err, st, "%s (block %" PRIu64 ", byte %" PRId64 ")", msg, r->block_no, offset);
+        cav_err(err, st, "%s (block %" PRIu64 ")", msg, r->block_no);
     else
-        cav_err(err, st, "%s (header, byte %" PRId64 ")", msg, offset);
+        cav_err(err, st, "%s (header)", msg);
     return st;
 }
 
@@ -252,6 +261,7 @@ csvavro_status csvavro_avro_reader_open_ex(csvavro_fs *fs, const char *path, siz
                  r->max_block + 16 > CAV_AVRO_MAX_HEADER ? r->max_block + 16 : CAV_AVRO_MAX_HEADER);
     cav_buf_init(&r->data, r->max_block);
     cav_buf_init(&r->line, 0);
+    cav_buf_init(&r->cell, 0);
     r->path = cav_strdup(path);
     csvavro_status st = r->path ? CSVAVRO_OK : cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
     if (st == CSVAVRO_OK) st = csvavro_fs_open_read(fs, path, &r->file, err);
@@ -275,14 +285,13 @@ csvavro_status csvavro_avro_reader_open_ex(csvavro_fs *fs, const char *path, siz
                 codec_at = r->meta[i].value_at;
             }
         }
-        if (!r->schema_json)
-            st = fail(r, err, CSVAVRO_E_CORRUPT, 4, "header has no avro.schema");
-        else if (csvavro_codec_parse(r->codec_name, &r->codec) != CSVAVRO_OK ||
-                 strcmp(r->codec_name, "zstd") == 0)
-            st = fail(r, err, CSVAVRO_E_UNSUPPORTED, codec_at, "unknown codec \"%s\"",
-                      r->codec_name);
+        if (!r->schema_json) st = fail(r, err, CSVAVRO_E_CORRUPT, 4, "header has no avro.schema");
+        /* an unknown codec fails at the first block: --schema, --meta and --count need none */
+        r->codec_known = csvavro_codec_parse(r->codec_name, &r->codec) == CSVAVRO_OK &&
+                         strcmp(r->codec_name, "zstd") != 0;
+        r->codec_at = codec_at;
         if (st == CSVAVRO_OK) {
-            st = cav_avro_parse_fields(r->schema_json, schema_len, &r->fields, &r->n_fields, err);
+            st = cav_avro_tree_parse(r->schema_json, schema_len, &r->tree, err);
             if (st != CSVAVRO_OK && err) {
                 char m[sizeof err->message];
                 snprintf(m, sizeof m, "%s", err->message);
@@ -313,7 +322,8 @@ void csvavro_avro_reader_close(csvavro_avro_reader *r) {
         csvavro_file_close(r->file, &e);
     }
     free_meta(r);
-    cav_avro_free_fields(r->fields, r->n_fields);
+    cav_avro_tree_free(&r->tree);
+    cav_buf_free(&r->cell);
     cav_buf_free(&r->raw);
     cav_buf_free(&r->data);
     cav_buf_free(&r->line);
@@ -410,6 +420,11 @@ static csvavro_status next_block(csvavro_avro_reader *r, bool *eof, csvavro_erro
             return fail(r, err, CSVAVRO_E_CORRUPT, data_at + (int64_t)got,
                         "file ends inside a block (truncated)");
         CAV_TRY(check_sync(r, r->raw.data + size, data_at + size, err));
+        if (!r->codec_known)
+            return fail(r, err, CSVAVRO_E_UNSUPPORTED, r->codec_at,
+                        "unknown codec \"%s\" (csvavro reads null, deflate, snappy, zstandard, "
+                        "bzip2, xz)",
+                        r->codec_name);
         csvavro_status st = cav_avro_decompress(&r->ctx, r->codec, r->raw.data, (size_t)size,
                                                 &r->data, r->max_block, err);
         if (st != CSVAVRO_OK) {
@@ -514,7 +529,10 @@ static csvavro_status out_double(cav_buf *b, double v, bool is_float, csvavro_er
     if (isnan(v)) return out(b, "\"NaN\"", 5, err);
     if (isinf(v)) return v > 0 ? out(b, "\"Infinity\"", 10, err) : out(b, "\"-Infinity\"", 11, err);
     int n = 0;
-    for (int prec = is_float ? 6 : 15; prec <= 17; prec++) {
+    /* 6 (float) or 15 (double) digits are the shortest form of a normal value when they read
+     * back; a subnormal has fewer significant bits, so its shortest form may be shorter */
+    bool sub = is_float ? fpclassify((float)v) == FP_SUBNORMAL : fpclassify(v) == FP_SUBNORMAL;
+    for (int prec = sub ? 1 : is_float ? 6 : 15; prec <= 17; prec++) {
         n = snprintf(tmp, sizeof tmp, "%.*g", prec, v);
         if (is_float ? (float)strtod(tmp, NULL) == (float)v : strtod(tmp, NULL) == v) break;
     }
@@ -561,158 +579,403 @@ static csvavro_status out_string(cav_buf *b, const uint8_t *s, size_t n, bool by
     return CSVAVRO_OK;
 }
 
-csvavro_status csvavro_avro_reader_next_json(csvavro_avro_reader *r, const char **line, size_t *len,
-                                             csvavro_error *err) {
-    *line = NULL;
-    *len = 0;
+#define DEPTH_MAX 1000
+#define ZERO_ITEMS_MAX ((uint64_t)1 << 20)
+
+static csvavro_status corrupt(csvavro_avro_reader *r, csvavro_error *err, const uint8_t *at,
+                              const char *what) {
+    if (err) err->record = (int64_t)r->record + 1;
+    if (r->field)
+        return fail(r, err, CSVAVRO_E_CORRUPT, data_off(r, at), "field \"%s\": %s", r->field, what);
+    return fail(r, err, CSVAVRO_E_CORRUPT, data_off(r, at), "%s", what);
+}
+
+/* A long (zigzag varint) from the block. */
+static bool get_long(csvavro_avro_reader *r, int64_t *v) {
+    uint64_t u;
+    if (!cav_varint_get(&r->cur, r->end, &u)) return false;
+    *v = cav_unzigzag64(u);
+    return true;
+}
+
+static csvavro_status out_time(cav_buf *b, int64_t v, int64_t per_sec, int digits,
+                               csvavro_error *err) {
+    char tmp[48];
+    int n;
+    if (v < 0 || v >= 86400 * per_sec) { /* not a time of day: the number itself */
+        n = snprintf(tmp, sizeof tmp, "%" PRId64, v);
+    } else {
+        int64_t s = v / per_sec;
+        n = snprintf(tmp, sizeof tmp, "\"%02d:%02d:%02d.%0*" PRId64 "\"", (int)(s / 3600),
+                     (int)(s / 60 % 60), (int)(s % 60), digits, v % per_sec);
+    }
+    return out(b, tmp, (size_t)n, err);
+}
+
+/* A decimal: big-endian two's complement unscaled value, as an exact JSON string. */
+static csvavro_status out_decimal(cav_buf *b, const uint8_t *p, size_t len, int scale,
+                                  csvavro_error *err) {
+    uint8_t mag[256];
+    char dig[700];
+    if (len > sizeof mag) return out_string(b, p, len, true, err); /* beyond: the bytes */
+    bool neg = len && (p[0] & 0x80);
+    memcpy(mag, p, len);
+    if (neg) { /* magnitude = two's complement negation */
+        int carry = 1;
+        for (size_t i = len; i-- > 0;) {
+            int v = (uint8_t)~mag[i] + carry;
+            mag[i] = (uint8_t)v;
+            carry = v >> 8;
+        }
+    }
+    size_t nd = 0, start = 0;
+    while (start < len && mag[start] == 0)
+        start++;
+    while (start < len) { /* divide by 10, collecting remainders */
+        unsigned rem = 0;
+        for (size_t i = start; i < len; i++) {
+            unsigned cur = rem * 256 + mag[i];
+            mag[i] = (uint8_t)(cur / 10);
+            rem = cur % 10;
+        }
+        dig[nd++] = (char)('0' + rem);
+        while (start < len && mag[start] == 0)
+            start++;
+    }
+    if (nd == 0) dig[nd++] = '0', neg = false;
+    while ((int)nd <= scale)
+        dig[nd++] = '0';
+    char txt[720];
+    size_t o = 0;
+    txt[o++] = '"';
+    if (neg) txt[o++] = '-';
+    for (size_t i = nd; i-- > 0;) {
+        txt[o++] = dig[i];
+        if (scale > 0 && i == (size_t)scale) txt[o++] = '.';
+    }
+    txt[o++] = '"';
+    return out(b, txt, o, err);
+}
+
+static csvavro_status decode(csvavro_avro_reader *r, const cav_avro_node *t, cav_buf *b, int depth,
+                             csvavro_error *err);
+
+static csvavro_status decode_items(csvavro_avro_reader *r, const cav_avro_node *t, cav_buf *b,
+                                   int depth, csvavro_error *err) {
+    bool map = t->kind == CAV_AK_MAP;
+    CAV_TRY(out(b, map ? "{" : "[", 1, err));
+    bool first = true;
+    for (;;) {
+        const uint8_t *at = r->cur;
+        int64_t count, bytes;
+        if (!get_long(r, &count)) return corrupt(r, err, at, "bad or truncated varint");
+        if (count == 0) break;
+        if (count < 0) {
+            if (count == INT64_MIN || !get_long(r, &bytes) || bytes < 0)
+                return corrupt(r, err, at, "bad array or map block");
+            count = -count;
+        }
+        /* every item takes a byte at least, or counts against the zero-size ceiling */
+        if (!t->kids[0]->min0 || map) {
+            if ((uint64_t)count > (uint64_t)(r->end - r->cur))
+                return corrupt(r, err, at, "array or map block count runs past the block");
+        } else if ((r->zero_items += (uint64_t)count) > ZERO_ITEMS_MAX) {
+            return corrupt(r, err, at, "more than 2^20 array items of 0 bytes in one record");
+        }
+        for (int64_t i = 0; i < count; i++) {
+            if (!first) CAV_TRY(out(b, ",", 1, err));
+            first = false;
+            if (map) {
+                const uint8_t *ka = r->cur;
+                int64_t l;
+                if (!get_long(r, &l) || l < 0 || (uint64_t)l > (uint64_t)(r->end - r->cur))
+                    return corrupt(r, err, ka, "map key runs past the end of the block");
+                if (cav_utf8_check(r->cur, (size_t)l) != (size_t)l)
+                    return corrupt(r, err, r->cur, "map key is not valid UTF-8");
+                CAV_TRY(out_string(b, r->cur, (size_t)l, false, err));
+                r->cur += l;
+                CAV_TRY(out(b, ":", 1, err));
+            }
+            CAV_TRY(decode(r, t->kids[0], b, depth + 1, err));
+        }
+    }
+    return out(b, map ? "}" : "]", 1, err);
+}
+
+static csvavro_status decode(csvavro_avro_reader *r, const cav_avro_node *t, cav_buf *b, int depth,
+                             csvavro_error *err) {
+    const uint8_t *at = r->cur;
+    char tmp[64];
+    int n;
+    int64_t v;
+    if (depth > DEPTH_MAX) return corrupt(r, err, at, "values nested deeper than 1000 levels");
+    switch (t->kind) {
+    case CAV_AK_NULL:
+        return out(b, "null", 4, err);
+    case CAV_AK_BOOLEAN:
+        NEED(1);
+        if (*r->cur > 1) return corrupt(r, err, at, "boolean byte is neither 0 nor 1");
+        return *r->cur++ ? out(b, "true", 4, err) : out(b, "false", 5, err);
+    case CAV_AK_INT:
+        if (!get_long(r, &v)) goto bad_varint;
+        if (v < INT32_MIN || v > INT32_MAX) return corrupt(r, err, at, "int out of range");
+        if (t->logical == CAV_AL_DATE) {
+            tmp[0] = '"';
+            n = fmt_date(tmp + 1, sizeof tmp - 2, v) + 1;
+            tmp[n++] = '"';
+            return out(b, tmp, (size_t)n, err);
+        }
+        if (t->logical == CAV_AL_TIME_MILLIS) return out_time(b, v, 1000, 3, err);
+        n = snprintf(tmp, sizeof tmp, "%" PRId64, v);
+        return out(b, tmp, (size_t)n, err);
+    case CAV_AK_LONG: {
+        if (!get_long(r, &v)) goto bad_varint;
+        int64_t per = 0;
+        int digits = 0;
+        bool utc = false;
+        switch (t->logical) {
+        case CAV_AL_TIME_MICROS:
+            return out_time(b, v, 1000000, 6, err);
+        case CAV_AL_TS_MILLIS:
+        case CAV_AL_LTS_MILLIS:
+            per = 1000, digits = 3, utc = t->logical == CAV_AL_TS_MILLIS;
+            break;
+        case CAV_AL_TS_MICROS:
+        case CAV_AL_LTS_MICROS:
+            per = 1000000, digits = 6, utc = t->logical == CAV_AL_TS_MICROS;
+            break;
+        case CAV_AL_TS_NANOS:
+        case CAV_AL_LTS_NANOS:
+            per = 1000000000, digits = 9, utc = t->logical == CAV_AL_TS_NANOS;
+            break;
+        default:
+            break;
+        }
+        if (per) {
+            tmp[0] = '"';
+            n = fmt_ts(tmp + 1, sizeof tmp - 2, v, per, digits, utc) + 1;
+            tmp[n++] = '"';
+        } else {
+            n = snprintf(tmp, sizeof tmp, "%" PRId64, v);
+        }
+        return out(b, tmp, (size_t)n, err);
+    }
+    case CAV_AK_FLOAT: {
+        float f;
+        NEED(4);
+        memcpy(&f, r->cur, 4);
+        r->cur += 4;
+        return out_double(b, f, true, err);
+    }
+    case CAV_AK_DOUBLE: {
+        double d;
+        NEED(8);
+        memcpy(&d, r->cur, 8);
+        r->cur += 8;
+        return out_double(b, d, false, err);
+    }
+    case CAV_AK_BYTES:
+    case CAV_AK_STRING: {
+        if (!get_long(r, &v)) goto bad_varint;
+        if (v < 0 || (uint64_t)v > (uint64_t)(r->end - r->cur)) {
+            snprintf(tmp, sizeof tmp, "length %" PRId64 " runs past the end of the block", v);
+            return corrupt(r, err, at, tmp);
+        }
+        const uint8_t *p = r->cur;
+        if (t->kind == CAV_AK_STRING && cav_utf8_check(p, (size_t)v) != (size_t)v)
+            return corrupt(r, err, p, "string is not valid UTF-8");
+        r->cur += v;
+        if (t->logical == CAV_AL_DECIMAL) return out_decimal(b, p, (size_t)v, t->scale, err);
+        return out_string(b, p, (size_t)v, t->kind == CAV_AK_BYTES, err);
+    }
+    case CAV_AK_FIXED: {
+        NEED(t->size);
+        const uint8_t *p = r->cur;
+        r->cur += t->size;
+        if (t->logical == CAV_AL_DECIMAL) return out_decimal(b, p, (size_t)t->size, t->scale, err);
+        return out_string(b, p, (size_t)t->size, true, err);
+    }
+    case CAV_AK_ENUM:
+        if (!get_long(r, &v)) goto bad_varint;
+        if (v < 0 || (uint64_t)v >= t->n) return corrupt(r, err, at, "enum index out of range");
+        return out_string(b, (const uint8_t *)t->labels[v], strlen(t->labels[v]), false, err);
+    case CAV_AK_RECORD: {
+        CAV_TRY(out(b, "{", 1, err));
+        for (size_t i = 0; i < t->n; i++) {
+            if (i) CAV_TRY(out(b, ",", 1, err));
+            CAV_TRY(out_string(b, (const uint8_t *)t->labels[i], strlen(t->labels[i]), false, err));
+            CAV_TRY(out(b, ":", 1, err));
+            r->field = t->labels[i];
+            CAV_TRY(decode(r, t->kids[i], b, depth + 1, err));
+        }
+        return out(b, "}", 1, err);
+    }
+    case CAV_AK_ARRAY:
+    case CAV_AK_MAP:
+        return decode_items(r, t, b, depth, err);
+    case CAV_AK_UNION: {
+        if (!get_long(r, &v)) goto bad_varint;
+        if (v < 0 || (uint64_t)v >= t->n) return corrupt(r, err, at, "union branch out of range");
+        const cav_avro_node *k = t->kids[v];
+        if (!t->wrap || k->kind == CAV_AK_NULL) return decode(r, k, b, depth + 1, err);
+        /* several non-null branches: Avro's JSON encoding names the branch */
+        const char *nm = k->name ? k->name : cav_avro_kind_name(k->kind);
+        CAV_TRY(out(b, "{", 1, err));
+        CAV_TRY(out_string(b, (const uint8_t *)nm, strlen(nm), false, err));
+        CAV_TRY(out(b, ":", 1, err));
+        CAV_TRY(decode(r, k, b, depth + 1, err));
+        return out(b, "}", 1, err);
+    }
+    }
+    return corrupt(r, err, at, "unknown type");
+short_data:
+    return corrupt(r, err, r->cur, "block data ends inside the value");
+bad_varint:
+    return corrupt(r, err, at, "bad or truncated varint");
+}
+
+/* Positions the reader on the next record; *eof at the end. */
+static csvavro_status next_record(csvavro_avro_reader *r, bool *eof, csvavro_error *err) {
+    *eof = false;
     if (r->left == 0) {
         if (r->cur != r->end)
             return fail(r, err, CSVAVRO_E_CORRUPT, data_off(r, r->cur),
                         "block has %zu bytes left after its last record",
                         (size_t)(r->end - r->cur));
-        bool eof;
-        CAV_TRY(next_block(r, &eof, err));
-        if (eof) return CSVAVRO_OK;
+        CAV_TRY(next_block(r, eof, err));
     }
-    cav_buf *b = &r->line;
-    cav_buf_reset(b);
-    CAV_TRY(out(b, "{", 1, err));
-    size_t fi = 0;
-    for (fi = 0; fi < r->n_fields; fi++) {
-        const cav_avro_rfield *f = &r->fields[fi];
-        CAV_TRY(out(b, fi ? ",\"" : "\"", fi ? 2 : 1, err));
-        CAV_TRY(out(b, f->name, strlen(f->name), err));
-        CAV_TRY(out(b, "\":", 2, err));
-        uint64_t u;
-        if (f->branches) {
-            /* The branch index, zigzag-encoded: 0 .. branches-1 only. */
-            if (!cav_varint_get(&r->cur, r->end, &u)) goto bad_varint;
-            if ((u & 1) || (u >> 1) >= f->branches) goto bad_branch;
-            if (f->nullable && (u >> 1) == f->null_branch) {
-                CAV_TRY(out(b, "null", 4, err));
-                continue;
-            }
-        }
-        char tmp[64];
-        int n;
-        switch (f->type) {
-        case CSVAVRO_TYPE_NULL:
-            CAV_TRY(out(b, "null", 4, err));
-            break;
-        case CSVAVRO_TYPE_BOOLEAN:
-            NEED(1);
-            if (*r->cur > 1) goto bad_value;
-            CAV_TRY(*r->cur ? out(b, "true", 4, err) : out(b, "false", 5, err));
-            r->cur++;
-            break;
-        case CSVAVRO_TYPE_INT:
-        case CSVAVRO_TYPE_DATE: {
-            if (!cav_varint_get(&r->cur, r->end, &u)) goto bad_varint;
-            int64_t v = cav_unzigzag64(u);
-            if (v < INT32_MIN || v > INT32_MAX) goto bad_value;
-            if (f->type == CSVAVRO_TYPE_DATE) {
-                tmp[0] = '"';
-                n = fmt_date(tmp + 1, sizeof tmp - 2, v) + 1;
-                tmp[n++] = '"';
-            } else {
-                n = snprintf(tmp, sizeof tmp, "%" PRId64, v);
-            }
-            CAV_TRY(out(b, tmp, (size_t)n, err));
-            break;
-        }
-        case CSVAVRO_TYPE_LONG:
-        case CSVAVRO_TYPE_TIMESTAMP_MICROS:
-        case CSVAVRO_TYPE_LOCAL_TIMESTAMP_MICROS:
-        case CSVAVRO_TYPE_TIMESTAMP_MILLIS:
-        case CSVAVRO_TYPE_LOCAL_TIMESTAMP_MILLIS: {
-            if (!cav_varint_get(&r->cur, r->end, &u)) goto bad_varint;
-            int64_t v = cav_unzigzag64(u);
-            if (f->type == CSVAVRO_TYPE_LONG) {
-                n = snprintf(tmp, sizeof tmp, "%" PRId64, v);
-            } else {
-                bool micros = f->type == CSVAVRO_TYPE_TIMESTAMP_MICROS ||
-                              f->type == CSVAVRO_TYPE_LOCAL_TIMESTAMP_MICROS;
-                bool utc = f->type == CSVAVRO_TYPE_TIMESTAMP_MICROS ||
-                           f->type == CSVAVRO_TYPE_TIMESTAMP_MILLIS;
-                tmp[0] = '"';
-                n = fmt_ts(tmp + 1, sizeof tmp - 2, v, micros ? 1000000 : 1000, micros ? 6 : 3,
-                           utc) +
-                    1;
-                tmp[n++] = '"';
-            }
-            CAV_TRY(out(b, tmp, (size_t)n, err));
-            break;
-        }
-        case CSVAVRO_TYPE_FLOAT: {
-            NEED(4);
-            float v;
-            memcpy(&v, r->cur, 4);
-            r->cur += 4;
-            CAV_TRY(out_double(b, v, true, err));
-            break;
-        }
-        case CSVAVRO_TYPE_DOUBLE: {
-            NEED(8);
-            double v;
-            memcpy(&v, r->cur, 8);
-            r->cur += 8;
-            CAV_TRY(out_double(b, v, false, err));
-            break;
-        }
-        case CSVAVRO_TYPE_STRING:
-        case CSVAVRO_TYPE_BYTES: {
-            const uint8_t *at = r->cur;
-            if (!cav_varint_get(&r->cur, r->end, &u)) goto bad_varint;
-            int64_t l = cav_unzigzag64(u);
-            if (err) err->record = (int64_t)r->record + 1;
-            if (l < 0 || (uint64_t)l > (uint64_t)(r->end - r->cur)) {
-                r->cur = at;
-                return fail(r, err, CSVAVRO_E_CORRUPT, data_off(r, at),
-                            "record %" PRIu64 ", field \"%s\": length %" PRId64
-                            " runs past the end of the block",
-                            r->record + 1, f->name, l);
-            }
-            if (f->type == CSVAVRO_TYPE_STRING && cav_utf8_check(r->cur, (size_t)l) != (size_t)l)
-                return fail(r, err, CSVAVRO_E_CORRUPT, data_off(r, r->cur),
-                            "record %" PRIu64 ", field \"%s\": string is not valid UTF-8",
-                            r->record + 1, f->name);
-            if (err) err->record = -1;
-            CAV_TRY(out_string(b, r->cur, (size_t)l, f->type == CSVAVRO_TYPE_BYTES, err));
-            r->cur += l;
-            break;
-        }
-        }
-    }
-    CAV_TRY(out(b, "}", 1, err));
+    r->zero_items = 0;
+    r->field = NULL;
+    return CSVAVRO_OK;
+}
+
+static csvavro_status end_record(csvavro_avro_reader *r, csvavro_error *err) {
     r->left--;
     r->record++;
     if (r->left == 0 && r->cur != r->end)
         return fail(r, err, CSVAVRO_E_CORRUPT, data_off(r, r->cur),
                     "block has %zu bytes left after its last record", (size_t)(r->end - r->cur));
+    return CSVAVRO_OK;
+}
+
+csvavro_status csvavro_avro_reader_next_json(csvavro_avro_reader *r, const char **line, size_t *len,
+                                             csvavro_error *err) {
+    *line = NULL;
+    *len = 0;
+    bool eof;
+    CAV_TRY(next_record(r, &eof, err));
+    if (eof) return CSVAVRO_OK;
+    cav_buf *b = &r->line;
+    cav_buf_reset(b);
+    CAV_TRY(decode(r, r->tree.root, b, 0, err));
+    CAV_TRY(end_record(r, err));
     *line = (const char *)b->data;
     *len = b->len;
     return CSVAVRO_OK;
+}
 
-short_data:
-    if (err) err->record = (int64_t)r->record + 1;
-    return fail(r, err, CSVAVRO_E_CORRUPT, data_off(r, r->cur),
-                "record %" PRIu64 ", field \"%s\": block data ends inside the value", r->record + 1,
-                r->fields[fi].name);
-bad_varint:
-    if (err) err->record = (int64_t)r->record + 1;
-    return fail(r, err, CSVAVRO_E_CORRUPT, data_off(r, r->cur),
-                "record %" PRIu64 ", field \"%s\": bad or truncated varint", r->record + 1,
-                r->fields[fi].name);
-bad_branch:
-    if (err) err->record = (int64_t)r->record + 1;
-    return fail(r, err, CSVAVRO_E_CORRUPT, data_off(r, r->cur),
-                "record %" PRIu64 ", field \"%s\": union branch out of range", r->record + 1,
-                r->fields[fi].name);
-bad_value:
-    if (err) err->record = (int64_t)r->record + 1;
-    return fail(r, err, CSVAVRO_E_CORRUPT, data_off(r, r->cur),
-                "record %" PRIu64 ", field \"%s\": value out of range for its type", r->record + 1,
-                r->fields[fi].name);
+/* ---------------------------------------------------------------- CSV */
+
+/* Appends text as one CSV cell: quoted when it holds a delimiter, quote, CR or LF, or is
+ * empty (so that an empty string differs from a null, which is an empty unquoted cell). */
+static csvavro_status csv_cell(cav_buf *b, const char *s, size_t n, csvavro_error *err) {
+    bool q = n == 0;
+    for (size_t i = 0; i < n && !q; i++)
+        q = s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
+    if (!q) return out(b, s, n, err);
+    CAV_TRY(out(b, "\"", 1, err));
+    for (size_t i = 0; i < n; i++)
+        CAV_TRY(s[i] == '"' ? out(b, "\"\"", 2, err) : out(b, s + i, 1, err));
+    return out(b, "\"", 1, err);
+}
+
+/* One field's JSON (from decode) as a CSV cell: null empty, a string as its text, anything
+ * else (numbers, booleans, nested values) as its JSON text. */
+static csvavro_status json_to_cell(cav_buf *b, const cav_buf *j, cav_buf *tmp, csvavro_error *err) {
+    const char *s = (const char *)j->data;
+    size_t n = j->len;
+    if (n == 4 && !memcmp(s, "null", 4)) return CSVAVRO_OK;
+    if (n < 2 || s[0] != '"' || s[n - 1] != '"') return csv_cell(b, s, n, err);
+    /* decode's own escapes: \" \\ \n \t \r \u00XX */
+    cav_buf_reset(tmp);
+    CAV_TRY(cav_buf_reserve(tmp, n * 2, err));
+    uint8_t *o = tmp->data;
+    for (size_t i = 1; i + 1 < n; i++) {
+        char c = s[i];
+        if (c != '\\') {
+            *o++ = (uint8_t)c;
+            continue;
+        }
+        c = s[++i];
+        if (c == 'n')
+            *o++ = '\n';
+        else if (c == 't')
+            *o++ = '\t';
+        else if (c == 'r')
+            *o++ = '\r';
+        else if (c == 'u' && i + 4 < n) {
+            unsigned cp =
+                (unsigned)strtoul((char[5]){s[i + 1], s[i + 2], s[i + 3], s[i + 4], 0}, NULL, 16);
+            i += 4;
+            if (cp < 0x80) {
+                *o++ = (uint8_t)cp;
+            } else { /* U+0080..U+00FF (bytes) */
+                *o++ = (uint8_t)(0xC0 | (cp >> 6));
+                *o++ = (uint8_t)(0x80 | (cp & 0x3F));
+            }
+        } else {
+            *o++ = (uint8_t)c;
+        }
+    }
+    return csv_cell(b, (const char *)tmp->data, (size_t)(o - tmp->data), err);
+}
+
+csvavro_status csvavro_avro_reader_csv_header(csvavro_avro_reader *r, const char **line,
+                                              size_t *len, csvavro_error *err) {
+    cav_buf *b = &r->line;
+    cav_buf_reset(b);
+    const cav_avro_node *t = r->tree.root;
+    if (t->kind != CAV_AK_RECORD) {
+        CAV_TRY(out(b, "value", 5, err));
+    } else {
+        for (size_t i = 0; i < t->n; i++) {
+            if (i) CAV_TRY(out(b, ",", 1, err));
+            CAV_TRY(csv_cell(b, t->labels[i], strlen(t->labels[i]), err));
+        }
+    }
+    *line = (const char *)b->data;
+    *len = b->len;
+    return CSVAVRO_OK;
+}
+
+csvavro_status csvavro_avro_reader_next_csv(csvavro_avro_reader *r, const char **line, size_t *len,
+                                            csvavro_error *err) {
+    *line = NULL;
+    *len = 0;
+    bool eof;
+    CAV_TRY(next_record(r, &eof, err));
+    if (eof) return CSVAVRO_OK;
+    cav_buf *b = &r->line;
+    cav_buf_reset(b);
+    const cav_avro_node *t = r->tree.root;
+    bool rec = t->kind == CAV_AK_RECORD;
+    size_t nf = rec ? t->n : 1;
+    cav_buf tmp;
+    cav_buf_init(&tmp, 0);
+    csvavro_status st = CSVAVRO_OK;
+    for (size_t i = 0; i < nf && st == CSVAVRO_OK; i++) {
+        if (i) st = out(b, ",", 1, err);
+        cav_buf_reset(&r->cell);
+        if (rec) r->field = t->labels[i];
+        if (st == CSVAVRO_OK) st = decode(r, rec ? t->kids[i] : t, &r->cell, 1, err);
+        if (st == CSVAVRO_OK) st = json_to_cell(b, &r->cell, &tmp, err);
+    }
+    cav_buf_free(&tmp);
+    CAV_TRY(st);
+    CAV_TRY(end_record(r, err));
+    *line = (const char *)b->data;
+    *len = b->len;
+    return CSVAVRO_OK;
 }
 
 /* ---------------------------------------------------------------- for the column decoder */

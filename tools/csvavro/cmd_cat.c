@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { K_LIMIT = 1, K_SCHEMA, K_META, K_COUNT, K_WHERE };
+enum { K_LIMIT = 1, K_SCHEMA, K_META, K_COUNT, K_WHERE, K_FORMAT };
 
 static const opt_spec cat_table[] = {
     {K_LIMIT, "-n, --limit", "N", "print at most N records in total", NULL},
@@ -30,6 +30,10 @@ static const opt_spec cat_table[] = {
      "a partitioned dataset: read only the partitions where\nEXPR (over partition columns) is "
      "true; the others are\npruned before any file is opened",
      NULL},
+    {K_FORMAT, "--format", "jsonl|csv",
+     "output format: JSON lines (default) or CSV with a header line (strings as text, null as an "
+     "empty cell, nested values as JSON)",
+     NULL},
     OPT_END,
 };
 
@@ -37,7 +41,7 @@ static const opt_spec *const cat_tables[] = {cat_table, NULL};
 
 const opt_cmd cli_cat_cmd = {
     .prog = "csvavro cat",
-    .synopsis = "FILE.avro|DIR|'GLOB'... [-n N] [--schema] [--meta] [--count]",
+    .synopsis = "FILE.avro|DIR|'GLOB'... [-n N] [--schema] [--meta] [--count] [--format F]",
     .summary = "print Avro container files as JSON lines",
     .help = "Prints the records of Avro container files as JSON lines (one object each).\n"
             "A glob reads its part files in part-number order. A dataset directory (with a\n"
@@ -283,7 +287,7 @@ static char *partition_members(const char *rel, const char *schema_json) {
 int cli_cmd_cat(int argc, char **argv) {
     uint64_t limit = UINT64_MAX;
     const char *where = NULL;
-    int want_schema = 0, want_meta = 0, want_count = 0;
+    int want_schema = 0, want_meta = 0, want_count = 0, csv = 0, header_done = 0;
     char **files = calloc((size_t)argc + 1, sizeof *files);
     size_t n_files = 0;
     if (!files) return CLI_FAIL;
@@ -313,6 +317,13 @@ int cli_cmd_cat(int argc, char **argv) {
         case K_WHERE:
             where = val;
             continue;
+        case K_FORMAT:
+            if (!strcmp(val, "csv") || !strcmp(val, "jsonl") || !strcmp(val, "json")) {
+                csv = val[0] == 'c';
+                continue;
+            }
+            free(files);
+            return cli_usage_error("cat", "--format wants jsonl or csv, not '%s'", val);
         default: /* OPT_HELP, OPT_ERROR */
             free(files);
             return id == OPT_HELP ? CLI_OK : CLI_USAGE;
@@ -368,12 +379,23 @@ int cli_cmd_cat(int argc, char **argv) {
                                   ? partition_members(in.paths[k] + in.dataset_dir_len,
                                                       csvavro_avro_reader_schema_json(r))
                                   : NULL;
-                while (printed < limit) {
+                if (csv && !header_done) { /* the first file's fields name the columns */
                     const char *line;
                     size_t len;
-                    st = csvavro_avro_reader_next_json(r, &line, &len, &err);
+                    st = csvavro_avro_reader_csv_header(r, &line, &len, &err);
+                    if (st == CSVAVRO_OK) {
+                        fwrite(line, 1, len, stdout);
+                        fputc('\n', stdout);
+                    }
+                    header_done = 1;
+                }
+                while (printed < limit && st == CSVAVRO_OK) {
+                    const char *line;
+                    size_t len;
+                    st = csv ? csvavro_avro_reader_next_csv(r, &line, &len, &err)
+                             : csvavro_avro_reader_next_json(r, &line, &len, &err);
                     if (st != CSVAVRO_OK || !line) break;
-                    if (extra && *extra && len >= 2 && line[len - 1] == '}') {
+                    if (!csv && extra && *extra && len >= 2 && line[len - 1] == '}') {
                         fwrite(line, 1, len - 1, stdout);
                         fputs(len == 2 ? extra + 1 : extra, stdout); /* {} has no member yet */
                         fputs("}\n", stdout);
