@@ -136,6 +136,28 @@ csvavro_status cav_avro_tree_parse(const char *json, size_t len, cav_avro_tree *
 void cav_avro_tree_free(cav_avro_tree *t);
 const char *cav_avro_kind_name(cav_avro_kind k);
 
+/* ---------------------------------------------------------------- flat record view */
+
+/* One field as the reader sees it: its type; branches = the number of union branches (0: not a
+ * union, 1: a single-branch union such as ["long"], whose index 0 is still encoded; 2: a union
+ * of null and the type), and then which branch is null (0 or 1) when nullable. Filled from
+ * writer schema JSON by cav_avro_parse_fields. */
+typedef struct cav_avro_rfield {
+    char *name;
+    csvavro_type type;
+    bool nullable;
+    uint8_t null_branch;
+    uint8_t branches;
+} cav_avro_rfield;
+
+/* Parses a writer schema (record of primitive/logical fields, unions with null in either
+ * order) for the column decoder (avro_read_columns.c), which reads flat records only; cat
+ * reads any schema through cav_avro_tree. *fields is allocated (cav_free each name and the array).
+ */
+csvavro_status cav_avro_parse_fields(const char *json, size_t len, cav_avro_rfield **fields,
+                                     size_t *n, csvavro_error *err);
+void cav_avro_free_fields(cav_avro_rfield *f, size_t n);
+
 /* ---------------------------------------------------------------- column decoding */
 
 /* One decompressed, sync-checked block handed from the container reader (avro_read.c) to the
@@ -154,7 +176,10 @@ typedef struct cav_avro_block {
 typedef struct cav_avro_cols cav_avro_cols;
 csvavro_status cav_avro_reader_take_block(csvavro_avro_reader *r, cav_avro_block *b,
                                           csvavro_error *err);
+/* The flat view of the writer schema: NULL (and *n 0) when the schema is not a flat record;
+ * cav_avro_reader_fields_error then gives the reason (a status and message for the caller). */
 const cav_avro_rfield *cav_avro_reader_fields(const csvavro_avro_reader *r, size_t *n);
+csvavro_status cav_avro_reader_fields_error(const csvavro_avro_reader *r, csvavro_error *err);
 /* The reader's slot for the column decoder's state (freed by the reader's close). */
 cav_avro_cols **cav_avro_reader_cols(csvavro_avro_reader *r);
 void cav_avro_cols_free(cav_avro_cols *c);

@@ -43,8 +43,11 @@ struct csvavro_avro_reader {
     const char *schema_json;
     const char *codec_name;
     csvavro_codec codec;
-    cav_avro_tree tree; /* the writer schema */
-    bool codec_known;   /* an unknown codec fails at the first block, not at open */
+    cav_avro_tree tree;      /* the writer schema */
+    cav_avro_rfield *fields; /* its flat view for the column decoder (NULL: not flat) */
+    size_t n_fields;
+    csvavro_error fields_err; /* why it is not flat */
+    bool codec_known;         /* an unknown codec fails at the first block, not at open */
     int64_t codec_at;
     uint8_t sync[16];
     int64_t pos;           /* file offset of the next block */
@@ -292,6 +295,15 @@ csvavro_status csvavro_avro_reader_open_ex(csvavro_fs *fs, const char *path, siz
         r->codec_at = codec_at;
         if (st == CSVAVRO_OK) {
             st = cav_avro_tree_parse(r->schema_json, schema_len, &r->tree, err);
+            /* the flat view only where it applies: its refusal is kept for the column
+             * decoder, and is no error for cat */
+            if (st == CSVAVRO_OK &&
+                cav_avro_parse_fields(r->schema_json, schema_len, &r->fields, &r->n_fields,
+                                      &r->fields_err) != CSVAVRO_OK) {
+                r->fields = NULL;
+                r->n_fields = 0;
+                cav_err_path(&r->fields_err, r->path);
+            }
             if (st != CSVAVRO_OK && err) {
                 char m[sizeof err->message];
                 snprintf(m, sizeof m, "%s", err->message);
@@ -323,6 +335,7 @@ void csvavro_avro_reader_close(csvavro_avro_reader *r) {
     }
     free_meta(r);
     cav_avro_tree_free(&r->tree);
+    cav_avro_free_fields(r->fields, r->n_fields);
     cav_buf_free(&r->cell);
     cav_buf_free(&r->raw);
     cav_buf_free(&r->data);
@@ -1006,6 +1019,11 @@ csvavro_status cav_avro_reader_take_block(csvavro_avro_reader *r, cav_avro_block
 const cav_avro_rfield *cav_avro_reader_fields(const csvavro_avro_reader *r, size_t *n) {
     *n = r->n_fields;
     return r->fields;
+}
+
+csvavro_status cav_avro_reader_fields_error(const csvavro_avro_reader *r, csvavro_error *err) {
+    if (err) *err = r->fields_err;
+    return r->fields_err.status != CSVAVRO_OK ? r->fields_err.status : CSVAVRO_E_UNSUPPORTED;
 }
 
 cav_avro_cols **cav_avro_reader_cols(csvavro_avro_reader *r) {

@@ -73,6 +73,7 @@ static csvavro_status make_cols(csvavro_avro_reader *r, const char *const *names
                                 cav_avro_cols **out, csvavro_error *err) {
     size_t nf;
     const cav_avro_rfield *f = cav_avro_reader_fields(r, &nf);
+    if (!f) return cav_avro_reader_fields_error(r, err); /* not a flat record */
     cav_avro_cols *c = cav_calloc(1, sizeof *c);
     if (!c) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
     size_t n_out = names ? n : nf;

@@ -343,3 +343,82 @@ done:
     *out = s;
     return CSVAVRO_OK;
 }
+
+/* ---------------------------------------------------------------- reader view */
+
+void cav_avro_free_fields(cav_avro_rfield *f, size_t n) {
+    if (!f) return;
+    for (size_t i = 0; i < n; i++)
+        cav_free(f[i].name);
+    cav_free(f);
+}
+
+csvavro_status cav_avro_parse_fields(const char *json, size_t len, cav_avro_rfield **out,
+                                     size_t *n_out, csvavro_error *err) {
+    *out = NULL;
+    *n_out = 0;
+    json_error_t je;
+    json_t *root = json_loadb(json, len, 0, &je);
+    if (!root)
+        return cav_err(err, CSVAVRO_E_CORRUPT, "writer schema (avro.schema) is not JSON: %s",
+                       je.text);
+    csvavro_status st = CSVAVRO_OK;
+    cav_avro_rfield *fs = NULL;
+    size_t n = 0;
+    const json_t *type = json_object_get(root, "type");
+    const json_t *fields = json_object_get(root, "fields");
+    if (!json_is_string(type) || strcmp(json_string_value(type), "record") != 0 ||
+        !json_is_array(fields)) {
+        st = cav_err(err, CSVAVRO_E_UNSUPPORTED,
+                     "writer schema is not a record with fields (csvavro reads flat records)");
+        goto done;
+    }
+    fs = cav_calloc(json_array_size(fields) + 1, sizeof *fs);
+    if (!fs) {
+        st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < json_array_size(fields); i++) {
+        const json_t *f = json_array_get(fields, i);
+        const json_t *fn = json_object_get(f, "name");
+        if (!json_is_string(fn)) {
+            st = cav_err(err, CSVAVRO_E_CORRUPT, "writer schema: field %zu has no name", i);
+            goto done;
+        }
+        csvavro_type t;
+        int nullable, nb, branches;
+        st = parse_field_type(json_object_get(f, "type"), json_string_value(fn), &t, &nullable, &nb,
+                              &branches, err);
+        if (st != CSVAVRO_OK) {
+            if (st == CSVAVRO_E_SCHEMA) {
+                st = CSVAVRO_E_UNSUPPORTED;
+                if (err) err->status = st;
+            }
+            goto done;
+        }
+        /* Names are printed into JSON unescaped by the reader: they must be valid Avro names. */
+        if (!cav_avro_name_valid(json_string_value(fn))) {
+            st = cav_err(err, CSVAVRO_E_CORRUPT, "writer schema: field %zu has an invalid name", i);
+            goto done;
+        }
+        fs[n].name = cav_strdup(json_string_value(fn));
+        if (!fs[n].name) {
+            st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+            goto done;
+        }
+        fs[n].type = t;
+        fs[n].nullable = nullable && t != CSVAVRO_TYPE_NULL;
+        fs[n].null_branch = (uint8_t)nb;
+        fs[n].branches = (uint8_t)branches;
+        n++;
+    }
+done:
+    json_decref(root);
+    if (st != CSVAVRO_OK) {
+        cav_avro_free_fields(fs, n);
+        return st;
+    }
+    *out = fs;
+    *n_out = n;
+    return CSVAVRO_OK;
+}
