@@ -14,6 +14,7 @@
 #include "avro/avro.h"
 
 #include <jansson.h>
+#include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -64,10 +65,13 @@ void cav_avro_tree_free(cav_avro_tree *t) {
     memset(t, 0, sizeof *t);
 }
 
-static csvavro_status bad(pstate *P, const char *fmt, const char *what) CAV_PRINTF(2, 0);
-static csvavro_status bad(pstate *P, const char *fmt, const char *what) {
+static csvavro_status bad(pstate *P, const char *fmt, ...) CAV_PRINTF(2, 3);
+static csvavro_status bad(pstate *P, const char *fmt, ...) {
     char m[300];
-    snprintf(m, sizeof m, fmt, what ? what : "");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(m, sizeof m, fmt, ap);
+    va_end(ap);
     return cav_err(P->err, CSVAVRO_E_CORRUPT, "writer schema: %s", m);
 }
 
@@ -169,7 +173,7 @@ static csvavro_status parse_object(pstate *P, const json_t *j, const char *ns, i
     const json_t *tj = json_object_get(j, "type");
     if (!json_is_string(tj)) {
         if (json_is_object(tj) || json_is_array(tj)) return parse(P, tj, ns, depth + 1, out);
-        return bad(P, "a schema object without a \"type\"%s", NULL);
+        return bad(P, "a schema object without a \"type\"");
     }
     const char *type = json_string_value(tj);
     int pk = primitive_kind(type);
@@ -258,7 +262,7 @@ nomem:
 
 static csvavro_status parse(pstate *P, const json_t *j, const char *ns, int depth,
                             cav_avro_node **out) {
-    if (depth > 1000) return bad(P, "nested deeper than 1000 levels%s", NULL);
+    if (depth > 1000) return bad(P, "nested deeper than 1000 levels");
     if (json_is_string(j)) {
         const char *s = json_string_value(j);
         int pk = primitive_kind(s);
@@ -273,7 +277,7 @@ static csvavro_status parse(pstate *P, const json_t *j, const char *ns, int dept
     if (json_is_object(j)) return parse_object(P, j, ns, depth, out);
     if (json_is_array(j)) {
         size_t k = json_array_size(j);
-        if (k == 0) return bad(P, "an empty union%s", NULL);
+        if (k == 0) return bad(P, "an empty union");
         cav_avro_node *n = new_node(P, CAV_AK_UNION);
         if (!n || !(n->kids = cav_calloc(k, sizeof *n->kids)))
             return cav_err(P->err, CSVAVRO_E_NOMEM, "out of memory");
@@ -282,7 +286,7 @@ static csvavro_status parse(pstate *P, const json_t *j, const char *ns, int dept
         for (size_t i = 0; i < k; i++) {
             CAV_TRY(parse(P, json_array_get(j, i), ns, depth + 1, &n->kids[i]));
             n->n = i + 1;
-            if (n->kids[i]->kind == CAV_AK_UNION) return bad(P, "a union inside a union%s", NULL);
+            if (n->kids[i]->kind == CAV_AK_UNION) return bad(P, "a union inside a union");
             if (n->kids[i]->kind == CAV_AK_NULL && n->null_branch < 0)
                 n->null_branch = (int)i;
             else
@@ -291,7 +295,7 @@ static csvavro_status parse(pstate *P, const json_t *j, const char *ns, int dept
         n->wrap = nonnull > 1;
         return CSVAVRO_OK;
     }
-    return bad(P, "a type must be a name, an object or a union%s", NULL);
+    return bad(P, "a type must be a name, an object or a union");
 }
 
 /* Whether a value of n may take 0 bytes (null, an empty record, fixed of size 0). */
