@@ -118,7 +118,11 @@ typedef enum csvavro_type {
     CSVAVRO_TYPE_TIMESTAMP_MICROS = 9,        /* instant, int64 µs since epoch UTC */
     CSVAVRO_TYPE_LOCAL_TIMESTAMP_MICROS = 10, /* naive wall clock, int64 µs */
     CSVAVRO_TYPE_TIMESTAMP_MILLIS = 11,       /* instant, int64 ms */
-    CSVAVRO_TYPE_LOCAL_TIMESTAMP_MILLIS = 12  /* naive, int64 ms */
+    CSVAVRO_TYPE_LOCAL_TIMESTAMP_MILLIS = 12, /* naive, int64 ms */
+    /* exact decimal(precision, scale): the unscaled integer as big-endian two's complement,
+     * in Avro bytes (DECIMAL) or fixed (DECIMAL_FIXED); see csvavro_schema_set_decimal */
+    CSVAVRO_TYPE_DECIMAL = 13,
+    CSVAVRO_TYPE_DECIMAL_FIXED = 14
 } csvavro_type;
 
 /* Name used in options and in `head` output: "boolean", "int", "long", "float", "double",
@@ -160,6 +164,16 @@ csvavro_type csvavro_schema_field_type(const csvavro_schema *s, size_t i);
 int csvavro_schema_field_nullable(const csvavro_schema *s, size_t i);
 /* Index of the field named name (Avro name first, then original header), or -1. */
 long csvavro_schema_find(const csvavro_schema *s, const char *name);
+/* Decimal parameters of field i (a DECIMAL or DECIMAL_FIXED field): precision 1..76, scale
+ * 0..precision; fixed_size the fixed's byte count (0 for bytes) and fixed_name its Avro name
+ * (NULL: "<field>_decimal"). Sets the field's type. Fails on out-of-range parameters or a
+ * fixed too small for the precision. */
+csvavro_status csvavro_schema_set_decimal(csvavro_schema *s, size_t i, int precision, int scale,
+                                          int fixed_size, const char *fixed_name,
+                                          csvavro_error *err);
+/* 0 if field i is not a decimal, else 1 with its parameters (sizes/names may be NULL). */
+int csvavro_schema_field_decimal(const csvavro_schema *s, size_t i, int *precision, int *scale,
+                                 int *fixed_size, const char **fixed_name);
 const char *csvavro_schema_record_name(const csvavro_schema *s);
 const char *csvavro_schema_namespace(const csvavro_schema *s);
 

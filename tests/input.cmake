@@ -5,3 +5,5 @@ cav_add_script_test(NAME input_real_header
 set_tests_properties(input_real_header PROPERTIES SKIP_RETURN_CODE 77)
 cav_add_script_test(NAME input_values
                     COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/input/values.py LABELS convert input)
+cav_add_script_test(NAME input_decimal
+                    COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/input/decimals.py LABELS convert input)

@@ -148,6 +148,8 @@ typedef struct cav_avro_rfield {
     bool nullable;
     uint8_t null_branch;
     uint8_t branches;
+    uint32_t fixed_size; /* DECIMAL_FIXED: bytes of the fixed */
+    int32_t scale;       /* DECIMAL*: the scale */
 } cav_avro_rfield;
 
 /* Parses a writer schema (record of primitive/logical fields, unions with null in either

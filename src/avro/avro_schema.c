@@ -54,9 +54,20 @@ const char *csvavro_codec_name(csvavro_codec c) {
 
 /* ---------------------------------------------------------------- to JSON */
 
-static json_t *type_json(csvavro_type t) {
+static json_t *type_json(const cav_field *f) {
     const char *base = NULL, *logical = NULL;
+    csvavro_type t = f->type;
     switch (t) {
+    case CSVAVRO_TYPE_DECIMAL:
+        return json_pack("{s:s, s:s, s:i, s:i}", "type", "bytes", "logicalType", "decimal",
+                         "precision", f->precision, "scale", f->scale);
+    case CSVAVRO_TYPE_DECIMAL_FIXED: {
+        char name[300];
+        snprintf(name, sizeof name, "%s_decimal", f->name);
+        return json_pack("{s:s, s:s, s:i, s:s, s:i, s:i}", "type", "fixed", "name",
+                         f->fixed_name ? f->fixed_name : name, "size", f->fixed_size, "logicalType",
+                         "decimal", "precision", f->precision, "scale", f->scale);
+    }
     case CSVAVRO_TYPE_NULL:
         base = "null";
         break;
@@ -116,7 +127,7 @@ csvavro_status csvavro_schema_to_json(const csvavro_schema *s, int pretty, char 
         goto nomem;
     for (size_t i = 0; i < s->n_fields; i++) {
         const cav_field *f = &s->fields[i];
-        json_t *t = type_json(f->type);
+        json_t *t = type_json(f);
         if (!t) {
             json_decref(fields);
             json_decref(root);
@@ -171,8 +182,14 @@ nomem:
 
 /* ---------------------------------------------------------------- from JSON */
 
+/* The decimal parameters of a parsed type (precision 0: not a decimal). */
+typedef struct dec_info {
+    int precision, scale, size;
+    const char *name; /* the fixed's name (borrowed from the JSON) */
+} dec_info;
+
 static csvavro_status parse_type(const json_t *t, const char *field, csvavro_type *out,
-                                 csvavro_error *err);
+                                 dec_info *dec, csvavro_error *err);
 
 static csvavro_status primitive(const char *n, const char *field, csvavro_type *out,
                                 csvavro_error *err) {
@@ -195,8 +212,35 @@ static csvavro_status primitive(const char *n, const char *field, csvavro_type *
                    field, n);
 }
 
+/* {"type": "bytes"|"fixed", "logicalType": "decimal", "precision": P, "scale": S, ...} */
+static csvavro_status parse_decimal(const json_t *t, const char *field, bool fixed,
+                                    csvavro_type *out, dec_info *dec, csvavro_error *err) {
+    const json_t *p = json_object_get(t, "precision"), *s = json_object_get(t, "scale");
+    const json_t *sz = json_object_get(t, "size"), *nm = json_object_get(t, "name");
+    if (!json_is_integer(p) || json_integer_value(p) < 1 ||
+        json_integer_value(p) > CAV_DECIMAL_MAX_PRECISION)
+        return cav_err(err, CSVAVRO_E_SCHEMA,
+                       "field \"%s\": decimal needs an integer \"precision\" in 1..%d", field,
+                       CAV_DECIMAL_MAX_PRECISION);
+    if (s && (!json_is_integer(s) || json_integer_value(s) < 0 ||
+              json_integer_value(s) > json_integer_value(p)))
+        return cav_err(err, CSVAVRO_E_SCHEMA,
+                       "field \"%s\": decimal \"scale\" must be an integer in 0..precision", field);
+    if (fixed && (!json_is_integer(sz) || json_integer_value(sz) < 1 ||
+                  json_integer_value(sz) > 64 || !json_is_string(nm)))
+        return cav_err(err, CSVAVRO_E_SCHEMA,
+                       "field \"%s\": a decimal fixed needs a \"name\" and a \"size\" in 1..64",
+                       field);
+    dec->precision = (int)json_integer_value(p);
+    dec->scale = s ? (int)json_integer_value(s) : 0;
+    dec->size = fixed ? (int)json_integer_value(sz) : 0;
+    dec->name = fixed ? json_string_value(nm) : NULL;
+    *out = fixed ? CSVAVRO_TYPE_DECIMAL_FIXED : CSVAVRO_TYPE_DECIMAL;
+    return CSVAVRO_OK;
+}
+
 static csvavro_status parse_type(const json_t *t, const char *field, csvavro_type *out,
-                                 csvavro_error *err) {
+                                 dec_info *dec, csvavro_error *err) {
     if (json_is_string(t)) return primitive(json_string_value(t), field, out, err);
     if (!json_is_object(t))
         return cav_err(err, CSVAVRO_E_SCHEMA, "field \"%s\": type must be a name or an object",
@@ -205,9 +249,16 @@ static csvavro_status parse_type(const json_t *t, const char *field, csvavro_typ
     if (!json_is_string(bt))
         return cav_err(err, CSVAVRO_E_SCHEMA, "field \"%s\": type object without a \"type\" name",
                        field);
+    const json_t *lt = json_object_get(t, "logicalType");
+    bool is_dec = json_is_string(lt) && strcmp(json_string_value(lt), "decimal") == 0;
+    if (strcmp(json_string_value(bt), "fixed") == 0) {
+        if (is_dec) return parse_decimal(t, field, true, out, dec, err);
+        return cav_err(err, CSVAVRO_E_SCHEMA,
+                       "field \"%s\": type \"fixed\" is supported only as a decimal", field);
+    }
     csvavro_type base;
     CAV_TRY(primitive(json_string_value(bt), field, &base, err));
-    const json_t *lt = json_object_get(t, "logicalType");
+    if (base == CSVAVRO_TYPE_BYTES && is_dec) return parse_decimal(t, field, false, out, dec, err);
     *out = base;
     if (!json_is_string(lt)) return CSVAVRO_OK;
     const char *l = json_string_value(lt);
@@ -230,20 +281,21 @@ static csvavro_status parse_type(const json_t *t, const char *field, csvavro_typ
  * ["long"] holds the same values as "long" but its encoding carries the branch index. */
 static csvavro_status parse_field_type(const json_t *t, const char *field, csvavro_type *type,
                                        int *nullable, int *null_branch, int *branches,
-                                       csvavro_error *err) {
+                                       dec_info *dec, csvavro_error *err) {
+    memset(dec, 0, sizeof *dec);
     *nullable = 0;
     *null_branch = 0;
     *branches = 0;
-    if (!json_is_array(t)) return parse_type(t, field, type, err);
+    if (!json_is_array(t)) return parse_type(t, field, type, dec, err);
     size_t n = json_array_size(t);
     csvavro_type a, b;
     *branches = (int)n;
-    if (n == 1) return parse_type(json_array_get(t, 0), field, type, err);
+    if (n == 1) return parse_type(json_array_get(t, 0), field, type, dec, err);
     if (n != 2)
         return cav_err(err, CSVAVRO_E_SCHEMA,
                        "field \"%s\": only unions of \"null\" and one type are supported", field);
-    CAV_TRY(parse_type(json_array_get(t, 0), field, &a, err));
-    CAV_TRY(parse_type(json_array_get(t, 1), field, &b, err));
+    CAV_TRY(parse_type(json_array_get(t, 0), field, &a, dec, err));
+    CAV_TRY(parse_type(json_array_get(t, 1), field, &b, dec, err));
     if ((a == CSVAVRO_TYPE_NULL) == (b == CSVAVRO_TYPE_NULL))
         return cav_err(err, CSVAVRO_E_SCHEMA,
                        "field \"%s\": only unions of \"null\" and one type are supported", field);
@@ -316,8 +368,9 @@ csvavro_status csvavro_schema_from_json(const char *json, csvavro_schema **out,
         const char *fname = json_string_value(fn);
         csvavro_type t;
         int nullable, nb, branches;
-        st =
-            parse_field_type(json_object_get(f, "type"), fname, &t, &nullable, &nb, &branches, err);
+        dec_info dec;
+        st = parse_field_type(json_object_get(f, "type"), fname, &t, &nullable, &nb, &branches,
+                              &dec, err);
         if (st == CSVAVRO_OK && t == CSVAVRO_TYPE_NULL)
             st = cav_err(err, CSVAVRO_E_SCHEMA,
                          "field \"%s\": a field of type null is not supported", fname);
@@ -328,6 +381,9 @@ csvavro_status csvavro_schema_from_json(const char *json, csvavro_schema **out,
         const json_t *hdr = json_object_get(f, "csvavro.header");
         st = csvavro_schema_add_field(s, fname, json_is_string(hdr) ? json_string_value(hdr) : NULL,
                                       t, nullable, err);
+        if (st == CSVAVRO_OK && dec.precision)
+            st = csvavro_schema_set_decimal(s, s->n_fields - 1, dec.precision, dec.scale, dec.size,
+                                            dec.name, err);
         if (st != CSVAVRO_OK) goto done;
     }
     if (s->n_fields == 0) {
@@ -387,8 +443,9 @@ csvavro_status cav_avro_parse_fields(const char *json, size_t len, cav_avro_rfie
         }
         csvavro_type t;
         int nullable, nb, branches;
+        dec_info dec;
         st = parse_field_type(json_object_get(f, "type"), json_string_value(fn), &t, &nullable, &nb,
-                              &branches, err);
+                              &branches, &dec, err);
         if (st != CSVAVRO_OK) {
             if (st == CSVAVRO_E_SCHEMA) {
                 st = CSVAVRO_E_UNSUPPORTED;
@@ -410,6 +467,8 @@ csvavro_status cav_avro_parse_fields(const char *json, size_t len, cav_avro_rfie
         fs[n].nullable = nullable && t != CSVAVRO_TYPE_NULL;
         fs[n].null_branch = (uint8_t)nb;
         fs[n].branches = (uint8_t)branches;
+        fs[n].fixed_size = (uint32_t)dec.size;
+        fs[n].scale = dec.scale;
         n++;
     }
 done:

@@ -321,7 +321,8 @@ static csvavro_status size_column(cav_avro_writer *w, size_t f, const cav_column
             sz[k] += nul ? (valid[rows[k]] ? 9u : 1u) : 8u;
         break;
     case CSVAVRO_TYPE_STRING:
-    case CSVAVRO_TYPE_BYTES: {
+    case CSVAVRO_TYPE_BYTES:
+    case CSVAVRO_TYPE_DECIMAL: {
         const cav_strview *v = c->v.str;
         for (uint32_t k = 0; k < n; k++) {
             uint32_t r = rows[k];
@@ -330,6 +331,14 @@ static csvavro_status size_column(cav_avro_writer *w, size_t f, const cav_column
                 continue;
             }
             sz[k] += (uint64_t)nul + cav_varint_len((uint64_t)v[r].len * 2) + v[r].len;
+        }
+        break;
+    }
+    case CSVAVRO_TYPE_DECIMAL_FIXED: { /* no length: the fixed's bytes only */
+        const cav_strview *v = c->v.str;
+        for (uint32_t k = 0; k < n; k++) {
+            uint32_t r = rows[k];
+            sz[k] += (nul && !valid[r]) ? 1u : (uint64_t)nul + v[r].len;
         }
         break;
     }
@@ -447,8 +456,11 @@ static void write_column(cav_avro_writer *w, size_t f, const cav_column *c, cons
         break;
     }
     case CSVAVRO_TYPE_STRING:
-    case CSVAVRO_TYPE_BYTES: {
+    case CSVAVRO_TYPE_BYTES:
+    case CSVAVRO_TYPE_DECIMAL:
+    case CSVAVRO_TYPE_DECIMAL_FIXED: {
         const cav_strview *v = c->v.str;
+        bool fixed = c->type == CSVAVRO_TYPE_DECIMAL_FIXED;
         for (uint32_t k = 0; k < n; k++) {
             uint32_t r = rows[k];
             uint8_t *p = base + pos[k];
@@ -461,7 +473,7 @@ static void write_column(cav_avro_writer *w, size_t f, const cav_column *c, cons
                 *p++ = 2;
                 pos[k] += 1;
             }
-            unsigned h = cav_varint_put(p, (uint64_t)v[r].len * 2);
+            unsigned h = fixed ? 0 : cav_varint_put(p, (uint64_t)v[r].len * 2);
             if (v[r].len) memcpy(p + h, v[r].ptr, v[r].len);
             pos[k] += h + v[r].len;
         }

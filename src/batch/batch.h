@@ -32,7 +32,9 @@ typedef struct cav_column {
                           FLOAT->f32, DOUBLE->f64, STRING/BYTES->str */
     bool loaded;       /* values converted for the current rows */
     bool not_null;     /* the field is non-nullable: a null here is a bad value of its record */
-    uint8_t *valid;    /* [cap] 1 = present, 0 = null */
+    uint8_t dec_precision, dec_scale; /* DECIMAL*: the field's precision and scale */
+    uint16_t dec_size;                /* DECIMAL_FIXED: the fixed's size in bytes */
+    uint8_t *valid;                   /* [cap] 1 = present, 0 = null */
     union {
         uint8_t *b8;
         int32_t *i32;
@@ -89,12 +91,17 @@ static inline uint32_t cav_batch_row(const cav_batch *b, uint32_t i) {
 
 /* ---------------------------------------------------------------- the schema object */
 
+/* Largest decimal precision (digits) accepted: 10^76 fits 32 bytes of two's complement. */
+#define CAV_DECIMAL_MAX_PRECISION 76
+
 /* Internal layout of the public csvavro_schema (implemented in batch_schema.c). */
 typedef struct cav_field {
     char *name;     /* valid Avro name */
     char *original; /* original header text */
     csvavro_type type;
     bool nullable;
+    int precision, scale, fixed_size; /* DECIMAL, DECIMAL_FIXED */
+    char *fixed_name;                 /* DECIMAL_FIXED: the fixed's name (NULL: derived) */
 } cav_field;
 
 struct csvavro_schema {
@@ -119,6 +126,10 @@ bool cav_schema_field_matches(const csvavro_schema *s, size_t i, const char *nam
 /* The Avro name of the field closest to name (edit distance, case-insensitive), or NULL when
  * nothing is close: the "did you mean" of unknown column names. */
 const char *cav_schema_suggest(const csvavro_schema *s, const char *name);
+
+/* Gives field di of dst the decimal parameters of field si of src, when that is a decimal. */
+csvavro_status cav_schema_copy_decimal(csvavro_schema *dst, size_t di, const csvavro_schema *src,
+                                       size_t si, csvavro_error *err);
 
 /* True if s is a valid Avro name: [A-Za-z_][A-Za-z0-9_]*. */
 bool cav_avro_name_valid(const char *s);

@@ -38,6 +38,8 @@ size_t cav_type_width(csvavro_type t) {
         return 8;
     case CSVAVRO_TYPE_STRING:
     case CSVAVRO_TYPE_BYTES:
+    case CSVAVRO_TYPE_DECIMAL:
+    case CSVAVRO_TYPE_DECIMAL_FIXED:
         return sizeof(cav_strview);
     }
     return 8;

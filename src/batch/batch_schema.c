@@ -27,6 +27,8 @@ static const struct {
     {"local-timestamp", CSVAVRO_TYPE_LOCAL_TIMESTAMP_MICROS},
     {"timestamp-millis", CSVAVRO_TYPE_TIMESTAMP_MILLIS},
     {"local-timestamp-millis", CSVAVRO_TYPE_LOCAL_TIMESTAMP_MILLIS},
+    {"decimal", CSVAVRO_TYPE_DECIMAL},
+    {"decimal-fixed", CSVAVRO_TYPE_DECIMAL_FIXED},
     /* aliases accepted by csvavro_type_parse only */
     {"timestamp-micros", CSVAVRO_TYPE_TIMESTAMP_MICROS},
     {"local-timestamp-micros", CSVAVRO_TYPE_LOCAL_TIMESTAMP_MICROS},
@@ -44,6 +46,10 @@ const char *csvavro_type_name(csvavro_type t) {
 
 csvavro_status csvavro_type_parse(const char *name, csvavro_type *out) {
     for (size_t i = 0; i < CAV_ARRAY_LEN(type_names); i++) {
+        /* a decimal needs its precision and scale: --type COL=decimal(P,S) (csv_infer.c) */
+        if (type_names[i].type == CSVAVRO_TYPE_DECIMAL ||
+            type_names[i].type == CSVAVRO_TYPE_DECIMAL_FIXED)
+            continue;
         if (strcmp(type_names[i].name, name) == 0) {
             *out = type_names[i].type;
             return CSVAVRO_OK;
@@ -131,6 +137,7 @@ void csvavro_schema_free(csvavro_schema *s) {
     for (size_t i = 0; i < s->n_fields; i++) {
         cav_free(s->fields[i].name);
         cav_free(s->fields[i].original);
+        cav_free(s->fields[i].fixed_name);
     }
     cav_free(s->fields);
     cav_free(s->by_name);
@@ -218,6 +225,8 @@ csvavro_status csvavro_schema_add_field(csvavro_schema *s, const char *name, con
     }
     f->type = type;
     f->nullable = nullable != 0;
+    f->precision = f->scale = f->fixed_size = 0;
+    f->fixed_name = NULL;
     index_put(s->by_name, s->hcap, f->name, (uint32_t)s->n_fields + 1);
     index_put(s->by_original, s->hcap, f->original, (uint32_t)s->n_fields + 1);
     s->n_fields++;
@@ -231,6 +240,7 @@ csvavro_status csvavro_schema_clone(const csvavro_schema *s, csvavro_schema **ou
         const cav_field *f = &s->fields[i];
         csvavro_status st =
             csvavro_schema_add_field(*out, f->name, f->original, f->type, f->nullable, err);
+        if (st == CSVAVRO_OK) st = cav_schema_copy_decimal(*out, i, s, i, err);
         if (st != CSVAVRO_OK) {
             csvavro_schema_free(*out);
             *out = NULL;
@@ -238,6 +248,69 @@ csvavro_status csvavro_schema_clone(const csvavro_schema *s, csvavro_schema **ou
         }
     }
     return CSVAVRO_OK;
+}
+
+/* Largest precision a two's-complement integer of n bytes always holds: floor(log10(2^(8n-1)-1)).
+ */
+static int fixed_max_precision(int n) {
+    /* 8n-1 bits * log10(2), rounded down; exact enough for n <= 64 (checked against the
+     * Avro specification's table: 1->2, 2->4, 4->9, 8->18, 16->38, 32->76) */
+    return (int)((double)(8 * n - 1) * 0.30102999566398119521);
+}
+
+csvavro_status csvavro_schema_set_decimal(csvavro_schema *s, size_t i, int precision, int scale,
+                                          int fixed_size, const char *fixed_name,
+                                          csvavro_error *err) {
+    if (i >= s->n_fields) return cav_err(err, CSVAVRO_E_USAGE, "decimal: no field %zu", i);
+    cav_field *f = &s->fields[i];
+    if (precision < 1 || precision > CAV_DECIMAL_MAX_PRECISION)
+        return cav_err(err, CSVAVRO_E_SCHEMA,
+                       "field \"%s\": decimal precision %d is out of range (1..%d)", f->name,
+                       precision, CAV_DECIMAL_MAX_PRECISION);
+    if (scale < 0 || scale > precision)
+        return cav_err(err, CSVAVRO_E_SCHEMA,
+                       "field \"%s\": decimal scale %d is out of range (0..precision %d)", f->name,
+                       scale, precision);
+    if (fixed_size < 0 || fixed_size > 64)
+        return cav_err(err, CSVAVRO_E_SCHEMA,
+                       "field \"%s\": decimal fixed size %d is out of range (1..64)", f->name,
+                       fixed_size);
+    if (fixed_size && fixed_max_precision(fixed_size) < precision)
+        return cav_err(err, CSVAVRO_E_SCHEMA,
+                       "field \"%s\": a fixed of %d bytes holds at most %d decimal digits, not "
+                       "precision %d",
+                       f->name, fixed_size, fixed_max_precision(fixed_size), precision);
+    char *fn = NULL;
+    if (fixed_name) {
+        fn = cav_strdup(fixed_name);
+        if (!fn) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    }
+    cav_free(f->fixed_name);
+    f->fixed_name = fn;
+    f->precision = precision;
+    f->scale = scale;
+    f->fixed_size = fixed_size;
+    f->type = fixed_size ? CSVAVRO_TYPE_DECIMAL_FIXED : CSVAVRO_TYPE_DECIMAL;
+    return CSVAVRO_OK;
+}
+
+csvavro_status cav_schema_copy_decimal(csvavro_schema *dst, size_t di, const csvavro_schema *src,
+                                       size_t si, csvavro_error *err) {
+    const cav_field *f = &src->fields[si];
+    if (f->type != CSVAVRO_TYPE_DECIMAL && f->type != CSVAVRO_TYPE_DECIMAL_FIXED) return CSVAVRO_OK;
+    return csvavro_schema_set_decimal(dst, di, f->precision, f->scale, f->fixed_size, f->fixed_name,
+                                      err);
+}
+
+int csvavro_schema_field_decimal(const csvavro_schema *s, size_t i, int *precision, int *scale,
+                                 int *fixed_size, const char **fixed_name) {
+    const cav_field *f = &s->fields[i];
+    if (f->type != CSVAVRO_TYPE_DECIMAL && f->type != CSVAVRO_TYPE_DECIMAL_FIXED) return 0;
+    if (precision) *precision = f->precision;
+    if (scale) *scale = f->scale;
+    if (fixed_size) *fixed_size = f->fixed_size;
+    if (fixed_name) *fixed_name = f->fixed_name;
+    return 1;
 }
 
 size_t csvavro_schema_field_count(const csvavro_schema *s) {

@@ -136,6 +136,12 @@ bool cav_parse_long_ex(const char *s, size_t n, int64_t *out, bool *overflow);
 bool cav_parse_double(const char *s, size_t n, double *out);
 bool cav_parse_float(const char *s, size_t n, float *out);
 bool cav_parse_date(const char *s, size_t n, int32_t *days);
+/* Exact decimal text [+-]?(D+(.D*)?|.D+) of at most `precision` significant integer+scale digits
+ * and at most `scale` fractional digits -> the unscaled integer as big-endian two's complement
+ * in out[0..*len): the fewest bytes (fixed_size 0, Avro bytes) or exactly fixed_size bytes.
+ * No rounding, no exponent. Returns NULL, or why the text is refused. */
+const char *cav_parse_decimal(const char *s, size_t n, int precision, int scale, int fixed_size,
+                              uint8_t out[64], size_t *len);
 /* Timestamp in µs since the epoch; *has_zone tells whether a Z/±HH:MM was present (then the
  * value is UTC). A bare date is not a timestamp here. */
 bool cav_parse_timestamp(const char *s, size_t n, int64_t *micros, bool *has_zone);

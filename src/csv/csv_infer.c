@@ -216,6 +216,24 @@ done:
     return st;
 }
 
+/* --type COL=decimal(P,S) or decimal(P) (scale 0): an Avro bytes decimal. */
+static csvavro_status decimal_override(csvavro_schema *s, size_t ci, const char *col,
+                                       const char *spec, csvavro_error *err) {
+    int p = 0, sc = 0, used = 0;
+    const char *a = spec + 7;
+    if (!((sscanf(a, "(%d,%d)%n", &p, &sc, &used) == 2 && a[used] == '\0') ||
+          (sscanf(a, "(%d)%n", &p, &used) == 1 && a[used] == '\0' && (sc = 0, true))))
+        return cav_err(err, CSVAVRO_E_USAGE,
+                       "--type %s=%s: expected decimal(PRECISION,SCALE), e.g. decimal(10,2)", col,
+                       spec);
+    csvavro_status st = csvavro_schema_set_decimal(s, ci, p, sc, 0, NULL, err);
+    if (st != CSVAVRO_OK) {
+        if (err) err->status = CSVAVRO_E_USAGE;
+        return CSVAVRO_E_USAGE;
+    }
+    return CSVAVRO_OK;
+}
+
 csvavro_status csvavro_csv_infer(csvavro_fs *fs, const char *const *paths, size_t n_paths,
                                  const csvavro_csv_options *o, csvavro_schema **out,
                                  csvavro_error *err) {
@@ -301,6 +319,8 @@ csvavro_status csvavro_csv_infer(csvavro_fs *fs, const char *const *paths, size_
                              "--type: no column named '%s' (did you mean '%s'?)", col, sg);
             else if (ci < 0)
                 st = cav_err(err, CSVAVRO_E_USAGE, "--type: no column named '%s'", col);
+            else if (strncmp(eq + 1, "decimal", 7) == 0)
+                st = decimal_override(s, (size_t)ci, col, eq + 1, err);
             else if (csvavro_type_parse(eq + 1, &t) != CSVAVRO_OK || t == CSVAVRO_TYPE_NULL)
                 st = cav_err(err, CSVAVRO_E_USAGE, "--type %s: unknown type '%s'", col, eq + 1);
             else

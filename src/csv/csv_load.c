@@ -438,6 +438,26 @@ static csvavro_status load_slow(cav_csv_reader *r, cav_batch *b, uint32_t col, u
         c->v.str[i].len = (uint32_t)n;
         return CSVAVRO_OK;
     }
+    if (c->type == CSVAVRO_TYPE_DECIMAL || c->type == CSVAVRO_TYPE_DECIMAL_FIXED) {
+        uint8_t enc[64];
+        size_t len;
+        const char *why =
+            cav_parse_decimal(s, n, c->dec_precision, c->dec_scale,
+                              c->type == CSVAVRO_TYPE_DECIMAL_FIXED ? c->dec_size : 0, enc, &len);
+        if (!why) {
+            char *p = cav_batch_heap_alloc(b, len, err);
+            if (!p) return err ? err->status : CSVAVRO_E_NOMEM;
+            memcpy(p, enc, len);
+            c->v.str[i].ptr = p;
+            c->v.str[i].len = (uint32_t)len;
+            return CSVAVRO_OK;
+        }
+        c->valid[i] = 0;
+        char what[160];
+        snprintf(what, sizeof what, "%s (decimal(%u,%u))", why, (unsigned)c->dec_precision,
+                 (unsigned)c->dec_scale);
+        return value_error(r, b, i, col, s, n, NULL, CSVAVRO_E_VALUE, what, err);
+    }
     if (convert(c, i, s, n)) return CSVAVRO_OK;
     c->valid[i] = 0;
     return value_error(r, b, i, col, s, n, NULL, CSVAVRO_E_VALUE, type_what(c->type), err);

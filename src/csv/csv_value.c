@@ -257,3 +257,71 @@ bool cav_parse_ts_tail(const char *s, size_t n, int64_t *tod, bool *has_zone) {
     *tod = t.secs * 1000000 + t.nanos / 1000;
     return true;
 }
+
+/* ---------------------------------------------------------------- exact decimals */
+
+const char *cav_parse_decimal(const char *s, size_t n, int precision, int scale, int fixed_size,
+                              uint8_t out[64], size_t *len) {
+    size_t i = 0;
+    bool neg = false;
+    if (i < n && (s[i] == '+' || s[i] == '-')) neg = s[i++] == '-';
+    size_t int_start = i;
+    while (i < n && s[i] >= '0' && s[i] <= '9')
+        i++;
+    size_t int_end = i, frac_start = i, frac_end = i;
+    if (i < n && s[i] == '.') {
+        frac_start = ++i;
+        while (i < n && s[i] >= '0' && s[i] <= '9')
+            i++;
+        frac_end = i;
+    }
+    if (i != n || (int_end == int_start && frac_end == frac_start))
+        return "is not a decimal number ([+-]digits[.digits], no exponent)";
+    /* the integer part without its leading zeros; the fraction without trailing zeros */
+    while (int_start < int_end && s[int_start] == '0')
+        int_start++;
+    size_t frac_sig = frac_end;
+    while (frac_sig > frac_start && s[frac_sig - 1] == '0')
+        frac_sig--;
+    if (frac_sig - frac_start > (size_t)scale) return "has more fractional digits than the scale";
+    if (int_end - int_start > (size_t)(precision - scale))
+        return "has more digits than the precision allows";
+    /* magnitude in a 64-byte big-endian accumulator: acc = acc * 10 + d, for the integer
+     * digits, then the fraction padded with zeros to `scale` digits */
+    uint8_t acc[64] = {0};
+    for (size_t k = int_start; k < int_end + (size_t)scale; k++) {
+        unsigned d = 0;
+        if (k < int_end)
+            d = (unsigned)(s[k] - '0');
+        else {
+            size_t f = frac_start + (k - int_end);
+            d = f < frac_end ? (unsigned)(s[f] - '0') : 0;
+        }
+        unsigned carry = d;
+        for (int b = 63; b >= 0; b--) {
+            unsigned v = (unsigned)acc[b] * 10u + carry;
+            acc[b] = (uint8_t)(v & 0xff);
+            carry = v >> 8;
+        }
+    }
+    if (neg) { /* two's complement: invert and add one (a zero stays zero) */
+        unsigned carry = 1;
+        for (int b = 63; b >= 0; b--) {
+            unsigned v = (unsigned)(uint8_t)~acc[b] + carry;
+            acc[b] = (uint8_t)(v & 0xff);
+            carry = v >> 8;
+        }
+    }
+    size_t start;
+    if (fixed_size) {
+        start = 64 - (size_t)fixed_size; /* the precision check guarantees it fits */
+    } else {
+        start = 0;
+        while (start < 63 && ((acc[start] == 0 && !(acc[start + 1] & 0x80)) ||
+                              (acc[start] == 0xff && (acc[start + 1] & 0x80))))
+            start++;
+    }
+    *len = 64 - start;
+    memcpy(out, acc + start, *len);
+    return NULL;
+}

@@ -547,6 +547,15 @@ csvavro_status cav_ds_schema_check(const csvavro_schema *reader, const csvavro_s
                            "long/float/double, long to float/double, float to double, string "
                            "to/from bytes)",
                            name, csvavro_type_name(rt), csvavro_type_name(wt));
+        int rp = 0, rs = 0, rf = 0, wp = 0, ws = 0, wf = 0;
+        if (csvavro_schema_field_decimal(reader, i, &rp, &rs, &rf, NULL) &&
+            csvavro_schema_field_decimal(writer, (size_t)w, &wp, &ws, &wf, NULL) &&
+            (rp != wp || rs != ws || rf != wf))
+            return cav_err(err, CSVAVRO_E_SCHEMA,
+                           "field \"%s\" is decimal(%d,%d)%s, the dataset has decimal(%d,%d)%s "
+                           "(Avro resolves decimals only with the same precision, scale and "
+                           "size)",
+                           name, rp, rs, rf ? " fixed" : "", wp, ws, wf ? " fixed" : "");
         if (csvavro_schema_field_nullable(writer, (size_t)w) &&
             !csvavro_schema_field_nullable(reader, i))
             return cav_err(err, CSVAVRO_E_SCHEMA,

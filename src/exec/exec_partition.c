@@ -77,8 +77,12 @@ static csvavro_status parse_spec(csvavro_job *j, const char *spec, cav_part_spec
     } else {
         ps->col = (uint32_t)c;
         csvavro_type t = csvavro_schema_field_type(j->full, (size_t)c);
-        bool temporal = t == CSVAVRO_TYPE_DATE || t >= CSVAVRO_TYPE_TIMESTAMP_MICROS;
-        if (ps->func && !temporal)
+        bool temporal = t == CSVAVRO_TYPE_DATE || (t >= CSVAVRO_TYPE_TIMESTAMP_MICROS &&
+                                                   t <= CSVAVRO_TYPE_LOCAL_TIMESTAMP_MILLIS);
+        if (t == CSVAVRO_TYPE_DECIMAL || t == CSVAVRO_TYPE_DECIMAL_FIXED)
+            st = cav_err(err, CSVAVRO_E_SCHEMA,
+                         "--partition-by %s: a decimal column cannot be a partition key", col);
+        else if (ps->func && !temporal)
             st = cav_err(err, CSVAVRO_E_SCHEMA,
                          "--partition-by %s(%s): the column is %s, not a date or timestamp "
                          "(--type %s=date or =timestamp)",
@@ -107,6 +111,9 @@ static csvavro_status drop_partition_columns(csvavro_job *j, csvavro_error *err)
                                       csvavro_schema_field_original(j->out_schema, i),
                                       csvavro_schema_field_type(j->out_schema, i),
                                       csvavro_schema_field_nullable(j->out_schema, i), err);
+        if (st == CSVAVRO_OK)
+            st = cav_schema_copy_decimal(s, csvavro_schema_field_count(s) - 1, j->out_schema, i,
+                                         err);
         j->col_map[k++] = j->col_map[i];
     }
     if (st == CSVAVRO_OK && k == 0)

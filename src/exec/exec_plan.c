@@ -447,6 +447,9 @@ csvavro_status cav_job_project(csvavro_job *j, csvavro_error *err) {
         st = csvavro_schema_add_field(
             j->out_schema, name, csvavro_schema_field_original(s, cols[i]),
             csvavro_schema_field_type(s, cols[i]), csvavro_schema_field_nullable(s, cols[i]), err);
+        if (st == CSVAVRO_OK)
+            st = cav_schema_copy_decimal(
+                j->out_schema, csvavro_schema_field_count(j->out_schema) - 1, s, cols[i], err);
         if (st != CSVAVRO_OK) cav_err_prefix(err, "output column \"%s\"", name);
     }
     if (st != CSVAVRO_OK) goto done;

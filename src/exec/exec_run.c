@@ -54,8 +54,15 @@ static csvavro_status worker_init(worker *w, csvavro_job *j, csvavro_error *err)
     csvavro_status st = cav_batch_init(&w->b, (uint32_t)nf, types, rows, 0, err);
     cav_free(types);
     CAV_TRY(st);
-    for (size_t i = 0; i < nf; i++)
+    for (size_t i = 0; i < nf; i++) {
         w->b.cols[i].not_null = !csvavro_schema_field_nullable(j->full, i);
+        int p, s, fs;
+        if (csvavro_schema_field_decimal(j->full, i, &p, &s, &fs, NULL)) {
+            w->b.cols[i].dec_precision = (uint8_t)p;
+            w->b.cols[i].dec_scale = (uint8_t)s;
+            w->b.cols[i].dec_size = (uint16_t)fs;
+        }
+    }
     CAV_TRY(cav_csv_reader_create(&j->o.csv, j->full, rows, &w->r, err));
     int kind = cav_csv_reader_kind(w->r);
     cav_csv_reader_tune(w->r, kind, j->o.read_buffer);

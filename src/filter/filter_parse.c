@@ -57,6 +57,11 @@ static cav_node *parse_primary(parser *P) {
             return cav_filter_perr(P, t.pos, t.len, "unknown column `%s`", t.s);
         }
         csvavro_type ct = csvavro_schema_field_type(P->schema, (size_t)idx);
+        if (ct == CSVAVRO_TYPE_DECIMAL || ct == CSVAVRO_TYPE_DECIMAL_FIXED)
+            return cav_filter_perr(P, t.pos, t.len,
+                                   "column `%s` is a decimal: --where does not compare decimals "
+                                   "yet",
+                                   t.s);
         n = cav_filter_new_node(P, N_COL, cav_filter_col_ty(ct), t.pos, t.len);
         if (!n) return NULL;
         n->col = (uint32_t)idx;

@@ -47,6 +47,21 @@ static int push_list(strlist *l, const char *s) {
     }
 }
 
+/* Like push_list, but a comma inside parentheses does not split: --type a=decimal(10,2),b=int. */
+static int push_types(strlist *l, const char *s) {
+    for (;;) {
+        const char *c = s;
+        int depth = 0;
+        while (*c && (*c != ',' || depth > 0)) {
+            depth += *c == '(' ? 1 : *c == ')' && depth > 0 ? -1 : 0;
+            c++;
+        }
+        if (push(l, s, (size_t)(c - s))) return -1;
+        if (!*c) return 0;
+        s = c + 1;
+    }
+}
+
 static void release(strlist *l) {
     for (size_t i = 0; i < l->n; i++)
         free(l->v[i]);
@@ -174,8 +189,14 @@ const opt_spec cli_csv_table[] = {
      NULL},
     {CLI_CSV_TYPE, "--type", "COL=TYPE",
      "force a column type (boolean, int, long, float, double,\nstring, bytes, date, timestamp, "
-     "local-timestamp,\ntimestamp-millis, local-timestamp-millis); repeatable",
-     NULL},
+     "local-timestamp,\ntimestamp-millis, local-timestamp-millis, decimal(P,S));\nrepeatable",
+     "decimal(P,S) (precision P 1..76, scale S 0..P) writes an Avro bytes decimal: the exact "
+     "text [+-]digits[.digits] becomes the unscaled two's-complement integer, no floating "
+     "point. A value with more fractional digits than S (trailing zeros aside) or more than "
+     "P digits, or with an exponent, is a bad value under --on-error (never rounded, never "
+     "written as text). Example:\n\n  csvavro convert trips.csv out.avro --type "
+     "'fare_amount=decimal(8,2),tip_amount=decimal(8,2)'\n\nA decimal in fixed comes from "
+     "--schema (see docs/input.md). --where and --partition-by refuse decimal columns."},
     {CLI_CSV_NOT_NULL, "--not-null", "COL", "declare a column non-nullable; repeatable", NULL},
     {CLI_CSV_TIMESTAMPS, "--timestamps", "T",
      "inferred timestamps without a zone: local-timestamp-micros\n(default, exact), "
@@ -239,7 +260,7 @@ int cli_csv_apply(int id, const char *name, const char *v, csvavro_csv_options *
         rc = push_list(&nulls_l, v);
         break;
     case CLI_CSV_TYPE:
-        rc = push_list(&types_l, v);
+        rc = push_types(&types_l, v);
         break;
     case CLI_CSV_NOT_NULL:
         rc = push_list(&notnull_l, v);

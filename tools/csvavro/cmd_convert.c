@@ -67,7 +67,11 @@ static const opt_spec convert_table[] = {
      "Exact, and the same rows for any -j and split size."},
     {C_SCHEMA, "--schema", "FILE.avsc", "use this Avro schema (fields = CSV columns in order)",
      "Instead of inferring one; see AVRO OUTPUT for the field types it may hold. Under mpirun only "
-     "rank 0 reads it."},
+     "rank 0 reads it. Decimals as bytes or fixed:\n\n  {\"name\": \"fare\", \"type\": {\"type\": "
+     "\"bytes\", \"logicalType\": \"decimal\", \"precision\": 8, \"scale\": 2}}\n  "
+     "{\"name\": \"total\", \"type\": {\"type\": \"fixed\", \"name\": \"D16\", \"size\": 16, "
+     "\"logicalType\": \"decimal\", \"precision\": 38, \"scale\": 4}}\n\nA fixed must hold "
+     "the precision (16 bytes: 38 digits); decimal values follow --type COL=decimal(P,S)."},
     {C_SPLIT_SIZE, "--split-size", "SIZE", "bytes per split (default 64M; K/M/G suffixes)",
      "Splits also end at HDFS block boundaries; see Splits and threads under OUTPUT."},
     {C_THREADS, "-j, --threads", "N", "worker threads (default: all cores)",
