@@ -2,8 +2,8 @@
  * filter_front.h — internals shared by the files of the `--where` front end: the token and
  * parser state, the limits, and the functions one part of the front end calls in another
  * (lexer: filter_lex.c, errors: filter_error.c, typed nodes and literals: filter_types.c,
- * did-you-mean: filter_suggest.c, parser: filter_parse.c, canonical text: filter_print.c,
- * lowering: filter_lower.c, the compile driver: filter_compile.c).
+ * did-you-mean: cav_schema_suggest in batch, parser: filter_parse.c, canonical text:
+ * filter_print.c, lowering: filter_lower.c, the compile driver: filter_compile.c).
  *
  * Grammar, lowest precedence first (keywords case-insensitive):
  *   or_expr  := and_expr { OR and_expr }
@@ -91,9 +91,6 @@ void cav_filter_describe(parser *P, const cav_node *n, char *out, size_t cap);
 int cav_filter_col_ty(csvavro_type t);
 bool cav_filter_check_cmp(parser *P, cav_node *l, cav_node *r, int op, uint32_t op_pos,
                           uint32_t op_len);
-
-/* filter_suggest.c: the schema field name closest to name, or NULL when none is close. */
-const char *cav_filter_suggest(const csvavro_schema *s, const char *name);
 
 /* filter_parse.c: or_expr (the whole grammar). */
 cav_node *cav_filter_parse_or(parser *P);

@@ -50,7 +50,7 @@ static cav_node *parse_primary(parser *P) {
     case K_QIDENT: {
         long idx = csvavro_schema_find(P->schema, t.s);
         if (idx < 0) {
-            const char *sg = cav_filter_suggest(P->schema, t.s);
+            const char *sg = cav_schema_suggest(P->schema, t.s);
             if (sg)
                 return cav_filter_perr(P, t.pos, t.len, "unknown column `%s` (did you mean `%s`?)",
                                        t.s, sg);
