@@ -413,7 +413,7 @@ int cli_cmd_cat(int argc, char **argv) {
         for (size_t k = 0; k < in.n; k++)
             free(in.paths[k]);
         free(in.paths);
-        free(bpath);
+        csvavro_free(bpath);
         csvavro_fs_close(in.fs);
     }
     if (st == CSVAVRO_OK && want_count && !want_schema && !want_meta)

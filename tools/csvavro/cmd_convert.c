@@ -229,7 +229,7 @@ static char *read_file(const char *url, csvavro_error *err) {
         csvavro_error e2;
         csvavro_file_close(f, &e2);
     }
-    free(path);
+    csvavro_free(path);
     csvavro_fs_close(fs);
     return buf;
 }
@@ -268,7 +268,7 @@ static void print_plan(csvavro_job *job) {
     csvavro_error e;
     if (csvavro_schema_to_json(csvavro_job_schema(job), 1, &json, &e) == CSVAVRO_OK) {
         printf("schema:\n%s\n", json);
-        free(json);
+        csvavro_free(json);
     }
 }
 
@@ -470,7 +470,7 @@ int cli_cmd_convert(int argc, char **argv) {
             char *json = NULL;
             st = csvavro_job_plan_json(job, &json, &err);
             if (st == CSVAVRO_OK) printf("%s\n", json);
-            free(json);
+            csvavro_free(json);
         } else {
             print_plan(job);
         }

@@ -41,7 +41,7 @@ static int open_ref(const char *url, fsref *r, csvavro_error *e) {
 }
 
 static void close_ref(fsref *r) {
-    free(r->path);
+    csvavro_free(r->path);
     csvavro_fs_close(r->fs);
     r->fs = NULL;
     r->path = NULL;
@@ -453,7 +453,7 @@ static int cmd_df(const fs_args *a) {
         printf("%-30s %15s %15s %15s %5s\n", "Filesystem", "Size", "Used", "Available", "Use%");
         printf("%-30s %15" PRId64 " %15" PRId64 " %15" PRId64 " %4d%%\n", u ? u : url, cap, used,
                rem, cap > 0 ? (int)(used * 100 / cap) : 0);
-        free(u);
+        csvavro_free(u);
     }
     close_ref(&r);
     return rc;

@@ -63,7 +63,7 @@ int cli_cmd_schema(int argc, char **argv) {
             csvavro_fs_close(fsi); /* inputs share the first one's file system */
             if (!same) {
                 for (int k = 0; k <= i; k++)
-                    free(paths[k]);
+                    csvavro_free(paths[k]);
                 csvavro_fs_close(fs);
                 cli_csv_options_release();
                 return cli_usage_error("schema", "all inputs must be on one file system");
@@ -77,10 +77,10 @@ int cli_cmd_schema(int argc, char **argv) {
         printf("%s\n", json);
     else
         rc = cli_report(&err);
-    free(json);
+    csvavro_free(json);
     csvavro_schema_free(s);
     for (int i = 0; i < n_in; i++)
-        free(paths[i]);
+        csvavro_free(paths[i]);
     csvavro_fs_close(fs);
     cli_csv_options_release();
     return rc;
