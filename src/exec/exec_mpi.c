@@ -16,7 +16,8 @@
  *     broadcasts an abort when any rank failed (polling with MPI_Improbe and short naps, so an
  *     idle dispenser costs no CPU; Open MPI's blocking calls would spin);
  *   - gather: after its pool joined, a rank > 0 sends every result of the splits it ran (ranges,
- *     counts, status, error) and then waits for rank 0's verdict; rank 0 merges them into its
+ *     counts, status, error; with --partition-by the part files it wrote, which carry the
+ *     split number in their names) and then waits for rank 0's verdict; rank 0 merges them into its
  *     job, so the verification walk (docs/splits.md), --limit, the summary, the commit and the
  *     manifest run exactly as in one process. Output names depend on split numbers only.
  * Locality: the dispenser hands a requesting rank the lowest-numbered split with an HDFS
@@ -178,9 +179,12 @@ typedef struct split_res {
     uint64_t index;
     int64_t run_start, range_start, range_end;
     uint64_t rows_read, rows_kept, rejected, bytes_out, bytes_in;
+    uint64_t n_pfiles; /* --partition-by: the part files the split wrote */
     int32_t st;
     uint8_t run_aligned, ran, capped, has_rejects, has_output;
-} split_res; /* followed, for each result with st != OK, by its csvavro_error */
+} split_res; /* followed, for each result with st != OK, by its csvavro_error, then by
+              * n_pfiles part files: rows, bytes (u64 each), then the temporary path, the
+              * final path and the partition key (each a u64 length and its bytes) */
 
 typedef struct res_head {
     int32_t status; /* the rank's failure outside its splits */
@@ -375,6 +379,47 @@ static csvavro_status lead_start(cav_dist *d, csvavro_job *j, csvavro_error *err
     return CSVAVRO_OK;
 }
 
+/* A string of a result message (bounds-checked; NULL when short or out of memory). */
+static char *get_str(const uint8_t *p, size_t n, size_t *off) {
+    uint64_t len;
+    if (n - *off < sizeof len) return NULL;
+    memcpy(&len, p + *off, sizeof len);
+    *off += sizeof len;
+    if (len > n - *off) return NULL;
+    char *s = cav_strndup((const char *)p + *off, (size_t)len);
+    *off += (size_t)len;
+    return s;
+}
+
+/* The part files of split s that a rank wrote under tmp_dir (replacing what rank 0 knew). */
+static csvavro_status get_pfiles(csvavro_job *j, cav_split *s, uint64_t n_pf, const uint8_t *p,
+                                 size_t n, size_t *off) {
+    cav_split_free_pfiles(s, NULL);
+    if (n_pf > (n - *off) / (2 * sizeof(uint64_t))) return CSVAVRO_E_INTERNAL;
+    if (n_pf > s->cap_pfiles) {
+        cav_part_file *np = cav_realloc(s->pfiles, (size_t)n_pf * sizeof *np);
+        if (!np) return CSVAVRO_E_NOMEM;
+        s->pfiles = np;
+        s->cap_pfiles = (size_t)n_pf;
+    }
+    for (uint64_t f = 0; f < n_pf; f++) {
+        uint64_t v[2];
+        if (n - *off < sizeof v) return CSVAVRO_E_INTERNAL;
+        memcpy(v, p + *off, sizeof v);
+        *off += sizeof v;
+        cav_part_file *pf = &s->pfiles[s->n_pfiles++];
+        memset(pf, 0, sizeof *pf);
+        pf->rows = v[0];
+        pf->bytes = v[1];
+        pf->tmp = get_str(p, n, off);
+        pf->final = pf->tmp ? get_str(p, n, off) : NULL;
+        pf->key = pf->final ? get_str(p, n, off) : NULL;
+        pf->display = pf->key ? cav_job_out_display(j, pf->final) : NULL;
+        if (!pf->display) return CSVAVRO_E_INTERNAL;
+    }
+    return CSVAVRO_OK;
+}
+
 static void merge_results(lead *L, csvavro_job *j) {
     for (int r = 1; r < G.size; r++) {
         const uint8_t *p = L->res[r];
@@ -411,6 +456,17 @@ static void merge_results(lead *L, csvavro_job *j) {
                 s->err.path[sizeof s->err.path - 1] = '\0';
                 s->err.column_name[sizeof s->err.column_name - 1] = '\0';
                 s->err.value[sizeof s->err.value - 1] = '\0';
+            }
+            if (x.n_pfiles || s->n_pfiles) {
+                csvavro_status ps = get_pfiles(j, s, x.n_pfiles, p, n, &off);
+                if (ps != CSVAVRO_OK && s->st == CSVAVRO_OK) { /* the split fails: no commit */
+                    cav_split_free_pfiles(s, NULL);
+                    s->st = cav_err(&s->err, ps,
+                                    "rank %d: the list of its part files is damaged or too large "
+                                    "for memory",
+                                    r);
+                }
+                if (ps != CSVAVRO_OK) break; /* the rest of the message cannot be read */
             }
             /* the names the rank used (exec_run.c names its files the same way) */
             char nm[64];
@@ -656,6 +712,19 @@ static void follow_tick(cav_dist *d, csvavro_job *j) {
     }
 }
 
+static bool put_str(cav_buf *b, const char *str) {
+    uint64_t n = strlen(str);
+    return cav_buf_append(b, &n, sizeof n, NULL) == CSVAVRO_OK &&
+           cav_buf_append(b, str, (size_t)n, NULL) == CSVAVRO_OK;
+}
+
+/* A part file of a partitioned split, as merge_results reads it back. */
+static bool put_pfile(cav_buf *b, const cav_part_file *pf) {
+    uint64_t v[2] = {pf->rows, pf->bytes};
+    return cav_buf_append(b, v, sizeof v, NULL) == CSVAVRO_OK && put_str(b, pf->tmp) &&
+           put_str(b, pf->final) && put_str(b, pf->key);
+}
+
 /* The rank's result: its status and the results of the splits it was handed. */
 static void send_result(follow *F, csvavro_job *j, csvavro_status st, const csvavro_error *err) {
     cav_buf b;
@@ -688,9 +757,12 @@ static void send_result(follow *F, csvavro_job *j, csvavro_status st, const csva
         x.capped = s->capped;
         x.has_rejects = s->has_rejects;
         x.has_output = s->has_output;
+        x.n_pfiles = s->n_pfiles;
         ok = cav_buf_append(&b, &x, sizeof x, NULL) == CSVAVRO_OK;
         if (ok && s->st != CSVAVRO_OK)
             ok = cav_buf_append(&b, &s->err, sizeof s->err, NULL) == CSVAVRO_OK;
+        for (size_t f = 0; f < s->n_pfiles && ok; f++)
+            ok = put_pfile(&b, &s->pfiles[f]);
     }
     if (!ok || b.len > (size_t)INT32_MAX) { /* send at least the failure */
         memset(&h, 0, sizeof h);

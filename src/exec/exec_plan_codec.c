@@ -104,6 +104,7 @@ csvavro_status cav_plan_encode(const csvavro_job *j, cav_buf *b, csvavro_error *
     CAV_TRY(put_str(b, j->success_name, err));
     CAV_TRY(put_str(b, j->tmp_dir, err));
     CAV_TRY(put_str(b, j->job_id, err));
+    CAV_TRY(put_str(b, j->file_tag, err)); /* --mode append: in partitioned names, made there */
     return put(b, j->single_sync, sizeof j->single_sync, err);
 }
 
@@ -193,6 +194,12 @@ csvavro_status cav_plan_decode(csvavro_job *j, const uint8_t *p, size_t n, csvav
     j->success_name = get_cav_str(&r);
     j->tmp_dir = get_cav_str(&r);
     j->job_id = get_cav_str(&r);
+    char *tag = get_str(&r);
+    if (tag && strlen(tag) < sizeof j->file_tag)
+        memcpy(j->file_tag, tag, strlen(tag) + 1);
+    else
+        r.bad = true;
+    cav_free(tag);
     if (!r.bad && r.n - r.off == sizeof j->single_sync)
         memcpy(j->single_sync, r.p + r.off, sizeof j->single_sync);
     else
@@ -202,6 +209,8 @@ csvavro_status cav_plan_decode(csvavro_job *j, const uint8_t *p, size_t n, csvav
     csvavro_fs *ofs = NULL;
     CAV_TRY(open_fs(j, j->o.output, &ofs, err));
     j->out_fs = ofs;
+    /* --partition-by: the same keys and record schema as rank 0 (part files are named here) */
+    CAV_TRY(cav_job_plan_partitions(j, err));
     /* the temporary directory rank 0 created must be visible here */
     csvavro_stat sb;
     csvavro_error e2;

@@ -414,12 +414,6 @@ int cli_cmd_convert(int argc, char **argv) {
         rc = cli_report(&err);
         goto out;
     }
-    if (mpi_rank >= 0 && part.n) { /* the ranks' part files are not gathered yet */
-        if (mpi_rank == 0)
-            cli_usage_error("convert", "--partition-by does not run over MPI ranks yet (use -j)");
-        rc = CLI_USAGE;
-        goto out;
-    }
     if (schema_path && mpi_rank <= 0) {
         schema_text = read_file(schema_path, &err);
         if (!schema_text) {
