@@ -539,9 +539,11 @@ typedef struct csvavro_column {
     const void *values;      /* [n_rows] by type: boolean uint8_t (0/1); int, date int32_t; long
                                 and timestamps int64_t; float; double; NULL for string/bytes and
                                 null. A null row holds 0. */
-    const uint64_t *offsets; /* string/bytes: [n_rows + 1] offsets into data (value i is
-                                data[offsets[i] .. offsets[i+1])); else NULL */
-    const char *data;        /* string (valid UTF-8) / bytes contents, not NUL-terminated */
+    const uint64_t *offsets; /* string/bytes/decimals: [n_rows + 1] offsets into data (value i
+                                is data[offsets[i] .. offsets[i+1])); else NULL */
+    const char *data;        /* string (valid UTF-8) / bytes contents, not NUL-terminated; a
+                                decimal (bytes or fixed) is its unscaled integer as stored:
+                                big-endian two's complement (scale: the writer schema's) */
 } csvavro_column;
 
 /* Reads only these fields, in this order (names as in the writer schema). CSVAVRO_E_SCHEMA for

@@ -195,11 +195,24 @@ def _fields(schema_json):
         nullable = isinstance(t, list)
         if nullable:
             t = [x for x in t if x != "null"][0]
-        if isinstance(t, dict):
+        if isinstance(t, dict) and t.get("logicalType") == "decimal":
+            typ = _frame.DECIMAL_FIXED if t.get("type") == "fixed" else _frame.DECIMAL
+        elif isinstance(t, dict):
             typ = logical.get(t.get("logicalType"), names.get(t.get("type")))
         else:
             typ = names[t]
         out.append((f["name"], typ, nullable, f.get("csvavro.header", f["name"])))
+    return out
+
+
+def _scales(schema_json):
+    """{field name: scale} of the decimal fields of an Avro record schema."""
+    out = {}
+    for f in json.loads(schema_json).get("fields", []):
+        t = f["type"]
+        for b in (t if isinstance(t, list) else [t]):
+            if isinstance(b, dict) and b.get("logicalType") == "decimal":
+                out[f["name"]] = int(b.get("scale", 0))
     return out
 
 
@@ -219,11 +232,15 @@ def schema(src, **kw):
     return df
 
 
-def _typed_text(name, t, texts):
+def _typed_text(name, t, texts, scale=0):
     """pandas Series of csvavro type t from the text values of a few rows (head)."""
     import numpy as np
     import pandas as pd
     n = len(texts)
+    if t in (_frame.DECIMAL, _frame.DECIMAL_FIXED):
+        arr = np.empty(n, dtype=object)
+        arr[:] = [None if v is None else _frame.decimal_text(v, scale) for v in texts]
+        return pd.Series(arr, dtype="object")
     if t in (_frame.STRING, _frame.BYTES, _frame.NULL):
         return pd.Series(pd.array(texts, dtype="string" if t == _frame.STRING else object))
     if t == _frame.BOOLEAN:
@@ -247,12 +264,13 @@ def head(src, n=5, **csv):
     import pandas as pd
     c = _csv(csv)
     url = os.fspath(src)
-    fields = _fields(_native.csv_infer(url, c))
+    sj = _native.csv_infer(url, c)
+    fields, scales = _fields(sj), _scales(sj)
     names, rows = _native.csv_rows(url, c, int(n))
     data = {}
     for i, (name, t, _nullable, _h) in enumerate(fields):
         texts = [r[i] if i < len(r) else None for r in rows]
-        data[name] = _typed_text(name, t, texts)
+        data[name] = _typed_text(name, t, texts, scales.get(name, 0))
     return pd.DataFrame(data, index=pd.RangeIndex(len(rows)))
 
 
@@ -282,7 +300,7 @@ def read_csv(src, *, where=None, select=None, exclude=None, rename=None, limit=N
 
 def _read_one(url, columns):
     sj, cols, n = _native.avro_columns(url, columns)
-    return _frame.frame([(c[0], c[1], c[2], c[3], c[4]) for c in cols], n)
+    return _frame.frame([(c[0], c[1], c[2], c[3], c[4]) for c in cols], n, _scales(sj))
 
 
 def _is_hdfs(p):

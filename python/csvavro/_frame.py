@@ -7,16 +7,23 @@ become pandas extension arrays with proper dtypes:
   boolean -> "boolean"         int -> "Int32"          long -> "Int64"
   float -> float32 (NaN=null)  double -> float64        string -> "string"    bytes -> object
   date, local-timestamp(-millis) -> datetime64[ns]      timestamp(-millis) -> datetime64[ns, UTC]
+  decimal (bytes or fixed) -> object: exact decimal.Decimal values at the schema's scale, None
+                              for null (pandas has no exact decimal dtype of its own)
 
 A value outside pandas' datetime64[ns] range (years 1677..2262) raises OverflowError naming the
 column, rather than wrapping around silently.
 """
+import decimal
+
 import numpy as np
 import pandas as pd
 
 # csvavro_type values (include/csvavro.h)
 NULL, BOOLEAN, INT, LONG, FLOAT, DOUBLE, STRING, BYTES, DATE = range(9)
 TS_MICROS, LOCAL_TS_MICROS, TS_MILLIS, LOCAL_TS_MILLIS = 9, 10, 11, 12
+DECIMAL, DECIMAL_FIXED = 13, 14
+# exact arithmetic for decimals: precision is at most 76 digits (Avro decimals csvavro reads)
+_DEC_CTX = decimal.Context(prec=200, Emin=-999999, Emax=999999)
 
 _NP = {BOOLEAN: np.uint8, INT: np.int32, LONG: np.int64, FLOAT: np.float32, DOUBLE: np.float64,
        DATE: np.int32, TS_MICROS: np.int64, LOCAL_TS_MICROS: np.int64, TS_MILLIS: np.int64,
@@ -33,7 +40,19 @@ def dtype_name(t):
     return {BOOLEAN: "boolean", INT: "Int32", LONG: "Int64", FLOAT: "float32", DOUBLE: "float64",
             STRING: "string", BYTES: "object", NULL: "object", DATE: "datetime64[ns]",
             LOCAL_TS_MICROS: "datetime64[ns]", LOCAL_TS_MILLIS: "datetime64[ns]",
-            TS_MICROS: "datetime64[ns, UTC]", TS_MILLIS: "datetime64[ns, UTC]"}[t]
+            TS_MICROS: "datetime64[ns, UTC]", TS_MILLIS: "datetime64[ns, UTC]",
+            DECIMAL: "object", DECIMAL_FIXED: "object"}[t]
+
+
+def decimal_value(raw, scale):
+    """decimal.Decimal of an Avro decimal's bytes (unscaled big-endian two's complement)."""
+    return decimal.Decimal(int.from_bytes(raw, "big", signed=True)).scaleb(-scale, _DEC_CTX)
+
+
+def decimal_text(text, scale):
+    """decimal.Decimal of a decimal's CSV text at the column's scale (head)."""
+    q = decimal.Decimal(text.strip()).quantize(decimal.Decimal(1).scaleb(-scale), context=_DEC_CTX)
+    return q if q else q.copy_abs()  # "-0" is stored as 0
 
 
 def _datetimes(name, t, vals, mask):
@@ -52,8 +71,12 @@ def _datetimes(name, t, vals, mask):
     return s.dt.tz_localize("UTC") if t in _UTC else s
 
 
-def column(name, t, values, valid, strings, n):
-    """One pandas Series from the extension's column parts."""
+def column(name, t, values, valid, strings, n, scale=0):
+    """One pandas Series from the extension's column parts (scale: a decimal column's)."""
+    if t in (DECIMAL, DECIMAL_FIXED):
+        arr = np.empty(n, dtype=object)
+        arr[:] = [None if b is None else decimal_value(b, scale) for b in strings]
+        return pd.Series(arr, dtype="object", copy=False)
     mask = None
     if valid is not None:
         mask = np.frombuffer(valid, dtype=np.uint8, count=n) == 0
@@ -84,11 +107,12 @@ def column(name, t, values, valid, strings, n):
     return pd.Series(out, copy=False)
 
 
-def frame(cols, n):
-    """DataFrame from [(name, type, values, valid, strings)] of n rows."""
+def frame(cols, n, scales=None):
+    """DataFrame from [(name, type, values, valid, strings)] of n rows; scales: {name: scale}
+    of the decimal columns."""
     data = {}
     for name, t, values, valid, strings in cols:
-        data[name] = column(name, t, values, valid, strings, n)
+        data[name] = column(name, t, values, valid, strings, n, (scales or {}).get(name, 0))
     df = pd.DataFrame(data)
     df.index = pd.RangeIndex(n)
     return df

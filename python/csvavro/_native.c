@@ -762,12 +762,15 @@ static size_t type_width(csvavro_type t) {
     case CSVAVRO_TYPE_DATE:
     case CSVAVRO_TYPE_FLOAT:
         return 4;
-    case CSVAVRO_TYPE_STRING:
-    case CSVAVRO_TYPE_BYTES:
-    case CSVAVRO_TYPE_NULL:
-        return 0;
-    default:
+    case CSVAVRO_TYPE_LONG:
+    case CSVAVRO_TYPE_DOUBLE:
+    case CSVAVRO_TYPE_TIMESTAMP_MICROS:
+    case CSVAVRO_TYPE_LOCAL_TIMESTAMP_MICROS:
+    case CSVAVRO_TYPE_TIMESTAMP_MILLIS:
+    case CSVAVRO_TYPE_LOCAL_TIMESTAMP_MILLIS:
         return 8;
+    default: /* string, bytes, decimals (offsets + data), null: no fixed-width values */
+        return 0;
     }
 }
 
@@ -779,7 +782,9 @@ static int bytearray_append(PyObject *ba, const void *p, size_t n) {
 }
 
 /* avro_columns(url, columns or None) -> (schema JSON, [(name, type name, nullable, values
- * bytearray | None, valid bytearray | None, strings list | None)], rows). Whole file. */
+ * bytearray | None, valid bytearray | None, strings list | None)], rows). Whole file. The
+ * "strings" of a bytes or decimal column are bytes objects (a decimal's unscaled two's
+ * complement, which the Python side turns into decimal.Decimal with the schema's scale). */
 static PyObject *py_avro_columns(PyObject *m, PyObject *args) {
     const char *url;
     PyObject *want = Py_None;
@@ -820,7 +825,9 @@ static PyObject *py_avro_columns(PyObject *m, PyObject *args) {
             cols = PyList_New((Py_ssize_t)nc);
             if (!cols) goto done;
             for (size_t i = 0; i < nc; i++) {
-                int var = c[i].type == CSVAVRO_TYPE_STRING || c[i].type == CSVAVRO_TYPE_BYTES;
+                int var = c[i].type == CSVAVRO_TYPE_STRING || c[i].type == CSVAVRO_TYPE_BYTES ||
+                          c[i].type == CSVAVRO_TYPE_DECIMAL ||
+                          c[i].type == CSVAVRO_TYPE_DECIMAL_FIXED;
                 PyObject *t = Py_BuildValue(
                     "[siNNN]", c[i].name, (int)c[i].type,
                     type_width(c[i].type) ? PyByteArray_FromStringAndSize(NULL, 0)
@@ -837,7 +844,8 @@ static PyObject *py_avro_columns(PyObject *m, PyObject *args) {
             PyObject *t = PyList_GET_ITEM(cols, (Py_ssize_t)i);
             PyObject *vals = PyList_GET_ITEM(t, 2), *valid = PyList_GET_ITEM(t, 3),
                      *strs = PyList_GET_ITEM(t, 4);
-            if (vals != Py_None && bytearray_append(vals, c[i].values, nr * type_width(c[i].type)))
+            if (vals != Py_None && c[i].values &&
+                bytearray_append(vals, c[i].values, nr * type_width(c[i].type)))
                 goto done;
             if (valid != Py_None && bytearray_append(valid, c[i].valid, nr)) goto done;
             if (strs != Py_None) {

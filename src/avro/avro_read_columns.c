@@ -68,6 +68,13 @@ static size_t width(csvavro_type t) {
     }
 }
 
+/* Types whose values are handed over as offsets into data: string, bytes, and the decimals
+ * (the unscaled integer's big-endian two's complement bytes, as stored). */
+static bool is_var(csvavro_type t) {
+    return t == CSVAVRO_TYPE_STRING || t == CSVAVRO_TYPE_BYTES || t == CSVAVRO_TYPE_DECIMAL ||
+           t == CSVAVRO_TYPE_DECIMAL_FIXED;
+}
+
 /* Builds the state for the chosen fields (names NULL: all of them). */
 static csvavro_status make_cols(csvavro_avro_reader *r, const char *const *names, size_t n,
                                 cav_avro_cols **out, csvavro_error *err) {
@@ -165,8 +172,7 @@ static csvavro_status value(dec *d, const cav_avro_rfield *f, col_buf *cb, size_
     uint8_t *slot = cb && w ? cb->values.data + row * w : NULL;
     if (!present || f->type == CSVAVRO_TYPE_NULL) {
         if (slot) memset(slot, 0, w);
-        if (cb && (f->type == CSVAVRO_TYPE_STRING || f->type == CSVAVRO_TYPE_BYTES))
-            ((uint64_t *)(void *)cb->offsets.data)[row + 1] = cb->data.len;
+        if (cb && is_var(f->type)) ((uint64_t *)(void *)cb->offsets.data)[row + 1] = cb->data.len;
         return CSVAVRO_OK;
     }
     switch (f->type) {
@@ -206,12 +212,21 @@ static csvavro_status value(dec *d, const cav_avro_rfield *f, col_buf *cb, size_
         d->p += w;
         return CSVAVRO_OK;
     case CSVAVRO_TYPE_STRING:
-    case CSVAVRO_TYPE_BYTES: {
-        if (!cav_varint_get(&d->p, d->end, &u))
-            return corrupt(d, f->name, "bad or truncated varint", err);
-        int64_t l = cav_unzigzag64(u);
+    case CSVAVRO_TYPE_BYTES:
+    case CSVAVRO_TYPE_DECIMAL:
+    case CSVAVRO_TYPE_DECIMAL_FIXED: {
+        int64_t l = f->fixed_size;
+        if (f->type != CSVAVRO_TYPE_DECIMAL_FIXED) {
+            if (!cav_varint_get(&d->p, d->end, &u))
+                return corrupt(d, f->name, "bad or truncated varint", err);
+            l = cav_unzigzag64(u);
+        }
         if (l < 0 || (uint64_t)l > (uint64_t)(d->end - d->p))
-            return corrupt(d, f->name, "length runs past the end of the block", err);
+            return corrupt(d, f->name,
+                           f->type == CSVAVRO_TYPE_DECIMAL_FIXED
+                               ? "block data ends inside the value"
+                               : "length runs past the end of the block",
+                           err);
         if (f->type == CSVAVRO_TYPE_STRING && cav_utf8_check(d->p, (size_t)l) != (size_t)l)
             return corrupt(d, f->name, "string is not valid UTF-8", err);
         if (cb) {
@@ -257,7 +272,7 @@ csvavro_status csvavro_avro_reader_next_columns(csvavro_avro_reader *r, const cs
         cav_buf_reset(&cb->data);
         if (v->nullable) CAV_TRY(cav_buf_reserve(&cb->valid, n, err));
         CAV_TRY(cav_buf_reserve(&cb->values, n * width(v->type) + 1, err));
-        if (v->type == CSVAVRO_TYPE_STRING || v->type == CSVAVRO_TYPE_BYTES) {
+        if (is_var(v->type)) {
             CAV_TRY(cav_buf_reserve(&cb->offsets, (n + 1) * sizeof(uint64_t), err));
             ((uint64_t *)(void *)cb->offsets.data)[0] = 0;
         }
@@ -278,7 +293,7 @@ csvavro_status csvavro_avro_reader_next_columns(csvavro_avro_reader *r, const cs
         csvavro_column *v = &c->views[i];
         v->valid = v->nullable ? cb->valid.data : NULL;
         v->values = width(v->type) ? cb->values.data : NULL;
-        bool var = v->type == CSVAVRO_TYPE_STRING || v->type == CSVAVRO_TYPE_BYTES;
+        bool var = is_var(v->type);
         v->offsets = var ? (const uint64_t *)(const void *)cb->offsets.data : NULL;
         v->data = var ? (const char *)cb->data.data : NULL;
     }

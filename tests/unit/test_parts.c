@@ -8,7 +8,8 @@
  * finish to run): the files must be byte-identical (seed). Then: a worker with other options
  * is refused; a begun job freed unfinished leaves no temporary directory; a worker cannot run a
  * split once the driver gave up. The column reader gives back the generated values (numbers,
- * strings with line breaks, nulls) and fails cleanly on corrupt data.
+ * strings with line breaks, nulls) and fails cleanly on corrupt data; decimal columns (bytes
+ * and fixed) come back as the unscaled integers' two's complement bytes.
  */
 #include "check.h"
 
@@ -241,6 +242,64 @@ static void test_columns(void) {
     csvavro_fs_close(fs);
 }
 
+/* The signed big-endian two's complement integer of b[0..n) (n <= 8 here). */
+static int64_t twos(const char *b, size_t n) {
+    uint64_t v = n && (b[0] & 0x80) ? UINT64_MAX : 0;
+    for (size_t i = 0; i < n; i++)
+        v = (v << 8) | (uint8_t)b[i];
+    return (int64_t)v;
+}
+
+static void test_decimal_columns(void) {
+    FILE *f = fopen(p("dec.csv"), "wb");
+    fputs("a,b\n1.50,-2.5\n-0.01,\n0,12.7\n,-0.1\n", f);
+    fclose(f);
+    const char *in[] = {p("dec.csv")};
+    csvavro_job_options o;
+    csvavro_error err;
+    csvavro_job_options_init(&o);
+    o.inputs = in;
+    o.n_inputs = 1;
+    o.output = p("dec.avro");
+    o.schema_json = "{\"type\":\"record\",\"name\":\"R\",\"fields\":["
+                    "{\"name\":\"a\",\"type\":[\"null\",{\"type\":\"bytes\",\"logicalType\":"
+                    "\"decimal\",\"precision\":10,\"scale\":2}]},"
+                    "{\"name\":\"b\",\"type\":[{\"type\":\"fixed\",\"name\":\"F\",\"size\":4,"
+                    "\"logicalType\":\"decimal\",\"precision\":9,\"scale\":1},\"null\"]}]}";
+    CHECK_INT(csvavro_job_run(&o, NULL, &err), CSVAVRO_OK);
+    csvavro_fs *fs;
+    char *path;
+    CHECK_INT(csvavro_fs_open_url(p("dec.avro"), &fs, &path, &err), CSVAVRO_OK);
+    csvavro_avro_reader *r;
+    CHECK_INT(csvavro_avro_reader_open(fs, path, &r, &err), CSVAVRO_OK);
+    const csvavro_column *c;
+    size_t nc = 0, nr = 0;
+    CHECK_INT(csvavro_avro_reader_next_columns(r, &c, &nc, &nr, &err), CSVAVRO_OK);
+    CHECK_INT(nc, 2);
+    CHECK_INT(nr, 4);
+    if (nc == 2 && nr == 4) {
+        static const int64_t a[] = {150, -1, 0, 0}, b[] = {-25, 0, 127, -1};
+        static const uint8_t va[] = {1, 1, 1, 0}, vb[] = {1, 0, 1, 1};
+        CHECK_INT(c[0].type, CSVAVRO_TYPE_DECIMAL);
+        CHECK_INT(c[1].type, CSVAVRO_TYPE_DECIMAL_FIXED);
+        CHECK(c[0].values == NULL && c[1].values == NULL);
+        for (size_t i = 0; i < 4; i++) {
+            size_t la = (size_t)(c[0].offsets[i + 1] - c[0].offsets[i]);
+            size_t lb = (size_t)(c[1].offsets[i + 1] - c[1].offsets[i]);
+            CHECK_INT(c[0].valid[i], va[i]);
+            CHECK_INT(c[1].valid[i], vb[i]);
+            if (va[i]) CHECK_INT(twos(c[0].data + c[0].offsets[i], la), a[i]);
+            CHECK_INT(lb, vb[i] ? 4 : 0);
+            if (vb[i]) CHECK_INT(twos(c[1].data + c[1].offsets[i], lb), b[i]);
+        }
+    }
+    CHECK_INT(csvavro_avro_reader_next_columns(r, &c, &nc, &nr, &err), CSVAVRO_OK);
+    CHECK_INT(nr, 0);
+    csvavro_avro_reader_close(r);
+    free(path);
+    csvavro_fs_close(fs);
+}
+
 int main(void) {
     snprintf(dir, sizeof dir, "/tmp/csvavro-test-parts-%d", (int)getpid());
     char cmd[600];
@@ -248,6 +307,7 @@ int main(void) {
     if (system(cmd) != 0) return 1;
     test_parts();
     test_columns();
+    test_decimal_columns();
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0) return 1;
     return CHECK_DONE();
