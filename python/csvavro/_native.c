@@ -947,26 +947,29 @@ static PyObject *Fs_list(FsObject *self, PyObject *args) {
     return l;
 }
 
-static PyObject *Fs_mkdir(FsObject *self, PyObject *args) {
+/* The methods taking (path, flag=default) and returning None: the arguments converted once
+ * here, the storage call made without the GIL, its error raised. */
+typedef csvavro_status (*fs_path_flag_fn)(csvavro_fs *fs, const char *path, int flag,
+                                          csvavro_error *err);
+
+static PyObject *fs_path_flag(FsObject *self, PyObject *args, int flag, fs_path_flag_fn fn) {
     const char *path;
-    int parents = 1;
-    if (!PyArg_ParseTuple(args, "s|p", &path, &parents)) return NULL;
+    if (!PyArg_ParseTuple(args, "s|p", &path, &flag)) return NULL;
     csvavro_error e = no_error();
     csvavro_status st;
-    Py_BEGIN_ALLOW_THREADS st = csvavro_fs_mkdir(self->fs, path, parents, &e);
+    Py_BEGIN_ALLOW_THREADS st = fn(self->fs, path, flag, &e);
     Py_END_ALLOW_THREADS if (st != CSVAVRO_OK) return raise_error(&e, st);
     Py_RETURN_NONE;
 }
 
+/* mkdir(path, parents=True) */
+static PyObject *Fs_mkdir(FsObject *self, PyObject *args) {
+    return fs_path_flag(self, args, 1, csvavro_fs_mkdir);
+}
+
+/* remove(path, recursive=False) */
 static PyObject *Fs_remove(FsObject *self, PyObject *args) {
-    const char *path;
-    int recursive = 0;
-    if (!PyArg_ParseTuple(args, "s|p", &path, &recursive)) return NULL;
-    csvavro_error e = no_error();
-    csvavro_status st;
-    Py_BEGIN_ALLOW_THREADS st = csvavro_fs_remove(self->fs, path, recursive, &e);
-    Py_END_ALLOW_THREADS if (st != CSVAVRO_OK) return raise_error(&e, st);
-    Py_RETURN_NONE;
+    return fs_path_flag(self, args, 0, csvavro_fs_remove);
 }
 
 static PyObject *Fs_rename(FsObject *self, PyObject *args) {

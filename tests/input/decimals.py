@@ -9,41 +9,12 @@ python3-avro (which reads Avro decimals back as decimal.Decimal):
     the refused rows; the text is never written as bytes;
   - csvavro cat prints the exact decimal text.
 """
-import csv, json, os, random, subprocess, sys, tempfile, warnings
+import csv, json, os, random
 from decimal import Decimal, InvalidOperation, getcontext
+
+from readback import T, check, finish, read, run
+
 getcontext().prec = 400
-warnings.filterwarnings("ignore")
-from avro.datafile import DataFileReader
-from avro.io import DatumReader
-
-BIN = os.environ["CSVAVRO_BIN"]
-T = tempfile.mkdtemp()
-fails = 0
-
-
-def run(*args, code=0):
-    p = subprocess.run([BIN, *args], capture_output=True, text=True)
-    assert p.returncode == code, f"{args}: exit {p.returncode}, want {code}\n{p.stderr}"
-    return p
-
-
-def read(path):
-    with open(path, "rb") as f:
-        r = DataFileReader(f, DatumReader())
-        sch = json.loads(r.meta["avro.schema"])
-        rows = [dict(x) for x in r]
-        r.close()
-    return sch, rows
-
-
-def check(name, cond, msg=""):
-    global fails
-    if not cond:
-        fails += 1
-        print(f"FAIL {name}: {msg}")
-    else:
-        print(f"ok {name}")
-
 
 def expected(text, p, s):
     """The Decimal csvavro must write for text at decimal(p, s), or None when it must refuse."""
@@ -185,4 +156,4 @@ e = run("convert", badp, out, "--type", "amt=decimal(5,0)", "--where", "amt > 1"
         code=1).stderr
 check("--where on a decimal is refused", "decimal" in e, e)
 
-sys.exit(1 if fails else 0)
+finish()
