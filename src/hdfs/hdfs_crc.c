@@ -7,6 +7,11 @@
  * build stays baseline x86-64), else a slicing-by-8 table built on first use. CRC32 is zlib's.
  * Both take and return the finished value (init and final xor inside), so crc(crc(a), b) ==
  * crc(a‖b).
+ *
+ * Chunked sums (HDFS packets: one CRC per 512-byte chunk) are independent, so the hardware path
+ * runs three chunks at once: the `crc32` instruction has a latency of about three cycles and a
+ * throughput of one per cycle, and one chunk alone is a single dependency chain that leaves
+ * two thirds of it idle.
  */
 #include "hdfs.h"
 
@@ -78,7 +83,45 @@ __attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t crc, const 
         c = _mm_crc32_u8((uint32_t)c, *p++);
     return ~(uint32_t)c;
 }
+/* The CRC32C of three chunks of n bytes each, at p, p + stride and p + 2 * stride. */
+__attribute__((target("sse4.2"))) static void crc32c_hw_x3(const uint8_t *p, size_t stride,
+                                                           size_t n, uint32_t out[3]) {
+    const uint8_t *a = p, *b = p + stride, *c = p + 2 * stride;
+    uint64_t ca = 0xFFFFFFFFu, cb = 0xFFFFFFFFu, cc = 0xFFFFFFFFu;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t va, vb, vc;
+        memcpy(&va, a + i, 8);
+        memcpy(&vb, b + i, 8);
+        memcpy(&vc, c + i, 8);
+        ca = _mm_crc32_u64(ca, va);
+        cb = _mm_crc32_u64(cb, vb);
+        cc = _mm_crc32_u64(cc, vc);
+    }
+    for (; i < n; i++) {
+        ca = _mm_crc32_u8((uint32_t)ca, a[i]);
+        cb = _mm_crc32_u8((uint32_t)cb, b[i]);
+        cc = _mm_crc32_u8((uint32_t)cc, c[i]);
+    }
+    out[0] = ~(uint32_t)ca;
+    out[1] = ~(uint32_t)cb;
+    out[2] = ~(uint32_t)cc;
+}
 #endif
+
+static int have_hw(void) {
+#ifdef CAV_HAVE_SSE42_PATH
+    static int have = -1; /* benign race: every thread computes the same value */
+    int h = __atomic_load_n(&have, __ATOMIC_RELAXED);
+    if (h < 0) {
+        h = (cav_cpu_features() & CAV_CPU_SSE42) ? 1 : 0;
+        __atomic_store_n(&have, h, __ATOMIC_RELAXED);
+    }
+    return h;
+#else
+    return 0;
+#endif
+}
 
 uint32_t (*cav_crc32c_hw_fn(void))(uint32_t, const void *, size_t) {
 #ifdef CAV_HAVE_SSE42_PATH
@@ -89,13 +132,7 @@ uint32_t (*cav_crc32c_hw_fn(void))(uint32_t, const void *, size_t) {
 
 uint32_t cav_crc32c(uint32_t crc, const void *p, size_t n) {
 #ifdef CAV_HAVE_SSE42_PATH
-    static int have = -1; /* benign race: every thread computes the same value */
-    int h = __atomic_load_n(&have, __ATOMIC_RELAXED);
-    if (h < 0) {
-        h = (cav_cpu_features() & CAV_CPU_SSE42) ? 1 : 0;
-        __atomic_store_n(&have, h, __ATOMIC_RELAXED);
-    }
-    if (h) return crc32c_hw(crc, p, n);
+    if (have_hw()) return crc32c_hw(crc, p, n);
 #endif
     return cav_crc32c_sw(crc, p, n);
 }
@@ -119,7 +156,17 @@ long cav_hdfs_csum_verify(int type, uint32_t bpc, const uint8_t *data, size_t n,
                           const uint8_t *sums) {
     if (type == CAV_HDFS_CSUM_NULL) return -1;
     long i = 0;
-    for (size_t off = 0; off < n; off += bpc, i++) {
+    size_t off = 0;
+#ifdef CAV_HAVE_SSE42_PATH
+    if (type == CAV_HDFS_CSUM_CRC32C && have_hw())
+        for (; n - off >= 3 * (size_t)bpc; off += 3 * (size_t)bpc, i += 3) {
+            uint32_t c[3];
+            crc32c_hw_x3(data + off, bpc, bpc, c);
+            for (int k = 0; k < 3; k++)
+                if (c[k] != cav_be32_get(sums + 4 * (size_t)(i + k))) return i + k;
+        }
+#endif
+    for (; off < n; off += bpc, i++) {
         size_t k = CAV_MIN((size_t)bpc, n - off);
         if (sum_of(type, data + off, k) != cav_be32_get(sums + 4 * (size_t)i)) return i;
     }
@@ -127,8 +174,17 @@ long cav_hdfs_csum_verify(int type, uint32_t bpc, const uint8_t *data, size_t n,
 }
 
 void cav_hdfs_csum_compute(int type, uint32_t bpc, const uint8_t *data, size_t n, uint8_t *sums) {
-    size_t i = 0;
-    for (size_t off = 0; off < n; off += bpc, i++) {
+    size_t i = 0, off = 0;
+#ifdef CAV_HAVE_SSE42_PATH
+    if (type == CAV_HDFS_CSUM_CRC32C && have_hw())
+        for (; n - off >= 3 * (size_t)bpc; off += 3 * (size_t)bpc, i += 3) {
+            uint32_t c[3];
+            crc32c_hw_x3(data + off, bpc, bpc, c);
+            for (int k = 0; k < 3; k++)
+                cav_be32_put(sums + 4 * (i + (size_t)k), c[k]);
+        }
+#endif
+    for (; off < n; off += bpc, i++) {
         size_t k = CAV_MIN((size_t)bpc, n - off);
         cav_be32_put(sums + 4 * i, sum_of(type, data + off, k));
     }

@@ -56,6 +56,28 @@ static void test_crc(void) {
         CHECK_INT(cav_hdfs_csum_verify(type, 512, buf, 4200, sums), 2);
         buf[1500] ^= 1;
     }
+    /* the three-chunks-at-once path against the table, chunk sizes that are and are not
+     * multiples of 8, a damaged byte in each chunk of a group of three and after it */
+    static const uint32_t bpcs[] = {512, 8, 1, 7, 100, 513, 1031};
+    uint8_t many[4 * 4200];
+    for (size_t t = 0; t < CAV_ARRAY_LEN(bpcs); t++) {
+        uint32_t bpc = bpcs[t];
+        size_t len = CAV_MIN(sizeof buf, (size_t)bpc * 7 + bpc / 2); /* 7.5 chunks */
+        cav_hdfs_csum_compute(2, bpc, buf, len, many);
+        int bad = 0;
+        for (size_t c = 0; c * bpc < len; c++)
+            if (cav_be32_get(many + 4 * c) !=
+                cav_crc32c_sw(0, buf + c * bpc, CAV_MIN((size_t)bpc, len - c * bpc)))
+                bad++;
+        CHECK_INT(bad, 0);
+        CHECK_INT(cav_hdfs_csum_verify(2, bpc, buf, len, many), -1);
+        for (size_t c = 0; c * bpc < len; c++) {
+            size_t at = c * bpc + (c * 37) % CAV_MIN((size_t)bpc, len - c * bpc);
+            buf[at] ^= 0x40;
+            CHECK_INT(cav_hdfs_csum_verify(2, bpc, buf, len, many), (long)c);
+            buf[at] ^= 0x40;
+        }
+    }
 }
 
 /* The one varint (core_varint.h), as the protobuf code uses it. */
