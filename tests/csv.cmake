@@ -18,3 +18,7 @@ cav_add_script_test(NAME csv_cli_golden
 add_executable(bench_csv_scan ${CMAKE_SOURCE_DIR}/bench/bench_csv_scan.c)
 target_link_libraries(bench_csv_scan PRIVATE csvavro_static)
 target_include_directories(bench_csv_scan PRIVATE ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}/src)
+# The conversion's fast paths (per-batch ASCII check, typed loops, inference shortcuts) against
+# Python's csv module, datetime and python3-avro (issue 17).
+cav_add_script_test(NAME csv_fast_paths
+  COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/csv/fast_paths.py LABELS interop)

@@ -426,7 +426,8 @@ static csvavro_status load_slow(cav_csv_reader *r, cav_batch *b, uint32_t col, u
     }
     c->valid[i] = 1;
     if (c->type == CSVAVRO_TYPE_STRING || c->type == CSVAVRO_TYPE_BYTES) {
-        if (c->type == CSVAVRO_TYPE_STRING && r->o.encoding == CSVAVRO_ENCODING_UTF8) {
+        if (c->type == CSVAVRO_TYPE_STRING && r->o.encoding == CSVAVRO_ENCODING_UTF8 &&
+            !cav_csv_reader_batch_ascii(r)) {
             size_t bad = cav_utf8_check((const uint8_t *)s, n);
             if (bad < n) {
                 c->valid[i] = 0;
@@ -559,12 +560,17 @@ csvavro_status cav_csv_reader_load_column(cav_csv_reader *r, cav_batch *b, uint3
     }
     case CSVAVRO_TYPE_STRING: {
         cav_strview *v = c->v.str;
+        /* an all-ASCII batch (the common case, checked once) needs no per-field UTF-8 check */
+        const bool ascii = plain && cav_csv_reader_batch_ascii(r);
         for (uint32_t k = 0; k < n_sel; k++) {
             CAV_FIELD(k);
             if (plain && n && s[0] != Q) {
                 size_t a = 0;
-                while (a < n && (signed char)s[a] >= 0)
-                    a++;
+                if (ascii)
+                    a = n;
+                else
+                    while (a < n && (signed char)s[a] >= 0)
+                        a++;
                 if (a == n || cav_utf8_check((const uint8_t *)s + a, n - a) == n - a) {
                     v[i].ptr = s;
                     v[i].len = (uint32_t)n;
@@ -620,9 +626,21 @@ csvavro_status cav_csv_reader_field(cav_csv_reader *r, cav_batch *b, uint32_t ro
 
 csvavro_status cav_csv_reader_text(cav_csv_reader *r, cav_batch *b, uint32_t row, uint32_t col,
                                    const char **p, size_t *len, bool *is_null, csvavro_error *err) {
+    if (r->plain) {
+        /* the common field: unquoted, its raw bytes; in an all-ASCII batch valid UTF-8 too */
+        const uint32_t *o = r->offs + (size_t)row * (r->n_cols + 1) + col;
+        const char *s = (const char *)r->buf + o[0];
+        size_t n = o[1] - 1 - o[0];
+        if (n == 0 || (s[0] != r->o.quote && cav_csv_reader_batch_ascii(r))) {
+            *p = s;
+            *len = n;
+            *is_null = n == 0;
+            return CSVAVRO_OK;
+        }
+    }
     bool quoted;
     CAV_TRY(field_text(r, b, row, col, p, len, &quoted, is_null, err));
-    if (!*is_null && r->o.encoding == CSVAVRO_ENCODING_UTF8) {
+    if (!*is_null && r->o.encoding == CSVAVRO_ENCODING_UTF8 && !cav_csv_reader_batch_ascii(r)) {
         size_t bad = cav_utf8_check((const uint8_t *)*p, *len);
         if (bad < *len) {
             return value_error(r, b, row, col, *p, *len, *p + bad, CSVAVRO_E_ENCODING,

@@ -43,6 +43,8 @@ struct cav_csv_reader {
     uint32_t *offs;    /* batch_rows * (n_cols + 1) */
     uint64_t *row_rec; /* 0-based record index within the range of each row */
     uint32_t n_rows;
+    int8_t ascii; /* the current batch's bytes: 1 all ASCII, 0 not, -1 not looked at yet */
+    bool plain;   /* options under which a field is its raw bytes (see cav_csv_reader_create) */
     uint64_t rec_seen; /* records seen in the range (rejected ones included) */
     int64_t first_record, first_line;
 
@@ -79,5 +81,9 @@ csvavro_status cav_csv_bad_record(cav_csv_reader *r, int64_t rec_off, const uint
                                   size_t raw_len, uint64_t rec_index, int32_t column,
                                   const char *value, size_t value_len, csvavro_status st,
                                   const char *reason, csvavro_error *err);
+
+/* True when every byte of the current batch's rows is ASCII, so that every field (and any
+ * unescaped copy of one) is valid UTF-8; computed once per batch, on the first call. */
+bool cav_csv_reader_batch_ascii(cav_csv_reader *r);
 
 #endif

@@ -583,6 +583,11 @@ csvavro_status cav_csv_reader_create(const csvavro_csv_options *o, const csvavro
     if (r->o.escape == r->o.quote) r->o.escape = 0;
     r->n_cols = (uint32_t)schema->n_fields;
     r->batch_rows = batch_rows;
+    /* a field is its raw bytes unless quoted: no null markers but the empty field, no escapes,
+     * no transcoding, no trimming */
+    r->plain = r->o.n_null_values == 0 && !r->o.escape && r->o.encoding == CSVAVRO_ENCODING_UTF8 &&
+               !r->o.skip_initial_space && !r->o.trim;
+    r->ascii = -1;
     r->kind = r->o.escape || r->o.skip_initial_space ? CAV_CSV_SCALAR : pick_kind();
     r->pclmul = (cav_cpu_features() & CAV_CPU_PCLMUL) != 0;
     r->buf_bytes = DEFAULT_BUF;
@@ -671,6 +676,7 @@ csvavro_status cav_csv_reader_open_range(cav_csv_reader *r, csvavro_file *f,
     r->range_start = -1;
     r->done = false;
     r->n_rows = 0;
+    r->ascii = -1;
     r->rec_seen = 0;
     r->rejected = 0;
     for (size_t i = 0; i < r->n_bad; i++) {
@@ -715,6 +721,7 @@ csvavro_status cav_csv_reader_next(cav_csv_reader *r, cav_batch *b, csvavro_erro
     CAV_TRY(cav_csv_reader_batch_done(r, err)); /* the previous batch's bad records */
     cav_batch_reset(b);
     r->n_rows = 0;
+    r->ascii = -1;
     if (r->pending != CSVAVRO_OK) {
         if (err) *err = r->pending_err;
         return r->pending;
@@ -774,6 +781,29 @@ void cav_csv_reader_raw(const cav_csv_reader *r, uint32_t row, uint32_t col, con
     const uint32_t *o = r->offs + (size_t)row * (r->n_cols + 1);
     *p = (const char *)r->buf + o[col];
     *len = o[col + 1] - 1 - o[col];
+}
+
+bool cav_csv_reader_batch_ascii(cav_csv_reader *r) {
+    if (r->ascii < 0) {
+        /* the rows of a batch lie in order in the buffer: check from the first row's start to
+         * the last row's line end in one pass (8-byte words, four at a time) */
+        const size_t W = (size_t)r->n_cols + 1;
+        size_t a = r->n_rows ? r->offs[0] : 0;
+        size_t e = r->n_rows ? r->offs[(size_t)(r->n_rows - 1) * W + r->n_cols] : 0;
+        const uint8_t *p = r->buf + a;
+        size_t n = e > a ? e - a : 0, i = 0;
+        const uint64_t hi = 0x8080808080808080ull;
+        uint64_t acc = 0;
+        for (; i + 32 <= n && !(acc & hi); i += 32) {
+            uint64_t w[4];
+            memcpy(w, p + i, sizeof w);
+            acc |= w[0] | w[1] | w[2] | w[3];
+        }
+        for (; i < n; i++)
+            acc |= p[i];
+        r->ascii = (acc & hi) == 0;
+    }
+    return r->ascii == 1;
 }
 
 int64_t cav_csv_reader_row_offset(const cav_csv_reader *r, uint32_t row) {
