@@ -25,6 +25,18 @@
 cav_infer_class cav_infer_classify(const char *s, size_t n) {
     if (n == 0) return CAV_INFER_STRING;
     char c = s[0];
+    if (n >= 10 && s[4] == '-' && (unsigned)(c - '0') < 10 && (unsigned)(s[1] - '0') < 10 &&
+        (unsigned)(s[2] - '0') < 10 && (unsigned)(s[3] - '0') < 10) {
+        /* four digits and a '-': not a long nor a double (their grammars allow a '-' only at
+         * the start or right after the exponent's e), so only a date or a timestamp */
+        int32_t days;
+        if (cav_parse_date(s, n, &days)) return CAV_INFER_DATE;
+        int64_t us;
+        bool zone;
+        if (cav_parse_timestamp(s, n, &us, &zone))
+            return zone ? CAV_INFER_INSTANT : CAV_INFER_LOCAL_TS;
+        return CAV_INFER_STRING;
+    }
     if ((c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.') {
         int64_t l;
         bool ovf;
