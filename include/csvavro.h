@@ -372,6 +372,10 @@ typedef struct csvavro_csv_options {
                                 0 = LOCAL_TIMESTAMP_MICROS (exact, the default),
                                 TIMESTAMP_MILLIS or TIMESTAMP_MICROS (the naive text taken as
                                 UTC, as Hive and Spark <= 3.1 read Avro), or STRING */
+    int union_by_name;       /* inputs with different headers: one schema, their columns unioned by
+                                trimmed header text in first-seen order, types widened (int -> long
+                                -> double, other mixes -> string), nullable where some input lacks
+                                the column (needs a header; csvavro_csv_infer and jobs) */
 } csvavro_csv_options;
 
 /* Fills defaults (see each field). */
@@ -384,7 +388,8 @@ void csvavro_csv_options_init(csvavro_csv_options *o);
  * markers match unquoted fields only; a quoted empty field is "" in string columns and null in
  * the others. With escape set, escape+X stands for X (inside and outside quotes). */
 
-/* Infers a table schema from the inputs (paths on fs, all with the same columns): header
+/* Infers a table schema from the inputs (paths on fs, all with the same columns, or any
+ * columns with o->union_by_name): header
  * names mapped to unique Avro names (original text kept), types from a sample of about
  * o->infer_rows rows taken at several places of each input (o->infer_rows == UINT64_MAX:
  * every row, which also makes columns without nulls non-nullable), then o->type_overrides
@@ -694,8 +699,15 @@ typedef struct csvavro_job_options {
     const char *output;        /* pattern with '*', directory, or file (see above) */
     csvavro_csv_options csv;   /* dialect, typing, --on-error, --reject-file, inference */
     csvavro_avro_options avro; /* codec, level, block size, seed, metadata */
-    const char *schema_json;   /* NULL: infer; else an Avro record schema (.avsc text) whose
-                                  fields are the CSV columns in order */
+    const char *schema_json;   /* NULL: infer; else an Avro record schema (.avsc text): with a
+                                  header its fields take the CSV columns by name (trimmed
+                                  header text, or the Avro name inference would give it, or
+                                  the field's csvavro.header attribute), a field no column
+                                  has takes its "default" (none: CSVAVRO_E_SCHEMA), columns
+                                  no field takes are dropped (a note); without a header
+                                  (csv.header 0) the fields are the columns in order */
+    const char *schema_source; /* where schema_json came from (a path), for messages */
+    int strict_schema;         /* 1: a CSV column the schema lacks is an error, not dropped */
     const char *where;         /* NULL or a filter expression (csvavro(1)) */
     const char *const *select; /* output columns in this order (Avro name or header text) */
     size_t n_select;
@@ -781,6 +793,10 @@ int64_t csvavro_job_input_size(const csvavro_job *job, size_t i); /* -1: decoded
 /* Notes from planning a person should see (one per line, e.g. a dropped empty column), or
  * NULL. */
 const char *csvavro_job_notes(const csvavro_job *job);
+/* With schema_json and a header, or csv.union_by_name: which CSV column (or default) each
+ * schema field takes, per distinct input layout, as text lines (what --dry-run prints);
+ * else NULL. */
+const char *csvavro_job_mapping(const csvavro_job *job);
 /* "none", "gzip", "bzip2", "zstd", "xz" or "zip": how input i is decoded. */
 const char *csvavro_job_input_codec(const csvavro_job *job, size_t i);
 size_t csvavro_job_split_count(const csvavro_job *job);

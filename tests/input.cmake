@@ -7,3 +7,5 @@ cav_add_script_test(NAME input_values
                     COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/input/values.py LABELS convert input)
 cav_add_script_test(NAME input_decimal
                     COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/input/decimals.py LABELS convert input)
+cav_add_script_test(NAME input_schema_map
+                    COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/input/schema_map.py LABELS convert input)

@@ -156,6 +156,20 @@ typedef struct cav_avro_rfield {
  * order) for the column decoder (avro_read_columns.c), which reads flat records only; cat
  * reads any schema through cav_avro_tree. *fields is allocated (cav_free each name and the array).
  */
+/* Field defaults of a record schema's JSON (the text csvavro_schema_from_json parsed into a
+ * schema of n_fields fields): (*out)[i] is field i's "default" as compact JSON text, NULL when
+ * it has none. Free with cav_avro_free_defaults. */
+csvavro_status cav_avro_field_defaults(const char *json, size_t n_fields, char ***out,
+                                       csvavro_error *err);
+void cav_avro_free_defaults(char **d, size_t n);
+/* The value default JSON text `def` gives field i of s, checked against its type as the Avro
+ * specification writes defaults: null (a nullable field), true/false, integers for int, long,
+ * date and the timestamps (in range), numbers for float and double, a string for string, and
+ * for bytes, fixed and the decimals a string whose code points 0-255 are the bytes (a fixed's
+ * exactly its size). A nullable field takes null or a value of its type. Bytes go to *store
+ * (cav_free; NULL when none), which out->v.str borrows. */
+csvavro_status cav_avro_default_value(const csvavro_schema *s, size_t i, const char *def,
+                                      cav_const_value *out, char **store, csvavro_error *err);
 csvavro_status cav_avro_parse_fields(const char *json, size_t len, cav_avro_rfield **fields,
                                      size_t *n, csvavro_error *err);
 void cav_avro_free_fields(cav_avro_rfield *f, size_t n);

@@ -309,7 +309,7 @@ csvavro_status csvavro_schema_from_json(const char *json, csvavro_schema **out,
                                         csvavro_error *err) {
     *out = NULL;
     json_error_t je;
-    json_t *root = json_loads(json, JSON_REJECT_DUPLICATES, &je);
+    json_t *root = json_loads(json, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
     if (!root) {
         if (err) err->offset = je.position;
         if (err) err->line = je.line;
@@ -480,4 +480,155 @@ done:
     *out = fs;
     *n_out = n;
     return CSVAVRO_OK;
+}
+
+/* ---------------------------------------------------------------- field defaults */
+
+void cav_avro_free_defaults(char **d, size_t n) {
+    if (!d) return;
+    for (size_t i = 0; i < n; i++)
+        cav_free(d[i]);
+    cav_free(d);
+}
+
+csvavro_status cav_avro_field_defaults(const char *json, size_t n_fields, char ***out,
+                                       csvavro_error *err) {
+    *out = NULL;
+    json_error_t je;
+    json_t *root = json_loads(json, JSON_ALLOW_NUL, &je);
+    const json_t *fields = root ? json_object_get(root, "fields") : NULL;
+    if (!json_is_array(fields) || json_array_size(fields) != n_fields) {
+        json_decref(root);
+        return cav_err(err, CSVAVRO_E_SCHEMA, "schema JSON: no \"fields\" array of %zu fields",
+                       n_fields);
+    }
+    char **d = cav_calloc(n_fields ? n_fields : 1, sizeof *d);
+    csvavro_status st = d ? CSVAVRO_OK : cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    for (size_t i = 0; st == CSVAVRO_OK && i < n_fields; i++) {
+        const json_t *v = json_object_get(json_array_get(fields, i), "default");
+        if (!v) continue;
+        char *t = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+        d[i] = t ? cav_strdup(t) : NULL;
+        free(t);
+        if (!d[i]) st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    }
+    json_decref(root);
+    if (st != CSVAVRO_OK) {
+        cav_avro_free_defaults(d, n_fields);
+        return st;
+    }
+    *out = d;
+    return CSVAVRO_OK;
+}
+
+csvavro_status cav_avro_default_value(const csvavro_schema *s, size_t i, const char *def,
+                                      cav_const_value *out, char **store, csvavro_error *err) {
+    const cav_field *f = &s->fields[i];
+    memset(out, 0, sizeof *out);
+    *store = NULL;
+    json_error_t je;
+    json_t *v = json_loads(def, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+    if (!v) return cav_err(err, CSVAVRO_E_SCHEMA, "field \"%s\": default is not JSON", f->name);
+    csvavro_status st = CSVAVRO_OK;
+    const char *want = NULL;
+    out->valid = true;
+    if (json_is_null(v)) {
+        out->valid = false;
+        if (!f->nullable) want = "a value of its type (null only in a union with \"null\")";
+        goto done;
+    }
+    switch (f->type) {
+    case CSVAVRO_TYPE_BOOLEAN:
+        if (json_is_boolean(v))
+            out->v.b8 = json_is_true(v);
+        else
+            want = "true or false";
+        break;
+    case CSVAVRO_TYPE_INT:
+    case CSVAVRO_TYPE_DATE:
+        if (json_is_integer(v) && json_integer_value(v) >= INT32_MIN &&
+            json_integer_value(v) <= INT32_MAX)
+            out->v.i32 = (int32_t)json_integer_value(v);
+        else
+            want = f->type == CSVAVRO_TYPE_DATE ? "an int (days since 1970-01-01)"
+                                                : "an int (32-bit integer)";
+        break;
+    case CSVAVRO_TYPE_FLOAT:
+    case CSVAVRO_TYPE_DOUBLE:
+        if (json_is_number(v)) {
+            double d = json_number_value(v);
+            if (f->type == CSVAVRO_TYPE_FLOAT)
+                out->v.f32 = (float)d;
+            else
+                out->v.f64 = d;
+        } else {
+            want = "a number";
+        }
+        break;
+    case CSVAVRO_TYPE_STRING:
+        if (json_is_string(v)) {
+            size_t n = json_string_length(v);
+            *store = cav_malloc(n ? n : 1);
+            if (!*store) {
+                st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+                break;
+            }
+            memcpy(*store, json_string_value(v), n);
+            out->v.str.ptr = *store;
+            out->v.str.len = (uint32_t)n;
+        } else {
+            want = "a string";
+        }
+        break;
+    case CSVAVRO_TYPE_BYTES:
+    case CSVAVRO_TYPE_DECIMAL:
+    case CSVAVRO_TYPE_DECIMAL_FIXED: {
+        if (!json_is_string(v)) {
+            want = "a string of code points 0-255 (the bytes)";
+            break;
+        }
+        const unsigned char *p = (const unsigned char *)json_string_value(v);
+        size_t n = json_string_length(v), k = 0;
+        *store = cav_malloc(n ? n : 1);
+        if (!*store) {
+            st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+            break;
+        }
+        for (size_t j = 0; j < n && !want; j++) { /* UTF-8 of code points 0-255 */
+            if (p[j] < 0x80)
+                (*store)[k++] = (char)p[j];
+            else if ((p[j] == 0xC2 || p[j] == 0xC3) && j + 1 < n && (p[j + 1] & 0xC0) == 0x80) {
+                (*store)[k++] = (char)(((p[j] & 0x03) << 6) | (p[j + 1] & 0x3F));
+                j++;
+            } else {
+                want = "a string of code points 0-255 (the bytes)";
+            }
+        }
+        if (!want && f->type == CSVAVRO_TYPE_DECIMAL_FIXED && k != (size_t)f->fixed_size)
+            want = "exactly the fixed's size in bytes (code points 0-255: the big-endian two's "
+                   "complement of the unscaled value)";
+        else if (!want && f->type == CSVAVRO_TYPE_DECIMAL && k == 0)
+            want = "at least one byte (code points 0-255: the big-endian two's complement of "
+                   "the unscaled value, e.g. \"\\u0000\" for 0)";
+        out->v.str.ptr = *store;
+        out->v.str.len = (uint32_t)k;
+        break;
+    }
+    default: /* LONG and the timestamps */
+        if (json_is_integer(v))
+            out->v.i64 = (int64_t)json_integer_value(v);
+        else
+            want = "an integer (a long)";
+        break;
+    }
+done:
+    json_decref(v);
+    if (want && st == CSVAVRO_OK) {
+        cav_free(*store);
+        *store = NULL;
+        cav_err_column(err, (int32_t)i, f->name);
+        st = cav_err(err, CSVAVRO_E_SCHEMA, "field \"%s\" (%s): default %s is not %s", f->name,
+                     csvavro_type_name(f->type), def, want);
+    }
+    return st;
 }

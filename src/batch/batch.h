@@ -65,6 +65,21 @@ typedef struct cav_batch {
     size_t heap_max;
 } cav_batch;
 
+/* One value of a column's storage type, the same on every row: the value of a column an input
+ * lacks (a --schema field's default, or null under --union-by-name). A string/bytes value
+ * borrows its bytes from whoever built it (the job's plan), for as long as it is used. */
+typedef struct cav_const_value {
+    bool valid; /* false: null */
+    union {
+        uint8_t b8;
+        int32_t i32;
+        int64_t i64;
+        float f32;
+        double f64;
+        cav_strview str;
+    } v;
+} cav_const_value;
+
 /* Element size in bytes of the storage of type t (0 for NULL). */
 size_t cav_type_width(csvavro_type t);
 
@@ -119,6 +134,8 @@ struct csvavro_schema {
 
 /* Index of the field whose Avro name is name, or -1 (exact match only; O(1)). */
 long cav_schema_name_index(const csvavro_schema *s, const char *name);
+/* Index of the first field whose original text is text, or -1 (exact match only; O(1)). */
+long cav_schema_original_index(const csvavro_schema *s, const char *text);
 
 /* True if name is field i's Avro name, its original header text, or that text without its
  * surrounding ASCII whitespace (what csvavro_schema_find matches). */

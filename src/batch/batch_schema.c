@@ -200,6 +200,10 @@ long cav_schema_name_index(const csvavro_schema *s, const char *name) {
     return index_get(s, s->by_name, name, false);
 }
 
+long cav_schema_original_index(const csvavro_schema *s, const char *text) {
+    return index_get(s, s->by_original, text, true);
+}
+
 csvavro_status csvavro_schema_add_field(csvavro_schema *s, const char *name, const char *original,
                                         csvavro_type type, int nullable, csvavro_error *err) {
     if (!cav_avro_name_valid(name))

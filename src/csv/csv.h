@@ -40,6 +40,11 @@ typedef struct cav_csv_header {
 csvavro_status cav_csv_read_header(csvavro_file *f, const csvavro_csv_options *o, cav_csv_header *h,
                                    csvavro_error *err);
 void cav_csv_header_free(cav_csv_header *h);
+/* OK when h has ref's columns (trimmed header texts, in order); else CSVAVRO_E_CSV naming file
+ * `name` and how it differs from `ref_name`: columns added, removed, renamed (another name at
+ * the same position) or the same ones in another order. */
+csvavro_status cav_csv_header_diff(const cav_csv_header *ref, const char *ref_name,
+                                   const cav_csv_header *h, const char *name, csvavro_error *err);
 
 typedef struct cav_csv_reader cav_csv_reader;
 
@@ -50,6 +55,14 @@ csvavro_status cav_csv_reader_open_range(cav_csv_reader *r, csvavro_file *f,
                                          const char *display_path, int64_t start, int64_t end,
                                          bool aligned, csvavro_error *err);
 csvavro_status cav_csv_reader_next(cav_csv_reader *r, cav_batch *b, csvavro_error *err);
+/* How the next range's records map onto the batch columns (the schema's fields), set before
+ * cav_csv_reader_open_range: records have n_fields fields; batch column c is field map[c], or
+ * when map[c] < 0 (the input lacks it) the constant defs[c] on every row. map NULL: the
+ * identity (n_fields must be the schema's field count). map and defs are borrowed until the
+ * next call. Errors of a mapped column name the input's column position and the field's name.
+ * Grows the offsets array when n_fields needs more (bounded by the caller's batch rows). */
+csvavro_status cav_csv_reader_set_layout(cav_csv_reader *r, uint32_t n_fields, const int32_t *map,
+                                         const cav_const_value *defs, csvavro_error *err);
 /* Converts column col of the current batch for the rows of its selection (all rows when
  * b->sel is NULL): load the filter's columns before filtering and the output columns after,
  * and rows the filter dropped are never converted (nor their bad values reported). */

@@ -246,19 +246,48 @@ static csvavro_status decimal_override(csvavro_schema *s, size_t ci, const char 
     return CSVAVRO_OK;
 }
 
-csvavro_status csvavro_csv_infer(csvavro_fs *fs, const char *const *paths, size_t n_paths,
-                                 const csvavro_csv_options *o, csvavro_schema **out,
-                                 csvavro_error *err) {
+/* --type and --not-null applied to s (inferred, or the union of several inferences). */
+static csvavro_status apply_overrides(csvavro_schema *s, const csvavro_csv_options *o,
+                                      csvavro_error *err) {
+    csvavro_status st = CSVAVRO_OK;
+    for (size_t i = 0; i < o->n_type_overrides && st == CSVAVRO_OK; i++) {
+        const char *eq = strrchr(o->type_overrides[i], '=');
+        if (!eq)
+            return cav_err(err, CSVAVRO_E_USAGE, "--type %s: expected COLUMN=TYPE",
+                           o->type_overrides[i]);
+        char col[256];
+        snprintf(col, sizeof col, "%.*s", (int)(eq - o->type_overrides[i]), o->type_overrides[i]);
+        long ci = csvavro_schema_find(s, col);
+        csvavro_type t;
+        const char *sg = ci < 0 ? cav_schema_suggest(s, col) : NULL;
+        if (ci < 0 && sg)
+            st = cav_err(err, CSVAVRO_E_USAGE, "--type: no column named '%s' (did you mean '%s'?)",
+                         col, sg);
+        else if (ci < 0)
+            st = cav_err(err, CSVAVRO_E_USAGE, "--type: no column named '%s'", col);
+        else if (strncmp(eq + 1, "decimal", 7) == 0)
+            st = decimal_override(s, (size_t)ci, col, eq + 1, err);
+        else if (csvavro_type_parse(eq + 1, &t) != CSVAVRO_OK || t == CSVAVRO_TYPE_NULL)
+            st = cav_err(err, CSVAVRO_E_USAGE, "--type %s: unknown type '%s'", col, eq + 1);
+        else
+            s->fields[ci].type = t;
+    }
+    for (size_t i = 0; i < o->n_not_null && st == CSVAVRO_OK; i++) {
+        long ci = csvavro_schema_find(s, o->not_null[i]);
+        if (ci < 0)
+            st = cav_err(err, CSVAVRO_E_USAGE, "--not-null: no column named '%s'", o->not_null[i]);
+        else
+            s->fields[ci].nullable = false;
+    }
+    return st;
+}
+
+/* Inputs with the same columns sampled together; *only_null (when not NULL) gets a byte per
+ * column: 1 when the sample saw no value in it (its type, string, says nothing). */
+static csvavro_status infer_same(csvavro_fs *fs, const char *const *paths, size_t n_paths,
+                                 const csvavro_csv_options *o, bool overrides, csvavro_schema **out,
+                                 uint8_t **only_null, csvavro_error *err) {
     *out = NULL;
-    CAV_RETURN_IF(n_paths == 0, err, CSVAVRO_E_USAGE, "no input to infer a schema from");
-    CAV_TRY(cav_csv_options_check(o, err));
-    CAV_RETURN_IF(o->timestamps && o->timestamps != CSVAVRO_TYPE_LOCAL_TIMESTAMP_MICROS &&
-                      o->timestamps != CSVAVRO_TYPE_TIMESTAMP_MILLIS &&
-                      o->timestamps != CSVAVRO_TYPE_TIMESTAMP_MICROS &&
-                      o->timestamps != CSVAVRO_TYPE_STRING,
-                  err, CSVAVRO_E_USAGE,
-                  "timestamps: local-timestamp-micros, timestamp-millis, timestamp-micros or "
-                  "string");
     csvavro_status st = CSVAVRO_OK;
     cav_csv_header h;
     memset(&h, 0, sizeof h);
@@ -285,8 +314,10 @@ csvavro_status csvavro_csv_infer(csvavro_fs *fs, const char *const *paths, size_
                     if (!is.cls || !is.nulls) st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
                 }
             }
-        } else if (st == CSVAVRO_OK) {
-            if (hk.n_cols != h.n_cols && hk.n_cols != 0) {
+        } else if (st == CSVAVRO_OK && hk.n_cols != 0) {
+            if (o->header && !o->n_names) {
+                st = cav_csv_header_diff(&h, paths[0], &hk, paths[k], err);
+            } else if (hk.n_cols != h.n_cols) {
                 cav_err_path(err, paths[k]);
                 st = cav_err(err, CSVAVRO_E_CSV, "has %u columns but %s has %u", hk.n_cols,
                              paths[0], h.n_cols);
@@ -313,39 +344,15 @@ csvavro_status csvavro_csv_infer(csvavro_fs *fs, const char *const *paths, size_
             }
             s->fields[c].nullable = !(exact && is.nulls[c] == 0 && is.rows > 0);
         }
-        for (size_t i = 0; i < o->n_type_overrides && st == CSVAVRO_OK; i++) {
-            const char *eq = strrchr(o->type_overrides[i], '=');
-            if (!eq) {
-                st = cav_err(err, CSVAVRO_E_USAGE, "--type %s: expected COLUMN=TYPE",
-                             o->type_overrides[i]);
-                break;
-            }
-            char col[256];
-            snprintf(col, sizeof col, "%.*s", (int)(eq - o->type_overrides[i]),
-                     o->type_overrides[i]);
-            long ci = csvavro_schema_find(s, col);
-            csvavro_type t;
-            const char *sg = ci < 0 ? cav_schema_suggest(s, col) : NULL;
-            if (ci < 0 && sg)
-                st = cav_err(err, CSVAVRO_E_USAGE,
-                             "--type: no column named '%s' (did you mean '%s'?)", col, sg);
-            else if (ci < 0)
-                st = cav_err(err, CSVAVRO_E_USAGE, "--type: no column named '%s'", col);
-            else if (strncmp(eq + 1, "decimal", 7) == 0)
-                st = decimal_override(s, (size_t)ci, col, eq + 1, err);
-            else if (csvavro_type_parse(eq + 1, &t) != CSVAVRO_OK || t == CSVAVRO_TYPE_NULL)
-                st = cav_err(err, CSVAVRO_E_USAGE, "--type %s: unknown type '%s'", col, eq + 1);
-            else
-                s->fields[ci].type = t;
-        }
-        for (size_t i = 0; i < o->n_not_null && st == CSVAVRO_OK; i++) {
-            long ci = csvavro_schema_find(s, o->not_null[i]);
-            if (ci < 0)
-                st = cav_err(err, CSVAVRO_E_USAGE, "--not-null: no column named '%s'",
-                             o->not_null[i]);
-            else
-                s->fields[ci].nullable = false;
-        }
+        if (overrides) st = apply_overrides(s, o, err);
+    }
+    if (st == CSVAVRO_OK && only_null) {
+        *only_null = cav_calloc(h.n_cols ? h.n_cols : 1, 1);
+        if (!*only_null)
+            st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+        else
+            for (uint32_t c = 0; c < h.n_cols; c++)
+                (*only_null)[c] = is.cls[c] == CAV_INFER_NONE;
     }
     cav_free(is.cls);
     cav_free(is.nulls);
@@ -356,6 +363,341 @@ csvavro_status csvavro_csv_infer(csvavro_fs *fs, const char *const *paths, size_
     }
     *out = s;
     return CSVAVRO_OK;
+}
+
+/* ------------------------------------------------------------------ union by name */
+
+/* The text without its surrounding ASCII whitespace: [*p, *p + *n). */
+static void trim_span(const char *t, const char **p, size_t *n) {
+    size_t tl = strlen(t);
+    while (tl && (*t == ' ' || *t == '\t' || *t == '\r' || *t == '\n' || *t == '\v' || *t == '\f'))
+        t++, tl--;
+    while (tl && (t[tl - 1] == ' ' || t[tl - 1] == '\t' || t[tl - 1] == '\r' || t[tl - 1] == '\n' ||
+                  t[tl - 1] == '\v' || t[tl - 1] == '\f'))
+        tl--;
+    *p = t;
+    *n = tl;
+}
+
+static bool trimmed_eq(const char *a, const char *b) {
+    const char *pa, *pb;
+    size_t na, nb;
+    trim_span(a, &pa, &na);
+    trim_span(b, &pb, &nb);
+    return na == nb && memcmp(pa, pb, na) == 0;
+}
+
+static uint64_t trimmed_hash(const char *t) {
+    const char *p;
+    size_t n;
+    trim_span(t, &p, &n);
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (uint8_t)p[i]) * 1099511628211ull;
+    return h;
+}
+
+/* A set of header texts keyed by their trimmed text: slot = index + 1 into names. */
+typedef struct name_set {
+    uint32_t *slot;
+    size_t cap;
+    const char *const *names;
+} name_set;
+
+static csvavro_status set_build(name_set *s, const char *const *names, size_t n,
+                                csvavro_error *err) {
+    s->cap = 16;
+    while (s->cap < 2 * n + 2)
+        s->cap *= 2;
+    s->names = names;
+    s->slot = cav_calloc(s->cap, sizeof *s->slot);
+    if (!s->slot) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        size_t k = (size_t)trimmed_hash(names[i]) & (s->cap - 1);
+        while (s->slot[k] && !trimmed_eq(names[s->slot[k] - 1], names[i]))
+            k = (k + 1) & (s->cap - 1);
+        if (!s->slot[k]) s->slot[k] = (uint32_t)i + 1; /* the first of duplicates */
+    }
+    return CSVAVRO_OK;
+}
+
+static long set_find(const name_set *s, const char *name) {
+    for (size_t k = (size_t)trimmed_hash(name) & (s->cap - 1); s->slot[k];
+         k = (k + 1) & (s->cap - 1))
+        if (trimmed_eq(s->names[s->slot[k] - 1], name)) return (long)s->slot[k] - 1;
+    return -1;
+}
+
+/* Appends "a", "b", ... (trimmed texts) to buf while it stays under cap bytes. */
+static void list_names(char *buf, size_t cap, const char *const *names, const size_t *idx,
+                       size_t n) {
+    size_t len = strlen(buf);
+    if (len + 40 >= cap) return;
+    for (size_t i = 0; i < n; i++) {
+        const char *p;
+        size_t pn;
+        trim_span(names[idx[i]], &p, &pn);
+        if (len + pn + 40 >= cap) {
+            snprintf(buf + len, cap - len, " and %zu more", n - i);
+            return;
+        }
+        len += (size_t)snprintf(buf + len, cap - len, "%s\"%.*s\"", i ? ", " : "", (int)pn, p);
+    }
+}
+
+csvavro_status cav_csv_header_diff(const cav_csv_header *ref, const char *ref_name,
+                                   const cav_csv_header *h, const char *name, csvavro_error *err) {
+    bool same = ref->n_cols == h->n_cols;
+    for (uint32_t c = 0; same && c < h->n_cols; c++)
+        same = trimmed_eq(ref->names[c], h->names[c]);
+    if (same) return CSVAVRO_OK;
+    name_set a = {0}, b = {0};
+    size_t *added = cav_calloc(h->n_cols + 1, sizeof *added);
+    size_t *removed = cav_calloc(ref->n_cols + 1, sizeof *removed);
+    size_t *ren_old = cav_calloc(ref->n_cols + 1, sizeof *ren_old);
+    size_t *ren_new = cav_calloc(ref->n_cols + 1, sizeof *ren_new);
+    csvavro_status st = CSVAVRO_OK;
+    if (!added || !removed || !ren_old || !ren_new) {
+        st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+        goto done;
+    }
+    st = set_build(&a, (const char *const *)ref->names, ref->n_cols, err);
+    if (st == CSVAVRO_OK) st = set_build(&b, (const char *const *)h->names, h->n_cols, err);
+    if (st != CSVAVRO_OK) goto done;
+    size_t na = 0, nr = 0, nren = 0;
+    /* a column gone and another new at the same position: most likely renamed */
+    for (uint32_t c = 0; c < ref->n_cols; c++) {
+        if (set_find(&b, ref->names[c]) >= 0) continue;
+        if (c < h->n_cols && set_find(&a, h->names[c]) < 0) {
+            ren_old[nren] = c;
+            ren_new[nren++] = c;
+        } else {
+            removed[nr++] = c;
+        }
+    }
+    for (uint32_t c = 0; c < h->n_cols; c++) {
+        if (set_find(&a, h->names[c]) >= 0) continue;
+        bool ren = c < ref->n_cols && set_find(&b, ref->names[c]) < 0;
+        if (!ren) added[na++] = c;
+    }
+    char msg[700];
+    snprintf(msg, sizeof msg, "header differs from %s:", ref_name);
+    if (!na && !nr && !nren) {
+        uint32_t c = 0;
+        while (c < h->n_cols && trimmed_eq(ref->names[c], h->names[c]))
+            c++;
+        size_t len = strlen(msg);
+        const char *p, *q;
+        size_t pn, qn;
+        trim_span(h->names[c], &p, &pn);
+        trim_span(ref->names[c], &q, &qn);
+        snprintf(msg + len, sizeof msg - len,
+                 " the same columns in another order (column %u is \"%.*s\", not \"%.*s\")", c + 1,
+                 (int)CAV_MIN(pn, (size_t)100), p, (int)CAV_MIN(qn, (size_t)100), q);
+    } else {
+        if (na) {
+            strncat(msg, " added ", sizeof msg - strlen(msg) - 1);
+            list_names(msg, sizeof msg - 320, (const char *const *)h->names, added, na);
+        }
+        if (nr) {
+            strncat(msg, na ? "; removed " : " removed ", sizeof msg - strlen(msg) - 1);
+            list_names(msg, sizeof msg - 200, (const char *const *)ref->names, removed, nr);
+        }
+        for (size_t i = 0; i < nren && strlen(msg) + 120 < sizeof msg; i++) {
+            size_t len = strlen(msg);
+            const char *p, *q;
+            size_t pn, qn;
+            trim_span(ref->names[ren_old[i]], &p, &pn);
+            trim_span(h->names[ren_new[i]], &q, &qn);
+            snprintf(msg + len, sizeof msg - len, "%s column %zu renamed \"%.*s\" -> \"%.*s\"",
+                     (na || nr || i) ? ";" : "", ren_new[i] + 1, (int)CAV_MIN(pn, (size_t)40), p,
+                     (int)CAV_MIN(qn, (size_t)40), q);
+        }
+    }
+    cav_err_path(err, name);
+    st = cav_err(err, CSVAVRO_E_CSV,
+                 "%s (--union-by-name reads inputs with different columns as one schema)", msg);
+done:
+    cav_free(a.slot);
+    cav_free(b.slot);
+    cav_free(added);
+    cav_free(removed);
+    cav_free(ren_old);
+    cav_free(ren_new);
+    return st;
+}
+
+/* int -> long -> double; anything else mixed -> string. */
+static csvavro_type widen(csvavro_type a, csvavro_type b) {
+    if (a == b) return a;
+    bool ia = a == CSVAVRO_TYPE_INT || a == CSVAVRO_TYPE_LONG;
+    bool ib = b == CSVAVRO_TYPE_INT || b == CSVAVRO_TYPE_LONG;
+    bool fa = a == CSVAVRO_TYPE_FLOAT || a == CSVAVRO_TYPE_DOUBLE;
+    bool fb = b == CSVAVRO_TYPE_FLOAT || b == CSVAVRO_TYPE_DOUBLE;
+    if (ia && ib) return CSVAVRO_TYPE_LONG;
+    if ((ia || fa) && (ib || fb)) return CSVAVRO_TYPE_DOUBLE;
+    return CSVAVRO_TYPE_STRING;
+}
+
+/* --union-by-name: inputs grouped by their header (trimmed texts, in order), each group
+ * inferred on its own (without --type/--not-null), then one schema: columns by trimmed header
+ * text in first-seen order, types widened over the groups that saw a value, nullable when a
+ * group says so or some input lacks the column; then --type/--not-null. */
+static csvavro_status infer_union(csvavro_fs *fs, const char *const *paths, size_t n_paths,
+                                  const csvavro_csv_options *o, csvavro_schema **out,
+                                  csvavro_error *err) {
+    csvavro_status st = CSVAVRO_OK;
+    cav_csv_header *hs = cav_calloc(n_paths, sizeof *hs);
+    size_t *group = cav_calloc(n_paths, sizeof *group);
+    const char **gp = cav_calloc(n_paths, sizeof *gp);
+    csvavro_schema *u = NULL;
+    uint32_t *cnt = NULL;
+    uint8_t *seen = NULL;
+    size_t cap_u = 0;
+    name_set ks = {0};
+    char **keys = NULL; /* the union's header texts (borrowed from hs) */
+    if (!hs || !group || !gp) {
+        st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+        goto done;
+    }
+    size_t total = 0, with_cols = 0;
+    for (size_t k = 0; k < n_paths && st == CSVAVRO_OK; k++) {
+        csvavro_file *f = NULL;
+        st = cav_input_open(fs, paths[k], o->compression, o->zip_entry, &f, err);
+        if (st != CSVAVRO_OK) break;
+        st = cav_csv_read_header(f, o, &hs[k], err);
+        csvavro_file_close(f, NULL);
+        if (st != CSVAVRO_OK && err && !err->path[0]) cav_err_path(err, paths[k]);
+        total += hs[k].n_cols;
+        with_cols += hs[k].n_cols > 0;
+    }
+    if (st != CSVAVRO_OK) goto done;
+    if (!with_cols) {
+        cav_err_path(err, paths[0]);
+        st = cav_err(err, CSVAVRO_E_CSV, "no header and no records: the inputs are empty");
+        goto done;
+    }
+    keys = cav_calloc(total + 1, sizeof *keys);
+    cnt = cav_calloc(total + 1, sizeof *cnt);
+    seen = cav_calloc(total + 1, 1);
+    ks.cap = 16;
+    while (ks.cap < 2 * total + 2)
+        ks.cap *= 2;
+    ks.slot = cav_calloc(ks.cap, sizeof *ks.slot);
+    ks.names = (const char *const *)keys;
+    if (!keys || !cnt || !seen || !ks.slot) {
+        st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+        goto done;
+    }
+    st = csvavro_schema_create(o->record_name, o->ns, &u, err);
+    csvavro_csv_options go = *o;
+    go.n_type_overrides = 0;
+    go.n_not_null = 0;
+    for (size_t k = 0; k < n_paths; k++)
+        group[k] = SIZE_MAX;
+    for (size_t k = 0; k < n_paths && st == CSVAVRO_OK; k++) {
+        if (group[k] != SIZE_MAX || hs[k].n_cols == 0) continue;
+        size_t ng = 0;
+        for (size_t m = k; m < n_paths; m++) {
+            if (group[m] != SIZE_MAX || hs[m].n_cols != hs[k].n_cols) continue;
+            bool same = true;
+            for (uint32_t c = 0; same && c < hs[k].n_cols; c++)
+                same = trimmed_eq(hs[k].names[c], hs[m].names[c]);
+            if (!same) continue;
+            group[m] = k;
+            gp[ng++] = paths[m];
+        }
+        csvavro_schema *g = NULL;
+        uint8_t *none = NULL;
+        st = infer_same(fs, gp, ng, &go, false, &g, &none, err);
+        for (size_t c = 0; st == CSVAVRO_OK && c < g->n_fields; c++) {
+            const char *text = hs[k].names[c];
+            size_t i = (size_t)trimmed_hash(text) & (ks.cap - 1);
+            while (ks.slot[i] && !trimmed_eq(keys[ks.slot[i] - 1], text))
+                i = (i + 1) & (ks.cap - 1);
+            size_t ui;
+            if (ks.slot[i]) {
+                ui = ks.slot[i] - 1;
+                if (seen[ui] >= 2) continue; /* a duplicate header name in this input */
+            } else {
+                ui = u->n_fields;
+                char base[200], nm[220], trimmed[200];
+                const char *p;
+                size_t pn;
+                trim_span(text, &p, &pn);
+                snprintf(trimmed, sizeof trimmed, "%.*s", (int)CAV_MIN(pn, sizeof trimmed - 1), p);
+                csvavro_avro_name(trimmed, base, sizeof base);
+                snprintf(nm, sizeof nm, "%s", base);
+                for (unsigned d = 2; cav_schema_name_index(u, nm) >= 0; d++)
+                    snprintf(nm, sizeof nm, "%s_%u", base, d);
+                st = csvavro_schema_add_field(u, nm, text, g->fields[c].type, g->fields[c].nullable,
+                                              err);
+                if (st != CSVAVRO_OK) break;
+                keys[ui] = (char *)text;
+                ks.slot[i] = (uint32_t)ui + 1;
+                seen[ui] = none[c] ? 0 : 1;
+                cnt[ui] += (uint32_t)ng;
+                seen[ui] |= 2; /* marks "this group counted" until the group ends */
+                continue;
+            }
+            cav_field *f = &u->fields[ui];
+            if (!none[c]) {
+                f->type = (seen[ui] & 1) ? widen(f->type, g->fields[c].type) : g->fields[c].type;
+                seen[ui] |= 1;
+            }
+            f->nullable = f->nullable || g->fields[c].nullable;
+            cnt[ui] += (uint32_t)ng;
+            seen[ui] |= 2;
+        }
+        for (size_t ui = 0; ui < u->n_fields; ui++)
+            seen[ui] &= 1;
+        cav_free(none);
+        csvavro_schema_free(g);
+    }
+    cap_u = u ? u->n_fields : 0;
+    for (size_t ui = 0; st == CSVAVRO_OK && ui < cap_u; ui++) {
+        if (!(seen[ui] & 1)) u->fields[ui].type = CSVAVRO_TYPE_STRING;
+        if (cnt[ui] < with_cols) u->fields[ui].nullable = true; /* missing somewhere */
+    }
+    if (st == CSVAVRO_OK) st = apply_overrides(u, o, err);
+done:
+    for (size_t k = 0; hs && k < n_paths; k++)
+        cav_csv_header_free(&hs[k]);
+    cav_free(hs);
+    cav_free(group);
+    cav_free(gp);
+    cav_free(keys);
+    cav_free(cnt);
+    cav_free(seen);
+    cav_free(ks.slot);
+    if (st != CSVAVRO_OK) {
+        csvavro_schema_free(u);
+        return st;
+    }
+    *out = u;
+    return CSVAVRO_OK;
+}
+
+csvavro_status csvavro_csv_infer(csvavro_fs *fs, const char *const *paths, size_t n_paths,
+                                 const csvavro_csv_options *o, csvavro_schema **out,
+                                 csvavro_error *err) {
+    *out = NULL;
+    CAV_RETURN_IF(n_paths == 0, err, CSVAVRO_E_USAGE, "no input to infer a schema from");
+    CAV_TRY(cav_csv_options_check(o, err));
+    CAV_RETURN_IF(o->timestamps && o->timestamps != CSVAVRO_TYPE_LOCAL_TIMESTAMP_MICROS &&
+                      o->timestamps != CSVAVRO_TYPE_TIMESTAMP_MILLIS &&
+                      o->timestamps != CSVAVRO_TYPE_TIMESTAMP_MICROS &&
+                      o->timestamps != CSVAVRO_TYPE_STRING,
+                  err, CSVAVRO_E_USAGE,
+                  "timestamps: local-timestamp-micros, timestamp-millis, timestamp-micros or "
+                  "string");
+    if (o->union_by_name) {
+        CAV_RETURN_IF(!o->header || o->n_names, err, CSVAVRO_E_USAGE,
+                      "--union-by-name matches columns by their header names: not with "
+                      "--no-header or --names");
+        return infer_union(fs, paths, n_paths, o, out, err);
+    }
+    return infer_same(fs, paths, n_paths, o, true, out, NULL, err);
 }
 
 /* ------------------------------------------------------------------ public row reader */

@@ -47,6 +47,11 @@ csvavro_status cav_csv_unescape(const csvavro_csv_options *o, const char *raw, s
     return CSVAVRO_OK;
 }
 
+/* The position in the input's records of batch column col (they differ under a layout map). */
+static int32_t input_column(const cav_csv_reader *r, int32_t col) {
+    return r->map && r->map[col] >= 0 ? r->map[col] : col;
+}
+
 static int64_t rec_number(const cav_csv_reader *r, uint64_t rec_index) {
     return r->first_record > 0 ? r->first_record + (int64_t)rec_index : -1;
 }
@@ -133,7 +138,7 @@ csvavro_status cav_csv_bad_record(cav_csv_reader *r, int64_t rec_off, const uint
             err->offset = rec_off;
             err->record = rec_number(r, rec_index);
             if (r->first_line > 0) err->line = line_of(r, rec_off);
-            if (column >= 0) cav_err_column(err, column, r->col_names[column]);
+            if (column >= 0) cav_err_column(err, input_column(r, column), r->col_names[column]);
             if (value) cav_err_value(err, value, value_len);
         }
         return cav_err(err, st, "%s", reason);
@@ -246,7 +251,8 @@ csvavro_status cav_csv_reader_batch_done(cav_csv_reader *r, csvavro_error *err) 
             err->offset = e->offset;
             err->record = rec_number(r, e->rec_index);
             if (r->first_line > 0) err->line = line_of(r, e->offset);
-            if (e->column >= 0) cav_err_column(err, e->column, r->col_names[e->column]);
+            if (e->column >= 0)
+                cav_err_column(err, input_column(r, e->column), r->col_names[e->column]);
             if (e->value) cav_err_value(err, e->value, e->value_len);
         }
         st = cav_err(err, CSVAVRO_E_LIMIT,
@@ -320,7 +326,7 @@ static csvavro_status value_error(cav_csv_reader *r, cav_batch *b, uint32_t row,
                                   const char *what, csvavro_error *err) {
     const char *raw;
     size_t rawlen;
-    cav_csv_reader_raw(r, row, col, &raw, &rawlen);
+    cav_csv_reader_raw(r, row, (uint32_t)input_column(r, (int32_t)col), &raw, &rawlen);
     int64_t off = r->buf_off + (raw - (const char *)r->buf);
     if (at && at >= raw && at < raw + rawlen) off = r->buf_off + (at - (const char *)r->buf);
     char reason[256];
@@ -419,7 +425,8 @@ static csvavro_status load_slow(cav_csv_reader *r, cav_batch *b, uint32_t col, u
     const char *s;
     size_t n;
     bool quoted, is_null;
-    CAV_TRY(field_text(r, b, i, col, &s, &n, &quoted, &is_null, err));
+    CAV_TRY(field_text(r, b, i, (uint32_t)input_column(r, (int32_t)col), &s, &n, &quoted, &is_null,
+                       err));
     if (is_null || (quoted && n == 0 && cav_csv_quoted_empty_is_null(c->type))) {
         c->valid[i] = 0;
         return CSVAVRO_OK;
@@ -464,19 +471,58 @@ static csvavro_status load_slow(cav_csv_reader *r, cav_batch *b, uint32_t col, u
     return value_error(r, b, i, col, s, n, NULL, CSVAVRO_E_VALUE, type_what(c->type), err);
 }
 
+/* The same value (or null) on the selected rows of c. */
+static void fill_const(cav_column *c, const cav_const_value *v, const uint32_t *sel,
+                       uint32_t n_sel) {
+    for (uint32_t k = 0; k < n_sel; k++) {
+        uint32_t i = sel ? sel[k] : k;
+        c->valid[i] = v->valid;
+        if (!v->valid) continue;
+        switch (c->type) {
+        case CSVAVRO_TYPE_BOOLEAN:
+            c->v.b8[i] = v->v.b8;
+            break;
+        case CSVAVRO_TYPE_INT:
+        case CSVAVRO_TYPE_DATE:
+            c->v.i32[i] = v->v.i32;
+            break;
+        case CSVAVRO_TYPE_FLOAT:
+            c->v.f32[i] = v->v.f32;
+            break;
+        case CSVAVRO_TYPE_DOUBLE:
+            c->v.f64[i] = v->v.f64;
+            break;
+        case CSVAVRO_TYPE_STRING:
+        case CSVAVRO_TYPE_BYTES:
+        case CSVAVRO_TYPE_DECIMAL:
+        case CSVAVRO_TYPE_DECIMAL_FIXED:
+            c->v.str[i] = v->v.str;
+            break;
+        default: /* LONG and the timestamps */
+            c->v.i64[i] = v->v.i64;
+            break;
+        }
+    }
+}
+
 /* Converts column col for the rows of the batch's selection (every row when b->sel is NULL).
  * Rows outside the selection are not looked at: their values, validity and errors stay
  * undefined, so a bad value in a row the filter dropped is never reported (docs/splits.md). */
 csvavro_status cav_csv_reader_load_column(cav_csv_reader *r, cav_batch *b, uint32_t col,
                                           csvavro_error *err) {
-    CAV_RETURN_IF(col >= r->n_cols || col >= b->n_cols, err, CSVAVRO_E_USAGE,
+    CAV_RETURN_IF(col >= r->n_out || col >= b->n_cols, err, CSVAVRO_E_USAGE,
                   "load_column: column %u out of range", col);
     cav_column *c = &b->cols[col];
     if (c->loaded) return CSVAVRO_OK;
     const uint32_t *sel = b->sel;
     const uint32_t n_sel = sel ? b->n_sel : b->n_rows;
+    if (r->map && r->map[col] < 0) { /* the input lacks the column: its constant */
+        fill_const(c, &r->defs[col], sel, n_sel);
+        c->loaded = true;
+        return CSVAVRO_OK;
+    }
     const size_t W = (size_t)r->n_cols + 1;
-    const uint32_t *offs = r->offs + col;
+    const uint32_t *offs = r->offs + (r->map ? (uint32_t)r->map[col] : col);
     const char *buf = (const char *)r->buf;
     const char Q = r->o.quote;
     const bool plain = r->o.n_null_values == 0 && !r->o.escape &&
@@ -598,7 +644,8 @@ csvavro_status cav_csv_reader_load_column(cav_csv_reader *r, cav_batch *b, uint3
             const char *s;
             size_t n;
             bool quoted, is_null;
-            CAV_TRY(field_text(r, b, i, col, &s, &n, &quoted, &is_null, err));
+            CAV_TRY(field_text(r, b, i, (uint32_t)input_column(r, (int32_t)col), &s, &n, &quoted,
+                               &is_null, err));
             CAV_TRY(value_error(r, b, i, col, s, n, NULL, CSVAVRO_E_VALUE,
                                 "is null in a non-nullable field (--not-null or --schema)", err));
         }

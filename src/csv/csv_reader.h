@@ -12,7 +12,11 @@
 
 struct cav_csv_reader {
     csvavro_csv_options o; /* copy; list pointers borrowed from the caller */
-    uint32_t n_cols;
+    uint32_t n_cols;       /* fields of a record (the input's columns) */
+    uint32_t n_out;        /* batch columns (the schema's fields) */
+    uint32_t offs_cols;    /* n_cols the offs array was sized for */
+    const int32_t *map;    /* NULL: batch column c is field c; else field map[c], -1: absent */
+    const cav_const_value *defs; /* [n_out] the value of an absent column (map[c] < 0) */
     csvavro_type *types;
     char **col_names;
     uint32_t batch_rows;

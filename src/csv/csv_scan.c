@@ -582,6 +582,8 @@ csvavro_status cav_csv_reader_create(const csvavro_csv_options *o, const csvavro
     r->o = *o;
     if (r->o.escape == r->o.quote) r->o.escape = 0;
     r->n_cols = (uint32_t)schema->n_fields;
+    r->n_out = r->n_cols;
+    r->offs_cols = r->n_cols;
     r->batch_rows = batch_rows;
     /* a field is its raw bytes unless quoted: no null markers but the empty field, no escapes,
      * no transcoding, no trimming */
@@ -609,10 +611,31 @@ nomem:
     return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
 }
 
+csvavro_status cav_csv_reader_set_layout(cav_csv_reader *r, uint32_t n_fields, const int32_t *map,
+                                         const cav_const_value *defs, csvavro_error *err) {
+    CAV_RETURN_IF(n_fields == 0 || n_fields > CAV_CSV_MAX_COLUMNS || (!map && n_fields != r->n_out),
+                  err, CSVAVRO_E_USAGE, "CSV reader: bad layout of %u fields", n_fields);
+    if (map)
+        for (uint32_t c = 0; c < r->n_out; c++)
+            CAV_RETURN_IF(map[c] >= (int32_t)n_fields || (map[c] < 0 && !defs), err,
+                          CSVAVRO_E_USAGE, "CSV reader: bad layout for column %u", c);
+    if (n_fields > r->offs_cols) {
+        uint32_t *o =
+            cav_realloc(r->offs, ((size_t)r->batch_rows * (n_fields + 1) + OFFS_SLACK) * sizeof *o);
+        if (!o) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+        r->offs = o;
+        r->offs_cols = n_fields;
+    }
+    r->n_cols = n_fields;
+    r->map = map;
+    r->defs = defs;
+    return CSVAVRO_OK;
+}
+
 void cav_csv_reader_free(cav_csv_reader *r) {
     if (!r) return;
     if (r->col_names)
-        for (uint32_t i = 0; i < r->n_cols; i++)
+        for (uint32_t i = 0; i < r->n_out; i++)
             cav_free(r->col_names[i]);
     cav_free(r->col_names);
     cav_free(r->types);

@@ -44,6 +44,8 @@ typedef struct cav_input {
     size_t n_blocks;
     bool sequential; /* compressed or a stream: one split, size unknown (io_input.c) */
     uint8_t codec;   /* csvavro_compression found at planning */
+    int32_t *map;    /* fields matched by name (exec_schema.c): field f is column map[f], -1 =
+                        its default; NULL: field f is column f */
 } cav_input;
 
 /* A job spread over several processes (exec_mpi.c: one per MPI rank); NULL in one process.
@@ -118,7 +120,14 @@ struct csvavro_job {
     size_t n_fss;
     cav_input *inputs;
     size_t n_inputs;
-    csvavro_schema *full;       /* reader schema: one field per CSV column */
+    csvavro_schema *full; /* reader schema: one field per CSV column (or, matched by name,
+                             the --schema / union fields: see cav_input.map) */
+    char **def_json;      /* --schema: each field's "default" as JSON text, or NULL */
+    size_t n_def_json;
+    cav_const_value *defs; /* [n_defs] the value of a field an input lacks (NULL: none is) */
+    char **def_store;      /* their bytes */
+    size_t n_defs;
+    char *mapping;              /* csvavro_job_mapping */
     csvavro_schema *out_schema; /* after select/exclude/rename */
     uint32_t *col_map;          /* output field i <- batch column col_map[i] */
     const uint32_t *where_cols;
@@ -190,6 +199,13 @@ char *cav_job_out_display(const csvavro_job *job, const char *path);
 csvavro_status cav_job_project(csvavro_job *job, csvavro_error *err);
 /* Keeps fs open for the job's lifetime (closed by csvavro_job_free); on failure fs is closed. */
 csvavro_status cav_job_add_fs(csvavro_job *j, csvavro_fs *fs, csvavro_error *err);
+
+/* exec_schema.c: --schema by name, --union-by-name */
+/* Maps every input with a header onto full by name (cav_input.map), the defaults, the notes
+ * about dropped columns and the mapping text. */
+csvavro_status cav_job_map_inputs(csvavro_job *job, csvavro_error *err);
+/* defs from def_json (null where there is none) */
+csvavro_status cav_job_build_defaults(csvavro_job *job, csvavro_error *err);
 
 /* exec_run.c */
 csvavro_status cav_job_run_splits(csvavro_job *job, csvavro_error *err);

@@ -68,6 +68,9 @@ csvavro_status csvavro_job_create(const csvavro_job_options *o, csvavro_job **ou
                   err, CSVAVRO_E_USAGE,
                   "--on-error reject needs --reject-file PATH (or --on-error skip to drop bad "
                   "records)");
+    CAV_RETURN_IF(o->csv.union_by_name && (!o->csv.header || o->csv.n_names), err, CSVAVRO_E_USAGE,
+                  "--union-by-name matches columns by their header names: not with --no-header "
+                  "or --names");
     CAV_RETURN_IF((unsigned)o->mode > CSVAVRO_MODE_IGNORE, err, CSVAVRO_E_USAGE,
                   "unknown output mode %d", (int)o->mode);
     CAV_RETURN_IF(o->overwrite && o->mode != CSVAVRO_MODE_ERROR &&
@@ -94,6 +97,7 @@ void csvavro_job_free(csvavro_job *j) {
         cav_free(in->path);
         cav_csv_header_free(&in->h);
         cav_free(in->blocks);
+        cav_free(in->map);
     }
     cav_free(j->inputs);
     for (size_t i = 0; i < j->n_splits; i++) {
@@ -121,6 +125,12 @@ void csvavro_job_free(csvavro_job *j) {
     cav_free(j->rej_tmp);
     json_decref(j->prev);
     cav_free(j->notes);
+    cav_avro_free_defaults(j->def_json, j->n_def_json);
+    for (size_t i = 0; i < j->n_defs; i++)
+        cav_free(j->def_store[i]);
+    cav_free(j->def_store);
+    cav_free(j->defs);
+    cav_free(j->mapping);
     for (size_t i = 0; i < j->n_fss; i++)
         csvavro_fs_close(j->fss[i]);
     cav_free(j->fss);
@@ -346,24 +356,20 @@ static csvavro_status take_schema(csvavro_job *j, csvavro_error *err) {
         cav_free(paths);
         CAV_TRY(st);
     }
+    /* with header names: --schema fields and the union's columns are matched by name */
+    bool names = j->o.csv.header && !j->o.csv.n_names;
+    if (names && (j->o.schema_json || j->o.csv.union_by_name)) return cav_job_map_inputs(j, err);
     size_t nf = csvavro_schema_field_count(j->full);
     for (size_t i = 0; i < j->n_inputs; i++) {
         const cav_input *in = &j->inputs[i];
         if (in->h.n_cols == 0) continue;
+        if (names && ref && in != ref)
+            CAV_TRY(cav_csv_header_diff(&ref->h, ref->display, &in->h, in->display, err));
         if (in->h.n_cols != nf) {
             cav_err_path(err, in->display);
             return cav_err(err, j->o.schema_json ? CSVAVRO_E_SCHEMA : CSVAVRO_E_CSV,
                            "input has %u columns, the schema has %zu", in->h.n_cols, nf);
         }
-        if (ref && j->o.csv.header && in != ref)
-            for (uint32_t c = 0; c < in->h.n_cols; c++)
-                if (strcmp(in->h.names[c], ref->h.names[c]) != 0) {
-                    cav_err_path(err, in->display);
-                    cav_err_column(err, (int32_t)c, in->h.names[c]);
-                    return cav_err(err, CSVAVRO_E_CSV,
-                                   "header differs from %s: column %u is \"%s\", not \"%s\"",
-                                   ref->display, c + 1, in->h.names[c], ref->h.names[c]);
-                }
     }
     return CSVAVRO_OK;
 }

@@ -88,6 +88,18 @@ csvavro_status cav_plan_encode(const csvavro_job *j, cav_buf *b, csvavro_error *
     csvavro_status st = put_str(b, sj, err);
     cav_free(sj);
     CAV_TRY(st);
+    /* fields matched by name: each input's map, the --schema defaults */
+    size_t nf = csvavro_schema_field_count(j->full);
+    for (size_t i = 0; i < j->n_inputs; i++) {
+        const cav_input *in = &j->inputs[i];
+        CAV_TRY(put_u64(b, in->map != NULL, err));
+        for (size_t f = 0; in->map && f < nf; f++)
+            CAV_TRY(put_u64(b, (uint64_t)(int64_t)in->map[f], err));
+    }
+    CAV_TRY(put_u64(b, j->def_json ? j->n_def_json : 0, err));
+    for (size_t f = 0; j->def_json && f < j->n_def_json; f++)
+        CAV_TRY(put_str(b, j->def_json[f], err));
+    CAV_TRY(put_u64(b, j->defs != NULL, err));
     CAV_TRY(put_u64(b, j->n_splits, err));
     for (size_t i = 0; i < j->n_splits; i++) {
         const cav_split *s = &j->splits[i];
@@ -167,6 +179,30 @@ csvavro_status cav_plan_decode(csvavro_job *j, const uint8_t *p, size_t n, csvav
     st = csvavro_schema_from_json(sj, &j->full, err);
     cav_free(sj);
     CAV_TRY(st);
+    size_t nf = csvavro_schema_field_count(j->full);
+    for (size_t i = 0; i < j->n_inputs && !r.bad; i++) {
+        cav_input *in = &j->inputs[i];
+        if (!get_u64(&r)) continue;
+        in->map = cav_calloc(nf ? nf : 1, sizeof *in->map);
+        if (!in->map) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+        for (size_t f = 0; f < nf; f++) {
+            int64_t c = (int64_t)get_u64(&r);
+            if (c < -1 || c >= (int64_t)in->h.n_cols) r.bad = true;
+            in->map[f] = (int32_t)c;
+        }
+    }
+    uint64_t nd = get_u64(&r);
+    if (nd && nd != nf) r.bad = true;
+    if (nd && !r.bad) {
+        j->def_json = cav_calloc(nf, sizeof *j->def_json);
+        if (!j->def_json) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+        j->n_def_json = nf;
+        for (size_t f = 0; f < nf; f++)
+            j->def_json[f] = get_cav_str(&r);
+    }
+    bool defs = get_u64(&r) != 0;
+    CAV_TRY(BAD_PLAN(&r));
+    if (defs) CAV_TRY(cav_job_build_defaults(j, err));
     CAV_TRY(cav_job_project(j, err));
     if (j->o.where && *j->o.where) {
         CAV_TRY(cav_filter_compile(j->o.where, j->full, &j->filter, err));

@@ -50,7 +50,11 @@ static csvavro_status worker_init(worker *w, csvavro_job *j, csvavro_error *err)
     if (!types) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
     for (size_t i = 0; i < nf; i++)
         types[i] = csvavro_schema_field_type(j->full, i);
-    uint32_t rows = cav_csv_batch_rows(j->o.batch_rows, nf);
+    /* the offsets of a record take the input's width, which matching by name may make wider */
+    size_t width = nf;
+    for (size_t i = 0; i < j->n_inputs; i++)
+        if (j->inputs[i].map && j->inputs[i].h.n_cols > width) width = j->inputs[i].h.n_cols;
+    uint32_t rows = cav_csv_batch_rows(j->o.batch_rows, width);
     csvavro_status st = cav_batch_init(&w->b, (uint32_t)nf, types, rows, 0, err);
     cav_free(types);
     CAV_TRY(st);
@@ -183,6 +187,10 @@ static csvavro_status run_split(worker *w, size_t si, int64_t start, bool aligne
     st = cav_input_open(in->fs, in->path, j->o.csv.compression, j->o.csv.zip_entry, &in_f, err);
     if (st != CSVAVRO_OK) goto finish;
     cav_csv_reader_allow_trailing_empty(w->r, in->h.trailing_empty);
+    st = cav_csv_reader_set_layout(
+        w->r, in->map ? in->h.n_cols : (uint32_t)csvavro_schema_field_count(j->full), in->map,
+        j->defs, err);
+    if (st != CSVAVRO_OK) goto finish;
     cav_csv_reader_set_reject_sink(w->r,
                                    j->o.csv.on_error == CSVAVRO_ON_ERROR_REJECT ? &w->rej : NULL);
     st = cav_csv_reader_open_range(w->r, in_f, in->display, start, s->end, aligned, err);
@@ -370,7 +378,9 @@ static csvavro_status split_failed(csvavro_job *j, size_t si, csvavro_error *err
     /* an error located in the input (file, byte) needs no internal split number */
     if (!err->path[0] || err->offset < 0) cav_err_prefix(err, "split %zu", si);
     /* a value that contradicts a type guessed from a sample: say how to widen it */
-    if (err->status == CSVAVRO_E_VALUE && err->value[0] && type_inferred(j, err->column)) {
+    /* the column by its name: matched by name, err->column is the input's position */
+    long col = err->column_name[0] ? csvavro_schema_find(j->full, err->column_name) : err->column;
+    if (err->status == CSVAVRO_E_VALUE && err->value[0] && type_inferred(j, (int32_t)col)) {
         size_t n = strlen(err->message);
         snprintf(err->message + n, sizeof err->message - n,
                  " (the column's type was inferred from a sample: --type '%s=string' keeps it as "

@@ -203,6 +203,18 @@ const opt_spec cli_csv_table[] = {
      "timestamp-millis or timestamp-micros (the\ntext taken as UTC: Hive, Spark <= 3.1), or "
      "string",
      NULL},
+    {CLI_CSV_UNION_BY_NAME, "--union-by-name", NULL,
+     "inputs with different headers: one schema over all,\ncolumns matched by header name "
+     "(first-seen order),\ntypes widened, missing values null",
+     "Each group of inputs sharing a header is sampled on its own; a column's types are widened "
+     "over the groups that saw a value in it (int, long, double: the widest of them; any "
+     "other mix: string) and it is nullable when any input lacks it. Every input's columns "
+     "are then matched by name (csvavro convert --dry-run shows the mapping). Without this "
+     "option, inputs whose headers differ are an error that names the file and the columns "
+     "added, removed, renamed or reordered. Example, three years of taxi files:\n\n"
+     "  csvavro schema --union-by-name yellow_2013-01.csv yellow_2015-01.csv "
+     "yellow_2019-01.csv\n  csvavro convert --union-by-name 'yellow_*.csv' yellow.avro\n\n"
+     "Needs a header (not with --no-header or --names)."},
     {CLI_CSV_RECORD_NAME, "--record-name", "NAME", "Avro record name (default Row)", NULL},
     {CLI_CSV_NAMESPACE, "--namespace", "NS", "Avro namespace (default csvavro)", NULL},
     OPT_END,
@@ -223,6 +235,9 @@ int cli_csv_apply(int id, const char *name, const char *v, csvavro_csv_options *
         break;
     case CLI_CSV_KEEP_EMPTY:
         o->keep_empty_columns = 1;
+        break;
+    case CLI_CSV_UNION_BY_NAME:
+        o->union_by_name = 1;
         break;
     case CLI_CSV_TIMESTAMPS:
         if (!strcmp(v, "local-timestamp-micros") || !strcmp(v, "local-timestamp"))

@@ -37,6 +37,7 @@ enum {
     CLI_CSV_TRIM,
     CLI_CSV_KEEP_EMPTY,
     CLI_CSV_TIMESTAMPS,
+    CLI_CSV_UNION_BY_NAME,
 };
 
 extern const opt_spec cli_csv_table[];

@@ -52,6 +52,7 @@ enum {
     C_BLOCK_SIZE,
     C_SEED,
     C_META,
+    C_STRICT_SCHEMA,
 };
 
 static const opt_spec convert_table[] = {
@@ -65,13 +66,29 @@ static const opt_spec convert_table[] = {
      NULL},
     {C_LIMIT, "--limit", "N", "write at most N rows: the first N in input order",
      "Exact, and the same rows for any -j and split size."},
-    {C_SCHEMA, "--schema", "FILE.avsc", "use this Avro schema (fields = CSV columns in order)",
+    {C_SCHEMA, "--schema", "FILE.avsc",
+     "use this Avro schema: fields take the CSV columns by\nname, in the schema's order (by "
+     "position with\n--no-header)",
      "Instead of inferring one; see AVRO OUTPUT for the field types it may hold. Under mpirun only "
-     "rank 0 reads it. Decimals as bytes or fixed:\n\n  {\"name\": \"fare\", \"type\": {\"type\": "
+     "rank 0 reads it. A field takes the CSV column whose header text (without surrounding "
+     "spaces) is the field's name, its csvavro.header attribute (schemas written by csvavro "
+     "keep the header text there), or becomes the field's name as an Avro name (\"fare "
+     "amount\" -> fare_amount). Records follow the schema's field order. A field the CSV "
+     "lacks takes its \"default\" (null, a number, a string, true/false; bytes, fixed and "
+     "decimals as a string of code points 0-255, dates and timestamps as the int or long); "
+     "without a default the job stops before writing anything, naming the field and the "
+     "input. A CSV column the schema lacks is dropped with a note on stderr (--strict-schema: "
+     "an error). --dry-run prints the mapping. Example:\n\n  csvavro convert trips.csv.gz "
+     "out.avro --schema trips.avsc --dry-run\n\nWith --no-header the fields are the columns "
+     "in order and their count must match. Decimals as bytes or fixed:\n\n  {\"name\": \"fare\", "
+     "\"type\": {\"type\": "
      "\"bytes\", \"logicalType\": \"decimal\", \"precision\": 8, \"scale\": 2}}\n  "
      "{\"name\": \"total\", \"type\": {\"type\": \"fixed\", \"name\": \"D16\", \"size\": 16, "
      "\"logicalType\": \"decimal\", \"precision\": 38, \"scale\": 4}}\n\nA fixed must hold "
      "the precision (16 bytes: 38 digits); decimal values follow --type COL=decimal(P,S)."},
+    {C_STRICT_SCHEMA, "--strict-schema", NULL,
+     "with --schema: a CSV column the schema lacks is an\nerror (default: dropped with a note)",
+     "The error names the input and the columns; nothing is written."},
     {C_SPLIT_SIZE, "--split-size", "SIZE", "bytes per split (default 64M; K/M/G suffixes)",
      "Splits also end at HDFS block boundaries; see Splits and threads under OUTPUT."},
     {C_THREADS, "-j, --threads", "N", "worker threads (default: all cores)",
@@ -127,7 +144,8 @@ const opt_cmd cli_convert_cmd = {
     .man = "A directory INPUT reads its files in name order, skipping names that start with . "
            "or _ (such as _SUCCESS); a glob works in the last path component "
            "('data/trip_*.csv', quoted so that the shell leaves it alone). Several INPUTs must "
-           "have the same columns; the header of each is read once, at planning. The output "
+           "have the same columns (or --union-by-name, or --schema: matched by name); the header "
+           "of each is read once, at planning. The output "
            "forms, the commit, the _SUCCESS manifest and the progress output are described "
            "under OUTPUT; the --where language under FILTER EXPRESSIONS; the CSV options "
            "under CSV INPUT.",
@@ -264,6 +282,7 @@ static void print_plan(csvavro_job *job) {
             printf("%s%s", h ? "," : " hosts ", si.hosts[h]);
         printf("\n");
     }
+    if (csvavro_job_mapping(job)) printf("%s\n", csvavro_job_mapping(job));
     char *json = NULL;
     csvavro_error e;
     if (csvavro_schema_to_json(csvavro_job_schema(job), 1, &json, &e) == CSVAVRO_OK) {
@@ -350,6 +369,10 @@ int cli_cmd_convert(int argc, char **argv) {
             break;
         case C_SCHEMA:
             schema_path = val; /* read below (by rank 0 only under MPI) */
+            o.schema_source = val;
+            break;
+        case C_STRICT_SCHEMA:
+            o.strict_schema = 1;
             break;
         case C_SPLIT_SIZE:
             if (!cli_size(val, &u) || u == 0) goto badval;
@@ -407,6 +430,10 @@ int cli_cmd_convert(int argc, char **argv) {
     }
     if (pos.n < 2) {
         rc = cli_usage_error("convert", "need INPUT and OUTPUT");
+        goto out;
+    }
+    if (o.strict_schema && !schema_path) {
+        rc = cli_usage_error("convert", "--strict-schema goes with --schema FILE.avsc");
         goto out;
     }
     mpi_rank = csvavro_mpi_init(&err); /* -1: one process (not under mpirun) */
