@@ -30,7 +30,8 @@ __all__ = ["convert", "head", "schema", "read_csv", "read_avro", "Stats", "Error
 CSV_OPTIONS = ("delimiter", "quote", "escape", "comment", "header", "names", "skip_rows",
                "null_values", "encoding", "max_record_bytes", "on_error", "reject_file",
                "max_errors", "infer_rows", "types", "not_null", "record_name", "namespace",
-               "compression", "zip_entry", "skip_initial_space", "trim", "keep_empty_columns")
+               "compression", "zip_entry", "skip_initial_space", "trim", "keep_empty_columns",
+               "union_by_name")
 
 
 class Stats:

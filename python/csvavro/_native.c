@@ -246,7 +246,9 @@ static int csv_options(PyObject *d, strpool *p, strlists *ls, csvavro_csv_option
         get_str(d, "record_name", p, &o->record_name) || get_str(d, "namespace", p, &o->ns) ||
         get_str(d, "compression", p, &comp) || get_str(d, "zip_entry", p, &o->zip_entry) ||
         get_bool(d, "skip_initial_space", &o->skip_initial_space) ||
-        get_bool(d, "trim", &o->trim) || get_bool(d, "keep_empty_columns", &o->keep_empty_columns))
+        get_bool(d, "trim", &o->trim) ||
+        get_bool(d, "keep_empty_columns", &o->keep_empty_columns) ||
+        get_bool(d, "union_by_name", &o->union_by_name))
         return -1;
     if (comp) {
         csvavro_status st = csvavro_compression_parse(comp, &o->compression);

@@ -507,9 +507,7 @@ csvavro_status cav_avro_field_defaults(const char *json, size_t n_fields, char *
     for (size_t i = 0; st == CSVAVRO_OK && i < n_fields; i++) {
         const json_t *v = json_object_get(json_array_get(fields, i), "default");
         if (!v) continue;
-        char *t = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-        d[i] = t ? cav_strdup(t) : NULL;
-        free(t);
+        d[i] = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT); /* malloc: cav_free frees it */
         if (!d[i]) st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
     }
     json_decref(root);

@@ -170,9 +170,8 @@ csvavro_status cav_job_build_defaults(csvavro_job *j, csvavro_error *err) {
     j->n_defs = nf;
     for (size_t f = 0; f < nf; f++) {
         if (j->def_json && j->def_json[f]) {
-            csvavro_status st =
-                cav_avro_default_value(j->full, f, j->def_json[f], &j->defs[f], &j->def_store[f],
-                                       err);
+            csvavro_status st = cav_avro_default_value(j->full, f, j->def_json[f], &j->defs[f],
+                                                       &j->def_store[f], err);
             if (st != CSVAVRO_OK) {
                 cav_err_prefix(err, "%s", schema_source(j));
                 return st;
@@ -312,7 +311,8 @@ csvavro_status cav_job_map_inputs(csvavro_job *j, csvavro_error *err) {
         if (n_with_extra > 1)
             snprintf(others, sizeof others, " (and %zu more input%s)", n_with_extra - 1,
                      n_with_extra == 2 ? "" : "s");
-        snprintf(text, sizeof text, "%s%s: column%s %s not in %s: dropped (--strict-schema: an error)",
+        snprintf(text, sizeof text,
+                 "%s%s: column%s %s not in %s: dropped (--strict-schema: an error)",
                  j->inputs[first_extra].display, others, first_n == 1 ? "" : "s", first_list,
                  schema_source(j));
         CAV_TRY(note(j, text, err));

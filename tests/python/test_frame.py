@@ -77,6 +77,15 @@ equal(s["name"].tolist(), ["at", "id"], "schema names after select")
 equal(s["type"].tolist(), ["local-timestamp", "long"], "schema types")
 check(s.attrs["avro_schema"]["type"] == "record", "schema carries the Avro JSON")
 
+# union_by_name: inputs with different headers give one schema, columns in first-seen order
+u1 = os.path.join(T, "u1.csv")
+u2 = os.path.join(T, "u2.csv")
+open(u1, "w").write("a, b\n1,x\n")
+open(u2, "w").write("b,c\ny,2.5\n")
+s = csvavro.schema([u1, u2], union_by_name=True)
+equal(s["name"].tolist(), ["a", "b", "c"], "union_by_name: columns by name, first seen first")
+equal(s["type"].tolist(), ["long", "string", "double"], "union_by_name: types")
+
 # errors carry the C error's fields
 bad = os.path.join(T, "bad.csv")
 with open(bad, "w") as f:
