@@ -66,9 +66,10 @@ ok "np 3: $nbad rejects from every rank, the same reject file and outputs"
 # inputs with different headers (--union-by-name) and a --schema matched by name with
 # defaults: the plan carries each input's column map and the defaults to every rank
 awk 'NR <= 3000' "$T/t.csv" > "$T/u1.csv"
-awk -F, -v OFS=, 'NR == 1 || (NR > 3000 && NR <= 6000) {t = $1; $1 = $2; $2 = t; NF = NF - 1; print}' \
+awk -F, -v OFS=, '{sub(/\r$/, "")} NR == 1 || (NR > 3000 && NR <= 6000) {t = $1; $1 = $2; $2 = t; NF = NF - 1; print}' \
   "$T/t.csv" > "$T/u2.csv"
-awk -F, -v OFS=, 'NR == 1 {print $0, "extra"} NR > 6000 && NR <= 9000 {print $0, NR}' "$T/t.csv" > "$T/u3.csv"
+awk -F, -v OFS=, '{sub(/\r$/, "")} NR == 1 {print $0, "extra"} NR > 6000 && NR <= 9000 {print $0, NR}' \
+  "$T/t.csv" > "$T/u3.csv"
 U=(--seed 7 --split-size 60K -j2 -q)
 $C convert --union-by-name "$T/u1.csv" "$T/u2.csv" "$T/u3.csv" "$T/uref/u.*.avro" "${U[@]}" ||
   fail "single-process --union-by-name"
