@@ -154,12 +154,17 @@ static uint64_t str_hash(const char *p) {
     return h;
 }
 
-static void index_put(uint32_t *t, size_t cap, const char *key, uint32_t slot) {
+/* Adds key -> slot unless the key is already there: lookups answer the first field of a name,
+ * and many equal header texts (originals) stay one entry instead of one long probe chain. */
+static void index_put(const cav_field *fields, uint32_t *t, size_t cap, const char *key,
+                      uint32_t slot, bool original) {
     for (size_t i = (size_t)str_hash(key) & (cap - 1);; i = (i + 1) & (cap - 1)) {
         if (!t[i]) {
             t[i] = slot;
             return;
         }
+        const cav_field *f = &fields[t[i] - 1];
+        if (strcmp(original ? f->original : f->name, key) == 0) return;
     }
 }
 
@@ -185,8 +190,8 @@ static csvavro_status index_reserve(csvavro_schema *s, size_t n, csvavro_error *
         return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
     }
     for (size_t i = 0; i < s->n_fields; i++) {
-        index_put(a, cap, s->fields[i].name, (uint32_t)i + 1);
-        index_put(b, cap, s->fields[i].original, (uint32_t)i + 1);
+        index_put(s->fields, a, cap, s->fields[i].name, (uint32_t)i + 1, false);
+        index_put(s->fields, b, cap, s->fields[i].original, (uint32_t)i + 1, true);
     }
     cav_free(s->by_name);
     cav_free(s->by_original);
@@ -231,8 +236,8 @@ csvavro_status csvavro_schema_add_field(csvavro_schema *s, const char *name, con
     f->nullable = nullable != 0;
     f->precision = f->scale = f->fixed_size = 0;
     f->fixed_name = NULL;
-    index_put(s->by_name, s->hcap, f->name, (uint32_t)s->n_fields + 1);
-    index_put(s->by_original, s->hcap, f->original, (uint32_t)s->n_fields + 1);
+    index_put(s->fields, s->by_name, s->hcap, f->name, (uint32_t)s->n_fields + 1, false);
+    index_put(s->fields, s->by_original, s->hcap, f->original, (uint32_t)s->n_fields + 1, true);
     s->n_fields++;
     return CSVAVRO_OK;
 }

@@ -93,11 +93,48 @@ static csvavro_type class_type(cav_infer_class c) {
     }
 }
 
+/* The next "_k" suffix to try per base name, so that n identical header names cost O(n) lookups
+ * rather than O(n^2) (open addressing; keys borrowed from the caller's buffers, copied). */
+typedef struct suffix_table {
+    char **keys;
+    unsigned *next;
+    size_t cap;
+} suffix_table;
+
+static size_t suffix_slot(const suffix_table *t, const char *key) {
+    uint64_t h = 1469598103934665603ULL;
+    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    size_t i = (size_t)h & (t->cap - 1);
+    while (t->keys[i] && strcmp(t->keys[i], key))
+        i = (i + 1) & (t->cap - 1);
+    return i;
+}
+
+static void suffix_table_free(suffix_table *t) {
+    for (size_t i = 0; t->keys && i < t->cap; i++)
+        cav_free(t->keys[i]);
+    cav_free(t->keys);
+    cav_free(t->next);
+}
+
 /* Builds a schema with Avro-valid unique names for the header texts (all STRING). */
 static csvavro_status names_schema(const cav_csv_header *h, const csvavro_csv_options *o,
                                    csvavro_schema **out, csvavro_error *err) {
     CAV_TRY(csvavro_schema_create(o->record_name, o->ns, out, err));
     csvavro_schema *s = *out;
+    suffix_table sfx = {0};
+    sfx.cap = 16;
+    while (sfx.cap < (size_t)h->n_cols * 2)
+        sfx.cap *= 2;
+    sfx.keys = cav_calloc(sfx.cap, sizeof *sfx.keys);
+    sfx.next = cav_calloc(sfx.cap, sizeof *sfx.next);
+    if (!sfx.keys || !sfx.next) {
+        suffix_table_free(&sfx);
+        csvavro_schema_free(s);
+        *out = NULL;
+        return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    }
     for (uint32_t i = 0; i < h->n_cols; i++) {
         char base[200], name[220], trimmed[200];
         /* surrounding ASCII whitespace is not part of the name ("a, b" headers); the original
@@ -113,16 +150,30 @@ static csvavro_status names_schema(const cav_csv_header *h, const csvavro_csv_op
         snprintf(trimmed, sizeof trimmed, "%.*s", (int)CAV_MIN(tl, sizeof trimmed - 1), t);
         csvavro_avro_name(trimmed, base, sizeof base);
         snprintf(name, sizeof name, "%s", base);
-        for (unsigned k = 2; cav_schema_name_index(s, name) >= 0; k++) /* Avro names only */
-            snprintf(name, sizeof name, "%s_%u", base, k);
-        csvavro_status st =
-            csvavro_schema_add_field(s, name, h->names[i], CSVAVRO_TYPE_STRING, 1, err);
+        csvavro_status st = CSVAVRO_OK;
+        if (cav_schema_name_index(s, name) >= 0) { /* Avro names only */
+            size_t slot = suffix_slot(&sfx, base);
+            if (!sfx.keys[slot]) {
+                sfx.keys[slot] = cav_strdup(base);
+                sfx.next[slot] = 2;
+                if (!sfx.keys[slot]) st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+            }
+            unsigned k = sfx.next[slot];
+            do
+                snprintf(name, sizeof name, "%s_%u", base, k++);
+            while (st == CSVAVRO_OK && cav_schema_name_index(s, name) >= 0);
+            sfx.next[slot] = k;
+        }
+        if (st == CSVAVRO_OK)
+            st = csvavro_schema_add_field(s, name, h->names[i], CSVAVRO_TYPE_STRING, 1, err);
         if (st != CSVAVRO_OK) {
+            suffix_table_free(&sfx);
             csvavro_schema_free(s);
             *out = NULL;
             return st;
         }
     }
+    suffix_table_free(&sfx);
     return CSVAVRO_OK;
 }
 

@@ -381,6 +381,44 @@ static void test_infer_file(void) {
 }
 
 /* Sampling at several places: the column is a long everywhere but in the last part. */
+/* Duplicate header names get "_k" suffixes that skip names already taken; 100,000 identical
+ * names stay linear (a quadratic search would run into the test's timeout). */
+static void test_infer_duplicate_names(void) {
+    csvavro_error err;
+    csvavro_csv_options o;
+    csvavro_csv_options_init(&o);
+    const char *d = "a,a_3,a,a,a\n1,2,3,4,5\n";
+    const char *path = write_file("dups.csv", d, strlen(d));
+    csvavro_status st;
+    csvavro_schema *s = infer(path, &o, &st, &err);
+    CHECK_OK(st, &err);
+    if (s) {
+        const char *want[] = {"a", "a_3", "a_2", "a_4", "a_5"};
+        for (size_t i = 0; i < 5; i++)
+            CHECK_STR(csvavro_schema_field_name(s, i), want[i]);
+        csvavro_schema_free(s);
+    }
+    enum { N = 100000 };
+    char *big = malloc(4 * N + 8);
+    CHECK(big != NULL);
+    if (!big) return;
+    size_t len = 0;
+    for (int r = 0; r < 2; r++)
+        for (int i = 0; i < N; i++) {
+            big[len++] = r ? '1' : 'x';
+            big[len++] = i + 1 < N ? ',' : '\n';
+        }
+    path = write_file("dups_big.csv", big, len);
+    free(big);
+    s = infer(path, &o, &st, &err);
+    CHECK_OK(st, &err);
+    if (!s) return;
+    CHECK_INT(csvavro_schema_field_count(s), N);
+    CHECK_STR(csvavro_schema_field_name(s, 1), "x_2");
+    CHECK_STR(csvavro_schema_field_name(s, N - 1), "x_100000");
+    csvavro_schema_free(s);
+}
+
 static void test_infer_sampling(void) {
     size_t rows = 1300000;
     size_t cap = rows * 16 + 64;
@@ -723,6 +761,7 @@ int main(void) {
     CHECK_RUN(test_dates());
     CHECK_RUN(test_infer_rules());
     CHECK_RUN(test_infer_file());
+    CHECK_RUN(test_infer_duplicate_names());
     CHECK_RUN(test_infer_sampling());
     CHECK_RUN(test_load());
     CHECK_RUN(test_errors());
