@@ -65,11 +65,12 @@ if __name__ == "__main__":
     # ## 4. The CSV as a dask dataframe
     # Seed: `read_binary(..., delimiter=b'\n')`, `e.map(pd.read_csv, blocks)`,
     # `futures_to_dask_dataframe(futures)`. Here one call: one partition per csvavro split,
-    # typed by the job's schema, exact even when quoted fields hold line breaks.
+    # typed by the job's schema, exact even when quoted fields hold line breaks. The frame is
+    # lazy (only the plan is made here); persist() converts once on the cluster.
 
     # %%
     scratch = NYC + "/tmp-notebook"
-    df = csvavro.dask.read_csv(SRC, client=client, tmpdir=scratch)
+    df = csvavro.dask.read_csv(SRC, tmpdir=scratch).persist()
     print(df.npartitions, "partitions;", len(df), "rows")
     print(df.groupby("passenger_count").trip_time_in_secs.mean().compute())
 

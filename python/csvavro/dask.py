@@ -27,7 +27,6 @@ The output (and the inputs) must be reachable from every worker at the same URL:
 local path on one machine (a LocalCluster).
 """
 import json
-import os
 import socket
 import threading
 import time
@@ -93,14 +92,27 @@ def _resolve(h):
         return None
 
 
-def _preferred(hosts, by_host):
-    """Workers on any of the split's replica hosts (names or addresses)."""
+def _preferred(hosts, by_host, host_map=None):
+    """Workers on any of the split's replica hosts. A replica host (as the NameNode names it)
+    matches a worker host by name, by its short name, through host_map ({DataNode host: worker
+    host}) or through DNS."""
     ws = []
     for h in hosts:
-        for key in (h, h.split(".")[0], _resolve(h)):
+        keys = [h, h.split(".")[0]]
+        if host_map:
+            keys += [host_map.get(h), host_map.get(h.split(".")[0])]
+        keys.append(_resolve(h))
+        for key in keys:
             if key and key in by_host:
                 ws.extend(a for a in by_host[key] if a not in ws)
     return ws
+
+
+def split_workers(splits, by_host, host_map=None):
+    """For each split of a plan (Job.splits() tuples), the workers preferred for it (maybe none):
+    the placement csvavro.dask.convert asks the scheduler for (workers=..., allow_other_workers=
+    True). by_host: {worker host: [worker addresses]}."""
+    return [_preferred(s[3], by_host, host_map) if s[3] else [] for s in splits]
 
 
 class ConvertJob:
@@ -108,12 +120,14 @@ class ConvertJob:
     distributed.progress / wait); result(): waits, verifies, commits and returns Stats;
     cancel(): stops it and removes its temporary files."""
 
-    def __init__(self, client, job, opts, plan, futures):
+    def __init__(self, client, job, opts, plan, futures, splits=(), workers=()):
         self.client = client
         self._job = job
         self._opts = opts
         self._plan = plan
         self.futures = futures
+        self.splits = list(splits)     # Job.splits(): (path, offset, length, hosts, output)
+        self.workers = list(workers)   # the preferred workers asked for, per split
         self._done = False
         self._stats = None
 
@@ -157,12 +171,14 @@ class ConvertJob:
             pass
 
 
-def convert(client, src, dst, *, on_split=None, retries=0, **options):
+def convert(client, src, dst, *, on_split=None, retries=0, host_map=None, **options):
     """Runs csvavro.convert(src, dst, **options) on the dask.distributed client's cluster: one
     task per split (preferring the workers on its replica hosts), plan and commit in the caller.
     Returns a ConvertJob at once: job.futures for progress/wait, job.result() -> Stats.
     Options are csvavro.convert's (where, select, codec, seed, CSV options, ...); threads is per
-    task and fixed to 1. on_split(i), if given, runs on the worker before split i (tests)."""
+    task and fixed to 1. host_map: {DataNode host name: worker host} where the NameNode's names
+    for the DataNodes are not the workers' addresses and do not resolve to them. on_split(i), if
+    given, runs on the worker before split i (tests)."""
     options.pop("progress", None)
     opts = job_options(src, dst, **options)
     job = _native.Job(opts)
@@ -176,9 +192,9 @@ def convert(client, src, dst, *, on_split=None, retries=0, **options):
     try:
         by_host = _host_workers(client)
         key = "csvavro-split-%s" % json.loads(plan)["job_id"]
+        placement = split_workers(splits, by_host, host_map)
         futures = []
-        for i, (_path, _off, _len, hosts, _out) in enumerate(splits):
-            ws = _preferred(hosts, by_host) if hosts else []
+        for i, ws in enumerate(placement):
             where = {"workers": ws, "allow_other_workers": True} if ws else {}
             futures.append(client.submit(_run_split, opts, plan, i, on_split,
                                          key="%s-%d" % (key, i), pure=False, retries=retries,
@@ -186,39 +202,92 @@ def convert(client, src, dst, *, on_split=None, retries=0, **options):
     except BaseException:
         job.close()
         raise
-    return ConvertJob(client, job, opts, plan, futures)
+    return ConvertJob(client, job, opts, plan, futures, splits, placement)
 
 
-def _read_part(url, columns=None):
+def _convert_task(src, out_dir, options, n_planned):
+    """The one conversion behind a read_csv frame, run when the frame is computed: on a
+    dask.distributed worker, csvavro.dask.convert over the cluster (the task secedes while its
+    splits run); under another scheduler, csvavro.convert here. Each run writes a new
+    directory under out_dir. Returns the split files' URLs, in split order."""
+    import uuid
+    out = "%s/%s/part.*.avro" % (out_dir.rstrip("/"), uuid.uuid4().hex)
+    try:
+        from distributed import get_worker, worker_client
+        get_worker()
+    except (ImportError, ValueError):
+        worker_client = None
+    if worker_client is None:
+        opts = dict(options)
+        opts.pop("on_split", None)
+        job = _native.Job(job_options(src, out, **opts))
+        try:
+            job.plan()
+            files = [s[4] for s in job.splits()]
+            if len(files) == n_planned:
+                job.execute(None)
+        finally:
+            job.close()
+    else:
+        with worker_client() as client:
+            job = convert(client, src, out, **options)
+            files = [s[4] for s in job.splits]
+            if len(files) != n_planned:
+                job.cancel()
+            else:
+                job.result()
+    if len(files) != n_planned:
+        raise _native.Error("%s: the input changed after read_csv planned it (%d splits now, %d "
+                            "partitions planned): call read_csv again" % (src, len(files),
+                                                                         n_planned))
+    return files
+
+
+def _read_part(files, i):
     from . import _read_one
-    return _read_one(url, columns)
+    return _read_one(files[i], None)
 
 
 def read_csv(src, *, client=None, tmpdir=None, **options):
-    """CSV (files, directories, globs; local or hdfs://) as a dask.dataframe with one partition
-    per csvavro split, typed by the job's schema and exact with quoted line breaks (the splits
-    are verified as in convert). The rows are converted once on the cluster (csvavro.dask.convert,
-    null codec) into tmpdir (default: a new directory in the system's temp directory; for a
-    cluster of several machines pass an hdfs:// directory); each partition then decodes its
-    split's Avro file column-wise. The caller removes tmpdir when done with the frame."""
+    """CSV (files, directories, globs; local or hdfs://) as a lazy dask.dataframe with one
+    partition per csvavro split, typed by the job's schema and exact with quoted line breaks.
+
+    Here, in the caller, the job is only planned (the headers and the inference sample are
+    read: the schema gives the frame's dtypes, the splits its partitions); no rows are read
+    until the frame is computed. Computing it runs one task that converts the rows (null codec)
+    with csvavro.dask.convert on the cluster the task runs on (every split verified, as in
+    convert), into a new directory under tmpdir; each partition then decodes its split's Avro
+    file column-wise. Each compute converts again (persist() the frame to convert once).
+    tmpdir: default a new directory in the system's temp directory; for a cluster of several
+    machines pass an hdfs:// directory. The caller removes tmpdir when done with the frame.
+    client is accepted for compatibility and not needed: the frame runs wherever it is computed.
+    """
+    import shutil
+    import tempfile
+
     import dask.dataframe as dd
     from dask import delayed
-    if client is None:
-        from distributed import get_client
-        client = get_client()
+    del client
     if tmpdir is None:
-        import tempfile
         tmpdir = tempfile.mkdtemp(prefix="csvavro-dask-")
-    out = tmpdir.rstrip("/") + "/part.*.avro"
     options.setdefault("codec", "null")
-    job = convert(client, src, out, **options)
-    job.result()
-    plan = json.loads(job._plan)
-    fields = [(n, t) for n, t, _nl, _h in _fields(plan["output_schema"])]
-    meta = _frame.empty(fields)
-    n = len(job.futures)
-    prefix = tmpdir.rstrip("/") + "/part."
-    parts = [delayed(_read_part)("%s%d.avro" % (prefix, i)) for i in range(n)]
-    if not parts:
+    options.pop("progress", None)
+    plan_opts = {k: v for k, v in options.items() if k not in ("on_split", "retries",
+                                                              "host_map")}
+    scratch = tempfile.mkdtemp(prefix="csvavro-plan-")
+    try:  # the plan as the task will make it (same options, the same output form)
+        job = _native.Job(job_options(src, scratch + "/part.*.avro", **plan_opts))
+        try:
+            job.plan()
+            sj = job.schema_json()
+            n = len(job.splits())
+        finally:
+            job.close()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    meta = _frame.empty([(name, t) for name, t, _nl, _h in _fields(sj)])
+    if n == 0:
         return dd.from_pandas(meta, npartitions=1)
+    files = delayed(_convert_task, pure=False)(src, tmpdir, options, n)
+    parts = [delayed(_read_part, pure=True)(files, i) for i in range(n)]
     return dd.from_delayed(parts, meta=meta, verify_meta=False)
