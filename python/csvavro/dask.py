@@ -76,6 +76,13 @@ def _run_split(opts, plan, i, on_split=None):
         job.close()
 
 
+def _executing(prefix, dask_worker=None):
+    """On a worker (client.run): the keys starting with prefix that it is executing."""
+    state = getattr(dask_worker, "state", dask_worker)
+    return [ts.key for ts in list(getattr(state, "executing", ()))
+            if isinstance(ts.key, str) and ts.key.startswith(prefix)]
+
+
 def _host_workers(client):
     """{host name or address: [worker addresses]} of the cluster."""
     out = {}
@@ -121,6 +128,7 @@ class ConvertJob:
     cancel(): stops it and removes its temporary files."""
 
     def __init__(self, client, job, opts, plan, futures, splits=(), workers=()):
+        self._key = "csvavro-split-%s" % json.loads(plan)["job_id"]
         self.client = client
         self._job = job
         self._opts = opts
@@ -143,6 +151,10 @@ class ConvertJob:
         try:
             for fut, res in as_completed(self.futures, with_results=True):
                 self._job.add_result(res)  # raises at a failure that certainly fails the job
+                # the result is here: dask must not run the split again when the worker holding
+                # it dies (a re-run would rewrite the split's file during the commit)
+                fut.release()
+            self._quiet()
             self._stats = Stats(self._job.finish())
         except BaseException:
             self.cancel()
@@ -151,6 +163,25 @@ class ConvertJob:
             self._done = True
             self._job.close()
         return self._stats
+
+    def _quiet(self, limit=600.0):
+        """Waits until no worker still executes a split of this job: a run dask started again
+        (its first worker was lost after the result came) is let finish before the commit
+        renames the files. Raises rather than commit while one runs past limit seconds."""
+        prefix = self._key + "-"
+        end = time.monotonic() + limit
+        while True:
+            try:
+                running = self.client.run(_executing, prefix)
+            except Exception:
+                return  # workers gone or unreachable: none of them writes any more
+            if not any(running.values()):
+                return
+            if time.monotonic() > end:
+                raise _native.Error("a re-run of split(s) %s is still running after %.0f s; "
+                                    "nothing committed" % (sorted(set(
+                                        k for ks in running.values() for k in ks)), limit))
+            time.sleep(0.1)
 
     def cancel(self):
         """Cancels the tasks and discards the temporary directory (nothing is committed)."""
