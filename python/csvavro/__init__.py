@@ -227,7 +227,11 @@ def schema(src, **kw):
         sj = job.schema_json()
     finally:
         job.close()
-    rows = [(n, h, _native.type_name(t), nl) for n, t, nl, h in _fields(sj)]
+    dec = {f["name"]: b for f in json.loads(sj)["fields"]
+           for b in (f["type"] if isinstance(f["type"], list) else [f["type"]])
+           if isinstance(b, dict) and b.get("logicalType") == "decimal"}
+    rows = [(n, h, "decimal(%d,%d)" % (dec[n]["precision"], dec[n].get("scale", 0)) if n in dec
+             else _native.type_name(t), nl) for n, t, nl, h in _fields(sj)]
     df = pd.DataFrame(rows, columns=["name", "header", "type", "nullable"])
     df.attrs["avro_schema"] = json.loads(sj)
     return df
