@@ -4,12 +4,14 @@ bench/run.sh (`make bench`, case id "python") or alone:
 
   bench_python.py --build build --csv FILE.csv [--runs 3] [--out bench/RESULTS-python.md]
 
-Three pairs on the same NYC-taxi-like file (bench/gen_taxi), each timed --runs times (median):
+Three pairs on the same NYC-taxi-like file (bench/gen_taxi), each run --runs times, the peer and
+csvavro alternately (interleaved pairs: the machine's load drifts), medians and per-pair ratios:
   1. the notebook's pipeline on a LocalCluster of 2 worker processes (1 thread each): dask
      read_csv -> filter -> project -> python3-avro writer per partition, as the anchors run it,
      against csvavro.dask.convert on the same cluster (same splits size, deflate both);
   2. csvavro.read_csv (typed, all cores) against pandas.read_csv (dates parsed);
-  3. csvavro.read_avro (column-wise, in C) against python3-avro's row decoding, on one file.
+  3. csvavro.read_avro (column-wise, in C) against python3-avro's row decoding, on one file
+     (the first --avro-rows rows of the CSV, all by default).
 Every pair's row counts are compared before a time counts; a mismatch fails the run.
 """
 import argparse
@@ -34,13 +36,19 @@ SCHEMA = {"type": "record", "name": "Row", "namespace": "bench", "fields": [
     {"name": "trip_time_in_secs", "type": ["null", "long"], "default": None}]}
 
 
-def timed(runs, fn):
-    times, result = [], None
+def timed_pair(runs, peer, ours):
+    """Runs peer and ours alternately, runs times each (interleaved: a shared, busy machine's
+    load drifts over minutes and hits both alike). Returns (median peer s, peer result,
+    median ours s, our result, [(peer s, ours s)] per round)."""
+    tp, to, rp, ro = [], [], None, None
     for _ in range(runs):
         t = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times), result
+        rp = peer()
+        tp.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        ro = ours()
+        to.append(time.perf_counter() - t)
+    return statistics.median(tp), rp, statistics.median(to), ro, list(zip(tp, to))
 
 
 def write_partition(df, out_dir, partition_info=None):
@@ -72,6 +80,9 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--split", type=int, default=64 << 20)
     ap.add_argument("--out", default=None)
+    ap.add_argument("--avro-rows", type=int, default=0,
+                    help="pair 3 on the first N rows only (python3-avro decodes ~10^4 rows/s: "
+                    "keeps a short run short); 0 = all")
     a = ap.parse_args()
     sys.path.insert(0, os.path.join(a.build, "python"))
     import avro.datafile
@@ -110,28 +121,29 @@ def main():
             return st.rows_kept
 
         with dask.config.set(scheduler=client):
-            t_anchor, n_anchor = timed(a.runs, anchors)
-        t_cav, n_cav = timed(a.runs, csvavro_dask)
+            t_anchor, n_anchor, t_cav, n_cav, pairs = timed_pair(a.runs, anchors, csvavro_dask)
         if n_anchor != n_cav:
             raise SystemExit("row counts differ: anchors %d, csvavro.dask %d" % (n_anchor, n_cav))
         rows.append(("notebook pipeline (dask + pandas + python3-avro) vs csvavro.dask.convert, "
-                     "LocalCluster 2x1", t_anchor, t_cav, n_cav))
+                     "LocalCluster 2x1", t_anchor, t_cav, n_cav, pairs))
         client.close()
         cluster.close()
 
         # 2. csvavro.read_csv vs pandas.read_csv
-        t_pd, df_pd = timed(a.runs, lambda: pd.read_csv(
-            a.csv, parse_dates=["pickup_datetime", "dropoff_datetime"]))
-        t_cr, df_cr = timed(a.runs, lambda: csvavro.read_csv(a.csv))
+        t_pd, df_pd, t_cr, df_cr, pairs = timed_pair(
+            a.runs, lambda: pd.read_csv(a.csv, parse_dates=["pickup_datetime",
+                                                            "dropoff_datetime"]),
+            lambda: csvavro.read_csv(a.csv))
         if len(df_pd) != len(df_cr):
             raise SystemExit("row counts differ: pandas %d, csvavro %d" % (len(df_pd), len(df_cr)))
         rows.append(("pandas.read_csv vs csvavro.read_csv (whole table, typed)", t_pd, t_cr,
-                     len(df_cr)))
+                     len(df_cr), pairs))
         del df_pd, df_cr
 
         # 3. python3-avro row decoding vs csvavro.read_avro, on one file
         one = os.path.join(tmp, "all.avro")
-        csvavro.convert(a.csv, one, codec="deflate", progress=False)
+        csvavro.convert(a.csv, one, codec="deflate", progress=False,
+                        limit=a.avro_rows or None)
 
         def pyavro():
             n = 0
@@ -142,24 +154,26 @@ def main():
                 r.close()
             return n
 
-        t_pa, n_pa = timed(a.runs, pyavro)
-        t_ra, df_ra = timed(a.runs, lambda: csvavro.read_avro(one))
+        t_pa, n_pa, t_ra, df_ra, pairs = timed_pair(a.runs, pyavro,
+                                                    lambda: csvavro.read_avro(one))
         if n_pa != len(df_ra):
             raise SystemExit("row counts differ: python3-avro %d, csvavro %d" % (n_pa, len(df_ra)))
         rows.append(("python3-avro (rows) vs csvavro.read_avro (columns), deflate", t_pa, t_ra,
-                     n_pa))
+                     n_pa, pairs))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
     lines = ["# Python package benchmark (bench/bench_python.py)", "",
-             "Input: %s (%d bytes); median of %d run(s); %s; machine load at end %s." % (
+             "Input: %s (%d bytes); median of %d interleaved pair(s) (peer, csvavro, peer, "
+             "...); %s; machine load at end %s." % (
                  os.path.basename(a.csv), size, a.runs, time.strftime("%Y-%m-%d %H:%M UTC",
                                                                        time.gmtime()),
                  open("/proc/loadavg").read().split()[0]), "",
-             "| pair | peer s | csvavro s | ratio (peer / csvavro) | rows |",
-             "| --- | ---: | ---: | ---: | ---: |"]
-    for what, tp, tc, n in rows:
-        lines.append("| %s | %.3f | %.3f | %.1fx | %d |" % (what, tp, tc, tp / tc, n))
+             "| pair | peer s | csvavro s | ratio (peer / csvavro) | per-pair ratios | rows |",
+             "| --- | ---: | ---: | ---: | --- | ---: |"]
+    for what, tp, tc, n, pairs in rows:
+        lines.append("| %s | %.3f | %.3f | %.1fx | %s | %d |" % (
+            what, tp, tc, tp / tc, " ".join("%.1f" % (p / c) for p, c in pairs), n))
     text = "\n".join(lines) + "\n"
     print(text)
     if a.out:
