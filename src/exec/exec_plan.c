@@ -824,15 +824,26 @@ csvavro_status csvavro_job_plan_json(const csvavro_job *j, char **out, csvavro_e
     CAV_RETURN_IF(!j->planned || !j->out_schema, err, CSVAVRO_E_USAGE, "job not planned");
     json_t *root = json_object();
     json_t *ins = json_array();
-    for (size_t i = 0; i < j->n_inputs; i++)
-        json_array_append_new(
-            ins, json_pack("{s:s,s:o,s:I,s:s,s:b}", "path", j->inputs[i].display, "size",
-                           j->inputs[i].size == CAV_SIZE_UNKNOWN
-                               ? json_null()
-                               : json_integer((json_int_t)j->inputs[i].size),
-                           "data_start", (json_int_t)j->inputs[i].h.data_start, "compression",
-                           csvavro_job_input_codec(j, i), "stream",
-                           (int)(j->inputs[i].sequential && !j->inputs[i].codec)));
+    for (size_t i = 0; i < j->n_inputs; i++) {
+        json_t *in = json_pack("{s:s,s:o,s:I,s:s,s:b}", "path", j->inputs[i].display, "size",
+                               j->inputs[i].size == CAV_SIZE_UNKNOWN
+                                   ? json_null()
+                                   : json_integer((json_int_t)j->inputs[i].size),
+                               "data_start", (json_int_t)j->inputs[i].h.data_start, "compression",
+                               csvavro_job_input_codec(j, i), "stream",
+                               (int)(j->inputs[i].sequential && !j->inputs[i].codec));
+        /* matched by name: each reader field's 1-based CSV column, or null (its default) */
+        if (j->mapping && j->inputs[i].h.n_cols) {
+            json_t *m = json_object();
+            for (size_t f = 0; f < csvavro_schema_field_count(j->full); f++) {
+                int32_t c = j->inputs[i].map ? j->inputs[i].map[f] : (int32_t)f;
+                json_object_set_new(m, csvavro_schema_field_name(j->full, f),
+                                    c >= 0 ? json_integer(c + 1) : json_null());
+            }
+            json_object_set_new(in, "columns", m);
+        }
+        json_array_append_new(ins, in);
+    }
     json_object_set_new(root, "inputs", ins);
     json_t *sp = json_array();
     for (size_t i = 0; i < j->n_splits; i++) {

@@ -325,6 +325,11 @@ check("--dry-run with --union-by-name shows the mapping per input layout",
       "VendorID <- null (not in this input)" in p.stdout
       and 'VendorID <- column 1 "VendorID"' in p.stdout
       and 'pickup_datetime <- column 2 " pickup_datetime"' in p.stdout, p.stdout)
+p = run("convert", "--union-by-name", y13, y15, y19, path("udry.avro"), "--dry-run",
+        "--progress", "json")
+cols = [i.get("columns") for i in json.loads(p.stdout)["inputs"]]
+exp_cols = [{h: (hdr.index(h) + 1 if h in hdr else None) for h in order} for hdr, _ in tables]
+check("--dry-run --progress json: each input's columns by field", cols == exp_cols, cols)
 p = run("convert", "--union-by-name", "--no-header", y13, y15, path("u2.avro"), code=None)
 check("--union-by-name with --no-header: a usage error", p.returncode == 2, p.stderr)
 

@@ -153,12 +153,19 @@ const opt_spec cli_csv_table[] = {
     {CLI_CSV_SKIP_INITIAL_SPACE, "--skip-initial-space", NULL,
      "spaces right after a delimiter are not part of the\nvalue (a quote after them opens a quoted "
      "field)",
-     NULL},
-    {CLI_CSV_TRIM, "--trim", NULL, "unquoted values lose surrounding spaces and tabs", NULL},
+     "As pandas' skipinitialspace. The record\n\n  1, \"Smith, J\", 2.50\n\nis 1, Smith, J and "
+     "2.50 with it (without it the second field is ' \"Smith' and the record is ragged):\n\n"
+     "  csvavro head quoted.csv --skip-initial-space"},
+    {CLI_CSV_TRIM, "--trim", NULL, "unquoted values lose surrounding spaces and tabs",
+     "Quoted values are kept as written. Example: an unquoted field of spaces, AB and "
+     "spaces becomes AB:\n\n  csvavro convert padded.csv out.avro --trim"},
     {CLI_CSV_KEEP_EMPTY, "--keep-empty-columns", NULL,
      "keep a last column whose header name is empty (default:\ndropped with a note; its fields "
      "must be empty)",
-     NULL},
+     "A header ending in a delimiter (VendorID,fare_amount, as in the green-taxi files) names "
+     "no last column; by default it is dropped with a note, and a row whose extra field holds "
+     "a value is a ragged record. With this option the column is kept, named _:\n\n"
+     "  csvavro head green.csv --keep-empty-columns"},
     {CLI_CSV_NAMES, "--names", "A,B,...",
      "column names (replace the header, or name headerless data)",
      "Replacing a header, the number of names must match its field count."},
@@ -173,9 +180,13 @@ const opt_spec cli_csv_table[] = {
     {CLI_CSV_COMPRESSION, "--compression", "C",
      "auto (default: magic bytes, then the name), none, gzip,\nbzip2, zstd, xz or zip; a "
      "compressed input or a stream\n(-, /dev/stdin, a pipe) is read as one split",
-     NULL},
+     "For a name that says nothing, or to read a .gz that holds plain text as it is:\n\n"
+     "  csvavro head data.bin --compression gzip -n 5\n  csvavro convert misnamed.csv.gz out.avro "
+     "--compression none"},
     {CLI_CSV_ZIP_ENTRY, "--zip-entry", "NAME",
-     "the file of a zip archive to read (default: its only one)", NULL},
+     "the file of a zip archive to read (default: its only one)",
+     "An archive of several files without it is an error listing them:\n\n"
+     "  csvavro convert two.zip fares.avro --zip-entry fares.csv"},
     OPT_HEADING("Bad records (values not fitting the schema, ragged rows, bad quoting)"),
     {CLI_CSV_ON_ERROR, "--on-error", "P", "fail (default), skip or reject", NULL},
     {CLI_CSV_REJECT_FILE, "--reject-file", "PATH",
@@ -202,7 +213,9 @@ const opt_spec cli_csv_table[] = {
      "inferred timestamps without a zone: local-timestamp-micros\n(default, exact), "
      "timestamp-millis or timestamp-micros (the\ntext taken as UTC: Hive, Spark <= 3.1), or "
      "string",
-     NULL},
+     "Zoned columns stay timestamp-micros (timestamp-millis with that choice, string with "
+     "string); --type COL=... still decides one column. Example:\n\n  csvavro convert "
+     "trip_data_1.csv out.avro --timestamps timestamp-millis"},
     {CLI_CSV_UNION_BY_NAME, "--union-by-name", NULL,
      "inputs with different headers: one schema over all,\ncolumns matched by header name "
      "(first-seen order),\ntypes widened, missing values null",

@@ -113,7 +113,11 @@ static const opt_spec convert_table[] = {
      NULL},
     {C_DRY_RUN, "--dry-run", NULL, "print the plan (splits, schema, outputs); write nothing",
      "Inputs, splits with byte ranges and hosts, the canonical --where text, the schema and the "
-     "output names; with --progress json the plan is one JSON object."},
+     "output names; with --schema (and a header) or --union-by-name also which CSV column or "
+     "default each field takes, per input layout (fare_amount <- column 3 \"fare "
+     "amount\", tip <- default 0.0). With --progress json the plan is one JSON "
+     "object (matched by name, each input has \"columns\": {field: 1-based column or null for "
+     "the default})."},
     {C_PROGRESS, "--progress", "MODE", "auto (default), bar, lines, json, none",
      "auto: a live bar when stderr is a terminal, a plain line every second otherwise; json: one "
      "object per line (see Progress and summary under OUTPUT)."},
