@@ -105,12 +105,12 @@ if [ "$PAIRS" != 0 ]; then
     END {
       printf "Reference job, -j1, %d MiB gen_taxi file (64 MiB blocks, replication 1), %d interleaved pairs (%s then %s); load %s at start, %s at end, %d CPUs; server %s, csvavro %s.\n\n",
         mib, n, la, lb, l0, l1, ncpu, pin, (pin ~ /taskset/ ? "taskset -c 0" : "unpinned")
-      printf "| pair | %s wall s | %s csvavro CPU s | %s wall s | %s csvavro CPU s | %s server CPU s | wall %s/%s | csvavro CPU %s/%s |\n", la, la, lb, lb, lb, la, lb, la, lb
-      print "| --- | --- | --- | --- | --- | --- | --- | --- |"
+      printf "| pair | %s wall s | %s csvavro CPU s | %s server CPU s | %s wall s | %s csvavro CPU s | %s server CPU s | wall %s/%s | csvavro CPU %s/%s |\n", la, la, la, lb, lb, lb, la, lb, la, lb
+      print "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
       for (i = 1; i <= n; i++)
-        printf "| %d | %.3f | %.3f | %.3f | %.3f | %.3f | %.2f | %.2f |\n", i, aw[i], ac[i], bw[i], bc[i], bs[i], rw[i], rc[i]
-      for (i = 1; i <= n; i++) { w1[i] = aw[i]; c1[i] = ac[i]; w2[i] = bw[i]; c2[i] = bc[i]; s2[i] = bs[i] }
-      printf "| median | %.3f | %.3f | %.3f | %.3f | %.3f | **%.2f** | **%.2f** |\n\n", med(w1, n), med(c1, n), med(w2, n), med(c2, n), med(s2, n), med(rw, n), med(rc, n)
+        printf "| %d | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.2f | %.2f |\n", i, aw[i], ac[i], as[i], bw[i], bc[i], bs[i], rw[i], rc[i]
+      for (i = 1; i <= n; i++) { w1[i] = aw[i]; c1[i] = ac[i]; s1[i] = as[i]; w2[i] = bw[i]; c2[i] = bc[i]; s2[i] = bs[i] }
+      printf "| median | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | **%.2f** | **%.2f** |\n\n", med(w1, n), med(c1, n), med(s1, n), med(w2, n), med(c2, n), med(s2, n), med(rw, n), med(rc, n)
       printf "Same records from both outputs (%s rows, `csvavro cat`). CPU = user + sys of the csvavro process (GNU time); server CPU = utime + stime of csvavro-hdfsd during the run (/proc, 10 ms ticks).\n", rows
     }' "$T/pairs" | tee "$T/md"
   [ -n "$MD" ] && { mkdir -p "$(dirname "$MD")"; cp "$T/md" "$MD"; }
