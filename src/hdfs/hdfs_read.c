@@ -2,15 +2,22 @@
  * hdfs_read.c — positioned reads of an HDFS file, block by block from the DataNodes.
  *
  * open: getFileInfo (size, "is a directory") + getBlockLocations for the whole file (kept for
- * the life of the handle). pread(off, len): for each block the range touches, a READ_BLOCK
- * stream is opened at the block offset for the REST of the block, and kept open: a following
- * pread that starts where the previous one stopped continues on the same connection, so a split
- * reader's large sequential preads cost one connection per block. Packets whose data lies wholly
- * inside the caller's range are received straight into the caller's buffer and verified there;
- * only edge packets (the chunk-aligned head the DataNode adds before `off`, or a packet that
- * runs past the caller's range) go through a reused scratch buffer, whose unread tail serves the
- * next sequential pread. When the stream reaches the block's end the trailing empty packet is
- * read and ClientReadStatusProto{CHECKSUM_OK} is sent.
+ * the life of the handle). pread(off, len): for each block the range touches, READ_BLOCK asks
+ * for a range of the block: the bytes this pread wants of it, or, when the pread continues
+ * exactly where the previous range of the same block ended (a sequential reader), the rest of
+ * the block. A range still being received when a pread stops continues with the next pread that
+ * starts where it stopped, so a split reader's 1 MiB preads cost two requests per block (its
+ * first pread, then the rest), and the small reads at a split's edges (the magic bytes, the byte
+ * before the split, the record that runs past its end) no longer have the DataNode stream whole
+ * blocks nobody reads. Packets whose data lies wholly inside the caller's range are received
+ * straight into the caller's buffer and verified there; only edge packets (the chunk-aligned
+ * head the DataNode adds before `off`, or a packet that runs past the caller's range) go
+ * through a reused scratch buffer, whose unread tail serves the next sequential pread. When a
+ * range's last data packet is in, the trailing empty packet is read and
+ * ClientReadStatusProto{CHECKSUM_OK} is sent; the connection then stays open, idle, and the next
+ * request to the same DataNode is sent on it (DataNodes keep a connection for another op for a
+ * few seconds, dfs.datanode.socket.reuse.keepalive): a request on an idle connection that the
+ * DataNode closed in the meantime is retried once on a new connection.
  *
  * Checksums: CRC32C or CRC32 (or none), whatever the DataNode reports for the replica.
  * Failover: connect failure, an error status, a socket timeout, a malformed packet or a checksum
@@ -35,13 +42,17 @@ typedef struct hdfs_rfile {
     Hadoop__Hdfs__LocatedBlocksProto *lbs;
     char *bad[MAX_BAD];
     size_t n_bad;
-    /* the open stream */
+    /* the connection: open = a range is being received on sock; idle = sock is connected to
+     * node, its last range finished (reusable); never both */
     cav_hdfs_sock sock;
-    int open;
-    size_t blk;       /* index of the block being streamed */
+    int open, idle;
+    size_t blk;       /* index of the block of the range (and of the scratch bytes) */
     int64_t pos;      /* file offset of the next byte the stream delivers */
     int64_t next_pkt; /* block offset the next packet must start at */
     int64_t blk_end;  /* file offset of the block's end */
+    int64_t rng_end;  /* block offset where the range's data ends (chunk-rounded, <= block) */
+    int64_t req_end;  /* file offset where the requested range ends */
+    int has_rng;      /* blk/pos describe the end of a range received earlier */
     int csum_type;
     uint32_t bpc;
     char node[300];  /* DataNode of the stream */
@@ -112,18 +123,34 @@ static void mark_bad(hdfs_rfile *f, const char *node) {
     if (c) f->bad[f->n_bad++] = c;
 }
 
-static void close_stream(hdfs_rfile *f) {
-    if (f->open) cav_hdfs_sock_close(&f->sock);
-    f->open = 0;
+/* Closes the connection (a range being received, or an idle one); the scratch bytes stay. */
+static void close_conn(hdfs_rfile *f) {
+    if (f->open || f->idle) cav_hdfs_sock_close(&f->sock);
+    f->open = f->idle = 0;
+}
+
+static void drop_scratch(hdfs_rfile *f) {
     cav_buf_reset(&f->scratch);
     f->spos = 0;
 }
 
-/* Opens READ_BLOCK on node for block b from file offset off to the block's end. */
-static csvavro_status open_on(hdfs_rfile *f, Hadoop__Hdfs__LocatedBlockProto *b, const char *node,
-                              int64_t off, csvavro_error *err) {
+static void close_stream(hdfs_rfile *f) {
+    close_conn(f);
+    drop_scratch(f);
+    f->has_rng = 0;
+}
+
+/* Sends READ_BLOCK for [off, off + len) of block b (len > 0, within the block) and reads the
+ * reply: on f's idle connection when it goes to node, else on a new one. */
+static csvavro_status send_read(hdfs_rfile *f, Hadoop__Hdfs__LocatedBlockProto *b, const char *node,
+                                int64_t off, int64_t len, int *reused, csvavro_error *err) {
     const cav_hdfs_conf *c = &f->h->conf;
-    CAV_TRY(cav_hdfs_sock_connect(&f->sock, node, c->connect_timeout_ms, c->timeout_ms, err));
+    *reused = f->idle && strcmp(f->node, node) == 0;
+    if (!*reused) {
+        close_conn(f);
+        CAV_TRY(cav_hdfs_sock_connect(&f->sock, node, c->connect_timeout_ms, c->timeout_ms, err));
+    }
+    f->idle = 0;
     f->open = 1;
     snprintf(f->node, sizeof f->node, "%s", node);
     uint64_t in_blk = (uint64_t)(off - (int64_t)b->offset);
@@ -132,11 +159,27 @@ static csvavro_status open_on(hdfs_rfile *f, Hadoop__Hdfs__LocatedBlockProto *b,
     Hadoop__Hdfs__OpReadBlockProto op = HADOOP__HDFS__OP_READ_BLOCK_PROTO__INIT;
     op.header = &oh.client;
     op.offset = in_blk;
-    op.len = b->b->numbytes - in_blk;
+    op.len = (uint64_t)len;
     op.has_sendchecksums = 1;
     op.sendchecksums = 1;
     CAV_TRY(cav_hdfs_dn_send_op(&f->sock, 81, &op.base, &f->msg, err));
-    CAV_TRY(cav_hdfs_sock_read_delimited(&f->sock, &f->msg, MAX_OP_REPLY, err));
+    return cav_hdfs_sock_read_delimited(&f->sock, &f->msg, MAX_OP_REPLY, err);
+}
+
+/* Opens READ_BLOCK on node for [off, off + len) of block b. */
+static csvavro_status open_on(hdfs_rfile *f, Hadoop__Hdfs__LocatedBlockProto *b, const char *node,
+                              int64_t off, int64_t len, csvavro_error *err) {
+    int reused = 0;
+    csvavro_status s0 = send_read(f, b, node, off, len, &reused, err);
+    if (s0 != CSVAVRO_OK && reused && s0 != CSVAVRO_E_NOMEM) {
+        /* the DataNode closed the idle connection (its keep-alive ran out): once more on a
+         * new one; a failure there counts against the node */
+        close_conn(f);
+        s0 = send_read(f, b, node, off, len, &reused, err);
+    }
+    CAV_TRY(s0);
+    uint64_t in_blk = (uint64_t)(off - (int64_t)b->offset);
+    uint64_t end = in_blk + (uint64_t)len;
     Hadoop__Hdfs__BlockOpResponseProto *r =
         hadoop__hdfs__block_op_response_proto__unpack(&cav_pb_alloc, f->msg.len, f->msg.data);
     if (!r) return cav_err(err, CSVAVRO_E_PROTOCOL, "undecodable READ_BLOCK reply");
@@ -161,8 +204,12 @@ static csvavro_status open_on(hdfs_rfile *f, Hadoop__Hdfs__LocatedBlockProto *b,
         else if (ci->chunkoffset > in_blk || in_blk - ci->chunkoffset >= f->bpc)
             st = cav_err(err, CSVAVRO_E_PROTOCOL, "chunkOffset %llu does not cover offset %llu",
                          (unsigned long long)ci->chunkoffset, (unsigned long long)in_blk);
-        else
+        else {
             f->next_pkt = (int64_t)ci->chunkoffset;
+            /* the DataNode sends whole chunks: up to the chunk boundary after the range */
+            uint64_t re = (end + f->bpc - 1) / f->bpc * f->bpc;
+            f->rng_end = (int64_t)CAV_MIN(re, b->b->numbytes);
+        }
     }
     protobuf_c_message_free_unpacked(&r->base, &cav_pb_alloc);
     return st;
@@ -200,8 +247,10 @@ static csvavro_status verify(hdfs_rfile *f, const uint8_t *data, size_t n, csvav
     return CSVAVRO_OK;
 }
 
-/* At the block's end: the empty last packet, then CHECKSUM_OK; the stream is closed. */
-static void finish_block(hdfs_rfile *f) {
+/* Every data packet of the range is in: the empty last packet, then CHECKSUM_OK; the
+ * connection is then idle (reusable), or closed when the DataNode said anything else. The
+ * scratch bytes stay for the next pread. */
+static void finish_range(hdfs_rfile *f) {
     cav_hdfs_pkt ph;
     size_t cl;
     csvavro_error e;
@@ -213,9 +262,13 @@ static void finish_block(hdfs_rfile *f) {
         size_t n = protobuf_c_message_get_packed_size(&rs.base);
         size_t k = cav_varint_put(b, n);
         k += protobuf_c_message_pack(&rs.base, b + k);
-        cav_hdfs_sock_write(&f->sock, b, k, &e); /* best effort */
+        if (cav_hdfs_sock_write(&f->sock, b, k, &e) == CSVAVRO_OK && f->sock.rpos == f->sock.rlen) {
+            f->open = 0;
+            f->idle = 1;
+            return;
+        }
     }
-    close_stream(f);
+    close_conn(f);
 }
 
 /* Delivers up to want bytes from the open stream into dst. */
@@ -233,7 +286,7 @@ static csvavro_status stream_read(hdfs_rfile *f, uint8_t *dst, size_t want, size
             *got += k;
             continue;
         }
-        if (f->pos >= f->blk_end) break;
+        if (f->next_pkt >= f->rng_end) break;
         cav_hdfs_pkt ph;
         size_t cl;
         CAV_TRY(next_packet(f, &ph, &cl, err));
@@ -245,7 +298,7 @@ static csvavro_status stream_read(hdfs_rfile *f, uint8_t *dst, size_t want, size
         int64_t in_blk = f->pos - (int64_t)b->offset;
         int64_t skip = in_blk - ph.offset;
         size_t dl = (size_t)ph.data_len;
-        if (skip < 0 || (size_t)skip >= dl || ph.offset + (int64_t)dl > (int64_t)b->b->numbytes)
+        if (skip < 0 || (size_t)skip >= dl || ph.offset + (int64_t)dl > f->rng_end)
             return cav_err(err, CSVAVRO_E_PROTOCOL, "packet [%lld, +%zu) does not fit the block",
                            (long long)ph.offset, dl);
         if (skip == 0 && dl <= want) { /* straight into the caller's buffer */
@@ -299,8 +352,26 @@ static csvavro_status r_pread(csvavro_file *file, void *buf, size_t len, int64_t
                            (long long)f->base.size);
         Hadoop__Hdfs__LocatedBlockProto *b = f->lbs->blocks[bi];
         int64_t bend = (int64_t)(b->offset + b->b->numbytes);
-        if (!(f->open && f->blk == bi && f->pos == off)) close_stream(f);
         size_t want = (size_t)CAV_MIN((int64_t)len, bend - off);
+        int here = f->has_rng && f->blk == bi && f->pos == off;
+        if (here && f->spos < f->scratch.len) { /* the rest of an edge packet */
+            size_t k = CAV_MIN(want, f->scratch.len - f->spos);
+            memcpy(dst, f->scratch.data + f->spos, k);
+            f->spos += k;
+            f->pos += (int64_t)k;
+            dst += k;
+            off += (int64_t)k;
+            len -= k;
+            *got += k;
+            continue;
+        }
+        if (!here) { /* elsewhere: the range being received is abandoned */
+            if (f->open) close_conn(f);
+            drop_scratch(f);
+        }
+        /* a new range: what this pread wants of the block, or its rest when the pread goes on
+         * where the previous range of this block ended */
+        if (!f->open) f->req_end = here ? bend : off + (int64_t)want;
         size_t tried = 0;
         uint64_t tried_mask = 0;
         csvavro_status st = CSVAVRO_OK;
@@ -331,10 +402,12 @@ static csvavro_status r_pread(csvavro_file *file, void *buf, size_t len, int64_t
                     return st;
                 }
                 tried++;
+                drop_scratch(f);
                 f->blk = bi;
                 f->pos = off;
                 f->blk_end = bend;
-                st = open_on(f, b, node, off, err);
+                f->has_rng = 1;
+                st = open_on(f, b, node, off, CAV_MAX(f->req_end, off + (int64_t)want) - off, err);
                 if (st == CSVAVRO_E_PERMISSION && !refetched) {
                     close_stream(f);
                     refetched = 1;
@@ -359,7 +432,7 @@ static csvavro_status r_pread(csvavro_file *file, void *buf, size_t len, int64_t
             close_stream(f);
             if (st == CSVAVRO_E_NOMEM) return st;
         }
-        if (f->open && f->pos >= f->blk_end && f->spos >= f->scratch.len) finish_block(f);
+        if (f->open && f->next_pkt >= f->rng_end) finish_range(f);
     }
     return CSVAVRO_OK;
 }

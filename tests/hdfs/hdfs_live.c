@@ -5,7 +5,8 @@
  *   - one csvavro_fs shared by 4 threads, each with its own file handle doing random preads
  *     (unaligned, crossing blocks) compared with the local copy;
  *   - sequential 4 MiB preads (the split reader's pattern) and a pread past the end;
- *   - a slow write (several seconds with CSVAVRO_HDFS_LEASE_RENEW_MS small) that completes.
+ *   - a slow write (several seconds with CSVAVRO_HDFS_LEASE_RENEW_MS small) that completes;
+ *   - with --idle: ranged reads on reused DataNode connections, and after one timed out.
  */
 #include "csvavro.h"
 
@@ -133,8 +134,65 @@ static int stale_token(char **argv) {
     return failures ? 1 : 0;
 }
 
+/* One pread compared with the local copy. */
+static void pread_check(csvavro_file *f, const uint8_t *want, long want_len, long off, size_t len) {
+    uint8_t *buf = malloc(len ? len : 1);
+    size_t got = 0;
+    csvavro_error e;
+    csvavro_error_clear(&e);
+    if (csvavro_file_pread(f, buf, len, off, &got, &e) != CSVAVRO_OK) {
+        report("pread", &e);
+    } else {
+        size_t exp = off >= want_len                  ? 0
+                     : (size_t)(want_len - off) < len ? (size_t)(want_len - off)
+                                                      : len;
+        EXPECT(got == exp);
+        EXPECT(got == 0 || memcmp(buf, want + off, got) == 0);
+    }
+    free(buf);
+}
+
+/* `hdfs_live --idle URL LOCAL`: the ranges a split reader asks for (small reads at chunk edges,
+ * a sequential continuation, a jump back), each request sent on the connection the previous
+ * range left idle; then a pause past the DataNode's keep-alive (4 s) and reads again: the idle
+ * connection was closed by the DataNode and the request must go out on a new one. Run with one
+ * live DataNode: failing over elsewhere would hide a client that gave up on the closed one. */
+static int idle(char **argv) {
+    csvavro_error e;
+    csvavro_error_clear(&e);
+    FILE *lf = fopen(argv[3], "rb");
+    if (!lf) return 2;
+    fseek(lf, 0, SEEK_END);
+    long n = ftell(lf);
+    rewind(lf);
+    uint8_t *want = malloc((size_t)n);
+    if (fread(want, 1, (size_t)n, lf) != (size_t)n) return 2;
+    fclose(lf);
+    csvavro_file *f = NULL;
+    if (csvavro_fs_open_url(argv[2], &fs, &path, &e) != CSVAVRO_OK ||
+        csvavro_fs_open_read(fs, path, &f, &e) != CSVAVRO_OK) {
+        report("open", &e);
+        return 1;
+    }
+    static const long offs[][2] = {
+        {0, 8},           {511, 2},     {513, 1000}, {1513, 300000},   {301513, 1},
+        {301514, 900000}, {1048575, 2}, {50, 10},    {1048577, 70000}, {2097151, 1048578}};
+    for (size_t i = 0; i < sizeof offs / sizeof *offs; i++)
+        pread_check(f, want, n, offs[i][0], (size_t)offs[i][1]);
+    sleep(5);
+    pread_check(f, want, n, 3000000, 100);     /* a new range, the idle connection is gone */
+    pread_check(f, want, n, 3000100, 2000000); /* and on */
+    csvavro_file_close(f, &e);
+    csvavro_fs_close(fs);
+    free(path);
+    free(want);
+    if (!failures) printf("ok: ranges on reused connections, and after the DataNode closed one\n");
+    return failures ? 1 : 0;
+}
+
 int main(int argc, char **argv) {
     if (argc == 5 && !strcmp(argv[1], "--stale-token")) return stale_token(argv);
+    if (argc == 4 && !strcmp(argv[1], "--idle")) return idle(argv);
     if (argc != 6) {
         fprintf(stderr, "usage: hdfs_live URL LOCAL NBLOCKS BLOCKSIZE REPLICATION\n");
         return 2;

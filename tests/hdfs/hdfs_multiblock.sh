@@ -2,7 +2,8 @@
 # hdfs_multiblock.sh — a 24 MiB file in 1 MiB blocks with replication 3, both directions
 # (Debian's hdfs writes / csvavro reads, csvavro writes / hdfs reads), then library checks
 # (hdfs_live: block map with replica hosts, 4 threads sharing one fs, 4 MiB sequential preads,
-# a slow write with the lease renewer running, confirmed in the server's call log).
+# a slow write with the lease renewer running, confirmed in the server's call log; ranged reads
+# on reused DataNode connections and after the DataNode closed an idle one).
 . "$(dirname "$0")/lib.sh"
 : "${HDFS_LIVE:?}"
 start_hdfsd --block-size 1M --replication 3 -v
@@ -20,3 +21,9 @@ fi
 CSVAVRO_HDFS_LEASE_RENEW_MS=200 "$HDFS_LIVE" hdfs:///m "$T/m" 25 1048576 3 || fail "hdfs_live"
 grep -q "renewLease" "$T/srv/err" || fail "no renewLease during the slow write"
 ok "library checks"
+# READ_BLOCK ranges on reused connections, and a request after the DataNode closed the idle one
+# (its keep-alive is 4 s), with one DataNode left: no failover to hide a client that gives up
+ctl "dn-stop 2"
+ctl "dn-stop 3"
+"$HDFS_LIVE" --idle hdfs:///m "$T/m" || fail "hdfs_live --idle"
+ok "reused and timed-out DataNode connections"
