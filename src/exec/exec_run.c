@@ -7,6 +7,16 @@
  * -> drop rows with conversion errors -> cap at the split's row budget -> append. Progress
  * counters are relaxed atomics added once per batch; nothing is locked per row.
  *
+ * Closing a finished split's own output file (the forms with one file per split) means its
+ * fsync (local) or the end of its write pipeline (HDFS): a worker hands the open file to the
+ * closer thread and goes on with its next split, so those waits overlap with the conversion and
+ * only the last files' are waited for, when the pool has joined. At most CLOSE_QUEUE files wait
+ * (a worker blocks when that many are pending: each holds its write buffer). The closer is
+ * drained before anything reads or renames the files (verification, commit), and a failed
+ * close fails the job like a failure in the worker itself, so nothing is committed that was
+ * not durably closed. The single-file form's split files are scratch files (no fsync) copied
+ * into the output right after each split: closed in the worker as before.
+ *
  * After the pool joined, the main thread walks the splits in order (docs/splits.md): a
  * speculative split whose first record does not start where its predecessor's last record
  * ended is re-run aligned from there; a data error of a speculative split counts only once the
@@ -28,6 +38,78 @@ typedef struct pool_sync {
     int done; /* workers finished */
 } pool_sync;
 
+#define CLOSE_QUEUE 4
+
+/* The closer thread and its queue of finished output files (see the top). */
+typedef struct closer {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    csvavro_file *q[CLOSE_QUEUE];
+    size_t q_si[CLOSE_QUEUE];
+    size_t head, n; /* n files queued from head (the first one possibly being closed) */
+    bool stop;
+    pthread_t th;
+    csvavro_job *job;
+    size_t bad_si; /* the first failed close, in completion order */
+    csvavro_status bad_st;
+    csvavro_error bad_err;
+} closer;
+
+static void *closer_main(void *arg) {
+    closer *c = arg;
+    pthread_mutex_lock(&c->mu);
+    for (;;) {
+        while (c->n == 0 && !c->stop)
+            pthread_cond_wait(&c->cv, &c->mu);
+        if (c->n == 0) break;
+        csvavro_file *f = c->q[c->head];
+        size_t si = c->q_si[c->head];
+        pthread_mutex_unlock(&c->mu);
+        csvavro_error e;
+        csvavro_error_clear(&e);
+        csvavro_status st = csvavro_file_close(f, &e);
+        pthread_mutex_lock(&c->mu);
+        c->head = (c->head + 1) % CLOSE_QUEUE;
+        c->n--;
+        if (st != CSVAVRO_OK && c->bad_st == CSVAVRO_OK) {
+            c->bad_si = si;
+            c->bad_st = st;
+            c->bad_err = e;
+            atomic_store(&c->job->abort_flag, 1); /* the others stop early */
+        }
+        pthread_cond_broadcast(&c->cv);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
+/* Queues f (split si's finished output) for closing; waits while the queue is full. */
+static void closer_put(closer *c, csvavro_file *f, size_t si) {
+    pthread_mutex_lock(&c->mu);
+    while (c->n == CLOSE_QUEUE)
+        pthread_cond_wait(&c->cv, &c->mu);
+    size_t k = (c->head + c->n) % CLOSE_QUEUE;
+    c->q[k] = f;
+    c->q_si[k] = si;
+    c->n++;
+    pthread_cond_broadcast(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+}
+
+/* Closes what is queued, stops the thread; a failed close becomes its split's status. */
+static void closer_drain(closer *c) {
+    pthread_mutex_lock(&c->mu);
+    c->stop = true;
+    pthread_cond_broadcast(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+    pthread_join(c->th, NULL);
+    if (c->bad_st != CSVAVRO_OK) {
+        cav_split *s = &c->job->splits[c->bad_si];
+        s->st = c->bad_st;
+        s->err = c->bad_err;
+    }
+}
+
 typedef struct worker {
     csvavro_job *job;
     cav_csv_reader *r;
@@ -39,6 +121,7 @@ typedef struct worker {
     csvavro_status st;   /* fatal status of the worker (non-data errors) */
     csvavro_error err;
     pool_sync *ps;
+    closer *cl; /* NULL: close output files here */
 } worker;
 
 static csvavro_status worker_init(worker *w, csvavro_job *j, csvavro_error *err) {
@@ -274,7 +357,9 @@ finish:
     if (wr) s->bytes_out = cav_avro_writer_bytes(wr); /* the worker keeps the writer */
     if (out_f) {
         csvavro_error e2;
-        if (st == CSVAVRO_OK)
+        if (st == CSVAVRO_OK && live && w->cl)
+            closer_put(w->cl, out_f, si); /* fsynced while the next split runs */
+        else if (st == CSVAVRO_OK)
             st = csvavro_file_close(out_f, err);
         else
             csvavro_file_close(out_f, &e2);
@@ -485,6 +570,22 @@ csvavro_status cav_job_run_splits(csvavro_job *j, csvavro_error *err) {
         st = worker_init(&ws[t], j, err);
         ws[t].ps = &ps;
     }
+    /* the closer: for the forms with a file per split, in this process's pool */
+    closer cl;
+    memset(&cl, 0, sizeof cl);
+    bool cl_running = false;
+    if (st == CSVAVRO_OK && j->form != CAV_OUT_SINGLE && !j->n_parts && !j->dist) {
+        pthread_mutex_init(&cl.mu, NULL);
+        pthread_cond_init(&cl.cv, NULL);
+        cl.job = j;
+        cl_running = pthread_create(&cl.th, NULL, closer_main, &cl) == 0;
+        if (!cl_running) {
+            pthread_mutex_destroy(&cl.mu);
+            pthread_cond_destroy(&cl.cv);
+        }
+        for (int t = 0; t < nt && cl_running; t++)
+            ws[t].cl = &cl;
+    }
     for (int t = 0; t < nt && st == CSVAVRO_OK; t++) {
         if (pthread_create(&th[t], NULL, worker_main, &ws[t]) != 0) {
             st = cav_err(err, CSVAVRO_E_INTERNAL, "cannot start a worker thread");
@@ -510,6 +611,13 @@ csvavro_status cav_job_run_splits(csvavro_job *j, csvavro_error *err) {
     }
     for (int t = 0; t < nt; t++)
         if (started[t]) pthread_join(th[t], NULL);
+    if (cl_running) {
+        closer_drain(&cl);
+        pthread_mutex_destroy(&cl.mu);
+        pthread_cond_destroy(&cl.cv);
+        for (int t = 0; t < nt; t++)
+            ws[t].cl = NULL;
+    }
     if (j->dist) { /* several processes: rank 0 collects every split's result, then goes on */
         if (j->dist->gather) st = j->dist->gather(j->dist, j, st, err);
         if (j->dist->rank != 0) goto out;

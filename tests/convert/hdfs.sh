@@ -2,7 +2,8 @@
 # convert against csvavro-hdfsd: an hdfs:// input of several blocks is cut at the block
 # boundaries (the plan names each split's replica hosts), outputs go to hdfs:// in the pattern
 # and single-file forms through the temporary directory and _SUCCESS, an existing output is
-# refused; rows equal those of the same job on the local copy.
+# refused; rows equal those of the same job on the local copy; a part file that cannot be closed
+# fails the job and nothing is committed.
 . "$(dirname "$0")/../hdfs/lib.sh"
 start_hdfsd --block-size 1M --replication 2
 C=$CSVAVRO_BIN
@@ -33,4 +34,15 @@ if $C convert $U/nyc/trip.csv $U/nyc/one.avro -q 2>"$T/err"; then fail "existing
 grep -q "exists" "$T/err" || fail "refusal: $(cat "$T/err")"
 $C convert $U/nyc/trip.csv $U/nyc/one.avro "${REF[@]}" --overwrite -q || fail "--overwrite on hdfs"
 ok "single file on hdfs, refusal and --overwrite"
+
+# a part file whose close fails (closed by the background closer while the other splits run:
+# every DataNode cuts its connections after 2000 bytes, so the pipelines are set up while the
+# split runs and the data, sent when the file is closed, does not arrive) fails the job, names
+# the file and commits nothing
+for i in 1 2 3; do ctl "drop-after $i 2000"; done
+if $C convert "$T/trip.csv" $U/nyc/cut/ "${REF[@]}" --split-size 1M -j2 -q 2>"$T/err"; then fail "job with failing part files succeeded"; fi
+ctl reset
+grep -q "split\.[0-9]*\.avro" "$T/err" || fail "error does not name the file: $(cat "$T/err")"
+if $C fs ls $U/nyc/cut 2>/dev/null | grep -q "_SUCCESS\|part-"; then fail "files committed: $($C fs ls $U/nyc/cut)"; fi
+ok "failed close of a part file: $(head -1 "$T/err")"
 echo OK
