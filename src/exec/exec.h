@@ -174,6 +174,7 @@ struct csvavro_job {
     /* SINGLE form: the output is assembled while the workers run (cav_job_single_advance):
      * splits [0, single_next) are verified and already copied into single_f */
     bool single_live;
+    atomic_int single_kick; /* a split finished since the last copier looked (see advance) */
     pthread_mutex_t single_mu;
     csvavro_file *single_f;
     uint8_t *single_buf;
@@ -229,7 +230,8 @@ csvavro_status cav_job_clean_stale(csvavro_job *job, csvavro_error *err);
 csvavro_status cav_job_commit(csvavro_job *job, csvavro_error *err);
 /* SINGLE form, during the pool run (any worker, after each split): copies the splits that
  * are finished and certain to stand (no error, started where the previous one ended) into
- * the single output, in order; the commit copies the rest after verification. */
+ * the single output, in order; the commit copies the rest after verification. A worker that
+ * finds another one copying leaves the copy to it and goes on converting. */
 void cav_job_single_advance(csvavro_job *job);
 void cav_job_discard(csvavro_job *job);
 /* CRC-64-AVRO (Rabin) fingerprint of bytes. */

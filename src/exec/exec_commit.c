@@ -163,8 +163,25 @@ static csvavro_status single_append(csvavro_job *j, size_t i, csvavro_error *err
                        &total, err);
 }
 
+static void single_advance_locked(csvavro_job *j);
+
 void cav_job_single_advance(csvavro_job *j) {
-    pthread_mutex_lock(&j->single_mu);
+    /* one copier at a time, and nobody waits for it: a worker that finds the lock taken only
+     * raises the kick, and the copier looks again before it leaves (a split that finished
+     * while it copied is not left for the commit). Waiting here instead kept one worker idle
+     * while the other copied (0.34 s of a -j2 full conversion of 256 MiB, strace) */
+    atomic_store(&j->single_kick, 1);
+    atomic_thread_fence(memory_order_seq_cst); /* the kick before the look at the lock */
+    while (atomic_load(&j->single_kick) && pthread_mutex_trylock(&j->single_mu) == 0) {
+        atomic_store(&j->single_kick, 0);
+        single_advance_locked(j);
+        pthread_mutex_unlock(&j->single_mu);
+        atomic_thread_fence(memory_order_seq_cst); /* the unlock before the look at the kick */
+    }
+}
+
+/* The copy loop of cav_job_single_advance, under single_mu. */
+static void single_advance_locked(csvavro_job *j) {
     while (j->single_st == CSVAVRO_OK && j->single_next < j->n_splits) {
         size_t i = j->single_next;
         const cav_split *s = &j->splits[i];
@@ -175,7 +192,6 @@ void cav_job_single_advance(csvavro_job *j) {
         j->single_st = single_append(j, i, &j->single_err);
         if (j->single_st == CSVAVRO_OK) j->single_next++;
     }
-    pthread_mutex_unlock(&j->single_mu);
 }
 
 static csvavro_status build_single(csvavro_job *j, char **tmp_out, csvavro_error *err) {
