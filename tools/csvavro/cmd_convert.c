@@ -90,7 +90,9 @@ static const opt_spec convert_table[] = {
      "with --schema: a CSV column the schema lacks is an\nerror (default: dropped with a note)",
      "The error names the input and the columns; nothing is written."},
     {C_SPLIT_SIZE, "--split-size", "SIZE", "bytes per split (default 64M; K/M/G suffixes)",
-     "Splits also end at HDFS block boundaries; see Splits and threads under OUTPUT."},
+     "Splits also end at HDFS block boundaries; see Splits and threads under OUTPUT. With the "
+     "default, a local file is cut into a multiple of the thread count of equal splits (of at "
+     "least 8M) so that the threads finish together."},
     {C_THREADS, "-j, --threads", "N", "worker threads (default: all cores)",
      "The online cores of the machine (under mpirun: of each rank's machine)."},
     {C_BATCH_ROWS, "--batch-rows", "N", "rows per column batch (default 16384)", NULL},
