@@ -175,6 +175,7 @@ struct csvavro_job {
      * splits [0, single_next) are verified and already copied into single_f */
     bool single_live;
     atomic_int single_kick; /* a split finished since the last copier looked (see advance) */
+    size_t single_direct;   /* 1 + the split writing straight into single_f, or 0 */
     pthread_mutex_t single_mu;
     csvavro_file *single_f;
     uint8_t *single_buf;
@@ -233,6 +234,12 @@ csvavro_status cav_job_commit(csvavro_job *job, csvavro_error *err);
  * the single output, in order; the commit copies the rest after verification. A worker that
  * finds another one copying leaves the copy to it and goes on converting. */
 void cav_job_single_advance(csvavro_job *job);
+/* SINGLE form, before a worker runs split si: when every split before it is already in the
+ * output (so its verified start is known), returns true with *start set and the output open:
+ * the split then appends its blocks straight to job->single_f (no split file, no copy), and
+ * the worker calls cav_job_single_direct_done when it ends. False: run it as usual. */
+bool cav_job_single_direct(csvavro_job *job, size_t si, int64_t *start);
+void cav_job_single_direct_done(csvavro_job *job, size_t si, csvavro_status st);
 void cav_job_discard(csvavro_job *job);
 /* CRC-64-AVRO (Rabin) fingerprint of bytes. */
 uint64_t cav_rabin64(const void *p, size_t n);

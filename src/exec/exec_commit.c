@@ -165,6 +165,35 @@ static csvavro_status single_append(csvavro_job *j, size_t i, csvavro_error *err
 
 static void single_advance_locked(csvavro_job *j);
 
+bool cav_job_single_direct(csvavro_job *j, size_t si, int64_t *start) {
+    if (!j->single_live || pthread_mutex_trylock(&j->single_mu) != 0) return false;
+    bool ok = j->single_st == CSVAVRO_OK && j->single_next == si;
+    if (ok && !j->single_f) { /* the output with its header, before the first split */
+        j->single_st = single_append(j, j->n_splits, &j->single_err);
+        ok = j->single_st == CSVAVRO_OK;
+    }
+    if (ok) {
+        const cav_split *s = &j->splits[si];
+        *start = s->first ? j->inputs[s->input].h.data_start : j->splits[si - 1].range_end;
+        if (s->first && *start > s->end) *start = s->end;
+        j->single_direct = si + 1;
+    }
+    pthread_mutex_unlock(&j->single_mu);
+    return ok;
+}
+
+void cav_job_single_direct_done(csvavro_job *j, size_t si, csvavro_status st) {
+    pthread_mutex_lock(&j->single_mu);
+    j->single_direct = 0;
+    if (st == CSVAVRO_OK) {
+        j->single_next = si + 1;
+    } else if (j->single_st == CSVAVRO_OK) { /* the output holds part of the split: unusable */
+        j->single_st = st;
+        j->single_err = j->splits[si].err;
+    }
+    pthread_mutex_unlock(&j->single_mu);
+}
+
 void cav_job_single_advance(csvavro_job *j) {
     /* one copier at a time, and nobody waits for it: a worker that finds the lock taken only
      * raises the kick, and the copier looks again before it leaves (a split that finished
@@ -182,7 +211,7 @@ void cav_job_single_advance(csvavro_job *j) {
 
 /* The copy loop of cav_job_single_advance, under single_mu. */
 static void single_advance_locked(csvavro_job *j) {
-    while (j->single_st == CSVAVRO_OK && j->single_next < j->n_splits) {
+    while (j->single_st == CSVAVRO_OK && j->single_next < j->n_splits && !j->single_direct) {
         size_t i = j->single_next;
         const cav_split *s = &j->splits[i];
         if (!atomic_load_explicit(&s->finished, memory_order_acquire) || s->st != CSVAVRO_OK) break;

@@ -209,8 +209,19 @@ static void cap_selection(cav_batch *b, uint32_t keep) {
 }
 
 static csvavro_status open_output(worker *w, cav_split *s, const uint8_t sync[16],
-                                  csvavro_file **out_f, cav_avro_writer **wr, csvavro_error *err) {
+                                  csvavro_file **out_f, cav_avro_writer **wr, bool direct,
+                                  csvavro_error *err) {
     csvavro_job *j = w->job;
+    if (direct) { /* blocks straight into the single output (cav_job_single_direct) */
+        *out_f = NULL;
+        if (!w->wr)
+            CAV_TRY(cav_avro_writer_create(j->out_schema, &j->o.avro, sync, j->single_f, false,
+                                           &w->wr, err));
+        else
+            CAV_TRY(cav_avro_writer_restart(w->wr, sync, j->single_f, false, err));
+        *wr = w->wr;
+        return CSVAVRO_OK;
+    }
     CAV_TRY(csvavro_fs_create(j->out_fs, s->tmp_name, 1, out_f, err));
     s->has_output = true;
     bool header = j->form != CAV_OUT_SINGLE;
@@ -227,9 +238,10 @@ static csvavro_status open_output(worker *w, cav_split *s, const uint8_t sync[16
 }
 
 /* Runs split si from `start` (aligned or speculative) keeping at most `cap` rows. Results go
- * into the split; the return value is the split's status. */
+ * into the split; the return value is the split's status. direct: its blocks go straight into
+ * the single output (cav_job_single_direct), no file of its own. */
 static csvavro_status run_split(worker *w, size_t si, int64_t start, bool aligned, uint64_t cap,
-                                bool live) {
+                                bool live, bool direct) {
     csvavro_job *j = w->job;
     cav_split *s = &j->splits[si];
     const cav_input *in = &j->inputs[s->input];
@@ -310,7 +322,7 @@ static csvavro_status run_split(worker *w, size_t si, int64_t start, bool aligne
         if (keep && w->pw) {
             st = cav_pw_append(w->pw, s, si, b, err);
         } else {
-            if (keep && !wr) st = open_output(w, s, sync, &out_f, &wr, err);
+            if (keep && !wr) st = open_output(w, s, sync, &out_f, &wr, direct, err);
             if (keep && st == CSVAVRO_OK) st = cav_avro_writer_append(wr, b, j->col_map, err);
         }
         s->rows_read += nr;
@@ -351,7 +363,7 @@ finish:
         for (size_t i = 0; i < s->n_pfiles; i++)
             s->bytes_out += s->pfiles[i].bytes;
     } else if (st == CSVAVRO_OK && !wr && j->form != CAV_OUT_SINGLE) {
-        st = open_output(w, s, sync, &out_f, &wr, err);
+        st = open_output(w, s, sync, &out_f, &wr, false, err);
     }
     if (st == CSVAVRO_OK && wr) st = cav_avro_writer_finish(wr, err);
     if (wr) s->bytes_out = cav_avro_writer_bytes(wr); /* the worker keeps the writer */
@@ -405,8 +417,12 @@ static void *worker_main(void *arg) {
         cav_split *s = &j->splits[si];
         int64_t start = s->first ? j->inputs[s->input].h.data_start : s->start;
         if (start > s->end && s->first) start = s->end;
-        csvavro_status st = run_split(w, si, start, s->first, j->o.limit, true);
+        /* the head split (all before it in the output) writes straight into it, aligned at
+         * its verified start: at -j1 every split, so no split file is written and copied */
+        bool direct = cav_job_single_direct(j, si, &start);
+        csvavro_status st = run_split(w, si, start, s->first || direct, j->o.limit, true, direct);
         atomic_store_explicit(&s->finished, true, memory_order_release);
+        if (direct) cav_job_single_direct_done(j, si, st);
         if (j->single_live && st == CSVAVRO_OK) cav_job_single_advance(j);
         /* a data error of a speculative split is judged at verification; the others stop all */
         /* a data error stops the job at once only where it is certain to count: an aligned
@@ -504,7 +520,7 @@ static csvavro_status settle(csvavro_job *j, worker *w0, csvavro_error *err) {
         if (remaining == 0) {
             /* past the limit: an empty file (cap 0 reads nothing) */
             if (s->rows_kept || s->rows_read || s->rejected || s->st != CSVAVRO_OK)
-                st = run_split(w0, i, s->start, true, 0, false);
+                st = run_split(w0, i, s->start, true, 0, false, false);
             if (st != CSVAVRO_OK) goto fail_split;
             continue;
         }
@@ -514,7 +530,7 @@ static csvavro_status settle(csvavro_job *j, worker *w0, csvavro_error *err) {
             const cav_split *p = &j->splits[i - 1];
             if (s->range_start != p->range_end) {
                 j->splits_rerun++;
-                st = run_split(w0, i, p->range_end, true, j->o.limit, false);
+                st = run_split(w0, i, p->range_end, true, j->o.limit, false, false);
                 if (st != CSVAVRO_OK) goto fail_split;
             } else if (s->st != CSVAVRO_OK) {
                 st = s->st;
@@ -525,7 +541,7 @@ static csvavro_status settle(csvavro_job *j, worker *w0, csvavro_error *err) {
             goto fail_split;
         }
         if (s->rows_kept > remaining) {
-            st = run_split(w0, i, vstart, true, remaining, false);
+            st = run_split(w0, i, vstart, true, remaining, false, false);
             if (st != CSVAVRO_OK) goto fail_split;
         }
         remaining -= CAV_MIN(remaining, s->rows_kept);
@@ -742,7 +758,7 @@ csvavro_status cav_job_run_one(csvavro_job *j, size_t si, csvavro_error *err) {
         cav_split *s = &j->splits[si];
         int64_t start = s->first ? j->inputs[s->input].h.data_start : s->start;
         if (start > s->end && s->first) start = s->end;
-        run_split(&w, si, start, s->first, j->o.limit, true);
+        run_split(&w, si, start, s->first, j->o.limit, true, false);
     }
     worker_free(&w);
     return st;
@@ -757,7 +773,7 @@ csvavro_status cav_job_settle_here(csvavro_job *j, csvavro_error *err) {
         if (cav_job_cancelled(j)) st = cav_err(err, CSVAVRO_E_INTERRUPTED, "interrupted");
         int64_t start = s->first ? j->inputs[s->input].h.data_start : s->start;
         if (start > s->end && s->first) start = s->end;
-        if (st == CSVAVRO_OK) run_split(&w, i, start, s->first, j->o.limit, true);
+        if (st == CSVAVRO_OK) run_split(&w, i, start, s->first, j->o.limit, true, false);
     }
     if (st == CSVAVRO_OK) st = settle(j, &w, err);
     worker_free(&w);
