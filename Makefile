@@ -61,6 +61,7 @@ bench: deps build
 	bash bench/run.sh
 	bash bench/bench_compressed.sh
 	bash bench/bench_full.sh
+	bash bench/bench_hdfs_read.sh --pairs 5 --out bench/out/hdfs.md build 256
 
 install: build
 	$(CMAKE) --install build --prefix $(PREFIX)
