@@ -262,7 +262,7 @@ static void finish_range(hdfs_rfile *f) {
         size_t n = protobuf_c_message_get_packed_size(&rs.base);
         size_t k = cav_varint_put(b, n);
         k += protobuf_c_message_pack(&rs.base, b + k);
-        if (cav_hdfs_sock_write(&f->sock, b, k, &e) == CSVAVRO_OK && f->sock.rpos == f->sock.rlen) {
+        if (cav_hdfs_sock_write(&f->sock, b, k, &e) == CSVAVRO_OK) {
             f->open = 0;
             f->idle = 1;
             return;
