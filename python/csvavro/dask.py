@@ -171,10 +171,10 @@ class ConvertJob:
         prefix = self._key + "-"
         end = time.monotonic() + limit
         while True:
-            try:
-                running = self.client.run(_executing, prefix)
+            try:  # a worker that cannot answer (lost, restarting) writes nothing any more
+                running = self.client.run(_executing, prefix, on_error="ignore")
             except Exception:
-                return  # workers gone or unreachable: none of them writes any more
+                return
             if not any(running.values()):
                 return
             if time.monotonic() > end:
