@@ -32,7 +32,7 @@ foreach(_t fuzz_replay_hdfsd_image fuzz_hdfsd_image)
 endforeach()
 
 # hdfsd_sasl fuzzes the server's secure-mode parsers (SASL state machine, block tokens).
-set(_hdfsd_sasl_src ${CMAKE_SOURCE_DIR}/tools/hdfsd/hdfsd_auth.c
+set(_hdfsd_sasl_src ${CMAKE_SOURCE_DIR}/tools/hdfsd/hdfsd_auth.c ${CMAKE_SOURCE_DIR}/tools/hdfsd/hdfsd_digest.c
     ${CMAKE_SOURCE_DIR}/tools/hdfsd/hdfsd_token.c ${CMAKE_SOURCE_DIR}/tools/hdfsd/hdfsd_util.c)
 foreach(_t fuzz_replay_hdfsd_sasl fuzz_hdfsd_sasl)
   if(TARGET ${_t})

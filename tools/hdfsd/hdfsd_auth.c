@@ -17,6 +17,7 @@
  * refused. Every token goes to GSS-API with its length; nothing here parses Kerberos bytes.
  */
 #include "hdfsd_auth.h"
+#include "hdfsd_digest.h"
 #include "core/core.h"
 #include "hdfsd.h"
 
@@ -112,12 +113,7 @@ int hd_auth_init(char *msg, size_t cap) {
     }
     snprintf(g_sec.realm, sizeof g_sec.realm, "%s", at + 1);
     if (acquire(&g_cred, msg, cap)) return -1;
-    int r = sasl_server_init(NULL, "csvavro-hdfsd");
-    if (r != SASL_OK) {
-        snprintf(msg, cap, "Cyrus SASL: %s", sasl_errstring(r, NULL, NULL));
-        return -1;
-    }
-    return 0;
+    return hd_digest_init(msg, cap);
 }
 
 /* The TOKEN method's DIGEST-MD5 challenge, as a real NameNode sends it in its NEGOTIATE
