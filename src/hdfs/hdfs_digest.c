@@ -32,7 +32,7 @@ struct cav_digest {
 /* ---------------------------------------------------------------- process-wide set-up */
 
 static void *mu_alloc(void) {
-    pthread_mutex_t *m = malloc(sizeof *m);
+    pthread_mutex_t *m = cav_malloc(sizeof *m);
     if (m) pthread_mutex_init(m, NULL);
     return m;
 }
@@ -45,7 +45,7 @@ static int mu_unlock(void *m) {
 static void mu_free(void *m) {
     if (!m) return;
     pthread_mutex_destroy(m);
-    free(m);
+    cav_free(m);
 }
 
 static int log_quiet(void *ctx, int level, const char *msg) {
