@@ -280,6 +280,22 @@ void csvavro_file_abort(csvavro_file *f);
  * locally the tree is walked. */
 csvavro_status csvavro_fs_content_summary(csvavro_fs *fs, const char *path, int64_t *length,
                                           int64_t *files, int64_t *dirs, csvavro_error *err);
+/* HDFS delegation tokens (docs/security.md), in Hadoop's token storage file format ("HDTS";
+ * written as version 0, versions 0 and 1 read). They need a Kerberos cluster
+ * (hadoop.security.authentication=kerberos); get and renew authenticate with Kerberos (a ticket
+ * or keytab), cancel also with the token itself. A client whose HADOOP_TOKEN_FILE_LOCATION
+ * holds an HDFS_DELEGATION_TOKEN for a NameNode (service "ip:port" or "ha-hdfs:NAMESERVICE")
+ * authenticates with it (SASL DIGEST-MD5) instead of Kerberos.
+ * fetch: a new token from the NameNode of url (hdfs://…) that renewer (a user's short name;
+ * NULL = the caller) may renew, written to file (mode 0600, replaced whole).
+ * renew: every HDFS delegation token in file; *expiry_ms (may be NULL) the last new expiry.
+ * cancel: every HDFS delegation token in file; the file is left as it is.
+ * describe: one line per token (kind, service, decoded identifier) in *text (csvavro_free). */
+csvavro_status csvavro_hdfs_token_fetch(const char *url, const char *renewer, const char *file,
+                                        csvavro_error *err);
+csvavro_status csvavro_hdfs_token_renew(const char *file, int64_t *expiry_ms, csvavro_error *err);
+csvavro_status csvavro_hdfs_token_cancel(const char *file, csvavro_error *err);
+csvavro_status csvavro_hdfs_token_describe(const char *file, char **text, csvavro_error *err);
 /* The committed files of the dataset in directory dir (a backend path of fs), in manifest
  * order (job by job, each job's files in split order), as backend paths (csvavro's allocator). The
  * manifest is trusted, not the listing: a file no committed job wrote is never returned. A

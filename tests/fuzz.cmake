@@ -33,7 +33,8 @@ endforeach()
 
 # hdfsd_sasl fuzzes the server's secure-mode parsers (SASL state machine, block tokens).
 set(_hdfsd_sasl_src ${CMAKE_SOURCE_DIR}/tools/hdfsd/hdfsd_auth.c ${CMAKE_SOURCE_DIR}/tools/hdfsd/hdfsd_digest.c
-    ${CMAKE_SOURCE_DIR}/tools/hdfsd/hdfsd_token.c ${CMAKE_SOURCE_DIR}/tools/hdfsd/hdfsd_util.c)
+    ${CMAKE_SOURCE_DIR}/tools/hdfsd/hdfsd_token.c ${CMAKE_SOURCE_DIR}/tools/hdfsd/hdfsd_dtoken.c
+    ${CMAKE_SOURCE_DIR}/tools/hdfsd/hdfsd_util.c)
 foreach(_t fuzz_replay_hdfsd_sasl fuzz_hdfsd_sasl)
   if(TARGET ${_t})
     target_sources(${_t} PRIVATE ${_hdfsd_sasl_src})

@@ -90,6 +90,27 @@ csvavro_status cav_hdfs_pkt_check(const cav_hdfs_pkt *h, uint32_t plen, int csum
 /* SASL security layers (RFC 4752 bits), i.e. hadoop.rpc.protection values. */
 enum { CAV_QOP_AUTH = 1, CAV_QOP_INTEGRITY = 2, CAV_QOP_PRIVACY = 4 };
 
+/* Delegation tokens (hdfs_token.c): one token of a token storage file. */
+#define CAV_HDFS_DT_KIND "HDFS_DELEGATION_TOKEN"
+#define CAV_HDFS_TOKEN_MAX_ID 4096 /* identifier bytes accepted from a token file */
+#define CAV_HDFS_TOKEN_MAX_PW 256  /* password bytes */
+typedef struct cav_hdfs_token {
+    uint8_t *id, *pw;
+    size_t id_len, pw_len;
+    char *kind, *service, *alias;
+} cav_hdfs_token;
+typedef struct cav_hdfs_creds {
+    cav_hdfs_token *t;
+    size_t n;
+    size_t n_secrets; /* secret keys in the file (kept there, not used) */
+} cav_hdfs_creds;
+/* A decoded HDFS_DELEGATION_TOKEN identifier. */
+typedef struct cav_hdfs_dtid {
+    char owner[512], renewer[512], real_user[512];
+    int64_t issue_ms, max_ms;
+    int32_t seq, key_id;
+} cav_hdfs_dtid;
+
 typedef struct cav_hdfs_conf {
     char **nn; /* NameNode addresses "host:port" (n_nn of them; HA: several) */
     size_t n_nn;
@@ -100,6 +121,9 @@ typedef struct cav_hdfs_conf {
     unsigned rpc_qop;       /* accepted CAV_QOP_* bits (hadoop.rpc.protection) */
     char keytab[1024];      /* CSVAVRO_KEYTAB: log in from it instead of the ticket cache */
     char principal[512];    /* CSVAVRO_PRINCIPAL: who to log in as from the keytab */
+    char nameservice[128];  /* the HA nameservice the NameNodes came from ("" if none) */
+    char token_file[1024];  /* HADOOP_TOKEN_FILE_LOCATION (Kerberos clusters) */
+    cav_hdfs_creds tokens;  /* its tokens: TOKEN authentication where one fits the NameNode */
     char dt_protection[64]; /* dfs.data.transfer.protection, or "encrypt" for
                              * dfs.encrypt.data.transfer=true: not implemented, refused */
     int retries;            /* connection attempts beyond the first (CSVAVRO_HDFS_RETRIES) */
@@ -125,6 +149,21 @@ csvavro_status cav_hdfs_parse_qop(const char *v, unsigned *bits, csvavro_error *
 char *cav_hdfs_xml_get(const char *xml, size_t len, const char *name);
 /* Directory with the config: HADOOP_CONF_DIR, else $HADOOP_HOME/etc/hadoop; NULL if none. */
 char *cav_hdfs_conf_dir(void);
+
+/* Token storage files (format versions 0 and 1): parse (untrusted bytes; errors name file and
+ * byte offset), load (at most 1 MiB), free. */
+csvavro_status cav_hdfs_creds_parse(const uint8_t *p, size_t n, const char *file, cav_hdfs_creds *c,
+                                    csvavro_error *err);
+csvavro_status cav_hdfs_creds_load(const char *path, cav_hdfs_creds *c, csvavro_error *err);
+void cav_hdfs_creds_free(cav_hdfs_creds *c);
+/* Decodes an HDFS_DELEGATION_TOKEN identifier; 0 when it does not decode exactly. */
+int cav_hdfs_dtid_decode(const uint8_t *id, size_t n, cav_hdfs_dtid *d);
+/* The token service of a NameNode: "ha-hdfs:NS" for a nameservice, else its "ip:port". */
+void cav_hdfs_token_service(const cav_hdfs_conf *c, const char *nn_addr, char *out, size_t cap);
+/* The delegation token in c->tokens for the NameNode nn_addr, or NULL. */
+const cav_hdfs_token *cav_hdfs_token_for(const cav_hdfs_conf *c, const char *nn_addr);
+/* Loads HADOOP_TOKEN_FILE_LOCATION into c->tokens (Kerberos clusters only). */
+csvavro_status cav_hdfs_conf_tokens(cav_hdfs_conf *c, csvavro_error *err);
 
 /* ---------------------------------------------------------------- sockets */
 

@@ -201,6 +201,8 @@ static csvavro_status add_host(cav_hdfs_conf *c, const char *dir, const char *ho
                 if (*p == ',') p++;
             }
             cav_free(ids);
+            if (st == CSVAVRO_OK && c->n_nn)
+                snprintf(c->nameservice, sizeof c->nameservice, "%s", host);
             if (st != CSVAVRO_OK || c->n_nn) return st;
         }
     }
@@ -347,6 +349,16 @@ csvavro_status cav_hdfs_conf_load(const char *authority, cav_hdfs_conf *c, csvav
             cav_hdfs_ccache_principal(kuser, sizeof kuser);
         kuser[strcspn(kuser, "/@")] = '\0'; /* alice@R, alice/host@R -> alice */
     }
+    if (st == CSVAVRO_OK && c->kerberos && !c->keytab[0]) st = cav_hdfs_conf_tokens(c, err);
+    if (st == CSVAVRO_OK && c->kerberos && !c->keytab[0]) {
+        /* a delegation token for this NameNode: its owner is who we are */
+        const cav_hdfs_token *t = cav_hdfs_token_for(c, c->nn[0]);
+        cav_hdfs_dtid d;
+        if (t && cav_hdfs_dtid_decode(t->id, t->id_len, &d)) {
+            snprintf(kuser, sizeof kuser, "%s", d.owner);
+            kuser[strcspn(kuser, "/@")] = '\0';
+        }
+    }
     if (kuser[0]) {
         snprintf(c->user, sizeof c->user, "%s", kuser);
     } else if (u && *u) {
@@ -366,6 +378,7 @@ csvavro_status cav_hdfs_conf_load(const char *authority, cav_hdfs_conf *c, csvav
 }
 
 void cav_hdfs_conf_free(cav_hdfs_conf *c) {
+    cav_hdfs_creds_free(&c->tokens);
     for (size_t i = 0; i < c->n_nn; i++)
         cav_free(c->nn[i]);
     cav_free(c->nn);

@@ -64,6 +64,7 @@ static const struct {
     {"org.apache.hadoop.fs.PathIsNotEmptyDirectoryException", CSVAVRO_E_NOT_EMPTY},
     {"org.apache.hadoop.security.AccessControlException", CSVAVRO_E_PERMISSION},
     {"org.apache.hadoop.fs.permission.AccessControlException", CSVAVRO_E_PERMISSION},
+    {"org.apache.hadoop.security.token.SecretManager$InvalidToken", CSVAVRO_E_PERMISSION},
     {"org.apache.hadoop.HadoopIllegalArgumentException", CSVAVRO_E_USAGE},
     {"org.apache.hadoop.fs.InvalidPathException", CSVAVRO_E_USAGE},
     {"java.lang.IllegalArgumentException", CSVAVRO_E_USAGE},

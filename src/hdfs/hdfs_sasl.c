@@ -27,6 +27,7 @@
  * Bounds: SASL frames are capped at 1 MiB; tokens are passed to GSS-API with their lengths.
  */
 #include "hdfs.h"
+#include "hdfs_digest.h"
 
 #include "hdfs/RpcHeader.pb-c.h"
 
@@ -40,8 +41,9 @@
 #define SASL_CALL_ID (-33)
 
 struct cav_hdfs_sasl {
-    gss_ctx_id_t ctx;
-    int layer; /* CAV_QOP_* chosen */
+    gss_ctx_id_t ctx; /* Kerberos */
+    cav_digest *dg;   /* or TOKEN (DIGEST-MD5 with a delegation token) */
+    int layer;        /* CAV_QOP_* chosen */
 };
 
 const char *cav_hdfs_qop_name(int layer) {
@@ -287,6 +289,105 @@ static void layers_text(unsigned bits, char *out, size_t cap) {
     if (!bits) snprintf(out, cap, "none");
 }
 
+/* TOKEN authentication: DIGEST-MD5 (Cyrus SASL) with the delegation token t, answering the
+ * challenge the NameNode put in its NEGOTIATE:
+ *   C: INITIATE {auth TOKEN/DIGEST-MD5, token = digest response}
+ *   S: SUCCESS {rspauth}  (or CHALLENGE / RESPONSE rounds first)
+ * The user is the token's owner. */
+static csvavro_status token_handshake(cav_hdfs_sock *s, const cav_hdfs_conf *c,
+                                      const uint8_t cid[16], const char *proto,
+                                      const char *server_id, const uint8_t *chal, size_t chal_len,
+                                      const cav_hdfs_token *t, cav_hdfs_sasl **out, char *user,
+                                      size_t user_cap, cav_buf *b, csvavro_error *err) {
+    cav_hdfs_dtid d;
+    if (!cav_hdfs_dtid_decode(t->id, t->id_len, &d))
+        return cav_err(err, CSVAVRO_E_CORRUPT,
+                       "the token for %s has an identifier that is not an "
+                       "HDFS_DELEGATION_TOKEN's",
+                       t->service);
+    /* Hadoop's convention: user = base64(identifier), password = base64(password) */
+    cav_buf u, p;
+    cav_buf_init(&u, 16384);
+    cav_buf_init(&p, 16384);
+    cav_digest *dg = NULL;
+    csvavro_status st = cav_base64(t->id, t->id_len, &u, err);
+    if (st == CSVAVRO_OK) st = cav_base64(t->pw, t->pw_len, &p, err);
+    if (st == CSVAVRO_OK)
+        st = cav_digest_client_new(proto, server_id, (const char *)u.data, (const char *)p.data,
+                                   c->rpc_qop, &dg, err);
+    cav_buf_free(&u);
+    if (p.data) memset(p.data, 0, p.len);
+    cav_buf_free(&p);
+    if (st != CSVAVRO_OK) return st;
+    Hadoop__Common__RpcSaslProto *in = NULL;
+    const uint8_t *o;
+    size_t ol;
+    int done = 0;
+    st = cav_digest_step(dg, chal, chal_len, &o, &ol, &done, err);
+    for (int round = 0; st == CSVAVRO_OK; round++) {
+        if (round > 4) {
+            st = cav_err(err, CSVAVRO_E_PROTOCOL, "DIGEST-MD5 exchange with %s does not end",
+                         s->peer);
+            break;
+        }
+        Hadoop__Common__RpcSaslProto m = HADOOP__COMMON__RPC_SASL_PROTO__INIT;
+        Hadoop__Common__RpcSaslProto__SaslAuth a = HADOOP__COMMON__RPC_SASL_PROTO__SASL_AUTH__INIT;
+        Hadoop__Common__RpcSaslProto__SaslAuth *ap = &a;
+        m.state = round == 0 ? HADOOP__COMMON__RPC_SASL_PROTO__SASL_STATE__INITIATE
+                             : HADOOP__COMMON__RPC_SASL_PROTO__SASL_STATE__RESPONSE;
+        m.has_token = 1;
+        m.token.data = (uint8_t *)o;
+        m.token.len = ol;
+        if (round == 0) {
+            a.method = "TOKEN";
+            a.mechanism = "DIGEST-MD5";
+            a.protocol = (char *)proto;
+            a.serverid = (char *)server_id;
+            m.n_auths = 1;
+            m.auths = &ap;
+        }
+        free_sasl(in);
+        in = NULL;
+        st = send_sasl(s, cid, &m, b, err);
+        if (st == CSVAVRO_OK) st = read_sasl(s, b, &in, err);
+        if (st != CSVAVRO_OK) break;
+        if (in->state == HADOOP__COMMON__RPC_SASL_PROTO__SASL_STATE__SUCCESS) {
+            /* the rspauth (the server knows the password too) comes with the SUCCESS */
+            if (!done)
+                st = cav_digest_step(dg, in->has_token ? in->token.data : NULL,
+                                     in->has_token ? in->token.len : 0, &o, &ol, &done, err);
+            if (st == CSVAVRO_OK && !done)
+                st = cav_err(err, CSVAVRO_E_PROTOCOL,
+                             "NameNode %s ended the DIGEST-MD5 exchange without its rspauth",
+                             s->peer);
+            break;
+        }
+        if (in->state != HADOOP__COMMON__RPC_SASL_PROTO__SASL_STATE__CHALLENGE) {
+            st = cav_err(err, CSVAVRO_E_PROTOCOL,
+                         "NameNode %s answered a DIGEST-MD5 response with SASL state %s", s->peer,
+                         state_name((int)in->state));
+            break;
+        }
+        st = cav_digest_step(dg, in->token.data, in->token.len, &o, &ol, &done, err);
+    }
+    free_sasl(in);
+    if (st == CSVAVRO_OK) {
+        cav_hdfs_sasl *x = cav_calloc(1, sizeof *x);
+        if (!x) {
+            st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+        } else {
+            x->ctx = GSS_C_NO_CONTEXT;
+            x->dg = dg;
+            x->layer = (int)cav_digest_layer(dg);
+            dg = NULL;
+            *out = x;
+            snprintf(user, user_cap, "%s", d.owner);
+        }
+    }
+    cav_digest_free(dg);
+    return st;
+}
+
 csvavro_status cav_hdfs_sasl_handshake(cav_hdfs_sock *s, const cav_hdfs_conf *c,
                                        const char *nn_addr, const uint8_t cid[16],
                                        cav_hdfs_sasl **out, char *user, size_t user_cap,
@@ -320,7 +421,7 @@ csvavro_status cav_hdfs_sasl_handshake(cav_hdfs_sock *s, const cav_hdfs_conf *c,
                      state_name((int)in->state));
         goto out;
     }
-    const Hadoop__Common__RpcSaslProto__SaslAuth *krb = NULL; /* points into in */
+    const Hadoop__Common__RpcSaslProto__SaslAuth *krb = NULL, *tok = NULL; /* point into in */
     char offered[256] = "";
     for (size_t i = 0; i < in->n_auths; i++) {
         const Hadoop__Common__RpcSaslProto__SaslAuth *a = in->auths[i];
@@ -330,6 +431,28 @@ csvavro_status cav_hdfs_sasl_handshake(cav_hdfs_sock *s, const cav_hdfs_conf *c,
         if (a->method && a->mechanism && !strcmp(a->method, "KERBEROS") &&
             !strcmp(a->mechanism, "GSSAPI"))
             krb = a;
+        if (a->method && a->mechanism && !strcmp(a->method, "TOKEN") &&
+            !strcmp(a->mechanism, "DIGEST-MD5") && a->has_challenge)
+            tok = a;
+    }
+    const cav_hdfs_token *dt = cav_hdfs_token_for(c, nn_addr);
+    if (dt && tok) {
+        char t_proto[256], t_server[256];
+        snprintf(t_proto, sizeof t_proto, "%s", tok->protocol ? tok->protocol : "");
+        snprintf(t_server, sizeof t_server, "%s", tok->serverid ? tok->serverid : "default");
+        st = token_handshake(s, c, cid, t_proto, t_server, tok->challenge.data, tok->challenge.len,
+                             dt, out, user, user_cap, &b, err);
+        if (st != CSVAVRO_OK && st != CSVAVRO_E_IO && st != CSVAVRO_E_TIMEOUT)
+            cav_err_prefix(err, "delegation token %s from HADOOP_TOKEN_FILE_LOCATION=%s",
+                           dt->service, c->token_file);
+        goto out;
+    }
+    if (dt && !tok) {
+        st = cav_err(err, CSVAVRO_E_PERMISSION,
+                     "NameNode %s offers no TOKEN (DIGEST-MD5) authentication for the delegation "
+                     "token in HADOOP_TOKEN_FILE_LOCATION=%s (offers: %s)",
+                     s->peer, c->token_file, offered[0] ? offered : "nothing");
+        goto out;
     }
     if (!krb) {
         st = cav_err(err, CSVAVRO_E_PERMISSION,
@@ -499,6 +622,21 @@ int cav_hdfs_sasl_layer(const cav_hdfs_sasl *x) {
 
 csvavro_status cav_hdfs_sasl_wrap(cav_hdfs_sasl *x, const uint8_t cid[16], const cav_buf *frame,
                                   cav_buf *out, csvavro_error *err) {
+    if (x->dg) {
+        cav_buf w;
+        cav_buf_init(&w, (size_t)256 << 20);
+        csvavro_status st = cav_digest_wrap(x->dg, frame->data, frame->len, &w, err);
+        if (st == CSVAVRO_OK) {
+            Hadoop__Common__RpcSaslProto m = HADOOP__COMMON__RPC_SASL_PROTO__INIT;
+            m.state = HADOOP__COMMON__RPC_SASL_PROTO__SASL_STATE__WRAP;
+            m.has_token = 1;
+            m.token.data = w.data;
+            m.token.len = w.len;
+            st = cav_hdfs_rpc_frame(out, SASL_CALL_ID, -1, &m.base, NULL, cid, err);
+        }
+        cav_buf_free(&w);
+        return st;
+    }
     OM_uint32 maj, min;
     gss_buffer_desc in = {frame->len, frame->data}, w = GSS_C_EMPTY_BUFFER;
     maj = gss_wrap(&min, x->ctx, x->layer == CAV_QOP_PRIVACY, GSS_C_QOP_DEFAULT, &in, NULL, &w);
@@ -526,6 +664,16 @@ csvavro_status cav_hdfs_sasl_unwrap(cav_hdfs_sasl *x, const uint8_t *body, size_
     if (sp->state != HADOOP__COMMON__RPC_SASL_PROTO__SASL_STATE__WRAP) {
         st = cav_err(err, CSVAVRO_E_PROTOCOL, "NameNode %s sent SASL %s where WRAP was due", peer,
                      state_name((int)sp->state));
+    } else if (x->dg) {
+        const uint8_t *o;
+        size_t ol;
+        st = cav_digest_unwrap(x->dg, sp->token.data, sp->token.len, &o, &ol, err);
+        if (st != CSVAVRO_OK) {
+            cav_err_prefix(err, "NameNode %s: a wrapped RPC response", peer);
+        } else {
+            cav_buf_reset(out);
+            st = cav_buf_append(out, o, ol, err);
+        }
     } else {
         OM_uint32 maj, min;
         int conf = 0;
@@ -550,6 +698,7 @@ void cav_hdfs_sasl_free(cav_hdfs_sasl *x) {
     if (!x) return;
     OM_uint32 min;
     if (x->ctx != GSS_C_NO_CONTEXT) gss_delete_sec_context(&min, &x->ctx, GSS_C_NO_BUFFER);
+    cav_digest_free(x->dg);
     cav_free(x);
 }
 

@@ -98,7 +98,7 @@ static const char *base_name(const char *p) {
 }
 
 /* The parsed command line of one fs command: flags and values by option id, operands. */
-enum { F_L = 1, F_C, F_F, F_R, F_P, F_S, F_N };
+enum { F_L = 1, F_C, F_F, F_R, F_P, F_S, F_RENEWER, F_N };
 
 typedef struct fs_args {
     int flag[F_N];
@@ -459,6 +459,57 @@ static int cmd_df(const fs_args *a) {
     return rc;
 }
 
+/* ------------------------------------------------------------------ token */
+
+/* fs token get|renew|cancel|print FILE [URL]: HDFS delegation tokens in a Hadoop token storage
+ * file (csvavro.h: csvavro_hdfs_token_*). */
+static int cmd_token(const fs_args *a) {
+    if (a->n < 2) return cli_usage_error("fs token", "want get|renew|cancel|print FILE");
+    const char *act = a->ops[0], *file = a->ops[1];
+    int get = !strcmp(act, "get");
+    if (!get && a->n > 2)
+        return cli_usage_error("fs token", "too many operands (only get takes a URL)");
+    if (get && a->n > 3) return cli_usage_error("fs token", "too many operands");
+    if (!get && a->flag[F_RENEWER])
+        return cli_usage_error("fs token", "--renewer goes with get only");
+    csvavro_error e;
+    csvavro_error_clear(&e);
+    if (get) {
+        const char *url = a->n > 2 ? a->ops[2] : "hdfs:///";
+        if (csvavro_hdfs_token_fetch(url, a->val[F_RENEWER], file, &e) != CSVAVRO_OK)
+            return fail(&e);
+        char *t = NULL;
+        if (csvavro_hdfs_token_describe(file, &t, &e) != CSVAVRO_OK) return fail(&e);
+        printf("Fetched token into %s\n%s", file, t);
+        csvavro_free(t);
+        return CLI_OK;
+    }
+    if (!strcmp(act, "renew")) {
+        int64_t exp = 0;
+        if (csvavro_hdfs_token_renew(file, &exp, &e) != CSVAVRO_OK) return fail(&e);
+        char ts[40];
+        time_t t = (time_t)(exp / 1000);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(ts, sizeof ts, "%Y-%m-%d %H:%M:%S UTC", &tm);
+        printf("Renewed the tokens in %s until %" PRId64 " (%s)\n", file, exp, ts);
+        return CLI_OK;
+    }
+    if (!strcmp(act, "cancel")) {
+        if (csvavro_hdfs_token_cancel(file, &e) != CSVAVRO_OK) return fail(&e);
+        printf("Cancelled the tokens in %s\n", file);
+        return CLI_OK;
+    }
+    if (!strcmp(act, "print")) {
+        char *t = NULL;
+        if (csvavro_hdfs_token_describe(file, &t, &e) != CSVAVRO_OK) return fail(&e);
+        fputs(t, stdout);
+        csvavro_free(t);
+        return CLI_OK;
+    }
+    return cli_usage_error("fs token", "unknown action (want get, renew, cancel or print)");
+}
+
 /* ------------------------------------------------------------------ commands */
 
 static int cmd_put(const fs_args *a) {
@@ -488,6 +539,11 @@ static const opt_spec rm_table[] = {
 };
 static const opt_spec mkdir_table[] = {
     {F_P, "-p", NULL, "create parents; no error if the directory exists", NULL},
+    OPT_END,
+};
+static const opt_spec token_table[] = {
+    {F_RENEWER, "--renewer", "USER",
+     "get: who may renew the token (a user's short name; default: the caller)", NULL},
     OPT_END,
 };
 static const opt_spec du_table[] = {
@@ -591,17 +647,34 @@ static const opt_cmd fs_df = {
     .flags = OPT_OPERANDS_END,
 };
 
+static const opt_cmd fs_token = {
+    .prog = "csvavro fs token",
+    .synopsis = "get|renew|cancel|print FILE [URL] [--renewer USER]",
+    .summary = "HDFS delegation tokens in a Hadoop token file",
+    .man = "get FILE [URL]: asks the NameNode of URL (default hdfs:///) for a delegation token "
+           "and writes it to FILE (Hadoop's token storage format, mode 0600), then prints it; "
+           "needs a Kerberos ticket or keytab. renew FILE: renews every HDFS token in FILE (only "
+           "the token's renewer may) and prints the new expiry. cancel FILE: cancels them (the "
+           "owner or the renewer). print FILE: one line per token: kind, service, owner, "
+           "renewer, issue and maximum dates, sequence number and key id.\n\n"
+           "A program whose HADOOP_TOKEN_FILE_LOCATION names such a file authenticates to the "
+           "NameNode of the token's service with it (SASL DIGEST-MD5) instead of Kerberos, so it "
+           "needs no ticket.",
+    .tables = TABLES(token_table),
+};
+
 static const struct {
     const opt_cmd *cmd;
     int (*fn)(const fs_args *);
 } ops[] = {
     {&fs_ls, cmd_ls},   {&fs_stat, cmd_stat}, {&fs_cat, cmd_cat}, {&fs_head, cmd_head},
     {&fs_put, cmd_put}, {&fs_get, cmd_get},   {&fs_rm, cmd_rm},   {&fs_mkdir, cmd_mkdir},
-    {&fs_mv, cmd_mv},   {&fs_du, cmd_du},     {&fs_df, cmd_df},
+    {&fs_mv, cmd_mv},   {&fs_du, cmd_du},     {&fs_df, cmd_df},   {&fs_token, cmd_token},
 };
 
-static const opt_cmd *const fs_subs[] = {&fs_ls, &fs_stat,  &fs_cat, &fs_head, &fs_put, &fs_get,
-                                         &fs_rm, &fs_mkdir, &fs_mv,  &fs_du,   &fs_df,  NULL};
+static const opt_cmd *const fs_subs[] = {&fs_ls,  &fs_stat,  &fs_cat,   &fs_head, &fs_put,
+                                         &fs_get, &fs_rm,    &fs_mkdir, &fs_mv,   &fs_du,
+                                         &fs_df,  &fs_token, NULL};
 
 const opt_cmd cli_fs_cmd = {
     .prog = "csvavro fs",

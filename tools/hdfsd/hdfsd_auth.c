@@ -23,6 +23,7 @@
 
 #include "hdfs/RpcHeader.pb-c.h"
 
+#include <openssl/evp.h>
 #include <sasl/sasl.h>
 #include <gssapi/gssapi.h>
 #include <gssapi/gssapi_ext.h>
@@ -36,7 +37,8 @@ hd_sec g_sec;
 struct hd_auth_conn {
     int state; /* 0 want NEGOTIATE, 1 want INITIATE, 2 context tokens, 3 want layer choice, 4 done
                 */
-    sasl_conn_t *digest; /* Cyrus SASL DIGEST-MD5 server of the TOKEN method */
+    hd_digest *dg;  /* DIGEST-MD5 server of the TOKEN method (delegation tokens) */
+    bool via_token; /* authenticated by TOKEN: the layer is dg's, not the GSS context's */
     gss_ctx_id_t ctx;
     int layer;
     char principal[512];
@@ -116,28 +118,52 @@ int hd_auth_init(char *msg, size_t cap) {
     return hd_digest_init(msg, cap);
 }
 
-/* The TOKEN method's DIGEST-MD5 challenge, as a real NameNode sends it in its NEGOTIATE
- * (realm "default"). Clients read the offered protection from its qop list; the Go client, for
- * one, decides from it whether to unwrap responses. Made by Cyrus SASL with the security
- * properties of the configured protection. */
-static int digest_challenge(hd_auth_conn *a, const char **ch, unsigned *chlen, char *msg,
-                            size_t cap) {
-    int r = sasl_server_new("hdfs", "default", "default", NULL, NULL, NULL, 0, &a->digest);
-    if (r == SASL_OK) {
-        sasl_security_properties_t sp;
-        memset(&sp, 0, sizeof sp);
-        sp.maxbufsize = g_sec.rpc_qop == HD_QOP_AUTH ? 0 : 65536;
-        sp.min_ssf = g_sec.rpc_qop == HD_QOP_PRIVACY ? 2 : g_sec.rpc_qop == HD_QOP_INTEGRITY;
-        sp.max_ssf = g_sec.rpc_qop == HD_QOP_PRIVACY ? 256 : g_sec.rpc_qop == HD_QOP_INTEGRITY;
-        r = sasl_setprop(a->digest, SASL_SEC_PROPS, &sp);
-    }
-    if (r == SASL_OK) r = sasl_server_start(a->digest, "DIGEST-MD5", NULL, 0, ch, chlen);
-    if (r != SASL_CONTINUE) {
-        snprintf(msg, cap, "DIGEST-MD5 challenge: %s",
-                 a->digest ? sasl_errdetail(a->digest) : sasl_errstring(r, NULL, NULL));
+/* The password of a delegation token for Cyrus: the DIGEST-MD5 user name is the base64 of the
+ * token identifier, the password the base64 of the token's HMAC (Hadoop's convention). */
+static int token_password(void *ctx, const char *user, char *pw, size_t cap, char *msg,
+                          size_t msgcap) {
+    hd_auth_conn *a = ctx;
+    size_t n = strcspn(user, "@");
+    if (n == 0 || n % 4 || n > (HD_DT_ID_MAX + 2) / 3 * 4) {
+        snprintf(msg, msgcap, "the DIGEST-MD5 user name is not a delegation token identifier");
         return -1;
     }
+    for (size_t i = 0; i < n; i++) {
+        char c = user[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '+' || c == '/' || (c == '=' && i + 2 >= n))) {
+            snprintf(msg, msgcap, "the DIGEST-MD5 user name is not base64");
+            return -1;
+        }
+    }
+    uint8_t id[HD_DT_ID_MAX + 3];
+    int dl = EVP_DecodeBlock(id, (const unsigned char *)user, (int)n);
+    if (dl < 0) {
+        snprintf(msg, msgcap, "the DIGEST-MD5 user name is not base64");
+        return -1;
+    }
+    dl -= (user[n - 1] == '=') + (user[n - 2] == '=');
+    uint8_t p20[20];
+    char owner[HD_MAX_PRINCIPAL + 1];
+    if (hd_dt_password(id, (size_t)dl, p20, owner, msg, msgcap)) return -1;
+    if (cap < 29) {
+        snprintf(msg, msgcap, "password buffer too small");
+        return -1;
+    }
+    EVP_EncodeBlock((unsigned char *)pw, p20, 20);
+    snprintf(a->principal, sizeof a->principal, "%s", owner);
     return 0;
+}
+
+/* The TOKEN method's DIGEST-MD5 challenge, as a real NameNode sends it in its NEGOTIATE
+ * (protocol "", server id and realm "default", so the digest-uri is "/default"). Clients read
+ * the offered protection from its qop list (the Go client decides from it whether to unwrap
+ * responses); a client holding a delegation token answers it in its INITIATE. */
+static int digest_challenge(hd_auth_conn *a, const uint8_t **ch, size_t *chlen, char *msg,
+                            size_t cap) {
+    a->dg = hd_digest_new("", "default", "default", g_sec.rpc_qop, token_password, a, msg, cap);
+    if (!a->dg) return -1;
+    return hd_digest_challenge(a->dg, ch, chlen, msg, cap);
 }
 
 hd_auth_conn *hd_auth_conn_new(void) {
@@ -151,7 +177,7 @@ void hd_auth_conn_free(hd_auth_conn *a) {
     if (!a) return;
     OM_uint32 min;
     if (a->ctx != GSS_C_NO_CONTEXT) gss_delete_sec_context(&min, &a->ctx, GSS_C_NO_BUFFER);
-    if (a->digest) sasl_dispose(&a->digest);
+    hd_digest_free(a->dg);
     cav_free(a);
 }
 
@@ -268,6 +294,36 @@ static int context_complete(const hd_auth_conn *a) {
     return !GSS_ERROR(maj) && open;
 }
 
+/* TOKEN: the client's DIGEST-MD5 response (in its INITIATE) to our NEGOTIATE challenge;
+ * Cyrus checks it with the token's password; the SUCCESS carries the rspauth. */
+static int token_step(hd_auth_conn *a, const uint8_t *tok, size_t n, uint8_t **out, size_t *outlen,
+                      char *msg, size_t cap) {
+    const uint8_t *o = NULL;
+    size_t ol = 0;
+    a->principal[0] = '\0';
+    if (hd_digest_step(a->dg, tok, n, &o, &ol, msg, cap) != 1) return HD_AUTH_FAIL;
+    size_t ul = strcspn(a->principal, "/@");
+    if (!a->principal[0] || ul == 0 || ul >= sizeof a->user) {
+        snprintf(msg, cap, "the token names no owner");
+        return HD_AUTH_FAIL;
+    }
+    memcpy(a->user, a->principal, ul);
+    a->user[ul] = '\0';
+    Hadoop__Common__RpcSaslProto ok = HADOOP__COMMON__RPC_SASL_PROTO__INIT;
+    ok.state = HADOOP__COMMON__RPC_SASL_PROTO__SASL_STATE__SUCCESS;
+    ok.has_token = ol > 0;
+    ok.token.data = (uint8_t *)o;
+    ok.token.len = ol;
+    if (!pack(&ok, out, outlen)) {
+        snprintf(msg, cap, "out of memory");
+        return HD_AUTH_FAIL;
+    }
+    a->layer = hd_digest_layer(a->dg);
+    a->via_token = true;
+    a->state = 4;
+    return HD_AUTH_DONE;
+}
+
 int hd_auth_step(hd_auth_conn *a, const uint8_t *m, size_t ml, uint8_t **out, size_t *outlen,
                  char *msg, size_t cap) {
     *out = NULL;
@@ -299,8 +355,8 @@ int hd_auth_step(hd_auth_conn *a, const uint8_t *m, size_t ml, uint8_t **out, si
             k.mechanism = "GSSAPI";
             k.protocol = proto;
             k.serverid = host;
-            const char *ch = NULL;
-            unsigned chlen = 0;
+            const uint8_t *ch = NULL;
+            size_t chlen = 0;
             if (digest_challenge(a, &ch, &chlen, msg, cap)) break;
             Hadoop__Common__RpcSaslProto__SaslAuth t =
                 HADOOP__COMMON__RPC_SASL_PROTO__SASL_AUTH__INIT;
@@ -330,6 +386,11 @@ int hd_auth_step(hd_auth_conn *a, const uint8_t *m, size_t ml, uint8_t **out, si
             snprintf(msg, cap, "expected SASL INITIATE with one auth");
             break;
         }
+        if (!strcmp(s->auths[0]->method, "TOKEN") &&
+            !strcmp(s->auths[0]->mechanism, "DIGEST-MD5") && a->dg) {
+            r = token_step(a, s->token.data, s->token.len, out, outlen, msg, cap);
+            break;
+        }
         if (strcmp(s->auths[0]->method, "KERBEROS") || strcmp(s->auths[0]->mechanism, "GSSAPI")) {
             char meth[64];
             size_t i = 0;
@@ -338,8 +399,8 @@ int hd_auth_step(hd_auth_conn *a, const uint8_t *m, size_t ml, uint8_t **out, si
                 meth[i] = ch >= 0x20 && ch < 0x7f ? ch : '?';
             }
             meth[i] = '\0';
-            snprintf(msg, cap, "Client cannot authenticate via:[%s] (server offers KERBEROS)",
-                     meth);
+            snprintf(msg, cap,
+                     "Client cannot authenticate via:[%s] (server offers TOKEN, KERBEROS)", meth);
             break;
         }
         if (g_cred == GSS_C_NO_CREDENTIAL) {
@@ -420,7 +481,24 @@ int hd_auth_step(hd_auth_conn *a, const uint8_t *m, size_t ml, uint8_t **out, si
     return r;
 }
 
+bool hd_auth_via_token(const hd_auth_conn *a) {
+    return a && a->via_token;
+}
+
 bool hd_auth_wrap(hd_auth_conn *a, const uint8_t *p, size_t n, uint8_t **out, size_t *outlen) {
+    if (a->via_token) {
+        uint8_t *w = NULL;
+        size_t wl = 0;
+        if (!hd_digest_wrap(a->dg, p, n, &w, &wl)) return false;
+        Hadoop__Common__RpcSaslProto m = HADOOP__COMMON__RPC_SASL_PROTO__INIT;
+        m.state = HADOOP__COMMON__RPC_SASL_PROTO__SASL_STATE__WRAP;
+        m.has_token = 1;
+        m.token.data = w;
+        m.token.len = wl;
+        bool ok = pack(&m, out, outlen);
+        cav_free(w);
+        return ok;
+    }
     OM_uint32 maj, min;
     gss_buffer_desc in = {n, (void *)p}, w = GSS_C_EMPTY_BUFFER;
     maj = gss_wrap(&min, a->ctx, a->layer == HD_QOP_PRIVACY, GSS_C_QOP_DEFAULT, &in, NULL, &w);
@@ -439,7 +517,19 @@ int hd_auth_unwrap(hd_auth_conn *a, const uint8_t *m, size_t ml, uint8_t **out, 
     Hadoop__Common__RpcSaslProto *s = hadoop__common__rpc_sasl_proto__unpack(NULL, ml, m);
     if (!s) return -1;
     int r = 0;
-    if (s->state == HADOOP__COMMON__RPC_SASL_PROTO__SASL_STATE__WRAP) {
+    if (s->state == HADOOP__COMMON__RPC_SASL_PROTO__SASL_STATE__WRAP && a->via_token) {
+        const uint8_t *o = NULL;
+        size_t ol = 0;
+        r = -1;
+        if (hd_digest_unwrap(a->dg, s->token.data, s->token.len, &o, &ol)) {
+            *out = cav_malloc(ol ? ol : 1);
+            if (*out) {
+                if (ol) memcpy(*out, o, ol);
+                *outlen = ol;
+                r = 1;
+            }
+        }
+    } else if (s->state == HADOOP__COMMON__RPC_SASL_PROTO__SASL_STATE__WRAP) {
         OM_uint32 maj, min;
         int conf = 0;
         gss_buffer_desc in = {s->token.len, s->token.data}, p = GSS_C_EMPTY_BUFFER;

@@ -24,6 +24,8 @@ typedef struct hd_sec {
     bool block_tokens;         /* --block-tokens (on in secure mode) */
     int64_t token_lifetime_ms; /* --block-token-lifetime */
     int64_t key_roll_ms;       /* --block-key-roll */
+    int64_t dt_renew_ms;       /* --delegation-token-renew-interval */
+    int64_t dt_max_ms;         /* --delegation-token-max-lifetime */
 } hd_sec;
 extern hd_sec g_sec;
 
@@ -42,6 +44,31 @@ bool hd_block_token_check(const uint8_t *id, size_t idlen, const uint8_t *pw, si
  * are issued to this user with these modes. */
 extern __thread const char *hd_tls_user;
 extern __thread unsigned hd_tls_modes;
+
+/* ---- hdfsd_dtoken.c: delegation tokens (HDFS_DELEGATION_TOKEN) */
+#define HD_DT_KIND "HDFS_DELEGATION_TOKEN"
+#define HD_DT_ID_MAX 1024 /* 3 texts of <= HD_MAX_PRINCIPAL bytes, 4 varints */
+/* Issues a token owned by owner (the caller's principal) that renewer (a short name; "" =
+ * nobody) may renew: identifier into id (HD_DT_ID_MAX bytes), HMAC-SHA1 password into pw.
+ * Returns the identifier length, 0 with msg on failure (the store is full). */
+size_t hd_dt_issue(const char *owner, const char *renewer, uint8_t *id, uint8_t pw[20], char *msg,
+                   size_t cap);
+/* renew/cancel by caller (a short name): 0 with *expiry_ms (renew), or -1 with the Java
+ * exception class in *exc and the reason in msg. */
+int hd_dt_renew(const char *caller, const uint8_t *id, size_t idlen, const uint8_t *pw,
+                size_t pwlen, int64_t *expiry_ms, const char **exc, char *msg, size_t cap);
+int hd_dt_cancel(const char *caller, const uint8_t *id, size_t idlen, const char **exc, char *msg,
+                 size_t cap);
+/* TOKEN authentication: the password of a live token (0), or -1 with why (unknown, cancelled,
+ * expired). *owner (HD_MAX_PRINCIPAL+1 bytes) gets the token's owner. */
+int hd_dt_password(const uint8_t *id, size_t idlen, uint8_t pw[20], char *owner, char *msg,
+                   size_t cap);
+/* Decodes an identifier's owner and sequence number (for fuzzing and messages): 1 if it
+ * decodes exactly. */
+int hd_dt_decode(const uint8_t *id, size_t idlen, char *owner, size_t ocap, int32_t *seq);
+/* Writable varints shared with the block tokens (hdfsd_token.c). */
+size_t hd_put_vlong(uint8_t *p, int64_t v);
+bool hd_get_vlong(const uint8_t **p, const uint8_t *end, int64_t *v);
 
 /* "authentication" | "integrity" | "privacy" -> HD_QOP_*, 0 if none of them. */
 int hd_qop_parse(const char *s);
@@ -68,6 +95,8 @@ bool hd_auth_done(const hd_auth_conn *a);
 /* Authenticated principal (alice@REALM) and its short name (alice). */
 const char *hd_auth_principal(const hd_auth_conn *a);
 const char *hd_auth_user(const hd_auth_conn *a);
+/* Whether the client authenticated with a delegation token (TOKEN / DIGEST-MD5). */
+bool hd_auth_via_token(const hd_auth_conn *a);
 /* The negotiated layer (HD_QOP_*); frames are wrapped when it is above HD_QOP_AUTH. */
 int hd_auth_layer(const hd_auth_conn *a);
 /* Wraps bytes into a packed RpcSaslProto{WRAP, token} (*out cav_malloc'd). */

@@ -51,6 +51,8 @@ enum {
     O_RPC_PROTECTION,
     O_BLOCK_TOKENS,
     O_TOKEN_LIFETIME,
+    O_DT_RENEW,
+    O_DT_MAX,
     O_KEY_ROLL,
 };
 
@@ -113,6 +115,14 @@ static const opt_spec hdfsd_table[] = {
     {O_KEY_ROLL, "--block-key-roll", "SECONDS",
      "a new block-token key this often; old keys stay valid while their tokens can\n"
      "(default 36000)",
+     NULL},
+    {O_DT_RENEW, "--delegation-token-renew-interval", "SECONDS",
+     "secure mode: a delegation token expires this long after it is issued or renewed\n"
+     "(dfs.namenode.delegation.token.renew-interval; default 86400)",
+     NULL},
+    {O_DT_MAX, "--delegation-token-max-lifetime", "SECONDS",
+     "secure mode: no renewal takes a delegation token past this age\n"
+     "(dfs.namenode.delegation.token.max-lifetime; default 604800)",
      NULL},
     {O_VERBOSE, "-v, --verbose", NULL, "log calls to stderr", NULL},
     OPT_END,
@@ -571,6 +581,14 @@ int main(int argc, char **argv) {
             ok = parse_u64(n, &v) && v >= 1 && v <= 10u * 365 * 86400;
             g_sec.key_roll_ms = (int64_t)v * 1000;
             break;
+        case O_DT_RENEW:
+            ok = parse_u64(n, &v) && v >= 1 && v <= 10u * 365 * 86400;
+            g_sec.dt_renew_ms = (int64_t)v * 1000;
+            break;
+        case O_DT_MAX:
+            ok = parse_u64(n, &v) && v >= 1 && v <= 10u * 365 * 86400;
+            g_sec.dt_max_ms = (int64_t)v * 1000;
+            break;
         }
         if (!ok) return opt_usage_error(&hdfsd_cmd, "bad value for %s: '%s'", p.name, n);
     }
@@ -583,6 +601,8 @@ int main(int argc, char **argv) {
         return opt_usage_error(&hdfsd_cmd, "--rpc-protection needs secure mode (--keytab)");
     if (!g_sec.token_lifetime_ms) g_sec.token_lifetime_ms = 36000 * 1000LL;
     if (!g_sec.key_roll_ms) g_sec.key_roll_ms = 36000 * 1000LL;
+    if (!g_sec.dt_renew_ms) g_sec.dt_renew_ms = 86400 * 1000LL;
+    if (!g_sec.dt_max_ms) g_sec.dt_max_ms = 7 * 86400 * 1000LL;
     if (g_sec.keytab[0]) {
         char msg[1200];
         g_sec.on = true;

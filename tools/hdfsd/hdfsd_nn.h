@@ -46,7 +46,9 @@
 /* One method call: the request and, once the method ran, its outcome. */
 typedef struct call {
     const char *user;
-    const uint8_t *data; /* method request bytes */
+    const char *principal; /* secure mode: the authenticated principal (or token owner) */
+    bool via_token;        /* authenticated with a delegation token (TOKEN/DIGEST-MD5) */
+    const uint8_t *data;   /* method request bytes */
     size_t len;
     /* results */
     bool fatal;
@@ -149,6 +151,10 @@ void nn_delete(call *k);
 void nn_rename(call *k);
 void nn_rename2(call *k);
 void nn_getServerDefaults(call *k);
+/* hdfsd_dtoken.c */
+void nn_getDelegationToken(call *k);
+void nn_renewDelegationToken(call *k);
+void nn_cancelDelegationToken(call *k);
 /* The inode at src after the permission check want; FileNotFoundException when missing. */
 hd_inode *nn_existing(call *k, const char *src, nn_perm want);
 void nn_setReplication(call *k);

@@ -51,6 +51,9 @@ static const method methods[] = {
     {"updatePipeline", nn_updatePipeline},
     {"getAdditionalDatanode", nn_getAdditionalDatanode},
     {"recoverLease", nn_recoverLease},
+    {"getDelegationToken", nn_getDelegationToken},
+    {"renewDelegationToken", nn_renewDelegationToken},
+    {"cancelDelegationToken", nn_cancelDelegationToken},
 };
 
 /* ---------------------------------------------------------------- connection */
@@ -332,7 +335,11 @@ static bool handle_frame(conn *c, const uint8_t *f, size_t flen) {
             keep = respond(c, rq, cid, 1, "org.apache.hadoop.ipc.RpcNoSuchMethodException", msg, 2,
                            NULL, 0);
         } else {
-            call k = {.user = c->user, .data = body, .len = blen};
+            call k = {.user = c->user,
+                      .principal = c->auth ? hd_auth_principal(c->auth) : c->user,
+                      .via_token = c->auth && hd_auth_via_token(c->auth),
+                      .data = body,
+                      .len = blen};
             hd_tls_user = c->user; /* block tokens are issued to the caller */
             hd_tls_modes =
                 !strcmp(mt->name, "getBlockLocations") ? HD_TOK_READ : HD_TOK_READ | HD_TOK_WRITE;

@@ -43,7 +43,7 @@ static int32_t next_key_id = 1;
 
 /* Hadoop's WritableUtils.writeVLong: one byte for -112..127, else a length byte then the
  * big-endian magnitude (ones' complement for negatives). */
-static size_t put_vlong(uint8_t *p, int64_t v) {
+size_t hd_put_vlong(uint8_t *p, int64_t v) {
     if (v >= -112 && v <= 127) {
         p[0] = (uint8_t)(int8_t)v;
         return 1;
@@ -63,7 +63,7 @@ static size_t put_vlong(uint8_t *p, int64_t v) {
     return (size_t)n + 1;
 }
 
-static bool get_vlong(const uint8_t **p, const uint8_t *end, int64_t *v) {
+bool hd_get_vlong(const uint8_t **p, const uint8_t *end, int64_t *v) {
     if (*p >= end) return false;
     int8_t first = (int8_t) * (*p)++;
     if (first >= -112) {
@@ -81,14 +81,14 @@ static bool get_vlong(const uint8_t **p, const uint8_t *end, int64_t *v) {
 }
 
 static size_t put_text(uint8_t *p, const char *s, size_t n) {
-    size_t k = put_vlong(p, (int64_t)n);
+    size_t k = hd_put_vlong(p, (int64_t)n);
     memcpy(p + k, s, n);
     return k + n;
 }
 
 static bool get_text(const uint8_t **p, const uint8_t *end, const uint8_t **s, size_t *n) {
     int64_t l;
-    if (!get_vlong(p, end, &l) || l < 0 || l > end - *p) return false;
+    if (!hd_get_vlong(p, end, &l) || l < 0 || l > end - *p) return false;
     *s = *p;
     *n = (size_t)l;
     *p += l;
@@ -130,16 +130,16 @@ size_t hd_block_token(const char *user, uint64_t block_id, unsigned modes, uint8
     bkey k = keys[nkeys - 1];
     pthread_mutex_unlock(&keys_mu);
     size_t n = 0, ul = strnlen(user, HD_MAX_PRINCIPAL);
-    n += put_vlong(id + n, (int64_t)(now + (uint64_t)g_sec.token_lifetime_ms));
-    n += put_vlong(id + n, k.id);
+    n += hd_put_vlong(id + n, (int64_t)(now + (uint64_t)g_sec.token_lifetime_ms));
+    n += hd_put_vlong(id + n, k.id);
     n += put_text(id + n, user, ul);
     n += put_text(id + n, HD_POOL_ID, strlen(HD_POOL_ID));
-    n += put_vlong(id + n, (int64_t)block_id);
+    n += hd_put_vlong(id + n, (int64_t)block_id);
     static const char *const names[] = {"READ", "WRITE", "COPY", "REPLACE"};
     int cnt = 0;
     for (int i = 0; i < 4; i++)
         cnt += (modes >> i) & 1;
-    n += put_vlong(id + n, cnt);
+    n += hd_put_vlong(id + n, cnt);
     for (int i = 0; i < 4; i++)
         if ((modes >> i) & 1) n += put_text(id + n, names[i], strlen(names[i]));
     if (!mac(&k, id, n, pw)) return 0;
@@ -155,9 +155,9 @@ bool hd_block_token_check(const uint8_t *id, size_t idlen, const uint8_t *pw, si
         snprintf(msg, cap, "Block token is missing (block access tokens are enabled)");
         return false;
     }
-    if (!get_vlong(&p, end, &expiry) || !get_vlong(&p, end, &key_id) ||
+    if (!hd_get_vlong(&p, end, &expiry) || !hd_get_vlong(&p, end, &key_id) ||
         !get_text(&p, end, &s, &sl) /* user */ || !get_text(&p, end, &s, &sl) /* pool */ ||
-        !get_vlong(&p, end, &blk) || !get_vlong(&p, end, &cnt) || cnt < 0 || cnt > 8) {
+        !hd_get_vlong(&p, end, &blk) || !hd_get_vlong(&p, end, &cnt) || cnt < 0 || cnt > 8) {
         snprintf(msg, cap, "Block token identifier does not decode");
         return false;
     }
