@@ -19,6 +19,15 @@
  * CSVAVRO_MPI=0 never does. Returns this process's rank, -1 when it runs alone (no MPI), or
  * -2 with err set (MPI failed, or several ranks but no MPI support in this build). */
 int csvavro_mpi_init(csvavro_error *err);
+/* Secure HDFS (docs/security.md), collective, right after csvavro_mpi_init: when the first
+ * hdfs:// URL of urls (the job's inputs and output) is on a Kerberos cluster, rank 0 obtains one
+ * delegation token from its NameNode (or takes the file HADOOP_TOKEN_FILE_LOCATION names, when
+ * set) and broadcasts it; every other rank keeps a private copy (mode 0600, in $TMPDIR) and
+ * points HADOOP_TOKEN_FILE_LOCATION at it, so it authenticates with the token and needs no
+ * ticket or keytab. csvavro_mpi_finalize cancels a token rank 0 obtained, once every rank got
+ * there (also after a failure), and removes the copies. Returns rank 0's status on every rank
+ * (err set on rank 0 with the reason). A no-op outside MPI and without Kerberos. */
+csvavro_status csvavro_mpi_share_token(const char *const *urls, size_t n, csvavro_error *err);
 /* Rank 0: runs the planned job over every rank; returns its status (err: the first failure,
  * with the failing rank's number and host when it was not rank 0). */
 csvavro_status csvavro_mpi_lead(csvavro_job *job, csvavro_job_stats *stats, csvavro_error *err);

@@ -4,7 +4,7 @@
 # -DCSVAVRO_FUZZ=ON (clang, build-fuzz/: `make fuzz`) the libFuzzer executables fuzz_<name> are
 # built as well; `make fuzz-ci` runs each for a short fixed time, tests/fuzz/campaign.sh for long.
 set(CAV_FUZZ_TARGETS csv_value csv_scan where avro_read roundtrip hdfs_rpc hdfs_read hdfsd_image gunzip
-    bunzip2 unzstd unxz unzip hdfs_sasl hdfsd_sasl)
+    bunzip2 unzstd unxz unzip hdfs_sasl hdfsd_sasl hdfs_token hdfsd_dtoken)
 foreach(t IN LISTS CAV_FUZZ_TARGETS)
   set(_src ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_${t}.c)
   set(_inc ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}/src ${CMAKE_SOURCE_DIR}/tests/fuzz
@@ -31,11 +31,12 @@ foreach(_t fuzz_replay_hdfsd_image fuzz_hdfsd_image)
   endif()
 endforeach()
 
-# hdfsd_sasl fuzzes the server's secure-mode parsers (SASL state machine, block tokens).
+# hdfsd_sasl fuzzes the server's secure-mode parsers (SASL state machine, block tokens),
+# hdfsd_dtoken its delegation tokens (the TOKEN/DIGEST-MD5 path, identifiers, the token store).
 set(_hdfsd_sasl_src ${CMAKE_SOURCE_DIR}/tools/hdfsd/hdfsd_auth.c ${CMAKE_SOURCE_DIR}/tools/hdfsd/hdfsd_digest.c
     ${CMAKE_SOURCE_DIR}/tools/hdfsd/hdfsd_token.c ${CMAKE_SOURCE_DIR}/tools/hdfsd/hdfsd_dtoken.c
     ${CMAKE_SOURCE_DIR}/tools/hdfsd/hdfsd_util.c)
-foreach(_t fuzz_replay_hdfsd_sasl fuzz_hdfsd_sasl)
+foreach(_t fuzz_replay_hdfsd_sasl fuzz_hdfsd_sasl fuzz_replay_hdfsd_dtoken fuzz_hdfsd_dtoken)
   if(TARGET ${_t})
     target_sources(${_t} PRIVATE ${_hdfsd_sasl_src})
     target_include_directories(${_t} PRIVATE ${CMAKE_SOURCE_DIR}/tools/hdfsd)

@@ -38,6 +38,7 @@
 #include "exec_locality.h"
 #include "exec_plan_codec.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,8 +155,156 @@ int csvavro_mpi_init(csvavro_error *err) {
     return G.rank;
 }
 
+/* ------------------------------------------------------------------ delegation token */
+
+/* The token file of this rank: rank 0's own fetch (cancelled at the end when tok_owned), or
+ * another rank's private copy of what rank 0 sent (removed at the end). */
+static char tok_path[4096];
+static bool tok_owned, tok_copy;
+
+/* A private file in $TMPDIR (else /tmp) for the token: its path into tok_path, the fd. */
+static int tok_tmpfile(void) {
+    const char *d = getenv("TMPDIR");
+    snprintf(tok_path, sizeof tok_path, "%s/csvavro-token-XXXXXX", d && *d ? d : "/tmp");
+    return mkstemp(tok_path); /* mode 0600 */
+}
+
+/* Rank 0: the token file's bytes (fetched for url, or HADOOP_TOKEN_FILE_LOCATION's) into
+ * *out; *n = 0 when the cluster does not use Kerberos. */
+static csvavro_status tok_lead(const char *url, uint8_t **out, size_t *n, csvavro_error *err) {
+    *out = NULL;
+    *n = 0;
+    const char *given = getenv("HADOOP_TOKEN_FILE_LOCATION");
+    const char *file = given;
+    if (!given || !*given) {
+        int fd = tok_tmpfile();
+        if (fd < 0)
+            return cav_err(err, CSVAVRO_E_IO, "cannot create a token file in %s: %s", tok_path,
+                           strerror(errno));
+        close(fd);
+        csvavro_status st = csvavro_hdfs_token_fetch(url, NULL, tok_path, err);
+        if (st == CSVAVRO_E_UNSUPPORTED) { /* not a Kerberos cluster: nothing to share */
+            unlink(tok_path);
+            tok_path[0] = '\0';
+            csvavro_error_clear(err);
+            return CSVAVRO_OK;
+        }
+        if (st != CSVAVRO_OK) {
+            unlink(tok_path);
+            tok_path[0] = '\0';
+            cav_err_prefix(err, "MPI: rank 0 cannot get a delegation token for the other ranks");
+            return st;
+        }
+        tok_owned = true;
+        file = tok_path;
+    }
+    FILE *f = fopen(file, "rb");
+    if (!f) return cav_err(err, CSVAVRO_E_IO, "token file %s: %s", file, strerror(errno));
+    size_t cap = 1u << 20;
+    uint8_t *b = cav_malloc(cap);
+    if (!b) {
+        fclose(f);
+        return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    }
+    *n = fread(b, 1, cap, f);
+    bool bad = ferror(f) || !feof(f);
+    fclose(f);
+    if (bad || *n == 0) {
+        cav_free(b);
+        *n = 0;
+        return cav_err(err, CSVAVRO_E_IO, "token file %s: unreadable, empty or over 1 MiB", file);
+    }
+    *out = b;
+    return CSVAVRO_OK;
+}
+
+/* Other ranks: a private copy of the bytes, named by HADOOP_TOKEN_FILE_LOCATION. */
+static csvavro_status tok_follow(const uint8_t *b, size_t n, csvavro_error *err) {
+    int fd = tok_tmpfile();
+    if (fd < 0)
+        return cav_err(err, CSVAVRO_E_IO, "rank %d: cannot create a token file in %s: %s", G.rank,
+                       tok_path, strerror(errno));
+    tok_copy = true;
+    size_t off = 0;
+    while (off < n) {
+        ssize_t k = write(fd, b + off, n - off);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) {
+            close(fd);
+            return cav_err(err, CSVAVRO_E_IO, "rank %d: token file %s: %s", G.rank, tok_path,
+                           strerror(errno));
+        }
+        off += (size_t)k;
+    }
+    close(fd);
+    setenv("HADOOP_TOKEN_FILE_LOCATION", tok_path, 1);
+    return CSVAVRO_OK;
+}
+
+typedef struct tok_head {
+    int32_t status; /* rank 0's */
+    int32_t pad;
+    uint64_t len; /* bytes of the token file that follow, 0 = none */
+} tok_head;
+
+csvavro_status csvavro_mpi_share_token(const char *const *urls, size_t n, csvavro_error *err) {
+    if (!G.on) return CSVAVRO_OK;
+    tok_head h = {0, 0, 0};
+    uint8_t *b = NULL;
+    size_t len = 0;
+    if (G.rank == 0) {
+        const char *url = NULL;
+        for (size_t i = 0; i < n && !url; i++)
+            if (urls[i] && !strncmp(urls[i], "hdfs://", 7)) url = urls[i];
+        csvavro_status st = url ? tok_lead(url, &b, &len, err) : CSVAVRO_OK;
+        h.status = st;
+        h.len = st == CSVAVRO_OK ? len : 0;
+    }
+    bcast(&h, (int)sizeof h);
+    if (h.status != CSVAVRO_OK) {
+        cav_free(b);
+        if (G.rank != 0)
+            cav_err(err, (csvavro_status)h.status, "rank 0 could not share a delegation token");
+        return (csvavro_status)h.status;
+    }
+    if (!h.len) return CSVAVRO_OK;
+    if (h.len > (1u << 20)) return cav_err(err, CSVAVRO_E_INTERNAL, "token file too large");
+    if (G.rank != 0 && !(b = cav_malloc((size_t)h.len))) {
+        /* still take part in the broadcast */
+        uint8_t sink[4096];
+        for (uint64_t off = 0; off < h.len; off += sizeof sink)
+            bcast(sink, (int)CAV_MIN(sizeof sink, h.len - off));
+        return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    }
+    bcast(b, (int)h.len);
+    csvavro_status st = G.rank != 0 ? tok_follow(b, (size_t)h.len, err) : CSVAVRO_OK;
+    cav_free(b);
+    return st;
+}
+
+/* At the end (every path through csvavro_mpi_finalize): once all ranks are here, rank 0
+ * cancels the token it obtained; every rank removes its file. */
+static void tok_end(void) {
+    if (!tok_owned && !tok_copy) return;
+    MPI_Request rq;
+    MPI_Ibarrier(G.comm, &rq);
+    wait_req(&rq);
+    if (tok_owned) {
+        csvavro_error e;
+        csvavro_error_clear(&e);
+        if (csvavro_hdfs_token_cancel(tok_path, &e) != CSVAVRO_OK)
+            fprintf(stderr,
+                    "csvavro: warning: the job's delegation token was not cancelled "
+                    "(it expires on its own): %s\n",
+                    e.message);
+    }
+    unlink(tok_path);
+    tok_owned = tok_copy = false;
+}
+
 void csvavro_mpi_finalize(void) {
     if (!G.on) return;
+    tok_end();
     cav_free(G.hosts);
     G.hosts = NULL;
     MPI_Comm_free(&G.comm);
@@ -880,6 +1029,12 @@ void csvavro_mpi_release(csvavro_status st) {
 }
 csvavro_status csvavro_mpi_follow(const csvavro_job_options *o, csvavro_error *err) {
     return cav_err(err, CSVAVRO_E_USAGE, "this csvavro was built without MPI");
+}
+csvavro_status csvavro_mpi_share_token(const char *const *urls, size_t n, csvavro_error *err) {
+    (void)urls;
+    (void)n;
+    (void)err;
+    return CSVAVRO_OK;
 }
 void csvavro_mpi_finalize(void) {}
 

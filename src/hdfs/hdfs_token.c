@@ -102,8 +102,8 @@ static csvavro_status rd_len(rd *r, size_t max, const char *what, size_t *n) {
     if (v < 0 || (uint64_t)v > max || (uint64_t)v > (uint64_t)(r->end - r->p)) {
         r->p = at;
         char m[160];
-        snprintf(m, sizeof m, "the %s claims %lld bytes (%zu left, at most %zu)", what,
-                 (long long)v, (size_t)(r->end - at), max);
+        snprintf(m, sizeof m, "the %s says %lld (%zu bytes left, at most %zu)", what, (long long)v,
+                 (size_t)(r->end - at), max);
         return rd_fail(r, m);
     }
     *n = (size_t)v;

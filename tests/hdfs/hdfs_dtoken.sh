@@ -11,9 +11,14 @@
 #  * a token-authenticated caller cannot get another token; a non-renewer's renew is refused,
 #    the renewer's moves the expiry; cancel by a stranger refused, by the owner accepted, and
 #    afterwards the token is refused with "cancelled"; an expired token (short renew interval)
-#    is refused with "is expired"; a malformed token file is refused naming file and offset.
+#    is refused with "is expired"; a malformed token file is refused naming file and offset;
+#  * clock skew beyond krb5's tolerance (default 300 s), with Debian's faketime moving one
+#    process's clock an hour ahead: the client's (the KDC refuses the service-ticket request) and
+#    the server's (its GSS acceptor refuses the authenticator) — both "Clock skew too great";
+#    the skewed client still works with a delegation token (DIGEST-MD5 has no timestamp).
 . "$(dirname "$0")/lib.sh"
 have_go_hdfs || { echo "SKIP: Debian's hdfs (hdfs-cli) is not installed"; exit 77; }
+command -v faketime >/dev/null || { echo "SKIP: faketime (libfaketime) is not installed"; exit 77; }
 KDC=$T/kdc
 rc=0
 bash "$CSVAVRO_SRC/scripts/testkdc.sh" start "$KDC" >"$T/kdc.env" || rc=$?
@@ -158,9 +163,41 @@ ok "an expired token is refused (use and renew) with the times"
 # malformed token files
 printf 'HDTS\0\5' >"$T/bad"
 if HADOOP_TOKEN_FILE_LOCATION=$T/bad $C fs ls hdfs:/// 2>"$T/err"; then fail "a truncated token file was accepted"; fi
-grep -q "token file $T/bad: byte offset 5: the token count claims 5" "$T/err" ||
+grep -q "token file $T/bad: byte offset 5: the token count says 5 (0 bytes left" "$T/err" ||
   grep -q "token file $T/bad: byte offset [0-9]*:" "$T/err" || fail "bad token file message: $(cat "$T/err")"
 printf 'JUNK' >"$T/bad2"
 if $C fs token print "$T/bad2" 2>"$T/err"; then fail "junk printed as a token file"; fi
 grep -q "not a Hadoop token storage file" "$T/err" || fail "junk message: $(cat "$T/err")"
 ok "malformed token files refused naming the file and the offset"
+
+# clock skew (krb5's default tolerance, 300 s): faketime (libfaketime) moves one process's clock
+secure_start authentication
+export KRB5CCNAME=$ALICE_CC
+kinit -kt "$KDC/alice.keytab" alice || fail "skew: kinit"
+$C fs token get "$T/tok" >/dev/null || fail "skew: get"
+# only a TGT in the cache: the service ticket is asked for under the skewed clock
+kdestroy -q && kinit -kt "$KDC/alice.keytab" alice || fail "skew: kinit again"
+# the client an hour ahead: the KDC refuses its service-ticket request
+if env ASAN_OPTIONS="verify_asan_link_order=0:${ASAN_OPTIONS:-}" faketime -f '+1h' $C fs ls hdfs:/// 2>"$T/err"; then
+  fail "skew: a client an hour ahead was let in"
+fi
+grep -q "Clock skew too great" "$T/err" || fail "skew (client): $(cat "$T/err")"
+ok "client clock an hour ahead: $(head -c 200 "$T/err")"
+# the same client with the delegation token: DIGEST-MD5 has no timestamp, the NameNode's clock rules
+HADOOP_TOKEN_FILE_LOCATION=$T/tok KRB5CCNAME=$EMPTY_CC \
+  env ASAN_OPTIONS="verify_asan_link_order=0:${ASAN_OPTIONS:-}" faketime -f '+1h' $C fs ls hdfs:/// >/dev/null ||
+  fail "skew: the token does not work from a client an hour ahead"
+ok "a delegation token works from a client whose clock is an hour ahead"
+stop_hdfsd
+# the NameNode an hour ahead: its GSS acceptor refuses the authenticator
+rm -rf "$T/conf"
+mkdir -p "$T/srv"
+faketime -f '+1h' "$CSVAVRO_HDFSD" --data "$T/srv/data2" --port 0 --keytab "$KDC/hdfs.keytab" \
+  --kerberos-principal "$PRINC" --conf-dir "$T/conf" >"$T/srv/out" 2>"$T/srv/err" &
+HDFSD_PID=$!
+for _ in $(seq 1 100); do [ "$(wc -l <"$T/srv/out" 2>/dev/null || echo 0)" -ge 2 ] && break; sleep 0.05; done
+[ -s "$T/srv/out" ] || fail "skew: the faketime'd server did not start: $(cat "$T/srv/err")"
+if $C fs ls hdfs:/// 2>"$T/err"; then fail "skew: a NameNode an hour ahead let the client in"; fi
+grep -q "Clock skew too great" "$T/err" || fail "skew (server): $(cat "$T/err")"
+ok "NameNode clock an hour ahead: $(head -c 200 "$T/err")"
+stop_hdfsd

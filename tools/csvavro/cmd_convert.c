@@ -447,6 +447,12 @@ int cli_cmd_convert(int argc, char **argv) {
         rc = cli_report(&err);
         goto out;
     }
+    /* a Kerberos cluster: rank 0's delegation token for every rank (only rank 0 needs a ticket) */
+    if (mpi_rank >= 0 &&
+        csvavro_mpi_share_token((const char *const *)pos.v, pos.n, &err) != CSVAVRO_OK) {
+        rc = mpi_rank == 0 ? cli_report(&err) : cli_exit_code(err.status);
+        goto out;
+    }
     if (schema_path && mpi_rank <= 0) {
         schema_text = read_file(schema_path, &err);
         if (!schema_text) {

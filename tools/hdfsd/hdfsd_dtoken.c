@@ -123,11 +123,14 @@ size_t hd_dt_issue(const char *owner, const char *renewer, uint8_t *id, uint8_t 
         }
         have_master = true;
     }
-    /* drop what can never be valid again */
-    size_t j = 0;
-    for (size_t i = 0; i < n_store; i++)
-        if (store[i].max_ms > (int64_t)now) store[j++] = store[i];
-    n_store = j;
+    /* drop what can never be valid again; when still full, the cancelled ones too */
+    for (int pass = 0; pass < 2 && (pass == 0 || n_store == HD_DT_MAX_TOKENS); pass++) {
+        size_t j = 0;
+        for (size_t i = 0; i < n_store; i++)
+            if (store[i].max_ms > (int64_t)now && !(pass && store[i].cancelled))
+                store[j++] = store[i];
+        n_store = j;
+    }
     if (n_store == HD_DT_MAX_TOKENS) {
         pthread_mutex_unlock(&mu);
         snprintf(msg, cap, "too many live delegation tokens (%d)", HD_DT_MAX_TOKENS);

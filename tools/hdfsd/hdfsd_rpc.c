@@ -194,8 +194,8 @@ static bool sasl_frame(conn *c, const Hadoop__Common__RpcRequestHeaderProto *rq,
     bool keep = respond(c, rq, -33, 0, NULL, NULL, 0, out, outlen);
     c->auth = a;
     if (r == HD_AUTH_DONE)
-        hd_log("SASL: %s authenticated as %s (%s)", hd_auth_principal(a), hd_auth_user(a),
-               hd_qop_name(hd_auth_layer(a)));
+        hd_log("SASL: %s authenticated as %s (%s%s)", hd_auth_principal(a), hd_auth_user(a),
+               hd_qop_name(hd_auth_layer(a)), hd_auth_via_token(a) ? ", delegation token" : "");
     cav_free(out);
     return keep;
 }
