@@ -5,7 +5,8 @@
  * A field takes the input column whose header text (without surrounding ASCII whitespace)
  * equals, in this order: the field's original header text (the csvavro.header attribute, or
  * its name); its Avro name; or whose header, made an Avro name as inference does, is the
- * field's name. A column serves one field. A field no column serves takes its default (a
+ * field's name; or one of the field's Avro "aliases" (a column's earlier names: a 2013
+ * vendor_id for VendorID). A column serves one field. A field no column serves takes its default (a
  * --schema "default", null under --union-by-name); without one planning fails naming the
  * field and the input. Columns no field takes are dropped with a note (--strict-schema: an
  * error). The result is per input a map (field -> column, -1 = default) that the CSV reader
@@ -13,6 +14,7 @@
  */
 #include "exec.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -74,8 +76,8 @@ static const char *schema_source(const csvavro_job *j) {
 }
 
 /* One input's map (NULL when it is the identity); *extra gets the columns no field takes. */
-static csvavro_status map_input(csvavro_job *j, cav_input *in, cav_buf *extra, size_t *n_extra,
-                                csvavro_error *err) {
+static csvavro_status map_input(csvavro_job *j, cav_input *in, const json_t *aliases,
+                                cav_buf *extra, size_t *n_extra, csvavro_error *err) {
     const csvavro_schema *s = j->full;
     size_t nf = csvavro_schema_field_count(s);
     uint32_t n = in->h.n_cols;
@@ -90,11 +92,20 @@ static csvavro_status map_input(csvavro_job *j, cav_input *in, cav_buf *extra, s
     }
     for (size_t f = 0; f < nf; f++)
         map[f] = -1;
-    for (int pass = 0; pass < 3 && st == CSVAVRO_OK; pass++) {
+    for (int pass = 0; pass < 4 && st == CSVAVRO_OK; pass++) {
         for (size_t f = 0; f < nf && st == CSVAVRO_OK; f++) {
             if (map[f] >= 0) continue;
-            long c;
-            if (pass == 0) {
+            long c = -1;
+            if (pass == 3) { /* the field's Avro "aliases" (a column's earlier names) */
+                const json_t *al = aliases ? json_array_get(aliases, f) : NULL;
+                for (size_t a = 0; a < json_array_size(al) && c < 0; a++) {
+                    const char *an = json_string_value(json_array_get(al, a));
+                    if (!an) continue;
+                    c = index_find(x.hdr, an);
+                    if (c < 0) c = index_find(x.san, an);
+                    if (c >= 0 && taken[c]) c = -1;
+                }
+            } else if (pass == 0) {
                 char *t = trimmed(csvavro_schema_field_original(s, f));
                 if (!t) {
                     st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
@@ -268,6 +279,19 @@ csvavro_status cav_job_map_inputs(csvavro_job *j, csvavro_error *err) {
         CAV_TRY(cav_avro_field_defaults(j->o.schema_json, nf, &j->def_json, err));
         j->n_def_json = nf;
     }
+    /* each field's "aliases" array (or null), from the schema's JSON */
+    json_t *aliases = NULL;
+    if (j->o.schema_json) {
+        json_t *root = json_loads(j->o.schema_json, JSON_ALLOW_NUL, NULL);
+        const json_t *fields = json_object_get(root, "fields");
+        aliases = json_array();
+        for (size_t f = 0; aliases && f < json_array_size(fields); f++) {
+            json_t *a = json_object_get(json_array_get(fields, f), "aliases");
+            json_array_append(aliases, json_is_array(a) ? a : json_null());
+        }
+        json_decref(root);
+        if (!aliases) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    }
     cav_buf extra;
     cav_buf_init(&extra, (size_t)1 << 20);
     size_t first_extra = SIZE_MAX, n_with_extra = 0;
@@ -280,7 +304,7 @@ csvavro_status cav_job_map_inputs(csvavro_job *j, csvavro_error *err) {
         if (in->h.n_cols == 0) continue;
         size_t n_extra = 0;
         cav_buf_reset(&extra);
-        st = map_input(j, in, &extra, &n_extra, err);
+        st = map_input(j, in, aliases, &extra, &n_extra, err);
         if (st != CSVAVRO_OK) break;
         any_map = any_map || in->map;
         if (!n_extra) continue;
@@ -304,6 +328,7 @@ csvavro_status cav_job_map_inputs(csvavro_job *j, csvavro_error *err) {
         n_with_extra++;
     }
     cav_buf_free(&extra);
+    json_decref(aliases);
     CAV_TRY(st);
     if (first_extra != SIZE_MAX) {
         char text[1400];

@@ -12,7 +12,8 @@
     after commas, 2015, 2019 with a trailing empty column): columns unioned in first-seen
     order, types widened (long+double -> double, long+string -> string), missing values null,
     -j 2 with small splits; `csvavro schema --union-by-name` gives the same schema;
-  - --dry-run prints the mapping.
+  - --dry-run prints the mapping (text, and JSON per input);
+  - a --schema field's Avro "aliases" name the column in other years' headers.
 """
 import csv, datetime, json, os, subprocess, sys, tempfile, warnings
 from decimal import Decimal
@@ -338,7 +339,10 @@ u_avsc = path("u.avsc")
 json.dump({"type": "record", "name": "U", "fields": [
     {"name": "fare_amount", "type": "double"},
     {"name": "passenger_count", "type": ["null", "long"], "default": None},
-    {"name": "improvement_surcharge", "type": "double", "default": 0.0}]}, open(u_avsc, "w"))
+    {"name": "improvement_surcharge", "type": "double", "default": 0.0},
+    # Avro aliases: the column's names in other years
+    {"name": "pickup", "type": "string", "aliases": ["pickup_datetime", "tpep_pickup_datetime"]}]},
+    open(u_avsc, "w"))
 run("convert", y13, y15, path("su.avro"), "--schema", u_avsc, "-q", "-j", "2")
 _, rows = read(path("su.avro"))
 exp_su = []
@@ -347,8 +351,9 @@ for hdr, rs in tables[:2]:
         d = dict(zip(hdr, r))
         exp_su.append({"fare_amount": float(d["fare_amount"]),
                        "passenger_count": conv(d["passenger_count"], "long"),
-                       "improvement_surcharge": float(d.get("improvement_surcharge", "0"))})
-check("--schema over inputs with different headers: each by name", rows == exp_su,
+                       "improvement_surcharge": float(d.get("improvement_surcharge", "0")),
+                       "pickup": d.get("pickup_datetime", d.get("tpep_pickup_datetime"))})
+check("--schema over inputs with different headers: each by name and by alias", rows == exp_su,
       f"{len(rows)} vs {len(exp_su)}")
 
 print("FAILURES:", fails)
