@@ -16,6 +16,7 @@
 
 static char dir[256], in1[300], in2[300], out[300];
 static const char *inputs[2];
+static const char *g_schema; /* roundtrip_by_name: --schema matched by name */
 
 static void options(csvavro_job_options *o) {
     csvavro_job_options_init(o);
@@ -26,6 +27,7 @@ static void options(csvavro_job_options *o) {
     o->output = out;
     o->split_size = 100;
     o->where = "n > 2";
+    o->schema_json = g_schema;
 }
 
 /* A planned job with a temporary directory, as rank 0 has it when it broadcasts. */
@@ -62,6 +64,43 @@ static char *schema_text(const csvavro_schema *s) {
     csvavro_error_clear(&err);
     CHECK_OK(csvavro_schema_to_json(s, 0, &t, &err), &err);
     return t;
+}
+
+/* Every truncation, a sweep of corrupted bytes and allocation failures while decoding b fail
+ * cleanly (no crash, no leak). */
+static void abuse(cav_buf *b) {
+    csvavro_error err;
+    csvavro_error_clear(&err);
+    csvavro_job *c = NULL;
+    for (size_t n = 0; n < b->len; n++) {
+        c = NULL;
+        csvavro_status st = decode(b->data, n, &c, &err);
+        CHECK(st != CSVAVRO_OK);
+        if (st != CSVAVRO_OK && st != CSVAVRO_E_INTERNAL) CHECK_INT(st, CSVAVRO_E_INTERNAL);
+        csvavro_job_free(c);
+    }
+    for (size_t i = 8; i < b->len; i += i < 200 ? 1 : 7) {
+        uint8_t keep = b->data[i];
+        b->data[i] = 0xFF;
+        c = NULL;
+        decode(b->data, b->len, &c, &err); /* OK or an error: never a crash or a leak */
+        csvavro_job_free(c);
+        b->data[i] = keep;
+    }
+    int failed = 0;
+    for (uint64_t n = 1; n < 2000; n++) {
+        c = NULL;
+        csvavro_job_options o;
+        options(&o);
+        if (csvavro_job_create(&o, &c, &err) != CSVAVRO_OK) break;
+        cav_alloc_fail_after(n);
+        csvavro_status st = cav_plan_decode(c, b->data, b->len, &err);
+        cav_alloc_fail_after(0);
+        csvavro_job_free(c);
+        if (st == CSVAVRO_OK) break;
+        failed++;
+    }
+    CHECK(failed > 5);
 }
 
 static void roundtrip(void) {
@@ -150,6 +189,59 @@ static void write_file(const char *path, int from, int rows) {
     fclose(f);
 }
 
+/* --schema matched by name over inputs with other column orders and a column more: each
+ * input's map and the defaults travel in the plan. */
+static void roundtrip_by_name(void) {
+    FILE *f = fopen(in2, "w"); /* reordered, with a column the schema lacks */
+    CHECK(f != NULL);
+    if (!f) return;
+    fprintf(f, "day,n,extra,name\n");
+    for (int i = 0; i < 30; i++)
+        fprintf(f, "2013-02-%02d,%d,x,\"name %d\"\n", 1 + i % 28, i, i);
+    fclose(f);
+    g_schema = "{\"type\": \"record\", \"name\": \"R\", \"fields\": ["
+               "{\"name\": \"n\", \"type\": \"long\"}, {\"name\": \"name\", \"type\": \"string\"},"
+               "{\"name\": \"tip\", \"type\": \"double\", \"default\": 1.5},"
+               "{\"name\": \"note\", \"type\": [\"null\", \"string\"], \"default\": null},"
+               "{\"name\": \"day\", \"type\": {\"type\": \"int\", \"logicalType\": \"date\"}}]}";
+    csvavro_job *a = planned();
+    CHECK(a != NULL);
+    if (!a) return;
+    static const int32_t want[2][5] = {{0, 1, -1, -1, 2}, {1, 3, -1, -1, 0}};
+    for (size_t i = 0; i < 2; i++) {
+        CHECK(a->inputs[i].map != NULL);
+        for (size_t k = 0; a->inputs[i].map && k < 5; k++)
+            CHECK_INT(a->inputs[i].map[k], want[i][k]);
+    }
+    cav_buf b;
+    cav_buf_init(&b, 0);
+    csvavro_error err;
+    csvavro_error_clear(&err);
+    CHECK_OK(cav_plan_encode(a, &b, &err), &err);
+    csvavro_job *c = NULL;
+    CHECK_OK(decode(b.data, b.len, &c, &err), &err);
+    if (c && c->planned) {
+        for (size_t i = 0; i < 2; i++) {
+            CHECK(c->inputs[i].map != NULL);
+            for (size_t k = 0; c->inputs[i].map && k < 5; k++)
+                CHECK_INT(c->inputs[i].map[k], want[i][k]);
+        }
+        CHECK_INT(c->n_def_json, 5);
+        CHECK(c->def_json && !c->def_json[0] && !c->def_json[4]);
+        if (c->def_json && c->def_json[2]) CHECK_STR(c->def_json[2], "1.5");
+        CHECK(c->defs != NULL && c->n_defs == 5);
+        if (c->defs) {
+            CHECK(c->defs[2].valid && c->defs[2].v.f64 == 1.5);
+            CHECK(!c->defs[3].valid);
+        }
+    }
+    csvavro_job_free(c);
+    abuse(&b);
+    cav_buf_free(&b);
+    csvavro_job_free(a);
+    g_schema = NULL;
+}
+
 int main(void) {
     snprintf(dir, sizeof dir, "/tmp/test_plan_codec.%d", (int)getpid());
     mkdir(dir, 0755);
@@ -159,6 +251,7 @@ int main(void) {
     write_file(in1, 0, 20);
     write_file(in2, 100, 30);
     CHECK_RUN(roundtrip());
+    CHECK_RUN(roundtrip_by_name());
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0) fprintf(stderr, "cleanup failed\n");
