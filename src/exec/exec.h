@@ -269,7 +269,10 @@ csvavro_status cav_ds_manifest_load(csvavro_fs *fs, const char *dir, json_t **ou
                                     csvavro_error *err);
 const char *cav_ds_output_name(json_t *output);
 bool cav_ds_manifest_has_job(json_t *manifest, const char *job);
-/* Rolls an interrupted commit (intent record) forward or back; the caller holds the lock. */
+/* Removes the directories of rel (relative to dir) while they are empty, deepest first. */
+void cav_ds_prune_dirs(csvavro_fs *fs, const char *dir, const char *rel);
+/* Rolls an interrupted commit (intent record) forward or back (then removes the partition
+ * directories it had created, "mkdirs", when empty); the caller holds the lock. */
 csvavro_status cav_ds_recover(csvavro_fs *fs, const char *dir, csvavro_error *err);
 /* When dir holds an intent (or, for a job, self = its own temp dir name, the temp dirs of
  * dead jobs): takes the lock, recovers, removes them. self NULL (readers, planning): only an

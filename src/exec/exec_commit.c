@@ -619,12 +619,24 @@ static csvavro_status commit_dataset(csvavro_job *j, csvavro_error *err) {
         st = man ? cav_err(err, CSVAVRO_E_NOMEM, "out of memory") : CSVAVRO_E_NOMEM;
         goto out;
     }
-    /* partitioned: the partition directories (left empty if the commit is rolled back) */
+    /* partitioned: the directories to create, parents first (the intent lists them, so a
+     * rolled back commit removes them again) */
+    json_t *mkdirs = json_array();
+    json_object_set_new(intent, "mkdirs", mkdirs);
     for (size_t i = 0; i < n_of && st == CSVAVRO_OK && of[i].key; i++) {
         if (i && !strcmp(of[i].key, of[i - 1].key)) continue;
-        const char *slash = strrchr(of[i].final, '/');
-        char *pd = cav_strndup(of[i].final, (size_t)(slash - of[i].final));
-        st = pd ? csvavro_fs_mkdir(fs, pd, 1, err) : cav_err(err, CSVAVRO_E_NOMEM, "oom");
+        char *pd = cav_strdup(rel_name(j, of[i].final));
+        if (!pd) st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+        for (char *c = pd ? strchr(pd, '/') : NULL; c && st == CSVAVRO_OK; c = strchr(c + 1, '/')) {
+            *c = '\0';
+            bool listed = false;
+            for (size_t k = 0; k < json_array_size(mkdirs) && !listed; k++)
+                listed = !strcmp(json_string_value(json_array_get(mkdirs, k)), pd);
+            char *full = listed ? NULL : cav_path_join(dir, pd);
+            if (full && !path_exists(fs, full)) json_array_append_new(mkdirs, json_string(pd));
+            cav_free(full);
+            *c = '/';
+        }
         cav_free(pd);
     }
     if (st == CSVAVRO_OK) st = write_json(fs, mp_tmp, man, err);
@@ -636,6 +648,12 @@ static csvavro_status commit_dataset(csvavro_job *j, csvavro_error *err) {
     if (st != CSVAVRO_OK) goto out;
     intent_placed = true;
     cav_ds_fault("intent record in place");
+    for (size_t i = 0; i < json_array_size(mkdirs) && st == CSVAVRO_OK; i++) {
+        char *pd = cav_path_join(dir, json_string_value(json_array_get(mkdirs, i)));
+        st = pd ? csvavro_fs_mkdir(fs, pd, 1, err) : cav_err(err, CSVAVRO_E_NOMEM, "oom");
+        cav_free(pd);
+        if (st == CSVAVRO_OK) cav_ds_fault("a partition directory created");
+    }
     for (size_t i = 0; i < n_of && st == CSVAVRO_OK; i++) {
         json_t *r = json_array_get(renames, i);
         const char *bak = json_string_value(json_array_get(r, 2));
@@ -660,6 +678,7 @@ static csvavro_status commit_dataset(csvavro_job *j, csvavro_error *err) {
         char *p = cav_path_join(dir, json_string_value(v));
         if (p) csvavro_fs_remove(fs, p, 0, NULL);
         cav_free(p);
+        cav_ds_prune_dirs(fs, dir, json_string_value(v)); /* a partition left empty */
         cav_ds_fault("a file of the replaced dataset deleted");
     }
     if (j->rej_tmp) {

@@ -121,6 +121,21 @@ static csvavro_status remove_if_there(csvavro_fs *fs, const char *path, int recu
     return st;
 }
 
+/* Removes the directories of rel (a name relative to dir, "a=1/b=2/f.avro"), deepest first,
+ * while they are empty (a non-recursive remove refuses a directory that is not): the partition
+ * directories a rolled back commit or an overwrite's deletions left empty. */
+void cav_ds_prune_dirs(csvavro_fs *fs, const char *dir, const char *rel) {
+    char *p = cav_path_join(dir, rel);
+    size_t base = strlen(dir);
+    while (p && strlen(p) > base + 1) {
+        char *slash = strrchr(p, '/');
+        if (!slash || (size_t)(slash - p) <= base) break;
+        *slash = '\0';
+        if (csvavro_fs_remove(fs, p, 0, NULL) != CSVAVRO_OK) break;
+    }
+    cav_free(p);
+}
+
 /* ------------------------------------------------------------------ liveness */
 
 void cav_ds_host_name(char *host, size_t cap) {
@@ -389,6 +404,7 @@ csvavro_status cav_ds_recover(csvavro_fs *fs, const char *dir, csvavro_error *er
             if (p) st = remove_if_there(fs, p, 0, err);
             cav_free(p);
             if (st != CSVAVRO_OK) break;
+            cav_ds_prune_dirs(fs, dir, json_string_value(v));
             cav_ds_fault("recover: delete a file of the replaced dataset");
         }
     } else if (st == CSVAVRO_OK) {
@@ -413,6 +429,14 @@ csvavro_status cav_ds_recover(csvavro_fs *fs, const char *dir, csvavro_error *er
             cav_free(pt);
             cav_free(pb);
             if (st == CSVAVRO_OK) cav_ds_fault("recover: take back one file");
+        }
+        /* the partition directories the commit created, deepest first, when empty */
+        json_t *md = json_object_get(in, "mkdirs");
+        for (size_t i = json_array_size(md); i-- > 0 && st == CSVAVRO_OK;) {
+            const char *d = json_string_value(json_array_get(md, i));
+            char *pd = d && !strstr(d, "..") && d[0] != '/' ? cav_path_join(dir, d) : NULL;
+            if (pd) csvavro_fs_remove(fs, pd, 0, NULL);
+            cav_free(pd);
         }
     }
     json_t *rj = json_object_get(in, "reject");

@@ -4,7 +4,8 @@
   check_dataset.py DIR [--allow-tmp]
       fails unless: no intent, lock or temporary entry is left (--allow-tmp: the temporary
       directories and the lock of dead jobs may stay, never an intent: readers leave them to
-      the next job); the manifest (_SUCCESS, JSON)
+      the next job); no empty directory (a rolled back partitioned commit or an overwrite
+      removes the partition directories it emptied); the manifest (_SUCCESS, JSON)
       lists every *.avro file under DIR exactly once and no other; each listed file holds
       the rows the manifest says (read with python3-avro); the jobs' file lists add up to the
       outputs; each file's schema is its job's. Prints the records of the listed files in manifest order as JSON lines (dicts
@@ -41,6 +42,8 @@ def main():
                 continue
             if n.startswith(".csvavro") or n in ("_csvavro.intent", "_csvavro.lock"):
                 fail("left behind: %s" % os.path.join(root, n))
+        if root != d and not dirs and not files:
+            fail("empty directory left behind: %s" % root)
         for n in files:
             if n.endswith(".avro") and not n.startswith((".", "_")):
                 on_disk.add(os.path.relpath(os.path.join(root, n), d))

@@ -9,39 +9,14 @@
 #
 # modes.sh          local directories
 # modes.sh hdfs     the lock, leases and concurrency on csvavro-hdfsd (Go `hdfs` for listings)
-set -euo pipefail
-BIN=${CSVAVRO_BIN:?} SRC=${CSVAVRO_SRC:?} BUILD=${CSVAVRO_BUILD:?}
-PY=/usr/bin/python3
-DS="$PY $SRC/tests/convert/check_dataset.py"
-ON_HDFS=${1:-}
-if [ "$ON_HDFS" = hdfs ]; then
-  . "$SRC/tests/hdfs/lib.sh"
-  command -v hdfs > /dev/null || { echo "SKIP: Debian's hdfs client (hdfs-cli) missing"; exit 77; }
-  start_hdfsd --block-size 1M
-  W="$T/w"
-  mkdir -p "$W"
-  BASE=hdfs://$NN/m
-  "$BIN" fs mkdir -p "$BASE"
-else
-  T=$(mktemp -d)
-  trap 'rm -rf "$T"' EXIT
-  fail() { echo "FAIL: $*" >&2; exit 1; }
-  ok() { echo "ok: $*"; }
-  W="$T"
-  BASE="$T/m"
-  mkdir -p "$BASE"
-fi
+. "$(dirname "$0")/dataset_lib.sh" "${1:-}" m
+: "${BUILD:?}"
 export CSVAVRO_LEASE_MS=1000
-cd "$W"
 "$BUILD/gen_taxi" --rows 1500 --seed 1 > a.csv
 "$BUILD/gen_taxi" --rows 1100 --seed 2 > b.csv
 na=$($DS count a.csv) nb=$($DS count b.csv)
 OPTS=(--split-size 20K -q)
 
-fetch() {
-  rm -rf "$2"
-  if [ "$ON_HDFS" = hdfs ]; then hdfs get "${1#hdfs://$NN}" "$2" > /dev/null; else cp -a "$1" "$2"; fi
-}
 lsa() { if [ "$ON_HDFS" = hdfs ]; then hdfs ls -a "${1#hdfs://$NN}"; else ls -a "$1"; fi; }
 check() { fetch "$1" "$W/chk"; $DS "$W/chk" > "$W/chk.json" || fail "$2: dataset check"; wc -l < "$W/chk.json"; }
 

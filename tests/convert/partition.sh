@@ -9,33 +9,9 @@
 #
 # partition.sh        local
 # partition.sh hdfs   into csvavro-hdfsd, fetched for the checks with Debian's Go `hdfs` client
-set -euo pipefail
-BIN=${CSVAVRO_BIN:?} SRC=${CSVAVRO_SRC:?}
-PY=/usr/bin/python3
-DS="$PY $SRC/tests/convert/check_dataset.py"
-ON_HDFS=${1:-}
-if [ "$ON_HDFS" = hdfs ]; then
-  . "$SRC/tests/hdfs/lib.sh"
-  command -v hdfs > /dev/null || { echo "SKIP: Debian's hdfs client (hdfs-cli) missing"; exit 77; }
-  start_hdfsd --block-size 1M
-  W="$T/w"
-  mkdir -p "$W"
-  BASE=hdfs://$NN/p
-  SPLIT=100K # fewer, larger splits: every part file costs NameNode and DataNode round trips
-else
-  T=$(mktemp -d)
-  trap 'rm -rf "$T"' EXIT
-  fail() { echo "FAIL: $*" >&2; exit 1; }
-  ok() { echo "ok: $*"; }
-  W="$T"
-  BASE="$T/p"
-  SPLIT=20K
-fi
-cd "$W"
-fetch() {
-  rm -rf "$2"
-  if [ "$ON_HDFS" = hdfs ]; then hdfs get "${1#hdfs://$NN}" "$2" > /dev/null; else cp -a "$1" "$2"; fi
-}
+. "$(dirname "$0")/dataset_lib.sh" "${1:-}" p
+# hdfs: fewer, larger splits (every part file costs NameNode and DataNode round trips)
+if [ "$ON_HDFS" = hdfs ]; then SPLIT=100K; else SPLIT=20K; fi
 
 # rows over a year in random order; cities that need escaping; empty (null) values
 $PY - <<'PYEOF'
