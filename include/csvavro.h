@@ -314,6 +314,11 @@ void csvavro_dataset_files_free(char **files, size_t n);
  * CSVAVRO_E_USAGE (the dataset has no partitions). */
 csvavro_status csvavro_dataset_files_where(csvavro_fs *fs, const char *dir, const char *where,
                                            char ***files, size_t *n, csvavro_error *err);
+/* The schema of a dataset (its manifest's "schema": the latest job's, which reads every file
+ * of the dataset) as Avro JSON text (*json: csvavro_free()). CSVAVRO_E_NOT_FOUND without a
+ * manifest. */
+csvavro_status csvavro_dataset_schema(csvavro_fs *fs, const char *dir, char **json,
+                                      csvavro_error *err);
 /* @@END storage */
 
 /* @@SECTION csv (src/csv) */
@@ -542,6 +547,12 @@ csvavro_status csvavro_avro_reader_csv_header(csvavro_avro_reader *r, const char
                                               size_t *len, csvavro_error *err);
 csvavro_status csvavro_avro_reader_next_csv(csvavro_avro_reader *r, const char **line, size_t *len,
                                             csvavro_error *err);
+/* Reads every record as the reader schema json (e.g. a dataset's: csvavro_dataset_schema)
+ * under Avro's schema resolution rules, as csvavro_avro_merge_create describes them: next_json,
+ * next_csv and csv_header then follow its fields (a field the file lacks is null). NULL goes
+ * back to the writer schema. CSVAVRO_E_SCHEMA when the file's schema does not resolve. */
+csvavro_status csvavro_avro_reader_use_schema(csvavro_avro_reader *r, const char *json,
+                                              csvavro_error *err);
 /* Counts the records from the current position to the end without decoding or
  * decompressing: reads each block's count and size and checks its sync marker. */
 csvavro_status csvavro_avro_reader_count(csvavro_avro_reader *r, uint64_t *count,
@@ -576,6 +587,32 @@ csvavro_status csvavro_avro_reader_select(csvavro_avro_reader *r, const char *co
  * (CSVAVRO_E_CORRUPT with offset and record). Memory: about the block's decoded size. */
 csvavro_status csvavro_avro_reader_next_columns(csvavro_avro_reader *r, const csvavro_column **cols,
                                                 size_t *n_cols, size_t *n_rows, csvavro_error *err);
+/* Merging container files into one (csvavro cat --format avro). Every record is decoded with
+ * its file's writer schema and encoded for the output schema: schema_json, or NULL for the
+ * first added file's writer schema. A file whose schema does not resolve to it under Avro's
+ * schema resolution rules (records by field name, a field missing from the file read as null
+ * when its type is a union whose first branch is null, promotions int -> long -> float ->
+ * double and string <-> bytes, enums by symbol) fails with CSVAVRO_E_SCHEMA before its first
+ * record. extra_names (n_extra) are fields appended to the top-level record, ["null", "long"]
+ * when extra_long[i] else ["null", "string"], default null, one value per file (a dataset's
+ * partition columns); a name the record already has is not added. The output goes through
+ * write(ctx, bytes, n, err) (returning CSVAVRO_OK, or a csvavro_status with err set) in order:
+ * header, then blocks of about o->block_size bytes compressed with o->codec (o->meta is ignored).
+ * Damaged input fails as the reader does. */
+typedef int (*csvavro_avro_write_fn)(void *ctx, const void *p, size_t n, csvavro_error *err);
+typedef struct csvavro_avro_merge csvavro_avro_merge;
+csvavro_status csvavro_avro_merge_create(csvavro_avro_write_fn write, void *ctx,
+                                         const char *schema_json, const char *const *extra_names,
+                                         const int *extra_long, size_t n_extra,
+                                         const csvavro_avro_options *o, csvavro_avro_merge **m,
+                                         csvavro_error *err);
+/* Appends every record of the file; extra_values[i] NULL is null (extra_long: decimal text). */
+csvavro_status csvavro_avro_merge_add(csvavro_avro_merge *m, csvavro_fs *fs, const char *path,
+                                      const char *const *extra_values, csvavro_error *err);
+/* Writes the last block (and the header when no file was added); *records: records written. */
+csvavro_status csvavro_avro_merge_finish(csvavro_avro_merge *m, uint64_t *records,
+                                         csvavro_error *err);
+void csvavro_avro_merge_free(csvavro_avro_merge *m);
 /* @@END avro */
 
 /* @@SECTION filter (src/filter) */

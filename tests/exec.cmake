@@ -73,3 +73,7 @@ if(TARGET csvavro-hdfsd)
                "CSVAVRO_HDFSD=$<TARGET_FILE:csvavro-hdfsd>")
   set_tests_properties(convert_partition_hdfs PROPERTIES SKIP_RETURN_CODE 77)
 endif()
+# cat of a partitioned dataset as CSV and as one merged Avro file (python3-avro, avrocat)
+cav_add_script_test(NAME convert_cat_dataset
+                    COMMAND bash ${CMAKE_SOURCE_DIR}/tests/convert/cat_dataset.sh LABELS convert)
+set_tests_properties(convert_cat_dataset PROPERTIES SKIP_RETURN_CODE 77)

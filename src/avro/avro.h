@@ -136,6 +136,21 @@ csvavro_status cav_avro_tree_parse(const char *json, size_t len, cav_avro_tree *
 void cav_avro_tree_free(cav_avro_tree *t);
 const char *cav_avro_kind_name(cav_avro_kind k);
 
+/* ---------------------------------------------------------------- resolution (avro_merge.c) */
+
+/* Data written as w reads as r under Avro's schema resolution (the subset avro_merge.c
+ * describes); root: w and r are the top-level types (a top-level record's name may differ).
+ * why gets the first reason when not. */
+bool cav_avro_resolves(const cav_avro_node *w, const cav_avro_node *r, char *why, size_t cap);
+/* The branch of union r that reads a value of writer type w (same type first, then a
+ * promotion), or -1. */
+int cav_avro_union_branch(const cav_avro_node *r, const cav_avro_node *w);
+/* avro_read.c: the next record decoded with the file's writer schema and encoded for type t
+ * (cav_avro_resolves(writer, t) holds), appended to o; *eof at the end of the file. */
+csvavro_status cav_avro_reader_next_resolved(csvavro_avro_reader *r, const cav_avro_node *t,
+                                             cav_buf *o, bool *eof, csvavro_error *err);
+const cav_avro_node *cav_avro_reader_tree(const csvavro_avro_reader *r);
+
 /* ---------------------------------------------------------------- flat record view */
 
 /* One field as the reader sees it: its type; branches = the number of union branches (0: not a

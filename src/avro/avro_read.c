@@ -64,6 +64,8 @@ struct csvavro_avro_reader {
     uint64_t zero_items; /* array/map items of 0 bytes in the current record */
     cav_avro_codec_ctx ctx;
     cav_avro_cols *cols; /* column decoder state (avro_read_columns.c), made on first use */
+    cav_avro_tree rtree; /* csvavro_avro_reader_use_schema: the reader schema, else no root */
+    cav_buf rbuf;        /* ... and one record encoded for it */
 };
 
 static csvavro_status fail(csvavro_avro_reader *r, csvavro_error *err, csvavro_status st,
@@ -340,6 +342,8 @@ void csvavro_avro_reader_close(csvavro_avro_reader *r) {
     cav_buf_free(&r->raw);
     cav_buf_free(&r->data);
     cav_buf_free(&r->line);
+    cav_avro_tree_free(&r->rtree);
+    cav_buf_free(&r->rbuf);
     cav_avro_codec_ctx_free(&r->ctx);
     cav_avro_cols_free(r->cols);
     cav_free(r->path);
@@ -871,6 +875,35 @@ static csvavro_status end_record(csvavro_avro_reader *r, csvavro_error *err) {
     return CSVAVRO_OK;
 }
 
+static csvavro_status resolve(csvavro_avro_reader *r, const cav_avro_node *w,
+                              const cav_avro_node *t, cav_buf *o, int depth, csvavro_error *err);
+
+/* With a reader schema: the record re-encoded for it into rbuf, and the cursor moved there
+ * (*saved_cur/end: where to go back in the block after decoding it). */
+static csvavro_status to_reader(csvavro_avro_reader *r, const uint8_t **saved_cur,
+                                const uint8_t **saved_end, csvavro_error *err) {
+    *saved_cur = *saved_end = NULL;
+    if (!r->rtree.root) return CSVAVRO_OK;
+    cav_buf_reset(&r->rbuf);
+    CAV_TRY(resolve(r, r->tree.root, r->rtree.root, &r->rbuf, 0, err));
+    *saved_cur = r->cur;
+    *saved_end = r->end;
+    r->cur = r->rbuf.data;
+    r->end = r->rbuf.data + r->rbuf.len;
+    return CSVAVRO_OK;
+}
+
+static void from_reader(csvavro_avro_reader *r, const uint8_t *saved_cur,
+                        const uint8_t *saved_end) {
+    if (!saved_end) return;
+    r->cur = saved_cur;
+    r->end = saved_end;
+}
+
+static const cav_avro_node *root_of(const csvavro_avro_reader *r) {
+    return r->rtree.root ? r->rtree.root : r->tree.root;
+}
+
 csvavro_status csvavro_avro_reader_next_json(csvavro_avro_reader *r, const char **line, size_t *len,
                                              csvavro_error *err) {
     *line = NULL;
@@ -880,7 +913,11 @@ csvavro_status csvavro_avro_reader_next_json(csvavro_avro_reader *r, const char 
     if (eof) return CSVAVRO_OK;
     cav_buf *b = &r->line;
     cav_buf_reset(b);
-    CAV_TRY(decode(r, r->tree.root, b, 0, err));
+    const uint8_t *sc, *se;
+    CAV_TRY(to_reader(r, &sc, &se, err));
+    csvavro_status st = decode(r, root_of(r), b, 0, err);
+    from_reader(r, sc, se);
+    CAV_TRY(st);
     CAV_TRY(end_record(r, err));
     *line = (const char *)b->data;
     *len = b->len;
@@ -947,7 +984,7 @@ csvavro_status csvavro_avro_reader_csv_header(csvavro_avro_reader *r, const char
                                               size_t *len, csvavro_error *err) {
     cav_buf *b = &r->line;
     cav_buf_reset(b);
-    const cav_avro_node *t = r->tree.root;
+    const cav_avro_node *t = root_of(r);
     if (t->kind != CAV_AK_RECORD) {
         CAV_TRY(out(b, "value", 5, err));
     } else {
@@ -970,7 +1007,9 @@ csvavro_status csvavro_avro_reader_next_csv(csvavro_avro_reader *r, const char *
     if (eof) return CSVAVRO_OK;
     cav_buf *b = &r->line;
     cav_buf_reset(b);
-    const cav_avro_node *t = r->tree.root;
+    const uint8_t *sc, *se;
+    CAV_TRY(to_reader(r, &sc, &se, err));
+    const cav_avro_node *t = root_of(r);
     bool rec = t->kind == CAV_AK_RECORD;
     size_t nf = rec ? t->n : 1;
     cav_buf tmp;
@@ -984,6 +1023,7 @@ csvavro_status csvavro_avro_reader_next_csv(csvavro_avro_reader *r, const char *
         if (st == CSVAVRO_OK) st = json_to_cell(b, &r->cell, &tmp, err);
     }
     cav_buf_free(&tmp);
+    from_reader(r, sc, se);
     CAV_TRY(st);
     CAV_TRY(end_record(r, err));
     *line = (const char *)b->data;
@@ -1028,4 +1068,231 @@ csvavro_status cav_avro_reader_fields_error(const csvavro_avro_reader *r, csvavr
 
 cav_avro_cols **cav_avro_reader_cols(csvavro_avro_reader *r) {
     return &r->cols;
+}
+
+/* ---------------------------------------------------------------- re-encoding (avro_merge.c) */
+
+static csvavro_status put_long(cav_buf *o, int64_t v, csvavro_error *err) {
+    CAV_TRY(cav_buf_reserve(o, 10, err));
+    o->len += cav_varint_put(o->data + o->len, cav_zigzag64(v));
+    return CSVAVRO_OK;
+}
+
+static csvavro_status resolve(csvavro_avro_reader *r, const cav_avro_node *w,
+                              const cav_avro_node *t, cav_buf *o, int depth, csvavro_error *err);
+
+static csvavro_status resolve_items(csvavro_avro_reader *r, const cav_avro_node *w,
+                                    const cav_avro_node *t, cav_buf *o, int depth,
+                                    csvavro_error *err) {
+    bool map = w->kind == CAV_AK_MAP;
+    for (;;) {
+        const uint8_t *at = r->cur;
+        int64_t count, bytes;
+        if (!get_long(r, &count)) return corrupt(r, err, at, "bad or truncated varint");
+        if (count == 0) break;
+        if (count < 0) {
+            if (count == INT64_MIN || !get_long(r, &bytes) || bytes < 0)
+                return corrupt(r, err, at, "bad array or map block");
+            count = -count;
+        }
+        if (!w->kids[0]->min0 || map) {
+            if ((uint64_t)count > (uint64_t)(r->end - r->cur))
+                return corrupt(r, err, at, "array or map block count runs past the block");
+        } else if ((r->zero_items += (uint64_t)count) > ZERO_ITEMS_MAX) {
+            return corrupt(r, err, at, "more than 2^20 array items of 0 bytes in one record");
+        }
+        CAV_TRY(put_long(o, count, err));
+        for (int64_t i = 0; i < count; i++) {
+            if (map) {
+                const uint8_t *ka = r->cur;
+                int64_t l;
+                if (!get_long(r, &l) || l < 0 || (uint64_t)l > (uint64_t)(r->end - r->cur))
+                    return corrupt(r, err, ka, "map key runs past the end of the block");
+                if (cav_utf8_check(r->cur, (size_t)l) != (size_t)l)
+                    return corrupt(r, err, r->cur, "map key is not valid UTF-8");
+                CAV_TRY(put_long(o, l, err));
+                CAV_TRY(cav_buf_append(o, r->cur, (size_t)l, err));
+                r->cur += l;
+            }
+            CAV_TRY(resolve(r, w->kids[0], t->kids[0], o, depth + 1, err));
+        }
+    }
+    return put_long(o, 0, err);
+}
+
+/* A record: the writer's fields in its order, then re-ordered for the reader (fields only the
+ * writer has dropped, fields only the reader has written as null: cav_avro_resolves checked
+ * that their type is a union whose first branch is null). */
+static csvavro_status resolve_record(csvavro_avro_reader *r, const cav_avro_node *w,
+                                     const cav_avro_node *t, cav_buf *o, int depth,
+                                     csvavro_error *err) {
+    bool same = w->n == t->n;
+    for (size_t i = 0; i < w->n && same; i++)
+        same = !strcmp(w->labels[i], t->labels[i]);
+    if (same) {
+        for (size_t i = 0; i < w->n; i++) {
+            r->field = w->labels[i];
+            CAV_TRY(resolve(r, w->kids[i], t->kids[i], o, depth + 1, err));
+        }
+        return CSVAVRO_OK;
+    }
+    size_t spans_local[2 * 64];
+    size_t *span = w->n <= 64 ? spans_local : cav_malloc(2 * w->n * sizeof *span);
+    if (!span) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    size_t start = o->len;
+    csvavro_status st = CSVAVRO_OK;
+    for (size_t i = 0; i < w->n && st == CSVAVRO_OK; i++) { /* the writer's order */
+        r->field = w->labels[i];
+        const cav_avro_node *rt = w->kids[i]; /* a dropped field: itself, then discarded */
+        for (size_t k = 0; k < t->n; k++)
+            if (!strcmp(t->labels[k], w->labels[i])) rt = t->kids[k];
+        span[2 * i] = o->len;
+        st = resolve(r, w->kids[i], rt, o, depth + 1, err);
+        span[2 * i + 1] = o->len - span[2 * i];
+    }
+    size_t mid = o->len;
+    for (size_t k = 0; k < t->n && st == CSVAVRO_OK; k++) { /* the reader's order */
+        size_t i = 0;
+        while (i < w->n && strcmp(w->labels[i], t->labels[k]))
+            i++;
+        if (i == w->n) {
+            st = put_long(o, 0, err); /* the null default: branch 0 */
+        } else {
+            st = cav_buf_reserve(o, span[2 * i + 1], err);
+            if (st == CSVAVRO_OK) {
+                memcpy(o->data + o->len, o->data + span[2 * i], span[2 * i + 1]);
+                o->len += span[2 * i + 1];
+            }
+        }
+    }
+    if (st == CSVAVRO_OK) {
+        memmove(o->data + start, o->data + mid, o->len - mid);
+        o->len = start + (o->len - mid);
+    }
+    if (span != spans_local) cav_free(span);
+    return st;
+}
+
+static csvavro_status put_float(cav_buf *o, double v, bool is_float, csvavro_error *err) {
+    if (is_float) {
+        float f = (float)v;
+        return cav_buf_append(o, &f, 4, err);
+    }
+    return cav_buf_append(o, &v, 8, err);
+}
+
+static csvavro_status resolve(csvavro_avro_reader *r, const cav_avro_node *w,
+                              const cav_avro_node *t, cav_buf *o, int depth, csvavro_error *err) {
+    const uint8_t *at = r->cur;
+    int64_t v;
+    if (depth > DEPTH_MAX) return corrupt(r, err, at, "values nested deeper than 1000 levels");
+    if (w->kind == CAV_AK_UNION) {
+        if (!get_long(r, &v)) goto bad_varint;
+        if (v < 0 || (uint64_t)v >= w->n) return corrupt(r, err, at, "union branch out of range");
+        return resolve(r, w->kids[v], t, o, depth + 1, err);
+    }
+    if (t->kind == CAV_AK_UNION) {
+        int b = cav_avro_union_branch(t, w);
+        if (b < 0) return corrupt(r, err, at, "a value the output schema's union cannot hold");
+        CAV_TRY(put_long(o, b, err));
+        return resolve(r, w, t->kids[b], o, depth + 1, err);
+    }
+    switch (w->kind) {
+    case CAV_AK_NULL:
+        return CSVAVRO_OK;
+    case CAV_AK_BOOLEAN:
+        NEED(1);
+        if (*r->cur > 1) return corrupt(r, err, at, "boolean byte is neither 0 nor 1");
+        return cav_buf_append(o, r->cur++, 1, err);
+    case CAV_AK_INT:
+    case CAV_AK_LONG:
+        if (!get_long(r, &v)) goto bad_varint;
+        if (w->kind == CAV_AK_INT && (v < INT32_MIN || v > INT32_MAX))
+            return corrupt(r, err, at, "int out of range");
+        if (t->kind == CAV_AK_FLOAT || t->kind == CAV_AK_DOUBLE)
+            return put_float(o, (double)v, t->kind == CAV_AK_FLOAT, err);
+        return put_long(o, v, err);
+    case CAV_AK_FLOAT: {
+        float f;
+        NEED(4);
+        memcpy(&f, r->cur, 4);
+        r->cur += 4;
+        return put_float(o, f, t->kind == CAV_AK_FLOAT, err);
+    }
+    case CAV_AK_DOUBLE:
+        NEED(8);
+        r->cur += 8;
+        return cav_buf_append(o, r->cur - 8, 8, err);
+    case CAV_AK_BYTES:
+    case CAV_AK_STRING: {
+        if (!get_long(r, &v)) goto bad_varint;
+        if (v < 0 || (uint64_t)v > (uint64_t)(r->end - r->cur))
+            return corrupt(r, err, at, "length runs past the end of the block");
+        const uint8_t *p = r->cur;
+        if ((w->kind == CAV_AK_STRING || t->kind == CAV_AK_STRING) &&
+            cav_utf8_check(p, (size_t)v) != (size_t)v)
+            return corrupt(r, err, p, "string is not valid UTF-8");
+        r->cur += v;
+        CAV_TRY(put_long(o, v, err));
+        return cav_buf_append(o, p, (size_t)v, err);
+    }
+    case CAV_AK_FIXED:
+        NEED(w->size);
+        r->cur += w->size;
+        return cav_buf_append(o, r->cur - w->size, (size_t)w->size, err);
+    case CAV_AK_ENUM: {
+        if (!get_long(r, &v)) goto bad_varint;
+        if (v < 0 || (uint64_t)v >= w->n) return corrupt(r, err, at, "enum index out of range");
+        for (size_t k = 0; k < t->n; k++)
+            if (!strcmp(t->labels[k], w->labels[v])) return put_long(o, (int64_t)k, err);
+        char m[300];
+        snprintf(m, sizeof m, "enum symbol \"%.200s\" is not in the output schema", w->labels[v]);
+        return corrupt(r, err, at, m);
+    }
+    case CAV_AK_RECORD:
+        return resolve_record(r, w, t, o, depth, err);
+    case CAV_AK_ARRAY:
+    case CAV_AK_MAP:
+        return resolve_items(r, w, t, o, depth, err);
+    case CAV_AK_UNION:
+        break;
+    }
+    return corrupt(r, err, at, "unknown type");
+short_data:
+    return corrupt(r, err, r->cur, "block data ends inside the value");
+bad_varint:
+    return corrupt(r, err, at, "bad or truncated varint");
+}
+
+csvavro_status cav_avro_reader_next_resolved(csvavro_avro_reader *r, const cav_avro_node *t,
+                                             cav_buf *o, bool *eof, csvavro_error *err) {
+    CAV_TRY(next_record(r, eof, err));
+    if (*eof) return CSVAVRO_OK;
+    CAV_TRY(resolve(r, r->tree.root, t, o, 0, err));
+    return end_record(r, err);
+}
+
+const cav_avro_node *cav_avro_reader_tree(const csvavro_avro_reader *r) {
+    return r->tree.root;
+}
+
+csvavro_status csvavro_avro_reader_use_schema(csvavro_avro_reader *r, const char *json,
+                                              csvavro_error *err) {
+    if (r->rtree.root) cav_avro_tree_free(&r->rtree);
+    if (!json) return CSVAVRO_OK;
+    csvavro_status st = cav_avro_tree_parse(json, strlen(json), &r->rtree, err);
+    if (st != CSVAVRO_OK) {
+        cav_err_prefix(err, "reader schema");
+        return st;
+    }
+    char why[600];
+    if (!cav_avro_resolves(r->tree.root, r->rtree.root, why, sizeof why)) {
+        cav_avro_tree_free(&r->rtree);
+        cav_err_path(err, r->path);
+        return cav_err(err, CSVAVRO_E_SCHEMA,
+                       "its schema does not resolve to the reader schema (Avro's rules): %s", why);
+    }
+    cav_buf_free(&r->rbuf);
+    cav_buf_init(&r->rbuf, r->max_block);
+    return CSVAVRO_OK;
 }

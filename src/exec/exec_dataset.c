@@ -616,6 +616,26 @@ csvavro_status cav_ds_check_append(json_t *man, const csvavro_schema *reader, cs
 
 /* ------------------------------------------------------------------ readers */
 
+csvavro_status csvavro_dataset_schema(csvavro_fs *fs, const char *dir, char **json,
+                                      csvavro_error *err) {
+    *json = NULL;
+    json_t *m = NULL;
+    CAV_TRY(cav_ds_manifest_load(fs, dir, &m, err));
+    json_t *sj = json_object_get(m, "schema");
+    csvavro_status st = CSVAVRO_OK;
+    if (!m || !json_is_object(sj)) {
+        cav_err_path(err, dir);
+        st = cav_err(err, CSVAVRO_E_NOT_FOUND, "no dataset manifest (_SUCCESS) with a schema");
+    } else {
+        char *txt = json_dumps(sj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        *json = txt ? cav_strdup(txt) : NULL;
+        free(txt);
+        if (!*json) st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    }
+    json_decref(m);
+    return st;
+}
+
 csvavro_status csvavro_dataset_files(csvavro_fs *fs, const char *dir_in, char ***files, size_t *n,
                                      csvavro_error *err) {
     *files = NULL;

@@ -3,7 +3,8 @@
 of every shape (a single branch such as ["long"], null first or last, several non-null
 branches), and whatever other types the reader supports — compared record by record with
 python3-avro's own decoding of the same file (DatumReader), mapped to JSON by the rules of the
-README's `cat` section (independently written here, from the schema).
+README's `cat` section (independently written here, from the schema); `cat --format avro` of
+each file (twice, into one file) read back by python3-avro (the same values) and avrocat.
 
 usage: interop_cat_types.py [CASE...]     env: CSVAVRO_BIN (the csvavro executable)
 """
@@ -307,6 +308,37 @@ def run_case(tmp, name, schema, rows, codec="null"):
         fails += 1
     if not fails:
         print(f"ok: {name}/{codec}: {len(decoded)} records as python3-avro decodes them")
+    return fails + run_merge(tmp, name, schema, path, decoded, codec)
+
+
+def run_merge(tmp, name, schema, path, decoded, codec):
+    """`cat --format avro` re-encodes every record (two copies of the file, one output with
+    another codec): python3-avro reads the same values back twice, avrocat (avro-bin) as many
+    records."""
+    out = os.path.join(tmp, f"{name}.{codec}.merged.avro")
+    oc = "deflate" if codec == "null" else "null"
+    p = subprocess.run([BIN, "cat", path, path, "--format", "avro", "--codec", oc, "-o", out],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        print(f"FAIL: {name}/{codec}: cat --format avro: exit {p.returncode}: {p.stderr.strip()}")
+        return 1
+    back = read_python(out)
+    fails = 0
+    if len(back) != 2 * len(decoded):
+        print(f"FAIL: {name}/{codec}: merged {len(back)} records, expected {2 * len(decoded)}")
+        return 1
+    for k, (b, v) in enumerate(zip(back, decoded + decoded)):
+        if not same(schema, expected(schema, b), expected(schema, v)):
+            fails += 1
+            if fails <= 3:
+                print(f"FAIL: {name}/{codec}: merged record {k + 1}: {b!r} != {v!r}")
+    a = subprocess.run(["avrocat", out], capture_output=True, text=True)
+    if a.returncode != 0 or len(a.stdout.splitlines()) != len(back):
+        print(f"FAIL: {name}/{codec}: avrocat on the merged file: exit {a.returncode} "
+              f"{len(a.stdout.splitlines())} lines {a.stderr.strip()[:200]}")
+        fails += 1
+    if not fails:
+        print(f"ok: {name}/{codec}: cat --format avro ({oc}): python3-avro and avrocat read it")
     return fails
 
 

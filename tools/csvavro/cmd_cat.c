@@ -15,8 +15,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-enum { K_LIMIT = 1, K_SCHEMA, K_META, K_COUNT, K_WHERE, K_FORMAT };
+enum { K_LIMIT = 1, K_SCHEMA, K_META, K_COUNT, K_WHERE, K_FORMAT, K_OUTPUT, K_CODEC };
 
 static const opt_spec cat_table[] = {
     {K_LIMIT, "-n, --limit", "N", "print at most N records in total", NULL},
@@ -30,9 +31,21 @@ static const opt_spec cat_table[] = {
      "a partitioned dataset: read only the partitions where\nEXPR (over partition columns) is "
      "true; the others are\npruned before any file is opened",
      NULL},
-    {K_FORMAT, "--format", "jsonl|csv",
-     "output format: JSON lines (default) or CSV with a header line (strings as text, null as an "
-     "empty cell, nested values as JSON)",
+    {K_FORMAT, "--format", "jsonl|csv|avro",
+     "output format: JSON lines (default), CSV with a header line (strings as text, null as an "
+     "empty cell, nested values as JSON), or one Avro container file merging every input",
+     "avro: every record is decoded and encoded again with the output schema: a dataset's "
+     "schema (its manifest's), else the first file's; each file's schema must resolve to it "
+     "under Avro's rules (fields by name, a missing field read as its null default, promotions "
+     "int to long, float, double and string to bytes). A dataset's partition columns are "
+     "appended to the records as [\"null\", \"long\"] when every value is an integer, else "
+     "[\"null\", \"string\"]. Written to -o FILE (a temporary name, renamed when complete; "
+     "an existing FILE is replaced) or to standard output when it is not a terminal."},
+    {K_OUTPUT, "-o, --output", "FILE",
+     "--format avro: write to FILE (local or hdfs://) instead of standard output", NULL},
+    {K_CODEC, "--codec", "NAME",
+     "--format avro: block codec (null, deflate, snappy, zstandard, bzip2, xz; default as "
+     "convert's)",
      NULL},
     OPT_END,
 };
@@ -41,12 +54,14 @@ static const opt_spec *const cat_tables[] = {cat_table, NULL};
 
 const opt_cmd cli_cat_cmd = {
     .prog = "csvavro cat",
-    .synopsis = "FILE.avro|DIR|'GLOB'... [-n N] [--schema] [--meta] [--count] [--format F]",
+    .synopsis = "FILE.avro|DIR|'GLOB'... [-n N] [--schema] [--meta] [--count] [--format F] "
+                "[-o FILE]",
     .summary = "print Avro container files as JSON lines",
     .help = "Prints the records of Avro container files as JSON lines (one object each).\n"
             "A glob reads its part files in part-number order. A dataset directory (with a\n"
             "csvavro manifest, _SUCCESS) reads the files the manifest lists, in its order, with\n"
-            "Hive partition columns restored from the paths; another directory its *.avro.",
+            "Hive partition columns restored from the paths; another directory its *.avro.\n"
+            "--format avro merges everything into one Avro file (-o FILE or stdout).",
     .man = "Local paths and hdfs:// URLs alike. A directory without a manifest (its *.avro files; "
            "names starting with . or _ are skipped) or a glob in the last path component reads "
            "in part-number order: a natural sort in which runs of digits compare as numbers, so "
@@ -90,6 +105,7 @@ typedef struct input {
     char **paths; /* backend paths, in reading order */
     size_t n;
     size_t dataset_dir_len; /* a dataset: its directory's length + 1 (the relative names) */
+    char *schema;           /* a dataset: its schema (the reader schema of every file) */
 } input;
 
 static int add_path(input *in, char *p) {
@@ -237,57 +253,262 @@ static void json_str(FILE *f, const char *s, size_t n) {
     fputc('"', f);
 }
 
-/* The Hive partition columns of a dataset file's relative name ("year=2013/month=01/x.avro")
- * as JSON members (",\"year\":2013,\"month\":1"): integers as numbers, the default
- * partition as null, other values as strings; keys the records already hold are left out. */
+/* The Hive partition columns of a dataset file's relative name ("year=2013/month=01/x.avro"):
+ * keys with their unescaped values (is_null for Hive's default partition). */
+typedef struct pcol {
+    char key[256];
+    char val[1024];
+    size_t vl;
+    int is_null;
+} pcol;
+
+#define MAX_PCOLS 64
+
+static size_t parse_partitions(const char *rel, pcol *out) {
+    size_t n = 0;
+    const char *p = rel;
+    for (const char *slash; n < MAX_PCOLS && (slash = strchr(p, '/')) != NULL; p = slash + 1) {
+        const char *eq = memchr(p, '=', (size_t)(slash - p));
+        if (!eq) continue;
+        pcol *c = &out[n++];
+        size_t kl = (size_t)(eq - p) < sizeof c->key - 1 ? (size_t)(eq - p) : sizeof c->key - 1;
+        memcpy(c->key, p, kl);
+        c->key[kl] = '\0';
+        c->vl = 0;
+        for (const char *q = eq + 1; q < slash && c->vl + 1 < sizeof c->val; q++) {
+            unsigned x;
+            if (*q == '%' && slash - q > 2 && sscanf(q + 1, "%2X", &x) == 1) {
+                c->val[c->vl++] = (char)x;
+                q += 2;
+            } else {
+                c->val[c->vl++] = *q;
+            }
+        }
+        c->val[c->vl] = '\0';
+        c->is_null = !strcmp(c->val, "__HIVE_DEFAULT_PARTITION__");
+    }
+    return n;
+}
+
+/* An integer partition value ("01" as 1, as Spark and Hive infer it). */
+static int pval_int(const pcol *c, long long *v) {
+    char *end;
+    if (c->is_null || !c->vl || c->val[0] == '+' || c->val[0] == ' ') return 0;
+    *v = strtoll(c->val, &end, 10);
+    return !*end;
+}
+
+/* A key the records already hold (a field of that name in the schema). */
+static int in_schema(const char *key, const char *schema_json) {
+    char pat[300], pat2[300];
+    snprintf(pat, sizeof pat, "\"name\":\"%s\"", key);
+    snprintf(pat2, sizeof pat2, "\"name\": \"%s\"", key);
+    return strstr(schema_json, pat) || strstr(schema_json, pat2);
+}
+
+/* The partition columns as JSON members (",\"year\":2013,\"month\":1"): integers as numbers,
+ * the default partition as null, other values as strings; keys the records hold left out. */
 static char *partition_members(const char *rel, const char *schema_json) {
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     if (!f) return NULL;
-    const char *p = rel;
-    for (const char *slash; (slash = strchr(p, '/')) != NULL; p = slash + 1) {
-        const char *eq = memchr(p, '=', (size_t)(slash - p));
-        if (!eq) continue;
-        char key[256], val[1024], pat[300];
-        size_t kl = (size_t)(eq - p) < sizeof key - 1 ? (size_t)(eq - p) : sizeof key - 1;
-        memcpy(key, p, kl);
-        key[kl] = '\0';
-        snprintf(pat, sizeof pat, "\"name\":\"%s\"", key);
-        char pat2[300];
-        snprintf(pat2, sizeof pat2, "\"name\": \"%s\"", key);
-        if (strstr(schema_json, pat) || strstr(schema_json, pat2)) continue;
-        size_t vl = 0;
-        for (const char *c = eq + 1; c < slash && vl + 1 < sizeof val; c++) {
-            unsigned x;
-            if (*c == '%' && slash - c > 2 && sscanf(c + 1, "%2X", &x) == 1) {
-                val[vl++] = (char)x;
-                c += 2;
-            } else {
-                val[vl++] = *c;
-            }
-        }
-        val[vl] = '\0';
+    pcol pc[MAX_PCOLS];
+    size_t n = parse_partitions(rel, pc);
+    for (size_t i = 0; i < n; i++) {
+        if (in_schema(pc[i].key, schema_json)) continue;
         fputc(',', f);
-        json_str(f, key, kl);
+        json_str(f, pc[i].key, strlen(pc[i].key));
         fputc(':', f);
-        char *end;
-        long long num = strtoll(val, &end, 10);
-        if (!strcmp(val, "__HIVE_DEFAULT_PARTITION__"))
+        long long num;
+        if (pc[i].is_null)
             fputs("null", f);
-        else if (vl && !*end) /* an integer ("01" as 1, as Spark and Hive infer it) */
+        else if (pval_int(&pc[i], &num))
             fprintf(f, "%lld", num);
         else
-            json_str(f, val, vl);
+            json_str(f, pc[i].val, pc[i].vl);
     }
     fclose(f);
     return buf;
 }
 
+/* One CSV cell of text (quoted as the reader quotes: a delimiter, quote, CR or LF, or empty). */
+static void csv_cell(FILE *f, const char *s, size_t n) {
+    int q = n == 0;
+    for (size_t i = 0; i < n && !q; i++)
+        q = s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
+    if (!q) {
+        fwrite(s, 1, n, f);
+        return;
+    }
+    fputc('"', f);
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '"') fputc('"', f);
+        fputc(s[i], f);
+    }
+    fputc('"', f);
+}
+
+/* The partition columns of a whole dataset argument, in order of first appearance: those the
+ * records do not hold (the first file's schema decides); is_long when every value is an
+ * integer (Avro output). */
+typedef struct pkeys {
+    char (*key)[256];
+    int *is_long;
+    size_t n;
+} pkeys;
+
+static int collect_keys(pkeys *k, char **rels, size_t n_rels, const char *schema_json) {
+    for (size_t f = 0; f < n_rels; f++) {
+        pcol pc[MAX_PCOLS];
+        size_t n = parse_partitions(rels[f], pc);
+        for (size_t i = 0; i < n; i++) {
+            if (in_schema(pc[i].key, schema_json)) continue;
+            size_t j = 0;
+            while (j < k->n && strcmp(k->key[j], pc[i].key))
+                j++;
+            if (j == k->n) {
+                char(*nk)[256] = realloc(k->key, (k->n + 1) * sizeof *nk);
+                if (!nk) return -1;
+                k->key = nk;
+                int *nl = realloc(k->is_long, (k->n + 1) * sizeof *nl);
+                if (!nl) return -1;
+                k->is_long = nl;
+                memcpy(k->key[k->n], pc[i].key, sizeof pc[i].key);
+                k->is_long[k->n++] = 1;
+            }
+            long long v;
+            if (!pc[i].is_null && !pval_int(&pc[i], &v)) k->is_long[j] = 0;
+        }
+    }
+    return 0;
+}
+
+/* A file's values of the keys (NULL: null, or absent from its path). */
+static void key_values(const pkeys *k, const char *rel, pcol *pc, const char **vals) {
+    size_t n = parse_partitions(rel, pc);
+    for (size_t j = 0; j < k->n; j++) {
+        vals[j] = NULL;
+        for (size_t i = 0; i < n; i++)
+            if (!strcmp(pc[i].key, k->key[j]) && !pc[i].is_null) vals[j] = pc[i].val;
+    }
+}
+
+/* ------------------------------------------------------------------ --format avro */
+
+typedef struct avro_out {
+    csvavro_file *f; /* -o FILE, else stdout */
+} avro_out;
+
+static int avro_write(void *ctx, const void *p, size_t n, csvavro_error *err) {
+    avro_out *o = ctx;
+    if (o->f) return csvavro_file_write(o->f, p, n, err);
+    if (fwrite(p, 1, n, stdout) == n) return CSVAVRO_OK;
+    snprintf(err->path, sizeof err->path, "stdout");
+    snprintf(err->message, sizeof err->message, "write failed");
+    return err->status = CSVAVRO_E_IO;
+}
+
+/* Merges every input into one Avro file (-o out, or stdout). */
+static csvavro_status cat_avro(input *ins, size_t n_in, const char *out, const char *codec,
+                               csvavro_error *err) {
+    csvavro_avro_options ao;
+    csvavro_avro_options_init(&ao);
+    if (codec && csvavro_codec_parse(codec, &ao.codec) != CSVAVRO_OK) {
+        snprintf(err->message, sizeof err->message, "unknown codec '%s'", codec);
+        return err->status = CSVAVRO_E_USAGE;
+    }
+    /* the output schema: the first argument's dataset schema, else the first file's */
+    const char *schema = n_in ? ins[0].schema : NULL;
+    csvavro_status st = CSVAVRO_OK;
+    /* partition columns over every dataset file (their type needs every value) */
+    pkeys k = {0};
+    const char *first_schema = schema;
+    csvavro_avro_reader *r0 = NULL;
+    if (!first_schema) {
+        for (size_t a = 0; a < n_in && !r0 && st == CSVAVRO_OK; a++)
+            if (ins[a].n) st = csvavro_avro_reader_open(ins[a].fs, ins[a].paths[0], &r0, err);
+        first_schema = r0 ? csvavro_avro_reader_schema_json(r0) : "";
+    }
+    for (size_t a = 0; a < n_in && st == CSVAVRO_OK; a++) {
+        if (!ins[a].dataset_dir_len) continue;
+        char **rels = malloc((ins[a].n ? ins[a].n : 1) * sizeof *rels);
+        if (!rels) {
+            st = CSVAVRO_E_NOMEM;
+            break;
+        }
+        for (size_t i = 0; i < ins[a].n; i++)
+            rels[i] = ins[a].paths[i] + ins[a].dataset_dir_len;
+        if (collect_keys(&k, rels, ins[a].n, first_schema) != 0) st = CSVAVRO_E_NOMEM;
+        free(rels);
+    }
+    csvavro_avro_reader_close(r0);
+    csvavro_fs *ofs = NULL;
+    char *opath = NULL, *tmp = NULL;
+    avro_out ctx = {0};
+    if (st == CSVAVRO_OK && out) {
+        st = csvavro_fs_open_url(out, &ofs, &opath, err);
+        if (st == CSVAVRO_OK) {
+            const char *slash = strrchr(opath, '/');
+            size_t dl = slash ? (size_t)(slash - opath) + 1 : 0;
+            tmp = malloc(strlen(opath) + 64);
+            if (!tmp)
+                st = CSVAVRO_E_NOMEM;
+            else
+                snprintf(tmp, strlen(opath) + 64, "%.*s.%s.csvavro-tmp-%ld", (int)dl, opath,
+                         opath + dl, (long)getpid());
+        }
+        if (st == CSVAVRO_OK) st = csvavro_fs_create(ofs, tmp, 1, &ctx.f, err);
+    }
+    csvavro_avro_merge *m = NULL;
+    char **names = NULL;
+    const char **vals = NULL;
+    if (st == CSVAVRO_OK) {
+        names = calloc(k.n + 1, sizeof *names);
+        vals = calloc(k.n + 1, sizeof *vals);
+        if (!names || !vals) st = CSVAVRO_E_NOMEM;
+        for (size_t j = 0; names && j < k.n; j++)
+            names[j] = k.key[j];
+    }
+    if (st == CSVAVRO_OK)
+        st = csvavro_avro_merge_create(avro_write, &ctx, schema, (const char *const *)names,
+                                       k.is_long, k.n, &ao, &m, err);
+    for (size_t a = 0; a < n_in && st == CSVAVRO_OK; a++) {
+        for (size_t i = 0; i < ins[a].n && st == CSVAVRO_OK; i++) {
+            pcol pc[MAX_PCOLS];
+            for (size_t j = 0; j < k.n; j++)
+                vals[j] = NULL;
+            if (ins[a].dataset_dir_len)
+                key_values(&k, ins[a].paths[i] + ins[a].dataset_dir_len, pc, vals);
+            st = csvavro_avro_merge_add(m, ins[a].fs, ins[a].paths[i], vals, err);
+        }
+    }
+    if (st == CSVAVRO_OK) st = csvavro_avro_merge_finish(m, NULL, err);
+    csvavro_avro_merge_free(m);
+    if (ctx.f) {
+        if (st == CSVAVRO_OK)
+            st = csvavro_file_close(ctx.f, err);
+        else
+            csvavro_file_abort(ctx.f);
+    }
+    if (st == CSVAVRO_OK && ofs) st = csvavro_fs_rename(ofs, tmp, opath, 1, err);
+    if (st != CSVAVRO_OK && ofs && tmp) csvavro_fs_remove(ofs, tmp, 0, NULL);
+    if (st == CSVAVRO_E_NOMEM && !err->message[0])
+        snprintf(err->message, sizeof err->message, "out of memory");
+    free(names);
+    free(vals);
+    free(k.key);
+    free(k.is_long);
+    free(tmp);
+    free(opath);
+    csvavro_fs_close(ofs);
+    return st;
+}
+
 int cli_cmd_cat(int argc, char **argv) {
     uint64_t limit = UINT64_MAX;
-    const char *where = NULL;
-    int want_schema = 0, want_meta = 0, want_count = 0, csv = 0, header_done = 0;
+    const char *where = NULL, *out = NULL, *codec = NULL;
+    int want_schema = 0, want_meta = 0, want_count = 0, fmt = 0, header_done = 0, limited = 0;
     char **files = calloc((size_t)argc + 1, sizeof *files);
     size_t n_files = 0;
     if (!files) return CLI_FAIL;
@@ -302,6 +523,7 @@ int cli_cmd_cat(int argc, char **argv) {
             files[n_files++] = (char *)val;
             continue;
         case K_LIMIT:
+            limited = 1;
             if (*val && val[0] != '-' && (limit = strtoull(val, &end, 10), !*end)) continue;
             free(files);
             return cli_usage_error("cat", "-n wants a non-negative number");
@@ -317,21 +539,37 @@ int cli_cmd_cat(int argc, char **argv) {
         case K_WHERE:
             where = val;
             continue;
+        case K_OUTPUT:
+            out = val;
+            continue;
+        case K_CODEC:
+            codec = val;
+            continue;
         case K_FORMAT:
-            if (!strcmp(val, "csv") || !strcmp(val, "jsonl") || !strcmp(val, "json")) {
-                csv = val[0] == 'c';
+            if (!strcmp(val, "csv") || !strcmp(val, "jsonl") || !strcmp(val, "json") ||
+                !strcmp(val, "avro")) {
+                fmt = val[0] == 'c' ? 1 : val[0] == 'a' ? 2 : 0;
                 continue;
             }
             free(files);
-            return cli_usage_error("cat", "--format wants jsonl or csv, not '%s'", val);
+            return cli_usage_error("cat", "--format wants jsonl, csv or avro, not '%s'", val);
         default: /* OPT_HELP, OPT_ERROR */
             free(files);
             return id == OPT_HELP ? CLI_OK : CLI_USAGE;
         }
     }
-    if (n_files == 0) {
+    const char *bad = NULL;
+    if (n_files == 0)
+        bad = "no input files";
+    else if (fmt != 2 && (out || codec))
+        bad = "-o and --codec go with --format avro";
+    else if (fmt == 2 && (want_schema || want_meta || want_count || limited))
+        bad = "--format avro writes every record: not with --schema, --meta, --count or -n";
+    else if (fmt == 2 && !out && isatty(1))
+        bad = "--format avro: binary output to a terminal (use -o FILE or redirect)";
+    if (bad) {
         free(files);
-        return cli_usage_error("cat", "no input files");
+        return cli_usage_error("cat", "%s", bad);
     }
     static char outbuf[1 << 20];
     setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
@@ -341,16 +579,29 @@ int cli_cmd_cat(int argc, char **argv) {
     csvavro_status st = CSVAVRO_OK;
     uint64_t printed = 0, counted = 0;
     int done = 0;
-    for (size_t fi = 0; fi < n_files && st == CSVAVRO_OK && !done; fi++) {
-        input in = {0};
-        char *bpath = NULL;
-        st = csvavro_fs_open_url(files[fi], &in.fs, &bpath, &err);
-        if (st == CSVAVRO_OK) st = expand(&in, bpath, where, &err);
+    /* every argument expanded first (csv: the partition columns of every file) */
+    input *ins = calloc(n_files, sizeof *ins);
+    char **bpaths = calloc(n_files, sizeof *bpaths);
+    if (!ins || !bpaths) st = CSVAVRO_E_NOMEM;
+    for (size_t fi = 0; fi < n_files && st == CSVAVRO_OK; fi++) {
+        st = csvavro_fs_open_url(files[fi], &ins[fi].fs, &bpaths[fi], &err);
+        if (st == CSVAVRO_OK) st = expand(&ins[fi], bpaths[fi], where, &err);
+        if (st == CSVAVRO_OK && ins[fi].dataset_dir_len) /* a dataset: read as its schema */
+            st = csvavro_dataset_schema(ins[fi].fs, bpaths[fi], &ins[fi].schema, &err);
         if (st != CSVAVRO_OK && err.path[0] == '\0')
             snprintf(err.path, sizeof err.path, "%s", files[fi]);
-        for (size_t k = 0; k < in.n && st == CSVAVRO_OK && !done; k++) {
+    }
+    if (st == CSVAVRO_OK && fmt == 2) {
+        st = cat_avro(ins, n_files, out, codec, &err);
+        done = 1;
+    }
+    pkeys ck = {0}; /* csv: the partition columns of every dataset file */
+    const char **cvals = NULL;
+    for (size_t fi = 0; fi < n_files && st == CSVAVRO_OK && !done; fi++) {
+        input *in = &ins[fi];
+        for (size_t k = 0; k < in->n && st == CSVAVRO_OK && !done; k++) {
             csvavro_avro_reader *r = NULL;
-            st = csvavro_avro_reader_open(in.fs, in.paths[k], &r, &err);
+            st = csvavro_avro_reader_open(in->fs, in->paths[k], &r, &err);
             if (st != CSVAVRO_OK) break;
             if (want_schema || want_meta) {
                 if (want_schema) printf("%s\n", csvavro_avro_reader_schema_json(r));
@@ -374,20 +625,68 @@ int cli_cmd_cat(int argc, char **argv) {
                 st = csvavro_avro_reader_count(r, &c, &err);
                 counted += c;
             } else {
+                int csv = fmt == 1;
+                if (in->schema) st = csvavro_avro_reader_use_schema(r, in->schema, &err);
+                if (st != CSVAVRO_OK) {
+                    csvavro_avro_reader_close(r);
+                    break;
+                }
+                const char *rschema = in->schema ? in->schema : csvavro_avro_reader_schema_json(r);
                 /* a dataset's partition columns, from the path (Hive convention) */
-                char *extra = in.dataset_dir_len
-                                  ? partition_members(in.paths[k] + in.dataset_dir_len,
-                                                      csvavro_avro_reader_schema_json(r))
+                char *extra = !csv && in->dataset_dir_len
+                                  ? partition_members(in->paths[k] + in->dataset_dir_len, rschema)
                                   : NULL;
                 if (csv && !header_done) { /* the first file's fields name the columns */
+                    for (size_t a = 0; a < n_files && st == CSVAVRO_OK; a++) {
+                        if (!ins[a].dataset_dir_len) continue;
+                        char **rels = malloc((ins[a].n ? ins[a].n : 1) * sizeof *rels);
+                        if (!rels) {
+                            st = CSVAVRO_E_NOMEM;
+                            break;
+                        }
+                        for (size_t i = 0; i < ins[a].n; i++)
+                            rels[i] = ins[a].paths[i] + ins[a].dataset_dir_len;
+                        if (collect_keys(&ck, rels, ins[a].n, rschema)) st = CSVAVRO_E_NOMEM;
+                        free(rels);
+                    }
+                    cvals = calloc(ck.n + 1, sizeof *cvals);
+                    if (!cvals) st = CSVAVRO_E_NOMEM;
                     const char *line;
                     size_t len;
-                    st = csvavro_avro_reader_csv_header(r, &line, &len, &err);
+                    if (st == CSVAVRO_OK) st = csvavro_avro_reader_csv_header(r, &line, &len, &err);
                     if (st == CSVAVRO_OK) {
                         fwrite(line, 1, len, stdout);
+                        for (size_t j = 0; j < ck.n; j++) {
+                            fputc(',', stdout);
+                            csv_cell(stdout, ck.key[j], strlen(ck.key[j]));
+                        }
                         fputc('\n', stdout);
                     }
                     header_done = 1;
+                }
+                /* csv: this file's partition cells, the same on each of its lines */
+                char *cells = NULL;
+                size_t cells_len = 0;
+                if (csv && ck.n && st == CSVAVRO_OK) {
+                    FILE *cf = open_memstream(&cells, &cells_len);
+                    pcol pc[MAX_PCOLS];
+                    for (size_t j = 0; j < ck.n; j++)
+                        cvals[j] = NULL;
+                    if (in->dataset_dir_len)
+                        key_values(&ck, in->paths[k] + in->dataset_dir_len, pc, cvals);
+                    for (size_t j = 0; cf && j < ck.n; j++) {
+                        fputc(',', cf);
+                        long long num;
+                        pcol one = {0};
+                        if (!cvals[j]) continue;
+                        one.vl = strlen(cvals[j]);
+                        memcpy(one.val, cvals[j], one.vl + 1);
+                        if (pval_int(&one, &num))
+                            fprintf(cf, "%lld", num);
+                        else
+                            csv_cell(cf, cvals[j], one.vl);
+                    }
+                    if (!cf || fclose(cf) != 0) st = CSVAVRO_E_NOMEM;
                 }
                 while (printed < limit && st == CSVAVRO_OK) {
                     const char *line;
@@ -401,21 +700,31 @@ int cli_cmd_cat(int argc, char **argv) {
                         fputs("}\n", stdout);
                     } else {
                         fwrite(line, 1, len, stdout);
+                        if (cells) fwrite(cells, 1, cells_len, stdout);
                         fputc('\n', stdout);
                     }
                     printed++;
                 }
                 free(extra);
+                free(cells);
                 if (printed >= limit) done = 1;
             }
             csvavro_avro_reader_close(r);
         }
-        for (size_t k = 0; k < in.n; k++)
-            free(in.paths[k]);
-        free(in.paths);
-        csvavro_free(bpath);
-        csvavro_fs_close(in.fs);
     }
+    for (size_t fi = 0; ins && fi < n_files; fi++) {
+        for (size_t k = 0; k < ins[fi].n; k++)
+            free(ins[fi].paths[k]);
+        free(ins[fi].paths);
+        free(bpaths[fi]);
+        csvavro_free(ins[fi].schema);
+        csvavro_fs_close(ins[fi].fs);
+    }
+    free(ins);
+    free(bpaths);
+    free(ck.key);
+    free(ck.is_long);
+    free(cvals);
     if (st == CSVAVRO_OK && want_count && !want_schema && !want_meta)
         printf("%llu\n", (unsigned long long)counted);
     free(files);
@@ -425,6 +734,8 @@ int cli_cmd_cat(int argc, char **argv) {
     }
     if (st != CSVAVRO_OK) {
         if (err.status == CSVAVRO_OK) err.status = st;
+        if (st == CSVAVRO_E_NOMEM && !err.message[0])
+            snprintf(err.message, sizeof err.message, "out of memory");
         return cli_report(&err);
     }
     return CLI_OK;
