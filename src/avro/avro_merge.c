@@ -27,14 +27,14 @@ struct csvavro_avro_merge {
     csvavro_avro_write_fn write;
     void *ctx;
     csvavro_avro_options o;
-    char *schema_json;   /* the output (reader) schema as given, or NULL until the first file */
-    cav_avro_tree base;  /* its tree (without the extra fields) */
+    char *schema_json;  /* the output (reader) schema as given, or NULL until the first file */
+    cav_avro_tree base; /* its tree (without the extra fields) */
     bool have_base;
-    bool started;        /* header written */
-    char **extra_names;  /* extra fields to add (those not in the base record) */
+    bool started;       /* header written */
+    char **extra_names; /* extra fields to add (those not in the base record) */
     int *extra_long;
     size_t n_extra;
-    bool *extra_skip;    /* a field the base record already has */
+    bool *extra_skip; /* a field the base record already has */
     cav_buf block, packed, extra;
     uint64_t block_count, records;
     uint8_t sync[16];
@@ -137,7 +137,8 @@ static bool resolves(rstack *S, const cav_avro_node *w, const cav_avro_node *r, 
                     size_t l = strlen(why);
                     snprintf(why + l, cap - l, " (field \"%s\")", r->labels[k]);
                 }
-            } else if (r->kids[k]->kind != CAV_AK_UNION || r->kids[k]->kids[0]->kind != CAV_AK_NULL) {
+            } else if (r->kids[k]->kind != CAV_AK_UNION ||
+                       r->kids[k]->kids[0]->kind != CAV_AK_NULL) {
                 snprintf(why, cap,
                          "field \"%s\" of the output schema is missing and has no null default "
                          "(a union whose first branch is null)",
@@ -176,10 +177,10 @@ static csvavro_status put_bytes(cav_buf *b, const void *p, size_t n, csvavro_err
 }
 
 csvavro_status csvavro_avro_merge_create(csvavro_avro_write_fn write, void *ctx,
-                                         const char *schema_json,
-                                         const char *const *extra_names, const int *extra_long,
-                                         size_t n_extra, const csvavro_avro_options *o,
-                                         csvavro_avro_merge **out, csvavro_error *err) {
+                                         const char *schema_json, const char *const *extra_names,
+                                         const int *extra_long, size_t n_extra,
+                                         const csvavro_avro_options *o, csvavro_avro_merge **out,
+                                         csvavro_error *err) {
     *out = NULL;
     if (!write || !o) return cav_err(err, CSVAVRO_E_USAGE, "csvavro_avro_merge_create: no writer");
     if (o->block_size == 0 || o->block_size > CAV_AVRO_DEFAULT_MAX_BLOCK)
@@ -237,16 +238,15 @@ static csvavro_status start(csvavro_avro_merge *m, csvavro_error *err) {
         json_t *fields = j ? json_object_get(j, "fields") : NULL;
         for (size_t i = 0; fields && i < m->n_extra; i++) {
             if (m->extra_skip[i]) continue;
-            json_array_append_new(fields,
-                                  json_pack("{s:s,s:[s,s],s:n}", "name", m->extra_names[i], "type",
-                                            "null", m->extra_long[i] ? "long" : "string",
-                                            "default"));
+            json_array_append_new(
+                fields, json_pack("{s:s,s:[s,s],s:n}", "name", m->extra_names[i], "type", "null",
+                                  m->extra_long[i] ? "long" : "string", "default"));
         }
         char *d = fields ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
         json_decref(j);
         if (!d) return cav_err(err, CSVAVRO_E_NOMEM, "cannot add the partition columns");
         text = cav_strdup(d);
-        free(d); /* jansson allocates with malloc */
+        cav_free(d); /* jansson allocates with malloc, as cav_malloc does */
         if (!text) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
     }
     const char *sj = text ? text : m->schema_json;
@@ -298,8 +298,8 @@ csvavro_status csvavro_avro_merge_add(csvavro_avro_merge *m, csvavro_fs *fs, con
     }
     if (st == CSVAVRO_OK && !m->started) st = start(m, err);
     char why[600];
-    if (st == CSVAVRO_OK && !cav_avro_resolves(cav_avro_reader_tree(r), m->base.root, why,
-                                               sizeof why)) {
+    if (st == CSVAVRO_OK &&
+        !cav_avro_resolves(cav_avro_reader_tree(r), m->base.root, why, sizeof why)) {
         cav_err_path(err, path);
         st = cav_err(err, CSVAVRO_E_SCHEMA,
                      "its schema does not resolve to the output schema (Avro's rules): %s", why);

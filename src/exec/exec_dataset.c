@@ -629,7 +629,7 @@ csvavro_status csvavro_dataset_schema(csvavro_fs *fs, const char *dir, char **js
     } else {
         char *txt = json_dumps(sj, JSON_COMPACT | JSON_PRESERVE_ORDER);
         *json = txt ? cav_strdup(txt) : NULL;
-        free(txt);
+        cav_free(txt);
         if (!*json) st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
     }
     json_decref(m);
