@@ -16,7 +16,7 @@
 # server's CPU is kept apart from csvavro's:
 #   - on a machine with 2+ CPUs the server runs pinned to the last CPU (taskset) and csvavro to
 #     the first, so the two never take turns on one core (on this 2-vCPU VM other processes
-#     still share both cores: the load is printed);
+#     still share both cores: the load is printed); BENCH_HDFS_PIN=0 leaves both unpinned);
 #   - csvavro's own CPU (user + sys, from GNU time's getrusage of the csvavro process only) and
 #     the server's (utime + stime of its process from /proc/PID/stat before and after each hdfs
 #     run) are reported separately, next to the wall time.
@@ -48,7 +48,7 @@ PID=
 trap '[ -n "$PID" ] && kill $PID 2>/dev/null; rm -rf "$T"' EXIT
 NCPU=$(nproc)
 SRV_PIN=() CLI_PIN=()
-if [ "$PAIRS" != 0 ] && [ "$NCPU" -ge 2 ] && command -v taskset >/dev/null; then
+if [ "$PAIRS" != 0 ] && [ "$NCPU" -ge 2 ] && [ "${BENCH_HDFS_PIN:-1}" != 0 ] && command -v taskset >/dev/null; then
   SRV_PIN=(taskset -c $((NCPU - 1)))
   CLI_PIN=(taskset -c 0)
 fi
