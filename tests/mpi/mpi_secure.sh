@@ -9,6 +9,8 @@
 # the empty cache is refused.
 . "$(dirname "$0")/lib.sh"
 have_go_hdfs || { echo "SKIP: Debian's hdfs (hdfs-cli) is not installed"; exit 77; }
+# ASan builds: the stacks of Cyrus's DIGEST-MD5 cipher leak reach its plugin (lsan.supp)
+export ASAN_OPTIONS="fast_unwind_on_malloc=0:$ASAN_OPTIONS"
 KDC=$T/kdc
 rc=0
 bash "$CSVAVRO_SRC/scripts/testkdc.sh" start "$KDC" >"$T/kdc.env" || rc=$?
