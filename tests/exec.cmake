@@ -33,8 +33,8 @@ if(TARGET csvavro-hdfsd)
                "CSVAVRO_HDFSD=$<TARGET_FILE:csvavro-hdfsd>")
 endif()
 # The reference job on 1 GB (python's csv module and python3-avro take minutes): label `large`;
-# it reports "skipped" unless CSVAVRO_LARGE=1, so a plain `ctest` stays fast:
-#   CSVAVRO_LARGE=1 ctest -L large
+# `make test` leaves the label out and `make test-large` runs it; a plain `ctest` reports it
+# skipped unless CSVAVRO_LARGE=1:  CSVAVRO_LARGE=1 ctest -L large
 cav_add_script_test(NAME convert_reference_1g
                     COMMAND env REF_BYTES=1000000000
                             bash ${CMAKE_SOURCE_DIR}/tests/convert/reference.sh
