@@ -629,8 +629,21 @@ csvavro_status cav_csv_reader_load_column(cav_csv_reader *r, cav_batch *b, uint3
         break;
     }
     default:
-        for (uint32_t k = 0; k < n_sel; k++)
-            CAV_TRY(load_slow(r, b, col, sel ? sel[k] : k, err));
+        /* the other types (boolean, int, float, date, timestamps but local micros): the common
+         * field is converted straight from the buffer too; convert() refuses bytes and
+         * decimals, which take the slow path */
+        for (uint32_t k = 0; k < n_sel; k++) {
+            CAV_FIELD(k);
+            if (plain && n && s[0] != Q && convert(c, i, s, n)) {
+                valid[i] = 1;
+                continue;
+            }
+            if (plain && n == 0) {
+                valid[i] = 0;
+                continue;
+            }
+            CAV_TRY(load_slow(r, b, col, i, err));
+        }
         break;
     }
 #undef CAV_FIELD
