@@ -34,11 +34,18 @@ static bool ieq(const char *s, size_t n, const char *lit) {
 }
 
 bool cav_parse_bool(const char *s, size_t n, uint8_t *out) {
-    if (ieq(s, n, "true")) {
+    /* true/false in any case. OR-ing 0x20 into a byte gives the lowercase letter t exactly
+     * when the byte is t or its uppercase form (every target byte is a lowercase letter): the
+     * case-insensitive comparison with four bytes at a time */
+    if (n != 4 && n != 5) return false;
+    uint32_t w;
+    memcpy(&w, s, 4);
+    w |= 0x20202020u;
+    if (n == 4 && memcmp(&w, "true", 4) == 0) {
         *out = 1;
         return true;
     }
-    if (ieq(s, n, "false")) {
+    if (n == 5 && memcmp(&w, "fals", 4) == 0 && (s[4] | 0x20) == 'e') {
         *out = 0;
         return true;
     }

@@ -226,6 +226,49 @@ static void test_dates(void) {
         CHECK(!cav_parse_timestamp(bad[i], strlen(bad[i]), &us, &zone));
 }
 
+/* the definition: "true"/"false" compared letter by letter, A-Z folded to a-z */
+static int bool_ref(const char *s, size_t n) {
+    static const char *lit[2] = {"false", "true"};
+    for (int v = 0; v < 2; v++) {
+        size_t l = strlen(lit[v]), i = 0;
+        if (n != l) continue;
+        while (i < n && (s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]) == lit[v][i])
+            i++;
+        if (i == n) return v;
+    }
+    return -1;
+}
+
+static void test_bool_exhaustive(void) {
+    /* every case mix of true/false, and every byte value at every position of each of them */
+    int mism = 0;
+    for (int v = 0; v < 2; v++) {
+        const char *lit = v ? "true" : "false";
+        size_t n = strlen(lit);
+        for (unsigned mix = 0; mix < (1u << n); mix++) {
+            char buf[8];
+            for (size_t i = 0; i < n; i++)
+                buf[i] = (char)((mix >> i & 1) ? lit[i] - 32 : lit[i]);
+            for (size_t pos = 0; pos <= n; pos++)
+                for (int c = 0; c < 256; c++) {
+                    char t[8];
+                    memcpy(t, buf, n);
+                    if (pos < n) t[pos] = (char)c;
+                    uint8_t got = 7;
+                    bool ok = cav_parse_bool(t, n, &got);
+                    int want = bool_ref(t, n);
+                    if (ok != (want >= 0) || (ok && got != want)) mism++;
+                }
+            uint8_t got;
+            CHECK(!cav_parse_bool(buf, n - 1, &got)); /* a prefix */
+        }
+    }
+    CHECK_INT(mism, 0);
+    uint8_t b;
+    CHECK(!cav_parse_bool("", 0, &b) && !cav_parse_bool("truee", 5, &b) &&
+          !cav_parse_bool("tru", 3, &b) && !cav_parse_bool("falsee", 6, &b));
+}
+
 static void test_infer_rules(void) {
     CHECK_INT(cav_infer_classify(S("12")), CAV_INFER_LONG);
     CHECK_INT(cav_infer_classify(S("12.5")), CAV_INFER_DOUBLE);
@@ -759,6 +802,7 @@ int main(void) {
     CHECK_RUN(test_long());
     CHECK_RUN(test_double());
     CHECK_RUN(test_dates());
+    CHECK_RUN(test_bool_exhaustive());
     CHECK_RUN(test_infer_rules());
     CHECK_RUN(test_infer_file());
     CHECK_RUN(test_infer_duplicate_names());
