@@ -5,6 +5,7 @@
  * allocation failures.
  */
 #include "check.h"
+#include "core/core_datetime.h"
 #include "csv/csv.h"
 #include "io/io.h"
 
@@ -237,6 +238,39 @@ static int bool_ref(const char *s, size_t n) {
         if (i == n) return v;
     }
     return -1;
+}
+
+/* cav_parse_ts_tail's fast path (exactly 19 bytes, SWAR) against the general parser of
+ * core_datetime.h, which stays the definition: every byte value at every position of
+ * timestamp templates, and 300,000 random times (valid and out of range) */
+static void test_ts_tail_fast(void) {
+    static const char *tmpl[] = {"2013-01-07 23:54:15", "2013-01-07T00:00:00",
+                                 "1999-12-31 19:59:59", "2013-01-07 09:09:09"};
+    int mism = 0;
+    uint64_t seed = 23;
+    for (int i = 0; i < 300000 + 4 * 19 * 256; i++) {
+        char buf[20];
+        if (i < 4 * 19 * 256) {
+            memcpy(buf, tmpl[i / (19 * 256)], 19);
+            buf[i / 256 % 19] = (char)(i % 256);
+        } else {
+            uint64_t r = cav_splitmix64(&seed);
+            snprintf(buf, sizeof buf, "2013-01-07%c%02u:%02u:%02u", (r & 1) ? ' ' : 'T',
+                     (unsigned)(r >> 8) % 30, (unsigned)(r >> 16) % 70, (unsigned)(r >> 24) % 70);
+        }
+        int64_t tod = -1, want = -1;
+        bool zone = true, wz = true;
+        bool ok = cav_parse_ts_tail(buf, 19, &tod, &zone);
+        cav_dt_time t;
+        bool wok = cav_dt_time_of(buf, 19, &t) && t.has_seconds && t.frac_digits <= 6;
+        if (wok) want = t.secs * 1000000 + t.nanos / 1000, wz = t.has_zone;
+        if (ok != wok || (ok && (tod != want || zone != wz))) {
+            if (mism++ < 5)
+                fprintf(stderr, "  ts tail '%.19s': %d %lld, want %d %lld\n", buf, ok,
+                        (long long)tod, wok, (long long)want);
+        }
+    }
+    CHECK_INT(mism, 0);
 }
 
 static void test_bool_exhaustive(void) {
@@ -803,6 +837,7 @@ int main(void) {
     CHECK_RUN(test_double());
     CHECK_RUN(test_dates());
     CHECK_RUN(test_bool_exhaustive());
+    CHECK_RUN(test_ts_tail_fast());
     CHECK_RUN(test_infer_rules());
     CHECK_RUN(test_infer_file());
     CHECK_RUN(test_infer_duplicate_names());
