@@ -88,7 +88,7 @@ cmake --build "$BUILD" -j "$(nproc)" --target csvavro gen_taxi >"$OUT/build.log"
 CSVAVRO=$BUILD/csvavro
 mkdir -p "$OUT/bin"
 GENW=$OUT/bin/gen_wide
-if [ ! -x "$GENW" ] || [ "$GENW" -ot "$BENCH/gen_wide.c" ]; then
+if [ ! -x "$GENW" ] || [ "$GENW" -ot "$BENCH/gen_wide.c" ] || [ "$GENW" -ot "$BENCH/gen_common.h" ]; then
     cc -O2 -Wall -Wextra -Werror -o "$GENW" "$BENCH/gen_wide.c" 2>"$OUT/gen_wide_cc.log" ||
         die "cannot compile gen_wide (see $OUT/gen_wide_cc.log)"
 fi

@@ -9,38 +9,13 @@
  * store_and_fwd_flag is N, Y or empty (a null); datetimes look like 2013-01-07 23:54:15.
  * Written with hand-rolled formatting into one reused buffer: ~1 GB in a few seconds.
  */
+#include "gen_common.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static uint64_t rng_state;
-static uint64_t rnd(void) {
-    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-static uint32_t rnd_below(uint32_t n) {
-    return (uint32_t)((rnd() >> 32) * n >> 32);
-}
-
-static char *put_uint(char *p, uint64_t v) {
-    char tmp[24];
-    int n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (n)
-        *p++ = tmp[--n];
-    return p;
-}
-static char *put2(char *p, unsigned v) {
-    *p++ = (char)('0' + v / 10);
-    *p++ = (char)('0' + v % 10);
-    return p;
-}
 /* fixed-point decimal with `dec` digits, sign allowed */
 static char *put_fixed(char *p, int64_t v, int dec) {
     if (v < 0) {
@@ -50,7 +25,7 @@ static char *put_fixed(char *p, int64_t v, int dec) {
     int64_t div = 1;
     for (int i = 0; i < dec; i++)
         div *= 10;
-    p = put_uint(p, (uint64_t)(v / div));
+    p = gen_put_uint(p, (uint64_t)(v / div));
     *p++ = '.';
     int64_t frac = v % div;
     for (int i = dec - 1; i >= 0; i--) {
@@ -61,7 +36,7 @@ static char *put_fixed(char *p, int64_t v, int dec) {
 }
 static char *put_hex32(char *p) {
     static const char hx[] = "0123456789ABCDEF";
-    uint64_t a = rnd(), b = rnd();
+    uint64_t a = gen_rnd(), b = gen_rnd();
     for (int i = 0; i < 16; i++)
         p[i] = hx[(a >> (i * 4)) & 15];
     for (int i = 0; i < 16; i++)
@@ -78,15 +53,15 @@ static char *put_datetime(char *p, uint32_t s) {
         day -= (uint32_t)mdays[m++];
     memcpy(p, "2013-", 5);
     p += 5;
-    p = put2(p, (unsigned)m + 1);
+    p = gen_put2(p, (unsigned)m + 1);
     *p++ = '-';
-    p = put2(p, day + 1);
+    p = gen_put2(p, day + 1);
     *p++ = ' ';
-    p = put2(p, rem / 3600);
+    p = gen_put2(p, rem / 3600);
     *p++ = ':';
-    p = put2(p, rem / 60 % 60);
+    p = gen_put2(p, rem / 60 % 60);
     *p++ = ':';
-    return put2(p, rem % 60);
+    return gen_put2(p, rem % 60);
 }
 
 int main(int argc, char **argv) {
@@ -115,7 +90,7 @@ int main(int argc, char **argv) {
         perror(out);
         return 1;
     }
-    rng_state = seed * 0x2545F4914F6CDD1Dull + 7;
+    gen_state = seed * 0x2545F4914F6CDD1Dull + 7;
     const char *eol = lf ? "\n" : "\r\n";
     size_t eol_len = strlen(eol);
     static char buf[1 << 20];
@@ -143,36 +118,36 @@ int main(int argc, char **argv) {
         *p++ = ',';
         p = put_hex32(p);
         *p++ = ',';
-        memcpy(p, rnd_below(2) ? "CMT," : "VTS,", 4);
+        memcpy(p, gen_below(2) ? "CMT," : "VTS,", 4);
         p += 4;
-        uint32_t rc = rnd_below(100);
+        uint32_t rc = gen_below(100);
         *p++ = (char)('0' + (rc < 97 ? 1 : rc < 99 ? 2 : 5));
         *p++ = ',';
-        uint32_t sf = rnd_below(100);
+        uint32_t sf = gen_below(100);
         if (sf < 48)
             *p++ = 'N';
         else if (sf < 50)
             *p++ = 'Y';
         *p++ = ',';
-        uint32_t pickup = rnd_below(365u * 86400u - 7200u);
-        uint32_t tt = 60 + rnd_below(3000);
+        uint32_t pickup = gen_below(365u * 86400u - 7200u);
+        uint32_t tt = 60 + gen_below(3000);
         p = put_datetime(p, pickup);
         *p++ = ',';
         p = put_datetime(p, pickup + tt);
         *p++ = ',';
-        *p++ = (char)('0' + pc_table[rnd_below(100)]);
+        *p++ = (char)('0' + pc_table[gen_below(100)]);
         *p++ = ',';
-        p = put_uint(p, tt);
+        p = gen_put_uint(p, tt);
         *p++ = ',';
-        p = put_fixed(p, (int64_t)(tt / 120 * 100 + rnd_below(100)), 2);
+        p = put_fixed(p, (int64_t)(tt / 120 * 100 + gen_below(100)), 2);
         *p++ = ',';
-        p = put_fixed(p, -74000000 + (int64_t)rnd_below(200000), 6);
+        p = put_fixed(p, -74000000 + (int64_t)gen_below(200000), 6);
         *p++ = ',';
-        p = put_fixed(p, 40700000 + (int64_t)rnd_below(150000), 6);
+        p = put_fixed(p, 40700000 + (int64_t)gen_below(150000), 6);
         *p++ = ',';
-        p = put_fixed(p, -74000000 + (int64_t)rnd_below(200000), 6);
+        p = put_fixed(p, -74000000 + (int64_t)gen_below(200000), 6);
         *p++ = ',';
-        p = put_fixed(p, 40700000 + (int64_t)rnd_below(150000), 6);
+        p = put_fixed(p, 40700000 + (int64_t)gen_below(150000), 6);
         memcpy(p, eol, eol_len);
         p += eol_len;
     }

@@ -10,43 +10,19 @@
  * the first column. Rows are written until at least N bytes are out. Same arguments give
  * byte-identical output.
  */
+#include "gen_common.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static uint64_t rng_state;
-static uint64_t rnd(void) {
-    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-static uint32_t below(uint32_t n) {
-    return (uint32_t)((rnd() >> 32) * n >> 32);
-}
-static char *put_uint(char *p, uint64_t v) {
-    char tmp[24];
-    int n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (n)
-        *p++ = tmp[--n];
-    return p;
-}
-static char *put2(char *p, unsigned v) {
-    *p++ = (char)('0' + v / 10);
-    *p++ = (char)('0' + v % 10);
-    return p;
-}
 static char *put_date(char *p) {
-    p = put_uint(p, 2010 + below(6));
+    p = gen_put_uint(p, 2010 + gen_below(6));
     *p++ = '-';
-    p = put2(p, 1 + below(12));
+    p = gen_put2(p, 1 + gen_below(12));
     *p++ = '-';
-    return put2(p, 1 + below(28));
+    return gen_put2(p, 1 + gen_below(28));
 }
 
 int main(int argc, char **argv) {
@@ -68,7 +44,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "gen_wide: --cols must be 1..10000\n");
         return 2;
     }
-    rng_state = seed;
+    gen_state = seed;
     static const char *const kind[6] = {"i", "d", "ts", "s", "b", "dt"};
     for (unsigned k = 0; k < cols; k++)
         printf("%s%s_%u", k ? "," : "", kind[k % 6], k);
@@ -81,40 +57,40 @@ int main(int argc, char **argv) {
         char *p = buf;
         for (unsigned k = 0; k < cols; k++) {
             if (k) *p++ = ',';
-            if (k && below(50) == 0) continue;
+            if (k && gen_below(50) == 0) continue;
             switch (k % 6) {
             case 0: {
-                uint64_t v = rnd() % 1000000000u;
-                if (below(4) == 0) *p++ = '-';
-                p = put_uint(p, v >> below(24));
+                uint64_t v = gen_rnd() % 1000000000u;
+                if (gen_below(4) == 0) *p++ = '-';
+                p = gen_put_uint(p, v >> gen_below(24));
                 break;
             }
             case 1: {
-                unsigned dec = 1 + below(6);
-                if (below(3) == 0) *p++ = '-';
-                p = put_uint(p, below(100000));
+                unsigned dec = 1 + gen_below(6);
+                if (gen_below(3) == 0) *p++ = '-';
+                p = gen_put_uint(p, gen_below(100000));
                 *p++ = '.';
                 for (unsigned d = 0; d < dec; d++)
-                    *p++ = (char)('0' + below(10));
+                    *p++ = (char)('0' + gen_below(10));
                 break;
             }
             case 2:
                 p = put_date(p);
                 *p++ = ' ';
-                p = put2(p, below(24));
+                p = gen_put2(p, gen_below(24));
                 *p++ = ':';
-                p = put2(p, below(60));
+                p = gen_put2(p, gen_below(60));
                 *p++ = ':';
-                p = put2(p, below(60));
+                p = gen_put2(p, gen_below(60));
                 break;
             case 3: {
-                unsigned n = 3 + below(10);
+                unsigned n = 3 + gen_below(10);
                 for (unsigned d = 0; d < n; d++)
-                    *p++ = (char)('a' + below(26));
+                    *p++ = (char)('a' + gen_below(26));
                 break;
             }
             case 4:
-                if (below(2)) {
+                if (gen_below(2)) {
                     memcpy(p, "true", 4);
                     p += 4;
                 } else {
