@@ -96,7 +96,18 @@ def field(b, quote_rate=0.05):
     return b
 
 
-COLS = ["i", "n32", "d", "b", "dt", "ts", "tz", "s"]
+# m and m2: longs of every varint length (1..10 bytes), one early in the record and one last
+# (the Avro writer stores short varints with one 8-byte store when later fields follow)
+def rand_magnitude():
+    """a long of a random bit length 0..63, either sign, +-2 around the power of two"""
+    if rnd.random() < 0.02:
+        return ""
+    v = rnd.choice([-1, 1]) * (2**rnd.randrange(64) + rnd.randrange(-2, 3))
+    return str(max(-2**63, min(2**63 - 1, v)))
+
+
+COLS = ["i", "m", "n32", "d", "b", "dt", "ts", "tz", "s", "m2"]
+S_AT = COLS.index("s")
 
 
 def gen(path, rows, bad_rate):
@@ -112,7 +123,9 @@ def gen(path, rows, bad_rate):
             ts = rand_ts(rnd.random() < 0.3)
             tz = rand_ts(rnd.random() < 0.3) + rnd.choice(["Z", "+01:00", "-05:30", "+00:00"])
             s = rand_str(bad_rate)
-            vals = [field(v.encode()) for v in (i, n32, d, b, dt, ts, tz)] + [field(s)]
+            m, m2 = rand_magnitude(), rand_magnitude()
+            vals = ([field(v.encode()) for v in (i, m, n32, d, b, dt, ts, tz)] + [field(s)] +
+                    [field(m2.encode())])
             f.write(b",".join(vals) + b"\n")
 
 
@@ -127,7 +140,7 @@ def expected(path):
     for r in body:
         raw = [c.encode("latin-1") for c in r]
         try:
-            raw[7].decode("utf-8")
+            raw[S_AT].decode("utf-8")
             ok = True
         except UnicodeDecodeError:
             ok = False
@@ -161,7 +174,7 @@ def value_of(col, b):
         return None  # the empty unquoted field (field() never quotes an empty one)
     if col == "s":
         return s
-    if col in ("i", "n32"):
+    if col in ("i", "n32", "m", "m2"):
         return int(s)
     if col == "d":
         return float(s)
@@ -292,7 +305,7 @@ for label, rows_n, bad_rate in (("mostly-ascii", 30000, 0.0004), ("dense", 5000,
     else:
         # no quoted newlines are generated: record k is on line k + 2
         check(f"{label}: fails at line {first + 2}, column s",
-              p.returncode != 0 and f":{first + 2}:" in err and "UTF-8" in err and "column 8 (s)" in err,
+              p.returncode != 0 and f":{first + 2}:" in err and "UTF-8" in err and f"column {S_AT + 1} (s)" in err,
               err)
 
 print("FAILED" if fails else "all passed")
