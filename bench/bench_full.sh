@@ -5,7 +5,8 @@
 #   bash bench/bench_full.sh                  all cases (below), Markdown to $BENCH_FULL_RESULTS
 #   bash bench/bench_full.sh --compare PEER [--pairs N] [--job full|ref] [--codec C] [-j N]
 #        interleaves csvavro with one peer (A B A B ..., N pairs, default 5, at least 5) on the
-#        same file and prints each pair's ratio (peer wall / csvavro wall) and the median.
+#        same file and prints each pair's ratios (peer wall / csvavro wall, and the same for
+#        CPU time = user + system) and their medians.
 #        PEER: polars-read, polars-scan, duckdb, pandas (on the slice), memchr, or csvavro-CODEC
 #        (csvavro against itself with another codec). --job ref runs the filtered reference job
 #        of bench/run.sh instead of the full conversion (not for pandas).
@@ -222,18 +223,24 @@ if [ -n "$COMPARE" ]; then
     [ "$B" = memchr ] && brows=$(cat "$in.lines") || brows=$rows
     cat "$in" >/dev/null
     say "interleaving $A and $B on $(basename "$in") ($JOBKIND job), $PAIRS pairs; load $(cut -d' ' -f1-3 /proc/loadavg)"
-    printf 'pair\t%s wall s\t%s wall s\tratio (B/A)\n' "$A" "$B"
+    printf 'pair\t%s wall s\t%s wall s\tratio (B/A)\tCPU s A\tCPU s B\tCPU ratio (B/A)\n' "$A" "$B"
     : >"$OUT/ratios"
+    : >"$OUT/cpu_ratios"
     for ((p = 1; p <= PAIRS; p++)); do
         ra=$(run_once "$A" "$in" "$rows") || die "csvavro failed"
         rb=$(run_once "$B" "$in" "$brows") || die "peer failed"
-        wa=${ra%% *} wb=${rb%% *}
+        read -r wa ca _ <<<"$ra"
+        read -r wb cb _ <<<"$rb"
         ratio=$(awk -v a="$wa" -v b="$wb" 'BEGIN { if (a > 0) printf "%.2f", b / a; else print "inf" }')
+        cratio=$(awk -v a="$ca" -v b="$cb" 'BEGIN { if (a > 0) printf "%.2f", b / a; else print "inf" }')
         echo "$ratio" >>"$OUT/ratios"
-        printf '%d\t%s\t%s\t%s\n' "$p" "$wa" "$wb" "$ratio"
+        echo "$cratio" >>"$OUT/cpu_ratios"
+        printf '%d\t%s\t%s\t%s\t%s\t%s\t%s\n' "$p" "$wa" "$wb" "$ratio" "$ca" "$cb" "$cratio"
     done
-    printf 'median ratio %s / %s: %s  (load at end %s)\n' "$B" "$A" "$(median <"$OUT/ratios")" \
-        "$(cut -d' ' -f1-3 /proc/loadavg)"
+    # wall time is what a user waits for; on a loaded machine it mostly measures the queue for
+    # the CPU, so the CPU time (user + system) ratio is printed next to it
+    printf 'median ratio %s / %s: %s wall, %s CPU  (load at end %s)\n' "$B" "$A" \
+        "$(median <"$OUT/ratios")" "$(median <"$OUT/cpu_ratios")" "$(cut -d' ' -f1-3 /proc/loadavg)"
     if [[ $A == csvavro-* ]] && [ "$JOBKIND" = full ]; then
         v=$(check_values "$A" "$in") || die "$v"
         say "values: $v compared, all equal (python3-avro vs csv module)"
