@@ -62,6 +62,16 @@ bool cav_parse_long_ex(const char *s, size_t n, int64_t *out, bool *overflow) {
     }
     if (i == n) return false;
     uint64_t v = 0;
+    if (n - i <= 18) {
+        /* up to 18 digits cannot overflow: no range test per digit */
+        for (; i < n; i++) {
+            unsigned d = (unsigned)(s[i] - '0');
+            if (d > 9) return false;
+            v = v * 10 + d;
+        }
+        *out = neg ? -(int64_t)v : (int64_t)v;
+        return true;
+    }
     const uint64_t limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
     for (; i < n; i++) {
         unsigned d = (unsigned)(s[i] - '0');

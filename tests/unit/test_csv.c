@@ -9,6 +9,7 @@
 #include "csv/csv.h"
 #include "io/io.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,52 @@ static void test_long(void) {
     CHECK(!cav_parse_long(S("1.0"), &v));
     CHECK(!cav_parse_long(S(" 1"), &v));
     CHECK(!cav_parse_long(S("1e3"), &v));
+    /* against strtoll on random strings: digit runs of 1..24 (leading zeros, either sign, around
+     * the int64 limits) and strings over [0-9+- x]: accepted exactly when strtoll consumes
+     * the whole string without ERANGE (and no leading space), the same value; the overflow
+     * flag exactly for an all-digit string out of range */
+    uint64_t seed = 41;
+    int mism = 0;
+    for (int i = 0; i < 300000; i++) {
+        char buf[32];
+        size_t k = 0;
+        uint64_t r = cav_splitmix64(&seed), r2 = cav_splitmix64(&seed);
+        if (i & 1) {
+            static const char alpha[] = "0123456789+- x9";
+            size_t len = 1 + r % 22;
+            for (size_t j = 0; j < len; j++, r2 = j % 8 ? r2 >> 4 : cav_splitmix64(&seed))
+                buf[k++] = alpha[(r2 & 15) % (sizeof alpha - 1)];
+        } else {
+            if (r & 1) buf[k++] = (r & 2) ? '-' : '+';
+            size_t digits = 1 + (r >> 8) % 24;
+            if ((r >> 16) % 4 == 0) { /* near the limits: 922337203685477580x */
+                const char *lim = "9223372036854775807";
+                memcpy(buf + k, lim, 19);
+                buf[k + 18] = (char)('0' + (r2 % 10));
+                k += 19;
+            } else {
+                for (size_t j = 0; j < digits; j++, r2 /= 10)
+                    buf[k++] = (char)('0' + (j < 3 && (r >> 24) % 3 == 0 ? 0 : r2 % 10));
+            }
+        }
+        buf[k] = '\0';
+        errno = 0;
+        char *end;
+        long long want = strtoll(buf, &end, 10);
+        bool wok = end == buf + k && errno != ERANGE && buf[0] != ' ' && k > 0;
+        bool alldig = true;
+        size_t st = (buf[0] == '-' || buf[0] == '+') ? 1 : 0;
+        for (size_t j = st; j < k; j++)
+            alldig = alldig && buf[j] >= '0' && buf[j] <= '9';
+        bool wovf = errno == ERANGE && alldig && k > st;
+        int64_t got = 0, got2 = 0;
+        bool ovf2, ok2 = cav_parse_long_ex(buf, k, &got2, &ovf2), ok = cav_parse_long(buf, k, &got);
+        if (ok != wok || ok2 != wok || (ok && (got != want || got2 != want)) ||
+            (!ok2 && ovf2 != wovf)) {
+            if (mism++ < 5) fprintf(stderr, "  long '%s': %d %d ovf %d\n", buf, ok, ok2, ovf2);
+        }
+    }
+    CHECK_INT(mism, 0);
 }
 
 static void test_double(void) {
