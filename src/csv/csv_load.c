@@ -434,7 +434,7 @@ static csvavro_status load_slow(cav_csv_reader *r, cav_batch *b, uint32_t col, u
     c->valid[i] = 1;
     if (c->type == CSVAVRO_TYPE_STRING || c->type == CSVAVRO_TYPE_BYTES) {
         if (c->type == CSVAVRO_TYPE_STRING && r->o.encoding == CSVAVRO_ENCODING_UTF8 &&
-            !cav_csv_reader_batch_ascii(r)) {
+            !cav_csv_batch_ascii(r)) {
             size_t bad = cav_utf8_check((const uint8_t *)s, n);
             if (bad < n) {
                 c->valid[i] = 0;
@@ -607,7 +607,7 @@ csvavro_status cav_csv_reader_load_column(cav_csv_reader *r, cav_batch *b, uint3
     case CSVAVRO_TYPE_STRING: {
         cav_strview *v = c->v.str;
         /* an all-ASCII batch (the common case, checked once) needs no per-field UTF-8 check */
-        const bool ascii = plain && cav_csv_reader_batch_ascii(r);
+        const bool ascii = plain && cav_csv_batch_ascii(r);
         for (uint32_t k = 0; k < n_sel; k++) {
             CAV_FIELD(k);
             if (plain && n && s[0] != Q) {
@@ -691,7 +691,7 @@ csvavro_status cav_csv_reader_text(cav_csv_reader *r, cav_batch *b, uint32_t row
         const uint32_t *o = r->offs + (size_t)row * (r->n_cols + 1) + col;
         const char *s = (const char *)r->buf + o[0];
         size_t n = o[1] - 1 - o[0];
-        if (n == 0 || (s[0] != r->o.quote && cav_csv_reader_batch_ascii(r))) {
+        if (n == 0 || (s[0] != r->o.quote && cav_csv_batch_ascii(r))) {
             *p = s;
             *len = n;
             *is_null = n == 0;
@@ -700,7 +700,7 @@ csvavro_status cav_csv_reader_text(cav_csv_reader *r, cav_batch *b, uint32_t row
     }
     bool quoted;
     CAV_TRY(field_text(r, b, row, col, p, len, &quoted, is_null, err));
-    if (!*is_null && r->o.encoding == CSVAVRO_ENCODING_UTF8 && !cav_csv_reader_batch_ascii(r)) {
+    if (!*is_null && r->o.encoding == CSVAVRO_ENCODING_UTF8 && !cav_csv_batch_ascii(r)) {
         size_t bad = cav_utf8_check((const uint8_t *)*p, *len);
         if (bad < *len) {
             return value_error(r, b, row, col, *p, *len, *p + bad, CSVAVRO_E_ENCODING,

@@ -89,5 +89,9 @@ csvavro_status cav_csv_bad_record(cav_csv_reader *r, int64_t rec_off, const uint
 /* True when every byte of the current batch's rows is ASCII, so that every field (and any
  * unescaped copy of one) is valid UTF-8; computed once per batch, on the first call. */
 bool cav_csv_reader_batch_ascii(cav_csv_reader *r);
+/* The same with the cached answer read inline: it is asked once per field. */
+static inline bool cav_csv_batch_ascii(cav_csv_reader *r) {
+    return r->ascii >= 0 ? r->ascii == 1 : cav_csv_reader_batch_ascii(r);
+}
 
 #endif
