@@ -306,12 +306,13 @@ csvavro_status csvavro_hdfs_token_describe(const char *file, char **text, csvavr
 csvavro_status csvavro_dataset_files(csvavro_fs *fs, const char *dir, char ***files, size_t *n,
                                      csvavro_error *err);
 void csvavro_dataset_files_free(char **files, size_t n);
-/* The same, keeping only the files whose Hive partition values (from their paths, unescaped,
- * __HIVE_DEFAULT_PARTITION__ = null; a key whose values are all integers is a long, else a
- * string) satisfy where, a filter expression over the partition columns only: partitions are
- * pruned before any file is opened. where NULL or "" keeps every file. Errors: those of
- * csvavro_dataset_files, CSVAVRO_E_EXPR (syntax, or a column that is not a partition key),
- * CSVAVRO_E_USAGE (the dataset has no partitions). */
+/* The same, pruning partitions before any file is opened: keeps only the files whose Hive
+ * partition values (from their paths, unescaped, __HIVE_DEFAULT_PARTITION__ = null; a key
+ * whose values are all integers is a long, else a string) satisfy the top-level `and` terms of
+ * where that are over partition columns only. The other terms (record columns) prune nothing:
+ * csvavro_record_filter applies the whole expression to the records. where NULL or "", or no
+ * such term, or a dataset without partitions keeps every file. Errors: those of
+ * csvavro_dataset_files. */
 csvavro_status csvavro_dataset_files_where(csvavro_fs *fs, const char *dir, const char *where,
                                            char ***files, size_t *n, csvavro_error *err);
 /* The schema of a dataset (its manifest's "schema": the latest job's, which reads every file
@@ -319,6 +320,24 @@ csvavro_status csvavro_dataset_files_where(csvavro_fs *fs, const char *dir, cons
  * manifest. */
 csvavro_status csvavro_dataset_schema(csvavro_fs *fs, const char *dir, char **json,
                                       csvavro_error *err);
+
+/* A filter expression (the language of csvavro_filter_compile) over the records of the Avro
+ * file path: the fields of its writer schema (a flat record) and the Hive partition columns
+ * of rel, the file's name relative to its dataset ("year=2013/month=01/part-0.avro"; NULL for
+ * none; a key the records hold is the records'). Errors at open: CSVAVRO_E_EXPR (with the
+ * did-you-mean of csvavro_filter_compile), CSVAVRO_E_UNSUPPORTED naming the field when the
+ * expression names a record column and the records are not flat, the reader's errors. */
+typedef struct csvavro_record_filter csvavro_record_filter;
+csvavro_status csvavro_record_filter_open(csvavro_fs *fs, const char *path, const char *rel,
+                                          const char *where, csvavro_record_filter **out,
+                                          csvavro_error *err);
+/* 1: every record matches, 0: none (the expression is over partition columns only and nothing
+ * is decoded), -1: decided record by record with csvavro_record_filter_next. */
+int csvavro_record_filter_constant(const csvavro_record_filter *f);
+/* Whether the file's next record matches (*keep 1 or 0), in file order; *keep = -1 after the
+ * last. Decodes only the columns the expression names, a block at a time. */
+csvavro_status csvavro_record_filter_next(csvavro_record_filter *f, int *keep, csvavro_error *err);
+void csvavro_record_filter_close(csvavro_record_filter *f);
 /* @@END storage */
 
 /* @@SECTION csv (src/csv) */

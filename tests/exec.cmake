@@ -62,6 +62,9 @@ if(TARGET csvavro-hdfsd)
                "CSVAVRO_HDFSD=$<TARGET_FILE:csvavro-hdfsd>")
   set_tests_properties(convert_modes_hdfs PROPERTIES SKIP_RETURN_CODE 77)
 endif()
+# cat --where on record columns against python3-avro + a Python predicate
+cav_add_script_test(NAME cat_where COMMAND bash ${CMAKE_SOURCE_DIR}/tests/convert/cat_where.sh
+                    LABELS convert)
 # --partition-by against Python's csv grouping (local and csvavro-hdfsd)
 cav_add_script_test(NAME convert_partition
                     COMMAND bash ${CMAKE_SOURCE_DIR}/tests/convert/partition.sh LABELS convert)

@@ -747,6 +747,47 @@ static bool is_int(const char *s, int64_t *out) {
     return true;
 }
 
+/* The `and` of where's top-level terms that compile over the partition schema sc, as text
+ * ("(t1) and (t2)"); *out NULL when none does. */
+static csvavro_status prune_text(const char *where, const csvavro_schema *sc, char **out,
+                                 csvavro_error *err) {
+    enum { MAX_TERMS = 64 };
+    uint32_t s[MAX_TERMS], e[MAX_TERMS];
+    size_t nt = cav_filter_conjuncts(where, s, e, MAX_TERMS);
+    cav_buf b;
+    cav_buf_init(&b, 0);
+    csvavro_status st = CSVAVRO_OK;
+    *out = NULL;
+    for (size_t i = 0; i < nt && st == CSVAVRO_OK; i++) {
+        char *term = cav_strndup(where + s[i], e[i] - s[i]);
+        if (!term) {
+            st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+            break;
+        }
+        csvavro_error e2;
+        csvavro_error_clear(&e2);
+        cav_filter *f = NULL;
+        if (cav_filter_compile(term, sc, &f, &e2) == CSVAVRO_OK) {
+            const char *t = cav_filter_text(f);
+            if ((b.len && cav_buf_append(&b, " and ", 5, err) != CSVAVRO_OK) ||
+                cav_buf_append(&b, "(", 1, err) != CSVAVRO_OK ||
+                cav_buf_append(&b, t, strlen(t), err) != CSVAVRO_OK ||
+                cav_buf_append(&b, ")", 1, err) != CSVAVRO_OK)
+                st = CSVAVRO_E_NOMEM;
+        }
+        cav_filter_free(f);
+        cav_free(term);
+    }
+    if (st == CSVAVRO_OK && b.len && cav_buf_append(&b, "", 1, err) != CSVAVRO_OK)
+        st = CSVAVRO_E_NOMEM;
+    if (st == CSVAVRO_OK && b.len) {
+        *out = (char *)b.data;
+        b.data = NULL;
+    }
+    cav_buf_free(&b);
+    return st;
+}
+
 csvavro_status csvavro_dataset_files_where(csvavro_fs *fs, const char *dir, const char *where,
                                            char ***files, size_t *n, csvavro_error *err) {
     CAV_TRY(csvavro_dataset_files(fs, dir, files, n, err));
@@ -779,11 +820,7 @@ csvavro_status csvavro_dataset_files_where(csvavro_fs *fs, const char *dir, cons
     cav_batch b;
     memset(&b, 0, sizeof b);
     bool batch_ok = false;
-    if (st == CSVAVRO_OK && nk == 0) {
-        cav_err_path(err, dir);
-        st = cav_err(err, CSVAVRO_E_USAGE,
-                     "--where on a dataset selects partitions, and this one has none");
-    }
+    if (st == CSVAVRO_OK && nk == 0) goto done; /* no partitions: nothing to prune */
     if (st == CSVAVRO_OK) st = csvavro_schema_create("partitions", NULL, &sc, err);
     types = st == CSVAVRO_OK ? cav_calloc(nk, sizeof *types) : NULL;
     if (st == CSVAVRO_OK && !types) st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
@@ -796,14 +833,13 @@ csvavro_status csvavro_dataset_files_where(csvavro_fs *fs, const char *dir, cons
         types[k] = ints ? CSVAVRO_TYPE_LONG : CSVAVRO_TYPE_STRING;
         st = csvavro_schema_add_field(sc, keys[k], keys[k], types[k], 1, err);
     }
-    if (st == CSVAVRO_OK) {
-        st = cav_filter_compile(where, sc, &f, err);
-        if (st != CSVAVRO_OK)
-            cav_err_prefix(err,
-                           "--where over the partition columns of %s (cat filters only "
-                           "partitions)",
-                           dir);
-    }
+    /* Prune with the top-level `and` terms that are over partition columns only; the other
+     * terms (record columns, or errors the record filter reports) are left to the reader. */
+    char *prune = NULL;
+    if (st == CSVAVRO_OK) st = prune_text(where, sc, &prune, err);
+    if (st == CSVAVRO_OK && !prune) goto done;
+    if (st == CSVAVRO_OK) st = cav_filter_compile(prune, sc, &f, err);
+    cav_free(prune);
     if (st == CSVAVRO_OK) st = cav_filter_state_create(f, (uint32_t)nf, &fst, err);
     if (st == CSVAVRO_OK) st = cav_batch_init(&b, (uint32_t)nk, types, (uint32_t)nf, 0, err);
     batch_ok = st == CSVAVRO_OK;
@@ -842,6 +878,7 @@ csvavro_status csvavro_dataset_files_where(csvavro_fs *fs, const char *dir, cons
         if (sel) *n = k;
         cav_free(sel);
     }
+done:
     if (batch_ok) cav_batch_free(&b);
     cav_filter_state_free(fst);
     cav_filter_free(f);

@@ -57,4 +57,9 @@ void cav_filter_state_use_plain(cav_filter_state *s);
  * same text. Borrowed from e. */
 const char *cav_filter_text(const cav_filter *e);
 
+/* The top-level `and` terms of text (outside parentheses, when it has no top-level `or`) as
+ * byte spans [starts[i], ends[i]); the whole text as the one term when it has no such `and`,
+ * more than max terms, or does not lex. Needs no schema: the terms are not checked. */
+size_t cav_filter_conjuncts(const char *text, uint32_t *starts, uint32_t *ends, size_t max);
+
 #endif /* CAV_FILTER_H */

@@ -26,11 +26,18 @@ static const opt_spec cat_table[] = {
     {K_META, "--meta", NULL, "print the header metadata (of the first file) as a JSON object",
      NULL},
     {K_COUNT, "--count", NULL, "print only the number of records (fast: no decoding)",
-     "Reads only block headers and sync markers: no decompression, no decoding."},
+     "Reads only block headers and sync markers: no decompression, no decoding. With --where "
+     "over record columns the records are decoded (only the columns named) and the matching "
+     "ones counted."},
     {K_WHERE, "--where", "EXPR",
-     "a partitioned dataset: read only the partitions where\nEXPR (over partition columns) is "
-     "true; the others are\npruned before any file is opened",
-     NULL},
+     "keep the records where EXPR is true (the filter language\nof convert --where); a "
+     "dataset's partitions that its\npartition terms rule out are pruned before any file is "
+     "opened",
+     "EXPR names fields of the records (flat records; a nested field is an error naming it) and, "
+     "in a dataset, its partition columns (integers as numbers, __HIVE_DEFAULT_PARTITION__ as "
+     "null). Its top-level `and` terms over partition columns only prune partitions before any "
+     "file is opened; the whole expression then filters the records, of a dataset, a file or a "
+     "glob alike, with the semantics of convert --where (dates, timestamps, SQL nulls)."},
     {K_FORMAT, "--format", "jsonl|csv|avro",
      "output format: JSON lines (default), CSV with a header line (strings as text, null as an "
      "empty cell, nested values as JSON), or one Avro container file merging every input",
@@ -179,7 +186,7 @@ static csvavro_status list_matching(input *in, const char *dir, const char *patt
 static csvavro_status expand(input *in, const char *path, const char *where, csvavro_error *err) {
     const char *slash = strrchr(path, '/');
     const char *base = slash ? slash + 1 : path;
-    if (strpbrk(base, "*?[") && !where) {
+    if (strpbrk(base, "*?[")) {
         char *dir = slash ? strndup(path, (size_t)(slash - path) + (slash == path)) : strdup(".");
         if (!dir) return CSVAVRO_E_NOMEM;
         csvavro_status st = list_matching(in, dir, base, err);
@@ -204,12 +211,6 @@ static csvavro_status expand(input *in, const char *path, const char *where, csv
         }
         csvavro_dataset_files_free(files, nf);
         return st;
-    }
-    if (where) {
-        snprintf(err->path, sizeof err->path, "%s", path);
-        snprintf(err->message, sizeof err->message,
-                 "--where selects partitions of a dataset directory, not records of a file");
-        return err->status = CSVAVRO_E_USAGE;
     }
     char *p = strdup(path);
     if (!p || add_path(in, p) != 0) return CSVAVRO_E_NOMEM;
@@ -410,8 +411,8 @@ static int avro_write(void *ctx, const void *p, size_t n, csvavro_error *err) {
 }
 
 /* Merges every input into one Avro file (-o out, or stdout). */
-static csvavro_status cat_avro(input *ins, size_t n_in, const char *out, const char *codec,
-                               csvavro_error *err) {
+static csvavro_status cat_avro(input *ins, size_t n_in, const char *where, const char *out,
+                               const char *codec, csvavro_error *err) {
     csvavro_avro_options ao;
     csvavro_avro_options_init(&ao);
     if (codec && csvavro_codec_parse(codec, &ao.codec) != CSVAVRO_OK) {
@@ -480,6 +481,22 @@ static csvavro_status cat_avro(input *ins, size_t n_in, const char *out, const c
                 vals[j] = NULL;
             if (ins[a].dataset_dir_len)
                 key_values(&k, ins[a].paths[i] + ins[a].dataset_dir_len, pc, vals);
+            if (where) { /* partition terms decide per file; record terms are not merged yet */
+                csvavro_record_filter *rf = NULL;
+                const char *rel =
+                    ins[a].dataset_dir_len ? ins[a].paths[i] + ins[a].dataset_dir_len : NULL;
+                st = csvavro_record_filter_open(ins[a].fs, ins[a].paths[i], rel, where, &rf, err);
+                int c = st == CSVAVRO_OK ? csvavro_record_filter_constant(rf) : 1;
+                csvavro_record_filter_close(rf);
+                if (st == CSVAVRO_OK && c < 0) {
+                    snprintf(err->path, sizeof err->path, "%s", ins[a].paths[i]);
+                    snprintf(err->message, sizeof err->message,
+                             "--format avro takes --where over partition columns only (this "
+                             "expression names record columns): use --format jsonl or csv");
+                    st = err->status = CSVAVRO_E_USAGE;
+                }
+                if (st != CSVAVRO_OK || c == 0) continue;
+            }
             st = csvavro_avro_merge_add(m, ins[a].fs, ins[a].paths[i], vals, err);
         }
     }
@@ -592,7 +609,7 @@ int cli_cmd_cat(int argc, char **argv) {
             snprintf(err.path, sizeof err.path, "%s", files[fi]);
     }
     if (st == CSVAVRO_OK && fmt == 2) {
-        st = cat_avro(ins, n_files, out, codec, &err);
+        st = cat_avro(ins, n_files, where, out, codec, &err);
         done = 1;
     }
     pkeys ck = {0}; /* csv: the partition columns of every dataset file */
@@ -600,9 +617,34 @@ int cli_cmd_cat(int argc, char **argv) {
     for (size_t fi = 0; fi < n_files && st == CSVAVRO_OK && !done; fi++) {
         input *in = &ins[fi];
         for (size_t k = 0; k < in->n && st == CSVAVRO_OK && !done; k++) {
+            csvavro_record_filter *rf = NULL; /* --where over this file's records */
+            if (where && !want_schema && !want_meta) {
+                st = csvavro_record_filter_open(
+                    in->fs, in->paths[k],
+                    in->dataset_dir_len ? in->paths[k] + in->dataset_dir_len : NULL, where, &rf,
+                    &err);
+                if (st != CSVAVRO_OK) break;
+                int c = csvavro_record_filter_constant(rf);
+                if (c >= 0) { /* decided by the partition columns: no decoding */
+                    csvavro_record_filter_close(rf);
+                    rf = NULL;
+                    if (c == 0) continue;
+                }
+            }
+            if (rf && want_count) { /* decode the columns named, count the matches */
+                int keep;
+                while ((st = csvavro_record_filter_next(rf, &keep, &err)) == CSVAVRO_OK &&
+                       keep >= 0)
+                    counted += (uint64_t)keep;
+                csvavro_record_filter_close(rf);
+                continue;
+            }
             csvavro_avro_reader *r = NULL;
             st = csvavro_avro_reader_open(in->fs, in->paths[k], &r, &err);
-            if (st != CSVAVRO_OK) break;
+            if (st != CSVAVRO_OK) {
+                csvavro_record_filter_close(rf);
+                break;
+            }
             if (want_schema || want_meta) {
                 if (want_schema) printf("%s\n", csvavro_avro_reader_schema_json(r));
                 if (want_meta) {
@@ -694,6 +736,17 @@ int cli_cmd_cat(int argc, char **argv) {
                     st = csv ? csvavro_avro_reader_next_csv(r, &line, &len, &err)
                              : csvavro_avro_reader_next_json(r, &line, &len, &err);
                     if (st != CSVAVRO_OK || !line) break;
+                    int keep = 1;
+                    if (rf && (st = csvavro_record_filter_next(rf, &keep, &err)) != CSVAVRO_OK)
+                        break;
+                    if (keep < 0) {
+                        snprintf(err.path, sizeof err.path, "%s", in->paths[k]);
+                        snprintf(err.message, sizeof err.message,
+                                 "--where: the filter's reader ended before the records");
+                        st = err.status = CSVAVRO_E_INTERNAL;
+                        break;
+                    }
+                    if (!keep) continue;
                     if (!csv && extra && *extra && len >= 2 && line[len - 1] == '}') {
                         fwrite(line, 1, len - 1, stdout);
                         fputs(len == 2 ? extra + 1 : extra, stdout); /* {} has no member yet */
@@ -708,6 +761,7 @@ int cli_cmd_cat(int argc, char **argv) {
                 free(extra);
                 free(cells);
                 if (printed >= limit) done = 1;
+                csvavro_record_filter_close(rf);
             }
             csvavro_avro_reader_close(r);
         }
