@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define PLAN_FORMAT 1
 
@@ -185,6 +186,60 @@ static json_t *error_json(const csvavro_error *e) {
                      e->column_name, "value", e->value, "message", e->message);
 }
 
+/* Runs split i writing its files under names unique to this run, then renames each complete
+ * file over split.I.avro / rejects.I: a run that dask started again (a worker wrongly declared
+ * dead) may write the same split at the same time as the first one; each writes its own file,
+ * the last complete run wins, and the driver never sees a half-written file. A run that
+ * failed leaves nothing. */
+static csvavro_status run_unique(csvavro_job *j, size_t i, csvavro_error *err) {
+    cav_split *s = &j->splits[i];
+    uint8_t rnd[8];
+    CAV_TRY(cav_random_bytes(rnd, sizeof rnd, err));
+    char tag[64], nm[128];
+    snprintf(tag, sizeof tag, "%ld-%02x%02x%02x%02x%02x%02x%02x%02x", (long)getpid(), rnd[0],
+             rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+    char *final_out = NULL, *final_rej = NULL;
+    snprintf(nm, sizeof nm, "split.%zu.avro", i);
+    final_out = cav_path_join(j->tmp_dir, nm);
+    snprintf(nm, sizeof nm, "rejects.%zu", i);
+    final_rej = final_out ? cav_path_join(j->tmp_dir, nm) : NULL;
+    snprintf(nm, sizeof nm, ".run-%s.split.%zu.avro", tag, i);
+    char *tmp_out = final_rej ? cav_path_join(j->tmp_dir, nm) : NULL;
+    snprintf(nm, sizeof nm, ".run-%s.rejects.%zu", tag, i);
+    char *tmp_rej = tmp_out ? cav_path_join(j->tmp_dir, nm) : NULL;
+    if (!tmp_rej) {
+        cav_free(final_out);
+        cav_free(final_rej);
+        cav_free(tmp_out);
+        return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    }
+    cav_free(s->tmp_name);
+    cav_free(s->rej_name);
+    s->tmp_name = tmp_out;
+    s->rej_name = tmp_rej;
+    s->has_output = s->has_rejects = false; /* the last run's files are in place: keep them */
+    csvavro_status st = cav_job_run_one(j, i, err);
+    csvavro_error e2;
+    if (st != CSVAVRO_OK || s->st != CSVAVRO_OK) { /* nothing of a failed run is left */
+        if (s->has_output) csvavro_fs_remove(j->out_fs, s->tmp_name, 0, &e2);
+        if (s->has_rejects) csvavro_fs_remove(j->out_fs, s->rej_name, 0, &e2);
+        s->has_output = s->has_rejects = false;
+    }
+    if (st == CSVAVRO_OK && s->has_rejects)
+        st = csvavro_fs_rename(j->out_fs, s->rej_name, final_rej, 1, err);
+    if (st == CSVAVRO_OK && s->has_output)
+        st = csvavro_fs_rename(j->out_fs, s->tmp_name, final_out, 1, err);
+    if (st != CSVAVRO_OK) { /* a rename failed: remove what is left of this run */
+        if (s->has_output) csvavro_fs_remove(j->out_fs, s->tmp_name, 0, &e2);
+        if (s->has_rejects) csvavro_fs_remove(j->out_fs, s->rej_name, 0, &e2);
+    }
+    cav_free(s->tmp_name);
+    cav_free(s->rej_name);
+    s->tmp_name = final_out; /* the names the driver reads (csvavro_job_add_result) */
+    s->rej_name = final_rej;
+    return st;
+}
+
 csvavro_status csvavro_job_run_split(csvavro_job *j, size_t i, void **result, size_t *result_len,
                                      csvavro_error *err) {
     *result = NULL;
@@ -205,7 +260,7 @@ csvavro_status csvavro_job_run_split(csvavro_job *j, size_t i, void **result, si
                        "the job's temporary directory is gone (the driver ended the job) or not "
                        "visible here (the output must be on a file system every worker shares)");
     }
-    CAV_TRY(cav_job_run_one(j, i, err));
+    CAV_TRY(run_unique(j, i, err));
     const cav_split *s = &j->splits[i];
     json_t *r =
         json_pack("{s:I,s:I,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:b,s:b}", "split", (json_int_t)i,

@@ -9,13 +9,17 @@
  * is refused; a begun job freed unfinished leaves no temporary directory; a worker cannot run a
  * split once the driver gave up. The column reader gives back the generated values (numbers,
  * strings with line breaks, nulls) and fails cleanly on corrupt data; decimal columns (bytes
- * and fixed) come back as the unscaled integers' two's complement bytes.
+ * and fixed) come back as the unscaled integers' two's complement bytes. A split run twice at
+ * the same time (dask re-running the task of a worker it wrongly declared dead) never shows a
+ * half-written split file: each run writes a name of its own and renames it into place.
  */
 #include "check.h"
 
 #include <csvavro.h>
 
 #include <dirent.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,6 +171,131 @@ static void test_parts(void) {
     free(plan);
 }
 
+/* ------------------------------------------------------------ a split run twice at once */
+
+typedef struct rerun_arg {
+    const csvavro_job_options *o;
+    const void *plan;
+    size_t plan_len, split;
+    void *res;
+    size_t len;
+    csvavro_status st;
+} rerun_arg;
+
+static void *rerun_main(void *arg) {
+    rerun_arg *a = arg;
+    csvavro_job *w = NULL;
+    csvavro_error err;
+    a->st = csvavro_job_open_plan(a->o, a->plan, a->plan_len, &w, &err);
+    if (a->st == CSVAVRO_OK) a->st = csvavro_job_run_split(w, a->split, &a->res, &a->len, &err);
+    csvavro_job_free(w);
+    return NULL;
+}
+
+typedef struct watch_arg {
+    const char *path;
+    const char *want;
+    size_t want_len;
+    atomic_int stop;
+    int seen, bad;
+} watch_arg;
+
+/* Reads the split file over and over while the runs write: it is absent or complete. */
+static void *watch_main(void *arg) {
+    watch_arg *a = arg;
+    while (!atomic_load(&a->stop)) {
+        size_t n = 0;
+        char *b = slurp(a->path, &n);
+        if (!b) continue;
+        a->seen++;
+        if (n != a->want_len || memcmp(b, a->want, n) != 0) a->bad++;
+        free(b);
+    }
+    return NULL;
+}
+
+/* The job's temporary directory inside d (the first .csvavro-tmp-*). */
+static int tmp_dir_of(const char *d, char *out, size_t cap) {
+    DIR *dd = opendir(d);
+    struct dirent *e;
+    int found = 0;
+    while (dd && !found && (e = readdir(dd)))
+        if (strncmp(e->d_name, ".csvavro-tmp-", 13) == 0)
+            found = snprintf(out, cap, "%s/%s", d, e->d_name) > 0;
+    if (dd) closedir(dd);
+    return found;
+}
+
+static int count_prefix(const char *d, const char *prefix) {
+    DIR *dd = opendir(d);
+    int n = 0;
+    struct dirent *e;
+    while (dd && (e = readdir(dd)))
+        n += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+    if (dd) closedir(dd);
+    return n;
+}
+
+static void test_rerun(void) {
+    const char *in[] = {in_path};
+    csvavro_job_options o;
+    csvavro_error err;
+    options(&o, in, p("d/t.*.avro"));
+    o.split_size = 1 << 20; /* one split: the whole input */
+    o.threads = 1;
+    csvavro_job *drv = NULL;
+    void *plan = NULL;
+    size_t plan_len = 0;
+    CHECK_INT(csvavro_job_create(&o, &drv, &err), CSVAVRO_OK);
+    CHECK_INT(csvavro_job_plan(drv, &err), CSVAVRO_OK);
+    CHECK_INT(csvavro_job_begin(drv, &plan, &plan_len, &err), CSVAVRO_OK);
+    CHECK_INT(csvavro_job_split_count(drv), 1);
+    char tmp[600], split[700];
+    CHECK(tmp_dir_of(p("d"), tmp, sizeof tmp));
+    snprintf(split, sizeof split, "%s/split.0.avro", tmp);
+    /* one run alone: the complete file every later run must leave */
+    rerun_arg a0 = {.o = &o, .plan = plan, .plan_len = plan_len, .split = 0};
+    rerun_main(&a0);
+    CHECK_INT(a0.st, CSVAVRO_OK);
+    watch_arg wa = {.path = split};
+    wa.want = slurp(split, &wa.want_len);
+    CHECK(wa.want && wa.want_len > 1000);
+    atomic_init(&wa.stop, 0);
+    pthread_t wt;
+    CHECK_INT(pthread_create(&wt, NULL, watch_main, &wa), 0);
+    for (int it = 0; it < 15; it++) {
+        rerun_arg a[2] = {{.o = &o, .plan = plan, .plan_len = plan_len, .split = 0},
+                          {.o = &o, .plan = plan, .plan_len = plan_len, .split = 0}};
+        pthread_t t[2];
+        for (int k = 0; k < 2; k++)
+            CHECK_INT(pthread_create(&t[k], NULL, rerun_main, &a[k]), 0);
+        for (int k = 0; k < 2; k++) {
+            pthread_join(t[k], NULL);
+            CHECK_INT(a[k].st, CSVAVRO_OK);
+            if (it == 14 && k == 1 && a[k].res)
+                CHECK_INT(csvavro_job_add_result(drv, a[k].res, a[k].len, &err), CSVAVRO_OK);
+            free(a[k].res);
+        }
+    }
+    atomic_store(&wa.stop, 1);
+    pthread_join(wt, NULL);
+    CHECK(wa.seen > 0);
+    CHECK_INT(wa.bad, 0);
+    CHECK_INT(count_prefix(tmp, ".run-"), 0); /* no file of a run is left behind */
+    csvavro_job_stats st;
+    CHECK_INT(csvavro_job_finish(drv, &st, &err), CSVAVRO_OK);
+    CHECK_INT(st.rows_kept, ROWS);
+    size_t n = 0;
+    char *b = slurp(p("d/t.0.avro"), &n);
+    CHECK(b != NULL);
+    if (b && wa.want) CHECK_MEM(b, n, wa.want, wa.want_len);
+    free(b);
+    free(a0.res);
+    free((void *)wa.want);
+    csvavro_job_free(drv);
+    free(plan);
+}
+
 static void test_columns(void) {
     csvavro_job_options o;
     csvavro_error err;
@@ -306,6 +435,7 @@ int main(void) {
     snprintf(cmd, sizeof cmd, "rm -rf %s && mkdir -p %s", dir, dir);
     if (system(cmd) != 0) return 1;
     test_parts();
+    test_rerun();
     test_columns();
     test_decimal_columns();
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
