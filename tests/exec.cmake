@@ -6,6 +6,8 @@ cav_add_test(NAME test_exec SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_exec.c L
 add_test(NAME test_exec_tsan COMMAND test_exec WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 set_tests_properties(test_exec_tsan PROPERTIES LABELS tsan TIMEOUT 300)
 # the job run in parts and column-wise Avro reading (public API, as the Python package uses it)
+# the commit lock: three takers of a dead lock at once, many rounds
+cav_add_test(NAME test_lock SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_lock.c LABELS unit exec)
 cav_add_test(NAME test_parts SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_parts.c LABELS unit exec)
 
 add_executable(example_reference_job ${CMAKE_SOURCE_DIR}/examples/reference_job.c)

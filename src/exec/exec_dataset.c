@@ -68,6 +68,22 @@ void cav_ds_fault(const char *step) {
     }
 }
 
+/* Test hook: CSVAVRO_LOCK_JITTER=N sleeps 0..N ms at the steps of a lock takeover, so that a
+ * test races takers through every interleaving (tests/unit/test_lock.c). */
+static void lock_jitter(void) {
+    static int max_ms = -1;
+    if (max_ms < 0) {
+        const char *e = getenv("CSVAVRO_LOCK_JITTER");
+        max_ms = e ? atoi(e) : 0;
+        if (max_ms < 0 || max_ms > 1000) max_ms = 0;
+    }
+    if (max_ms == 0) return;
+    uint32_t r = 0;
+    if (cav_random_bytes(&r, sizeof r, NULL) != CSVAVRO_OK) return;
+    struct timespec ts = {0, (long)(r % ((uint32_t)max_ms * 1000u)) * 1000L};
+    nanosleep(&ts, NULL);
+}
+
 /* ------------------------------------------------------------------ small files */
 
 csvavro_status cav_ds_read_text(csvavro_fs *fs, const char *path, char **out, csvavro_error *err) {
@@ -200,23 +216,87 @@ static bool holder_dead(csvavro_fs *fs, const char *dir, const char *holder,
     return beat < now - lease;
 }
 
+/* The name of the takeover token of one lock episode (its holder and mtime), generation g:
+ * ".csvavro-lock-taken-<hash>-<g>" (settle removes it once stale). */
+static char *token_path(const char *dir, const char *holder, int64_t mtime, unsigned g) {
+    uint64_t h = 1469598103934665603ull; /* FNV-1a over holder and mtime */
+    for (const char *c = holder; *c; c++)
+        h = (h ^ (uint8_t)*c) * 1099511628211ull;
+    for (int i = 0; i < 8; i++)
+        h = (h ^ (uint8_t)((uint64_t)mtime >> (8 * i))) * 1099511628211ull;
+    char nm[80];
+    snprintf(nm, sizeof nm, ".csvavro-lock-taken-%016llx-%u", (unsigned long long)h, g);
+    return cav_path_join(dir, nm);
+}
+
+/* The lock's holder (first line) and stat, or false when there is no readable lock. */
+static bool read_lock(csvavro_fs *fs, const char *lp, char **holder, csvavro_stat *st) {
+    *holder = NULL;
+    if (csvavro_fs_stat(fs, lp, st, NULL) != CSVAVRO_OK ||
+        cav_ds_read_text(fs, lp, holder, NULL) != CSVAVRO_OK)
+        return false;
+    char *nl = strchr(*holder, '\n');
+    if (nl) *nl = '\0';
+    return true;
+}
+
+/* Takes over the lock episode (other, lst) judged dead. Exclusive among takers: the token of
+ * the episode is created only if absent (a generation further when the token's own creator is
+ * dead), and under it the lock is removed only if it is still that episode — which nobody but
+ * the token's holder can change (its holder is dead; a new lock needs the old one gone). Then
+ * the lock is created if absent like any other. Returns true when it holds the lock. */
+static bool take_over(csvavro_fs *fs, const char *dir, const char *lp, const char *text,
+                      const char *other, const csvavro_stat *lst, int64_t now, int64_t lease) {
+    bool got = false;
+    for (unsigned g = 0; g < 64; g++) {
+        char *tp = token_path(dir, other, lst->mtime_ms, g);
+        if (!tp) return false;
+        csvavro_error e2;
+        csvavro_status st = cav_ds_write_text(fs, tp, text, 0, &e2);
+        if (st == CSVAVRO_OK) {
+            char *cur = NULL;
+            csvavro_stat cst;
+            lock_jitter();
+            if (read_lock(fs, lp, &cur, &cst) && !strcmp(cur, other) &&
+                cst.mtime_ms == lst->mtime_ms) { /* still the episode judged dead */
+                lock_jitter();
+                if (csvavro_fs_remove(fs, lp, 0, NULL) == CSVAVRO_OK)
+                    got = cav_ds_write_text(fs, lp, text, 0, &e2) == CSVAVRO_OK;
+            }
+            cav_free(cur);
+            csvavro_fs_remove(fs, tp, 0, NULL);
+            cav_free(tp);
+            return got;
+        }
+        if (st != CSVAVRO_E_EXISTS) {
+            cav_free(tp);
+            return false;
+        }
+        /* another taker holds the token: wait for it, unless it died holding it */
+        char *tok = NULL;
+        csvavro_stat tst;
+        bool dead = read_lock(fs, tp, &tok, &tst) && holder_dead(fs, dir, tok, &tst, now, lease);
+        cav_free(tok);
+        cav_free(tp);
+        if (!dead) return false;
+    }
+    return false;
+}
+
 csvavro_status cav_ds_lock(csvavro_fs *fs, const char *dir, const char *holder,
                            csvavro_error *err) {
     char *lp = NULL;
     CAV_TRY(lock_path(dir, &lp, err));
     size_t hl = strlen(holder);
     char *text = cav_malloc(hl + 2);
-    char *stolen = cav_path_join(dir, ".csvavro-lock-taken");
-    char *stolen_mine = stolen ? cav_malloc(strlen(stolen) + hl + 2) : NULL;
     csvavro_status st = CSVAVRO_OK;
-    if (!text || !stolen || !stolen_mine) {
+    if (!text) {
         st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
         goto done;
     }
     memcpy(text, holder, hl);
     text[hl] = '\n';
     text[hl + 1] = '\0';
-    sprintf(stolen_mine, "%s-%s", stolen, holder);
     const int64_t lease = cav_ds_lease_ms();
     for (unsigned round = 0;; round++) {
         csvavro_error e2;
@@ -232,31 +312,11 @@ csvavro_status cav_ds_lock(csvavro_fs *fs, const char *dir, const char *holder,
         char *other = NULL;
         csvavro_stat lst;
         int64_t now = 0;
-        if (csvavro_fs_stat(fs, lp, &lst, NULL) == CSVAVRO_OK &&
-            cav_ds_read_text(fs, lp, &other, NULL) == CSVAVRO_OK &&
-            fs_now(fs, dir, &now, NULL) == CSVAVRO_OK) {
-            char *nl = strchr(other, '\n');
-            if (nl) *nl = '\0';
-            if (holder_dead(fs, dir, other, &lst, now, lease) &&
-                csvavro_fs_rename(fs, lp, stolen_mine, 0, NULL) == CSVAVRO_OK) {
-                /* another job may have taken it over between our look and the rename: a
-                 * lock that is not the one we judged goes back */
-                char *again = NULL;
-                if (cav_ds_read_text(fs, stolen_mine, &again, NULL) == CSVAVRO_OK) {
-                    char *nl2 = strchr(again, '\n');
-                    if (nl2) *nl2 = '\0';
-                    if (strcmp(again, other) != 0 &&
-                        csvavro_fs_rename(fs, stolen_mine, lp, 0, NULL) == CSVAVRO_OK) {
-                        cav_free(again);
-                        cav_free(other);
-                        continue;
-                    }
-                }
-                cav_free(again);
-                csvavro_fs_remove(fs, stolen_mine, 0, NULL);
-                cav_free(other);
-                continue;
-            }
+        if (read_lock(fs, lp, &other, &lst) && fs_now(fs, dir, &now, NULL) == CSVAVRO_OK &&
+            holder_dead(fs, dir, other, &lst, now, lease) && (lock_jitter(), true) &&
+            take_over(fs, dir, lp, text, other, &lst, now, lease)) {
+            cav_free(other);
+            break;
         }
         cav_free(other);
         struct timespec ts = {0, (long)(20 + (round < 10 ? round * 10 : 100)) * 1000000L};
@@ -265,8 +325,6 @@ csvavro_status cav_ds_lock(csvavro_fs *fs, const char *dir, const char *holder,
 done:
     cav_free(lp);
     cav_free(text);
-    cav_free(stolen);
-    cav_free(stolen_mine);
     return st;
 }
 
