@@ -16,7 +16,7 @@
 # server's CPU is kept apart from csvavro's:
 #   - on a machine with 2+ CPUs the server runs pinned to the last CPU (taskset) and csvavro to
 #     the first, so the two never take turns on one core (on this 2-vCPU VM other processes
-#     still share both cores: the load is printed); BENCH_HDFS_PIN=0 leaves both unpinned);
+#     still share both cores: the load is printed); BENCH_HDFS_PIN=0 leaves both unpinned;
 #   - csvavro's own CPU (user + sys, from GNU time's getrusage of the csvavro process only) and
 #     the server's (utime + stime of its process from /proc/PID/stat before and after each hdfs
 #     run) are reported separately, next to the wall time.

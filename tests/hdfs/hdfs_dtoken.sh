@@ -198,7 +198,7 @@ mkdir -p "$T/srv"
 env -u UBSAN_OPTIONS ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0 faketime -f '+1h' "$CSVAVRO_HDFSD" --data "$T/srv/data2" --port 0 --keytab "$KDC/hdfs.keytab" \
   --kerberos-principal "$PRINC" --conf-dir "$T/conf" >"$T/srv/out" 2>"$T/srv/err" &
 HDFSD_PID=$!
-for _ in $(seq 1 100); do [ "$(wc -l <"$T/srv/out" 2>/dev/null || echo 0)" -ge 2 ] && break; sleep 0.05; done
+for _ in $(seq 1 600); do [ "$(wc -l <"$T/srv/out" 2>/dev/null || echo 0)" -ge 2 ] && break; sleep 0.05; done
 [ -s "$T/srv/out" ] || fail "skew: the faketime'd server did not start: $(cat "$T/srv/err")"
 if $C fs ls hdfs:/// 2>"$T/err"; then fail "skew: a NameNode an hour ahead let the client in"; fi
 grep -q "Clock skew too great" "$T/err" || fail "skew (server): $(cat "$T/err")"

@@ -32,10 +32,12 @@ ok() { echo "ok: $*"; }
 # start_hdfsd [extra args]: sets NN, CTL, exports HADOOP_NAMENODE
 start_hdfsd() {
   mkdir -p "$T/srv"
+  : >"$T/srv/out" # exists before the server's shell opens it: the wait below reads it at once
   env -u ASAN_OPTIONS -u UBSAN_OPTIONS "$CSVAVRO_HDFSD" --data "$T/srv/data" --port 0 --superuser tester "$@" >"$T/srv/out" 2>"$T/srv/err" &
   HDFSD_PID=$!
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 600); do # up to 30 s on a loaded machine; stops early if the server died
     [ "$(wc -l <"$T/srv/out")" -ge 2 ] && break
+    kill -0 "$HDFSD_PID" 2>/dev/null || break
     sleep 0.05
   done
   NN=$(sed -n 1p "$T/srv/out")

@@ -7,7 +7,7 @@
 # on a host without a DataNode: that rank can only read remotely; the output stays identical.
 . "$(dirname "$0")/lib.sh"
 start_hdfsd --datanode-hosts --datanodes 3 --replication 1 --block-size 128K
-for _ in $(seq 1 50); do [ "$(grep -c '^datanode ' "$T/srv/out")" -ge 3 ] && break; sleep 0.05; done
+for _ in $(seq 1 600); do [ "$(grep -c '^datanode ' "$T/srv/out")" -ge 3 ] && break; sleep 0.05; done
 for i in 1 2 3; do
   grep -q "^datanode $i 127\.0\.0\.$((i + 1)):[0-9]* dn$i\$" "$T/srv/out" || fail "datanode line: $(cat "$T/srv/out")"
 done
