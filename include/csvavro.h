@@ -856,6 +856,9 @@ typedef struct csvavro_split_info {
     int n_hosts;    /* replica hosts of the HDFS block holding it (0 locally) */
     const char *hosts[8];
     const char *output; /* final output file of this split (the single file in that form) */
+    /* a split of a bzip2 or multi-frame zstd input (offset/length: compressed bytes): the
+     * zstd frames / bzip2 block markers starting in it (-1: not counted), else -1 */
+    int64_t chunks;
 } csvavro_split_info;
 
 size_t csvavro_job_input_count(const csvavro_job *job);
@@ -871,6 +874,9 @@ const char *csvavro_job_notes(const csvavro_job *job);
 const char *csvavro_job_mapping(const csvavro_job *job);
 /* "none", "gzip", "bzip2", "zstd", "xz" or "zip": how input i is decoded. */
 const char *csvavro_job_input_codec(const csvavro_job *job, size_t i);
+/* Whether input i is cut into several splits at bzip2 block / zstd frame boundaries (1) or not
+ * (0); *compressed_size gets its size in compressed bytes when 1 (may be NULL). */
+int csvavro_job_input_split_compressed(const csvavro_job *job, size_t i, int64_t *compressed_size);
 size_t csvavro_job_split_count(const csvavro_job *job);
 /* Returns 0 and fills *out, or -1 when i is out of range. */
 int csvavro_job_split(const csvavro_job *job, size_t i, csvavro_split_info *out);

@@ -9,3 +9,6 @@ cav_add_script_test(NAME input_decimal
                     COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/input/decimals.py LABELS convert input)
 cav_add_script_test(NAME input_schema_map
                     COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/input/schema_map.py LABELS convert input)
+cav_add_script_test(NAME input_compressed_splits
+                    COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/input/compressed_splits.py LABELS convert input)
+set_tests_properties(input_compressed_splits PROPERTIES SKIP_RETURN_CODE 77)

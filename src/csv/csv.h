@@ -74,6 +74,11 @@ csvavro_status cav_csv_reader_load_column(cav_csv_reader *r, cav_batch *b, uint3
  * limit in input order. */
 csvavro_status cav_csv_reader_batch_done(cav_csv_reader *r, csvavro_error *err);
 void cav_csv_reader_set_reject_sink(cav_csv_reader *r, cav_buf *sink);
+/* The range end is not known when the range opens (a split of a compressed input): give end
+ * CAV_SIZE_UNKNOWN-like and a place the file fills in once it knows (-1 until then); the
+ * reader takes *end_src + 1 as its end after every read (records starting at or before the
+ * last own byte are the range's). NULL: the end given to open_range stays. */
+void cav_csv_reader_set_end_source(cav_csv_reader *r, const int64_t *end_src);
 /* From the header (cav_csv_header.trailing_empty): accept rows with one more field when that
  * field is empty (a non-empty one is a ragged record, never dropped silently). */
 void cav_csv_reader_allow_trailing_empty(cav_csv_reader *r, bool on);

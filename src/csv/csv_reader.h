@@ -39,7 +39,8 @@ struct cav_csv_reader {
     char *path;
     int64_t file_size;
     int64_t start, end;
-    int64_t range_start; /* -1 until the first record is seen */
+    const int64_t *end_src; /* cav_csv_reader_set_end_source */
+    int64_t range_start;    /* -1 until the first record is seen */
     bool done;
     bool opened;
 

@@ -531,9 +531,22 @@ static csvavro_status refill(cav_csv_reader *r, csvavro_error *err) {
     size_t n = r->cap - r->len;
     if ((int64_t)n > left) n = left > 0 ? (size_t)left : 0;
     if ((int64_t)n > soft) n = (size_t)soft;
+    size_t len0 = r->len;
     while (n > 0) {
-        size_t got = 0;
-        csvavro_status st = csvavro_file_pread(r->f, r->buf + r->len, n, fpos, &got, err);
+        size_t got = 0, step = n;
+        if (r->end_src) {
+            /* an end the file tells (end_src): small reads while it is unknown, then as little
+             * past it as above (every byte more is decoded for nothing) */
+            int64_t want = 65536;
+            if (*r->end_src >= 0) {
+                want = *r->end_src + 1 + 65536 - fpos;
+                int64_t twice = (int64_t)len0 - (int64_t)(r->len - len0);
+                if (want < twice) want = twice;
+                if (want <= 0) break;
+            }
+            if ((int64_t)step > want) step = (size_t)want;
+        }
+        csvavro_status st = csvavro_file_pread(r->f, r->buf + r->len, step, fpos, &got, err);
         if (st != CSVAVRO_OK) return st;
         if (got == 0) {
             r->file_size = fpos; /* the file shrank */
@@ -543,6 +556,9 @@ static csvavro_status refill(cav_csv_reader *r, csvavro_error *err) {
         fpos += (int64_t)got;
         n -= got;
     }
+    /* a range whose end its file tells once it has decoded that far (a split of a compressed
+     * input): known before any byte past it was handed out */
+    if (r->end_src && *r->end_src >= 0) r->end = *r->end_src + 1;
     r->eof = r->buf_off + (int64_t)r->len >= r->file_size;
     r->lim = r->len;
     if (r->eof) r->buf[r->lim++] = '\n';
@@ -751,7 +767,11 @@ csvavro_status cav_csv_reader_next(cav_csv_reader *r, cav_batch *b, csvavro_erro
     }
     if (!r->opened) return cav_err(err, CSVAVRO_E_USAGE, "CSV reader: no range opened");
     if (r->done) return CSVAVRO_OK;
-    if (!r->eof && (r->len == 0 || r->len - r->pos < r->cap / 4)) CAV_TRY(refill(r, err));
+    /* (a range whose file tells its end: not when the buffer already holds 64 KiB past it,
+     * every byte more is decoded for nothing; the scan below still asks when a record needs) */
+    if (!r->eof && (r->len == 0 || r->len - r->pos < r->cap / 4) &&
+        !(r->end_src && r->buf_off + (int64_t)r->len >= r->end + 65536))
+        CAV_TRY(refill(r, err));
     for (;;) {
         int res = scan(r, err);
         if (res == R_ERR) {
@@ -773,6 +793,10 @@ csvavro_status cav_csv_reader_next(cav_csv_reader *r, cav_batch *b, csvavro_erro
     if (r->over_limit && r->n_rows == 0) return cav_csv_reader_batch_done(r, err);
     b->n_rows = r->n_rows;
     return CSVAVRO_OK;
+}
+
+void cav_csv_reader_set_end_source(cav_csv_reader *r, const int64_t *end_src) {
+    r->end_src = end_src;
 }
 
 void cav_csv_reader_set_reject_sink(cav_csv_reader *r, cav_buf *sink) {

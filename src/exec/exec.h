@@ -21,6 +21,7 @@
 #include "../avro/avro.h"
 #include "../csv/csv.h"
 #include "../filter/filter.h"
+#include "../io/io.h"
 
 #include <jansson.h>
 #include <pthread.h>
@@ -46,7 +47,22 @@ typedef struct cav_input {
     uint8_t codec;   /* csvavro_compression found at planning */
     int32_t *map;    /* fields matched by name (exec_schema.c): field f is column map[f], -1 =
                         its default; NULL: field f is column f */
+    /* bzip2 / multi-frame zstd cut into several splits (io_chunks.c): one split per range of
+     * cuts, splits first_split .. first_split + cuts.n - 1 */
+    bool chunked;
+    cav_chunk_cuts cuts;
+    size_t first_split;
 } cav_input;
+
+/* Positions in a chunked input (docs/input.md): (split << CAV_VPOS_BITS) | offset in the
+ * split's own decoded bytes; CAV_RANGE_EMPTY marks a split whose range holds no chunk. */
+#define CAV_VPOS_BITS 40
+#define CAV_VPOS_MASK (((int64_t)1 << CAV_VPOS_BITS) - 1)
+#define CAV_RANGE_EMPTY INT64_MIN
+/* Where split si's first run starts (and whether aligned: s->first). */
+int64_t cav_split_first_start(const csvavro_job *j, size_t si);
+/* Rebuilds the cuts of chunked inputs from their splits (MPI ranks > 0 get only the splits). */
+csvavro_status cav_job_chunk_cuts_from_splits(csvavro_job *j, csvavro_error *err);
 
 /* A job spread over several processes (exec_mpi.c: one per MPI rank); NULL in one process.
  * Rank 0 plans, hands out the splits, verifies and commits; the other ranks only run the splits
@@ -101,6 +117,7 @@ typedef struct cav_split {
     bool ran;
     bool capped; /* stopped because it reached its row cap */
     int64_t range_start, range_end;
+    int64_t own_len; /* chunked: the decoded bytes of its own range (-1 unknown) */
     uint64_t rows_read, rows_kept, rejected, bytes_out, bytes_in;
     bool has_rejects;
     bool has_output;   /* tmp_name exists */

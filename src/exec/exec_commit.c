@@ -17,6 +17,8 @@
  */
 #include "exec.h"
 
+#include "../io/io.h"
+
 #include <errno.h>
 #include <jansson.h>
 #include <signal.h>
@@ -252,6 +254,97 @@ static csvavro_status build_single(csvavro_job *j, char **tmp_out, csvavro_error
     return st;
 }
 
+/* Line numbers at increasing offsets of an input, counted in one forward pass. */
+typedef struct line_cursor {
+    csvavro_file *f;
+    int64_t pos, lines; /* line ends before pos */
+    bool prev_cr;
+    uint8_t *b;
+} line_cursor;
+
+static int64_t cursor_line(line_cursor *c, int64_t off) {
+    while (c->pos < off) {
+        size_t want = (size_t)CAV_MIN((int64_t)1 << 20, off - c->pos), got = 0;
+        csvavro_error e;
+        if (csvavro_file_pread(c->f, c->b, want, c->pos, &got, &e) != CSVAVRO_OK || got == 0)
+            return -1;
+        for (size_t i = 0; i < got; i++) {
+            if (c->b[i] == '\n' || c->prev_cr) c->lines++;
+            c->prev_cr = c->b[i] == '\r';
+        }
+        c->pos += (int64_t)got;
+    }
+    return c->lines + (c->prev_cr ? 1 : 0) + 1;
+}
+
+/* One reject line of a chunked split: its offset (local to the split's view) and line made
+ * those of the whole decoded input; the rest is copied. */
+static csvavro_status fix_reject_line(const char *l, size_t n, int64_t base, line_cursor *c,
+                                      csvavro_file *out, uint64_t *total, csvavro_error *err) {
+    const char *lk = NULL, *ok = NULL;
+    for (size_t i = 0; i + 10 < n && !ok; i++) {
+        if (!lk && !memcmp(l + i, ",\"line\":", 8)) lk = l + i;
+        if (lk && !memcmp(l + i, ",\"offset\":", 10)) ok = l + i;
+    }
+    if (!lk || !ok) {
+        *total += n;
+        return csvavro_file_write(out, l, n, err);
+    }
+    char *end = NULL;
+    long long local = strtoll(ok + 10, &end, 10);
+    int64_t g = base + local;
+    long long line = c->f ? cursor_line(c, g) : -1;
+    char mid[96];
+    int k = snprintf(mid, sizeof mid, ",\"line\":%lld,\"offset\":%lld", line, (long long)g);
+    CAV_TRY(csvavro_file_write(out, l, (size_t)(lk - l), err));
+    CAV_TRY(csvavro_file_write(out, mid, (size_t)k, err));
+    size_t rest = n - (size_t)(end - l);
+    CAV_TRY(csvavro_file_write(out, end, rest, err));
+    *total += (size_t)(lk - l) + (size_t)k + rest;
+    return CSVAVRO_OK;
+}
+
+/* The reject lines of split i of a chunked input (docs/input.md), rewritten line by line. */
+static csvavro_status append_rejects_chunked(csvavro_job *j, size_t i, line_cursor *c,
+                                             csvavro_file *out, uint64_t *total,
+                                             csvavro_error *err) {
+    const cav_input *in = &j->inputs[j->splits[i].input];
+    int64_t base = 0;
+    for (size_t k = in->first_split; k < i; k++)
+        base += CAV_MAX((int64_t)0, j->splits[k].own_len);
+    csvavro_file *f = NULL;
+    CAV_TRY(csvavro_fs_open_read(j->out_fs, j->splits[i].rej_name, &f, err));
+    cav_buf line;
+    cav_buf_init(&line, (size_t)64 << 20);
+    uint8_t *buf = cav_malloc(1 << 16);
+    csvavro_status st = buf ? CSVAVRO_OK : cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    int64_t off = 0;
+    while (st == CSVAVRO_OK) {
+        size_t got = 0;
+        st = csvavro_file_pread(f, buf, 1 << 16, off, &got, err);
+        if (st != CSVAVRO_OK || got == 0) break;
+        off += (int64_t)got;
+        size_t p = 0;
+        while (st == CSVAVRO_OK && p < got) {
+            uint8_t *nl = memchr(buf + p, '\n', got - p);
+            size_t q = nl ? (size_t)(nl - buf) + 1 : got;
+            st = cav_buf_append(&line, buf + p, q - p, err);
+            p = q;
+            if (st == CSVAVRO_OK && nl) {
+                st = fix_reject_line((const char *)line.data, line.len, base, c, out, total, err);
+                line.len = 0;
+            }
+        }
+    }
+    if (st == CSVAVRO_OK && line.len)
+        st = fix_reject_line((const char *)line.data, line.len, base, c, out, total, err);
+    cav_buf_free(&line);
+    cav_free(buf);
+    csvavro_error e2;
+    csvavro_file_close(f, &e2);
+    return st;
+}
+
 /* The complete reject file under a temporary name beside its destination (j->rej_tmp). */
 static csvavro_status prepare_rejects(csvavro_job *j, csvavro_error *err) {
     const char *dest = j->o.csv.reject_file;
@@ -271,9 +364,28 @@ static csvavro_status prepare_rejects(csvavro_job *j, csvavro_error *err) {
     }
     st = csvavro_fs_create(fs, path, 1, &out, err);
     uint64_t total = 0;
-    for (size_t i = 0; i < j->n_splits && st == CSVAVRO_OK; i++)
-        if (j->splits[i].has_rejects)
+    line_cursor c = {0};
+    size_t c_input = SIZE_MAX;
+    for (size_t i = 0; i < j->n_splits && st == CSVAVRO_OK; i++) {
+        if (!j->splits[i].has_rejects) continue;
+        const cav_input *in = &j->inputs[j->splits[i].input];
+        if (!in->chunked) {
             st = append_file(j->out_fs, j->splits[i].rej_name, out, buf, 1 << 20, &total, err);
+            continue;
+        }
+        if (c_input != j->splits[i].input) { /* line numbers: one pass over the input */
+            csvavro_error e2;
+            if (c.f) csvavro_file_close(c.f, &e2);
+            memset(&c, 0, sizeof c);
+            c.b = buf;
+            c_input = j->splits[i].input;
+            if (cav_input_open(in->fs, in->path, j->o.csv.compression, j->o.csv.zip_entry, &c.f,
+                               &e2) != CSVAVRO_OK)
+                c.f = NULL;
+        }
+        st = append_rejects_chunked(j, i, &c, out, &total, err);
+    }
+    if (c.f) csvavro_file_close(c.f, NULL);
     if (out) {
         if (st == CSVAVRO_OK)
             st = csvavro_file_close(out, err);

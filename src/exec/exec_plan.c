@@ -98,6 +98,7 @@ void csvavro_job_free(csvavro_job *j) {
         cav_csv_header_free(&in->h);
         cav_free(in->blocks);
         cav_free(in->map);
+        cav_chunk_cuts_free(&in->cuts);
     }
     cav_free(j->inputs);
     for (size_t i = 0; i < j->n_splits; i++) {
@@ -301,6 +302,19 @@ static csvavro_status read_headers(csvavro_job *j, csvavro_error *err) {
             if (err && !err->path[0]) cav_err_path(err, in->display);
             return st;
         }
+        bool stream = cav_input_is_stream(in->fs, in->path);
+        if (!stream &&
+            (in->codec == CSVAVRO_COMPRESSION_BZIP2 || in->codec == CSVAVRO_COMPRESSION_ZSTD)) {
+            /* exact splits at bzip2 blocks / zstd frames when there are several ranges */
+            int64_t ss = (int64_t)CAV_MIN(j->o.split_size, (uint64_t)INT64_MAX / 4);
+            st = cav_chunks_cut(in->fs, in->path, in->display, (csvavro_compression)in->codec, ss,
+                                j->o.dry_run != 0, &in->cuts, err);
+            if (st != CSVAVRO_OK) return st;
+            if (in->cuts.n > 1 && in->h.data_start < CAV_VPOS_MASK)
+                in->chunked = true;
+            else
+                cav_chunk_cuts_free(&in->cuts);
+        }
         if (strcmp(csvavro_fs_scheme(in->fs), "file") != 0 && in->size > 0 && !in->sequential) {
             st = csvavro_fs_blocks(in->fs, in->path, &in->blocks, &in->n_blocks, err);
             if (st != CSVAVRO_OK) return st;
@@ -500,6 +514,7 @@ static csvavro_status push_split(csvavro_job *j, size_t *cap, size_t input, int6
     s->end = b;
     s->blk = blk;
     s->first = first;
+    s->own_len = -1;
     return CSVAVRO_OK;
 }
 
@@ -525,6 +540,16 @@ static csvavro_status cut_splits(csvavro_job *j, int threads, csvavro_error *err
         if (in->h.n_cols == 0) continue; /* empty input: no records, no split */
         int64_t ds = in->h.data_start, size = in->size;
         if (ds > size) ds = size;
+        if (in->chunked) { /* bzip2 blocks / zstd frames: a split per range of cuts */
+            in->first_split = j->n_splits;
+            for (size_t k = 0; k < in->cuts.n; k++) {
+                int64_t e = k + 1 < in->cuts.n ? in->cuts.start[k + 1] : in->cuts.csize;
+                CAV_TRY(push_split(j, &cap, i, in->cuts.start[k], e, NULL, k == 0, err));
+            }
+            CAV_RETURN_IF(j->n_splits >= ((size_t)1 << (62 - CAV_VPOS_BITS)), err, CSVAVRO_E_USAGE,
+                          "too many splits (%zu): give a larger --split-size", j->n_splits);
+            continue;
+        }
         if (in->sequential) { /* decoded or streamed: one split, read to its end */
             CAV_TRY(push_split(j, &cap, i, ds, size, NULL, true, err));
             continue;
@@ -553,6 +578,39 @@ static csvavro_status cut_splits(csvavro_job *j, int threads, csvavro_error *err
                 first = false;
             }
         }
+    }
+    return CSVAVRO_OK;
+}
+
+int64_t cav_split_first_start(const csvavro_job *j, size_t si) {
+    const cav_split *s = &j->splits[si];
+    const cav_input *in = &j->inputs[s->input];
+    if (in->chunked) /* speculative: after the first line end in the own bytes */
+        return (int64_t)si << CAV_VPOS_BITS | (s->first ? in->h.data_start : 1);
+    int64_t start = s->first ? in->h.data_start : s->start;
+    if (start > s->end && s->first) start = s->end;
+    return start;
+}
+
+csvavro_status cav_job_chunk_cuts_from_splits(csvavro_job *j, csvavro_error *err) {
+    for (size_t i = 0; i < j->n_inputs; i++) {
+        cav_input *in = &j->inputs[i];
+        if (!in->chunked) continue;
+        size_t n = 0, first = SIZE_MAX;
+        for (size_t k = 0; k < j->n_splits; k++)
+            if (j->splits[k].input == i) {
+                if (first == SIZE_MAX) first = k;
+                n++;
+            }
+        CAV_RETURN_IF(n == 0, err, CSVAVRO_E_INTERNAL, "chunked input without splits");
+        in->cuts.codec = (csvavro_compression)in->codec;
+        in->cuts.start = cav_malloc(n * sizeof *in->cuts.start);
+        if (!in->cuts.start) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+        for (size_t k = 0; k < n; k++)
+            in->cuts.start[k] = j->splits[first + k].start;
+        in->cuts.n = n;
+        in->cuts.csize = j->splits[first + n - 1].end;
+        in->first_split = first;
     }
     return CSVAVRO_OK;
 }
@@ -800,6 +858,11 @@ const char *csvavro_job_input_codec(const csvavro_job *j, size_t i) {
     return csvavro_compression_name(j->inputs[i].codec ? (csvavro_compression)j->inputs[i].codec
                                                        : CSVAVRO_COMPRESSION_NONE);
 }
+int csvavro_job_input_split_compressed(const csvavro_job *j, size_t i, int64_t *csize) {
+    if (i >= j->n_inputs || !j->inputs[i].chunked) return 0;
+    if (csize) *csize = j->inputs[i].cuts.csize;
+    return 1;
+}
 size_t csvavro_job_split_count(const csvavro_job *j) {
     return j->n_splits;
 }
@@ -816,6 +879,10 @@ int csvavro_job_split(const csvavro_job *j, size_t i, csvavro_split_info *out) {
             out->hosts[h] = s->blk->hosts[h];
     }
     out->output = s->final_display;
+    out->chunks = -1;
+    const cav_input *in = &j->inputs[s->input];
+    if (in->chunked && in->cuts.chunks && i >= in->first_split && i - in->first_split < in->cuts.n)
+        out->chunks = in->cuts.chunks[i - in->first_split];
     return 0;
 }
 const csvavro_schema *csvavro_job_schema(const csvavro_job *j) {
@@ -860,6 +927,16 @@ csvavro_status csvavro_job_plan_json(const csvavro_job *j, char **out, csvavro_e
         }
         json_array_append_new(ins, in);
     }
+    for (size_t i = 0; i < j->n_inputs; i++)
+        if (j->inputs[i].chunked) {
+            json_t *o = json_array_get(ins, i);
+            json_object_set_new(o, "compressed_size", json_integer(j->inputs[i].cuts.csize));
+            json_object_set_new(o, "split_at", json_string(j->inputs[i].codec ==
+                                                                   CSVAVRO_COMPRESSION_BZIP2
+                                                               ? "bzip2 blocks"
+                                                               : "zstd frames"));
+            json_object_set_new(o, "seek_table", json_boolean(j->inputs[i].cuts.seek_table));
+        }
     json_object_set_new(root, "inputs", ins);
     json_t *sp = json_array();
     for (size_t i = 0; i < j->n_splits; i++) {
@@ -875,6 +952,14 @@ csvavro_status csvavro_job_plan_json(const csvavro_job *j, char **out, csvavro_e
             for (int k = 0; k < s->blk->n_hosts && k < 8; k++)
                 json_array_append_new(h, json_string(s->blk->hosts[k]));
         json_object_set_new(o, "hosts", h);
+        csvavro_split_info si;
+        csvavro_job_split(j, i, &si);
+        if (j->inputs[s->input].chunked) {
+            json_object_set_new(o, "length", json_integer((json_int_t)(s->end - s->start)));
+            json_object_set_new(o, "compressed", json_true());
+            json_object_set_new(o, si.chunks >= 0 ? "chunks" : "chunks_not_counted",
+                                si.chunks >= 0 ? json_integer(si.chunks) : json_true());
+        }
         json_array_append_new(sp, o);
     }
     json_object_set_new(root, "splits", sp);

@@ -80,7 +80,7 @@ csvavro_status cav_plan_encode(const csvavro_job *j, cav_buf *b, csvavro_error *
         /* flags: trailing empty column dropped, sequential (decoded/stream), codec */
         CAV_TRY(put_u64(b,
                         (uint64_t)in->h.trailing_empty | (uint64_t)in->sequential << 1 |
-                            (uint64_t)in->codec << 8,
+                            (uint64_t)in->chunked << 2 | (uint64_t)in->codec << 8,
                         err));
     }
     char *sj = NULL;
@@ -160,6 +160,7 @@ csvavro_status cav_plan_decode(csvavro_job *j, const uint8_t *p, size_t n, csvav
         uint64_t flags = get_u64(&r);
         in->h.trailing_empty = (flags & 1) != 0;
         in->sequential = (flags & 2) != 0;
+        in->chunked = (flags & 4) != 0;
         in->codec = (uint8_t)(flags >> 8);
         j->n_inputs++;
         if (r.bad || spec >= j->o.n_inputs || !in->path || !in->display) {
@@ -242,6 +243,7 @@ csvavro_status cav_plan_decode(csvavro_job *j, const uint8_t *p, size_t n, csvav
         r.bad = true;
     if (!r.bad && (!j->out_dir || !j->tmp_dir || !j->success_name)) r.bad = true;
     CAV_TRY(BAD_PLAN(&r));
+    CAV_TRY(cav_job_chunk_cuts_from_splits(j, err));
     csvavro_fs *ofs = NULL;
     CAV_TRY(open_fs(j, j->o.output, &ofs, err));
     j->out_fs = ofs;

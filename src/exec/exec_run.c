@@ -237,6 +237,73 @@ static csvavro_status open_output(worker *w, cav_split *s, const uint8_t sync[16
     return CSVAVRO_OK;
 }
 
+/* A chunked split's reader positions (local to its view) as positions every split agrees on:
+ * (owning split, offset in its own decoded bytes). */
+static csvavro_status chunk_positions(csvavro_job *j, size_t si, csvavro_file *f,
+                                      csvavro_error *err) {
+    cav_split *s = &j->splits[si];
+    const cav_input *in = &j->inputs[s->input];
+    int64_t *pos[2] = {&s->range_start, &s->range_end};
+    for (int k = 0; k < 2; k++) {
+        size_t owner;
+        int64_t off;
+        cav_chunks_locate(f, *pos[k], &owner, &off);
+        if (off > CAV_VPOS_MASK) {
+            cav_err_path(err, in->display);
+            return cav_err(err, CSVAVRO_E_LIMIT,
+                           "split %zu decodes to more than 1 TiB: give a smaller --split-size",
+                           in->first_split + owner);
+        }
+        *pos[k] = (int64_t)(in->first_split + owner) << CAV_VPOS_BITS | off;
+    }
+    return CSVAVRO_OK;
+}
+
+/* A data error's byte offset in a chunked split's view as a position every split agrees on
+ * (split_failed turns it into an offset in the whole decoded input). */
+static void chunk_error_offset(csvavro_job *j, size_t si, csvavro_file *f, csvavro_error *err) {
+    const cav_input *in = &j->inputs[j->splits[si].input];
+    size_t owner;
+    int64_t off;
+    cav_chunks_locate(f, err->offset, &owner, &off);
+    err->offset = (int64_t)(in->first_split + owner) << CAV_VPOS_BITS | (off & CAV_VPOS_MASK);
+    err->line = -1;
+}
+
+/* The offset in the whole decoded input of position v of a chunked input: the own bytes of the
+ * splits before v's split (known once they ran), else by decoding from the start. -1 if that
+ * fails. */
+static int64_t chunk_global_offset(csvavro_job *j, const cav_input *in, int64_t v) {
+    size_t owner = (size_t)((uint64_t)v >> CAV_VPOS_BITS) - in->first_split;
+    int64_t off = v & CAV_VPOS_MASK, total = 0;
+    for (size_t k = 0; k < owner && total >= 0; k++) {
+        int64_t n = j->splits[in->first_split + k].own_len;
+        total = n >= 0 ? total + n : -1;
+    }
+    if (total >= 0) return total + off;
+    csvavro_file *f = NULL;
+    csvavro_error e2;
+    if (cav_chunks_open(in->fs, in->path, in->display, &in->cuts, 0, &f, &e2) != CSVAVRO_OK)
+        return -1;
+    uint8_t *tmp = cav_malloc((size_t)1 << 20);
+    int64_t local = 0, at = -1;
+    while (tmp) { /* read until the owner's bytes reach off */
+        size_t o2, got = 0;
+        int64_t x;
+        if (csvavro_file_pread(f, tmp, (size_t)1 << 20, local, &got, &e2) != CSVAVRO_OK || got == 0)
+            break;
+        local += (int64_t)got;
+        cav_chunks_locate(f, local, &o2, &x);
+        if (o2 > owner || (o2 == owner && x >= off)) {
+            at = local - x + off;
+            break;
+        }
+    }
+    cav_free(tmp);
+    csvavro_file_close(f, &e2);
+    return at;
+}
+
 /* Runs split si from `start` (aligned or speculative) keeping at most `cap` rows. Results go
  * into the split; the return value is the split's status. direct: its blocks go straight into
  * the single output (cav_job_single_direct), no file of its own. */
@@ -279,8 +346,25 @@ static csvavro_status run_split(worker *w, size_t si, int64_t start, bool aligne
     /* the output file is created at the first kept row (or at the end in the forms with one
      * file per split): a split that keeps nothing in the single-file form writes no file */
     if (st != CSVAVRO_OK || cap == 0) goto finish;
-    st = cav_input_open(in->fs, in->path, j->o.csv.compression, j->o.csv.zip_entry, &in_f, err);
-    if (st != CSVAVRO_OK) goto finish;
+    int64_t lstart = start; /* where the reader starts in in_f */
+    const int64_t *own_end = NULL;
+    if (in->chunked) {
+        /* start names a split and an offset in its own bytes (docs/input.md) */
+        if ((size_t)((uint64_t)start >> CAV_VPOS_BITS) != si) goto finish; /* none of ours */
+        lstart = start & CAV_VPOS_MASK;
+        st = cav_chunks_open(in->fs, in->path, in->display, &in->cuts, si - in->first_split, &in_f,
+                             err);
+        if (st != CSVAVRO_OK) goto finish;
+        if (cav_chunks_own_empty(in_f)) { /* no block starts in its range: nothing of ours */
+            s->range_start = s->range_end = CAV_RANGE_EMPTY;
+            s->own_len = 0;
+            goto finish;
+        }
+        own_end = cav_chunks_own_end(in_f);
+    } else {
+        st = cav_input_open(in->fs, in->path, j->o.csv.compression, j->o.csv.zip_entry, &in_f, err);
+        if (st != CSVAVRO_OK) goto finish;
+    }
     cav_csv_reader_allow_trailing_empty(w->r, in->h.trailing_empty);
     st = cav_csv_reader_set_layout(
         w->r, in->map ? in->h.n_cols : (uint32_t)csvavro_schema_field_count(j->full), in->map,
@@ -288,7 +372,9 @@ static csvavro_status run_split(worker *w, size_t si, int64_t start, bool aligne
     if (st != CSVAVRO_OK) goto finish;
     cav_csv_reader_set_reject_sink(w->r,
                                    j->o.csv.on_error == CSVAVRO_ON_ERROR_REJECT ? &w->rej : NULL);
-    st = cav_csv_reader_open_range(w->r, in_f, in->display, start, s->end, aligned, err);
+    cav_csv_reader_set_end_source(w->r, own_end);
+    st = cav_csv_reader_open_range(w->r, in_f, in->display, lstart,
+                                   in->chunked ? CAV_SIZE_UNKNOWN : s->end, aligned, err);
     if (st != CSVAVRO_OK) goto finish;
     if (s->first) cav_csv_reader_set_base(w->r, 1, in->h.data_start_line);
     int64_t done_prev = 0;
@@ -348,11 +434,16 @@ static csvavro_status run_split(worker *w, size_t si, int64_t start, bool aligne
     s->rejected = cav_csv_reader_rejected(w->r);
     /* records the scanner rejected (ragged, bad quoting) never reached a batch */
     if (s->rejected > value_rejects) s->rows_read += s->rejected - value_rejects;
-    s->bytes_in = (uint64_t)CAV_MAX((int64_t)0, s->range_end - start);
+    s->bytes_in = (uint64_t)CAV_MAX((int64_t)0, s->range_end - lstart);
+    if (in->chunked && st == CSVAVRO_OK) {
+        s->own_len = *own_end;
+        st = chunk_positions(j, si, in_f, err);
+    }
     if (live) {
-        atomic_fetch_add_explicit(&j->live_bytes,
-                                  (uint64_t)CAV_MAX((int64_t)0, s->end - start - done_prev),
-                                  memory_order_relaxed);
+        if (!in->chunked)
+            atomic_fetch_add_explicit(&j->live_bytes,
+                                      (uint64_t)CAV_MAX((int64_t)0, s->end - start - done_prev),
+                                      memory_order_relaxed);
         atomic_fetch_add_explicit(&j->live_rejected, s->rejected, memory_order_relaxed);
     }
     if (st == CSVAVRO_OK) st = spill_rejects(w, s, &rej_f, err);
@@ -383,12 +474,14 @@ finish:
         else
             csvavro_file_close(rej_f, &e2);
     }
+    if (in_f && in->chunked && st != CSVAVRO_OK && err->offset >= 0 && cav_job_data_error(st))
+        chunk_error_offset(j, si, in_f, err);
     if (in_f) {
         csvavro_error e2;
         csvavro_file_close(in_f, &e2);
     }
     if (st != CSVAVRO_OK && st != CSVAVRO_E_INTERRUPTED) {
-        if (err->line < 0 && err->offset >= 0 && cav_job_data_error(st)) {
+        if (err->line < 0 && err->offset >= 0 && cav_job_data_error(st) && !in->chunked) {
             /* line numbers only on the error path */
             csvavro_file *f = NULL;
             csvavro_error e2;
@@ -415,8 +508,7 @@ static void *worker_main(void *arg) {
                                              : atomic_fetch_add(&j->next_split, 1);
         if (si >= j->n_splits) break;
         cav_split *s = &j->splits[si];
-        int64_t start = s->first ? j->inputs[s->input].h.data_start : s->start;
-        if (start > s->end && s->first) start = s->end;
+        int64_t start = cav_split_first_start(j, si);
         /* the head split (all before it in the output) writes straight into it, aligned at
          * its verified start: at -j1 every split, so no split file is written and copied */
         bool direct = cav_job_single_direct(j, si, &start);
@@ -475,6 +567,20 @@ static bool type_inferred(const csvavro_job *j, int32_t col) {
 static csvavro_status split_failed(csvavro_job *j, size_t si, csvavro_error *err) {
     cav_split *s = &j->splits[si];
     if (!err) return s->st;
+    const cav_input *in = &j->inputs[s->input];
+    if (in->chunked && s->err.offset >= 0 && cav_job_data_error(s->st) &&
+        (size_t)((uint64_t)s->err.offset >> CAV_VPOS_BITS) >= in->first_split) {
+        /* the offset and line in the whole decoded input (the error path only) */
+        s->err.offset = chunk_global_offset(j, in, s->err.offset);
+        csvavro_file *f = NULL;
+        csvavro_error e2;
+        if (s->err.offset >= 0 && cav_input_open(in->fs, in->path, j->o.csv.compression,
+                                                 j->o.csv.zip_entry, &f, &e2) == CSVAVRO_OK) {
+            int64_t line;
+            if (cav_csv_count_lines(f, s->err.offset, &line, &e2) == CSVAVRO_OK) s->err.line = line;
+            csvavro_file_close(f, &e2);
+        }
+    }
     *err = s->err;
     /* an error located in the input (file, byte) needs no internal split number */
     if (!err->path[0] || err->offset < 0) cav_err_prefix(err, "split %zu", si);
@@ -528,6 +634,8 @@ static csvavro_status settle(csvavro_job *j, worker *w0, csvavro_error *err) {
         int64_t vstart = s->first ? s->run_start : j->splits[i - 1].range_end;
         if (!s->first) {
             const cav_split *p = &j->splits[i - 1];
+            if (s->range_start == CAV_RANGE_EMPTY) /* a range without a block: passes through */
+                s->range_start = s->range_end = p->range_end;
             if (s->range_start != p->range_end) {
                 j->splits_rerun++;
                 st = run_split(w0, i, p->range_end, true, j->o.limit, false, false);
@@ -688,8 +796,19 @@ csvavro_status cav_job_conclude(csvavro_job *j, csvavro_status st, csvavro_job_s
                                 csvavro_error *err) {
     for (size_t i = 0; st == CSVAVRO_OK && i < j->n_splits; i++) {
         cav_input *in = &j->inputs[j->splits[i].input];
+        if (in->chunked) continue;
         if (in->sequential && in->size == CAV_SIZE_UNKNOWN && j->splits[i].range_end >= 0)
             in->size = j->splits[i].range_end; /* the decoded size, now known */
+    }
+    for (size_t i = 0; st == CSVAVRO_OK && i < j->n_inputs; i++) {
+        cav_input *in = &j->inputs[i];
+        if (!in->chunked) continue;
+        int64_t total = 0; /* the decoded size: every split's own bytes */
+        for (size_t k = 0; k < in->cuts.n && total >= 0; k++) {
+            const cav_split *s = &j->splits[in->first_split + k];
+            total = s->own_len >= 0 ? total + s->own_len : -1;
+        }
+        if (total >= 0) in->size = total;
     }
     if (st == CSVAVRO_OK && cav_job_cancelled(j))
         st = cav_err(err, CSVAVRO_E_INTERRUPTED, "interrupted");
@@ -756,9 +875,7 @@ csvavro_status cav_job_run_one(csvavro_job *j, size_t si, csvavro_error *err) {
     csvavro_status st = worker_init(&w, j, err);
     if (st == CSVAVRO_OK) {
         cav_split *s = &j->splits[si];
-        int64_t start = s->first ? j->inputs[s->input].h.data_start : s->start;
-        if (start > s->end && s->first) start = s->end;
-        run_split(&w, si, start, s->first, j->o.limit, true, false);
+        run_split(&w, si, cav_split_first_start(j, si), s->first, j->o.limit, true, false);
     }
     worker_free(&w);
     return st;
@@ -771,9 +888,8 @@ csvavro_status cav_job_settle_here(csvavro_job *j, csvavro_error *err) {
         cav_split *s = &j->splits[i];
         if (s->ran) continue;
         if (cav_job_cancelled(j)) st = cav_err(err, CSVAVRO_E_INTERRUPTED, "interrupted");
-        int64_t start = s->first ? j->inputs[s->input].h.data_start : s->start;
-        if (start > s->end && s->first) start = s->end;
-        if (st == CSVAVRO_OK) run_split(&w, i, start, s->first, j->o.limit, true, false);
+        if (st == CSVAVRO_OK)
+            run_split(&w, i, cav_split_first_start(j, i), s->first, j->o.limit, true, false);
     }
     if (st == CSVAVRO_OK) st = settle(j, &w, err);
     worker_free(&w);

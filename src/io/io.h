@@ -112,4 +112,43 @@ csvavro_status cav_input_decode_buffer(const uint8_t *data, size_t len, csvavro_
                                        uint8_t *out, size_t cap, size_t *out_len,
                                        csvavro_error *err);
 
+/* ---- exact splits of compressed inputs (io_chunks.c: bzip2 blocks, zstd frames) ----
+ * An input is cut into compressed byte ranges start[0] = 0 < start[1] < …; a chunk (bzip2
+ * block, zstd frame) belongs to the range holding its first byte. */
+typedef struct cav_chunk_cuts {
+    csvavro_compression codec; /* BZIP2 or ZSTD */
+    int64_t csize;             /* compressed size */
+    int64_t *start;            /* n range starts */
+    int64_t *chunks;           /* per range: zstd frames, bzip2 candidate block magics (-1: not
+                                  counted) */
+    size_t n;
+    bool seek_table; /* zstd: the cuts come from the seekable format's seek table */
+} cav_chunk_cuts;
+/* Cuts path (bzip2: ranges of split_size bytes, block magics counted only if count; zstd:
+ * ranges of whole frames, a new range at the first frame starting split_size bytes after the
+ * current range's start, from the seek table or by walking the frames). */
+csvavro_status cav_chunks_cut(csvavro_fs *fs, const char *path, const char *display,
+                              csvavro_compression c, int64_t split_size, bool count,
+                              cav_chunk_cuts *out, csvavro_error *err);
+void cav_chunk_cuts_free(cav_chunk_cuts *c);
+/* The decoded view of range own: local offset 0 = the first byte of its first chunk; it goes on
+ * through the later ranges' chunks to the end of the input (size CAV_SIZE_UNKNOWN). */
+csvavro_status cav_chunks_open(csvavro_fs *fs, const char *path, const char *display,
+                               const cav_chunk_cuts *cuts, size_t own, csvavro_file **f,
+                               csvavro_error *err);
+/* Where the view's own bytes end (local), -1 until the view has decoded that far: it is known
+ * before any later range's byte is handed out. */
+const int64_t *cav_chunks_own_end(csvavro_file *f);
+/* True when range own holds no chunk at all (known at open, nothing decoded). */
+bool cav_chunks_own_empty(csvavro_file *f);
+/* Local offset -> (range, offset in that range's decoded bytes), for a local offset the view
+ * has decoded up to. A boundary between two ranges is the end of the first: off is in
+ * (0, bytes of the range], or 0 only at the very start of range own. */
+void cav_chunks_locate(csvavro_file *f, int64_t local, size_t *owner, int64_t *off);
+/* Fuzzing and tests: cuts an in-memory input (codec BZIP2 or ZSTD) at split_size and decodes
+ * every range's own bytes through its view, concatenated into out[0..cap). */
+csvavro_status cav_chunks_decode_buffer(const uint8_t *data, size_t len, csvavro_compression c,
+                                        int64_t split_size, uint8_t *out, size_t cap,
+                                        size_t *out_len, size_t *n_splits, csvavro_error *err);
+
 #endif /* CAV_IO_H */

@@ -18,6 +18,7 @@
  * other input is plain text.
  */
 #include "io.h"
+#include "io_src.h"
 
 #include <bzlib.h>
 #include <errno.h>
@@ -104,13 +105,7 @@ static csvavro_compression from_name(const char *path) {
 
 /* ------------------------------------------------------------------ sources */
 
-typedef struct src src;
-struct src {
-    /* reads up to cap bytes; *got == 0 only at the end */
-    csvavro_status (*read)(src *s, uint8_t *buf, size_t cap, size_t *got, csvavro_error *err);
-    void (*destroy)(src *s);
-    int64_t consumed; /* bytes handed out so far */
-};
+typedef cav_src src; /* io_src.h */
 
 static csvavro_status src_read(src *s, uint8_t *buf, size_t cap, size_t *got, csvavro_error *err) {
     *got = 0;
@@ -559,6 +554,10 @@ typedef struct win {
     int64_t off; /* buf holds [off, off + len) */
     bool eof;
     bool head_lost; /* the stream's window has slid */
+    /* a custom source (cav_input_view_make): rebuilt with mk(mk_arg) on a restart */
+    cav_src_make mk;
+    void *mk_arg;
+    void (*mk_free)(void *arg);
 } win;
 
 static csvavro_status build_chain(win *w, csvavro_compression *detected, csvavro_error *err);
@@ -633,6 +632,7 @@ static void win_unref(win *w) {
     pthread_mutex_unlock(&w->mu);
     if (left > 0) return;
     if (w->s) w->s->destroy(w->s);
+    if (w->mk_free) w->mk_free(w->mk_arg);
     pthread_mutex_destroy(&w->mu);
     cav_free(w->buf);
     cav_free(w->path);
@@ -645,6 +645,7 @@ static bool is_stdin_name(const char *path) {
 }
 
 static csvavro_status build_chain(win *w, csvavro_compression *detected, csvavro_error *err) {
+    if (w->mk) return w->mk(w->mk_arg, &w->s, err);
     raw_src *r = cav_calloc(1, sizeof *r);
     if (!r) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
     r->base.read = raw_read;
@@ -807,6 +808,40 @@ static csvavro_status win_new(csvavro_fs *fs, const char *path, csvavro_compress
     }
     *out = w;
     return CSVAVRO_OK;
+}
+
+csvavro_status cav_input_view_make(const char *display, csvavro_compression c, cav_src_make mk,
+                                   void *arg, void (*arg_free)(void *), csvavro_file **out,
+                                   csvavro_error *err) {
+    *out = NULL;
+    win *w = cav_calloc(1, sizeof *w);
+    if (!w) {
+        if (arg_free) arg_free(arg);
+        return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    }
+    pthread_mutex_init(&w->mu, NULL);
+    w->refs = 1;
+    w->comp = c;
+    w->mk = mk;
+    w->mk_arg = arg;
+    w->mk_free = arg_free;
+    w->path = cav_strdup(display);
+    w->cap = FILE_WINDOW / 4;
+    w->max_cap = FILE_WINDOW;
+    w->buf = cav_malloc(w->cap);
+    csvavro_status st = CSVAVRO_OK;
+    if (!w->path || !w->buf)
+        st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    else
+        st = build_chain(w, NULL, err);
+    if (st == CSVAVRO_OK) st = view(w, c, out, err);
+    win_unref(w);
+    return st;
+}
+
+void *cav_input_view_arg(csvavro_file *f) {
+    if (!f || f->ops != &in_file_ops) return NULL;
+    return ((in_file *)f)->w->mk_arg;
 }
 
 /* streams: one shared window per path for the whole process */

@@ -267,7 +267,18 @@ static void print_plan(csvavro_job *job) {
            ns == 1 ? "" : "s", csvavro_job_threads(job), csvavro_job_threads(job) == 1 ? "" : "s");
     for (size_t i = 0; i < ni; i++) {
         const char *codec = csvavro_job_input_codec(job, i);
-        if (csvavro_job_input_size(job, i) < 0) /* decoded or a stream: one split */
+        int64_t csize = 0;
+        size_t nsp = 0;
+        for (size_t k = 0; k < ns; k++) {
+            csvavro_split_info si;
+            if (csvavro_job_split(job, k, &si) == 0 && si.input == i) nsp++;
+        }
+        if (csvavro_job_input_split_compressed(job, i, &csize))
+            printf("input %zu: %s (%s, %" PRId64 " compressed bytes, %zu splits at %s "
+                   "boundaries)\n",
+                   i, csvavro_job_input_path(job, i), codec, csize, nsp,
+                   strcmp(codec, "bzip2") ? "frame" : "block");
+        else if (csvavro_job_input_size(job, i) < 0) /* decoded or a stream: one split */
             printf("input %zu: %s (%s, read as a stream: one split)\n", i,
                    csvavro_job_input_path(job, i), strcmp(codec, "none") ? codec : "uncompressed");
         else
@@ -281,7 +292,19 @@ static void print_plan(csvavro_job *job) {
     for (size_t i = 0; i < ns; i++) {
         csvavro_split_info si;
         csvavro_job_split(job, i, &si);
-        if (si.length < 0)
+        int64_t cs = 0;
+        if (csvavro_job_input_split_compressed(job, si.input, &cs)) {
+            const char *unit = strcmp(csvavro_job_input_codec(job, si.input), "bzip2")
+                                   ? "frames"
+                                   : "block markers";
+            printf("split %zu: input %zu compressed bytes %" PRId64 "..%" PRId64 " (%" PRId64 ", ",
+                   i, si.input, si.offset, si.offset + si.length, si.length);
+            if (si.chunks >= 0)
+                printf("%" PRId64 " %s", si.chunks, unit);
+            else
+                printf("%s found when run", unit);
+            printf(") -> %s", si.output);
+        } else if (si.length < 0)
             printf("split %zu: input %zu bytes %" PRId64 "..end (decoded) -> %s", i, si.input,
                    si.offset, si.output);
         else
