@@ -242,8 +242,8 @@ typedef struct crossing {
 } crossing;
 
 typedef struct chunk_ctx {
-    csvavro_fs *fs;      /* NULL: mem (fuzzing) */
-    csvavro_file *mem;   /* the in-memory file (borrowed) */
+    csvavro_fs *fs;    /* NULL: mem (fuzzing) */
+    csvavro_file *mem; /* the in-memory file (borrowed) */
     char *path, *display;
     csvavro_compression c;
     int64_t *cuts;
@@ -577,8 +577,8 @@ static csvavro_status open_view(csvavro_fs *fs, csvavro_file *mem, const char *p
                                 const char *display, const cav_chunk_cuts *cuts, size_t own,
                                 csvavro_file **out, csvavro_error *err) {
     *out = NULL;
-    CAV_RETURN_IF(own >= cuts->n || cuts->n == 0 || cuts->start[0] != 0, err,
-                  CSVAVRO_E_INTERNAL, "chunk view: bad range %zu of %zu", own, cuts->n);
+    CAV_RETURN_IF(own >= cuts->n || cuts->n == 0 || cuts->start[0] != 0, err, CSVAVRO_E_INTERNAL,
+                  "chunk view: bad range %zu of %zu", own, cuts->n);
     chunk_ctx *x = cav_calloc(1, sizeof *x);
     if (!x) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
     x->fs = fs;
@@ -648,8 +648,8 @@ static csvavro_status rd_get(rd *r, int64_t pos, size_t n, const uint8_t **p, si
         if (pos < r->off || pos + (int64_t)n > r->off + (int64_t)r->len) {
             r->off = pos;
             r->len = 0;
-            size_t want = (size_t)CAV_MAX((int64_t)0, CAV_MIN((int64_t)sizeof r->buf,
-                                                              r->size - pos));
+            size_t want =
+                (size_t)CAV_MAX((int64_t)0, CAV_MIN((int64_t)sizeof r->buf, r->size - pos));
             while (r->len < want) {
                 size_t got = 0;
                 CAV_TRY(csvavro_file_pread(r->f, r->buf + r->len, want - r->len,
@@ -833,8 +833,8 @@ static csvavro_status cut_file(csvavro_file *f, const char *display, csvavro_com
             cav_free(cb.b);
         }
     } else {
-        st = cav_err(err, CSVAVRO_E_INTERNAL, "no exact splits for %s",
-                     csvavro_compression_name(c));
+        st =
+            cav_err(err, CSVAVRO_E_INTERNAL, "no exact splits for %s", csvavro_compression_name(c));
     }
     if (st != CSVAVRO_OK) cav_chunk_cuts_free(out);
     return st;

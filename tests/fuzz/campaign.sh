@@ -15,7 +15,7 @@ set -u
 # The decoders hold up to their documented state (zstd window 128 MiB, xz memlimit 256 MiB,
 # src/io/io_input.c): their targets may allocate that much; every other target 100 MB.
 malloc_limit_mb() {
-    case $1 in gunzip | bunzip2 | unzstd | unxz | unzip) echo 320 ;; *) echo 100 ;; esac
+    case $1 in gunzip | bunzip2 | unzstd | unxz | unzip | chunks) echo 320 ;; *) echo 100 ;; esac
 }
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 if [ "${1:-}" = "--report" ]; then
@@ -31,7 +31,7 @@ BUILD=${1:-$SRC/build-fuzz}
 WORK=${2:-/work/fuzzwork}
 CHUNK=${CHUNK:-60}
 QUIET_FILE=${QUIET_FILE:-/work/notes/quiet}
-ALL="csv_value csv_scan where avro_read roundtrip hdfs_rpc hdfs_read hdfsd_image hdfs_token hdfsd_dtoken"
+ALL="csv_value csv_scan where avro_read roundtrip hdfs_rpc hdfs_read hdfsd_image hdfs_token hdfsd_dtoken chunks"
 mkdir -p "$WORK/logs"
 [ -f "$WORK/log.tsv" ] || printf 'time\ttarget\tseconds\texecs\tcov\tft\tstatus\n' >"$WORK/log.tsv"
 child=

@@ -8,12 +8,12 @@ set -uo pipefail
 # The decoders hold up to their documented state (zstd window 128 MiB, xz memlimit 256 MiB,
 # src/io/io_input.c): their targets may allocate that much; every other target 100 MB.
 malloc_limit_mb() {
-    case $1 in gunzip | bunzip2 | unzstd | unxz | unzip) echo 320 ;; *) echo 100 ;; esac
+    case $1 in gunzip | bunzip2 | unzstd | unxz | unzip | chunks) echo 320 ;; *) echo 100 ;; esac
 }
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${1:-$SRC/build-fuzz}
 SECS=${2:-30}
-TARGETS="csv_value csv_scan where avro_read roundtrip hdfs_rpc hdfs_read hdfsd_image gunzip bunzip2 unzstd unxz unzip hdfs_token hdfsd_dtoken"
+TARGETS="csv_value csv_scan where avro_read roundtrip hdfs_rpc hdfs_read hdfsd_image gunzip bunzip2 unzstd unxz unzip hdfs_token hdfsd_dtoken chunks"
 W=$(mktemp -d /tmp/csvavro-fuzz-ci.XXXXXX)
 fail=0
 for t in $TARGETS; do
