@@ -179,7 +179,8 @@ const opt_spec cli_csv_table[] = {
     {CLI_CSV_MAX_RECORD, "--max-record-bytes", "N", "ceiling on one record (default 64M)", NULL},
     {CLI_CSV_COMPRESSION, "--compression", "C",
      "auto (default: magic bytes, then the name), none, gzip,\nbzip2, zstd, xz or zip; a "
-     "compressed input or a stream\n(-, /dev/stdin, a pipe) is read as one split",
+     "stream (-, /dev/stdin, a pipe)\nand a gzip, xz, zip or single-frame zstd input are read "
+     "as\none split; bzip2 and multi-frame zstd files are split at\nblock/frame boundaries",
      "For a name that says nothing, or to read a .gz that holds plain text as it is:\n\n"
      "  csvavro head data.bin --compression gzip -n 5\n  csvavro convert misnamed.csv.gz out.avro "
      "--compression none"},

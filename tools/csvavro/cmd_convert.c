@@ -95,7 +95,9 @@ static const opt_spec convert_table[] = {
     {C_SPLIT_SIZE, "--split-size", "SIZE", "bytes per split (default 64M; K/M/G suffixes)",
      "Splits also end at HDFS block boundaries; see Splits and threads under OUTPUT. With the "
      "default, a local file is cut into a multiple of the thread count of equal splits (of at "
-     "least 8M) so that the threads finish together."},
+     "least 8M) so that the threads finish together. For a bzip2 or multi-frame zstd input SIZE "
+     "counts compressed bytes: its splits start at bzip2 blocks / zstd frames "
+     "(docs/input.md)."},
     {C_THREADS, "-j, --threads", "N", "worker threads (default: all cores)",
      "The online cores of the machine (under mpirun: of each rank's machine)."},
     {C_BATCH_ROWS, "--batch-rows", "N", "rows per column batch (default 16384)", NULL},
