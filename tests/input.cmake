@@ -12,3 +12,10 @@ cav_add_script_test(NAME input_schema_map
 cav_add_script_test(NAME input_compressed_splits
                     COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/input/compressed_splits.py LABELS convert input)
 set_tests_properties(input_compressed_splits PROPERTIES SKIP_RETURN_CODE 77)
+if(TARGET csvavro-hdfsd)
+  cav_add_script_test(NAME input_hdfs_compressed
+                      COMMAND /bin/bash ${CMAKE_SOURCE_DIR}/tests/input/hdfs_compressed.sh LABELS hdfs input TIMEOUT 300)
+  set_property(TEST input_hdfs_compressed APPEND PROPERTY ENVIRONMENT
+               "CSVAVRO_HDFSD=$<TARGET_FILE:csvavro-hdfsd>")
+  set_tests_properties(input_hdfs_compressed PROPERTIES SKIP_RETURN_CODE 77)
+endif()

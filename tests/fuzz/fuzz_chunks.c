@@ -20,7 +20,8 @@
 static uint8_t *out_a, *out_b;
 
 static void put_le32(uint8_t *p, uint32_t v) {
-    p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8), p[2] = (uint8_t)(v >> 16), p[3] = (uint8_t)(v >> 24);
+    p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8), p[2] = (uint8_t)(v >> 16),
+    p[3] = (uint8_t)(v >> 24);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -44,8 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (st == CSVAVRO_OK) {
             size_t got2 = 0;
             csvavro_error e2;
-            if (cav_input_decode_buffer(data, size, c, out_b, OUT_CAP, &got2, &e2) ==
-                CSVAVRO_OK)
+            if (cav_input_decode_buffer(data, size, c, out_b, OUT_CAP, &got2, &e2) == CSVAVRO_OK)
                 FUZZ_CHECK(got == got2 && (got == 0 || memcmp(out_a, out_b, got) == 0),
                            "splits give %zu bytes, the sequential decoder %zu", got, got2);
         }
@@ -63,8 +63,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         size_t made;
         if (c == CSVAVRO_COMPRESSION_BZIP2) {
             unsigned dl = (unsigned)(zcap - zn);
-            int r = BZ2_bzBuffToBuffCompress((char *)z + zn, &dl, (char *)data + at, (unsigned)k,
-                                             1, 0, 0);
+            int r = BZ2_bzBuffToBuffCompress((char *)z + zn, &dl, (char *)data + at, (unsigned)k, 1,
+                                             0, 0);
             FUZZ_CHECK(r == BZ_OK, "bzip2 %d", r);
             made = dl;
         } else {
@@ -85,7 +85,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         put_le32(z + zn, (uint32_t)nf), z[zn + 4] = 0, put_le32(z + zn + 5, 0x8f92eab1u);
         zn += 9;
     }
-    csvavro_status st = cav_chunks_decode_buffer(z, zn, c, ss, out_a, OUT_CAP, &got, &n_splits, &err);
+    csvavro_status st =
+        cav_chunks_decode_buffer(z, zn, c, ss, out_a, OUT_CAP, &got, &n_splits, &err);
     FUZZ_CHECK(st == CSVAVRO_OK, "round trip: %s", err.message);
     FUZZ_CHECK(got == size && (size == 0 || memcmp(out_a, data, size) == 0),
                "round trip: %zu bytes back, %zu in (%zu splits)", got, size, n_splits);
