@@ -326,7 +326,7 @@ typedef struct live_ctr {
 
 typedef struct split_res {
     uint64_t index;
-    int64_t run_start, range_start, range_end;
+    int64_t run_start, range_start, range_end, own_len;
     uint64_t rows_read, rows_kept, rejected, bytes_out, bytes_in;
     uint64_t n_pfiles; /* --partition-by: the part files the split wrote */
     int32_t st;
@@ -586,6 +586,7 @@ static void merge_results(lead *L, csvavro_job *j) {
             s->run_start = x.run_start;
             s->range_start = x.range_start;
             s->range_end = x.range_end;
+            s->own_len = x.own_len;
             s->rows_read = x.rows_read;
             s->rows_kept = x.rows_kept;
             s->rejected = x.rejected;
@@ -895,6 +896,7 @@ static void send_result(follow *F, csvavro_job *j, csvavro_status st, const csva
         x.run_start = s->run_start;
         x.range_start = s->range_start;
         x.range_end = s->range_end;
+        x.own_len = s->own_len;
         x.rows_read = s->rows_read;
         x.rows_kept = s->rows_kept;
         x.rejected = s->rejected;

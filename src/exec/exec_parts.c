@@ -271,6 +271,7 @@ csvavro_status csvavro_job_run_split(csvavro_job *j, size_t i, void **result, si
                   (json_int_t)s->bytes_in, "capped", s->capped, "has_rejects", s->has_rejects,
                   "has_output", s->has_output);
     if (r) json_object_set_new(r, "error", error_json(&s->err));
+    if (r) json_object_set_new(r, "own_len", json_integer((json_int_t)s->own_len));
     if (r && s->st != CSVAVRO_OK && err) *err = s->err;
     return dump(r, result, result_len, err);
 }
@@ -300,6 +301,7 @@ csvavro_status csvavro_job_add_result(csvavro_job *j, const void *result, size_t
     s->run_aligned = json_is_true(json_object_get(r, "aligned"));
     s->range_start = get_i(r, "range_start");
     s->range_end = get_i(r, "range_end");
+    s->own_len = json_is_integer(json_object_get(r, "own_len")) ? get_i(r, "own_len") : -1;
     s->rows_read = (uint64_t)get_i(r, "rows_read");
     s->rows_kept = (uint64_t)get_i(r, "rows_kept");
     s->rejected = (uint64_t)get_i(r, "rejected");

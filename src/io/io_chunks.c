@@ -644,23 +644,25 @@ typedef struct rd {
 /* Up to n (<= 64 KiB) bytes at pos: *p and *avail (less than n only at the end of the file). */
 static csvavro_status rd_get(rd *r, int64_t pos, size_t n, const uint8_t **p, size_t *avail,
                              csvavro_error *err) {
-    if (pos < r->off || pos + (int64_t)n > r->off + (int64_t)r->len) {
-        if (pos < r->off || pos + (int64_t)n > r->off + (int64_t)r->len) {
-            r->off = pos;
-            r->len = 0;
-            size_t want =
-                (size_t)CAV_MAX((int64_t)0, CAV_MIN((int64_t)sizeof r->buf, r->size - pos));
-            while (r->len < want) {
-                size_t got = 0;
-                CAV_TRY(csvavro_file_pread(r->f, r->buf + r->len, want - r->len,
-                                           pos + (int64_t)r->len, &got, err));
-                if (got == 0) break;
-                r->len += got;
-            }
+    int64_t end = r->off + (int64_t)r->len;
+    if (pos < r->off || (pos + (int64_t)n > end && end < r->size)) {
+        /* reading on from the cached bytes: 64 KiB; a jump (the next block header of a frame
+         * walk): 4 KiB, so that a walk reads about 3% of a file of 128 KiB blocks */
+        int64_t chunk = pos >= r->off && pos <= end ? (int64_t)sizeof r->buf : 4096;
+        if (chunk < (int64_t)n) chunk = (int64_t)n;
+        r->off = pos;
+        r->len = 0;
+        size_t want = (size_t)CAV_MAX((int64_t)0, CAV_MIN(chunk, r->size - pos));
+        while (r->len < want) {
+            size_t got = 0;
+            CAV_TRY(csvavro_file_pread(r->f, r->buf + r->len, want - r->len, pos + (int64_t)r->len,
+                                       &got, err));
+            if (got == 0) break;
+            r->len += got;
         }
     }
     *p = r->buf + (pos - r->off);
-    size_t have = (size_t)(r->off + (int64_t)r->len - pos);
+    size_t have = pos <= r->off + (int64_t)r->len ? (size_t)(r->off + (int64_t)r->len - pos) : 0;
     *avail = CAV_MIN(have, n);
     return CSVAVRO_OK;
 }
@@ -789,6 +791,8 @@ static csvavro_status cut_file(csvavro_file *f, const char *display, csvavro_com
     out->csize = csvavro_file_size(f);
     cutter k = {out, split_size < 1 ? 1 : split_size, 0};
     csvavro_status st = CSVAVRO_OK;
+    if (out->csize <= k.ss && !count) /* one range: nothing to find */
+        return cut_add(&k, 0, true, err);
     if (c == CSVAVRO_COMPRESSION_ZSTD) {
         rd *r = cav_malloc(sizeof *r);
         if (!r) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
