@@ -2,7 +2,8 @@
  * fuzz_chunks.c — the exact-split front ends of src/io/io_chunks.c on untrusted bytes: the
  * bzip2 block finder (block magics at any bit, one-block decoding) and the zstd frame walker
  * (seek table, frame and block headers). The first byte picks the codec (bit 0: bzip2/zstd),
- * the mode (bit 1) and the split size (bits 2..7: 1 .. 64 * 97 bytes).
+ * the mode (bit 1) and the split size (bits 2..7: 1 .. 6112 bytes; raw: at least 1/64 of the
+ * input, so that one input opens at most 64 views).
  *   raw    the rest is a compressed file: cutting it and decoding every split's own bytes ends
  *          in success or a clear error, never past OUT_CAP bytes; when both this and the
  *          sequential decoder (cav_input_decode_buffer) succeed, they give the same bytes;
@@ -35,6 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     csvavro_error_clear(&err);
     size_t got = 0, n_splits = 0;
     if (!(mode & 2)) {
+        if (ss < (int64_t)(size / 64) + 1) ss = (int64_t)(size / 64) + 1; /* <= 64 views */
         csvavro_status st =
             cav_chunks_decode_buffer(data, size, c, ss, out_a, OUT_CAP, &got, &n_splits, &err);
         FUZZ_CHECK(st == CSVAVRO_OK || st == CSVAVRO_E_CORRUPT || st == CSVAVRO_E_LIMIT ||
