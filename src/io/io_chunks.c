@@ -384,6 +384,9 @@ static csvavro_status bz_first(chunk_src *s, csvavro_error *err) {
     int fakes = 0;
     s->started = true;
     s->next = -1;
+    /* the first range starts with the file's first stream: its first block must decode (no
+     * candidate is skipped there, a damaged first block is an error) */
+    if (s->x->own == 0) return bz_after(s, -80, K_EOS, err);
     while (from < fbits) {
         int64_t pos = -1;
         int k = K_NONE;
@@ -433,7 +436,10 @@ static csvavro_status bz_read(chunk_src *s, uint8_t *buf, size_t cap, size_t *go
             int kind;
             bool found;
             CAV_TRY(bz_block(s, s->next, &end, &kind, &found, err));
-            if (!found) return bz_corrupt(s, err, s->next, "a block does not decode");
+            if (!found)
+                return bz_corrupt(s, err, s->next,
+                                  "a block does not decode (damaged data, or the file is "
+                                  "truncated)");
             s->cpos = end;
             s->hint = (size_t)kind;
             s->dpos = 0;
