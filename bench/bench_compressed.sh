@@ -76,19 +76,20 @@ mbs() { awk -v b="$SIZE" -v t="$1" 'BEGIN { printf "%.0f", (t > 0 ? b / 1e6 / t 
 mbsc() { awk -v b="$2" -v t="$1" 'BEGIN { printf "%.1f", (t > 0 ? b / 1e6 / t : 0) }'; }
 # pairs NAME EXPECTED -- j1-command -- j2-command: RUNS interleaved pairs, "median1 median2"
 pairs() {
-    local name=$1 expected=$2 c1=$4 c2=$6 r a b got t1s=() t2s=()
+    local name=$1 expected=$2 c1=$4 c2=$6 r a b cpu got t1s=() t2s=() c1s=() c2s=()
     for ((r = 1; r <= RUNS; r++)); do
         for k in 1 2; do
             rm -rf "$OUT/o" && mkdir -p "$OUT/o"
             if [ $k = 1 ]; then a=$c1; else a=$c2; fi
-            /usr/bin/time -f '%e' -o "$OUT/time" bash -c "$a" >"$OUT/stdout" 2>"$OUT/stderr"
+            /usr/bin/time -f '%e %U %S' -o "$OUT/time" bash -c "$a" >"$OUT/stdout" 2>"$OUT/stderr"
             got=$(avro_count)
             if [ "$got" != "$expected" ]; then say "$name -j$k: count $got, expected $expected"; cat "$OUT/stderr" >&2; return 1; fi
-            b=$(tail -1 "$OUT/time")
-            if [ $k = 1 ]; then t1s+=("$b"); else t2s+=("$b"); fi
+            b=$(tail -1 "$OUT/time" | awk '{print $1}')
+            cpu=$(tail -1 "$OUT/time" | awk '{printf "%.2f", $2 + $3}')
+            if [ $k = 1 ]; then t1s+=("$b"); c1s+=("$cpu"); else t2s+=("$b"); c2s+=("$cpu"); fi
         done
     done
-    echo "$(printf '%s\n' "${t1s[@]}" | median) $(printf '%s\n' "${t2s[@]}" | median)"
+    echo "$(printf '%s\n' "${t1s[@]}" | median) $(printf '%s\n' "${t2s[@]}" | median) $(printf '%s\n' "${c1s[@]}" | median) $(printf '%s\n' "${c2s[@]}" | median)"
 }
 
 {
@@ -126,23 +127,27 @@ fi
     echo "One file cut into splits at bzip2 block / zstd frame boundaries (--split-size = compressed"
     echo "size / 8; $RUNS interleaved -j1/-j2 pairs, medians; the machine is shared, so noisy):"
     echo
-    echo "| input | compressed bytes | splits | -j1 | in MB/s | -j2 | in MB/s | speed-up |"
-    echo "|---|---|---|---|---|---|---|---|"
+    echo "| input | compressed bytes | splits | -j1 | in MB/s | -j2 | in MB/s | speed-up | CPU s -j1 | CPU s -j2 | CPU s one split |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|"
 } >>"$RESULTS.tmp"
 for z in "$F.bz2" "$ZF"; do
     zs=$(stat -c %s "$z")
     ss=$((zs / 8 + 1))
     say "split $z"
-    nsp=$("$CSVAVRO" convert "$z" "$OUT/o/out.avro" --split-size $ss --dry-run | sed -n 's/^plan: 1 input, \([0-9]*\) split.*/\1/p')
-    read -r a b < <(pairs "$z" "$KEPT" -- "$CSVAVRO convert '$z' '$OUT/o/out.avro' $JOB --split-size $ss -j1" -- "$CSVAVRO convert '$z' '$OUT/o/out.avro' $JOB --split-size $ss -j2") || exit 1
-    echo "| $(basename "$z" | sed 's/^comp-[0-9]*-[0-9]*//') | $zs | $nsp | ${a} s | $(mbsc "$a" "$zs") | ${b} s | $(mbsc "$b" "$zs") | $(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')x |" >>"$RESULTS.tmp"
+    nsp=$("$CSVAVRO" convert "$z" "$OUT/o/out.avro" --split-size $ss --dry-run --overwrite | sed -n 's/^plan: 1 input, \([0-9]*\) split.*/\1/p')
+    read -r a b ca cb < <(pairs "$z" "$KEPT" -- "$CSVAVRO convert '$z' '$OUT/o/out.avro' $JOB --split-size $ss -j1" -- "$CSVAVRO convert '$z' '$OUT/o/out.avro' $JOB --split-size $ss -j2") || exit 1
+    # the same file as one split (--split-size larger than it): the CPU the splits add
+    rm -rf "$OUT/o" && mkdir -p "$OUT/o"
+    /usr/bin/time -f '%U %S' -o "$OUT/time" bash -c "$CSVAVRO convert '$z' '$OUT/o/out.avro' $JOB --split-size 100G -j1" >/dev/null 2>&1
+    c0=$(tail -1 "$OUT/time" | awk '{printf "%.2f", $1 + $2}')
+    echo "| $(basename "$z" | sed 's/^comp-[0-9]*-[0-9]*//') | $zs | $nsp | ${a} s | $(mbsc "$a" "$zs") | ${b} s | $(mbsc "$b" "$zs") | $(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')x | $ca | $cb | $c0 |" >>"$RESULTS.tmp"
 done
 # parallel: four compressed inputs (gz, bz2, zst, xz): one split each (--split-size larger than
 # the bzip2 file: no block splits here)
 say "parallel"
 rm -rf "$OUT/in" && mkdir -p "$OUT/in"
 for c in gzip bzip2 zstd xz; do ln -s "$F.${EXT[$c]}" "$OUT/in/t.csv.${EXT[$c]}"; done
-read -r t1 t2 < <(pairs par $((4 * KEPT)) -- "$CSVAVRO convert '$OUT/in' '$OUT/o/' $JOB -j1 --split-size 100G" -- "$CSVAVRO convert '$OUT/in' '$OUT/o/' $JOB -j2 --split-size 100G") || exit 1
+read -r t1 t2 _ _ < <(pairs par $((4 * KEPT)) -- "$CSVAVRO convert '$OUT/in' '$OUT/o/' $JOB -j1 --split-size 100G" -- "$CSVAVRO convert '$OUT/in' '$OUT/o/' $JOB -j2 --split-size 100G") || exit 1
 {
     echo
     echo "Four compressed inputs (.gz, .bz2, .zst, .xz; one split each): -j1 ${t1} s, -j2 ${t2} s,"
