@@ -176,8 +176,7 @@ bool cav_job_single_direct(csvavro_job *j, size_t si, int64_t *start) {
     }
     if (ok) {
         const cav_split *s = &j->splits[si];
-        *start = s->first ? j->inputs[s->input].h.data_start : j->splits[si - 1].range_end;
-        if (s->first && *start > s->end) *start = s->end;
+        *start = s->first ? cav_split_first_start(j, si) : j->splits[si - 1].range_end;
         j->single_direct = si + 1;
     }
     pthread_mutex_unlock(&j->single_mu);

@@ -931,10 +931,10 @@ csvavro_status csvavro_job_plan_json(const csvavro_job *j, char **out, csvavro_e
         if (j->inputs[i].chunked) {
             json_t *o = json_array_get(ins, i);
             json_object_set_new(o, "compressed_size", json_integer(j->inputs[i].cuts.csize));
-            json_object_set_new(o, "split_at", json_string(j->inputs[i].codec ==
-                                                                   CSVAVRO_COMPRESSION_BZIP2
-                                                               ? "bzip2 blocks"
-                                                               : "zstd frames"));
+            json_object_set_new(o, "split_at",
+                                json_string(j->inputs[i].codec == CSVAVRO_COMPRESSION_BZIP2
+                                                ? "bzip2 blocks"
+                                                : "zstd frames"));
             json_object_set_new(o, "seek_table", json_boolean(j->inputs[i].cuts.seek_table));
         }
     json_object_set_new(root, "inputs", ins);

@@ -356,7 +356,8 @@ static csvavro_status run_split(worker *w, size_t si, int64_t start, bool aligne
                              err);
         if (st != CSVAVRO_OK) goto finish;
         if (cav_chunks_own_empty(in_f)) { /* no block starts in its range: nothing of ours */
-            s->range_start = s->range_end = CAV_RANGE_EMPTY;
+            /* speculative: passes through at verification; aligned: from where it starts */
+            s->range_start = s->range_end = aligned ? start : CAV_RANGE_EMPTY;
             s->own_len = 0;
             goto finish;
         }
