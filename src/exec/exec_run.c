@@ -355,7 +355,9 @@ static csvavro_status run_split(worker *w, size_t si, int64_t start, bool aligne
         st = cav_chunks_open(in->fs, in->path, in->display, &in->cuts, si - in->first_split, &in_f,
                              err);
         if (st != CSVAVRO_OK) goto finish;
-        if (cav_chunks_own_empty(in_f)) { /* no block starts in its range: nothing of ours */
+        /* no block starts in its range: nothing of ours (the first split still reads on: its
+         * start, after the header, is a position in a later split's bytes) */
+        if (cav_chunks_own_empty(in_f) && !s->first) {
             /* speculative: passes through at verification; aligned: from where it starts */
             s->range_start = s->range_end = aligned ? start : CAV_RANGE_EMPTY;
             s->own_len = 0;
