@@ -7,7 +7,7 @@ cav_add_test(NAME test_hdfs_garbage SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_
   MODULES core io hdfs LABELS hdfs TIMEOUT 60)
 
 if(TARGET csvavro-hdfsd)
-  foreach(_t basic interop multiblock faults refuse secure tokens dtoken)
+  foreach(_t basic interop multiblock faults refuse secure tokens dtoken dtp)
     cav_add_script_test(NAME hdfs_${_t}
       COMMAND /bin/bash ${CMAKE_SOURCE_DIR}/tests/hdfs/hdfs_${_t}.sh LABELS hdfs TIMEOUT 300)
     set_property(TEST hdfs_${_t} APPEND PROPERTY ENVIRONMENT

@@ -124,8 +124,9 @@ typedef struct cav_hdfs_conf {
     char nameservice[128];  /* the HA nameservice the NameNodes came from ("" if none) */
     char token_file[1024];  /* HADOOP_TOKEN_FILE_LOCATION (Kerberos clusters) */
     cav_hdfs_creds tokens;  /* its tokens: TOKEN authentication where one fits the NameNode */
-    char dt_protection[64]; /* dfs.data.transfer.protection, or "encrypt" for
-                             * dfs.encrypt.data.transfer=true: not implemented, refused */
+    unsigned dt_qop;        /* dfs.data.transfer.protection: accepted CAV_QOP_* (0 = none) */
+    int dt_encrypt;         /* dfs.encrypt.data.transfer=true */
+    int dt_aes;             /* dfs.encrypt.data.transfer.cipher.suites has AES/CTR/NoPadding */
     int retries;            /* connection attempts beyond the first (CSVAVRO_HDFS_RETRIES) */
     int backoff_ms;         /* first back-off, doubled per attempt (CSVAVRO_HDFS_BACKOFF_MS) */
     int backoff_max_ms;
@@ -167,12 +168,23 @@ csvavro_status cav_hdfs_conf_tokens(cav_hdfs_conf *c, csvavro_error *err);
 
 /* ---------------------------------------------------------------- sockets */
 
+struct cav_digest;
+struct evp_cipher_ctx_st;
 typedef struct cav_hdfs_sock {
     int fd;
     int timeout_ms;
     uint8_t *rbuf;
     size_t rpos, rlen, rcap;
     char peer[300]; /* "host:port" for messages */
+    /* data transfer protection (hdfs_dtp.c), applied to every read and write: DIGEST-MD5
+     * frames (integrity/privacy) or an AES/CTR stream (negotiated cipher option) */
+    struct cav_digest *dig;
+    struct evp_cipher_ctx_st *enc, *dec;
+    uint8_t *lbuf; /* layer scratch: a received frame / encrypted output */
+    size_t lcap;
+    cav_buf wb;          /* DIGEST-MD5 frames being sent */
+    const uint8_t *dptr; /* decoded plaintext not delivered yet: [dpos, dlen) */
+    size_t dpos, dlen;
 } cav_hdfs_sock;
 
 /* Test hook (the HDFS fuzz targets): when set, cav_hdfs_sock_connect does not connect but
@@ -185,6 +197,14 @@ csvavro_status cav_hdfs_sock_connect(cav_hdfs_sock *s, const char *hostport, int
 void cav_hdfs_sock_close(cav_hdfs_sock *s);
 csvavro_status cav_hdfs_sock_write(cav_hdfs_sock *s, const void *p, size_t n, csvavro_error *err);
 csvavro_status cav_hdfs_sock_read(cav_hdfs_sock *s, void *p, size_t n, csvavro_error *err);
+/* The layers (owned by the socket afterwards; freed by cav_hdfs_sock_close). AES: this side
+ * encrypts with wkey/wiv and decrypts with rkey/riv (16-byte IVs, keylen 16, 24 or 32). */
+csvavro_status cav_hdfs_sock_set_digest(cav_hdfs_sock *s, struct cav_digest *d, csvavro_error *err);
+csvavro_status cav_hdfs_sock_set_aes(cav_hdfs_sock *s, const uint8_t *wkey, const uint8_t *wiv,
+                                     const uint8_t *rkey, const uint8_t *riv, size_t keylen,
+                                     csvavro_error *err);
+/* True when bytes already received wait to be read (no need to poll). */
+int cav_hdfs_sock_pending(const cav_hdfs_sock *s);
 /* The varint at p[0..n): its byte count, 0 when truncated or malformed. */
 static inline size_t cav_hdfs_varint_at(const uint8_t *p, size_t n, uint64_t *v) {
     const uint8_t *q = p;
@@ -249,6 +269,15 @@ void cav_hdfs_ccache_principal(char *out, size_t cap);
 
 /* ---------------------------------------------------------------- the backend */
 
+typedef struct cav_hdfs_dek {
+    int have;
+    uint32_t keyid;
+    char bpid[256];
+    uint8_t nonce[64], key[64];
+    size_t nlen, klen;
+    uint64_t expiry; /* ms since the epoch */
+} cav_hdfs_dek;
+
 typedef struct cav_hdfs_fs {
     csvavro_fs base;
     cav_hdfs_conf conf;
@@ -265,6 +294,9 @@ typedef struct cav_hdfs_fs {
     int have_defaults;
     uint64_t def_block_size;
     uint32_t def_replication;
+    int def_encrypt; /* encryptDataTransfer */
+    /* the data encryption key (dfs.encrypt.data.transfer), under lease_mu */
+    cav_hdfs_dek dek;
 } cav_hdfs_fs;
 
 /* Normalised absolute HDFS path (relative paths go under /user/<user>); allocated. */
@@ -288,9 +320,20 @@ struct Hadoop__Hdfs__HdfsFileStatusProto;
 csvavro_status cav_hdfs_refuse_unreadable(const struct Hadoop__Hdfs__FileEncryptionInfoProto *fe,
                                           const struct Hadoop__Hdfs__ErasureCodingPolicyProto *ec,
                                           uint32_t flags, int is_dir, csvavro_error *err);
-/* CSVAVRO_E_UNSUPPORTED when the configuration asks for DataNode SASL (data transfer
- * protection or encryption), which csvavro does not implement. */
-csvavro_status cav_hdfs_check_dt_protection(const cav_hdfs_conf *c, csvavro_error *err);
+/* Data transfer protection (hdfs_dtp.c): on a fresh DataNode connection, before the op, the
+ * SASL handshake the configuration (or the NameNode's defaults) asks for, authenticated by the
+ * block token tok or the data encryption key; then s carries the negotiated layer. Nothing
+ * when no protection is asked for. */
+struct Hadoop__Common__TokenProto;
+csvavro_status cav_hdfs_dn_protect(cav_hdfs_fs *h, cav_hdfs_sock *s,
+                                   const struct Hadoop__Common__TokenProto *tok,
+                                   csvavro_error *err);
+/* The handshake itself with explicit credentials (user/password as DIGEST-MD5 takes them,
+ * acceptable CAV_QOP_* levels, whether to ask for AES/CTR); *unknown_key is set when the
+ * DataNode does not know the data encryption key. Exposed for the fuzz target. */
+csvavro_status cav_hdfs_dt_handshake(cav_hdfs_sock *s, const char *user, const char *password,
+                                     unsigned qops, int want_aes, int *unknown_key,
+                                     csvavro_error *err);
 /* stat for opening: also refuses encrypted and erasure-coded files. */
 csvavro_status cav_hdfs_stat_for_read(cav_hdfs_fs *h, const char *path, csvavro_stat *st,
                                       csvavro_error *err);

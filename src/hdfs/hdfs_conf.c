@@ -245,10 +245,16 @@ static csvavro_status security_conf(cav_hdfs_conf *c, const char *dir, csvavro_e
     }
     cav_free(v);
     v = conf_get(dir, "dfs.data.transfer.protection");
-    if (v && *v) snprintf(c->dt_protection, sizeof c->dt_protection, "%s", v);
+    if (v && *v && st == CSVAVRO_OK) {
+        st = cav_hdfs_parse_qop(v, &c->dt_qop, err);
+        if (st != CSVAVRO_OK) cav_err_prefix(err, "dfs.data.transfer.protection");
+    }
     cav_free(v);
     v = conf_get(dir, "dfs.encrypt.data.transfer");
-    if (v && !strcasecmp(v, "true")) snprintf(c->dt_protection, sizeof c->dt_protection, "encrypt");
+    c->dt_encrypt = v && !strcasecmp(v, "true");
+    cav_free(v);
+    v = conf_get(dir, "dfs.encrypt.data.transfer.cipher.suites");
+    c->dt_aes = v && strstr(v, "AES/CTR/NoPadding") != NULL;
     cav_free(v);
     v = conf_get(dir, "dfs.namenode.kerberos.principal");
     if (v) snprintf(c->nn_principal, sizeof c->nn_principal, "%s", v);
@@ -260,20 +266,6 @@ static csvavro_status security_conf(cav_hdfs_conf *c, const char *dir, csvavro_e
         st = cav_err(err, CSVAVRO_E_USAGE,
                      "CSVAVRO_KEYTAB=%s needs CSVAVRO_PRINCIPAL (or --principal) too", c->keytab);
     return st;
-}
-
-csvavro_status cav_hdfs_check_dt_protection(const cav_hdfs_conf *c, csvavro_error *err) {
-    if (!c->dt_protection[0]) return CSVAVRO_OK;
-    if (!strcmp(c->dt_protection, "encrypt"))
-        return cav_err(err, CSVAVRO_E_UNSUPPORTED,
-                       "dfs.encrypt.data.transfer=true in the Hadoop config: csvavro does not "
-                       "implement encrypted DataNode transfers yet, so it reads and writes no "
-                       "file data on this cluster (namespace operations work)");
-    return cav_err(err, CSVAVRO_E_UNSUPPORTED,
-                   "dfs.data.transfer.protection=%s in the Hadoop config: csvavro does not "
-                   "implement the DataNode SASL handshake yet, so it reads and writes no file "
-                   "data on this cluster (namespace operations work)",
-                   c->dt_protection);
 }
 
 static int env_int(const char *name, int def, int lo, int hi) {

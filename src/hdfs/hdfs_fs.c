@@ -445,6 +445,8 @@ csvavro_status cav_hdfs_server_defaults(cav_hdfs_fs *h, csvavro_error *err) {
     if (resp->serverdefaults) {
         h->def_block_size = resp->serverdefaults->blocksize;
         h->def_replication = resp->serverdefaults->replication;
+        h->def_encrypt = resp->serverdefaults->has_encryptdatatransfer &&
+                         resp->serverdefaults->encryptdatatransfer;
     }
     if (!h->def_block_size) h->def_block_size = 128u << 20;
     if (!h->def_replication) h->def_replication = 3;

@@ -6,14 +6,20 @@
  * Reads go through a 64 KiB buffer (small messages: acks, headers), but large reads that find
  * the buffer empty go straight into the caller's memory (packet data lands in the caller's
  * pread buffer without a copy). Writes are full writes with MSG_NOSIGNAL (no SIGPIPE).
+ *
+ * Data transfer protection layers (set after the DataNode SASL handshake, hdfs_dtp.c): AES/CTR
+ * encrypts what is sent (in LAYER_CHUNK pieces) and decrypts what arrives in place, right
+ * where it is received; DIGEST-MD5 sends every write as frames and reads whole frames (BE u32
+ * length, at most CAV_DIGEST_MAXBUF) whose verified plaintext is then handed out.
  */
-#include "hdfs.h"
+#include "hdfs_digest.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/evp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,6 +27,7 @@
 #include <unistd.h>
 
 #define RBUF_SIZE (64u << 10)
+#define LAYER_CHUNK (256u << 10)
 
 static csvavro_status wait_fd(cav_hdfs_sock *s, short ev, csvavro_error *err) {
     struct pollfd pfd = {.fd = s->fd, .events = ev};
@@ -114,9 +121,20 @@ void cav_hdfs_sock_close(cav_hdfs_sock *s) {
     cav_free(s->rbuf);
     s->rbuf = NULL;
     s->rpos = s->rlen = s->rcap = 0;
+    cav_digest_free(s->dig);
+    s->dig = NULL;
+    EVP_CIPHER_CTX_free(s->enc);
+    EVP_CIPHER_CTX_free(s->dec);
+    s->enc = s->dec = NULL;
+    cav_free(s->lbuf);
+    s->lbuf = NULL;
+    s->lcap = 0;
+    cav_buf_free(&s->wb);
+    s->dptr = NULL;
+    s->dpos = s->dlen = 0;
 }
 
-csvavro_status cav_hdfs_sock_write(cav_hdfs_sock *s, const void *p, size_t n, csvavro_error *err) {
+static csvavro_status raw_write(cav_hdfs_sock *s, const void *p, size_t n, csvavro_error *err) {
     const uint8_t *b = p;
     while (n) {
         ssize_t w = send(s->fd, b, n, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -135,6 +153,37 @@ csvavro_status cav_hdfs_sock_write(cav_hdfs_sock *s, const void *p, size_t n, cs
     return CSVAVRO_OK;
 }
 
+static csvavro_status lbuf_reserve(cav_hdfs_sock *s, size_t n, csvavro_error *err) {
+    if (s->lcap >= n) return CSVAVRO_OK;
+    uint8_t *b = cav_realloc(s->lbuf, n);
+    if (!b) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    s->lbuf = b;
+    s->lcap = n;
+    return CSVAVRO_OK;
+}
+
+csvavro_status cav_hdfs_sock_write(cav_hdfs_sock *s, const void *p, size_t n, csvavro_error *err) {
+    const uint8_t *b = p;
+    if (!s->dig && !s->enc) return raw_write(s, p, n, err);
+    while (n) {
+        size_t k = CAV_MIN(n, (size_t)LAYER_CHUNK);
+        if (s->dig) {
+            cav_buf_reset(&s->wb);
+            CAV_TRY(cav_digest_encode(s->dig, b, k, &s->wb, err));
+            CAV_TRY(raw_write(s, s->wb.data, s->wb.len, err));
+        } else {
+            int ol = 0;
+            CAV_TRY(lbuf_reserve(s, LAYER_CHUNK, err));
+            if (EVP_EncryptUpdate(s->enc, s->lbuf, &ol, b, (int)k) != 1 || (size_t)ol != k)
+                return cav_err(err, CSVAVRO_E_IO, "%s: AES/CTR encryption failed", s->peer);
+            CAV_TRY(raw_write(s, s->lbuf, k, err));
+        }
+        b += k;
+        n -= k;
+    }
+    return CSVAVRO_OK;
+}
+
 /* One recv into p (up to n bytes); 0 bytes means EOF (an error here). */
 static csvavro_status recv_some(cav_hdfs_sock *s, uint8_t *p, size_t n, size_t *got,
                                 csvavro_error *err) {
@@ -142,6 +191,9 @@ static csvavro_status recv_some(cav_hdfs_sock *s, uint8_t *p, size_t n, size_t *
         ssize_t r = recv(s->fd, p, n, MSG_DONTWAIT);
         if (r > 0) {
             *got = (size_t)r;
+            int ol = 0;
+            if (s->dec && (EVP_DecryptUpdate(s->dec, p, &ol, p, (int)r) != 1 || ol != (int)r))
+                return cav_err(err, CSVAVRO_E_IO, "%s: AES/CTR decryption failed", s->peer);
             return CSVAVRO_OK;
         }
         if (r == 0) return cav_err(err, CSVAVRO_E_IO, "%s: connection closed by peer", s->peer);
@@ -154,7 +206,7 @@ static csvavro_status recv_some(cav_hdfs_sock *s, uint8_t *p, size_t n, size_t *
     }
 }
 
-csvavro_status cav_hdfs_sock_read(cav_hdfs_sock *s, void *p, size_t n, csvavro_error *err) {
+static csvavro_status raw_read(cav_hdfs_sock *s, void *p, size_t n, csvavro_error *err) {
     uint8_t *o = p;
     size_t have = s->rlen - s->rpos;
     if (have) {
@@ -186,6 +238,70 @@ csvavro_status cav_hdfs_sock_read(cav_hdfs_sock *s, void *p, size_t n, csvavro_e
         o += k;
         n -= k;
     }
+    return CSVAVRO_OK;
+}
+
+csvavro_status cav_hdfs_sock_read(cav_hdfs_sock *s, void *p, size_t n, csvavro_error *err) {
+    if (!s->dig) return raw_read(s, p, n, err);
+    uint8_t *o = p;
+    while (n) {
+        if (s->dpos < s->dlen) {
+            size_t k = CAV_MIN(n, s->dlen - s->dpos);
+            memcpy(o, s->dptr + s->dpos, k);
+            s->dpos += k;
+            o += k;
+            n -= k;
+            continue;
+        }
+        uint8_t h[4];
+        CAV_TRY(raw_read(s, h, 4, err));
+        uint32_t len = cav_be32_get(h);
+        if (len > CAV_DIGEST_MAXBUF || len < 16)
+            return cav_err(err, CSVAVRO_E_PROTOCOL, "%s: SASL frame of %u bytes", s->peer, len);
+        CAV_TRY(lbuf_reserve(s, (size_t)len + 4, err));
+        memcpy(s->lbuf, h, 4);
+        CAV_TRY(raw_read(s, s->lbuf + 4, len, err));
+        s->dpos = s->dlen = 0;
+        csvavro_status st =
+            cav_digest_decode(s->dig, s->lbuf, (size_t)len + 4, &s->dptr, &s->dlen, err);
+        if (st != CSVAVRO_OK) {
+            cav_err_prefix(err, "%s", s->peer);
+            return st;
+        }
+    }
+    return CSVAVRO_OK;
+}
+
+int cav_hdfs_sock_pending(const cav_hdfs_sock *s) {
+    return s->rpos < s->rlen || s->dpos < s->dlen;
+}
+
+csvavro_status cav_hdfs_sock_set_digest(cav_hdfs_sock *s, struct cav_digest *d,
+                                        csvavro_error *err) {
+    (void)err;
+    s->dig = d;
+    cav_buf_init(&s->wb, 2 * (size_t)LAYER_CHUNK + 4096);
+    return CSVAVRO_OK;
+}
+
+csvavro_status cav_hdfs_sock_set_aes(cav_hdfs_sock *s, const uint8_t *wkey, const uint8_t *wiv,
+                                     const uint8_t *rkey, const uint8_t *riv, size_t keylen,
+                                     csvavro_error *err) {
+    const EVP_CIPHER *c = keylen == 16   ? EVP_aes_128_ctr()
+                          : keylen == 24 ? EVP_aes_192_ctr()
+                          : keylen == 32 ? EVP_aes_256_ctr()
+                                         : NULL;
+    if (!c) return cav_err(err, CSVAVRO_E_PROTOCOL, "%s: AES key of %zu bytes", s->peer, keylen);
+    s->enc = EVP_CIPHER_CTX_new();
+    s->dec = EVP_CIPHER_CTX_new();
+    if (!s->enc || !s->dec || EVP_EncryptInit_ex(s->enc, c, NULL, wkey, wiv) != 1 ||
+        EVP_DecryptInit_ex(s->dec, c, NULL, rkey, riv) != 1)
+        return cav_err(err, CSVAVRO_E_NOMEM, "%s: cannot set up AES/CTR", s->peer);
+    /* bytes received but not read yet arrived after the handshake: decrypt them now */
+    int ol = 0;
+    if (s->rpos < s->rlen && EVP_DecryptUpdate(s->dec, s->rbuf + s->rpos, &ol, s->rbuf + s->rpos,
+                                               (int)(s->rlen - s->rpos)) != 1)
+        return cav_err(err, CSVAVRO_E_IO, "%s: AES/CTR decryption failed", s->peer);
     return CSVAVRO_OK;
 }
 

@@ -153,6 +153,7 @@ static csvavro_status send_read(hdfs_rfile *f, Hadoop__Hdfs__LocatedBlockProto *
     f->idle = 0;
     f->open = 1;
     snprintf(f->node, sizeof f->node, "%s", node);
+    CAV_TRY(cav_hdfs_dn_protect(f->h, &f->sock, b->blocktoken, err));
     uint64_t in_blk = (uint64_t)(off - (int64_t)b->offset);
     cav_hdfs_op_header oh;
     cav_hdfs_op_header_init(&oh, b, cav_hdfs_rpc_client_name(f->h->rpc));
@@ -470,7 +471,6 @@ csvavro_status cav_hdfs_open_read(csvavro_fs *fs, const char *path, csvavro_file
     *out = NULL;
     csvavro_stat st;
     CAV_TRY(cav_hdfs_stat_for_read(h, path, &st, err));
-    if (st.size > 0) CAV_TRY(cav_hdfs_check_dt_protection(&h->conf, err));
     if (st.is_dir) return cav_err(err, CSVAVRO_E_USAGE, "is a directory");
     hdfs_rfile *f = cav_calloc(1, sizeof *f);
     if (!f) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");

@@ -60,6 +60,7 @@ typedef struct hdfs_wfile {
     cav_buf msg;
     int failed;
     int leased;
+    char last_dn[600]; /* the last DataNode failure, for the final message */
 } hdfs_wfile;
 
 static void sleep_ms(int ms) {
@@ -90,6 +91,7 @@ static csvavro_status open_pipe(hdfs_wfile *f, csvavro_error *err) {
     CAV_TRY(cav_hdfs_sock_connect(&f->sock, addr, f->h->conf.connect_timeout_ms,
                                   f->h->conf.timeout_ms, err));
     f->open = 1;
+    CAV_TRY(cav_hdfs_dn_protect(f->h, &f->sock, b->blocktoken, err));
     cav_hdfs_op_header oh;
     cav_hdfs_op_header_init(&oh, b, cav_hdfs_rpc_client_name(f->h->rpc));
     Hadoop__Hdfs__ChecksumProto cs = HADOOP__HDFS__CHECKSUM_PROTO__INIT;
@@ -190,7 +192,7 @@ static csvavro_status read_ack(hdfs_wfile *f, csvavro_error *err) {
 }
 
 static int ack_ready(hdfs_wfile *f) {
-    if (f->sock.rpos < f->sock.rlen) return 1;
+    if (cav_hdfs_sock_pending(&f->sock)) return 1;
     struct pollfd p = {.fd = f->sock.fd, .events = POLLIN};
     return poll(&p, 1, 0) > 0;
 }
@@ -294,6 +296,11 @@ static csvavro_status run(hdfs_wfile *f, int finishing, csvavro_error *err) {
                 f->n_exclude--;
                 continue;
             }
+            if (st != CSVAVRO_OK && f->last_dn[0] && err) {
+                char m[sizeof err->message];
+                snprintf(m, sizeof m, "%s", err->message);
+                return cav_err(err, st, "%s (the last DataNode failure: %s)", m, f->last_dn);
+            }
             CAV_TRY(st);
             f->sent = 0;
             f->seqno = f->acked = 0;
@@ -304,6 +311,7 @@ static csvavro_status run(hdfs_wfile *f, int finishing, csvavro_error *err) {
         if (st == CSVAVRO_E_NOMEM || st == CSVAVRO_E_LIMIT) return st;
         /* a DataNode failed: abandon the block, exclude the node, start the block over */
         close_pipe(f);
+        if (err) snprintf(f->last_dn, sizeof f->last_dn, "%s", err->message);
         Hadoop__Hdfs__LocatedBlockProto *b = cur_block(f);
         int bi = f->bad_index >= 0 && (size_t)f->bad_index < b->n_locs ? f->bad_index : 0;
         if (f->recoveries >= MAX_RECOVER || f->n_exclude >= MAX_EXCLUDE || b->n_locs == 0) {
@@ -443,7 +451,6 @@ csvavro_status cav_hdfs_create_file(csvavro_fs *fs, const char *path, int overwr
                                     csvavro_file **out, csvavro_error *err) {
     cav_hdfs_fs *h = (cav_hdfs_fs *)fs;
     *out = NULL;
-    CAV_TRY(cav_hdfs_check_dt_protection(&h->conf, err));
     CAV_TRY(cav_hdfs_server_defaults(h, err));
     hdfs_wfile *f = cav_calloc(1, sizeof *f);
     if (!f) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");

@@ -149,10 +149,10 @@ HADOOP_CONF_DIR=$T/c-qop refused "QOP mismatch (client integrity, server privacy
 mkconf "$T/c-dtp" "$(prop fs.defaultFS "hdfs://$NNADDR")$KRB$(prop hadoop.rpc.protection privacy)" \
   "$(prop dfs.namenode.kerberos.principal "$PRINC")$(prop dfs.data.transfer.protection privacy)"
 HADOOP_CONF_DIR=$T/c-dtp $C fs ls hdfs:///tmp/priv >/dev/null || fail "namespace ops with dfs.data.transfer.protection"
-HADOOP_CONF_DIR=$T/c-dtp refused "reading with dfs.data.transfer.protection (not implemented)" \
-  "dfs.data.transfer.protection=privacy" $C fs cat hdfs:///tmp/priv/secret
-HADOOP_CONF_DIR=$T/c-dtp refused "writing with dfs.data.transfer.protection (not implemented)" \
-  "does not implement the DataNode SASL" $C fs put "$T/d2" hdfs:///tmp/priv/dtp
+HADOOP_CONF_DIR=$T/c-dtp refused "reading with dfs.data.transfer.protection from DataNodes without" \
+  "does not use data transfer protection" $C fs cat hdfs:///tmp/priv/secret
+HADOOP_CONF_DIR=$T/c-dtp refused "writing with dfs.data.transfer.protection to DataNodes without" \
+  "does not use data transfer protection" $C fs put "$T/d2" hdfs:///tmp/priv/dtp
 mkconf "$T/c-simple" "$(prop fs.defaultFS "hdfs://$NNADDR")" ""
 HADOOP_CONF_DIR=$T/c-simple refused "SIMPLE client against the secure server" \
   "SIMPLE authentication is not enabled" $C fs ls hdfs:///

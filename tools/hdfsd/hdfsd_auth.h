@@ -21,6 +21,7 @@ typedef struct hd_sec {
     int rpc_qop;               /* the one layer offered (HD_QOP_*), --rpc-protection */
     int dt_qop;                /* --data-transfer-protection (0 = none) */
     bool encrypt_dt;           /* --encrypt-data-transfer */
+    bool dt_aes;               /* --data-transfer-aes: AES/CTR when a client asks for it */
     bool block_tokens;         /* --block-tokens (on in secure mode) */
     int64_t token_lifetime_ms; /* --block-token-lifetime */
     int64_t key_roll_ms;       /* --block-key-roll */
@@ -40,6 +41,14 @@ size_t hd_block_token(const char *user, uint64_t block_id, unsigned modes, uint8
 /* DataNode side: true when the token grants mode on block_id now; else msg says why. */
 bool hd_block_token_check(const uint8_t *id, size_t idlen, const uint8_t *pw, size_t pwlen,
                           uint64_t block_id, unsigned mode, char *msg, size_t cap);
+/* Data transfer protection (DataNode SASL): the password of a block token identifier (checks
+ * expiry and key; false with why in msg), a new data encryption key (the current block key's
+ * HMAC of a random nonce; NameNode getDataEncryptionKey), and the key of (key id, nonce)
+ * (false when that block key is gone). */
+bool hd_block_token_password(const uint8_t *id, size_t idlen, uint8_t pw[20], char *msg,
+                             size_t cap);
+bool hd_data_key(int32_t *key_id, uint8_t nonce[8], uint8_t key[20], uint64_t *expiry);
+bool hd_data_key_lookup(int32_t key_id, const uint8_t *nonce, size_t nlen, uint8_t key[20]);
 /* The caller of the NameNode method being run on this thread (set by the dispatcher): tokens
  * are issued to this user with these modes. */
 extern __thread const char *hd_tls_user;

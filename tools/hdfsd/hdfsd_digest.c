@@ -257,6 +257,13 @@ bool hd_digest_user_refused(const hd_digest *d) {
     return d && d->refused;
 }
 
+size_t hd_digest_maxout(hd_digest *d) {
+    const void *v = NULL;
+    if (sasl_getprop(d->conn, SASL_MAXOUTBUF, &v) != SASL_OK || !v) return 4096;
+    unsigned m = *(const unsigned *)v;
+    return m ? m : 4096;
+}
+
 static unsigned maxout(hd_digest *d) {
     const void *v = NULL;
     if (sasl_getprop(d->conn, SASL_MAXOUTBUF, &v) != SASL_OK || !v) return 4096;

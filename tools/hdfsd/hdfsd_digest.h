@@ -41,6 +41,8 @@ int hd_digest_step(hd_digest *d, const uint8_t *in, size_t n, const uint8_t **ou
 int hd_digest_layer(const hd_digest *d);
 const char *hd_digest_user(const hd_digest *d);
 bool hd_digest_user_refused(const hd_digest *d);
+/* The largest plaintext one frame to the client carries (its maxbuf less the overhead). */
+size_t hd_digest_maxout(hd_digest *d);
 /* Frames (BE u32 length + wrapped bytes, as the SASL stream carries them): encode appends the
  * frames for p[0..n) (cut at the client's buffer size) to a cav_malloc'd *out; decode takes one
  * whole frame. The single-token forms have no length (CipherOption keys, RPC WRAP). All return

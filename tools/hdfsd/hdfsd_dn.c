@@ -20,6 +20,7 @@
  */
 #include "hdfsd.h"
 #include "hdfsd_auth.h"
+#include "hdfsd_dtp.h"
 #include "core/core.h"
 
 #include "hdfs/datatransfer.pb-c.h"
@@ -44,6 +45,9 @@ typedef struct dconn {
     int fd;
     int dn;
     long long sent, rcvd; /* for drop-after */
+    hd_dtp L;             /* data transfer protection layer (none: plain) */
+    uint8_t pre[4];       /* bytes read before knowing whether the handshake comes */
+    size_t npre, ppos;
 } dconn;
 
 static bool dropped(dconn *c) {
@@ -55,18 +59,41 @@ static bool dsend(dconn *c, const void *p, size_t n) {
     long long lim = atomic_load(&g_hd.dn[c->dn].drop_after);
     if (lim >= 0 && c->sent + c->rcvd + (long long)n > lim) {
         size_t part = c->sent + c->rcvd < lim ? (size_t)(lim - c->sent - c->rcvd) : 0;
-        if (part) hd_write_full(c->fd, p, part);
+        if (part) hd_dtp_send(&c->L, c->fd, p, part);
         c->sent += (long long)part + 1;
         return false;
     }
     c->sent += (long long)n;
-    return hd_write_full(c->fd, p, n);
+    return hd_dtp_send(&c->L, c->fd, p, n);
 }
 
 static bool drecv(dconn *c, void *p, size_t n) {
-    if (!hd_read_full(c->fd, p, n)) return false;
+    uint8_t *o = p;
+    size_t k = c->npre - c->ppos < n ? c->npre - c->ppos : n;
+    memcpy(o, c->pre + c->ppos, k);
+    c->ppos += k;
+    if (!hd_dtp_recv(&c->L, c->fd, o + k, n - k)) return false;
     c->rcvd += (long long)n;
     return !dropped(c);
+}
+
+/* A delimited message of at most max bytes from the client (through the layer). */
+static uint8_t *read_delimited_c(dconn *c, size_t max, size_t *len) {
+    uint64_t v = 0;
+    for (int i = 0;; i++) {
+        uint8_t b;
+        if (i == 5 || !drecv(c, &b, 1)) return NULL;
+        v |= (uint64_t)(b & 0x7f) << (7 * i);
+        if (!(b & 0x80)) break;
+    }
+    if (v > max) return NULL;
+    uint8_t *b = cav_malloc(v ? v : 1);
+    if (b && !drecv(c, b, v)) {
+        cav_free(b);
+        b = NULL;
+    }
+    *len = v;
+    return b;
 }
 
 static bool send_delimited(dconn *c, const ProtobufCMessage *m) {
@@ -215,6 +242,11 @@ static bool op_read(dconn *c, const uint8_t *msg, size_t mlen) {
     resp.readopchecksuminfo = &ci;
     if (!send_delimited(c, &resp.base)) goto out;
     uint32_t per = g_hd.read_packet / bpc * bpc;
+    /* under a DIGEST-MD5 layer, one packet per frame of at most the client's buffer (the Go
+     * client mis-counts a read that spans two frames) */
+    size_t fmax = hd_dtp_max_send(&c->L);
+    while (fmax && per > bpc && 31 + (size_t)per / bpc * 4 + 4 + per > fmax)
+        per -= bpc;
     if (per == 0) per = bpc;
     uint32_t maxcrc = (per / bpc + 1) * 4;
     buf = cav_malloc(31 + maxcrc + per);
@@ -237,7 +269,7 @@ static bool op_read(dconn *c, const uint8_t *msg, size_t mlen) {
     /* optional ClientReadStatusProto; the Go client just closes */
     hd_set_timeout(c->fd, 3000);
     size_t sl;
-    uint8_t *s = read_delimited_fd(c->fd, 64, &sl);
+    uint8_t *s = read_delimited_c(c, 64, &sl);
     if (s) {
         Hadoop__Hdfs__ClientReadStatusProto *rs =
             hadoop__hdfs__client_read_status_proto__unpack(NULL, sl, s);
@@ -430,6 +462,7 @@ static bool op_write(dconn *c, const uint8_t *msg, size_t mlen) {
         snprintf(bad, sizeof bad, "%s:%u", t0->id->ipaddr, t0->id->xferport);
         down = hd_connect(t0->id->ipaddr, (int)t0->id->xferport, 5000);
         bool ok = down >= 0;
+        if (ok) hd_dtp_internal_add(down); /* no handshake between our own DataNodes */
         if (ok) {
             hd_set_timeout(down, 60000);
             Hadoop__Hdfs__OpWriteBlockProto fw = *r;
@@ -604,7 +637,10 @@ out:
     cav_free(pkt);
     if (dfd >= 0) close(dfd);
     if (mfd >= 0) close(mfd);
-    if (down >= 0) close(down);
+    if (down >= 0) {
+        hd_dtp_internal_remove(down);
+        close(down);
+    }
     hadoop__hdfs__op_write_block_proto__free_unpacked(r, NULL);
     return false; /* one write per connection */
 }
@@ -614,16 +650,49 @@ void *hd_dn_conn_thread(void *arg) {
     dconn c = {.fd = a->fd, .dn = a->dn};
     cav_free(a);
     hd_set_timeout(c.fd, 60000);
+    bool refuse = false; /* protection required but the client sent an op in clear */
+    if (hd_dtp_required()) {
+        char why[400] = "";
+        if (!hd_read_full(c.fd, c.pre, 4)) goto done;
+        /* (checked once bytes arrived: the forwarding side registers before it sends) */
+        if (hd_dtp_is_internal(c.fd)) {
+            c.npre = 4;
+        } else if (((uint32_t)c.pre[0] << 24 | (uint32_t)c.pre[1] << 16 | (uint32_t)c.pre[2] << 8 |
+                    c.pre[3]) == HD_DT_MAGIC) {
+            if (!hd_dtp_accept(c.fd, &c.L, why, sizeof why)) {
+                hd_log("datanode %d: SASL handshake refused: %s", c.dn + 1, why);
+                goto done;
+            }
+        } else {
+            c.npre = 4;
+            refuse = true;
+        }
+    }
     for (;;) {
         uint8_t hdr[3];
         if (!drecv(&c, hdr, 3)) break;
+        if (hdr[0] == 0xDE && hdr[1] == 0xAD && hdr[2] == 0xBE && c.rcvd == 3 &&
+            !hd_dtp_required()) { /* a client doing SASL with a DataNode that does not */
+            hd_dtp_refuse(c.fd, "this DataNode does not use data transfer protection (neither "
+                                "dfs.data.transfer.protection nor dfs.encrypt.data.transfer)");
+            break;
+        }
         if (hdr[0] != 0 || hdr[1] != DT_VERSION) break;
         size_t len;
-        uint8_t *msg = read_delimited_fd(c.fd, MAX_OP_MSG, &len);
+        uint8_t *msg = read_delimited_c(&c, MAX_OP_MSG, &len);
         if (!msg) break;
-        c.rcvd += (long long)len;
         bool keep = false;
-        if (hdr[2] == OP_READ_BLOCK)
+        if (refuse) {
+            char why[300];
+            snprintf(why, sizeof why,
+                     "this DataNode requires SASL data transfer protection (%s%s): the client "
+                     "sent its request without the handshake",
+                     g_sec.encrypt_dt ? "dfs.encrypt.data.transfer=true"
+                                      : "dfs.data.transfer.protection=",
+                     g_sec.encrypt_dt ? "" : hd_qop_name(g_sec.dt_qop));
+            hd_log("datanode %d: %s", c.dn + 1, why);
+            send_status(&c, HADOOP__HDFS__STATUS__ERROR, NULL, why);
+        } else if (hdr[2] == OP_READ_BLOCK)
             keep = op_read(&c, msg, len);
         else if (hdr[2] == OP_WRITE_BLOCK)
             keep = op_write(&c, msg, len);
@@ -635,6 +704,8 @@ void *hd_dn_conn_thread(void *arg) {
         if (!keep) break;
         hd_set_timeout(c.fd, 4000); /* keep-alive for another op */
     }
+done:
+    hd_dtp_free(&c.L);
     close(c.fd);
     return NULL;
 }

@@ -10,6 +10,7 @@
 #include "core/core.h"
 #include "hdfsd.h"
 #include "hdfsd_auth.h"
+#include "hdfsd_digest.h"
 #include "opt/opt.h"
 
 #include <errno.h>
@@ -54,6 +55,9 @@ enum {
     O_DT_RENEW,
     O_DT_MAX,
     O_KEY_ROLL,
+    O_DT_PROTECTION,
+    O_ENCRYPT_DT,
+    O_DT_AES,
 };
 
 static const opt_spec hdfsd_table[] = {
@@ -123,6 +127,19 @@ static const opt_spec hdfsd_table[] = {
     {O_DT_MAX, "--delegation-token-max-lifetime", "SECONDS",
      "secure mode: no renewal takes a delegation token past this age\n"
      "(dfs.namenode.delegation.token.max-lifetime; default 604800)",
+     NULL},
+    {O_DT_PROTECTION, "--data-transfer-protection", "Q",
+     "authentication, integrity or privacy: DataNode connections must start with the\n"
+     "SASL handshake (DIGEST-MD5 with the block token) and then carry that layer\n"
+     "(dfs.data.transfer.protection); needs block tokens (secure mode or --block-tokens)",
+     NULL},
+    {O_ENCRYPT_DT, "--encrypt-data-transfer", NULL,
+     "dfs.encrypt.data.transfer: the handshake authenticates with the NameNode's data\n"
+     "encryption key (getDataEncryptionKey) and the layer is privacy; needs block tokens",
+     NULL},
+    {O_DT_AES, "--data-transfer-aes", NULL,
+     "with a privacy layer, switch to AES/CTR/NoPadding when the client asks for it\n"
+     "(dfs.encrypt.data.transfer.cipher.suites); otherwise DIGEST-MD5's own cipher",
      NULL},
     {O_VERBOSE, "-v, --verbose", NULL, "log calls to stderr", NULL},
     OPT_END,
@@ -577,6 +594,15 @@ int main(int argc, char **argv) {
             ok = parse_u64(n, &v) && v >= 1 && v <= 10u * 365 * 86400;
             g_sec.token_lifetime_ms = (int64_t)v * 1000;
             break;
+        case O_DT_PROTECTION:
+            ok = (g_sec.dt_qop = hd_qop_parse(n)) != 0;
+            break;
+        case O_ENCRYPT_DT:
+            g_sec.encrypt_dt = true;
+            break;
+        case O_DT_AES:
+            g_sec.dt_aes = true;
+            break;
         case O_KEY_ROLL:
             ok = parse_u64(n, &v) && v >= 1 && v <= 10u * 365 * 86400;
             g_sec.key_roll_ms = (int64_t)v * 1000;
@@ -599,6 +625,17 @@ int main(int argc, char **argv) {
         return opt_usage_error(&hdfsd_cmd, "--keytab and --kerberos-principal go together");
     if (g_sec.rpc_qop && !g_sec.keytab[0])
         return opt_usage_error(&hdfsd_cmd, "--rpc-protection needs secure mode (--keytab)");
+    if ((g_sec.dt_qop || g_sec.encrypt_dt) && !g_sec.keytab[0] && !g_sec.block_tokens)
+        return opt_usage_error(&hdfsd_cmd, "%s needs block tokens (secure mode or --block-tokens)",
+                               g_sec.dt_qop ? "--data-transfer-protection"
+                                            : "--encrypt-data-transfer");
+    if (g_sec.dt_qop || g_sec.encrypt_dt) {
+        char msg[400];
+        if (hd_digest_init(msg, sizeof msg)) {
+            fprintf(stderr, "csvavro-hdfsd: %s\n", msg);
+            return 1;
+        }
+    }
     if (!g_sec.token_lifetime_ms) g_sec.token_lifetime_ms = 36000 * 1000LL;
     if (!g_sec.key_roll_ms) g_sec.key_roll_ms = 36000 * 1000LL;
     if (!g_sec.dt_renew_ms) g_sec.dt_renew_ms = 86400 * 1000LL;
@@ -677,6 +714,11 @@ int main(int argc, char **argv) {
         fprintf(f, "<?xml version=\"1.0\"?>\n<configuration>\n");
         if (g_sec.on) conf_prop(f, "dfs.namenode.kerberos.principal", "%s", g_sec.principal);
         if (g_sec.block_tokens) conf_prop(f, "dfs.block.access.token.enable", "true");
+        if (g_sec.dt_qop)
+            conf_prop(f, "dfs.data.transfer.protection", "%s", hd_qop_name(g_sec.dt_qop));
+        if (g_sec.encrypt_dt) conf_prop(f, "dfs.encrypt.data.transfer", "true");
+        if (g_sec.dt_aes)
+            conf_prop(f, "dfs.encrypt.data.transfer.cipher.suites", "AES/CTR/NoPadding");
         fprintf(f, "</configuration>\n");
         if (fclose(f)) return 1;
     }

@@ -155,6 +155,7 @@ void nn_getServerDefaults(call *k);
 void nn_getDelegationToken(call *k);
 void nn_renewDelegationToken(call *k);
 void nn_cancelDelegationToken(call *k);
+void nn_getDataEncryptionKey(call *k); /* hdfsd_dtp.c */
 /* The inode at src after the permission check want; FileNotFoundException when missing. */
 hd_inode *nn_existing(call *k, const char *src, nn_perm want);
 void nn_setReplication(call *k);

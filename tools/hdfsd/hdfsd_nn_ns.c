@@ -4,6 +4,7 @@
  * setTimes, getContentSummary, getFsStats.
  */
 #include "hdfsd_nn.h"
+#include "hdfsd_auth.h"
 #include "core/core.h"
 
 #include <stdarg.h>
@@ -365,7 +366,7 @@ void nn_getServerDefaults(call *k) {
     d.replication = g_hd.replication;
     d.filebuffersize = 4096;
     d.has_encryptdatatransfer = 1;
-    d.encryptdatatransfer = 0;
+    d.encryptdatatransfer = g_sec.encrypt_dt;
     d.has_trashinterval = 1;
     d.trashinterval = 0;
     d.has_checksumtype = 1;

@@ -40,6 +40,7 @@ static const method methods[] = {
     {"abandonBlock", nn_abandonBlock},
     {"getBlockLocations", nn_getBlockLocations},
     {"getServerDefaults", nn_getServerDefaults},
+    {"getDataEncryptionKey", nn_getDataEncryptionKey},
     {"renewLease", nn_renewLease},
     {"setReplication", nn_setReplication},
     {"setPermission", nn_setPermission},

@@ -203,3 +203,62 @@ bool hd_block_token_check(const uint8_t *id, size_t idlen, const uint8_t *pw, si
     }
     return true;
 }
+
+/* ---------------------------------------------------------------- data transfer protection */
+
+bool hd_block_token_password(const uint8_t *id, size_t idlen, uint8_t pw[20], char *msg,
+                             size_t cap) {
+    const uint8_t *p = id, *end = id + idlen;
+    int64_t expiry, key_id;
+    if (!get_vlong(&p, end, &expiry) || !get_vlong(&p, end, &key_id)) {
+        snprintf(msg, cap, "Block token identifier does not decode");
+        return false;
+    }
+    if ((uint64_t)expiry < hd_now_ms()) {
+        snprintf(msg, cap, "Block token is expired (expiry %lld, now %llu)", (long long)expiry,
+                 (unsigned long long)hd_now_ms());
+        return false;
+    }
+    bkey k;
+    bool found = false;
+    pthread_mutex_lock(&keys_mu);
+    for (int i = 0; i < nkeys; i++)
+        if (keys[i].id == key_id) k = keys[i], found = true;
+    pthread_mutex_unlock(&keys_mu);
+    if (!found || !mac(&k, id, idlen, pw)) {
+        snprintf(msg, cap, "Block token key id %lld is unknown (forged, or its key was retired)",
+                 (long long)key_id);
+        return false;
+    }
+    OPENSSL_cleanse(&k, sizeof k);
+    return true;
+}
+
+bool hd_data_key(int32_t *key_id, uint8_t nonce[8], uint8_t key[20], uint64_t *expiry) {
+    uint64_t now = hd_now_ms();
+    pthread_mutex_lock(&keys_mu);
+    roll_locked(now);
+    if (!nkeys) {
+        pthread_mutex_unlock(&keys_mu);
+        return false;
+    }
+    bkey k = keys[nkeys - 1];
+    pthread_mutex_unlock(&keys_mu);
+    bool ok = RAND_bytes(nonce, 8) == 1 && mac(&k, nonce, 8, key);
+    *key_id = k.id;
+    *expiry = k.valid_until;
+    OPENSSL_cleanse(&k, sizeof k);
+    return ok;
+}
+
+bool hd_data_key_lookup(int32_t key_id, const uint8_t *nonce, size_t nlen, uint8_t key[20]) {
+    bkey k;
+    bool found = false;
+    pthread_mutex_lock(&keys_mu);
+    for (int i = 0; i < nkeys; i++)
+        if (keys[i].id == key_id && keys[i].valid_until > hd_now_ms()) k = keys[i], found = true;
+    pthread_mutex_unlock(&keys_mu);
+    bool ok = found && mac(&k, nonce, nlen, key);
+    if (found) OPENSSL_cleanse(&k, sizeof k);
+    return ok;
+}
