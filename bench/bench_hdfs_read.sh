@@ -4,6 +4,10 @@
 #
 # usage: bench/bench_hdfs_read.sh [BUILD_DIR] [MiB]          (defaults: build, 256)
 #        bench/bench_hdfs_read.sh --pairs N [--out FILE.md] [--ab OTHER_BUILD] [BUILD_DIR] [MiB]
+#        bench/bench_hdfs_read.sh [BUILD_DIR] [MiB] protection
+#
+# With "protection" only the data-transfer-protection leg runs (see the end; it also ends the
+# default mode).
 #
 # Default mode: each reader streams the file to /dev/null through `cat` (4 MiB preads for
 # csvavro); best of 3 runs. The page cache is warm for both (the server's replicas are local
@@ -119,6 +123,56 @@ fi
 
 /usr/bin/python3 -c "import os,sys; f=open(sys.argv[1],'wb'); [f.write(os.urandom(1<<20)) for _ in range(int(sys.argv[2]))]" "$T/f" "$MIB"
 "$C" fs put "$T/f" hdfs:///f
+rate() { awk -v m="$MIB" -v us="$1" 'BEGIN { printf "%8.1f MiB/s (%.3f s)", m / (us / 1e6), us / 1e6 }'; }
+
+# Read throughput under each dfs.data.transfer.protection next to none (SIMPLE): one server per
+# setting (block tokens, 1 DataNode, no Kerberos: the handshake is the same DIGEST-MD5 with the
+# block token), the same file put into each, then rounds in which every setting is read once by
+# csvavro (and by Go's `hdfs cat`), interleaved so that the machine's noise hits all alike;
+# best of the rounds.
+protection_leg() {
+  local names=(none authentication integrity privacy privacy+AES encrypt+AES)
+  local args=("" "--data-transfer-protection authentication" "--data-transfer-protection integrity"
+              "--data-transfer-protection privacy" "--data-transfer-protection privacy --data-transfer-aes"
+              "--encrypt-data-transfer --data-transfer-aes")
+  local pids=() i r
+  for i in "${!names[@]}"; do
+    # shellcheck disable=SC2086
+    "$D" --data "$T/p$i" --port 0 --block-size 64M --replication 1 --datanodes 1 --block-tokens \
+      ${args[$i]} --conf-dir "$T/c$i" >"$T/po$i" 2>/dev/null &
+    pids+=($!)
+  done
+  for i in "${!names[@]}"; do
+    for _ in $(seq 100); do [ -s "$T/c$i/hdfs-site.xml" ] && break; sleep 0.05; done
+    (unset HADOOP_NAMENODE; HADOOP_CONF_DIR=$T/c$i "$C" fs put "$T/f" hdfs:///f)
+  done
+  local -A bc bg
+  for r in 1 2 3; do
+    for i in "${!names[@]}"; do
+      local s e
+      s=$(date +%s%N); (unset HADOOP_NAMENODE; HADOOP_CONF_DIR=$T/c$i "$C" fs cat hdfs:///f >/dev/null); e=$(date +%s%N)
+      t=$(( (e - s) / 1000 )); [ -z "${bc[$i]:-}" ] || [ $t -lt "${bc[$i]}" ] && bc[$i]=$t
+      if command -v hdfs >/dev/null; then
+        s=$(date +%s%N); (unset HADOOP_NAMENODE; HADOOP_CONF_DIR=$T/c$i hdfs cat /f >/dev/null); e=$(date +%s%N)
+        t=$(( (e - s) / 1000 )); [ -z "${bg[$i]:-}" ] || [ $t -lt "${bg[$i]}" ] && bg[$i]=$t
+      fi
+    done
+  done
+  echo "read throughput by data transfer protection ($MIB MiB, 1 DataNode, block tokens, best of 3 interleaved rounds):"
+  for i in "${!names[@]}"; do
+    printf '%-16s csvavro %s   (%sx the time of none)' "${names[$i]}" "$(rate "${bc[$i]}")" \
+      "$(awk -v a="${bc[0]}" -v b="${bc[$i]}" 'BEGIN{printf "%.2f", b/a}')"
+    [ -n "${bg[$i]:-}" ] && printf '   Go %s' "$(rate "${bg[$i]}")"
+    echo
+  done
+  kill "${pids[@]}" 2>/dev/null || true
+  wait "${pids[@]}" 2>/dev/null || true
+}
+if [ "${3:-}" = protection ]; then
+  protection_leg
+  exit 0
+fi
+
 best() { # best wall time in seconds of 3 runs of "$@"
   local b=999999 s e t
   for _ in 1 2 3; do
@@ -127,7 +181,6 @@ best() { # best wall time in seconds of 3 runs of "$@"
   done
   echo "$b"
 }
-rate() { awk -v m="$MIB" -v us="$1" 'BEGIN { printf "%8.1f MiB/s (%.3f s)", m / (us / 1e6), us / 1e6 }'; }
 loc=$(best "$C" fs cat "$T/f")
 hd=$(best "$C" fs cat hdfs:///f)
 echo "file: $MIB MiB, 64 MiB blocks, replication 1, CRC32C $( grep -q sse4_2 /proc/cpuinfo && echo '(SSE4.2)' )"
@@ -153,3 +206,4 @@ done
 cmp -s <("$C" cat "$T/l.avro") <("$C" cat "$T/h.avro") ||
   { echo "FAIL: hdfs:// and local outputs hold different records" >&2; exit 1; }
 echo "same records from both ($("$C" cat "$T/h.avro" --count) rows)"
+protection_leg

@@ -4,7 +4,8 @@
 # -DCSVAVRO_FUZZ=ON (clang, build-fuzz/: `make fuzz`) the libFuzzer executables fuzz_<name> are
 # built as well; `make fuzz-ci` runs each for a short fixed time, tests/fuzz/campaign.sh for long.
 set(CAV_FUZZ_TARGETS csv_value csv_scan where avro_read roundtrip hdfs_rpc hdfs_read hdfsd_image gunzip
-    bunzip2 unzstd unxz unzip hdfs_sasl hdfsd_sasl hdfs_token hdfsd_dtoken chunks)
+    bunzip2 unzstd unxz unzip hdfs_sasl hdfsd_sasl hdfs_token hdfsd_dtoken chunks
+    hdfs_dtp hdfsd_dtp)
 foreach(t IN LISTS CAV_FUZZ_TARGETS)
   set(_src ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_${t}.c)
   set(_inc ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}/src ${CMAKE_SOURCE_DIR}/tests/fuzz
@@ -42,6 +43,30 @@ foreach(_t fuzz_replay_hdfsd_sasl fuzz_hdfsd_sasl fuzz_replay_hdfsd_dtoken fuzz_
     target_include_directories(${_t} PRIVATE ${CMAKE_SOURCE_DIR}/tools/hdfsd)
     target_link_libraries(${_t} PRIVATE PkgConfig::GSSAPI PkgConfig::LIBCRYPTO PkgConfig::LIBSASL2)
   endif()
+endforeach()
+
+# The DataNode SASL targets: the server's handshake (hdfsd_dtp) and, for genuine handshakes in
+# the client's layer mode, the server's DIGEST-MD5 half (hdfs_dtp).
+set(_hdfsd_dtp_src ${CMAKE_SOURCE_DIR}/tools/hdfsd/hdfsd_dtp.c ${CMAKE_SOURCE_DIR}/tools/hdfsd/hdfsd_digest.c
+    ${CMAKE_SOURCE_DIR}/tools/hdfsd/hdfsd_auth.c ${CMAKE_SOURCE_DIR}/tools/hdfsd/hdfsd_token.c
+    ${CMAKE_SOURCE_DIR}/tools/hdfsd/hdfsd_util.c)
+foreach(_t fuzz_replay_hdfsd_dtp fuzz_hdfsd_dtp fuzz_replay_hdfs_dtp fuzz_hdfs_dtp)
+  if(TARGET ${_t})
+    if(_t MATCHES "hdfsd_dtp")
+      target_sources(${_t} PRIVATE ${_hdfsd_dtp_src})
+    else()
+      target_sources(${_t} PRIVATE ${CMAKE_SOURCE_DIR}/tools/hdfsd/hdfsd_digest.c
+                     ${CMAKE_SOURCE_DIR}/tools/hdfsd/hdfsd_util.c)
+    endif()
+    target_include_directories(${_t} PRIVATE ${CMAKE_SOURCE_DIR}/tools/hdfsd)
+    target_link_libraries(${_t} PRIVATE PkgConfig::GSSAPI PkgConfig::LIBCRYPTO PkgConfig::LIBSASL2)
+  endif()
+endforeach()
+
+foreach(_t fuzz_replay_hdfs_dtp fuzz_replay_hdfsd_dtp)
+  set_property(TEST ${_t} APPEND PROPERTY ENVIRONMENT
+    "LSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/hdfs/lsan.supp:print_suppressions=0"
+    "ASAN_OPTIONS=fast_unwind_on_malloc=0")
 endforeach()
 
 # The failing-allocation test of the CLI (README "Reliability").

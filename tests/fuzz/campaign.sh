@@ -31,7 +31,7 @@ BUILD=${1:-$SRC/build-fuzz}
 WORK=${2:-/work/fuzzwork}
 CHUNK=${CHUNK:-60}
 QUIET_FILE=${QUIET_FILE:-/work/notes/quiet}
-ALL="csv_value csv_scan where avro_read roundtrip hdfs_rpc hdfs_read hdfsd_image hdfs_token hdfsd_dtoken chunks"
+ALL="csv_value csv_scan where avro_read roundtrip hdfs_rpc hdfs_read hdfsd_image hdfs_token hdfsd_dtoken chunks hdfs_dtp hdfsd_dtp"
 mkdir -p "$WORK/logs"
 [ -f "$WORK/log.tsv" ] || printf 'time\ttarget\tseconds\texecs\tcov\tft\tstatus\n' >"$WORK/log.tsv"
 child=
@@ -47,7 +47,10 @@ while :; do
         [ -d "$seeds" ] || seeds=
         log=$WORK/logs/$t.last
         t0=$(date +%s)
-        nice -n 10 "$bin" -max_total_time="$CHUNK" -rss_limit_mb=2048 -malloc_limit_mb="$(malloc_limit_mb "$t")" -timeout=10 \
+        envs=() # the DataNode SASL targets: see tests/hdfs/lsan.supp
+        case $t in *_dtp) envs=(LSAN_OPTIONS="suppressions=$SRC/tests/hdfs/lsan.supp:print_suppressions=0"
+                                ASAN_OPTIONS="fast_unwind_on_malloc=0:${ASAN_OPTIONS:-}") ;; esac
+        env "${envs[@]}" nice -n 10 "$bin" -max_total_time="$CHUNK" -rss_limit_mb=2048 -malloc_limit_mb="$(malloc_limit_mb "$t")" -timeout=10 \
             -print_final_stats=1 -artifact_prefix="$WORK/findings/$t/" "$WORK/$t" $seeds \
             >"$log" 2>&1 &
         child=$!

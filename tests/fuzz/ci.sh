@@ -13,14 +13,19 @@ malloc_limit_mb() {
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${1:-$SRC/build-fuzz}
 SECS=${2:-30}
-TARGETS="csv_value csv_scan where avro_read roundtrip hdfs_rpc hdfs_read hdfsd_image gunzip bunzip2 unzstd unxz unzip hdfs_token hdfsd_dtoken chunks"
+TARGETS="csv_value csv_scan where avro_read roundtrip hdfs_rpc hdfs_read hdfsd_image gunzip bunzip2 unzstd unxz unzip hdfs_token hdfsd_dtoken chunks hdfs_dtp hdfsd_dtp"
 W=$(mktemp -d /tmp/csvavro-fuzz-ci.XXXXXX)
 fail=0
 for t in $TARGETS; do
     [ -x "$BUILD/fuzz_$t" ] || { echo "fuzz-ci: $BUILD/fuzz_$t missing (make fuzz)" >&2; exit 1; }
     mkdir -p "$W/$t/corpus" "$W/$t/art"
     cp "$SRC/tests/fuzz/corpus/$t/"* "$W/$t/corpus/"
-    "$BUILD/fuzz_$t" -max_total_time="$SECS" -rss_limit_mb=2048 -malloc_limit_mb="$(malloc_limit_mb $t)" -timeout=10 -print_final_stats=1 \
+    # the DataNode SASL targets: Cyrus SASL's DIGEST-MD5 plugin leaks a fetched cipher per
+    # privacy connection (library-internal, tests/hdfs/lsan.supp; slow unwinder to see it)
+    envs=()
+    case $t in *_dtp) envs=(LSAN_OPTIONS="suppressions=$SRC/tests/hdfs/lsan.supp:print_suppressions=0"
+                            ASAN_OPTIONS="fast_unwind_on_malloc=0:${ASAN_OPTIONS:-}") ;; esac
+    env "${envs[@]}" "$BUILD/fuzz_$t" -max_total_time="$SECS" -rss_limit_mb=2048 -malloc_limit_mb="$(malloc_limit_mb $t)" -timeout=10 -print_final_stats=1 \
         -artifact_prefix="$W/$t/art/" "$W/$t/corpus" >"$W/$t/log" 2>&1
     rc=$?
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$W/$t/log" | tail -1)

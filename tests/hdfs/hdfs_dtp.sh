@@ -10,6 +10,10 @@
 # requires (csvavro and Go), a client requiring more than the DataNode offers (both), a client
 # doing SASL with a DataNode that does not. Also: protection with block tokens under SIMPLE.
 . "$(dirname "$0")/lib.sh"
+# Cyrus SASL's DIGEST-MD5 plugin leaks a fetched cipher per privacy connection (library-internal:
+# tests/hdfs/lsan.supp); its frames are found only with the slow unwinder
+export ASAN_OPTIONS="fast_unwind_on_malloc=0:$ASAN_OPTIONS"
+export LSAN_OPTIONS="suppressions=$CSVAVRO_SRC/tests/hdfs/lsan.supp:print_suppressions=0:${LSAN_OPTIONS:-}"
 have_go_hdfs || { echo "SKIP: Debian's hdfs (hdfs-cli) is not installed"; exit 77; }
 KDC=$T/kdc
 rc=0
@@ -17,7 +21,8 @@ bash "$CSVAVRO_SRC/scripts/testkdc.sh" start "$KDC" >"$T/kdc.env" || rc=$?
 [ $rc -eq 77 ] && { echo "SKIP: MIT krb5-kdc is not installed"; exit 77; }
 [ $rc -eq 0 ] || fail "the test KDC did not start"
 . "$T/kdc.env"
-trap 'r=$?; bash "$CSVAVRO_SRC/scripts/testkdc.sh" stop "$KDC"; (exit $r); cleanup' EXIT
+# (set +e: under errexit the (exit $r) of a failed run would end the trap before cleanup)
+trap 'r=$?; set +e; bash "$CSVAVRO_SRC/scripts/testkdc.sh" stop "$KDC"; (exit $r); cleanup' EXIT
 C=$CSVAVRO_BIN
 PRINC=hdfs/localhost@CSVAVRO.TEST
 kinit -kt "$KDC/alice.keytab" alice || fail "kinit alice"

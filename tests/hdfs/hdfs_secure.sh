@@ -14,7 +14,8 @@ bash "$CSVAVRO_SRC/scripts/testkdc.sh" start "$KDC" >"$T/kdc.env" || rc=$?
 [ $rc -eq 77 ] && { echo "SKIP: MIT krb5-kdc is not installed"; exit 77; }
 [ $rc -eq 0 ] || fail "the test KDC did not start"
 . "$T/kdc.env"
-trap 'r=$?; bash "$CSVAVRO_SRC/scripts/testkdc.sh" stop "$KDC"; (exit $r); cleanup' EXIT
+# (set +e: under errexit the (exit $r) of a failed run would end the trap before cleanup)
+trap 'r=$?; set +e; bash "$CSVAVRO_SRC/scripts/testkdc.sh" stop "$KDC"; (exit $r); cleanup' EXIT
 export HADOOP_USER_NAME=mallory # ignored under Kerberos: owners must come out as alice
 C=$CSVAVRO_BIN
 PRINC=hdfs/localhost@CSVAVRO.TEST

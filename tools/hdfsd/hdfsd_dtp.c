@@ -94,6 +94,8 @@ typedef struct pwctx {
     bool token_error;
 } pwctx;
 
+static int pw_cb(void *ctx, const char *user, char *pw, size_t cap, char *msg, size_t mc);
+
 /* Base64 (padded) into out (cap bytes); the decoded length, or -1. */
 static long unb64(const char *s, size_t n, uint8_t *out, size_t cap) {
     if (n % 4 || n / 4 * 3 > cap || n > (1u << 20)) return -1;
@@ -105,6 +107,15 @@ static long unb64(const char *s, size_t n, uint8_t *out, size_t cap) {
 
 static void b64(const uint8_t *p, size_t n, char *out) {
     EVP_EncodeBlock((unsigned char *)out, p, (int)n);
+}
+
+int hd_dtp_password(bool encrypt, const char *user, char *pw, size_t cap, char *msg, size_t mc,
+                    bool *unknown_key, bool *token_error) {
+    pwctx c = {.encrypt = encrypt};
+    int r = pw_cb(&c, user, pw, cap, msg, mc);
+    *unknown_key = c.unknown_key;
+    *token_error = c.token_error;
+    return r;
 }
 
 static int pw_cb(void *ctx, const char *user, char *pw, size_t cap, char *msg, size_t mc) {

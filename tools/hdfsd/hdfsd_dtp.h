@@ -30,6 +30,11 @@ bool hd_dtp_required(void);
  * answers them; refusals are sent to the client (ERROR / ERROR_UNKNOWN_KEY with the reason)
  * and return false with why in msg. On success L holds the layer (maybe none). */
 bool hd_dtp_accept(int fd, hd_dtp *L, char *msg, size_t cap);
+/* The DIGEST-MD5 password of a handshake's user name (base64 block token identifier, or with
+ * encrypt "keyId pool base64(nonce)"): 0, or -1 with why in msg and which kind of refusal.
+ * (What the handshake uses; exposed for the fuzz target.) */
+int hd_dtp_password(bool encrypt, const char *user, char *pw, size_t cap, char *msg, size_t mc,
+                    bool *unknown_key, bool *token_error);
 /* Answers a handshake this DataNode does not take with ERROR and why (after the magic). */
 void hd_dtp_refuse(int fd, const char *why);
 /* I/O through the layer (plain when L has none). */
