@@ -84,9 +84,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     csvavro_error_clear(&err);
     if (!(data[0] & 0x80)) {
         int unknown = 0;
-        csvavro_status st =
-            cav_hdfs_dt_handshake(&s, "dXNlcg==", "c2VjcmV0", q ? q : CAV_QOP_AUTH,
-                                  (data[0] >> 3) & 1, &unknown, &err);
+        csvavro_status st = cav_hdfs_dt_handshake(&s, "dXNlcg==", "c2VjcmV0", q ? q : CAV_QOP_AUTH,
+                                                  (data[0] >> 3) & 1, &unknown, &err);
         FUZZ_CHECK(st != CSVAVRO_OK, "handshake succeeded against recorded bytes");
         FUZZ_CHECK(err.message[0], "status %d without message", st);
         if (getenv("FUZZ_DEBUG")) fprintf(stderr, "status %d: %s\n", st, err.message);

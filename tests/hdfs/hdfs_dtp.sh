@@ -8,7 +8,8 @@
 # hdfs -> hdfs on one combination gives the reference rows (Python's csv module + python3-avro).
 # Then the mismatches, each a clear error: a client without the protection the DataNode
 # requires (csvavro and Go), a client requiring more than the DataNode offers (both), a client
-# doing SASL with a DataNode that does not. Also: protection with block tokens under SIMPLE.
+# doing SASL with a DataNode that does not. Also: protection with block tokens under SIMPLE, and
+# an expired block token refused inside the handshake (the reader fetches new ones).
 . "$(dirname "$0")/lib.sh"
 # Cyrus SASL's DIGEST-MD5 plugin leaks a fetched cipher per privacy connection (library-internal:
 # tests/hdfs/lsan.supp); its frames are found only with the slow unwinder
@@ -177,6 +178,17 @@ export HADOOP_CONF_DIR=$T/conf2
 $C fs put "$T/d2" hdfs:///tmp/plain || fail "block tokens without Kerberos: put"
 $C fs cat hdfs:///tmp/plain | cmp -s - "$T/d2" || fail "block tokens without Kerberos: cat"
 ok "data transfer protection with block tokens and SIMPLE authentication"
+# an expired block token inside the handshake: the DataNode refuses it (accessTokenError) and
+# the client fetches new block locations and tokens, once, and reads on
+stop_hdfsd
+start_hdfsd -v --block-tokens --block-token-lifetime 2 --data-transfer-protection integrity \
+  --conf-dir "$T/conf4"
+export HADOOP_CONF_DIR=$T/conf4
+$C fs put "$T/d2" hdfs:///stale || fail "put for the stale-token check"
+"${HDFS_LIVE:?}" --stale-token "hdfs:///stale" "$T/d2" 4 || fail "read with expired tokens"
+grep -q "SASL handshake refused: Block token is expired" "$T/srv/err" ||
+  fail "the DataNode did not refuse the stale token in the handshake: $(grep -i sasl "$T/srv/err" | tail -3)"
+ok "an expired block token is refused inside the SASL handshake; the reader gets new ones"
 stop_hdfsd
 start_hdfsd --keytab "$KDC/hdfs.keytab" --kerberos-principal "$PRINC" --conf-dir "$T/conf3"
 export HADOOP_CONF_DIR=$T/conf3
