@@ -90,7 +90,7 @@ static int ap_init(const sasl_utils_t *utils, int max_version, int *out_version,
 /* ---------------------------------------------------------------- process-wide set-up */
 
 static void *mu_alloc(void) {
-    pthread_mutex_t *m = malloc(sizeof *m);
+    pthread_mutex_t *m = cav_malloc(sizeof *m);
     if (m) pthread_mutex_init(m, NULL);
     return m;
 }
@@ -103,7 +103,7 @@ static int mu_unlock(void *m) {
 static void mu_free(void *m) {
     if (!m) return;
     pthread_mutex_destroy(m);
-    free(m);
+    cav_free(m);
 }
 
 static int cb_log(void *ctx, int level, const char *msg) {
