@@ -49,7 +49,7 @@ endforeach()
 # the client's layer mode, the server's DIGEST-MD5 half (hdfs_dtp).
 set(_hdfsd_dtp_src ${CMAKE_SOURCE_DIR}/tools/hdfsd/hdfsd_dtp.c ${CMAKE_SOURCE_DIR}/tools/hdfsd/hdfsd_digest.c
     ${CMAKE_SOURCE_DIR}/tools/hdfsd/hdfsd_auth.c ${CMAKE_SOURCE_DIR}/tools/hdfsd/hdfsd_token.c
-    ${CMAKE_SOURCE_DIR}/tools/hdfsd/hdfsd_util.c)
+    ${CMAKE_SOURCE_DIR}/tools/hdfsd/hdfsd_dtoken.c ${CMAKE_SOURCE_DIR}/tools/hdfsd/hdfsd_util.c)
 foreach(_t fuzz_replay_hdfsd_dtp fuzz_hdfsd_dtp fuzz_replay_hdfs_dtp fuzz_hdfs_dtp)
   if(TARGET ${_t})
     if(_t MATCHES "hdfsd_dtp")

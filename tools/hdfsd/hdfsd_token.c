@@ -210,7 +210,7 @@ bool hd_block_token_password(const uint8_t *id, size_t idlen, uint8_t pw[20], ch
                              size_t cap) {
     const uint8_t *p = id, *end = id + idlen;
     int64_t expiry, key_id;
-    if (!get_vlong(&p, end, &expiry) || !get_vlong(&p, end, &key_id)) {
+    if (!hd_get_vlong(&p, end, &expiry) || !hd_get_vlong(&p, end, &key_id)) {
         snprintf(msg, cap, "Block token identifier does not decode");
         return false;
     }
