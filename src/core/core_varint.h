@@ -7,6 +7,7 @@
 #define CAV_CORE_VARINT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Bytes of the varint of u (1..10). */
@@ -43,6 +44,47 @@ static inline bool cav_varint_get(const uint8_t **p, const uint8_t *end, uint64_
         }
     }
     return false;
+}
+
+/* Hadoop's WritableUtils vlong (token files and identifiers, src/hdfs and csvavro-hdfsd): one
+ * byte for -112..127, else a length byte (-113..-120 positive, -121..-128 negative, the ones'
+ * complement) followed by 1..8 big-endian bytes. p needs room for 9 bytes. */
+static inline size_t cav_hadoop_vlong_put(uint8_t *p, int64_t v) {
+    if (v >= -112 && v <= 127) {
+        p[0] = (uint8_t)(int8_t)v;
+        return 1;
+    }
+    int len = -112;
+    uint64_t u = (uint64_t)v;
+    if (v < 0) {
+        u = ~u;
+        len = -120;
+    }
+    int n = 0;
+    for (uint64_t t = u; t; t >>= 8)
+        n++;
+    p[0] = (uint8_t)(int8_t)(len - n);
+    for (int i = 0; i < n; i++)
+        p[1 + i] = (uint8_t)(u >> (8 * (n - 1 - i)));
+    return (size_t)n + 1;
+}
+
+/* Reads a WritableUtils vlong from [*p, end). Returns false on truncation or a bad length. */
+static inline bool cav_hadoop_vlong_get(const uint8_t **p, const uint8_t *end, int64_t *v) {
+    if (*p >= end) return false;
+    int8_t first = (int8_t) * (*p)++;
+    if (first >= -112) {
+        *v = first;
+        return true;
+    }
+    bool neg = first < -120;
+    int n = neg ? -(first + 120) : -(first + 112);
+    if (n < 1 || n > 8 || end - *p < n) return false;
+    uint64_t u = 0;
+    for (int i = 0; i < n; i++)
+        u = (u << 8) | *(*p)++;
+    *v = (int64_t)(neg ? ~u : u);
+    return true;
 }
 
 #endif /* CAV_CORE_VARINT_H */

@@ -20,6 +20,7 @@
  * or "ha-hdfs:NAMESERVICE" when the NameNode was found through an HA nameservice.
  */
 #include "hdfs.h"
+#include "core/core_varint.h"
 
 #include "hdfs/ClientNamenodeProtocol.pb-c.h"
 #include "hdfs/Security.pb-c.h"
@@ -52,48 +53,10 @@ static csvavro_status rd_fail(rd *r, const char *what) {
                    (size_t)(r->p - r->start), what);
 }
 
-/* WritableUtils.readVLong */
-static int get_vlong(const uint8_t **p, const uint8_t *end, int64_t *v) {
-    if (*p >= end) return 0;
-    int8_t first = (int8_t) * (*p)++;
-    if (first >= -112) {
-        *v = first;
-        return 1;
-    }
-    int neg = first < -120;
-    int n = neg ? -(first + 120) : -(first + 112);
-    if (n < 1 || n > 8 || end - *p < n) return 0;
-    uint64_t u = 0;
-    for (int i = 0; i < n; i++)
-        u = (u << 8) | *(*p)++;
-    *v = (int64_t)(neg ? ~u : u);
-    return 1;
-}
-
-static size_t put_vlong(uint8_t *p, int64_t v) {
-    if (v >= -112 && v <= 127) {
-        p[0] = (uint8_t)(int8_t)v;
-        return 1;
-    }
-    int len = -112;
-    uint64_t u = (uint64_t)v;
-    if (v < 0) {
-        u = ~u;
-        len = -120;
-    }
-    int n = 0;
-    for (uint64_t t = u; t; t >>= 8)
-        n++;
-    p[0] = (uint8_t)(int8_t)(len - n);
-    for (int i = 0; i < n; i++)
-        p[1 + i] = (uint8_t)(u >> (8 * (n - 1 - i)));
-    return (size_t)n + 1;
-}
-
 static csvavro_status rd_len(rd *r, size_t max, const char *what, size_t *n) {
     int64_t v;
     const uint8_t *at = r->p;
-    if (!get_vlong(&r->p, r->end, &v)) {
+    if (!cav_hadoop_vlong_get(&r->p, r->end, &v)) {
         r->p = at;
         char m[128];
         snprintf(m, sizeof m, "truncated or malformed length of the %s", what);
@@ -285,26 +248,26 @@ static csvavro_status creds_encode(const cav_hdfs_creds *c, cav_buf *out, csvavr
     memcpy(p, "HDTS", 4);
     p[4] = 0;
     size_t k = 5;
-    k += put_vlong(p + k, (int64_t)c->n);
+    k += cav_hadoop_vlong_put(p + k, (int64_t)c->n);
     for (size_t i = 0; i < c->n; i++) {
         const cav_hdfs_token *t = &c->t[i];
         const char *txt[3] = {t->alias, NULL, NULL};
         size_t al = strlen(txt[0]);
-        k += put_vlong(p + k, (int64_t)al);
+        k += cav_hadoop_vlong_put(p + k, (int64_t)al);
         memcpy(p + k, t->alias, al), k += al;
-        k += put_vlong(p + k, (int64_t)t->id_len);
+        k += cav_hadoop_vlong_put(p + k, (int64_t)t->id_len);
         memcpy(p + k, t->id, t->id_len), k += t->id_len;
-        k += put_vlong(p + k, (int64_t)t->pw_len);
+        k += cav_hadoop_vlong_put(p + k, (int64_t)t->pw_len);
         memcpy(p + k, t->pw, t->pw_len), k += t->pw_len;
         txt[1] = t->kind;
         txt[2] = t->service;
         for (int j = 1; j < 3; j++) {
             size_t l = strlen(txt[j]);
-            k += put_vlong(p + k, (int64_t)l);
+            k += cav_hadoop_vlong_put(p + k, (int64_t)l);
             memcpy(p + k, txt[j], l), k += l;
         }
     }
-    k += put_vlong(p + k, 0); /* no secret keys */
+    k += cav_hadoop_vlong_put(p + k, 0); /* no secret keys */
     out->len = k;
     return CSVAVRO_OK;
 }
@@ -346,7 +309,7 @@ static csvavro_status write_file(const char *path, const cav_buf *b, csvavro_err
 
 static int get_text_fixed(const uint8_t **p, const uint8_t *end, char *out, size_t cap) {
     int64_t l;
-    if (!get_vlong(p, end, &l) || l < 0 || l > end - *p || (size_t)l >= cap) return 0;
+    if (!cav_hadoop_vlong_get(p, end, &l) || l < 0 || l > end - *p || (size_t)l >= cap) return 0;
     memcpy(out, *p, (size_t)l);
     out[l] = '\0';
     if (memchr(out, 0, (size_t)l)) return 0;
@@ -362,9 +325,10 @@ int cav_hdfs_dtid_decode(const uint8_t *id, size_t n, cav_hdfs_dtid *d) {
     if (!get_text_fixed(&p, end, d->owner, sizeof d->owner) ||
         !get_text_fixed(&p, end, d->renewer, sizeof d->renewer) ||
         !get_text_fixed(&p, end, d->real_user, sizeof d->real_user) ||
-        !get_vlong(&p, end, &d->issue_ms) || !get_vlong(&p, end, &d->max_ms) ||
-        !get_vlong(&p, end, &seq) || !get_vlong(&p, end, &key) || seq < INT32_MIN ||
-        seq > INT32_MAX || key < INT32_MIN || key > INT32_MAX || p != end)
+        !cav_hadoop_vlong_get(&p, end, &d->issue_ms) ||
+        !cav_hadoop_vlong_get(&p, end, &d->max_ms) || !cav_hadoop_vlong_get(&p, end, &seq) ||
+        !cav_hadoop_vlong_get(&p, end, &key) || seq < INT32_MIN || seq > INT32_MAX ||
+        key < INT32_MIN || key > INT32_MAX || p != end)
         return 0;
     d->seq = (int32_t)seq;
     d->key_id = (int32_t)key;

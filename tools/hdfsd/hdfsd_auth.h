@@ -75,9 +75,6 @@ int hd_dt_password(const uint8_t *id, size_t idlen, uint8_t pw[20], char *owner,
 /* Decodes an identifier's owner and sequence number (for fuzzing and messages): 1 if it
  * decodes exactly. */
 int hd_dt_decode(const uint8_t *id, size_t idlen, char *owner, size_t ocap, int32_t *seq);
-/* Writable varints shared with the block tokens (hdfsd_token.c). */
-size_t hd_put_vlong(uint8_t *p, int64_t v);
-bool hd_get_vlong(const uint8_t **p, const uint8_t *end, int64_t *v);
 
 /* "authentication" | "integrity" | "privacy" -> HD_QOP_*, 0 if none of them. */
 int hd_qop_parse(const char *s);

@@ -15,6 +15,7 @@
  * Messages follow Hadoop's (InvalidToken "can't be found in cache", "is expired", …).
  */
 #include "core/core.h"
+#include "core/core_varint.h"
 #include "hdfsd.h"
 #include "hdfsd_auth.h"
 
@@ -53,7 +54,8 @@ typedef struct dt_id {
 
 static bool get_text(const uint8_t **p, const uint8_t *end, char *out, size_t cap) {
     int64_t l;
-    if (!hd_get_vlong(p, end, &l) || l < 0 || l > end - *p || (size_t)l >= cap) return false;
+    if (!cav_hadoop_vlong_get(p, end, &l) || l < 0 || l > end - *p || (size_t)l >= cap)
+        return false;
     memcpy(out, *p, (size_t)l);
     out[l] = '\0';
     if (memchr(out, 0, (size_t)l)) return false;
@@ -66,9 +68,9 @@ static bool decode(const uint8_t *id, size_t n, dt_id *d) {
     if (n < 1 || *p++ != 0) return false;
     return get_text(&p, end, d->owner, sizeof d->owner) &&
            get_text(&p, end, d->renewer, sizeof d->renewer) &&
-           get_text(&p, end, d->real, sizeof d->real) && hd_get_vlong(&p, end, &d->issue) &&
-           hd_get_vlong(&p, end, &d->max) && hd_get_vlong(&p, end, &d->seq) &&
-           hd_get_vlong(&p, end, &d->key) && d->seq >= 0 && d->seq <= INT32_MAX && p == end;
+           get_text(&p, end, d->real, sizeof d->real) && cav_hadoop_vlong_get(&p, end, &d->issue) &&
+           cav_hadoop_vlong_get(&p, end, &d->max) && cav_hadoop_vlong_get(&p, end, &d->seq) &&
+           cav_hadoop_vlong_get(&p, end, &d->key) && d->seq >= 0 && d->seq <= INT32_MAX && p == end;
 }
 
 int hd_dt_decode(const uint8_t *id, size_t idlen, char *owner, size_t ocap, int32_t *seq) {
@@ -155,15 +157,15 @@ size_t hd_dt_issue(const char *owner, const char *renewer, uint8_t *id, uint8_t 
     e->cancelled = false;
     size_t n = 0;
     id[n++] = 0; /* version */
-    n += hd_put_vlong(id + n, (int64_t)ol);
+    n += cav_hadoop_vlong_put(id + n, (int64_t)ol);
     memcpy(id + n, owner, ol), n += ol;
-    n += hd_put_vlong(id + n, (int64_t)rl);
+    n += cav_hadoop_vlong_put(id + n, (int64_t)rl);
     memcpy(id + n, renewer, rl), n += rl;
-    n += hd_put_vlong(id + n, 0); /* realUser: no proxy users here */
-    n += hd_put_vlong(id + n, (int64_t)now);
-    n += hd_put_vlong(id + n, e->max_ms);
-    n += hd_put_vlong(id + n, seq);
-    n += hd_put_vlong(id + n, KEY_ID);
+    n += cav_hadoop_vlong_put(id + n, 0); /* realUser: no proxy users here */
+    n += cav_hadoop_vlong_put(id + n, (int64_t)now);
+    n += cav_hadoop_vlong_put(id + n, e->max_ms);
+    n += cav_hadoop_vlong_put(id + n, seq);
+    n += cav_hadoop_vlong_put(id + n, KEY_ID);
     bool ok = mac(id, n, pw);
     pthread_mutex_unlock(&mu);
     if (!ok) {

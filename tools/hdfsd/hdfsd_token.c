@@ -12,6 +12,7 @@
  * parser is bounds-checked and takes only what it needs; the MAC is compared in constant time.
  */
 #include "core/core.h"
+#include "core/core_varint.h"
 #include "hdfsd.h"
 #include "hdfsd_auth.h"
 
@@ -41,54 +42,15 @@ static int32_t next_key_id = 1;
 
 /* ---------------------------------------------------------------- Writable varints */
 
-/* Hadoop's WritableUtils.writeVLong: one byte for -112..127, else a length byte then the
- * big-endian magnitude (ones' complement for negatives). */
-size_t hd_put_vlong(uint8_t *p, int64_t v) {
-    if (v >= -112 && v <= 127) {
-        p[0] = (uint8_t)(int8_t)v;
-        return 1;
-    }
-    int len = -112;
-    uint64_t u = (uint64_t)v;
-    if (v < 0) {
-        u = ~u;
-        len = -120;
-    }
-    int n = 0;
-    for (uint64_t t = u; t; t >>= 8)
-        n++;
-    p[0] = (uint8_t)(int8_t)(len - n);
-    for (int i = 0; i < n; i++)
-        p[1 + i] = (uint8_t)(u >> (8 * (n - 1 - i)));
-    return (size_t)n + 1;
-}
-
-bool hd_get_vlong(const uint8_t **p, const uint8_t *end, int64_t *v) {
-    if (*p >= end) return false;
-    int8_t first = (int8_t) * (*p)++;
-    if (first >= -112) {
-        *v = first;
-        return true;
-    }
-    bool neg = first < -120;
-    int n = neg ? -(first + 120) : -(first + 112);
-    if (n < 1 || n > 8 || end - *p < n) return false;
-    uint64_t u = 0;
-    for (int i = 0; i < n; i++)
-        u = (u << 8) | *(*p)++;
-    *v = (int64_t)(neg ? ~u : u);
-    return true;
-}
-
 static size_t put_text(uint8_t *p, const char *s, size_t n) {
-    size_t k = hd_put_vlong(p, (int64_t)n);
+    size_t k = cav_hadoop_vlong_put(p, (int64_t)n);
     memcpy(p + k, s, n);
     return k + n;
 }
 
 static bool get_text(const uint8_t **p, const uint8_t *end, const uint8_t **s, size_t *n) {
     int64_t l;
-    if (!hd_get_vlong(p, end, &l) || l < 0 || l > end - *p) return false;
+    if (!cav_hadoop_vlong_get(p, end, &l) || l < 0 || l > end - *p) return false;
     *s = *p;
     *n = (size_t)l;
     *p += l;
@@ -130,16 +92,16 @@ size_t hd_block_token(const char *user, uint64_t block_id, unsigned modes, uint8
     bkey k = keys[nkeys - 1];
     pthread_mutex_unlock(&keys_mu);
     size_t n = 0, ul = strnlen(user, HD_MAX_PRINCIPAL);
-    n += hd_put_vlong(id + n, (int64_t)(now + (uint64_t)g_sec.token_lifetime_ms));
-    n += hd_put_vlong(id + n, k.id);
+    n += cav_hadoop_vlong_put(id + n, (int64_t)(now + (uint64_t)g_sec.token_lifetime_ms));
+    n += cav_hadoop_vlong_put(id + n, k.id);
     n += put_text(id + n, user, ul);
     n += put_text(id + n, HD_POOL_ID, strlen(HD_POOL_ID));
-    n += hd_put_vlong(id + n, (int64_t)block_id);
+    n += cav_hadoop_vlong_put(id + n, (int64_t)block_id);
     static const char *const names[] = {"READ", "WRITE", "COPY", "REPLACE"};
     int cnt = 0;
     for (int i = 0; i < 4; i++)
         cnt += (modes >> i) & 1;
-    n += hd_put_vlong(id + n, cnt);
+    n += cav_hadoop_vlong_put(id + n, cnt);
     for (int i = 0; i < 4; i++)
         if ((modes >> i) & 1) n += put_text(id + n, names[i], strlen(names[i]));
     if (!mac(&k, id, n, pw)) return 0;
@@ -155,9 +117,10 @@ bool hd_block_token_check(const uint8_t *id, size_t idlen, const uint8_t *pw, si
         snprintf(msg, cap, "Block token is missing (block access tokens are enabled)");
         return false;
     }
-    if (!hd_get_vlong(&p, end, &expiry) || !hd_get_vlong(&p, end, &key_id) ||
+    if (!cav_hadoop_vlong_get(&p, end, &expiry) || !cav_hadoop_vlong_get(&p, end, &key_id) ||
         !get_text(&p, end, &s, &sl) /* user */ || !get_text(&p, end, &s, &sl) /* pool */ ||
-        !hd_get_vlong(&p, end, &blk) || !hd_get_vlong(&p, end, &cnt) || cnt < 0 || cnt > 8) {
+        !cav_hadoop_vlong_get(&p, end, &blk) || !cav_hadoop_vlong_get(&p, end, &cnt) || cnt < 0 ||
+        cnt > 8) {
         snprintf(msg, cap, "Block token identifier does not decode");
         return false;
     }
@@ -210,7 +173,7 @@ bool hd_block_token_password(const uint8_t *id, size_t idlen, uint8_t pw[20], ch
                              size_t cap) {
     const uint8_t *p = id, *end = id + idlen;
     int64_t expiry, key_id;
-    if (!hd_get_vlong(&p, end, &expiry) || !hd_get_vlong(&p, end, &key_id)) {
+    if (!cav_hadoop_vlong_get(&p, end, &expiry) || !cav_hadoop_vlong_get(&p, end, &key_id)) {
         snprintf(msg, cap, "Block token identifier does not decode");
         return false;
     }
