@@ -301,6 +301,10 @@ csvavro_status cav_ds_schema_check(const csvavro_schema *reader, const csvavro_s
 csvavro_status cav_ds_check_append(json_t *manifest, const csvavro_schema *reader,
                                    csvavro_error *err);
 
+/* exec_dataset.c: a partition directory's value text unescaped in place (Hive's %XX); v itself,
+ * or NULL (v freed) for __HIVE_DEFAULT_PARTITION__, the null value. */
+char *cav_hive_unescape(char *v);
+
 /* exec_partition.c */
 csvavro_status cav_job_plan_partitions(csvavro_job *job, csvavro_error *err);
 void cav_job_free_partitions(csvavro_job *job);

@@ -748,6 +748,25 @@ void csvavro_dataset_files_free(char **files, size_t n) {
 
 /* ------------------------------------------------------------------ partition pruning */
 
+char *cav_hive_unescape(char *v) {
+    size_t k = 0;
+    for (size_t i = 0; v[i]; i++) {
+        unsigned x;
+        if (v[i] == '%' && v[i + 1] && v[i + 2] && sscanf(v + i + 1, "%2X", &x) == 1) {
+            v[k++] = (char)x;
+            i += 2;
+        } else {
+            v[k++] = v[i];
+        }
+    }
+    v[k] = '\0';
+    if (!strcmp(v, "__HIVE_DEFAULT_PARTITION__")) {
+        cav_free(v);
+        return NULL;
+    }
+    return v;
+}
+
 /* Hive partition values of a file's name relative to its dataset ("year=2013/month=01/x"):
  * keys[i], vals[i] (unescaped, NULL for __HIVE_DEFAULT_PARTITION__), allocated. */
 static csvavro_status split_partitions(const char *rel, char ***keys, char ***vals, size_t *n,
@@ -765,23 +784,7 @@ static csvavro_status split_partitions(const char *rel, char ***keys, char ***va
         if (!nk || !nv) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
         (*keys)[*n] = cav_strndup(p, (size_t)(eq - p));
         char *v = cav_strndup(eq + 1, (size_t)(slash - eq - 1));
-        if (v) { /* unescape %XX */
-            size_t k = 0;
-            for (size_t i = 0; v[i]; i++) {
-                unsigned x;
-                if (v[i] == '%' && v[i + 1] && v[i + 2] && sscanf(v + i + 1, "%2X", &x) == 1) {
-                    v[k++] = (char)x;
-                    i += 2;
-                } else {
-                    v[k++] = v[i];
-                }
-            }
-            v[k] = '\0';
-            if (!strcmp(v, "__HIVE_DEFAULT_PARTITION__")) {
-                cav_free(v);
-                v = NULL;
-            }
-        }
+        if (v) v = cav_hive_unescape(v);
         (*vals)[*n] = v;
         (*n)++;
         if (!(*keys)[*n - 1]) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");

@@ -66,21 +66,7 @@ static csvavro_status add_partitions(csvavro_record_filter *w, csvavro_schema *s
             return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
         }
         w->pvals = nv;
-        size_t k = 0;
-        for (size_t i = 0; v[i]; i++) {
-            unsigned x;
-            if (v[i] == '%' && v[i + 1] && v[i + 2] && sscanf(v + i + 1, "%2X", &x) == 1) {
-                v[k++] = (char)x;
-                i += 2;
-            } else {
-                v[k++] = v[i];
-            }
-        }
-        v[k] = '\0';
-        if (!strcmp(v, "__HIVE_DEFAULT_PARTITION__")) {
-            cav_free(v);
-            v = NULL;
-        }
+        v = cav_hive_unescape(v);
         bool held = false; /* the records hold it: they win */
         for (size_t i = 0; rec && i < csvavro_schema_field_count(rec) && !held; i++)
             held = !strcmp(csvavro_schema_field_name(rec, i), key);
