@@ -173,6 +173,8 @@ if $C fs token print "$T/bad2" 2>"$T/err"; then fail "junk printed as a token fi
 grep -q "not a Hadoop token storage file" "$T/err" || fail "junk message: $(cat "$T/err")"
 ok "malformed token files refused naming the file and the offset"
 
+stop_hdfsd
+
 # clock skew (krb5's default tolerance, 300 s): faketime (libfaketime) moves one process's clock
 secure_start authentication
 export KRB5CCNAME=$ALICE_CC
@@ -203,4 +205,5 @@ for _ in $(seq 1 600); do [ "$(wc -l <"$T/srv/out" 2>/dev/null || echo 0)" -ge 2
 if $C fs ls hdfs:/// 2>"$T/err"; then fail "skew: a NameNode an hour ahead let the client in"; fi
 grep -q "Clock skew too great" "$T/err" || fail "skew (server): $(cat "$T/err")"
 ok "NameNode clock an hour ahead: $(head -c 200 "$T/err")"
+pkill -P "$HDFSD_PID" 2>/dev/null || true # faketime runs the server as its child
 stop_hdfsd
