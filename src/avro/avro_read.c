@@ -677,28 +677,39 @@ static csvavro_status out_decimal(cav_buf *b, const uint8_t *p, size_t len, int 
 static csvavro_status decode(csvavro_avro_reader *r, const cav_avro_node *t, cav_buf *b, int depth,
                              csvavro_error *err);
 
+/* Reads the header of the next block of array or map t: *count items (0: the end). A negative
+ * count's byte size is read and skipped over; the count is checked against the bytes left (or,
+ * for items that can take 0 bytes, against the per-record ceiling). */
+static csvavro_status items_block(csvavro_avro_reader *r, const cav_avro_node *t, int64_t *count,
+                                  csvavro_error *err) {
+    const uint8_t *at = r->cur;
+    int64_t bytes;
+    if (!get_long(r, count)) return corrupt(r, err, at, "bad or truncated varint");
+    if (*count == 0) return CSVAVRO_OK;
+    if (*count < 0) {
+        if (*count == INT64_MIN || !get_long(r, &bytes) || bytes < 0)
+            return corrupt(r, err, at, "bad array or map block");
+        *count = -*count;
+    }
+    /* every item takes a byte at least, or counts against the zero-size ceiling */
+    if (!t->kids[0]->min0 || t->kind == CAV_AK_MAP) {
+        if ((uint64_t)*count > (uint64_t)(r->end - r->cur))
+            return corrupt(r, err, at, "array or map block count runs past the block");
+    } else if ((r->zero_items += (uint64_t)*count) > ZERO_ITEMS_MAX) {
+        return corrupt(r, err, at, "more than 2^20 array items of 0 bytes in one record");
+    }
+    return CSVAVRO_OK;
+}
+
 static csvavro_status decode_items(csvavro_avro_reader *r, const cav_avro_node *t, cav_buf *b,
                                    int depth, csvavro_error *err) {
     bool map = t->kind == CAV_AK_MAP;
     CAV_TRY(out(b, map ? "{" : "[", 1, err));
     bool first = true;
     for (;;) {
-        const uint8_t *at = r->cur;
-        int64_t count, bytes;
-        if (!get_long(r, &count)) return corrupt(r, err, at, "bad or truncated varint");
+        int64_t count;
+        CAV_TRY(items_block(r, t, &count, err));
         if (count == 0) break;
-        if (count < 0) {
-            if (count == INT64_MIN || !get_long(r, &bytes) || bytes < 0)
-                return corrupt(r, err, at, "bad array or map block");
-            count = -count;
-        }
-        /* every item takes a byte at least, or counts against the zero-size ceiling */
-        if (!t->kids[0]->min0 || map) {
-            if ((uint64_t)count > (uint64_t)(r->end - r->cur))
-                return corrupt(r, err, at, "array or map block count runs past the block");
-        } else if ((r->zero_items += (uint64_t)count) > ZERO_ITEMS_MAX) {
-            return corrupt(r, err, at, "more than 2^20 array items of 0 bytes in one record");
-        }
         for (int64_t i = 0; i < count; i++) {
             if (!first) CAV_TRY(out(b, ",", 1, err));
             first = false;
@@ -1086,21 +1097,9 @@ static csvavro_status resolve_items(csvavro_avro_reader *r, const cav_avro_node 
                                     csvavro_error *err) {
     bool map = w->kind == CAV_AK_MAP;
     for (;;) {
-        const uint8_t *at = r->cur;
-        int64_t count, bytes;
-        if (!get_long(r, &count)) return corrupt(r, err, at, "bad or truncated varint");
+        int64_t count;
+        CAV_TRY(items_block(r, w, &count, err));
         if (count == 0) break;
-        if (count < 0) {
-            if (count == INT64_MIN || !get_long(r, &bytes) || bytes < 0)
-                return corrupt(r, err, at, "bad array or map block");
-            count = -count;
-        }
-        if (!w->kids[0]->min0 || map) {
-            if ((uint64_t)count > (uint64_t)(r->end - r->cur))
-                return corrupt(r, err, at, "array or map block count runs past the block");
-        } else if ((r->zero_items += (uint64_t)count) > ZERO_ITEMS_MAX) {
-            return corrupt(r, err, at, "more than 2^20 array items of 0 bytes in one record");
-        }
         CAV_TRY(put_long(o, count, err));
         for (int64_t i = 0; i < count; i++) {
             if (map) {
