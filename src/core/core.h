@@ -75,6 +75,14 @@ void cav_free(void *p);
 char *cav_strdup(const char *s);
 char *cav_strndup(const char *s, size_t n);
 
+/* Heap-allocated pthread mutexes behind void pointers, for libraries that take mutex hooks
+ * (Cyrus SASL's sasl_set_mutex, client and test server): lock/unlock return 0, or -1 (Cyrus's
+ * SASL_FAIL) on failure. cav_mutex_new returns NULL when out of memory. */
+void *cav_mutex_new(void);
+int cav_mutex_lock(void *m);
+int cav_mutex_unlock(void *m);
+void cav_mutex_free(void *m);
+
 /* Test hook: make the n-th allocation from now on fail (1 = the next one); 0 disables.
  * Returns how many allocations happened since the last call (for enumerating n).
  * Also read once from the environment variable CSVAVRO_FAIL_ALLOC=N at first use. */

@@ -9,6 +9,7 @@
  */
 #include "core.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,4 +73,27 @@ char *cav_strndup(const char *s, size_t n) {
 
 char *cav_strdup(const char *s) {
     return cav_strndup(s, strlen(s));
+}
+
+void *cav_mutex_new(void) {
+    pthread_mutex_t *m = cav_malloc(sizeof *m);
+    if (m && pthread_mutex_init(m, NULL) != 0) {
+        cav_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+int cav_mutex_lock(void *m) {
+    return pthread_mutex_lock(m) ? -1 : 0;
+}
+
+int cav_mutex_unlock(void *m) {
+    return pthread_mutex_unlock(m) ? -1 : 0;
+}
+
+void cav_mutex_free(void *m) {
+    if (!m) return;
+    pthread_mutex_destroy(m);
+    cav_free(m);
 }

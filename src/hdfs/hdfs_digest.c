@@ -31,23 +31,6 @@ struct cav_digest {
 
 /* ---------------------------------------------------------------- process-wide set-up */
 
-static void *mu_alloc(void) {
-    pthread_mutex_t *m = cav_malloc(sizeof *m);
-    if (m) pthread_mutex_init(m, NULL);
-    return m;
-}
-static int mu_lock(void *m) {
-    return pthread_mutex_lock(m) ? SASL_FAIL : SASL_OK;
-}
-static int mu_unlock(void *m) {
-    return pthread_mutex_unlock(m) ? SASL_FAIL : SASL_OK;
-}
-static void mu_free(void *m) {
-    if (!m) return;
-    pthread_mutex_destroy(m);
-    cav_free(m);
-}
-
 static int log_quiet(void *ctx, int level, const char *msg) {
     (void)ctx, (void)level, (void)msg;
     return SASL_OK;
@@ -62,7 +45,7 @@ static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static int g_init_rc = SASL_FAIL;
 
 static void init_once(void) {
-    sasl_set_mutex(mu_alloc, mu_lock, mu_unlock, mu_free);
+    sasl_set_mutex(cav_mutex_new, cav_mutex_lock, cav_mutex_unlock, cav_mutex_free);
     g_init_rc = sasl_client_init(g_callbacks);
 }
 

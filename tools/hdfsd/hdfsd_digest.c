@@ -89,23 +89,6 @@ static int ap_init(const sasl_utils_t *utils, int max_version, int *out_version,
 
 /* ---------------------------------------------------------------- process-wide set-up */
 
-static void *mu_alloc(void) {
-    pthread_mutex_t *m = cav_malloc(sizeof *m);
-    if (m) pthread_mutex_init(m, NULL);
-    return m;
-}
-static int mu_lock(void *m) {
-    return pthread_mutex_lock(m) ? SASL_FAIL : SASL_OK;
-}
-static int mu_unlock(void *m) {
-    return pthread_mutex_unlock(m) ? SASL_FAIL : SASL_OK;
-}
-static void mu_free(void *m) {
-    if (!m) return;
-    pthread_mutex_destroy(m);
-    cav_free(m);
-}
-
 static int cb_log(void *ctx, int level, const char *msg) {
     (void)ctx;
     if (g_hd.verbose && level <= SASL_LOG_WARN) hd_log("Cyrus SASL: %s", msg);
@@ -134,7 +117,7 @@ static int g_rc = SASL_FAIL;
 static const char *g_what = "";
 
 static void init_once(void) {
-    sasl_set_mutex(mu_alloc, mu_lock, mu_unlock, mu_free);
+    sasl_set_mutex(cav_mutex_new, cav_mutex_lock, cav_mutex_unlock, cav_mutex_free);
     g_what = "sasl_server_init";
     g_rc = sasl_server_init(g_callbacks, "csvavro-hdfsd");
     if (g_rc != SASL_OK) return;
