@@ -322,15 +322,22 @@ csvavro_status csvavro_dataset_schema(csvavro_fs *fs, const char *dir, char **js
                                       csvavro_error *err);
 
 /* A filter expression (the language of csvavro_filter_compile) over the records of the Avro
- * file path: the fields of its writer schema (a flat record) and the Hive partition columns
- * of rel, the file's name relative to its dataset ("year=2013/month=01/part-0.avro"; NULL for
- * none; a key the records hold is the records'). Errors at open: CSVAVRO_E_EXPR (with the
- * did-you-mean of csvavro_filter_compile), CSVAVRO_E_UNSUPPORTED naming the field when the
- * expression names a record column and the records are not flat, the reader's errors. */
+ * file path, read as the reader schema json `schema` (a dataset's, csvavro_dataset_schema:
+ * under Avro's schema resolution, a field the file lacks reads as null) or, NULL, as the file's
+ * writer schema; and over the Hive partition columns of rel, the file's name relative to its
+ * dataset ("year=2013/month=01/part-0.avro"; NULL for none; a key the records hold is the
+ * records'). Columns: the top-level fields of a record schema whose values are scalars
+ * (boolean, int, long, float, double, string, bytes, fixed, enum as its symbol, date,
+ * timestamp-millis/-micros and the local ones; or a union of null and one of these), and the
+ * same inside nested records as dotted paths ("address.city"; null when a record on the path is
+ * null); other fields are skipped. Errors at open: CSVAVRO_E_EXPR (with the did-you-mean of
+ * csvavro_filter_compile; a term on a field that is no scalar names it and its type),
+ * CSVAVRO_E_SCHEMA when the file does not resolve to the reader schema, the reader's errors.
+ * With a schema and an expression over partition columns only, the file is not opened. */
 typedef struct csvavro_record_filter csvavro_record_filter;
 csvavro_status csvavro_record_filter_open(csvavro_fs *fs, const char *path, const char *rel,
-                                          const char *where, csvavro_record_filter **out,
-                                          csvavro_error *err);
+                                          const char *schema, const char *where,
+                                          csvavro_record_filter **out, csvavro_error *err);
 /* 1: every record matches, 0: none (the expression is over partition columns only and nothing
  * is decoded), -1: decided record by record with csvavro_record_filter_next. */
 int csvavro_record_filter_constant(const csvavro_record_filter *f);
@@ -628,6 +635,15 @@ csvavro_status csvavro_avro_merge_create(csvavro_avro_write_fn write, void *ctx,
 /* Appends every record of the file; extra_values[i] NULL is null (extra_long: decimal text). */
 csvavro_status csvavro_avro_merge_add(csvavro_avro_merge *m, csvavro_fs *fs, const char *path,
                                       const char *const *extra_values, csvavro_error *err);
+/* The same keeping only some records: keep(keep_ctx, &k, err) is called once per record of the
+ * file, in file order, after the record was decoded; it is written when k is 1, dropped when 0
+ * (e.g. csvavro_record_filter_next's answer). A status other than CSVAVRO_OK (err set), or k
+ * -1 (the filter ended before the records: CSVAVRO_E_INTERNAL), stops with that error. */
+typedef int (*csvavro_avro_keep_fn)(void *keep_ctx, int *keep, csvavro_error *err);
+csvavro_status csvavro_avro_merge_add_filtered(csvavro_avro_merge *m, csvavro_fs *fs,
+                                               const char *path, const char *const *extra_values,
+                                               csvavro_avro_keep_fn keep, void *keep_ctx,
+                                               csvavro_error *err);
 /* Writes the last block (and the header when no file was added); *records: records written. */
 csvavro_status csvavro_avro_merge_finish(csvavro_avro_merge *m, uint64_t *records,
                                          csvavro_error *err);

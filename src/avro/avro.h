@@ -151,6 +151,40 @@ csvavro_status cav_avro_reader_next_resolved(csvavro_avro_reader *r, const cav_a
                                              cav_buf *o, bool *eof, csvavro_error *err);
 const cav_avro_node *cav_avro_reader_tree(const csvavro_avro_reader *r);
 
+/* ---------------------------------------------------------------- picking scalars */
+
+/* One scalar value picked from a record (cav_avro_reader_next_picked); present false: null (a
+ * null value, or a null record on its path). i: boolean (0/1), int, long and their logical
+ * types, an enum's index; d: float, double; p/len: string, bytes, fixed, an enum's symbol
+ * (borrowed until the reader's next call). */
+typedef struct cav_avro_val {
+    bool present;
+    int64_t i;
+    double d;
+    const uint8_t *p;
+    size_t len;
+} cav_avro_val;
+
+/* What to pick from a record of the reading schema (cav_avro_reader_reading_tree): field f's
+ * value goes to vals[leaf[f]] when leaf[f] >= 0 (a scalar, or a union holding one; any other
+ * value is skipped and reads as null); sub[f] (not NULL) descends into field f, a record or a
+ * union holding one (a null, or another branch, makes every value below it null); any other
+ * field is skipped (parsed and checked, not kept). */
+typedef struct cav_avro_pick {
+    size_t n; /* the record's fields */
+    int32_t *leaf;
+    struct cav_avro_pick **sub;
+} cav_avro_pick;
+
+/* The next record (read as the reader schema when csvavro_avro_reader_use_schema set one),
+ * with the values p picks in vals[0 .. n_vals) (each null first); *eof at the end of the file.
+ * A file is read either this way or as JSON/CSV/columns, not mixed within a block. */
+csvavro_status cav_avro_reader_next_picked(csvavro_avro_reader *r, const cav_avro_pick *p,
+                                           cav_avro_val *vals, size_t n_vals, bool *eof,
+                                           csvavro_error *err);
+/* The schema records are read as: the reader schema (use_schema), else the writer's. */
+const cav_avro_node *cav_avro_reader_reading_tree(const csvavro_avro_reader *r);
+
 /* ---------------------------------------------------------------- flat record view */
 
 /* One field as the reader sees it: its type; branches = the number of union branches (0: not a

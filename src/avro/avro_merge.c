@@ -13,6 +13,8 @@
  * size, unions branch by branch, named types by unqualified name (the top-level record's name
  * may differ). Extra fields (a dataset's partition columns) are appended to the top-level
  * record as ["null", "long"] or ["null", "string"] with a null default, one value per file.
+ * A keep callback (csvavro_avro_merge_add_filtered: cat --where) drops records after they are
+ * decoded, so a dropped record is checked as a kept one is.
  * Records are re-blocked to the block size and compressed with the chosen codec. Memory: one
  * block plus one record, whatever the number and size of the files.
  */
@@ -289,6 +291,13 @@ static csvavro_status flush_block(csvavro_avro_merge *m, csvavro_error *err) {
 
 csvavro_status csvavro_avro_merge_add(csvavro_avro_merge *m, csvavro_fs *fs, const char *path,
                                       const char *const *extra_values, csvavro_error *err) {
+    return csvavro_avro_merge_add_filtered(m, fs, path, extra_values, NULL, NULL, err);
+}
+
+csvavro_status csvavro_avro_merge_add_filtered(csvavro_avro_merge *m, csvavro_fs *fs,
+                                               const char *path, const char *const *extra_values,
+                                               csvavro_avro_keep_fn keep, void *keep_ctx,
+                                               csvavro_error *err) {
     csvavro_avro_reader *r = NULL;
     CAV_TRY(csvavro_avro_reader_open(fs, path, &r, err));
     csvavro_status st = CSVAVRO_OK;
@@ -333,6 +342,19 @@ csvavro_status csvavro_avro_merge_add(csvavro_avro_merge *m, csvavro_fs *fs, con
         if (st != CSVAVRO_OK || eof) {
             m->block.len = before;
             break;
+        }
+        if (keep) {
+            int k = -1;
+            st = (csvavro_status)keep(keep_ctx, &k, err);
+            if (st == CSVAVRO_OK && k < 0) {
+                cav_err_path(err, path);
+                st = cav_err(err, CSVAVRO_E_INTERNAL,
+                             "the record filter ended before the file's records");
+            }
+            if (st != CSVAVRO_OK || k == 0) {
+                m->block.len = before;
+                continue;
+            }
         }
         st = cav_buf_append(&m->block, m->extra.data, m->extra.len, err);
         m->block_count++;

@@ -901,6 +901,7 @@ static csvavro_status to_reader(csvavro_avro_reader *r, const uint8_t **saved_cu
     *saved_end = r->end;
     r->cur = r->rbuf.data;
     r->end = r->rbuf.data + r->rbuf.len;
+    r->zero_items = 0; /* the re-encoded record's items count once more against the ceiling */
     return CSVAVRO_OK;
 }
 
@@ -1294,4 +1295,213 @@ csvavro_status csvavro_avro_reader_use_schema(csvavro_avro_reader *r, const char
     cav_buf_free(&r->rbuf);
     cav_buf_init(&r->rbuf, r->max_block);
     return CSVAVRO_OK;
+}
+
+/* ---------------------------------------------------------------- picking scalars (cat --where) */
+
+/* Parses one value of type t and drops it (every check decode makes). */
+static csvavro_status skip(csvavro_avro_reader *r, const cav_avro_node *t, int depth,
+                           csvavro_error *err) {
+    const uint8_t *at = r->cur;
+    int64_t v;
+    if (depth > DEPTH_MAX) return corrupt(r, err, at, "values nested deeper than 1000 levels");
+    switch (t->kind) {
+    case CAV_AK_NULL:
+        return CSVAVRO_OK;
+    case CAV_AK_BOOLEAN:
+        NEED(1);
+        if (*r->cur > 1) return corrupt(r, err, at, "boolean byte is neither 0 nor 1");
+        r->cur++;
+        return CSVAVRO_OK;
+    case CAV_AK_INT:
+    case CAV_AK_LONG:
+        if (!get_long(r, &v)) goto bad_varint;
+        if (t->kind == CAV_AK_INT && (v < INT32_MIN || v > INT32_MAX))
+            return corrupt(r, err, at, "int out of range");
+        return CSVAVRO_OK;
+    case CAV_AK_FLOAT:
+        NEED(4);
+        r->cur += 4;
+        return CSVAVRO_OK;
+    case CAV_AK_DOUBLE:
+        NEED(8);
+        r->cur += 8;
+        return CSVAVRO_OK;
+    case CAV_AK_BYTES:
+    case CAV_AK_STRING:
+        if (!get_long(r, &v)) goto bad_varint;
+        if (v < 0 || (uint64_t)v > (uint64_t)(r->end - r->cur))
+            return corrupt(r, err, at, "length runs past the end of the block");
+        if (t->kind == CAV_AK_STRING && cav_utf8_check(r->cur, (size_t)v) != (size_t)v)
+            return corrupt(r, err, r->cur, "string is not valid UTF-8");
+        r->cur += v;
+        return CSVAVRO_OK;
+    case CAV_AK_FIXED:
+        NEED(t->size);
+        r->cur += t->size;
+        return CSVAVRO_OK;
+    case CAV_AK_ENUM:
+        if (!get_long(r, &v)) goto bad_varint;
+        if (v < 0 || (uint64_t)v >= t->n) return corrupt(r, err, at, "enum index out of range");
+        return CSVAVRO_OK;
+    case CAV_AK_RECORD:
+        for (size_t i = 0; i < t->n; i++) {
+            r->field = t->labels[i];
+            CAV_TRY(skip(r, t->kids[i], depth + 1, err));
+        }
+        return CSVAVRO_OK;
+    case CAV_AK_ARRAY:
+    case CAV_AK_MAP:
+        for (;;) {
+            int64_t count;
+            CAV_TRY(items_block(r, t, &count, err));
+            if (count == 0) return CSVAVRO_OK;
+            for (int64_t i = 0; i < count; i++) {
+                if (t->kind == CAV_AK_MAP) {
+                    const uint8_t *ka = r->cur;
+                    int64_t l;
+                    if (!get_long(r, &l) || l < 0 || (uint64_t)l > (uint64_t)(r->end - r->cur))
+                        return corrupt(r, err, ka, "map key runs past the end of the block");
+                    if (cav_utf8_check(r->cur, (size_t)l) != (size_t)l)
+                        return corrupt(r, err, r->cur, "map key is not valid UTF-8");
+                    r->cur += l;
+                }
+                CAV_TRY(skip(r, t->kids[0], depth + 1, err));
+            }
+        }
+    case CAV_AK_UNION:
+        if (!get_long(r, &v)) goto bad_varint;
+        if (v < 0 || (uint64_t)v >= t->n) return corrupt(r, err, at, "union branch out of range");
+        return skip(r, t->kids[v], depth + 1, err);
+    }
+    return corrupt(r, err, at, "unknown type");
+short_data:
+    return corrupt(r, err, r->cur, "block data ends inside the value");
+bad_varint:
+    return corrupt(r, err, at, "bad or truncated varint");
+}
+
+/* One scalar of type t into *o (a union: its branch; a value that is no scalar is skipped and
+ * left null). */
+static csvavro_status pick_scalar(csvavro_avro_reader *r, const cav_avro_node *t, cav_avro_val *o,
+                                  int depth, csvavro_error *err) {
+    const uint8_t *at = r->cur;
+    int64_t v;
+    if (depth > DEPTH_MAX) return corrupt(r, err, at, "values nested deeper than 1000 levels");
+    switch (t->kind) {
+    case CAV_AK_BOOLEAN:
+        NEED(1);
+        if (*r->cur > 1) return corrupt(r, err, at, "boolean byte is neither 0 nor 1");
+        o->i = *r->cur++;
+        break;
+    case CAV_AK_INT:
+    case CAV_AK_LONG:
+        if (!get_long(r, &v)) goto bad_varint;
+        if (t->kind == CAV_AK_INT && (v < INT32_MIN || v > INT32_MAX))
+            return corrupt(r, err, at, "int out of range");
+        o->i = v;
+        break;
+    case CAV_AK_FLOAT: {
+        float f;
+        NEED(4);
+        memcpy(&f, r->cur, 4);
+        r->cur += 4;
+        o->d = f;
+        break;
+    }
+    case CAV_AK_DOUBLE:
+        NEED(8);
+        memcpy(&o->d, r->cur, 8);
+        r->cur += 8;
+        break;
+    case CAV_AK_BYTES:
+    case CAV_AK_STRING:
+    case CAV_AK_FIXED:
+        if (t->kind == CAV_AK_FIXED) {
+            v = (int64_t)t->size;
+            NEED(t->size);
+        } else {
+            if (!get_long(r, &v)) goto bad_varint;
+            if (v < 0 || (uint64_t)v > (uint64_t)(r->end - r->cur))
+                return corrupt(r, err, at, "length runs past the end of the block");
+            if (t->kind == CAV_AK_STRING && cav_utf8_check(r->cur, (size_t)v) != (size_t)v)
+                return corrupt(r, err, r->cur, "string is not valid UTF-8");
+        }
+        o->p = r->cur;
+        o->len = (size_t)v;
+        r->cur += v;
+        break;
+    case CAV_AK_ENUM:
+        if (!get_long(r, &v)) goto bad_varint;
+        if (v < 0 || (uint64_t)v >= t->n) return corrupt(r, err, at, "enum index out of range");
+        o->i = v;
+        o->p = (const uint8_t *)t->labels[v];
+        o->len = strlen(t->labels[v]);
+        break;
+    case CAV_AK_UNION:
+        if (!get_long(r, &v)) goto bad_varint;
+        if (v < 0 || (uint64_t)v >= t->n) return corrupt(r, err, at, "union branch out of range");
+        return pick_scalar(r, t->kids[v], o, depth + 1, err);
+    default: /* null, or not a scalar: null */
+        return skip(r, t, depth, err);
+    }
+    o->present = true;
+    return CSVAVRO_OK;
+short_data:
+    return corrupt(r, err, r->cur, "block data ends inside the value");
+bad_varint:
+    return corrupt(r, err, at, "bad or truncated varint");
+}
+
+static csvavro_status pick_record(csvavro_avro_reader *r, const cav_avro_node *t,
+                                  const cav_avro_pick *p, cav_avro_val *vals, int depth,
+                                  csvavro_error *err) {
+    if (depth > DEPTH_MAX) return corrupt(r, err, r->cur, "values nested deeper than 1000 levels");
+    for (size_t i = 0; i < t->n; i++) {
+        const cav_avro_node *k = t->kids[i];
+        r->field = t->labels[i];
+        if (i < p->n && p->leaf[i] >= 0) {
+            CAV_TRY(pick_scalar(r, k, &vals[p->leaf[i]], depth + 1, err));
+        } else if (i < p->n && p->sub[i]) {
+            if (k->kind == CAV_AK_UNION) {
+                const uint8_t *at = r->cur;
+                int64_t v;
+                if (!get_long(r, &v)) return corrupt(r, err, at, "bad or truncated varint");
+                if (v < 0 || (uint64_t)v >= k->n)
+                    return corrupt(r, err, at, "union branch out of range");
+                k = k->kids[v];
+            }
+            if (k->kind == CAV_AK_RECORD)
+                CAV_TRY(pick_record(r, k, p->sub[i], vals, depth + 1, err));
+            else /* a null record: the values below stay null */
+                CAV_TRY(skip(r, k, depth + 1, err));
+        } else {
+            CAV_TRY(skip(r, k, depth + 1, err));
+        }
+    }
+    return CSVAVRO_OK;
+}
+
+csvavro_status cav_avro_reader_next_picked(csvavro_avro_reader *r, const cav_avro_pick *p,
+                                           cav_avro_val *vals, size_t n_vals, bool *eof,
+                                           csvavro_error *err) {
+    for (size_t i = 0; i < n_vals; i++)
+        vals[i] = (cav_avro_val){0};
+    CAV_TRY(next_record(r, eof, err));
+    if (*eof) return CSVAVRO_OK;
+    const cav_avro_node *t = root_of(r);
+    if (t->kind != CAV_AK_RECORD)
+        return cav_err(err, CSVAVRO_E_USAGE, "values are picked from records only");
+    const uint8_t *sc, *se;
+    CAV_TRY(to_reader(r, &sc, &se, err));
+    csvavro_status st = pick_record(r, t, p, vals, 0, err);
+    if (st == CSVAVRO_OK && se && r->cur != r->end)
+        st = cav_err(err, CSVAVRO_E_INTERNAL, "a record read as the reader schema has bytes left");
+    from_reader(r, sc, se);
+    CAV_TRY(st);
+    return end_record(r, err);
+}
+
+const cav_avro_node *cav_avro_reader_reading_tree(const csvavro_avro_reader *r) {
+    return root_of(r);
 }

@@ -128,8 +128,14 @@ bool cav_filter_lex(parser *P) {
     }
     if (is_word_start((unsigned char)c)) {
         uint32_t s = P->at;
-        while (P->at < P->n && is_word((unsigned char)t[P->at]))
-            P->at++;
+        for (;;) { /* a dotted name (a nested record's field, in cat) is one name */
+            while (P->at < P->n && is_word((unsigned char)t[P->at]))
+                P->at++;
+            if (P->at + 1 < P->n && t[P->at] == '.' && is_word_start((unsigned char)t[P->at + 1]))
+                P->at++;
+            else
+                break;
+        }
         k->len = P->at - s;
         int kw = cav_filter_keyword_kind(t + s, k->len);
         k->kind = kw >= 0 ? kw : K_IDENT;

@@ -2,8 +2,8 @@
 # cat --where on record columns (issue 15): a partitioned dataset, a plain file, a glob and a
 # file written by python3-avro, each against python3-avro reading the same files and a Python
 # predicate: SQL nulls, timestamp comparisons, a partition + record filter (a damaged file in a
-# pruned partition is never opened), --count, --format csv, -n; an unknown column (did-you-mean)
-# and a nested field (named) are clear errors.
+# pruned partition is never opened), --count, --format csv and avro, -n; an unknown column
+# (did-you-mean) and a term on an array field (named) are clear errors.
 set -euo pipefail
 BIN=${CSVAVRO_BIN:?} SRC=${CSVAVRO_SRC:?}
 PY=/usr/bin/python3
@@ -86,6 +86,18 @@ check 'parts/t.*.avro' "fare >= 25.5 and vendor = 'VTS'" 'r["fare"] is not None 
 check ds "year is null or fare < 2" 'r["year"] is None or (r["fare"] is not None and r["fare"] < 2)'
 ok "cat --where on records: dataset, file, glob; nulls, timestamps, --count"
 
+# --format avro with partition and record terms over the dataset (before its files are damaged)
+avro_ids() { $PY -c 'import sys; from avro.datafile import DataFileReader; from avro.io import DatumReader
+print("\n".join(str(i) for i in sorted(r["id"] for r in DataFileReader(open(sys.argv[1], "rb"), DatumReader()))))' "$1"; }
+"$BIN" cat ds --where "city = 'NYC' and fare > 40" --format avro -o md.avro
+$PY want.py ds 'r["city"] == "NYC" and r["fare"] is not None and r["fare"] > 40' > want.txt
+avro_ids md.avro > got.txt
+diff -q want.txt got.txt > /dev/null || fail "--format avro on the dataset with record terms"
+$PY -c 'import sys; from avro.datafile import DataFileReader; from avro.io import DatumReader
+assert all(r["city"] == "NYC" and r["year"] in (None, 2013) for r in DataFileReader(open("md.avro", "rb"), DatumReader()))' ||
+  fail "--format avro with record terms: partition columns not restored"
+ok "cat DATASET --where --format avro: python3-avro reads the matching records"
+
 # partition + record terms: the partitions the partition terms rule out are never opened
 $PY want.py ds 'r["city"] == "NYC" and r["fare"] is not None and r["fare"] > 40 and r["year"] == 2013' > want.txt
 for f in ds/*/city=BOS/*.avro; do : > "$f"; done
@@ -130,8 +142,13 @@ if "$BIN" cat nested.avro --where "tags = 'a'" 2> err.txt; then fail "nested fie
 grep -q 'tags' err.txt && grep -q 'array' err.txt || fail "nested field not named: $(cat err.txt)"
 ok "cat --where errors: did-you-mean, nested field"
 
-# --format avro merges files whole: record terms are refused (nothing written), partition terms prune
-if "$BIN" cat plain.avro --where 'fare > 45' --format avro -o m.avro 2> err.txt; then fail "--format avro with record terms accepted"; fi
-grep -q 'partition columns only' err.txt || fail "--format avro refusal unclear: $(cat err.txt)"
-[ ! -e m.avro ] || fail "--format avro left a file after refusing"
-ok "cat --where --format avro: record terms refused"
+# --format avro with record terms: the merged file holds exactly the matching records (python3-avro
+# reads it); an error (unknown column) leaves no file behind
+"$BIN" cat plain.avro --where 'fare > 45' --format avro -o m.avro
+$PY want.py plain.avro 'r["fare"] is not None and r["fare"] > 45' > want.txt
+avro_ids m.avro > got.txt
+diff -q want.txt got.txt > /dev/null || fail "--format avro with record terms: $(wc -l < got.txt) records, python3-avro $(wc -l < want.txt)"
+if "$BIN" cat plain.avro --where 'fair > 45' --format avro -o m3.avro 2> err.txt; then fail "unknown column accepted"; fi
+grep -q 'unknown column `fair`' err.txt || fail "--format avro: $(cat err.txt)"
+[ ! -e m3.avro ] || fail "--format avro left a file after an error"
+ok "cat --where --format avro: record terms filter the merged records"

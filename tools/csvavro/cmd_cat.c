@@ -410,6 +410,11 @@ static int avro_write(void *ctx, const void *p, size_t n, csvavro_error *err) {
     return err->status = CSVAVRO_E_IO;
 }
 
+/* The merge's keep callback: the record filter's answer for the next record. */
+static int keep_record(void *ctx, int *keep, csvavro_error *err) {
+    return csvavro_record_filter_next(ctx, keep, err);
+}
+
 /* Merges every input into one Avro file (-o out, or stdout). */
 static csvavro_status cat_avro(input *ins, size_t n_in, const char *where, const char *out,
                                const char *codec, csvavro_error *err) {
@@ -481,23 +486,22 @@ static csvavro_status cat_avro(input *ins, size_t n_in, const char *where, const
                 vals[j] = NULL;
             if (ins[a].dataset_dir_len)
                 key_values(&k, ins[a].paths[i] + ins[a].dataset_dir_len, pc, vals);
-            if (where) { /* partition terms decide per file; record terms are not merged yet */
-                csvavro_record_filter *rf = NULL;
+            csvavro_record_filter *rf = NULL;
+            if (where) { /* partition terms decide per file, record terms per record */
                 const char *rel =
                     ins[a].dataset_dir_len ? ins[a].paths[i] + ins[a].dataset_dir_len : NULL;
-                st = csvavro_record_filter_open(ins[a].fs, ins[a].paths[i], rel, where, &rf, err);
+                st = csvavro_record_filter_open(ins[a].fs, ins[a].paths[i], rel, ins[a].schema,
+                                                where, &rf, err);
                 int c = st == CSVAVRO_OK ? csvavro_record_filter_constant(rf) : 1;
-                csvavro_record_filter_close(rf);
-                if (st == CSVAVRO_OK && c < 0) {
-                    snprintf(err->path, sizeof err->path, "%s", ins[a].paths[i]);
-                    snprintf(err->message, sizeof err->message,
-                             "--format avro takes --where over partition columns only (this "
-                             "expression names record columns): use --format jsonl or csv");
-                    st = err->status = CSVAVRO_E_USAGE;
+                if (st != CSVAVRO_OK || c >= 0) {
+                    csvavro_record_filter_close(rf);
+                    rf = NULL;
                 }
                 if (st != CSVAVRO_OK || c == 0) continue;
             }
-            st = csvavro_avro_merge_add(m, ins[a].fs, ins[a].paths[i], vals, err);
+            st = csvavro_avro_merge_add_filtered(m, ins[a].fs, ins[a].paths[i], vals,
+                                                 rf ? keep_record : NULL, rf, err);
+            csvavro_record_filter_close(rf);
         }
     }
     if (st == CSVAVRO_OK) st = csvavro_avro_merge_finish(m, NULL, err);
@@ -621,8 +625,8 @@ int cli_cmd_cat(int argc, char **argv) {
             if (where && !want_schema && !want_meta) {
                 st = csvavro_record_filter_open(
                     in->fs, in->paths[k],
-                    in->dataset_dir_len ? in->paths[k] + in->dataset_dir_len : NULL, where, &rf,
-                    &err);
+                    in->dataset_dir_len ? in->paths[k] + in->dataset_dir_len : NULL, in->schema,
+                    where, &rf, &err);
                 if (st != CSVAVRO_OK) break;
                 int c = csvavro_record_filter_constant(rf);
                 if (c >= 0) { /* decided by the partition columns: no decoding */
