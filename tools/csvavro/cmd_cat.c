@@ -33,11 +33,19 @@ static const opt_spec cat_table[] = {
      "keep the records where EXPR is true (the filter language\nof convert --where); a "
      "dataset's partitions that its\npartition terms rule out are pruned before any file is "
      "opened",
-     "EXPR names fields of the records (flat records; a nested field is an error naming it) and, "
-     "in a dataset, its partition columns (integers as numbers, __HIVE_DEFAULT_PARTITION__ as "
-     "null). Its top-level `and` terms over partition columns only prune partitions before any "
-     "file is opened; the whole expression then filters the records, of a dataset, a file or a "
-     "glob alike, with the semantics of convert --where (dates, timestamps, SQL nulls)."},
+     "EXPR names fields of the records and, in a dataset, its partition columns (integers as "
+     "numbers, __HIVE_DEFAULT_PARTITION__ as null). Record fields: the top-level fields of any "
+     "record schema whose values are scalars (boolean, int, long, float, double, string, bytes, "
+     "fixed, an enum as its symbol, date, timestamp-millis/-micros and the local ones, or a union "
+     "of null and one of these), and the same inside nested records as dotted paths "
+     "(loc.city, or `loc.city` quoted; null when a record on the path is null); the other "
+     "fields (arrays, maps, unions of several types, decimals) are carried along, and a term "
+     "on one is an error naming it. A dataset's files are read as the dataset's schema (its "
+     "manifest's): a column a later append added is null in the older files, and, as in SQL, a "
+     "comparison with null is false while `is null` is true. Top-level `and` terms over "
+     "partition columns only prune partitions before any file is opened; the whole expression "
+     "then filters the records, of a dataset, a file or a glob alike, with the semantics of "
+     "convert --where (dates, timestamps, SQL nulls), for every --format."},
     {K_FORMAT, "--format", "jsonl|csv|avro",
      "output format: JSON lines (default), CSV with a header line (strings as text, null as an "
      "empty cell, nested values as JSON), or one Avro container file merging every input",
@@ -46,7 +54,8 @@ static const opt_spec cat_table[] = {
      "under Avro's rules (fields by name, a missing field read as its null default, promotions "
      "int to long, float, double and string to bytes). A dataset's partition columns are "
      "appended to the records as [\"null\", \"long\"] when every value is an integer, else "
-     "[\"null\", \"string\"]. Written to -o FILE (a temporary name, renamed when complete; "
+     "[\"null\", \"string\"]. With --where only the matching records are written. Written to -o "
+     "FILE (a temporary name, renamed when complete; "
      "an existing FILE is replaced) or to standard output when it is not a terminal."},
     {K_OUTPUT, "-o, --output", "FILE",
      "--format avro: write to FILE (local or hdfs://) instead of standard output", NULL},
