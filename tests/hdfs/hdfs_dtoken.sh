@@ -17,32 +17,14 @@
 #    the server's (its GSS acceptor refuses the authenticator) — both "Clock skew too great";
 #    the skewed client still works with a delegation token (DIGEST-MD5 has no timestamp).
 . "$(dirname "$0")/lib.sh"
-have_go_hdfs || { echo "SKIP: Debian's hdfs (hdfs-cli) is not installed"; exit 77; }
 command -v faketime >/dev/null || { echo "SKIP: faketime (libfaketime) is not installed"; exit 77; }
-# ASan builds: Cyrus's DIGEST-MD5 privacy layer leaks its OpenSSL cipher (tests/hdfs/lsan.supp)
-export LSAN_OPTIONS="suppressions=$CSVAVRO_SRC/tests/hdfs/lsan.supp:print_suppressions=0:${LSAN_OPTIONS:-}"
-export ASAN_OPTIONS="fast_unwind_on_malloc=0:$ASAN_OPTIONS"
-KDC=$T/kdc
-rc=0
-bash "$CSVAVRO_SRC/scripts/testkdc.sh" start "$KDC" >"$T/kdc.env" || rc=$?
-[ $rc -eq 77 ] && { echo "SKIP: MIT krb5-kdc is not installed"; exit 77; }
-[ $rc -eq 0 ] || fail "the test KDC did not start"
-. "$T/kdc.env"
-trap 'r=$?; bash "$CSVAVRO_SRC/scripts/testkdc.sh" stop "$KDC"; (exit $r); cleanup' EXIT
-C=$CSVAVRO_BIN
-PRINC=hdfs/localhost@CSVAVRO.TEST
+. "$(dirname "$0")/secure_lib.sh"
+# Cyrus's DIGEST-MD5 privacy layer (delegation tokens at privacy)
+digest_privacy_leaks
 ALICE_CC=$KRB5CCNAME
 BOB_CC=FILE:$T/bob.cc
 EMPTY_CC=FILE:$T/empty.cc
 KRB5CCNAME=$BOB_CC kinit -kt "$KDC/bob.keytab" bob || fail "kinit bob"
-
-secure_start() {
-  rm -rf "$T/conf"
-  start_hdfsd --block-size 1M --replication 2 --keytab "$KDC/hdfs.keytab" \
-    --kerberos-principal "$PRINC" --rpc-protection "$@" --conf-dir "$T/conf"
-  unset HADOOP_NAMENODE
-  export HADOOP_CONF_DIR=$T/conf
-}
 
 # check_tokfile FILE OWNER RENEWER PORT: decode the token file independently
 check_tokfile() {
@@ -195,15 +177,9 @@ HADOOP_TOKEN_FILE_LOCATION=$T/tok KRB5CCNAME=$EMPTY_CC \
 ok "a delegation token works from a client whose clock is an hour ahead"
 stop_hdfsd
 # the NameNode an hour ahead: its GSS acceptor refuses the authenticator
-rm -rf "$T/conf"
-mkdir -p "$T/srv"
-env -u UBSAN_OPTIONS ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0 faketime -f '+1h' "$CSVAVRO_HDFSD" --data "$T/srv/data2" --port 0 --keytab "$KDC/hdfs.keytab" \
-  --kerberos-principal "$PRINC" --conf-dir "$T/conf" >"$T/srv/out" 2>"$T/srv/err" &
-HDFSD_PID=$!
-for _ in $(seq 1 600); do [ "$(wc -l <"$T/srv/out" 2>/dev/null || echo 0)" -ge 2 ] && break; sleep 0.05; done
-[ -s "$T/srv/out" ] || fail "skew: the faketime'd server did not start: $(cat "$T/srv/err")"
+HDFSD_WRAP=(env ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0 faketime -f '+1h')
+secure_start authentication
 if $C fs ls hdfs:/// 2>"$T/err"; then fail "skew: a NameNode an hour ahead let the client in"; fi
 grep -q "Clock skew too great" "$T/err" || fail "skew (server): $(cat "$T/err")"
 ok "NameNode clock an hour ahead: $(head -c 200 "$T/err")"
-pkill -P "$HDFSD_PID" 2>/dev/null || true # faketime runs the server as its child
 stop_hdfsd

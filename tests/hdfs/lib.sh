@@ -1,5 +1,6 @@
 # lib.sh — shared helpers of the HDFS script tests: start csvavro-hdfsd in a temp dir on free
-# ports (killed by an EXIT trap), talk to its control port, compare files, fail loudly.
+# ports (killed by an EXIT trap, after the AT_EXIT hooks), talk to its control port, compare
+# files, fail loudly.
 # Needs CSVAVRO_BIN and CSVAVRO_HDFSD (set by tests/hdfs.cmake).
 set -euo pipefail
 : "${CSVAVRO_BIN:?}" "${CSVAVRO_HDFSD:?}"
@@ -8,9 +9,14 @@ T=$(mktemp -d /tmp/csvavro-hdfs-test.XXXXXX)
 HDFSD_PID=
 # sanitizer reports of the client (also from runs expected to fail) land in $T/san.*
 export ASAN_OPTIONS="log_path=$T/san:${ASAN_OPTIONS:-}" UBSAN_OPTIONS="log_path=$T/san:print_stacktrace=1:${UBSAN_OPTIONS:-}"
+# AT_EXIT: commands the exit trap runs first, with the exit status in $rc (set +e)
+AT_EXIT=()
 cleanup() {
-  local rc=$?
-  if [ -n "$HDFSD_PID" ]; then kill "$HDFSD_PID" 2>/dev/null || true; wait "$HDFSD_PID" 2>/dev/null || true; fi
+  local rc=$? c
+  set +e
+  for c in "${AT_EXIT[@]}"; do eval "$c"; done
+  [ -z "$HDFSD_PID" ] || stop_hdfsd
+  [ -n "${KEEP_LOG:-}" ] && [ -f "$T/srv/err" ] && cp "$T/srv/err" "$KEEP_LOG"
   if ls "$T"/san.* >/dev/null 2>&1; then
     cat "$T"/san.* >&2
     echo "FAIL: sanitizer reports (above)" >&2
@@ -29,11 +35,13 @@ export CSVAVRO_HDFS_TIMEOUT_MS=${CSVAVRO_HDFS_TIMEOUT_MS:-5000}
 fail() { echo "FAIL: $*" >&2; exit 1; }
 ok() { echo "ok: $*"; }
 
-# start_hdfsd [extra args]: sets NN, CTL, exports HADOOP_NAMENODE
+# start_hdfsd [extra args]: sets NN, CTL, exports HADOOP_NAMENODE. HDFSD_WRAP: a command the
+# server runs under (e.g. faketime); its children are stopped with it.
+HDFSD_WRAP=()
 start_hdfsd() {
   mkdir -p "$T/srv"
   : >"$T/srv/out" # exists before the server's shell opens it: the wait below reads it at once
-  env -u ASAN_OPTIONS -u UBSAN_OPTIONS "$CSVAVRO_HDFSD" --data "$T/srv/data" --port 0 --superuser tester "$@" >"$T/srv/out" 2>"$T/srv/err" &
+  env -u ASAN_OPTIONS -u UBSAN_OPTIONS "${HDFSD_WRAP[@]}" "$CSVAVRO_HDFSD" --data "$T/srv/data" --port 0 --superuser tester "$@" >"$T/srv/out" 2>"$T/srv/err" &
   HDFSD_PID=$!
   for _ in $(seq 1 600); do # up to 30 s on a loaded machine; stops early if the server died
     [ "$(wc -l <"$T/srv/out")" -ge 2 ] && break
@@ -43,11 +51,11 @@ start_hdfsd() {
   NN=$(sed -n 1p "$T/srv/out")
   CTL=$(sed -n 2p "$T/srv/out" | awk '{print $2}')
   [ -n "$NN" ] || { cat "$T/srv/err" >&2; fail "csvavro-hdfsd did not start"; }
-  [ -n "${KEEP_LOG:-}" ] && trap 'cp "$T/srv/err" "$KEEP_LOG"; cleanup' EXIT
   export HADOOP_NAMENODE=$NN
 }
 
 stop_hdfsd() {
+  [ ${#HDFSD_WRAP[@]} -eq 0 ] || pkill -P "$HDFSD_PID" 2>/dev/null || true
   kill "$HDFSD_PID" 2>/dev/null || true
   wait "$HDFSD_PID" 2>/dev/null || true
   HDFSD_PID=
