@@ -1,6 +1,6 @@
-"""Helpers shared by the tests/input scripts (values.py, decimals.py): run the CLI, read an Avro
-file back with python3-avro (the independent reader), count failed checks, a temporary
-directory removed at exit."""
+"""Helpers shared by the tests/input scripts (values.py, decimals.py, schema_map.py): run the
+CLI, read an Avro file back with python3-avro (the independent reader), count failed checks, a
+temporary directory removed at exit."""
 import atexit
 import json
 import os
@@ -21,10 +21,12 @@ _fails = 0
 
 
 def run(*args, code=0, stdin=None, env=None):
-    """The CLI with args; asserts its exit code; the CompletedProcess (text)."""
+    """The CLI with args; asserts its exit code (any with code=None); the CompletedProcess
+    (text)."""
     p = subprocess.run([BIN, *args], capture_output=True, text=True, input=stdin,
                        env=None if env is None else {**os.environ, **env})
-    assert p.returncode == code, f"{args}: exit {p.returncode}, want {code}\n{p.stderr}"
+    assert code is None or p.returncode == code, \
+        f"{args}: exit {p.returncode}, want {code}\n{p.stderr}"
     return p
 
 

@@ -15,40 +15,10 @@
   - --dry-run prints the mapping (text, and JSON per input);
   - a --schema field's Avro "aliases" name the column in other years' headers.
 """
-import csv, datetime, json, os, subprocess, sys, tempfile, warnings
+import csv, datetime, json, os
 from decimal import Decimal
-warnings.filterwarnings("ignore")
-from avro.datafile import DataFileReader
-from avro.io import DatumReader
 
-BIN = os.environ["CSVAVRO_BIN"]
-T = tempfile.mkdtemp()
-fails = 0
-
-
-def run(*args, code=0):
-    p = subprocess.run([BIN, *args], capture_output=True, text=True)
-    if code is not None and p.returncode != code:
-        raise AssertionError(f"{args}: exit {p.returncode}, want {code}\n{p.stderr}")
-    return p
-
-
-def read(path):
-    with open(path, "rb") as f:
-        r = DataFileReader(f, DatumReader())
-        sch = json.loads(r.meta["avro.schema"])
-        rows = [dict(x) for x in r]
-        r.close()
-    return sch, rows
-
-
-def check(name, cond, msg=""):
-    global fails
-    if not cond:
-        fails += 1
-        print(f"FAIL {name}: {msg}")
-    else:
-        print(f"ok {name}")
+from readback import T, check, finish, read, run
 
 
 def path(name):
@@ -356,5 +326,4 @@ for hdr, rs in tables[:2]:
 check("--schema over inputs with different headers: each by name and by alias", rows == exp_su,
       f"{len(rows)} vs {len(exp_su)}")
 
-print("FAILURES:", fails)
-sys.exit(1 if fails else 0)
+finish()
