@@ -822,6 +822,12 @@ typedef struct csvavro_job_options {
     size_t n_partition_by;
     int keep_partition_columns;
     uint64_t partition_buffer;
+    /* Single-file output with several threads: the encoded blocks of the splits that run ahead
+     * of the one being written are kept in memory, at most reorder_buffer bytes for the whole
+     * job (default 64 MiB; below 4096 nothing is kept), and past that in a split file that is
+     * copied into the output when its turn comes. With the default split_size such a job is
+     * cut into splits small enough for it (docs/splits.md). */
+    uint64_t reorder_buffer;
     int dry_run;                     /* 1: execute only plans (csvavro_job_run returns after it) */
     int stale_hours;                 /* temporary dirs of dead runs older than this are removed
                                         (default 24; those of dead local pids at once) */

@@ -17,6 +17,15 @@ cav_add_script_test(NAME convert_splits COMMAND bash ${CMAKE_SOURCE_DIR}/tests/c
                     LABELS convert)
 cav_add_script_test(NAME convert_forms COMMAND bash ${CMAKE_SOURCE_DIR}/tests/convert/forms.sh
                     LABELS convert)
+# the single-file output assembled live in split order (exec_single.c): slow/fast workers, the
+# reorder buffer in memory / spilled / off, a failed middle split; and under ThreadSanitizer
+cav_add_script_test(NAME convert_order COMMAND bash ${CMAKE_SOURCE_DIR}/tests/convert/order.sh
+                    LABELS convert)
+set_tests_properties(convert_order PROPERTIES SKIP_RETURN_CODE 77)
+cav_add_script_test(NAME convert_order_tsan
+                    COMMAND env ORDER_QUICK=1 bash ${CMAKE_SOURCE_DIR}/tests/convert/order.sh
+                    LABELS tsan)
+set_tests_properties(convert_order_tsan PROPERTIES SKIP_RETURN_CODE 77)
 cav_add_script_test(NAME convert_interrupt
                     COMMAND bash ${CMAKE_SOURCE_DIR}/tests/convert/interrupt.sh LABELS convert)
 cav_add_script_test(NAME convert_reference

@@ -123,7 +123,14 @@ typedef struct cav_split {
     bool has_output;   /* tmp_name exists */
     csvavro_status st; /* status of the last run */
     csvavro_error err;
-    atomic_bool finished;  /* set (release) by the worker once its pool run is over */
+    /* SINGLE form, live assembly (exec_single.c): the encoded blocks of a run that went ahead
+     * of the output, first in memory (chunks of the reorder buffer), then in tmp_name
+     * (has_output, spill_f while open); ostate and the granted start under single_mu */
+    struct cav_ochunk *oc_head, *oc_tail;
+    csvavro_file *spill_f;
+    int ostate;
+    atomic_int o_granted;  /* ostate became GRANTED (the owner's lock-free look) */
+    int64_t granted_start; /* where the previous split ended, when GRANTED */
     cav_part_file *pfiles; /* partitioned: the files of the last run */
     size_t n_pfiles, cap_pfiles;
 } cav_split;
@@ -188,17 +195,23 @@ struct csvavro_job {
     bool committed;           /* cav_job_conclude committed the output */
     bool parts_driver;        /* begun by csvavro_job_begin: freeing it unfinished discards */
     bool parts_worker;        /* opened from a plan (csvavro_job_open_plan): runs splits only */
-    /* SINGLE form: the output is assembled while the workers run (cav_job_single_advance):
-     * splits [0, single_next) are verified and already copied into single_f */
+    /* SINGLE form: the output is assembled while the workers run (exec_single.c): splits
+     * [0, single_next) are verified and in single_f; under single_mu */
     bool single_live;
-    atomic_int single_kick; /* a split finished since the last copier looked (see advance) */
-    size_t single_direct;   /* 1 + the split writing straight into single_f, or 0 */
+    bool single_stalled; /* a split that cannot stand where it ran: the rest waits for commit */
     pthread_mutex_t single_mu;
     csvavro_file *single_f;
     uint8_t *single_buf;
     size_t single_next;
     csvavro_status single_st;
     csvavro_error single_err;
+    /* the reorder buffer: chunks of order_chunk bytes, at most order_max of them (order_n
+     * allocated, order_used holding data, order_peak the most at once) */
+    size_t order_chunk, order_max, order_n, order_used, order_peak;
+    struct cav_ochunk *order_free;
+    uint64_t order_mem, order_spilled;   /* bytes through memory / split files (the trace) */
+    long order_fail_split;               /* test hook: CSVAVRO_TEST_SPLIT_FAIL */
+    long delay_mod, delay_rem, delay_ms; /* test hook: CSVAVRO_TEST_SPLIT_DELAY=MOD:REM:MS */
 };
 
 /* exec_plan.c */
@@ -246,20 +259,48 @@ csvavro_status cav_job_make_tmp(csvavro_job *job, csvavro_error *err);
 /* Recovers an interrupted commit and removes the temp dirs of dead jobs in the output dir. */
 csvavro_status cav_job_clean_stale(csvavro_job *job, csvavro_error *err);
 csvavro_status cav_job_commit(csvavro_job *job, csvavro_error *err);
-/* SINGLE form, during the pool run (any worker, after each split): copies the splits that
- * are finished and certain to stand (no error, started where the previous one ended) into
- * the single output, in order; the commit copies the rest after verification. A worker that
- * finds another one copying leaves the copy to it and goes on converting. */
-void cav_job_single_advance(csvavro_job *job);
-/* SINGLE form, before a worker runs split si: when every split before it is already in the
- * output (so its verified start is known), returns true with *start set and the output open:
- * the split then appends its blocks straight to job->single_f (no split file, no copy), and
- * the worker calls cav_job_single_direct_done when it ends. False: run it as usual. */
-bool cav_job_single_direct(csvavro_job *job, size_t si, int64_t *start);
-void cav_job_single_direct_done(csvavro_job *job, size_t si, csvavro_status st);
 void cav_job_discard(csvavro_job *job);
 /* CRC-64-AVRO (Rabin) fingerprint of bytes. */
 uint64_t cav_rabin64(const void *p, size_t n);
+
+/* exec_single.c: the single-file output assembled while the pool runs, in split order (see
+ * the file). A worker's sink for one split: its writer writes into it. */
+typedef struct cav_osink {
+    csvavro_file base;
+    csvavro_job *job;
+    size_t si;
+    bool head;           /* writes go straight into the output (this worker holds the token) */
+    bool checkable;      /* its start can be checked before the run ends (not chunked) */
+    int64_t range_start; /* the run's first record (set before the first write) */
+    uint64_t mem, spilled;
+} cav_osink;
+/* --reorder-buffer, or its default */
+uint64_t cav_job_reorder_buffer(const csvavro_job *job);
+/* Before the pool: the output under tmp_dir with its header, the reorder buffer's bounds. */
+csvavro_status cav_single_start(csvavro_job *job, csvavro_error *err);
+/* A worker takes split si: sets up its sink k; true when si is the head (every split before it
+ * is in the output): *start is then where split si-1 ended (run it aligned from there). */
+bool cav_single_claim(csvavro_job *job, size_t si, cav_osink *k, int64_t *start);
+/* After the run of k's split with status st (the split's results set): hands the output on
+ * (or keeps the split's blocks for whoever makes it the head). Returns st, or the error of a
+ * write into the output. */
+csvavro_status cav_single_done(cav_osink *k, csvavro_status st, csvavro_error *err);
+/* Returns what split s holds in memory to the buffer and abandons an open split file (a
+ * re-run, a discarded job). */
+void cav_single_drop(csvavro_job *job, cav_split *s);
+/* What s holds (memory, then its split file) appended to the output (the token holder). */
+csvavro_status cav_single_flush(csvavro_job *job, cav_split *s, csvavro_error *err);
+/* Opens the output with its header when it is not yet. */
+csvavro_status cav_single_open(csvavro_job *job, csvavro_error *err);
+/* Commit: the splits not in the output yet, in order, then the output closed (fsync);
+ * *tmp_out its path. */
+csvavro_status cav_single_build(csvavro_job *job, char **tmp_out, csvavro_error *err);
+/* CSVAVRO_ORDER_TRACE=1: one line on stderr about the reorder buffer's use. */
+void cav_single_trace(const csvavro_job *job);
+/* Frees the buffer's chunks (job free). */
+void cav_single_free(csvavro_job *job);
+csvavro_status cav_job_append_file(csvavro_fs *fs, const char *from, csvavro_file *out,
+                                   uint8_t *buf, size_t cap, csvavro_error *err);
 
 /* exec_dataset.c: datasets, the commit lock, liveness, intent and recovery (see the file) */
 #define CAV_TMP_PREFIX ".csvavro-tmp-"

@@ -10,10 +10,10 @@
  * point, roll forward or back by the next run or any reader). A single-file output is one
  * rename (after the reject file's) and writes no manifest beside it.
  *
- * The single-file form concatenates the split files (blocks only) behind one header in
- * tmp_dir/single.avro. Without --limit (and without MPI) the workers do it as they go, for
- * the leading splits that are finished and verified (cav_job_single_advance), so the commit
- * only copies what is left after the verification walk, typically the last split.
+ * The single-file form's blocks go behind one header in tmp_dir/single.avro. Without --limit
+ * (and without MPI) the workers assemble it as they go (exec_single.c), so the commit only
+ * appends what the verification walk re-ran or judged (nothing in the common case) and
+ * closes it (fsync); otherwise it appends every split's blocks here, in split order.
  */
 #include "exec.h"
 
@@ -122,135 +122,6 @@ void cav_job_discard(csvavro_job *j) {
     j->single_buf = NULL;
     if (j->rej_tmp) remove_url(j->rej_tmp);
     if (j->tmp_dir) csvavro_fs_remove(j->out_fs, j->tmp_dir, 1, NULL);
-}
-
-/* Appends the whole of file `from` to out. */
-static csvavro_status append_file(csvavro_fs *fs, const char *from, csvavro_file *out, uint8_t *buf,
-                                  size_t cap, uint64_t *total, csvavro_error *err) {
-    csvavro_file *f = NULL;
-    CAV_TRY(csvavro_fs_open_read(fs, from, &f, err));
-    int64_t off = 0;
-    csvavro_status st = CSVAVRO_OK;
-    for (;;) {
-        size_t got = 0;
-        st = csvavro_file_pread(f, buf, cap, off, &got, err);
-        if (st != CSVAVRO_OK || got == 0) break;
-        st = csvavro_file_write(out, buf, got, err);
-        if (st != CSVAVRO_OK) break;
-        off += (int64_t)got;
-        *total += got;
-    }
-    csvavro_error e2;
-    csvavro_file_close(f, &e2);
-    return st;
-}
-
-#define SINGLE_BUF ((size_t)1 << 20)
-
-/* Creates the single output under tmp_dir with its header (once) and appends split i. */
-static csvavro_status single_append(csvavro_job *j, size_t i, csvavro_error *err) {
-    if (!j->single_f) {
-        char *tmp = cav_path_join(j->tmp_dir, "single.avro");
-        j->single_buf = cav_malloc(SINGLE_BUF);
-        csvavro_status st = tmp && j->single_buf
-                                ? csvavro_fs_create(j->out_fs, tmp, 1, &j->single_f, err)
-                                : cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
-        cav_free(tmp);
-        CAV_TRY(st);
-        CAV_TRY(cav_avro_write_header(j->out_schema, &j->o.avro, j->single_sync, j->single_f, err));
-    }
-    if (i >= j->n_splits || !j->splits[i].has_output) return CSVAVRO_OK;
-    uint64_t total = 0;
-    return append_file(j->out_fs, j->splits[i].tmp_name, j->single_f, j->single_buf, SINGLE_BUF,
-                       &total, err);
-}
-
-static void single_advance_locked(csvavro_job *j);
-
-bool cav_job_single_direct(csvavro_job *j, size_t si, int64_t *start) {
-    if (!j->single_live || pthread_mutex_trylock(&j->single_mu) != 0) return false;
-    bool ok = j->single_st == CSVAVRO_OK && j->single_next == si;
-    if (ok && !j->single_f) { /* the output with its header, before the first split */
-        j->single_st = single_append(j, j->n_splits, &j->single_err);
-        ok = j->single_st == CSVAVRO_OK;
-    }
-    if (ok) {
-        const cav_split *s = &j->splits[si];
-        *start = s->first ? cav_split_first_start(j, si) : j->splits[si - 1].range_end;
-        j->single_direct = si + 1;
-    }
-    pthread_mutex_unlock(&j->single_mu);
-    return ok;
-}
-
-void cav_job_single_direct_done(csvavro_job *j, size_t si, csvavro_status st) {
-    pthread_mutex_lock(&j->single_mu);
-    j->single_direct = 0;
-    if (st == CSVAVRO_OK) {
-        j->single_next = si + 1;
-    } else if (j->single_st == CSVAVRO_OK) { /* the output holds part of the split: unusable */
-        j->single_st = st;
-        j->single_err = j->splits[si].err;
-    }
-    pthread_mutex_unlock(&j->single_mu);
-}
-
-void cav_job_single_advance(csvavro_job *j) {
-    /* one copier at a time, and nobody waits for it: a worker that finds the lock taken only
-     * raises the kick, and the copier looks again before it leaves (a split that finished
-     * while it copied is not left for the commit). Waiting here instead kept one worker idle
-     * while the other copied (0.34 s of a -j2 full conversion of 256 MiB, strace) */
-    atomic_store(&j->single_kick, 1);
-    atomic_thread_fence(memory_order_seq_cst); /* the kick before the look at the lock */
-    while (atomic_load(&j->single_kick) && pthread_mutex_trylock(&j->single_mu) == 0) {
-        atomic_store(&j->single_kick, 0);
-        single_advance_locked(j);
-        pthread_mutex_unlock(&j->single_mu);
-        atomic_thread_fence(memory_order_seq_cst); /* the unlock before the look at the kick */
-    }
-}
-
-/* The copy loop of cav_job_single_advance, under single_mu. */
-static void single_advance_locked(csvavro_job *j) {
-    while (j->single_st == CSVAVRO_OK && j->single_next < j->n_splits && !j->single_direct) {
-        size_t i = j->single_next;
-        const cav_split *s = &j->splits[i];
-        if (!atomic_load_explicit(&s->finished, memory_order_acquire) || s->st != CSVAVRO_OK) break;
-        /* a speculative split stands only if it started where its predecessor ended (else
-         * the verification re-runs it: the commit copies it and everything after it) */
-        if (!s->first && s->range_start != j->splits[i - 1].range_end) break;
-        j->single_st = single_append(j, i, &j->single_err);
-        if (j->single_st == CSVAVRO_OK) j->single_next++;
-    }
-}
-
-static csvavro_status build_single(csvavro_job *j, char **tmp_out, csvavro_error *err) {
-    char *tmp = cav_path_join(j->tmp_dir, "single.avro");
-    if (!tmp) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
-    *tmp_out = tmp;
-    if (j->single_st != CSVAVRO_OK) {
-        if (err) *err = j->single_err;
-        return j->single_st;
-    }
-    /* the splits not copied during the run (all of them with --limit or MPI) */
-    csvavro_status st = CSVAVRO_OK;
-    for (size_t i = j->single_next; i < j->n_splits && st == CSVAVRO_OK; i++)
-        st = single_append(j, i, err);
-    if (st == CSVAVRO_OK && !j->single_f) st = single_append(j, j->n_splits, err); /* no split */
-    csvavro_file *out = j->single_f;
-    j->single_f = NULL;
-    cav_free(j->single_buf);
-    j->single_buf = NULL;
-    if (st == CSVAVRO_OK)
-        st = csvavro_file_close(out, err);
-    else if (out)
-        csvavro_file_abort(out);
-    if (st == CSVAVRO_OK) {
-        csvavro_stat sb;
-        st = csvavro_fs_stat(j->out_fs, tmp, &sb, err);
-        j->committed_bytes = (uint64_t)sb.size;
-    }
-    return st;
 }
 
 /* Line numbers at increasing offsets of an input, counted in one forward pass. */
@@ -369,7 +240,7 @@ static csvavro_status prepare_rejects(csvavro_job *j, csvavro_error *err) {
         if (!j->splits[i].has_rejects) continue;
         const cav_input *in = &j->inputs[j->splits[i].input];
         if (!in->chunked) {
-            st = append_file(j->out_fs, j->splits[i].rej_name, out, buf, 1 << 20, &total, err);
+            st = cav_job_append_file(j->out_fs, j->splits[i].rej_name, out, buf, 1 << 20, err);
             continue;
         }
         if (c_input != j->splits[i].input) { /* line numbers: one pass over the input */
@@ -830,7 +701,7 @@ csvavro_status cav_job_commit(csvavro_job *j, csvavro_error *err) {
     csvavro_status st = CSVAVRO_OK;
     char *single_tmp = NULL;
     if (j->form == CAV_OUT_SINGLE) {
-        st = build_single(j, &single_tmp, err);
+        st = cav_single_build(j, &single_tmp, err);
     } else {
         j->committed_bytes = 0;
         for (size_t i = 0; i < j->n_splits; i++)

@@ -79,6 +79,7 @@ csvavro_status csvavro_job_create(const csvavro_job_options *o, csvavro_job **ou
     csvavro_job *j = cav_calloc(1, sizeof *j);
     if (!j) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
     j->o = *o;
+    pthread_mutex_init(&j->single_mu, NULL);
     j->mode = o->overwrite ? CSVAVRO_MODE_OVERWRITE : (int)o->mode;
     if (!j->o.read_buffer) j->o.read_buffer = CAV_JOB_DEFAULT_BUFFER;
     if (j->o.progress_interval_ms <= 0)
@@ -90,6 +91,8 @@ csvavro_status csvavro_job_create(const csvavro_job_options *o, csvavro_job **ou
 void csvavro_job_free(csvavro_job *j) {
     if (!j) return;
     if (j->parts_driver && !j->committed) cav_job_discard(j);
+    cav_single_free(j);
+    pthread_mutex_destroy(&j->single_mu);
     for (size_t i = 0; i < j->n_inputs; i++) {
         cav_input *in = &j->inputs[i];
         cav_free(in->spec);
@@ -532,9 +535,23 @@ static int64_t piece_size(const csvavro_job *j, int64_t len, int64_t ss, int thr
     return (len + m - 1) / m;
 }
 
+/* A single output with several threads and the default split size: splits small enough that
+ * the ones running ahead of the split being written keep their blocks in the reorder buffer
+ * (exec_single.c) rather than in a split file that is copied later: a quarter of the buffer
+ * per other thread (a split's Avro is at most about its CSV's size), 4 to 64 MiB (16 MiB with
+ * the default 64 MiB buffer at -j2). */
+#define SINGLE_PIECE_MIN ((uint64_t)4 << 20)
+static int64_t split_size_for(const csvavro_job *j, int threads) {
+    uint64_t ss = CAV_MIN(j->o.split_size, (uint64_t)INT64_MAX / 4);
+    if (threads < 2 || j->form != CAV_OUT_SINGLE || j->o.split_size != CAV_JOB_DEFAULT_SPLIT)
+        return (int64_t)ss;
+    uint64_t piece = cav_job_reorder_buffer(j) / 4 / (uint64_t)(threads - 1);
+    return (int64_t)CAV_MIN(ss, CAV_MAX(piece, SINGLE_PIECE_MIN));
+}
+
 static csvavro_status cut_splits(csvavro_job *j, int threads, csvavro_error *err) {
     size_t cap = 0;
-    const int64_t ss0 = (int64_t)CAV_MIN(j->o.split_size, (uint64_t)INT64_MAX / 4);
+    const int64_t ss0 = split_size_for(j, threads);
     for (size_t i = 0; i < j->n_inputs; i++) {
         cav_input *in = &j->inputs[i];
         if (in->h.n_cols == 0) continue; /* empty input: no records, no split */
@@ -738,6 +755,11 @@ static csvavro_status plan_output(csvavro_job *j, csvavro_error *err) {
         return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
     j->success_name = cav_path_join(j->out_dir, "_SUCCESS");
     if (!j->success_name) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    return CSVAVRO_OK;
+}
+
+/* After the splits are cut: their output names, partitions, the destination check. */
+static csvavro_status name_outputs(csvavro_job *j, csvavro_error *err) {
     for (size_t i = 0; i < j->n_splits; i++) {
         j->splits[i].final_name = cav_job_output_name(j, i);
         if (!j->splits[i].final_name) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
@@ -834,8 +856,9 @@ csvavro_status csvavro_job_plan(csvavro_job *j, csvavro_error *err) {
         j->n_where_cols = cav_filter_columns(j->filter, &j->where_cols);
     }
     int t = j->o.threads ? j->o.threads : cav_cpu_count();
+    CAV_TRY(plan_output(j, err)); /* the form first: it decides the split size */
     CAV_TRY(cut_splits(j, t, err));
-    CAV_TRY(plan_output(j, err));
+    CAV_TRY(name_outputs(j, err));
     if ((size_t)t > j->n_splits) t = (int)(j->n_splits ? j->n_splits : 1);
     j->threads = t < 1 ? 1 : t;
     return CSVAVRO_OK;

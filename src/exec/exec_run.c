@@ -14,8 +14,9 @@
  * (a worker blocks when that many are pending: each holds its write buffer). The closer is
  * drained before anything reads or renames the files (verification, commit), and a failed
  * close fails the job like a failure in the worker itself, so nothing is committed that was
- * not durably closed. The single-file form's split files are scratch files (no fsync) copied
- * into the output right after each split: closed in the worker as before.
+ * not durably closed. The single-file form has no split files unless a worker runs far ahead
+ * or the job runs with --limit or MPI: its blocks go to the output as the pool runs
+ * (exec_single.c); split files there are scratch files (no fsync), closed in the worker.
  *
  * After the pool joined, the main thread walks the splits in order (docs/splits.md): a
  * speculative split whose first record does not start where its predecessor's last record
@@ -29,6 +30,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -121,7 +123,8 @@ typedef struct worker {
     csvavro_status st;   /* fatal status of the worker (non-data errors) */
     csvavro_error err;
     pool_sync *ps;
-    closer *cl; /* NULL: close output files here */
+    closer *cl;     /* NULL: close output files here */
+    cav_osink sink; /* the single-file form's live assembly: the split's sink (exec_single.c) */
 } worker;
 
 static csvavro_status worker_init(worker *w, csvavro_job *j, csvavro_error *err) {
@@ -209,16 +212,17 @@ static void cap_selection(cav_batch *b, uint32_t keep) {
 }
 
 static csvavro_status open_output(worker *w, cav_split *s, const uint8_t sync[16],
-                                  csvavro_file **out_f, cav_avro_writer **wr, bool direct,
+                                  csvavro_file **out_f, cav_avro_writer **wr, bool sink,
                                   csvavro_error *err) {
     csvavro_job *j = w->job;
-    if (direct) { /* blocks straight into the single output (cav_job_single_direct) */
+    if (sink) { /* the single output assembled live: blocks into the split's sink */
         *out_f = NULL;
+        w->sink.range_start = cav_csv_reader_range_start(w->r); /* a record was read */
         if (!w->wr)
-            CAV_TRY(cav_avro_writer_create(j->out_schema, &j->o.avro, sync, j->single_f, false,
+            CAV_TRY(cav_avro_writer_create(j->out_schema, &j->o.avro, sync, &w->sink.base, false,
                                            &w->wr, err));
         else
-            CAV_TRY(cav_avro_writer_restart(w->wr, sync, j->single_f, false, err));
+            CAV_TRY(cav_avro_writer_restart(w->wr, sync, &w->sink.base, false, err));
         *wr = w->wr;
         return CSVAVRO_OK;
     }
@@ -305,10 +309,10 @@ static int64_t chunk_global_offset(csvavro_job *j, const cav_input *in, int64_t 
 }
 
 /* Runs split si from `start` (aligned or speculative) keeping at most `cap` rows. Results go
- * into the split; the return value is the split's status. direct: its blocks go straight into
- * the single output (cav_job_single_direct), no file of its own. */
+ * into the split; the return value is the split's status. sink: the single output is assembled
+ * live and its blocks go to w->sink (cav_single_claim), no file of its own unless it spills. */
 static csvavro_status run_split(worker *w, size_t si, int64_t start, bool aligned, uint64_t cap,
-                                bool live, bool direct) {
+                                bool live, bool sink) {
     csvavro_job *j = w->job;
     cav_split *s = &j->splits[si];
     const cav_input *in = &j->inputs[s->input];
@@ -330,6 +334,7 @@ static csvavro_status run_split(worker *w, size_t si, int64_t start, bool aligne
     }
     /* a re-run replaces the files of the previous run */
     if (s->has_rejects) csvavro_fs_remove(j->out_fs, s->rej_name, 0, NULL);
+    cav_single_drop(j, s); /* what the previous run kept in memory */
     if (s->has_output) csvavro_fs_remove(j->out_fs, s->tmp_name, 0, NULL);
     cav_split_free_pfiles(s, j->out_fs);
     s->has_rejects = false;
@@ -411,13 +416,17 @@ static csvavro_status run_split(worker *w, size_t si, int64_t start, bool aligne
         if (keep && w->pw) {
             st = cav_pw_append(w->pw, s, si, b, err);
         } else {
-            if (keep && !wr) st = open_output(w, s, sync, &out_f, &wr, direct, err);
+            if (keep && !wr) st = open_output(w, s, sync, &out_f, &wr, sink, err);
             if (keep && st == CSVAVRO_OK) st = cav_avro_writer_append(wr, b, j->col_map, err);
         }
         s->rows_read += nr;
         s->rows_kept += keep;
         if (w->rej.len >= CAV_JOB_REJECT_SPILL && st == CSVAVRO_OK)
             st = spill_rejects(w, s, &rej_f, err);
+        if (CAV_UNLIKELY(j->delay_ms > 0) && live && (long)si % j->delay_mod == j->delay_rem) {
+            struct timespec ts = {j->delay_ms / 1000, (j->delay_ms % 1000) * 1000000L};
+            nanosleep(&ts, NULL); /* test hook: a slow worker (CSVAVRO_TEST_SPLIT_DELAY) */
+        }
         if (live) {
             int64_t done = cav_csv_reader_bytes_done(w->r);
             atomic_fetch_add_explicit(&j->live_bytes, (uint64_t)(done - done_prev),
@@ -513,12 +522,14 @@ static void *worker_main(void *arg) {
         cav_split *s = &j->splits[si];
         int64_t start = cav_split_first_start(j, si);
         /* the head split (all before it in the output) writes straight into it, aligned at
-         * its verified start: at -j1 every split, so no split file is written and copied */
-        bool direct = cav_job_single_direct(j, si, &start);
-        csvavro_status st = run_split(w, si, start, s->first || direct, j->o.limit, true, direct);
-        atomic_store_explicit(&s->finished, true, memory_order_release);
-        if (direct) cav_job_single_direct_done(j, si, st);
-        if (j->single_live && st == CSVAVRO_OK) cav_job_single_advance(j);
+         * its verified start: at -j1 every split; one that runs ahead keeps its blocks until
+         * its turn (exec_single.c) */
+        bool sink = j->single_live, head = sink && cav_single_claim(j, si, &w->sink, &start);
+        csvavro_status st = run_split(w, si, start, s->first || head, j->o.limit, true, sink);
+        if (sink) {
+            csvavro_status st2 = cav_single_done(&w->sink, st, &s->err);
+            if (st == CSVAVRO_OK && st2 != CSVAVRO_OK) st = s->st = st2; /* the output failed */
+        }
         /* a data error of a speculative split is judged at verification; the others stop all */
         /* a data error stops the job at once only where it is certain to count: an aligned
          * split without --limit (with a limit, rows past the N-th kept one are never judged) */
@@ -533,6 +544,19 @@ static void *worker_main(void *arg) {
     pthread_cond_signal(&w->ps->cv);
     pthread_mutex_unlock(&w->ps->mu);
     return NULL;
+}
+
+/* Test hook: CSVAVRO_TEST_SPLIT_DELAY=MOD:REM:MS makes the splits si with si % MOD == REM
+ * sleep MS ms after each batch (slow and fast workers in the ordering tests). */
+static void test_delay(csvavro_job *j) {
+    j->delay_ms = 0;
+    const char *e = getenv("CSVAVRO_TEST_SPLIT_DELAY");
+    long m, r, ms;
+    if (e && sscanf(e, "%ld:%ld:%ld", &m, &r, &ms) == 3 && m > 0 && ms > 0 && ms < 10000) {
+        j->delay_mod = m;
+        j->delay_rem = r;
+        j->delay_ms = ms;
+    }
 }
 
 /* Waits until every started worker finished or ms elapsed; returns true when all finished. */
@@ -682,16 +706,17 @@ csvavro_status cav_job_run_splits(csvavro_job *j, csvavro_error *err) {
     pthread_mutex_init(&ps.mu, NULL);
     pthread_cond_init(&ps.cv, NULL);
     ps.done = 0;
-    /* the single output is copied together while the pool runs, except where the
-     * verification walk may still change or drop splits anywhere (--limit) or other
-     * processes write them (MPI) */
-    pthread_mutex_init(&j->single_mu, NULL);
+    /* the single output is assembled while the pool runs, except where the verification
+     * walk may still change or drop splits anywhere (--limit) or other processes write them
+     * (MPI) */
     j->single_live = j->form == CAV_OUT_SINGLE && j->o.limit == UINT64_MAX && !j->dist;
+    test_delay(j);
     csvavro_status st = CSVAVRO_OK;
     if (!ws || !th || !started) {
         st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
         goto out;
     }
+    if (j->single_live) st = cav_single_start(j, err);
     int live_workers = 0;
     for (int t = 0; t < nt && st == CSVAVRO_OK; t++) {
         st = worker_init(&ws[t], j, err);
@@ -749,6 +774,7 @@ csvavro_status cav_job_run_splits(csvavro_job *j, csvavro_error *err) {
         if (j->dist->gather) st = j->dist->gather(j->dist, j, st, err);
         if (j->dist->rank != 0) goto out;
     }
+    if (j->single_live) cav_single_trace(j);
     if (st != CSVAVRO_OK) goto out;
     st = settle(j, &ws[0], err);
 out:
@@ -760,7 +786,6 @@ out:
     cav_free(started);
     pthread_mutex_destroy(&ps.mu);
     j->single_live = false;
-    pthread_mutex_destroy(&j->single_mu);
     pthread_cond_destroy(&ps.cv);
     return st;
 }

@@ -35,6 +35,24 @@ grep -q "exists" "$T/err" || fail "refusal: $(cat "$T/err")"
 $C convert $U/nyc/trip.csv $U/nyc/one.avro "${REF[@]}" --overwrite -q || fail "--overwrite on hdfs"
 ok "single file on hdfs, refusal and --overwrite"
 
+# the single output assembled live at -j2 (exec_single.c): small splits, slow even splits, a
+# tiny reorder buffer so that the splits running ahead spill to split files on hdfs; the full
+# conversion's rows equal the local -j1 run's; an injected write failure of a middle split
+# leaves neither the output nor the temporary directory
+$C convert "$T/trip.csv" "$T/full1.avro" -j1 -q || fail "local full conversion"
+$C cat "$T/full1.avro" > "$T/full1.jsonl"
+CSVAVRO_TEST_SPLIT_DELAY=2:0:2 CSVAVRO_ORDER_TRACE=1 $C convert $U/nyc/trip.csv $U/nyc/live.avro \
+  -j2 --split-size 256K --reorder-buffer 64K --block-size 16K -q 2>"$T/trace" \
+  || fail "live single output on hdfs: $(cat "$T/trace")"
+spilled=$(sed -n 's/.* \([0-9]*\) bytes spilled.*/\1/p' "$T/trace")
+[ "${spilled:-0}" -gt 0 ] || fail "nothing spilled to hdfs: $(cat "$T/trace")"
+$C cat $U/nyc/live.avro | cmp -s - "$T/full1.jsonl" || fail "live single output rows differ"
+if CSVAVRO_TEST_SPLIT_FAIL=5 $C convert $U/nyc/trip.csv $U/nyc/live2.avro -j2 --split-size 256K \
+  --reorder-buffer 64K -q 2>"$T/err"; then fail "injected failure succeeded"; fi
+grep -q "injected failure" "$T/err" || fail "injected failure: $(cat "$T/err")"
+$C fs ls $U/nyc | grep -q "live2\|csvavro-tmp" && fail "failed job left files: $($C fs ls $U/nyc)"
+ok "single output assembled live on hdfs (spilling), a failed middle split leaves nothing"
+
 # a part file whose close fails (closed by the background closer while the other splits run:
 # every DataNode cuts its connections after 2000 bytes, so the pipelines are set up while the
 # split runs and the data, sent when the file is closed, does not arrive) fails the job, names

@@ -43,6 +43,7 @@ enum {
     C_PARTITION_BY,
     C_KEEP_PART,
     C_PART_BUFFER,
+    C_REORDER_BUFFER,
     C_OVERWRITE,
     C_DRY_RUN,
     C_PROGRESS,
@@ -118,6 +119,15 @@ static const opt_spec convert_table[] = {
      "partitioned: encoded rows buffered per worker before\neach partition is written to a "
      "file of its own\n(default 32M)",
      NULL},
+    {C_REORDER_BUFFER, "--reorder-buffer", "SIZE",
+     "single output, several threads: encoded blocks kept\nin memory for splits that run ahead "
+     "of the one being\nwritten (default 64M)",
+     "The output's blocks are in split order: a worker whose split is not next keeps its blocks "
+     "in this buffer (shared by all threads) until the splits before it are written, and past "
+     "it in a split file under the temporary directory that is copied in when its turn comes. "
+     "With the default --split-size such a job is cut into splits of a quarter of the buffer "
+     "per other thread (4M to 64M), so that on a balanced machine nothing is copied. Below 4K "
+     "nothing is kept in memory."},
     {C_DRY_RUN, "--dry-run", NULL, "print the plan (splits, schema, outputs); write nothing",
      "Inputs, splits with byte ranges and hosts, the canonical --where text, the schema and the "
      "output names; with --schema (and a header) or --union-by-name also which CSV column or "
@@ -359,6 +369,10 @@ int cli_cmd_convert(int argc, char **argv) {
             break;
         case C_KEEP_PART:
             o.keep_partition_columns = 1;
+            break;
+        case C_REORDER_BUFFER:
+            if (!cli_size(val, &u) || u == 0) goto badval;
+            o.reorder_buffer = u;
             break;
         case C_PART_BUFFER:
             if (!cli_size(val, &u) || u < 4096) goto badval;
