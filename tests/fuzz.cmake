@@ -5,7 +5,7 @@
 # built as well; `make fuzz-ci` runs each for a short fixed time, tests/fuzz/campaign.sh for long.
 set(CAV_FUZZ_TARGETS csv_value csv_scan where avro_read roundtrip hdfs_rpc hdfs_read hdfsd_image gunzip
     bunzip2 unzstd unxz unzip hdfs_sasl hdfsd_sasl hdfs_token hdfsd_dtoken chunks
-    hdfs_dtp hdfsd_dtp)
+    hdfs_dtp hdfsd_dtp snappy)
 foreach(t IN LISTS CAV_FUZZ_TARGETS)
   set(_src ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_${t}.c)
   set(_inc ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}/src ${CMAKE_SOURCE_DIR}/tests/fuzz

@@ -72,6 +72,14 @@ csvavro_status cav_avro_compress(cav_avro_codec_ctx *ctx, csvavro_codec c, int l
 csvavro_status cav_avro_decompress(cav_avro_codec_ctx *ctx, csvavro_codec c, const uint8_t *src,
                                    size_t n, cav_buf *dst, size_t max, csvavro_error *err);
 
+/* Our snappy raw-format encoder (avro_snappy.c; libsnappy decodes, and compresses the
+ * fragments that repeat a lot). cav_snappy_bound(n): the output buffer size (cap, at least that)
+ * cav_snappy_compress needs for n input bytes (n <= UINT32_MAX, the format's limit). Returns the
+ * compressed size (<= cav_snappy_bound(n) - 16: the rest is write slack). Deterministic: the
+ * same input gives the same bytes. */
+size_t cav_snappy_bound(size_t n);
+size_t cav_snappy_compress(const uint8_t *src, size_t n, uint8_t *dst, size_t cap);
+
 /* ---------------------------------------------------------------- any writer schema (avro_tree.c)
  */
 

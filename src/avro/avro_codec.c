@@ -5,7 +5,8 @@
  *   deflate    raw RFC 1951 (no zlib header): libdeflate to compress, zlib's inflate to
  *              decompress (streaming, so the unknown output size needs no guessing)
  *   snappy     snappy raw format followed by the 4-byte big-endian CRC-32 of the uncompressed
- *              block (the CRC is checked on reading)
+ *              block (the CRC is checked on reading): our own encoder (avro_snappy.c),
+ *              libsnappy's decoder; the CRC-32 by libdeflate
  *   zstandard  one zstd frame with its content checksum (libzstd; verified on reading)
  *   bzip2      one bzip2 stream (libbz2)
  *   xz         one .xz stream with a CRC-64 check (liblzma)
@@ -133,11 +134,13 @@ static csvavro_status dec_deflate(cav_avro_codec_ctx *ctx, const uint8_t *src, s
 
 static csvavro_status enc_snappy(cav_avro_codec_ctx *ctx, int level, const uint8_t *src, size_t n,
                                  cav_buf *dst, csvavro_error *err) {
-    size_t bound = snappy_max_compressed_length(n);
+    if (n > UINT32_MAX)
+        return cav_err(err, CSVAVRO_E_LIMIT, "snappy: block of %zu bytes over the format's 4 GiB",
+                       n);
+    size_t bound = cav_snappy_bound(n);
     CAV_TRY(cav_buf_reserve(dst, bound + 4, err));
-    size_t got = bound;
-    if (snappy_compress((const char *)src, n, (char *)dst->data, &got) != SNAPPY_OK)
-        return cav_err(err, CSVAVRO_E_INTERNAL, "snappy compression failed");
+    size_t got = cav_snappy_compress(src, n, dst->data, bound);
+    assert(got + 16 <= bound);
     uint32_t crc = (uint32_t)libdeflate_crc32(0, src, n);
     dst->data[got] = (uint8_t)(crc >> 24);
     dst->data[got + 1] = (uint8_t)(crc >> 16);
