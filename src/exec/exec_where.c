@@ -22,7 +22,8 @@
  *
  * Invariants: memory is bounded by the reader's block ceiling plus CHUNK rows of the batch and
  * the string bytes of at most ARENA_SOFT bytes (plus one record's) per chunk, whatever the
- * file's size; paths are at most MAX_DEPTH fields deep and at most MAX_LEAVES are offered.
+ * file's size; paths are at most MAX_DEPTH fields deep, at most MAX_LEAVES are offered and at
+ * most MAX_VISITS fields are looked at to find them (a recursive schema has endless paths).
  */
 #include "exec.h"
 
@@ -36,6 +37,7 @@
 #define MAX_DEPTH 8
 #define MAX_LEAVES 4096
 #define MAX_BAD 256
+#define MAX_VISITS 100000 /* fields looked at while offering paths (recursive schemas) */
 
 typedef struct leaf {
     uint32_t path[MAX_DEPTH]; /* field indexes from the root record */
@@ -58,6 +60,7 @@ struct csvavro_record_filter {
     leaf *leaves;
     bad_field bad[MAX_BAD];
     size_t n_bad;
+    size_t visits;
     size_t n_used;
     uint32_t *used; /* filter's schema column of each picked value */
     cav_avro_pick *pick;
@@ -174,6 +177,7 @@ static csvavro_status add_fields(csvavro_record_filter *w, csvavro_schema *sc,
                                  const cav_avro_node *t, const char *prefix, const leaf *at,
                                  int pass, size_t *cap, csvavro_error *err) {
     for (size_t i = 0; i < t->n; i++) {
+        if (++w->visits > MAX_VISITS) return CSVAVRO_OK; /* a recursive schema's paths */
         const cav_avro_node *rec;
         const char *why;
         csvavro_type ty = scalar_type(t->kids[i], &rec, &why);
@@ -265,6 +269,7 @@ static csvavro_status build_schema(csvavro_record_filter *w, const cav_avro_node
     CAV_TRY(csvavro_schema_create("records", NULL, &sc, err));
     csvavro_status st = CSVAVRO_OK;
     w->n_rec = 0;
+    w->visits = 0;
     free_bad(w);
     size_t cap = 0;
     cav_free(w->leaves);

@@ -110,6 +110,33 @@ if "$BIN" cat nested.avro --where "loc.cty = 'NYC'" 2> err.txt; then fail "unkno
 grep -q 'unknown column `loc.cty` (did you mean' err.txt || fail "no did-you-mean: $(cat err.txt)"
 ok "cat --where: arrays, maps, records, unions of several types named; did-you-mean on paths"
 
+# a recursive schema (a linked list): paths through it as deep as asked, within the limit
+$PY - <<'PYEOF'
+import avro.schema, avro.datafile, avro.io
+s = avro.schema.parse('{"type": "record", "name": "Node", "fields": [{"name": "id", "type": "long"},'
+                      '{"name": "next", "type": ["null", "Node"]}]}')
+w = avro.datafile.DataFileWriter(open("list.avro", "wb"), avro.io.DatumWriter(), s)
+for i in range(300):
+    node = None
+    for k in range(i % 5):
+        node = {"id": i * 10 + k, "next": node}
+    w.append({"id": i, "next": node})
+w.close()
+PYEOF
+$PY - > want.txt <<'PYEOF'
+from avro.datafile import DataFileReader
+from avro.io import DatumReader
+def at(r, n):
+    for _ in range(n):
+        r = r["next"] if r else None
+    return r
+print("\n".join(str(r["id"]) for r in DataFileReader(open("list.avro", "rb"), DatumReader())
+                if at(r, 2) is not None and at(r, 2)["id"] < 1000 and at(r, 3) is None))
+PYEOF
+"$BIN" cat list.avro --where "next.next.id < 1000 and next.next.next.id is null" | ids > got.txt
+[ -s want.txt ] && diff -q want.txt got.txt > /dev/null || fail "--where on a recursive schema's paths"
+ok "cat --where through a recursive schema"
+
 # ------------------------------------------------------------------ (2) --format avro, a file
 # same.py MERGED SOURCE PRED: the merged file's records are SOURCE's where PRED, in order
 cat > same.py <<'PYEOF'
