@@ -2,7 +2,7 @@
  * bench_csv_scan.c — CSV reader throughput on one core: scan + convert the columns of the
  * reference job (passenger_count, pickup_datetime, trip_time_in_secs) of a gen_taxi file.
  *
- *   bench_csv_scan FILE [--kind scalar|sse2|avx2] [--cols all|none|job] [--batch N]
+ *   bench_csv_scan FILE [--kind scalar|sse2|avx2|avx512] [--cols all|none|job] [--batch N]
  *
  * Prints MB/s of the whole file. The header gives the columns; types are fixed to the
  * taxi schema (strings, longs, timestamps, doubles) so no inference pass is timed.
@@ -26,7 +26,8 @@ int main(int argc, char **argv) {
         if (!strcmp(argv[i], "--kind"))
             kind = !strcmp(argv[i + 1], "scalar") ? CAV_CSV_SCALAR
                    : !strcmp(argv[i + 1], "sse2") ? CAV_CSV_SSE2
-                                                  : CAV_CSV_AVX2;
+                   : !strcmp(argv[i + 1], "avx2") ? CAV_CSV_AVX2
+                                                  : CAV_CSV_AVX512;
         else if (!strcmp(argv[i], "--cols"))
             cols = argv[i + 1];
         else if (!strcmp(argv[i], "--batch"))

@@ -1,9 +1,9 @@
 /*
  * csv.h — the internal CSV reader: header reading, the range scanner and lazy typed columns.
  *
- * Main idea: one reused buffer per reader is refilled by pread; the scanner (AVX2, SSE2 or
- * scalar, picked once per reader) turns each 64-byte block into quote/delimiter/line-end bit
- * masks, derives the in-quote mask by prefix-XOR and walks the structural bits to record, per
+ * Main idea: one reused buffer per reader is refilled by pread; the scanner (AVX-512BW, AVX2,
+ * SSE2 or scalar, picked once per reader) turns each 64-byte block into quote/delimiter/line-end
+ * bit masks, derives the in-quote mask by prefix-XOR and walks the structural bits to record, per
  * row, the buffer offsets where fields begin. Nothing is converted while scanning: a column is
  * converted to its schema type only when cav_csv_reader_load_column asks for it.
  *
@@ -63,6 +63,14 @@ csvavro_status cav_csv_reader_next(cav_csv_reader *r, cav_batch *b, csvavro_erro
  * Grows the offsets array when n_fields needs more (bounded by the caller's batch rows). */
 csvavro_status cav_csv_reader_set_layout(cav_csv_reader *r, uint32_t n_fields, const int32_t *map,
                                          const cav_const_value *defs, csvavro_error *err);
+/* Projection pushdown: need[c] (c < the schema's field count) tells whether the job loads batch
+ * column c; NULL: every column (the default). The scanner then stores the field offsets of a
+ * record only up to the last input field a needed column maps to and just counts the fields
+ * after it (every record's field count is still checked: ragged records are found and reported
+ * exactly as without it). Loading, or asking the text of, a column not needed is an error.
+ * Applies to the next ranges (with their layouts); need is copied. CSVAVRO_SCAN_ALL=1 in the
+ * environment turns the pushdown off (tests compare both). */
+csvavro_status cav_csv_reader_set_needed(cav_csv_reader *r, const bool *need, csvavro_error *err);
 /* Converts column col of the current batch for the rows of its selection (all rows when
  * b->sel is NULL): load the filter's columns before filtering and the output columns after,
  * and rows the filter dropped are never converted (nor their bad values reported). */
@@ -91,9 +99,9 @@ csvavro_status cav_csv_count_lines(csvavro_file *f, int64_t offset, int64_t *lin
 
 /* ---- extras (tests, inference, the public row reader) ---- */
 
-/* Scanner kinds. CSVAVRO_SIMD=scalar|sse2|avx2 in the environment forces one (if the CPU has
- * it); --escape always uses the scalar machine. */
-enum { CAV_CSV_SCALAR = 0, CAV_CSV_SSE2 = 1, CAV_CSV_AVX2 = 2 };
+/* Scanner kinds. CSVAVRO_SIMD=scalar|sse2|avx2|avx512 in the environment forces one (if the CPU
+ * has it); --escape always uses the scalar machine. AVX-512 means AVX-512BW. */
+enum { CAV_CSV_SCALAR = 0, CAV_CSV_SSE2 = 1, CAV_CSV_AVX2 = 2, CAV_CSV_AVX512 = 3 };
 /* Forces a scanner kind and a buffer size (bytes, >= 1) before open_range: tests use tiny
  * buffers to hit every refill boundary. */
 void cav_csv_reader_tune(cav_csv_reader *r, int kind, size_t buffer_bytes);

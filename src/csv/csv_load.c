@@ -342,9 +342,9 @@ static csvavro_status value_error(cav_csv_reader *r, cav_batch *b, uint32_t row,
     if (b->row_error[row]) return CSVAVRO_OK; /* one reject line per record */
     b->row_error[row] = 1;
     b->n_row_errors++;
-    const uint32_t *o = r->offs + (size_t)row * (r->n_cols + 1);
+    const uint32_t *o = r->offs + (size_t)row * r->stride;
     const uint8_t *rec = r->buf + o[0];
-    size_t reclen = o[r->n_cols] - 1 - o[0];
+    size_t reclen = o[r->end_slot] - 1 - o[0];
     return cav_csv_bad_record(r, off, rec, reclen, r->row_rec[row], (int32_t)col, v, n, st, reason,
                               err);
 }
@@ -521,8 +521,12 @@ csvavro_status cav_csv_reader_load_column(cav_csv_reader *r, cav_batch *b, uint3
         c->loaded = true;
         return CSVAVRO_OK;
     }
-    const size_t W = (size_t)r->n_cols + 1;
-    const uint32_t *offs = r->offs + (r->map ? (uint32_t)r->map[col] : col);
+    const size_t W = r->stride;
+    const uint32_t field = r->map ? (uint32_t)r->map[col] : col;
+    /* a column the projection left out has no offsets (cav_csv_reader_set_needed) */
+    CAV_RETURN_IF(field >= r->keep, err, CSVAVRO_E_USAGE,
+                  "load_column: column %u was not declared needed", col);
+    const uint32_t *offs = r->offs + field;
     const char *buf = (const char *)r->buf;
     const char Q = r->o.quote;
     const bool plain = r->o.n_null_values == 0 && !r->o.escape &&
@@ -680,15 +684,17 @@ bool cav_csv_reader_is_quoted(const cav_csv_reader *r, uint32_t row, uint32_t co
 csvavro_status cav_csv_reader_field(cav_csv_reader *r, cav_batch *b, uint32_t row, uint32_t col,
                                     const char **p, size_t *len, bool *is_null,
                                     csvavro_error *err) {
+    CAV_RETURN_IF(col >= r->keep, err, CSVAVRO_E_USAGE, "CSV reader: field %u was not needed", col);
     bool quoted;
     return field_text(r, b, row, col, p, len, &quoted, is_null, err);
 }
 
 csvavro_status cav_csv_reader_text(cav_csv_reader *r, cav_batch *b, uint32_t row, uint32_t col,
                                    const char **p, size_t *len, bool *is_null, csvavro_error *err) {
+    CAV_RETURN_IF(col >= r->keep, err, CSVAVRO_E_USAGE, "CSV reader: field %u was not needed", col);
     if (r->plain) {
         /* the common field: unquoted, its raw bytes; in an all-ASCII batch valid UTF-8 too */
-        const uint32_t *o = r->offs + (size_t)row * (r->n_cols + 1) + col;
+        const uint32_t *o = r->offs + (size_t)row * r->stride + col;
         const char *s = (const char *)r->buf + o[0];
         size_t n = o[1] - 1 - o[0];
         if (n == 0 || (s[0] != r->o.quote && cav_csv_batch_ascii(r))) {

@@ -2,8 +2,13 @@
  * csv_reader.h — the layout of cav_csv_reader, shared by the scanner (csv_scan.c) and the
  * column loader (csv_load.c). Nothing outside src/csv includes it.
  *
- * Rows of the current batch are stored as (n_cols + 1) uint32 buffer offsets each: field i
- * spans [offs[i], offs[i+1] - 1) — the byte at offs[i+1] - 1 is its delimiter or line end.
+ * Rows of the current batch are stored as `stride` uint32 buffer offsets each: field i < keep
+ * spans [offs[i], offs[i+1] - 1) — the byte at offs[i+1] - 1 is its delimiter or line end —
+ * and offs[end_slot] - 1 is the record's line end (the last real field's delimiter after a
+ * dropped empty trailing field). Without a projection keep = n_cols, stride = n_cols + 1 and
+ * end_slot = n_cols (the end of the last field is the record end); with one (projection
+ * pushdown, cav_csv_reader_set_needed) only the fields up to the last one the job needs are
+ * stored, stride = keep + 2, and the scanner only counts the fields after them.
  */
 #ifndef CAV_CSV_READER_H
 #define CAV_CSV_READER_H
@@ -15,6 +20,11 @@ struct cav_csv_reader {
     uint32_t n_cols;       /* fields of a record (the input's columns) */
     uint32_t n_out;        /* batch columns (the schema's fields) */
     uint32_t offs_cols;    /* n_cols the offs array was sized for */
+    uint32_t keep;         /* fields whose offsets are stored (see above): <= n_cols */
+    uint32_t stride;       /* uint32 offsets per row: min(keep, n_cols - 1) + 2 */
+    uint32_t end_slot;     /* stride - 1: the record end's slot */
+    uint8_t *need;         /* [n_out] batch columns the job loads (NULL: all) */
+    bool pushdown;         /* projection honoured (off: CSVAVRO_SCAN_ALL=1 in the environment) */
     const int32_t *map;    /* NULL: batch column c is field c; else field map[c], -1: absent */
     const cav_const_value *defs; /* [n_out] the value of an absent column (map[c] < 0) */
     csvavro_type *types;
@@ -45,7 +55,7 @@ struct cav_csv_reader {
     bool opened;
 
     /* current batch */
-    uint32_t *offs;    /* batch_rows * (n_cols + 1) */
+    uint32_t *offs;    /* batch_rows * stride (+ slack) */
     uint64_t *row_rec; /* 0-based record index within the range of each row */
     uint32_t n_rows;
     int8_t ascii; /* the current batch's bytes: 1 all ASCII, 0 not, -1 not looked at yet */

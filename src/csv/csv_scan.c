@@ -40,7 +40,6 @@
 #endif
 
 #define PAD 128
-#define CHUNK_BLOCKS 64
 /* 1 MiB: the copy out of the page cache lands in cache and the scanner reads it from there
  * (8 MiB cost ~10% more CPU on the reference job, more at -j2); a batch ends where the
  * buffer's data does, so batches of wide records are smaller than --batch-rows */
@@ -51,63 +50,66 @@ enum { R_FULL, R_DONE, R_MORE, R_FALLBACK, R_UNTIL, R_ERR };
 
 /* ------------------------------------------------------------------ classification */
 
-static void classify_scalar(const uint8_t *p, size_t nb, uint8_t q, uint8_t d, uint64_t *mq,
-                            uint64_t *md, uint64_t *mn) {
-    for (size_t k = 0; k < nb; k++, p += 64) {
-        uint64_t a = 0, b = 0, c = 0;
-        for (unsigned i = 0; i < 64; i++) {
-            a |= (uint64_t)(p[i] == q) << i;
-            b |= (uint64_t)(p[i] == d) << i;
-            c |= (uint64_t)(p[i] == '\n' || p[i] == '\r') << i;
-        }
-        mq[k] = q ? a : 0;
-        md[k] = b;
-        mn[k] = c;
+/* One 64-byte block -> bit masks of quote (none when q is 0), delimiter and CR/LF bytes. Inlined
+ * into each scanner's block loop (mask_records_*), so the masks never leave registers. */
+static inline __attribute__((always_inline)) void
+classify_scalar(const uint8_t *p, uint8_t q, uint8_t d, uint64_t *mq, uint64_t *md, uint64_t *mn) {
+    uint64_t a = 0, b = 0, c = 0;
+    for (unsigned i = 0; i < 64; i++) {
+        a |= (uint64_t)(p[i] == q) << i;
+        b |= (uint64_t)(p[i] == d) << i;
+        c |= (uint64_t)(p[i] == '\n' || p[i] == '\r') << i;
     }
+    *mq = q ? a : 0;
+    *md = b;
+    *mn = c;
 }
 
 #ifdef CAV_X86
-__attribute__((target("sse2"))) static void classify_sse2(const uint8_t *p, size_t nb, uint8_t q,
-                                                          uint8_t d, uint64_t *mq, uint64_t *md,
-                                                          uint64_t *mn) {
+__attribute__((target("sse2"), always_inline)) static inline void
+classify_sse2(const uint8_t *p, uint8_t q, uint8_t d, uint64_t *mq, uint64_t *md, uint64_t *mn) {
     const __m128i vq = _mm_set1_epi8((char)q), vd = _mm_set1_epi8((char)d);
     const __m128i vl = _mm_set1_epi8('\n'), vr = _mm_set1_epi8('\r');
-    for (size_t k = 0; k < nb; k++, p += 64) {
-        uint64_t a = 0, b = 0, c = 0;
-        for (unsigned j = 0; j < 4; j++) {
-            __m128i x = _mm_loadu_si128((const __m128i *)(p + 16 * j));
-            a |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, vq)) << (16 * j);
-            b |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, vd)) << (16 * j);
-            c |= (uint64_t)(uint16_t)_mm_movemask_epi8(
-                     _mm_or_si128(_mm_cmpeq_epi8(x, vl), _mm_cmpeq_epi8(x, vr)))
-                 << (16 * j);
-        }
-        mq[k] = q ? a : 0;
-        md[k] = b;
-        mn[k] = c;
+    uint64_t a = 0, b = 0, c = 0;
+    for (unsigned j = 0; j < 4; j++) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(p + 16 * j));
+        a |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, vq)) << (16 * j);
+        b |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, vd)) << (16 * j);
+        c |= (uint64_t)(uint16_t)_mm_movemask_epi8(
+                 _mm_or_si128(_mm_cmpeq_epi8(x, vl), _mm_cmpeq_epi8(x, vr)))
+             << (16 * j);
     }
+    *mq = q ? a : 0;
+    *md = b;
+    *mn = c;
 }
 
-__attribute__((target("avx2"))) static void classify_avx2(const uint8_t *p, size_t nb, uint8_t q,
-                                                          uint8_t d, uint64_t *mq, uint64_t *md,
-                                                          uint64_t *mn) {
+__attribute__((target("avx2"), always_inline)) static inline void
+classify_avx2(const uint8_t *p, uint8_t q, uint8_t d, uint64_t *mq, uint64_t *md, uint64_t *mn) {
     const __m256i vq = _mm256_set1_epi8((char)q), vd = _mm256_set1_epi8((char)d);
     const __m256i vl = _mm256_set1_epi8('\n'), vr = _mm256_set1_epi8('\r');
-    for (size_t k = 0; k < nb; k++, p += 64) {
-        __m256i x0 = _mm256_loadu_si256((const __m256i *)p);
-        __m256i x1 = _mm256_loadu_si256((const __m256i *)(p + 32));
-        uint64_t a = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x0, vq)) |
-                     (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x1, vq)) << 32;
-        uint64_t b = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x0, vd)) |
-                     (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x1, vd)) << 32;
-        __m256i n0 = _mm256_or_si256(_mm256_cmpeq_epi8(x0, vl), _mm256_cmpeq_epi8(x0, vr));
-        __m256i n1 = _mm256_or_si256(_mm256_cmpeq_epi8(x1, vl), _mm256_cmpeq_epi8(x1, vr));
-        uint64_t c =
-            (uint32_t)_mm256_movemask_epi8(n0) | (uint64_t)(uint32_t)_mm256_movemask_epi8(n1) << 32;
-        mq[k] = q ? a : 0;
-        md[k] = b;
-        mn[k] = c;
-    }
+    __m256i x0 = _mm256_loadu_si256((const __m256i *)p);
+    __m256i x1 = _mm256_loadu_si256((const __m256i *)(p + 32));
+    uint64_t a = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x0, vq)) |
+                 (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x1, vq)) << 32;
+    uint64_t b = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x0, vd)) |
+                 (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x1, vd)) << 32;
+    __m256i n0 = _mm256_or_si256(_mm256_cmpeq_epi8(x0, vl), _mm256_cmpeq_epi8(x0, vr));
+    __m256i n1 = _mm256_or_si256(_mm256_cmpeq_epi8(x1, vl), _mm256_cmpeq_epi8(x1, vr));
+    *mq = q ? a : 0;
+    *md = b;
+    *mn = (uint32_t)_mm256_movemask_epi8(n0) | (uint64_t)(uint32_t)_mm256_movemask_epi8(n1) << 32;
+}
+
+/* AVX-512BW: one load, the compares go straight to 64-bit masks */
+__attribute__((target("avx512bw"), always_inline)) static inline void
+classify_avx512(const uint8_t *p, uint8_t q, uint8_t d, uint64_t *mq, uint64_t *md, uint64_t *mn) {
+    const __m512i x = _mm512_loadu_si512((const void *)p);
+    uint64_t a = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8((char)q));
+    *md = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8((char)d));
+    *mn = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('\n')) |
+          _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('\r'));
+    *mq = q ? a : 0;
 }
 
 __attribute__((target("pclmul,sse2"))) static uint64_t pxor_clmul(uint64_t x) {
@@ -214,19 +216,19 @@ static int skip_blank_comment(cav_csv_reader *r) {
     }
 }
 
-/* Row done: checks it and either keeps it or reports it. */
-static inline int commit(cav_csv_reader *r, uint32_t *n_rows, size_t rs, size_t t, uint32_t fc,
-                         size_t bad, csvavro_error *err) {
-    if (r->range_start < 0) r->range_start = r->buf_off + (int64_t)rs;
-    uint64_t rec = r->rec_seen++;
-    if (CAV_UNLIKELY(r->trailing_empty && fc == r->n_cols + 1 && bad == SIZE_MAX && t > rs &&
-                     r->buf[t - 1] == (uint8_t)r->o.delimiter)) {
+/* Row done, the uncommon cases: one more (empty) field under a dropped empty header name, or a
+ * bad record (reported). rec: its index in the range. */
+static __attribute__((noinline)) int commit_slow(cav_csv_reader *r, uint32_t *n_rows, size_t rs,
+                                                 size_t t, uint32_t fc, size_t bad, uint64_t rec,
+                                                 csvavro_error *err) {
+    if (r->trailing_empty && fc == r->n_cols + 1 && bad == SIZE_MAX && t > rs &&
+        r->buf[t - 1] == (uint8_t)r->o.delimiter) {
         /* one more field, empty, under a dropped empty header name: the last real field ends
          * at that delimiter (a delimiter just before the line end is never inside quotes) */
-        r->offs[(size_t)*n_rows * (r->n_cols + 1) + r->n_cols] = (uint32_t)t;
+        r->offs[(size_t)*n_rows * r->stride + r->end_slot] = (uint32_t)t;
         fc = r->n_cols;
     }
-    if (CAV_LIKELY(fc == r->n_cols && bad == SIZE_MAX && t - rs < r->o.max_record_bytes)) {
+    if (fc == r->n_cols && bad == SIZE_MAX && t - rs < r->o.max_record_bytes) {
         r->row_rec[*n_rows] = rec;
         (*n_rows)++;
         return -1;
@@ -253,9 +255,24 @@ static inline int commit(cav_csv_reader *r, uint32_t *n_rows, size_t rs, size_t 
     return s == CSVAVRO_OK ? -1 : R_ERR;
 }
 
+/* Row done: checks it and either keeps it or reports it (the common case inline: a record of
+ * exactly n_cols fields, well quoted, not too long). */
+static inline __attribute__((always_inline)) int commit(cav_csv_reader *r, uint32_t *n_rows,
+                                                        size_t rs, size_t t, uint32_t fc,
+                                                        size_t bad, csvavro_error *err) {
+    if (CAV_UNLIKELY(r->range_start < 0)) r->range_start = r->buf_off + (int64_t)rs;
+    uint64_t rec = r->rec_seen++;
+    if (CAV_LIKELY(fc == r->n_cols && bad == SIZE_MAX && t - rs < r->o.max_record_bytes)) {
+        r->row_rec[*n_rows] = rec;
+        (*n_rows)++;
+        return -1;
+    }
+    return commit_slow(r, n_rows, rs, t, fc, bad, rec, err);
+}
+
 /* Scalar records from r->pos while r->pos < until. */
 static int scalar_records(cav_csv_reader *r, size_t until, uint32_t *n_rows, csvavro_error *err) {
-    const uint32_t W = r->n_cols + 1;
+    const uint32_t W = r->stride;
     const uint8_t D = (uint8_t)r->o.delimiter, Q = (uint8_t)r->o.quote, E = (uint8_t)r->o.escape;
     for (;;) {
         if (r->pos >= until) return R_UNTIL;
@@ -268,8 +285,10 @@ static int scalar_records(cav_csv_reader *r, size_t until, uint32_t *n_rows, csv
         uint32_t *row = r->offs + (size_t)*n_rows * W;
         size_t t, bad;
         uint32_t fc;
+        /* cap end_slot: the fields after the kept ones all land in the end slot, the last of
+         * them (the line end) stays there */
         int k = scalar_one(r->buf, rs, r->lim, r->eof, D, Q, E, r->o.skip_initial_space != 0, row,
-                           r->n_cols, &t, &fc, &bad);
+                           r->end_slot, &t, &fc, &bad);
         if (k == 0) {
             if (r->lim - rs < r->o.max_record_bytes) return R_MORE;
             /* too long and still no end in sight: always fatal (its end is unknown) */
@@ -295,8 +314,7 @@ static int scalar_records(cav_csv_reader *r, size_t until, uint32_t *n_rows, csv
     }
 }
 
-typedef void (*classify_fn)(const uint8_t *, size_t, uint8_t, uint8_t, uint64_t *, uint64_t *,
-                            uint64_t *);
+typedef void (*classify_fn)(const uint8_t *, uint8_t, uint8_t, uint64_t *, uint64_t *, uint64_t *);
 
 /* Mask records from r->pos. On R_FALLBACK, r->pos is a record start and *until the position
  * up to which the scalar machine must take over. */
@@ -306,7 +324,7 @@ static inline __attribute__((always_inline)) int mask_records(cav_csv_reader *r,
                                                               csvavro_error *err) {
     const uint8_t *buf = r->buf;
     const size_t lim = r->lim;
-    const uint32_t nc = r->n_cols, W = nc + 1;
+    const uint32_t keep = r->keep, W = r->stride, E = r->end_slot;
     const uint8_t Q = (uint8_t)r->o.quote, D = (uint8_t)r->o.delimiter, C = (uint8_t)r->o.comment;
     const int64_t stop = r->end - r->buf_off; /* record starts at or after this are not ours */
     const uint32_t batch_rows = r->batch_rows;
@@ -317,7 +335,6 @@ static inline __attribute__((always_inline)) int mask_records(cav_csv_reader *r,
     uint32_t fc = 0;
     bool started = false, inq = false, pend = false;
     uint64_t carry = 1;
-    uint64_t mq[CHUNK_BLOCKS], md[CHUNK_BLOCKS], mn[CHUNK_BLOCKS];
     int res;
 
     if (n_rows == batch_rows || r->over_limit) { /* the scalar fallback may have filled it */
@@ -329,12 +346,16 @@ static inline __attribute__((always_inline)) int mask_records(cav_csv_reader *r,
         res = R_FALLBACK;
         goto out;
     }
-    for (size_t blk = rs; blk < lim;) {
-        size_t nb = CAV_MIN((size_t)CHUNK_BLOCKS, (lim - blk + 63) / 64);
-        classify(buf + blk, nb, Q, D, mq, md, mn);
-        for (size_t k = 0; k < nb; k++, blk += 64) {
-            uint64_t valid = lim - blk >= 64 ? ~0ull : (1ull << (lim - blk)) - 1;
-            uint64_t q = mq[k] & valid, d = md[k] & valid, nl = mn[k] & valid;
+    for (size_t blk = rs; blk < lim; blk += 64) {
+        {
+            uint64_t q, d, nl;
+            classify(buf + blk, Q, D, &q, &d, &nl);
+            if (CAV_UNLIKELY(lim - blk < 64)) { /* the last block: bytes past lim are padding */
+                const uint64_t valid = (1ull << (lim - blk)) - 1;
+                q &= valid;
+                d &= valid;
+                nl &= valid;
+            }
             uint64_t inside = inq ? ~0ull : 0;
             if (CAV_UNLIKELY(q | pend)) {
 #ifdef CAV_X86
@@ -390,7 +411,7 @@ static inline __attribute__((always_inline)) int mask_records(cav_csv_reader *r,
                 uint64_t f = e ? s & (e ^ (e - 1)) : s;
                 s &= ~f;
                 uint32_t cnt = (uint32_t)__builtin_popcountll(f);
-                if (CAV_LIKELY(fc + cnt <= nc)) {
+                if (CAV_LIKELY(fc + cnt <= keep)) {
                     /* four at a time, unconditionally: the writes past the last one land in
                      * slots written later (or in the slack after the last row); the OR keeps
                      * ctz defined when f runs out */
@@ -409,13 +430,16 @@ static inline __attribute__((always_inline)) int mask_records(cav_csv_reader *r,
                         w += 4;
                     }
                 } else {
-                    for (; f; f &= f - 1) { /* more fields than columns: keep counting */
-                        fc++;
-                        row[fc < nc ? fc : nc] = base + (uint32_t)__builtin_ctzll(f);
-                    }
+                    /* past the last field the job needs (projection pushdown), or more fields
+                     * than columns: the rest are only counted (f has more than keep - fc bits) */
+                    for (; fc < keep; f &= f - 1)
+                        row[++fc] = base + (uint32_t)__builtin_ctzll(f);
+                    fc += (uint32_t)__builtin_popcountll(f);
                 }
                 if (e) {
                     size_t p = blk + (size_t)__builtin_ctzll(e);
+                    row[E] = (uint32_t)(p + 1); /* the record end (already there when keep = nc
+                                                   and the row has its nc fields) */
                     if (CAV_UNLIKELY(commit(r, &n_rows, rs, p, fc, SIZE_MAX, err) == R_ERR)) {
                         res = R_ERR;
                         goto out;
@@ -450,19 +474,26 @@ out:
     return res;
 }
 
-static int mask_records_generic(cav_csv_reader *r, classify_fn classify, size_t *until,
-                                uint32_t *n_rows_p, csvavro_error *err) {
-    return mask_records(r, classify, until, n_rows_p, err);
+/* The scanner of each kind: mask_records with its block classifier inlined. */
+#ifndef CAV_X86
+static int mask_records_scalar(cav_csv_reader *r, size_t *until, uint32_t *n_rows_p,
+                               csvavro_error *err) {
+    return mask_records(r, classify_scalar, until, n_rows_p, err);
 }
-
-#ifdef CAV_X86
-/* The AVX2 scanner compiled with POPCNT and TZCNT (every AVX2 CPU has them; checked at run
- * time all the same): without them each popcount is a libgcc call. */
+#else
+__attribute__((target("sse2"))) static int
+mask_records_sse2(cav_csv_reader *r, size_t *until, uint32_t *n_rows_p, csvavro_error *err) {
+    return mask_records(r, classify_sse2, until, n_rows_p, err);
+}
+/* The AVX2 and AVX-512 scanners are compiled with POPCNT and TZCNT (every such CPU has them;
+ * checked at run time all the same): without them each popcount is a libgcc call. */
 __attribute__((target("avx2,popcnt,bmi"))) static int
-mask_records_avx2(cav_csv_reader *r, classify_fn classify, size_t *until, uint32_t *n_rows_p,
-                  csvavro_error *err) {
-    (void)classify;
+mask_records_avx2(cav_csv_reader *r, size_t *until, uint32_t *n_rows_p, csvavro_error *err) {
     return mask_records(r, classify_avx2, until, n_rows_p, err);
+}
+__attribute__((target("avx512bw,avx2,popcnt,bmi"))) static int
+mask_records_avx512(cav_csv_reader *r, size_t *until, uint32_t *n_rows_p, csvavro_error *err) {
+    return mask_records(r, classify_avx512, until, n_rows_p, err);
 }
 #endif
 
@@ -470,13 +501,15 @@ mask_records_avx2(cav_csv_reader *r, classify_fn classify, size_t *until, uint32
 static int scan(cav_csv_reader *r, csvavro_error *err) {
     uint32_t n_rows = r->n_rows;
     int res;
-    classify_fn cf = classify_scalar;
-    int (*mask)(cav_csv_reader *, classify_fn, size_t *, uint32_t *, csvavro_error *) =
-        mask_records_generic;
 #ifdef CAV_X86
-    cf = r->kind == CAV_CSV_AVX2 ? classify_avx2 : classify_sse2;
-    const uint32_t fast = CAV_CPU_AVX2 | CAV_CPU_POPCNT | CAV_CPU_BMI1;
-    if (r->kind == CAV_CSV_AVX2 && (cav_cpu_features() & fast) == fast) mask = mask_records_avx2;
+    int (*mask)(cav_csv_reader *, size_t *, uint32_t *, csvavro_error *) = mask_records_sse2;
+    const uint32_t cpu = cav_cpu_features(), fast = CAV_CPU_AVX2 | CAV_CPU_POPCNT | CAV_CPU_BMI1;
+    if (r->kind == CAV_CSV_AVX512 && (cpu & (fast | CAV_CPU_AVX512BW)) == (fast | CAV_CPU_AVX512BW))
+        mask = mask_records_avx512;
+    else if (r->kind >= CAV_CSV_AVX2 && (cpu & fast) == fast)
+        mask = mask_records_avx2;
+#else
+    int (*mask)(cav_csv_reader *, size_t *, uint32_t *, csvavro_error *) = mask_records_scalar;
 #endif
     for (;;) {
         if (r->kind == CAV_CSV_SCALAR) {
@@ -484,7 +517,7 @@ static int scan(cav_csv_reader *r, csvavro_error *err) {
             break;
         }
         size_t until = 0;
-        res = mask(r, cf, &until, &n_rows, err);
+        res = mask(r, &until, &n_rows, err);
         if (res != R_FALLBACK) break;
         res = scalar_records(r, until, &n_rows, err);
         if (res != R_UNTIL) break;
@@ -572,7 +605,9 @@ static int pick_kind(void) {
     uint32_t cpu = cav_cpu_features();
     int best = CAV_CSV_SCALAR;
 #ifdef CAV_X86
-    best = (cpu & CAV_CPU_AVX2) ? CAV_CSV_AVX2 : CAV_CSV_SSE2;
+    best = (cpu & CAV_CPU_AVX512BW) ? CAV_CSV_AVX512
+           : (cpu & CAV_CPU_AVX2)   ? CAV_CSV_AVX2
+                                    : CAV_CSV_SSE2;
 #endif
     const char *env = getenv("CSVAVRO_SIMD");
     if (env) {
@@ -580,6 +615,7 @@ static int pick_kind(void) {
 #ifdef CAV_X86
         if (!strcmp(env, "sse2")) return CAV_CSV_SSE2;
         if (!strcmp(env, "avx2") && (cpu & CAV_CPU_AVX2)) return CAV_CSV_AVX2;
+        if (!strcmp(env, "avx512") && (cpu & CAV_CPU_AVX512BW)) return CAV_CSV_AVX512;
 #endif
     }
     return best;
@@ -600,6 +636,11 @@ csvavro_status cav_csv_reader_create(const csvavro_csv_options *o, const csvavro
     r->n_cols = (uint32_t)schema->n_fields;
     r->n_out = r->n_cols;
     r->offs_cols = r->n_cols;
+    r->keep = r->n_cols;
+    r->stride = r->n_cols + 1;
+    r->end_slot = r->n_cols;
+    const char *all = getenv("CSVAVRO_SCAN_ALL");
+    r->pushdown = !(all && *all && strcmp(all, "0") != 0);
     r->batch_rows = batch_rows;
     /* a field is its raw bytes unless quoted: no null markers but the empty field, no escapes,
      * no transcoding, no trimming */
@@ -627,6 +668,21 @@ nomem:
     return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
 }
 
+/* keep, stride and end_slot from the needed columns and the layout (see csv_reader.h) */
+static void project(cav_csv_reader *r) {
+    uint32_t keep = r->n_cols;
+    if (r->need && r->pushdown) {
+        keep = 0;
+        for (uint32_t c = 0; c < r->n_out; c++) {
+            int32_t f = r->map ? r->map[c] : (int32_t)c;
+            if (r->need[c] && f >= 0 && (uint32_t)f + 1 > keep) keep = (uint32_t)f + 1;
+        }
+    }
+    r->keep = keep;
+    r->stride = CAV_MIN(keep, r->n_cols - 1) + 2;
+    r->end_slot = r->stride - 1;
+}
+
 csvavro_status cav_csv_reader_set_layout(cav_csv_reader *r, uint32_t n_fields, const int32_t *map,
                                          const cav_const_value *defs, csvavro_error *err) {
     CAV_RETURN_IF(n_fields == 0 || n_fields > CAV_CSV_MAX_COLUMNS || (!map && n_fields != r->n_out),
@@ -645,6 +701,20 @@ csvavro_status cav_csv_reader_set_layout(cav_csv_reader *r, uint32_t n_fields, c
     r->n_cols = n_fields;
     r->map = map;
     r->defs = defs;
+    project(r);
+    return CSVAVRO_OK;
+}
+
+csvavro_status cav_csv_reader_set_needed(cav_csv_reader *r, const bool *need, csvavro_error *err) {
+    cav_free(r->need);
+    r->need = NULL;
+    if (need) {
+        r->need = cav_malloc(r->n_out);
+        if (!r->need) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+        for (uint32_t c = 0; c < r->n_out; c++)
+            r->need[c] = need[c];
+    }
+    project(r);
     return CSVAVRO_OK;
 }
 
@@ -655,6 +725,7 @@ void cav_csv_reader_free(cav_csv_reader *r) {
             cav_free(r->col_names[i]);
     cav_free(r->col_names);
     cav_free(r->types);
+    cav_free(r->need);
     cav_free(r->offs);
     cav_free(r->row_rec);
     cav_free(r->buf);
@@ -670,6 +741,7 @@ void cav_csv_reader_free(cav_csv_reader *r) {
 void cav_csv_reader_tune(cav_csv_reader *r, int kind, size_t buffer_bytes) {
     if (kind >= 0 && !r->o.escape && !r->o.skip_initial_space) {
 #ifdef CAV_X86
+        if (kind == CAV_CSV_AVX512 && !(cav_cpu_features() & CAV_CPU_AVX512BW)) kind = CAV_CSV_AVX2;
         if (kind == CAV_CSV_AVX2 && !(cav_cpu_features() & CAV_CPU_AVX2)) kind = CAV_CSV_SSE2;
 #else
         kind = CAV_CSV_SCALAR;
@@ -825,7 +897,7 @@ int64_t cav_csv_reader_bytes_done(const cav_csv_reader *r) {
 
 void cav_csv_reader_raw(const cav_csv_reader *r, uint32_t row, uint32_t col, const char **p,
                         size_t *len) {
-    const uint32_t *o = r->offs + (size_t)row * (r->n_cols + 1);
+    const uint32_t *o = r->offs + (size_t)row * r->stride;
     *p = (const char *)r->buf + o[col];
     *len = o[col + 1] - 1 - o[col];
 }
@@ -834,9 +906,9 @@ bool cav_csv_reader_batch_ascii(cav_csv_reader *r) {
     if (r->ascii < 0) {
         /* the rows of a batch lie in order in the buffer: check from the first row's start to
          * the last row's line end in one pass (8-byte words, four at a time) */
-        const size_t W = (size_t)r->n_cols + 1;
+        const size_t W = r->stride;
         size_t a = r->n_rows ? r->offs[0] : 0;
-        size_t e = r->n_rows ? r->offs[(size_t)(r->n_rows - 1) * W + r->n_cols] : 0;
+        size_t e = r->n_rows ? r->offs[(size_t)(r->n_rows - 1) * W + r->end_slot] : 0;
         const uint8_t *p = r->buf + a;
         size_t n = e > a ? e - a : 0, i = 0;
         const uint64_t hi = 0x8080808080808080ull;
@@ -854,7 +926,7 @@ bool cav_csv_reader_batch_ascii(cav_csv_reader *r) {
 }
 
 int64_t cav_csv_reader_row_offset(const cav_csv_reader *r, uint32_t row) {
-    return r->buf_off + r->offs[(size_t)row * (r->n_cols + 1)];
+    return r->buf_off + r->offs[(size_t)row * r->stride];
 }
 
 /* ------------------------------------------------------------------ lines */

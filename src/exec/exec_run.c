@@ -154,6 +154,19 @@ static csvavro_status worker_init(worker *w, csvavro_job *j, csvavro_error *err)
         }
     }
     CAV_TRY(cav_csv_reader_create(&j->o.csv, j->full, rows, &w->r, err));
+    /* projection pushdown: the scanner stores offsets only up to the last column loaded below
+     * (run_split: the filter's, the output's and the partition columns) */
+    bool *need = cav_calloc(nf ? nf : 1, sizeof *need);
+    if (!need) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    for (size_t c = 0; c < j->n_where_cols; c++)
+        need[j->where_cols[c]] = true;
+    for (size_t c = 0; c < csvavro_schema_field_count(j->out_schema); c++)
+        need[j->col_map[c]] = true;
+    for (size_t p = 0; p < j->n_parts; p++)
+        need[j->parts[p].col] = true;
+    st = cav_csv_reader_set_needed(w->r, need, err);
+    cav_free(need);
+    CAV_TRY(st);
     int kind = cav_csv_reader_kind(w->r);
     cav_csv_reader_tune(w->r, kind, j->o.read_buffer);
     if (j->filter) CAV_TRY(cav_filter_state_create(j->filter, j->o.batch_rows, &w->es, err));

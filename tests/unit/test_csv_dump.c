@@ -5,8 +5,8 @@
  *
  * Prints the header and every record as JSON arrays of hex-encoded field texts (null = null),
  * and rejected records as "REJECT <offset> <reason>" lines. --sweep re-reads the file with
- * every scanner kind (scalar, SSE2, AVX2), buffer sizes 1..96 bytes and several batch sizes
- * and fails on the first output that differs from the scalar reference. --splits checks that
+ * every scanner kind (scalar, SSE2, AVX2, AVX-512BW), buffer sizes 1..96 bytes and several batch
+ * sizes and fails on the first output that differs from the scalar reference. --splits checks that
  * splitting the data at every byte offset k (aligned [start,k) + speculative [k,end)) gives
  * the same records when the file has no quoted line ends, and that a range opened aligned at
  * each record start gives exactly the records from there on.
@@ -199,7 +199,7 @@ int main(int argc, char **argv) {
         const char *san = getenv("CSVAVRO_SANITIZE");
         bool sanitized = san && !strcmp(san, "ON");
         size_t n_sizes = small ? 96 : sizeof big_sizes / sizeof big_sizes[0];
-        for (int kind = 0; kind <= 2; kind++)
+        for (int kind = 0; kind <= 3; kind++)
             for (size_t si = 0; si < n_sizes; si++)
                 for (size_t bi = 0; bi < 4; bi++) {
                     size_t bs = small ? si + 1 : big_sizes[si];
@@ -223,7 +223,7 @@ int main(int argc, char **argv) {
     if (splits && st == CSVAVRO_OK) {
         /* aligned ranges from each record start give the suffix of records */
         for (size_t k = 0; k < n_offs; k++) {
-            for (int kind = 0; kind <= 2; kind++) {
+            for (int kind = 0; kind <= 3; kind++) {
                 cav_buf o2;
                 cav_buf_init(&o2, 0);
                 read_range(f, s, kind, 64, 3, offs[k], INT64_MAX, true, &o2, NULL, NULL, NULL, NULL,
@@ -243,7 +243,7 @@ int main(int argc, char **argv) {
         }
         /* every split offset: two ranges = the whole (valid without quoted line ends) */
         for (int64_t k = h.data_start; k <= fsize; k++) {
-            for (int kind = 0; kind <= 2; kind++) {
+            for (int kind = 0; kind <= 3; kind++) {
                 cav_buf o2;
                 cav_buf_init(&o2, 0);
                 int64_t s1, e1, s2, e2;
