@@ -98,3 +98,6 @@ endif()
 cav_add_script_test(NAME convert_cat_dataset
                     COMMAND bash ${CMAKE_SOURCE_DIR}/tests/convert/cat_dataset.sh LABELS convert)
 set_tests_properties(convert_cat_dataset PROPERTIES SKIP_RETURN_CODE 77)
+# the streamed manifest and part-file lists at thousands of partitions, kills mid-commit
+cav_add_script_test(NAME convert_manifest_many
+                    COMMAND bash ${CMAKE_SOURCE_DIR}/tests/convert/manifest_many.sh LABELS convert)

@@ -93,12 +93,26 @@ typedef struct cav_part_spec {
     uint32_t col; /* column of the reader schema (full) */
 } cav_part_spec;
 
-/* A part file of a partitioned split. */
+/* A part file of a partitioned split, as its split's list file holds it (cav_pf_next). The
+ * list, not memory, holds a split's part files: a line "SEQ ROWS BYTES KEY" per file, in the
+ * order they were written (file k is <pf_base>.<k>.avro), so the job's bookkeeping does not
+ * grow with the number of files (docs/datasets.md). */
 typedef struct cav_part_file {
-    char *tmp, *final, *display; /* under tmp_dir; final path; final as users see it */
-    char *key;                   /* "year=2013/month=01" */
+    uint64_t k;   /* its number in the split: <pf_base>.<k>.avro */
+    uint32_t seq; /* files of its partition before it in the split */
     uint64_t rows, bytes;
+    const char *key; /* "year=2013/month=01" (the reader's buffer, until the next line) */
 } cav_part_file;
+
+/* Reads the list file of a split, line by line, in bounded memory. */
+typedef struct cav_pf_reader {
+    csvavro_file *f;
+    int64_t off;
+    uint8_t *buf;
+    size_t len, pos, cap;
+    uint64_t k, n; /* lines read, lines expected (the split's n_pfiles) */
+    char *path;
+} cav_pf_reader;
 
 typedef struct cav_pw cav_pw; /* a worker's partition writers */
 
@@ -131,8 +145,10 @@ typedef struct cav_split {
     int ostate;
     atomic_int o_granted;  /* ostate became GRANTED (the owner's lock-free look) */
     int64_t granted_start; /* where the previous split ended, when GRANTED */
-    cav_part_file *pfiles; /* partitioned: the files of the last run */
-    size_t n_pfiles, cap_pfiles;
+    /* partitioned: the part files of the last run are <pf_base>.<k>.avro, k < n_pfiles, and
+     * <pf_base>.list lists them (cav_part_file); pf_base is <tmp_dir>/p.<split>[.<run>] */
+    char *pf_base;
+    uint64_t n_pfiles;
 } cav_split;
 
 struct csvavro_job {
@@ -356,8 +372,19 @@ csvavro_status cav_pw_append(cav_pw *pw, cav_split *s, size_t si, cav_batch *b, 
 /* Writes the split's buffered partitions (st OK) or drops them; returns the status. */
 csvavro_status cav_pw_finish_split(cav_pw *pw, cav_split *s, size_t si, csvavro_status st,
                                    csvavro_error *err);
-/* Removes the split's part files (fs may be NULL: only forget them). */
+/* Removes the split's part files and their list (fs may be NULL: only forget them). */
 void cav_split_free_pfiles(cav_split *s, csvavro_fs *fs);
+/* Names of part file k of split s and of the split's list (allocated). */
+char *cav_pf_tmp_name(const cav_split *s, uint64_t k);
+char *cav_pf_list_name(const cav_split *s);
+/* The final path of a part file: <out_dir>/<key>/part-<si>-<seq>[-tag].avro (allocated). */
+char *cav_pf_final_name(const csvavro_job *job, size_t si, const char *key, uint32_t seq);
+/* Opens the list of split s (fs: the output's), reads its part files one at a time: *done
+ * after the last one; a list that is short, long or malformed is an error. */
+csvavro_status cav_pf_open(csvavro_fs *fs, const cav_split *s, cav_pf_reader *r,
+                           csvavro_error *err);
+csvavro_status cav_pf_next(cav_pf_reader *r, cav_part_file *pf, bool *done, csvavro_error *err);
+void cav_pf_close(cav_pf_reader *r);
 
 /* exec_progress.c */
 void cav_job_live_stats(const csvavro_job *job, csvavro_job_stats *s);

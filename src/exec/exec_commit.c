@@ -8,7 +8,10 @@
  * datasets: the commit runs under the dataset's commit lock and follows the crash-safe
  * protocol of exec_dataset.c (intent record, backups, the manifest renamed last as the commit
  * point, roll forward or back by the next run or any reader). A single-file output is one
- * rename (after the reject file's) and writes no manifest beside it.
+ * rename (after the reject file's) and writes no manifest beside it. The manifest and the
+ * intent record are written as text, one entry at a time, from the splits (a partitioned
+ * split's part files from its list file, exec_partition.c): the commit's memory does not grow
+ * with the number of files (an append's earlier manifest is the one thing held whole).
  *
  * The single-file form's blocks go behind one header in tmp_dir/single.avro. Without --limit
  * (and without MPI) the workers assemble it as they go (exec_single.c), so the commit only
@@ -306,27 +309,75 @@ typedef struct out_file {
     uint64_t rows, bytes;
 } out_file;
 
-static out_file *collect_outputs(const csvavro_job *j, size_t *n) {
-    size_t cnt = 0;
-    for (size_t i = 0; i < j->n_splits; i++)
-        cnt += j->n_parts ? j->splits[i].n_pfiles : 1;
-    out_file *o = cav_calloc(cnt ? cnt : 1, sizeof *o);
-    if (!o) return NULL;
-    size_t k = 0;
-    for (size_t i = 0; i < j->n_splits; i++) {
-        const cav_split *s = &j->splits[i];
+/* The job's outputs one at a time, in manifest order (split by split; a partitioned split's
+ * part files from its list file), so the commit's memory does not grow with their number. */
+typedef struct out_iter {
+    csvavro_job *j;
+    size_t si; /* the split being read */
+    bool open; /* its list is open */
+    cav_pf_reader r;
+    out_file cur;
+    char *tmp, *final, *display; /* cur's names (partitioned) */
+    uint64_t n;                  /* outputs so far */
+} out_iter;
+
+static void it_init(out_iter *it, csvavro_job *j) {
+    memset(it, 0, sizeof *it);
+    it->j = j;
+}
+
+static void it_free_names(out_iter *it) {
+    cav_free(it->tmp);
+    cav_free(it->final);
+    cav_free(it->display);
+    it->tmp = it->final = it->display = NULL;
+}
+
+static void it_close(out_iter *it) {
+    it_free_names(it);
+    if (it->open) cav_pf_close(&it->r);
+    it->open = false;
+}
+
+/* The next output (*o), NULL after the last. */
+static csvavro_status it_next(out_iter *it, const out_file **o, csvavro_error *err) {
+    csvavro_job *j = it->j;
+    *o = NULL;
+    it_free_names(it);
+    while (it->si < j->n_splits) {
+        const cav_split *s = &j->splits[it->si];
         if (!j->n_parts) {
-            o[k++] = (out_file){s->tmp_name, s->final_name, s->final_display,
-                                NULL,        s->rows_kept,  s->bytes_out};
+            it->cur = (out_file){s->tmp_name, s->final_name, s->final_display,
+                                 NULL,        s->rows_kept,  s->bytes_out};
+            it->si++;
+            it->n++;
+            *o = &it->cur;
+            return CSVAVRO_OK;
+        }
+        if (!it->open) {
+            CAV_TRY(cav_pf_open(j->out_fs, s, &it->r, err));
+            it->open = true;
+        }
+        cav_part_file pf;
+        bool done = false;
+        CAV_TRY(cav_pf_next(&it->r, &pf, &done, err));
+        if (done) {
+            cav_pf_close(&it->r);
+            it->open = false;
+            it->si++;
             continue;
         }
-        for (size_t f = 0; f < s->n_pfiles; f++) {
-            const cav_part_file *pf = &s->pfiles[f];
-            o[k++] = (out_file){pf->tmp, pf->final, pf->display, pf->key, pf->rows, pf->bytes};
-        }
+        it->tmp = cav_pf_tmp_name(s, pf.k);
+        it->final = cav_pf_final_name(j, it->si, pf.key, pf.seq);
+        it->display = it->final ? cav_job_out_display(j, it->final) : NULL;
+        if (!it->tmp || !it->final || !it->display)
+            return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+        it->cur = (out_file){it->tmp, it->final, it->display, pf.key, pf.rows, pf.bytes};
+        it->n++;
+        *o = &it->cur;
+        return CSVAVRO_OK;
     }
-    *n = k;
-    return o;
+    return CSVAVRO_OK;
 }
 
 /* {"year": "2013", "month": "01"} of a key "year=2013/month=01" (values unescaped; null for
@@ -361,62 +412,164 @@ static json_t *partition_json(const char *key) {
     return o;
 }
 
-/* The new dataset manifest (dataset forms): this job's record added to the earlier ones
- * (append) or alone. Top-level inputs/options/rows_* describe this job (csvavro 1's layout);
- * outputs and jobs the whole dataset. */
-static json_t *manifest(csvavro_job *j, const out_file *of, size_t n_of, csvavro_error *err) {
+/* A JSON text written out as it is made, through a 64 KiB buffer (the manifest, the intent). */
+typedef struct text_out {
+    csvavro_file *f;
+    cav_buf b;
+    csvavro_status st;
+    csvavro_error *err;
+} text_out;
+
+static void tw_open(text_out *w, csvavro_fs *fs, const char *path, csvavro_error *err) {
+    memset(w, 0, sizeof *w);
+    w->err = err;
+    cav_buf_init(&w->b, 0);
+    w->st = csvavro_fs_create(fs, path, 1, &w->f, err);
+}
+
+static void tw_put(text_out *w, const char *s, size_t n) {
+    if (w->st != CSVAVRO_OK) return;
+    w->st = cav_buf_append(&w->b, s, n, w->err);
+    if (w->st == CSVAVRO_OK && w->b.len >= ((size_t)64 << 10)) {
+        w->st = csvavro_file_write(w->f, w->b.data, w->b.len, w->err);
+        cav_buf_reset(&w->b);
+    }
+}
+
+static void tw_s(text_out *w, const char *s) {
+    tw_put(w, s, strlen(s));
+}
+
+/* v as JSON (one line); steals v. without_close: leaves the closing '}' of an object out. */
+static void tw_json(text_out *w, json_t *v, bool without_close) {
+    char *t =
+        v && w->st == CSVAVRO_OK ? json_dumps(v, JSON_ENCODE_ANY | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(v);
+    if (w->st != CSVAVRO_OK) {
+        cav_free(t);
+        return;
+    }
+    if (!t) {
+        w->st = cav_err(w->err, CSVAVRO_E_NOMEM, "out of memory (or a name that is not UTF-8)");
+        return;
+    }
+    size_t n = strlen(t);
+    tw_put(w, t, without_close && n ? n - 1 : n);
+    cav_free(t);
+}
+
+static json_t *json_or_null(json_t *v) {
+    return v ? json_incref(v) : json_null();
+}
+
+static csvavro_status tw_close(text_out *w) {
+    if (w->st == CSVAVRO_OK && w->b.len)
+        w->st = csvavro_file_write(w->f, w->b.data, w->b.len, w->err);
+    if (w->f) {
+        if (w->st == CSVAVRO_OK)
+            w->st = csvavro_file_close(w->f, w->err);
+        else
+            csvavro_file_abort(w->f);
+    }
+    w->f = NULL;
+    cav_buf_free(&w->b);
+    return w->st;
+}
+
+/* The new dataset manifest (dataset forms), streamed to path: this job's record added to the
+ * earlier ones (append) or alone. Top-level inputs/options/rows_* describe this job (csvavro
+ * 1's layout); outputs and jobs the whole dataset. Our outputs come from the splits' lists, so
+ * memory does not grow with their number (an append's earlier entries come from j->prev). */
+static csvavro_status write_manifest(csvavro_job *j, const char *path, csvavro_error *err) {
     char *plan = NULL;
-    if (csvavro_job_plan_json(j, &plan, err) != CSVAVRO_OK) return NULL;
+    CAV_TRY(csvavro_job_plan_json(j, &plan, err));
     json_t *pj = json_loads(plan, 0, NULL);
     cav_free(plan);
     char *sj = NULL;
     if (!pj || csvavro_schema_to_json(j->out_schema, 0, &sj, err) != CSVAVRO_OK) {
         json_decref(pj);
-        if (!sj) cav_err(err, CSVAVRO_E_INTERNAL, "plan JSON does not parse");
-        return NULL;
+        if (!sj) return cav_err(err, CSVAVRO_E_INTERNAL, "plan JSON does not parse");
+        cav_free(sj);
+        return CSVAVRO_E_INTERNAL;
     }
     char fp[40];
     snprintf(fp, sizeof fp, "%016llx", (unsigned long long)cav_rabin64(sj, strlen(sj)));
     cav_free(sj);
-    json_t *fpj = json_pack("{s:s,s:s}", "algorithm", "CRC-64-AVRO", "value", fp);
-    json_t *outs = json_array(), *files = json_array(), *jobs = json_array();
     bool append = j->mode == CSVAVRO_MODE_APPEND && j->prev;
-    uint64_t total = 0;
-    if (append) {
-        json_t *po = json_object_get(j->prev, "outputs");
-        size_t i;
-        json_t *v;
-        json_t *legacy = json_object_get(j->prev, "jobs") ? NULL : json_array();
-        json_array_foreach(po, i, v) {
-            json_t *c = json_deep_copy(v);
-            const char *nm = cav_ds_output_name(v);
-            if (nm && !json_object_get(c, "name")) json_object_set_new(c, "name", json_string(nm));
-            if (legacy && nm) json_array_append_new(legacy, json_string(nm));
-            total += (uint64_t)json_integer_value(json_object_get(v, "rows"));
-            json_array_append_new(outs, c);
-        }
-        if (legacy)
-            json_array_append_new(jobs,
-                                  json_pack("{s:s,s:o}", "job", "csvavro-1", "files", legacy));
-        else
-            json_array_extend(jobs, json_object_get(j->prev, "jobs"));
-    }
-    uint64_t rows = 0, read = 0, rej = 0;
+    uint64_t rows = 0, read = 0, rej = 0, total = 0;
     for (size_t i = 0; i < j->n_splits; i++) {
         const cav_split *s = &j->splits[i];
         rows += s->rows_kept;
         read += s->rows_read;
         rej += s->rejected;
     }
-    for (size_t i = 0; i < n_of; i++) {
-        json_t *o = json_pack("{s:s,s:s,s:I,s:I,s:s}", "path", of[i].display, "name",
-                              rel_name(j, of[i].final), "rows", (json_int_t)of[i].rows, "bytes",
-                              (json_int_t)of[i].bytes, "job", j->job_id);
-        if (of[i].key) json_object_set_new(o, "partition", partition_json(of[i].key));
-        json_array_append_new(outs, o);
-        json_array_append_new(files, json_string(rel_name(j, of[i].final)));
+    text_out w;
+    tw_open(&w, j->out_fs, path, err);
+    tw_s(&w, "{\n  \"format\": \"csvavro-dataset/1\",\n  \"producer\": \"csvavro " CSVAVRO_VERSION
+             "\",\n  \"inputs\": ");
+    tw_json(&w, json_or_null(json_object_get(pj, "inputs")), false);
+    tw_s(&w, ",\n  \"outputs\": [");
+    const char *sep = "\n    ";
+    json_t *legacy = NULL;
+    if (append) {
+        size_t i;
+        json_t *v;
+        legacy = json_object_get(j->prev, "jobs") ? NULL : json_array();
+        json_array_foreach(json_object_get(j->prev, "outputs"), i, v) {
+            json_t *c = json_deep_copy(v);
+            const char *nm = cav_ds_output_name(v);
+            if (nm && !json_object_get(c, "name")) json_object_set_new(c, "name", json_string(nm));
+            if (legacy && nm) json_array_append_new(legacy, json_string(nm));
+            total += (uint64_t)json_integer_value(json_object_get(v, "rows"));
+            tw_s(&w, sep);
+            tw_json(&w, c, false);
+            sep = ",\n    ";
+        }
     }
+    out_iter it;
+    it_init(&it, j);
+    const out_file *o = NULL;
+    while (w.st == CSVAVRO_OK) {
+        w.st = it_next(&it, &o, err);
+        if (w.st != CSVAVRO_OK || !o) break;
+        json_t *e =
+            json_pack("{s:s,s:s,s:I,s:I,s:s}", "path", o->display, "name", rel_name(j, o->final),
+                      "rows", (json_int_t)o->rows, "bytes", (json_int_t)o->bytes, "job", j->job_id);
+        if (e && o->key) json_object_set_new(e, "partition", partition_json(o->key));
+        tw_s(&w, sep);
+        tw_json(&w, e, false);
+        sep = ",\n    ";
+    }
+    it_close(&it);
     total += rows;
+    json_t *fpj = json_pack("{s:s,s:s}", "algorithm", "CRC-64-AVRO", "value", fp);
+    char nums[512];
+    snprintf(nums, sizeof nums,
+             "\n  ],\n  \"splits\": %zu,\n  \"rows_read\": %llu,\n  \"rows_kept\": %llu,\n"
+             "  \"rows_rejected\": %llu,\n  \"rows\": %llu,\n  \"schema\": ",
+             j->n_splits, (unsigned long long)read, (unsigned long long)rows,
+             (unsigned long long)rej, (unsigned long long)total);
+    tw_s(&w, nums);
+    tw_json(&w, json_or_null(json_object_get(pj, "schema")), false);
+    tw_s(&w, ",\n  \"schema_fingerprint\": ");
+    tw_json(&w, json_incref(fpj), false);
+    tw_s(&w, ",\n  \"options\": ");
+    tw_json(&w, json_or_null(json_object_get(pj, "options")), false);
+    tw_s(&w, ",\n  \"jobs\": [");
+    sep = "\n    ";
+    if (legacy) {
+        tw_s(&w, sep);
+        tw_json(&w, json_pack("{s:s,s:o}", "job", "csvavro-1", "files", legacy), false);
+        sep = ",\n    ";
+    } else if (append) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(json_object_get(j->prev, "jobs"), i, v) {
+            tw_s(&w, sep);
+            tw_json(&w, json_incref(v), false);
+            sep = ",\n    ";
+        }
+    }
     json_t *job = json_object();
     json_object_set_new(job, "job", json_string(j->job_id));
     json_object_set_new(job, "mode", json_string(mode_name(j->mode)));
@@ -430,52 +583,130 @@ static json_t *manifest(csvavro_job *j, const out_file *of, size_t n_of, csvavro
     json_object_set_new(job, "rows_read", json_integer((json_int_t)read));
     json_object_set_new(job, "rows_kept", json_integer((json_int_t)rows));
     json_object_set_new(job, "rows_rejected", json_integer((json_int_t)rej));
-    json_object_set_new(job, "files", files);
-    json_array_append_new(jobs, job);
-    json_t *root = json_object();
-    json_object_set_new(root, "format", json_string("csvavro-dataset/1"));
-    json_object_set_new(root, "producer", json_string("csvavro " CSVAVRO_VERSION));
-    json_object_set(root, "inputs", json_object_get(pj, "inputs"));
-    json_object_set_new(root, "outputs", outs);
-    json_object_set_new(root, "splits", json_integer((json_int_t)j->n_splits));
-    json_object_set_new(root, "rows_read", json_integer((json_int_t)read));
-    json_object_set_new(root, "rows_kept", json_integer((json_int_t)rows));
-    json_object_set_new(root, "rows_rejected", json_integer((json_int_t)rej));
-    json_object_set_new(root, "rows", json_integer((json_int_t)total));
-    json_object_set(root, "schema", json_object_get(pj, "schema"));
-    json_object_set_new(root, "schema_fingerprint", fpj);
-    json_object_set(root, "options", json_object_get(pj, "options"));
-    json_object_set_new(root, "jobs", jobs);
-    json_decref(pj);
-    return root;
-}
-
-static char *dump(json_t *v, csvavro_error *err) {
-    char *txt = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    size_t n = txt ? strlen(txt) : 0;
-    char *res = txt ? cav_malloc(n + 2) : NULL;
-    if (res) {
-        memcpy(res, txt, n);
-        res[n] = '\n';
-        res[n + 1] = '\0';
-    } else {
-        cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    tw_s(&w, sep);
+    tw_json(&w, job, true); /* its "files" follow, one at a time */
+    tw_s(&w, ", \"files\": [");
+    it_init(&it, j);
+    sep = "\n      ";
+    while (w.st == CSVAVRO_OK) {
+        w.st = it_next(&it, &o, err);
+        if (w.st != CSVAVRO_OK || !o) break;
+        tw_s(&w, sep);
+        tw_json(&w, json_string(rel_name(j, o->final)), false);
+        sep = ", ";
+        if (it.n % 8 == 0) sep = ",\n      ";
     }
-    cav_free(txt);
-    return res;
-}
-
-static csvavro_status write_json(csvavro_fs *fs, const char *path, json_t *v, csvavro_error *err) {
-    char *t = dump(v, err);
-    if (!t) return CSVAVRO_E_NOMEM;
-    csvavro_status st = cav_ds_write_text(fs, path, t, 1, err);
-    cav_free(t);
-    return st;
+    it_close(&it);
+    tw_s(&w, "]}\n  ]\n}\n");
+    json_decref(fpj);
+    json_decref(pj);
+    return tw_close(&w);
 }
 
 static bool path_exists(csvavro_fs *fs, const char *p) {
     csvavro_stat sb;
     return csvavro_fs_stat(fs, p, &sb, NULL) == CSVAVRO_OK;
+}
+
+/* Length of the directory part of a relative name ("a=1/b=2/part-0.avro": "a=1/b=2"), 0
+ * when it has none. */
+static size_t dir_len(const char *rel) {
+    const char *s = strrchr(rel, '/');
+    return s ? (size_t)(s - rel) : 0;
+}
+
+/* The commit's intent record (exec_dataset.c reads it), streamed to path: our renames, an
+ * overwrite's old files (moved aside into tmp_dir as old.<i>), the partition directories that
+ * do not exist yet (parents first; a directory may be listed more than once, recovery removes
+ * them deepest first when empty), the reject file. */
+static csvavro_status write_intent(csvavro_job *j, json_t *olds, const char *path,
+                                   csvavro_error *err) {
+    csvavro_fs *fs = j->out_fs;
+    text_out w;
+    tw_open(&w, fs, path, err);
+    tw_s(&w, "{\"job\": ");
+    tw_json(&w, json_string(j->job_id), false);
+    tw_s(&w, ", \"tmp\": ");
+    tw_json(&w, json_string(j->tmp_base), false);
+    tw_s(&w, ",\n\"renames\": [");
+    bool over = j->mode == CSVAVRO_MODE_OVERWRITE;
+    out_iter it;
+    it_init(&it, j);
+    const out_file *o = NULL;
+    const char *sep = "\n";
+    while (w.st == CSVAVRO_OK) {
+        w.st = it_next(&it, &o, err);
+        if (w.st != CSVAVRO_OK || !o) break;
+        /* overwrite: whatever is at our name goes to replaced.<i> first (if it is there) */
+        char bak[48];
+        snprintf(bak, sizeof bak, "replaced.%llu", (unsigned long long)(it.n - 1));
+        tw_s(&w, sep);
+        tw_json(&w,
+                json_pack("[s,s,o]", base_name(o->tmp), rel_name(j, o->final),
+                          over ? json_string(bak) : json_null()),
+                false);
+        sep = ",\n";
+    }
+    it_close(&it);
+    tw_s(&w, "],\n\"olds\": [");
+    sep = "\n";
+    size_t i;
+    json_t *v;
+    json_array_foreach(olds, i, v) {
+        const char *nm = cav_ds_output_name(v);
+        tw_s(&w, sep);
+        tw_json(&w, nm && !strstr(nm, "..") && nm[0] != '/' ? json_string(nm) : json_null(), false);
+        sep = ",\n";
+    }
+    tw_s(&w, "],\n\"mkdirs\": [");
+    /* the ancestors of each part file's directory that do not exist, looked at once per
+     * change of directory (a split's files come in key order) */
+    char *prev = NULL;
+    size_t prev_len = 0;
+    it_init(&it, j);
+    sep = "\n";
+    while (w.st == CSVAVRO_OK && j->n_parts) {
+        w.st = it_next(&it, &o, err);
+        if (w.st != CSVAVRO_OK || !o) break;
+        const char *rel = rel_name(j, o->final);
+        size_t dl = dir_len(rel);
+        if (!dl || (prev && dl == prev_len && !memcmp(prev, rel, dl))) continue;
+        bool missing = false;
+        for (size_t e = 1; e <= dl && w.st == CSVAVRO_OK; e++) {
+            if (e < dl && rel[e] != '/') continue;
+            /* an ancestor the previous directory shares was looked at then */
+            bool shared =
+                prev && e <= prev_len && !memcmp(prev, rel, e) && (e == prev_len || prev[e] == '/');
+            if (shared) continue;
+            char *sub = cav_strndup(rel, e);
+            char *full = sub ? cav_path_join(j->out_dir, sub) : NULL;
+            if (!full) {
+                w.st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+            } else {
+                if (!missing) missing = !path_exists(fs, full);
+                if (missing) {
+                    tw_s(&w, sep);
+                    tw_json(&w, json_string(sub), false);
+                    sep = ",\n";
+                }
+            }
+            cav_free(sub);
+            cav_free(full);
+        }
+        cav_free(prev);
+        prev = cav_strndup(rel, dl);
+        prev_len = dl;
+        if (!prev) w.st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    }
+    cav_free(prev);
+    it_close(&it);
+    tw_s(&w, "]");
+    if (j->rej_tmp) {
+        tw_s(&w, ",\n\"reject\": ");
+        tw_json(&w, json_pack("[s,s]", j->rej_tmp, j->o.csv.reject_file), false);
+    }
+    tw_s(&w, "}\n");
+    return tw_close(&w);
 }
 
 /* The single-file form: the reject file, then the output, each by one rename. */
@@ -538,91 +769,35 @@ static csvavro_status commit_single(csvavro_job *j, const char *single_tmp, csva
     return CSVAVRO_OK;
 }
 
-/* The dataset forms, under the commit lock (exec_dataset.c describes the protocol). */
+/* The dataset forms, under the commit lock (exec_dataset.c describes the protocol). The job's
+ * outputs are read from the splits (a partitioned split's from its list file) in each pass,
+ * never held all at once. */
 static csvavro_status commit_dataset(csvavro_job *j, csvavro_error *err) {
     csvavro_fs *fs = j->out_fs;
     const char *dir = j->out_dir;
     CAV_TRY(cav_ds_lock(fs, dir, j->tmp_base, err));
     cav_ds_fault("lock taken");
-    json_t *intent = NULL, *man = NULL;
-    out_file *of = NULL;
     char *ip = NULL, *ip_tmp = NULL, *mp = NULL, *mp_tmp = NULL;
     bool intent_placed = false;
+    out_iter it;
+    it_init(&it, j);
     csvavro_status st = cav_ds_recover(fs, dir, err); /* a dead job's commit */
     if (st == CSVAVRO_OK) st = cav_job_check_destination(j, err);
     if (st != CSVAVRO_OK || j->skip) goto out;
-    /* the renames: our files to their final names; a file there already is moved aside */
-    json_t *renames = json_array(), *deletes = json_array();
-    intent = json_pack("{s:s,s:s,s:o,s:o}", "job", j->job_id, "tmp", j->tmp_base, "renames",
-                       renames, "deletes", deletes);
-    size_t n_of = 0;
-    of = collect_outputs(j, &n_of);
-    if (!of) {
-        st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
-        goto out;
-    }
-    for (size_t i = 0; i < n_of && st == CSVAVRO_OK; i++) {
-        json_t *bak = json_null();
-        if (path_exists(fs, of[i].final)) {
-            if (j->mode != CSVAVRO_MODE_OVERWRITE) {
-                cav_err_path(err, of[i].display);
-                st = cav_err(err, CSVAVRO_E_EXISTS, "output file appeared while the job ran");
-                break;
-            }
-            char b[48];
-            snprintf(b, sizeof b, "replaced.%zu", i);
-            bak = json_string(b);
-        }
-        json_array_append_new(
-            renames, json_pack("[s,s,o]", base_name(of[i].tmp), rel_name(j, of[i].final), bak));
-    }
-    /* overwrite: the previous manifest's files that our names do not replace */
-    if (st == CSVAVRO_OK && j->mode == CSVAVRO_MODE_OVERWRITE && j->prev) {
-        size_t i;
-        json_t *v;
-        json_array_foreach(json_object_get(j->prev, "outputs"), i, v) {
-            const char *nm = cav_ds_output_name(v);
-            if (!nm || strstr(nm, "..") || nm[0] == '/') continue;
-            bool ours = false;
-            for (size_t k = 0; k < n_of && !ours; k++)
-                ours = !strcmp(nm, rel_name(j, of[k].final));
-            if (!ours) json_array_append_new(deletes, json_string(nm));
-        }
-    }
-    if (st == CSVAVRO_OK && j->rej_tmp)
-        json_object_set_new(intent, "reject", json_pack("[s,s]", j->rej_tmp, j->o.csv.reject_file));
-    if (st != CSVAVRO_OK) goto out;
-    man = manifest(j, of, n_of, err);
+    /* overwrite: every file of the previous manifest is moved aside before ours come in, so
+     * none of ours is ever taken for an old one (and no set of our names is needed) */
+    json_t *olds =
+        j->mode == CSVAVRO_MODE_OVERWRITE && j->prev ? json_object_get(j->prev, "outputs") : NULL;
     ip = cav_path_join(dir, CAV_DS_INTENT);
     ip_tmp = cav_path_join(j->tmp_dir, "intent");
     mp = cav_path_join(dir, CAV_DS_MANIFEST);
     mp_tmp = cav_path_join(j->tmp_dir, "manifest");
-    if (!man || !ip || !ip_tmp || !mp || !mp_tmp) {
-        st = man ? cav_err(err, CSVAVRO_E_NOMEM, "out of memory") : CSVAVRO_E_NOMEM;
+    if (!ip || !ip_tmp || !mp || !mp_tmp) {
+        st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
         goto out;
     }
-    /* partitioned: the directories to create, parents first (the intent lists them, so a
-     * rolled back commit removes them again) */
-    json_t *mkdirs = json_array();
-    json_object_set_new(intent, "mkdirs", mkdirs);
-    for (size_t i = 0; i < n_of && st == CSVAVRO_OK && of[i].key; i++) {
-        if (i && !strcmp(of[i].key, of[i - 1].key)) continue;
-        char *pd = cav_strdup(rel_name(j, of[i].final));
-        if (!pd) st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
-        for (char *c = pd ? strchr(pd, '/') : NULL; c && st == CSVAVRO_OK; c = strchr(c + 1, '/')) {
-            *c = '\0';
-            bool listed = false;
-            for (size_t k = 0; k < json_array_size(mkdirs) && !listed; k++)
-                listed = !strcmp(json_string_value(json_array_get(mkdirs, k)), pd);
-            char *full = listed ? NULL : cav_path_join(dir, pd);
-            if (full && !path_exists(fs, full)) json_array_append_new(mkdirs, json_string(pd));
-            cav_free(full);
-            *c = '/';
-        }
-        cav_free(pd);
-    }
-    if (st == CSVAVRO_OK) st = write_json(fs, mp_tmp, man, err);
-    if (st == CSVAVRO_OK) st = write_json(fs, ip_tmp, intent, err);
+    st = write_manifest(j, mp_tmp, err);
+    if (st == CSVAVRO_OK) st = write_intent(j, olds, ip_tmp, err);
     if (st != CSVAVRO_OK) goto out;
     cav_ds_fault("manifest and intent written in the temporary directory");
     /* from here on the destination changes: a failure is rolled back, a crash recovered */
@@ -630,39 +805,74 @@ static csvavro_status commit_dataset(csvavro_job *j, csvavro_error *err) {
     if (st != CSVAVRO_OK) goto out;
     intent_placed = true;
     cav_ds_fault("intent record in place");
-    for (size_t i = 0; i < json_array_size(mkdirs) && st == CSVAVRO_OK; i++) {
-        char *pd = cav_path_join(dir, json_string_value(json_array_get(mkdirs, i)));
-        st = pd ? csvavro_fs_mkdir(fs, pd, 1, err) : cav_err(err, CSVAVRO_E_NOMEM, "oom");
-        cav_free(pd);
-        if (st == CSVAVRO_OK) cav_ds_fault("a partition directory created");
+    size_t i;
+    json_t *v;
+    json_array_foreach(olds, i, v) {
+        const char *nm = cav_ds_output_name(v);
+        if (!nm || strstr(nm, "..") || nm[0] == '/') continue;
+        char b[48];
+        snprintf(b, sizeof b, "old.%zu", i);
+        char *p = cav_path_join(dir, nm), *pb = cav_path_join(j->tmp_dir, b);
+        if (!p || !pb)
+            st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+        else if (path_exists(fs, p))
+            st = csvavro_fs_rename(fs, p, pb, 0, err);
+        cav_free(p);
+        cav_free(pb);
+        if (st != CSVAVRO_OK) goto out;
+        cav_ds_fault("an old file moved aside");
     }
-    for (size_t i = 0; i < n_of && st == CSVAVRO_OK; i++) {
-        json_t *r = json_array_get(renames, i);
-        const char *bak = json_string_value(json_array_get(r, 2));
-        if (bak) {
-            char *pb = cav_path_join(j->tmp_dir, bak);
-            st = pb ? csvavro_fs_rename(fs, of[i].final, pb, 0, err)
+    /* our files, each into its partition directory (created once per change of directory:
+     * the intent lists those that did not exist) */
+    const out_file *o = NULL;
+    char *made = NULL;
+    while (st == CSVAVRO_OK) {
+        st = it_next(&it, &o, err);
+        if (st != CSVAVRO_OK || !o) break;
+        if (o->key && (!made || strcmp(made, o->key))) {
+            cav_free(made);
+            made = cav_strdup(o->key);
+            char *pd = made ? cav_path_join(dir, made) : NULL;
+            st = pd ? csvavro_fs_mkdir(fs, pd, 1, err) : cav_err(err, CSVAVRO_E_NOMEM, "oom");
+            cav_free(pd);
+            if (st != CSVAVRO_OK) break;
+            cav_ds_fault("a partition directory created");
+        }
+        if (path_exists(fs, o->final)) {
+            if (j->mode != CSVAVRO_MODE_OVERWRITE) {
+                cav_err_path(err, o->display);
+                st = cav_err(err, CSVAVRO_E_EXISTS, "output file appeared while the job ran");
+                break;
+            }
+            char b[48];
+            snprintf(b, sizeof b, "replaced.%llu", (unsigned long long)(it.n - 1));
+            char *pb = cav_path_join(j->tmp_dir, b);
+            st = pb ? csvavro_fs_rename(fs, o->final, pb, 0, err)
                     : cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
             cav_free(pb);
             if (st != CSVAVRO_OK) break;
             cav_ds_fault("an old file moved aside");
         }
-        st = csvavro_fs_rename(fs, of[i].tmp, of[i].final, 0, err);
+        st = csvavro_fs_rename(fs, o->tmp, o->final, 0, err);
         if (st == CSVAVRO_OK) cav_ds_fault("a file renamed to its final name");
     }
+    cav_free(made);
+    it_close(&it);
     if (st == CSVAVRO_OK) st = csvavro_fs_rename(fs, mp_tmp, mp, 1, err);
     if (st != CSVAVRO_OK) goto out;
     cav_ds_fault("manifest in place (committed)");
-    /* committed: the rest is the roll-forward that recovery would do too */
-    size_t i;
-    json_t *v;
-    json_array_foreach(deletes, i, v) {
-        char *p = cav_path_join(dir, json_string_value(v));
-        if (p) csvavro_fs_remove(fs, p, 0, NULL);
-        cav_free(p);
-        cav_ds_prune_dirs(fs, dir, json_string_value(v)); /* a partition left empty */
-        cav_ds_fault("a file of the replaced dataset deleted");
+    /* committed: the rest is the roll-forward that recovery would do too (the old files go
+     * with the temporary directory; their partition directories when that left them empty) */
+    const char *last = NULL;
+    json_array_foreach(olds, i, v) {
+        const char *nm = cav_ds_output_name(v);
+        if (!nm || strstr(nm, "..") || nm[0] == '/') continue;
+        if (last && dir_len(nm) == dir_len(last) && !memcmp(nm, last, dir_len(nm))) continue;
+        cav_ds_prune_dirs(fs, dir, nm);
+        last = nm;
     }
+    if (olds && json_array_size(olds))
+        cav_ds_fault("the replaced dataset's empty directories removed");
     if (j->rej_tmp) {
         st = rename_url(j->rej_tmp, j->o.csv.reject_file, err);
         if (st != CSVAVRO_OK) goto out;
@@ -676,6 +886,7 @@ static csvavro_status commit_dataset(csvavro_job *j, csvavro_error *err) {
         cav_ds_fault("intent removed");
     }
 out:
+    it_close(&it);
     if (intent_placed) {
         /* an error (not a crash) after the intent was placed: recover now */
         csvavro_error e2;
@@ -687,9 +898,6 @@ out:
     }
     cav_ds_unlock(fs, dir, j->tmp_base);
     if (st == CSVAVRO_OK) cav_ds_fault("lock released");
-    json_decref(intent);
-    json_decref(man);
-    cav_free(of);
     cav_free(ip);
     cav_free(ip_tmp);
     cav_free(mp);

@@ -8,7 +8,7 @@
  * '_' or '.', which Hive, Spark and csvavro's own readers skip):
  *   _SUCCESS              the manifest (JSON), replaced by one rename at each commit
  *   _csvavro.lock         the commit lock: created if absent, holds the holder's temp dir name
- *   _csvavro.intent       the commit in progress: renames, backups, deletions, the reject file
+ *   _csvavro.intent       the commit in progress: renames, backups, old files, the reject file
  *   .csvavro-tmp-<id>/    a job's temporary directory; its mtime is the job's heartbeat
  *
  * Liveness works without shared clocks or pids: a running job renames a file inside its temp
@@ -19,13 +19,16 @@
  * pid is gone is stale at once.
  *
  * Commit (exec_commit.c drives it, under the lock): every file complete in the temp dir, the
- * new manifest written there; the intent record renamed into D; old files that our names
- * replace moved into the temp dir (backups); our files renamed to their final names; the new
- * manifest renamed over _SUCCESS (the commit point); the previous files of an overwritten
- * dataset deleted; the reject file renamed; the intent removed; the lock released. Recovery of
- * an intent whose holder died (cav_ds_recover, by the next job or any reader, under the lock):
- * if the manifest names the intent's job the commit is rolled forward (deletions, reject file),
- * else back (our final files removed, backups put back); then intent and temp dir go.
+ * new manifest written there; the intent record renamed into D; an overwrite moves every file
+ * of the previous manifest into the temp dir (old.<i>); our files renamed to their final names
+ * (a foreign file in the way of an overwrite moved aside as replaced.<i>); the new manifest
+ * renamed over _SUCCESS (the commit point); the directories the old files left empty removed;
+ * the reject file renamed; the intent removed; the lock released; the temp dir (with the old
+ * files) removed. Recovery of an intent whose holder died (cav_ds_recover, by the next job or
+ * any reader, under the lock): if the manifest names the intent's job the commit is rolled
+ * forward (emptied directories, reject file; the "deletes" of older intents), else back (our
+ * final files removed, backups and old files put back, created directories removed); then
+ * intent and temp dir go. The intent is read whole: a few hundred bytes per file of the job.
  */
 #include "exec.h"
 
@@ -465,6 +468,12 @@ csvavro_status cav_ds_recover(csvavro_fs *fs, const char *dir, csvavro_error *er
             cav_ds_prune_dirs(fs, dir, json_string_value(v));
             cav_ds_fault("recover: delete a file of the replaced dataset");
         }
+        /* an overwrite's old files are in the temp dir (removed with it): their partition
+         * directories that this left empty */
+        json_array_foreach(json_object_get(in, "olds"), i, v) {
+            const char *nm = json_string_value(v);
+            if (nm && !strstr(nm, "..") && nm[0] != '/') cav_ds_prune_dirs(fs, dir, nm);
+        }
     } else if (st == CSVAVRO_OK) {
         json_t *rn = json_object_get(in, "renames");
         for (size_t i = json_array_size(rn); i-- > 0 && st == CSVAVRO_OK;) {
@@ -487,6 +496,22 @@ csvavro_status cav_ds_recover(csvavro_fs *fs, const char *dir, csvavro_error *er
             cav_free(pt);
             cav_free(pb);
             if (st == CSVAVRO_OK) cav_ds_fault("recover: take back one file");
+        }
+        /* an overwrite's old files back at their names (tdir/old.<i> is olds[i]) */
+        json_t *ol = json_object_get(in, "olds");
+        for (size_t i = 0; i < json_array_size(ol) && st == CSVAVRO_OK; i++) {
+            const char *nm = json_string_value(json_array_get(ol, i));
+            if (!nm || strstr(nm, "..") || nm[0] == '/') continue;
+            char b[48];
+            snprintf(b, sizeof b, "old.%zu", i);
+            char *pb = cav_path_join(tdir, b), *pt = cav_path_join(dir, nm);
+            if (!pb || !pt)
+                st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+            else if (exists(fs, pb))
+                st = csvavro_fs_rename(fs, pb, pt, 1, err);
+            cav_free(pb);
+            cav_free(pt);
+            if (st == CSVAVRO_OK) cav_ds_fault("recover: put back an old file");
         }
         /* the partition directories the commit created, deepest first, when empty */
         json_t *md = json_object_get(in, "mkdirs");

@@ -332,8 +332,8 @@ typedef struct split_res {
     int32_t st;
     uint8_t run_aligned, ran, capped, has_rejects, has_output;
 } split_res; /* followed, for each result with st != OK, by its csvavro_error, then by
-              * n_pfiles part files: rows, bytes (u64 each), then the temporary path, the
-              * final path and the partition key (each a u64 length and its bytes) */
+              * the base name of its part files when n_pfiles > 0 (a u64 length and its
+              * bytes; their list is in tmp_dir) */
 
 typedef struct res_head {
     int32_t status; /* the rank's failure outside its splits */
@@ -540,32 +540,22 @@ static char *get_str(const uint8_t *p, size_t n, size_t *off) {
     return s;
 }
 
-/* The part files of split s that a rank wrote under tmp_dir (replacing what rank 0 knew). */
+/* The part files of split s that a rank wrote under tmp_dir: their count and where they are
+ * (pf_base; their list is read from tmp_dir at commit), replacing what rank 0 knew. */
 static csvavro_status get_pfiles(csvavro_job *j, cav_split *s, uint64_t n_pf, const uint8_t *p,
                                  size_t n, size_t *off) {
     cav_split_free_pfiles(s, NULL);
-    if (n_pf > (n - *off) / (2 * sizeof(uint64_t))) return CSVAVRO_E_INTERNAL;
-    if (n_pf > s->cap_pfiles) {
-        cav_part_file *np = cav_realloc(s->pfiles, (size_t)n_pf * sizeof *np);
-        if (!np) return CSVAVRO_E_NOMEM;
-        s->pfiles = np;
-        s->cap_pfiles = (size_t)n_pf;
+    if (n_pf == 0) return CSVAVRO_OK;
+    char *base = get_str(p, n, off);
+    if (!base || strchr(base, '/') || strncmp(base, "p.", 2)) {
+        cav_free(base);
+        return CSVAVRO_E_INTERNAL;
     }
-    for (uint64_t f = 0; f < n_pf; f++) {
-        uint64_t v[2];
-        if (n - *off < sizeof v) return CSVAVRO_E_INTERNAL;
-        memcpy(v, p + *off, sizeof v);
-        *off += sizeof v;
-        cav_part_file *pf = &s->pfiles[s->n_pfiles++];
-        memset(pf, 0, sizeof *pf);
-        pf->rows = v[0];
-        pf->bytes = v[1];
-        pf->tmp = get_str(p, n, off);
-        pf->final = pf->tmp ? get_str(p, n, off) : NULL;
-        pf->key = pf->final ? get_str(p, n, off) : NULL;
-        pf->display = pf->key ? cav_job_out_display(j, pf->final) : NULL;
-        if (!pf->display) return CSVAVRO_E_INTERNAL;
-    }
+    cav_free(s->pf_base);
+    s->pf_base = cav_path_join(j->tmp_dir, base);
+    cav_free(base);
+    if (!s->pf_base) return CSVAVRO_E_NOMEM;
+    s->n_pfiles = n_pf;
     return CSVAVRO_OK;
 }
 
@@ -611,10 +601,8 @@ static void merge_results(lead *L, csvavro_job *j) {
                 csvavro_status ps = get_pfiles(j, s, x.n_pfiles, p, n, &off);
                 if (ps != CSVAVRO_OK && s->st == CSVAVRO_OK) { /* the split fails: no commit */
                     cav_split_free_pfiles(s, NULL);
-                    s->st = cav_err(&s->err, ps,
-                                    "rank %d: the list of its part files is damaged or too large "
-                                    "for memory",
-                                    r);
+                    s->st =
+                        cav_err(&s->err, ps, "rank %d: the list of its part files is damaged", r);
                 }
                 if (ps != CSVAVRO_OK) break; /* the rest of the message cannot be read */
             }
@@ -868,13 +856,6 @@ static bool put_str(cav_buf *b, const char *str) {
            cav_buf_append(b, str, (size_t)n, NULL) == CSVAVRO_OK;
 }
 
-/* A part file of a partitioned split, as merge_results reads it back. */
-static bool put_pfile(cav_buf *b, const cav_part_file *pf) {
-    uint64_t v[2] = {pf->rows, pf->bytes};
-    return cav_buf_append(b, v, sizeof v, NULL) == CSVAVRO_OK && put_str(b, pf->tmp) &&
-           put_str(b, pf->final) && put_str(b, pf->key);
-}
-
 /* The rank's result: its status and the results of the splits it was handed. */
 static void send_result(follow *F, csvavro_job *j, csvavro_status st, const csvavro_error *err) {
     cav_buf b;
@@ -912,8 +893,10 @@ static void send_result(follow *F, csvavro_job *j, csvavro_status st, const csva
         ok = cav_buf_append(&b, &x, sizeof x, NULL) == CSVAVRO_OK;
         if (ok && s->st != CSVAVRO_OK)
             ok = cav_buf_append(&b, &s->err, sizeof s->err, NULL) == CSVAVRO_OK;
-        for (size_t f = 0; f < s->n_pfiles && ok; f++)
-            ok = put_pfile(&b, &s->pfiles[f]);
+        if (ok && s->n_pfiles) {
+            const char *pb = strrchr(s->pf_base, '/');
+            ok = put_str(&b, pb ? pb + 1 : s->pf_base);
+        }
     }
     if (!ok || b.len > (size_t)INT32_MAX) { /* send at least the failure */
         memset(&h, 0, sizeof h);

@@ -12,11 +12,19 @@
  * order: the rows re-blocked to the block size and compressed with the job's codec), so a
  * split gives one file per partition per flush whatever the row order, rows of a partition
  * stay in input order (later flushes get higher sequence numbers), one file is open at a
- * time, and memory is the buffer plus one block whatever the number of partitions. (A pool
+ * time (plus the split's list), and memory is the buffer plus one block whatever the number
+ * of partitions or files. (A pool
  * of open writers with LRU eviction was measured first: random row order over 8 760 hour
  * partitions gave 254 754 files, 909 MB RSS and 546 s for 60 MB.)
  *
- * Files: <tmp_dir>/p.<split>.<k>.avro while the job runs; at commit
+ * Bookkeeping: a split's part files are not kept in memory: as each one closes, a line
+ * "SEQ ROWS BYTES KEY" is appended to the split's list, <tmp_dir>/p.<split>.list, which the
+ * commit reads back (exec_commit.c streams the manifest and the intent from the lists). What
+ * a worker holds is the buffer (chunk headers included), one batch's grouping arrays and the
+ * table of the partitions its current split has seen.
+ *
+ * Files: <tmp_dir>/p.<split>.<k>.avro while the job runs (p.<split>.<run>.<k>.avro for a
+ * split run through the parts API, unique to the run); at commit
  * <out_dir>/<path>/part-<split:5>-<seq:3>[-tag].avro (directory form) or
  * <out_dir>/<path>/<prefix><split>-<seq>[-tag]<suffix> (pattern form).
  * Values: Hive's path escaping (%XX for control characters, DEL and the characters of Hive's
@@ -296,14 +304,17 @@ static csvavro_status put_key(cav_buf *b, const cav_part_spec *p, const cav_colu
 typedef struct ppart {
     char *key;            /* "a=1/b=2" */
     uint32_t seq;         /* files this partition got in the current split */
-    uint32_t first, last; /* its chunks in the buffer (NONE: none) */
+    size_t first, last;   /* offsets of its first and last chunk in the buffer (NO_CHUNK) */
     uint32_t mark, local; /* batch generation of local; group index within the batch */
 } ppart;
 
-typedef struct pchunk {
-    size_t off, len; /* null-codec Avro blocks in the buffer */
-    uint32_t next;
-} pchunk;
+/* A chunk of a partition's rows in the buffer: the offset of the partition's next chunk
+ * (8 bytes, UINT64_MAX: none), the length of the rest (4 bytes), then the rows as Avro blocks
+ * (count, size, data) without their sync markers. The chunks' bookkeeping lives in the buffer
+ * itself, so it is bounded by the buffer's size: at thousands of partitions a batch gives ~2
+ * rows per chunk, and a side array of chunks plus the markers cost ~35 bytes a chunk. */
+#define CHUNK_HEAD 12
+#define NO_CHUNK SIZE_MAX
 
 typedef struct keyed keyed;
 
@@ -318,8 +329,6 @@ struct cav_pw {
     size_t cap;
     ppart *parts;
     size_t n_parts, cap_parts;
-    pchunk *chunks;
-    size_t n_chunks, cap_chunks;
     cav_buf arena; /* encoded rows of every partition, as null-codec blocks */
     size_t arena_cap;
     csvavro_file mem;     /* a csvavro_file that appends to arena */
@@ -331,6 +340,9 @@ struct cav_pw {
     keyed *sorted;
     size_t cap_sorted;
     cav_buf key;
+    /* the list of the current split's part files (<pf_base>.list), written as they close */
+    csvavro_file *list;
+    cav_buf lines;
 };
 
 static csvavro_status mem_write(csvavro_file *f, const void *p, size_t n, csvavro_error *err) {
@@ -384,6 +396,7 @@ csvavro_status cav_pw_create(csvavro_job *j, cav_pw **out, csvavro_error *err) {
     cav_buf_init(&pw->packed, 0);
     cav_buf_init(&pw->head, CAV_AVRO_MAX_HEADER + 4096);
     cav_buf_init(&pw->key, (size_t)1 << 20);
+    cav_buf_init(&pw->lines, 0);
     pw->mem.ops = &mem_ops;
     pw->mem.path = (char *)"(partition buffer)";
     if (!pw->table || !pw->row_part || !pw->order || !pw->group_part || !pw->count || !pw->start)
@@ -400,7 +413,6 @@ static void clear_parts(cav_pw *pw) {
     pw->n_parts = 0;
     for (size_t i = 0; i < pw->cap; i++)
         pw->table[i].part = NONE;
-    pw->n_chunks = 0;
     cav_buf_reset(&pw->arena);
 }
 
@@ -409,7 +421,6 @@ void cav_pw_free(cav_pw *pw) {
     clear_parts(pw);
     cav_free(pw->parts);
     cav_free(pw->table);
-    cav_free(pw->chunks);
     cav_avro_writer_free(pw->enc);
     cav_avro_codec_ctx_free(&pw->ctx);
     cav_buf_free(&pw->arena);
@@ -417,6 +428,8 @@ void cav_pw_free(cav_pw *pw) {
     cav_buf_free(&pw->packed);
     cav_buf_free(&pw->head);
     cav_buf_free(&pw->key);
+    if (pw->list) csvavro_file_abort(pw->list);
+    cav_buf_free(&pw->lines);
     cav_free(pw->row_part);
     cav_free(pw->order);
     cav_free(pw->group_part);
@@ -477,7 +490,7 @@ static csvavro_status find_part(cav_pw *pw, uint32_t *out, csvavro_error *err) {
     memset(p, 0, sizeof *p);
     p->key = cav_strndup((const char *)pw->key.data, pw->key.len);
     if (!p->key) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
-    p->first = p->last = NONE;
+    p->first = p->last = NO_CHUNK;
     p->mark = UINT32_MAX;
     pw->table[k].hash = h;
     pw->table[k].part = (uint32_t)pw->n_parts;
@@ -485,7 +498,7 @@ static csvavro_status find_part(cav_pw *pw, uint32_t *out, csvavro_error *err) {
     return CSVAVRO_OK;
 }
 
-static char *final_name(csvavro_job *j, size_t si, const char *key, uint32_t seq) {
+char *cav_pf_final_name(const csvavro_job *j, size_t si, const char *key, uint32_t seq) {
     char base[256];
     const char *tag = j->file_tag;
     if (j->form == CAV_OUT_DIR)
@@ -532,42 +545,46 @@ static csvavro_status write_part(cav_pw *pw, cav_split *s, size_t si, uint32_t i
                                  csvavro_error *err) {
     csvavro_job *j = pw->job;
     ppart *p = &pw->parts[id];
-    if (s->n_pfiles == s->cap_pfiles) {
-        size_t nc = s->cap_pfiles ? s->cap_pfiles * 2 : 16;
-        cav_part_file *n = cav_realloc(s->pfiles, nc * sizeof *n);
-        if (!n) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
-        s->pfiles = n;
-        s->cap_pfiles = nc;
+    uint64_t k = s->n_pfiles++; /* counted first: a failed file is removed with the others */
+    if (!pw->list) {
+        char *ln = cav_pf_list_name(s);
+        csvavro_status lst = ln ? csvavro_fs_create(j->out_fs, ln, 1, &pw->list, err)
+                                : cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+        cav_free(ln);
+        CAV_TRY(lst);
+        cav_buf_reset(&pw->lines);
     }
-    cav_part_file *pf = &s->pfiles[s->n_pfiles];
-    memset(pf, 0, sizeof *pf);
-    char nm[64];
-    snprintf(nm, sizeof nm, "p.%zu.%zu.avro", si, s->n_pfiles);
-    pf->tmp = cav_path_join(j->tmp_dir, nm);
-    pf->final = final_name(j, si, p->key, p->seq);
-    pf->display = pf->final ? cav_job_out_display(j, pf->final) : NULL;
-    pf->key = cav_strdup(p->key);
-    s->n_pfiles++;
-    if (!pf->tmp || !pf->final || !pf->display || !pf->key)
-        return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
-    p->seq++;
+    char *tmp = cav_pf_tmp_name(s, k);
+    if (!tmp) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    uint32_t seq = p->seq++;
     uint8_t sync[16];
-    CAV_TRY(cav_avro_sync_marker(&j->o.avro, ((uint64_t)si << 24) | (s->n_pfiles - 1), sync, err));
+    csvavro_status st = cav_avro_sync_marker(&j->o.avro, ((uint64_t)si << 24) | k, sync, err);
+    if (st != CSVAVRO_OK) {
+        cav_free(tmp);
+        return st;
+    }
     cav_buf_reset(&pw->head);
     buf_file hf;
     memset(&hf, 0, sizeof hf);
     hf.base.ops = &buf_ops;
     hf.base.path = (char *)"(header)";
     hf.b = &pw->head;
-    CAV_TRY(cav_avro_write_header(j->out_schema, &j->o.avro, sync, &hf.base, err));
     csvavro_file *f = NULL;
-    CAV_TRY(csvavro_fs_create(j->out_fs, pf->tmp, 1, &f, err));
+    st = cav_avro_write_header(j->out_schema, &j->o.avro, sync, &hf.base, err);
+    if (st == CSVAVRO_OK) st = csvavro_fs_create(j->out_fs, tmp, 1, &f, err);
+    cav_free(tmp);
+    CAV_TRY(st);
     uint64_t bytes = pw->head.len, rows = 0, blk_rows = 0;
-    csvavro_status st = csvavro_file_write(f, pw->head.data, pw->head.len, err);
+    st = csvavro_file_write(f, pw->head.data, pw->head.len, err);
     cav_buf_reset(&pw->blk);
-    for (uint32_t c = p->first; c != NONE && st == CSVAVRO_OK; c = pw->chunks[c].next) {
-        const uint8_t *q = pw->arena.data + pw->chunks[c].off;
-        const uint8_t *end = q + pw->chunks[c].len;
+    for (size_t c = p->first; c != NO_CHUNK && st == CSVAVRO_OK;) {
+        uint64_t next;
+        uint32_t len;
+        memcpy(&next, pw->arena.data + c, 8);
+        memcpy(&len, pw->arena.data + c + 8, 4);
+        const uint8_t *q = pw->arena.data + c + CHUNK_HEAD;
+        const uint8_t *end = q + len;
+        c = next == UINT64_MAX ? NO_CHUNK : (size_t)next;
         while (q < end && st == CSVAVRO_OK) {
             uint64_t zc, zs;
             if (!cav_varint_get(&q, end, &zc) || !cav_varint_get(&q, end, &zs)) {
@@ -575,12 +592,12 @@ static csvavro_status write_part(cav_pw *pw, cav_split *s, size_t si, uint32_t i
                 break;
             }
             uint64_t cnt = zc >> 1, size = zs >> 1;
-            if (size > (uint64_t)(end - q) || (uint64_t)(end - q) - size < 16) {
+            if (size > (uint64_t)(end - q)) {
                 st = cav_err(err, CSVAVRO_E_INTERNAL, "damaged partition buffer");
                 break;
             }
             st = cav_buf_append(&pw->blk, q, (size_t)size, err);
-            q += size + 16;
+            q += size;
             blk_rows += cnt;
             rows += cnt;
             if (st == CSVAVRO_OK && pw->blk.len >= j->o.avro.block_size) {
@@ -595,10 +612,19 @@ static csvavro_status write_part(cav_pw *pw, cav_split *s, size_t si, uint32_t i
     } else {
         csvavro_file_abort(f);
     }
-    pf->rows = rows;
-    pf->bytes = bytes;
-    p->first = p->last = NONE;
-    return st;
+    p->first = p->last = NO_CHUNK;
+    CAV_TRY(st);
+    s->bytes_out += bytes;
+    /* its line in the split's list, written out in 64 KiB pieces */
+    CAV_TRY(cav_buf_printf(&pw->lines, err, "%u %llu %llu ", seq, (unsigned long long)rows,
+                           (unsigned long long)bytes));
+    CAV_TRY(cav_buf_append_str(&pw->lines, p->key, err));
+    CAV_TRY(cav_buf_append(&pw->lines, "\n", 1, err));
+    if (pw->lines.len >= ((size_t)64 << 10)) {
+        CAV_TRY(csvavro_file_write(pw->list, pw->lines.data, pw->lines.len, err));
+        cav_buf_reset(&pw->lines);
+    }
+    return CSVAVRO_OK;
 }
 
 struct keyed {
@@ -612,7 +638,7 @@ static int cmp_keyed(const void *a, const void *b) {
 
 /* Writes every buffered partition to its own part file (in key order) and empties the buffer. */
 static csvavro_status flush(cav_pw *pw, cav_split *s, size_t si, csvavro_error *err) {
-    if (pw->n_chunks == 0) return CSVAVRO_OK;
+    if (pw->arena.len == 0) return CSVAVRO_OK;
     if (pw->cap_sorted < pw->n_parts) {
         keyed *n = cav_realloc(pw->sorted, pw->n_parts * sizeof *n);
         if (!n) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
@@ -621,13 +647,13 @@ static csvavro_status flush(cav_pw *pw, cav_split *s, size_t si, csvavro_error *
     }
     size_t k = 0;
     for (size_t i = 0; i < pw->n_parts; i++)
-        if (pw->parts[i].first != NONE) pw->sorted[k++] = (keyed){pw->parts[i].key, (uint32_t)i};
+        if (pw->parts[i].first != NO_CHUNK)
+            pw->sorted[k++] = (keyed){pw->parts[i].key, (uint32_t)i};
     /* key order: deterministic file numbering (--seed) */
     qsort(pw->sorted, k, sizeof *pw->sorted, cmp_keyed);
     csvavro_status st = CSVAVRO_OK;
     for (size_t i = 0; i < k && st == CSVAVRO_OK; i++)
         st = write_part(pw, s, si, pw->sorted[i].id, err);
-    pw->n_chunks = 0;
     cav_buf_reset(&pw->arena);
     return st;
 }
@@ -673,16 +699,11 @@ csvavro_status cav_pw_append(cav_pw *pw, cav_split *s, size_t si, cav_batch *b,
         /* the buffer is full: every partition so far to its file, later rows to the next */
         if (pw->arena.len >= pw->arena_cap) st = flush(pw, s, si, err);
         if (st != CSVAVRO_OK) break;
-        if (pw->n_chunks == pw->cap_chunks) {
-            size_t nc = pw->cap_chunks ? pw->cap_chunks * 2 : 1024;
-            pchunk *nch = cav_realloc(pw->chunks, nc * sizeof *nch);
-            if (!nch) {
-                st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
-                break;
-            }
-            pw->chunks = nch;
-            pw->cap_chunks = nc;
-        }
+        size_t head = pw->arena.len;
+        uint8_t h[CHUNK_HEAD];
+        memset(h, 0xff, sizeof h);
+        st = cav_buf_append(&pw->arena, h, sizeof h, err);
+        if (st != CSVAVRO_OK) break;
         size_t off = pw->arena.len;
         uint8_t sync[16] = {0};
         b->sel = pw->order + begin;
@@ -692,14 +713,38 @@ csvavro_status cav_pw_append(cav_pw *pw, cav_split *s, size_t si, cav_batch *b,
         if (st == CSVAVRO_OK) st = cav_avro_writer_finish(pw->enc, err);
         begin += pw->count[g];
         if (st != CSVAVRO_OK) break;
-        uint32_t c = (uint32_t)pw->n_chunks++;
-        pw->chunks[c] = (pchunk){off, pw->arena.len - off, NONE};
+        /* the blocks without their (zero) sync markers */
+        uint8_t *base = pw->arena.data;
+        const uint8_t *q = base + off, *end = base + pw->arena.len;
+        size_t w = off;
+        while (q < end) {
+            const uint8_t *b0 = q;
+            uint64_t zc, zs;
+            if (!cav_varint_get(&q, end, &zc) || !cav_varint_get(&q, end, &zs) ||
+                zs >> 1 > (uint64_t)(end - q) || (uint64_t)(end - q) - (zs >> 1) < 16) {
+                st = cav_err(err, CSVAVRO_E_INTERNAL, "damaged partition buffer");
+                break;
+            }
+            size_t blen = (size_t)(q - b0) + (size_t)(zs >> 1);
+            memmove(base + w, b0, blen);
+            w += blen;
+            q = b0 + blen + 16;
+        }
+        if (st == CSVAVRO_OK && w - off > UINT32_MAX)
+            st = cav_err(err, CSVAVRO_E_LIMIT,
+                         "over 4 GiB of one partition's rows in one batch (lower --batch-rows)");
+        if (st != CSVAVRO_OK) break;
+        pw->arena.len = w;
+        uint32_t len = (uint32_t)(w - off);
+        memcpy(base + head + 8, &len, 4);
         ppart *pp = &pw->parts[pw->group_part[g]];
-        if (pp->first == NONE)
-            pp->first = c;
-        else
-            pw->chunks[pp->last].next = c;
-        pp->last = c;
+        if (pp->first == NO_CHUNK) {
+            pp->first = head;
+        } else {
+            uint64_t next = head;
+            memcpy(base + pp->last, &next, 8);
+        }
+        pp->last = head;
     }
     b->sel = sel;
     b->n_sel = n_sel;
@@ -710,16 +755,138 @@ csvavro_status cav_pw_finish_split(cav_pw *pw, cav_split *s, size_t si, csvavro_
                                    csvavro_error *err) {
     if (st == CSVAVRO_OK) st = flush(pw, s, si, err);
     clear_parts(pw);
+    if (pw->list) { /* the list is complete: every part file of the split is in it */
+        if (st == CSVAVRO_OK && pw->lines.len)
+            st = csvavro_file_write(pw->list, pw->lines.data, pw->lines.len, err);
+        if (st == CSVAVRO_OK)
+            st = csvavro_file_close(pw->list, err);
+        else
+            csvavro_file_abort(pw->list);
+        pw->list = NULL;
+        cav_buf_reset(&pw->lines);
+    }
     return st;
 }
 
+static char *pf_name(const cav_split *s, const char *suffix) {
+    if (!s->pf_base) return NULL;
+    size_t n = strlen(s->pf_base) + strlen(suffix) + 1;
+    char *p = cav_malloc(n);
+    if (p) snprintf(p, n, "%s%s", s->pf_base, suffix);
+    return p;
+}
+
+char *cav_pf_tmp_name(const cav_split *s, uint64_t k) {
+    char suffix[40];
+    snprintf(suffix, sizeof suffix, ".%llu.avro", (unsigned long long)k);
+    return pf_name(s, suffix);
+}
+
+char *cav_pf_list_name(const cav_split *s) {
+    return pf_name(s, ".list");
+}
+
 void cav_split_free_pfiles(cav_split *s, csvavro_fs *fs) {
-    for (size_t i = 0; i < s->n_pfiles; i++) {
-        if (fs) csvavro_fs_remove(fs, s->pfiles[i].tmp, 0, NULL);
-        cav_free(s->pfiles[i].tmp);
-        cav_free(s->pfiles[i].final);
-        cav_free(s->pfiles[i].display);
-        cav_free(s->pfiles[i].key);
+    for (uint64_t k = 0; fs && k < s->n_pfiles; k++) {
+        char *p = cav_pf_tmp_name(s, k);
+        if (p) csvavro_fs_remove(fs, p, 0, NULL);
+        cav_free(p);
     }
+    char *l = fs ? cav_pf_list_name(s) : NULL;
+    if (l) csvavro_fs_remove(fs, l, 0, NULL);
+    cav_free(l);
     s->n_pfiles = 0;
+}
+
+/* ------------------------------------------------------------------ the list of a split */
+
+#define LIST_CHUNK ((size_t)64 << 10)
+#define LIST_LINE_MAX (((size_t)1 << 20) + 128) /* a key is at most 1 MiB (pw->key) */
+
+csvavro_status cav_pf_open(csvavro_fs *fs, const cav_split *s, cav_pf_reader *r,
+                           csvavro_error *err) {
+    memset(r, 0, sizeof *r);
+    r->n = s->n_pfiles;
+    if (r->n == 0) return CSVAVRO_OK;
+    r->path = cav_pf_list_name(s);
+    r->cap = LIST_CHUNK * 2;
+    r->buf = cav_malloc(r->cap);
+    if (!r->path || !r->buf) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    return csvavro_fs_open_read(fs, r->path, &r->f, err);
+}
+
+void cav_pf_close(cav_pf_reader *r) {
+    if (r->f) csvavro_file_close(r->f, NULL);
+    cav_free(r->buf);
+    cav_free(r->path);
+    memset(r, 0, sizeof *r);
+}
+
+static bool get_u64(char **c, uint64_t *v) {
+    char *e = NULL;
+    if (**c < '0' || **c > '9') return false;
+    unsigned long long x = strtoull(*c, &e, 10);
+    if (*e != ' ') return false;
+    *v = (uint64_t)x;
+    *c = e + 1;
+    return true;
+}
+
+csvavro_status cav_pf_next(cav_pf_reader *r, cav_part_file *pf, bool *done, csvavro_error *err) {
+    *done = false;
+    for (;;) {
+        uint8_t *nl = r->pos < r->len ? memchr(r->buf + r->pos, '\n', r->len - r->pos) : NULL;
+        if (nl) {
+            char *c = (char *)r->buf + r->pos;
+            *nl = '\0';
+            r->pos = (size_t)(nl - r->buf) + 1;
+            uint64_t seq = 0;
+            if (r->k >= r->n || !get_u64(&c, &seq) || seq > UINT32_MAX || !get_u64(&c, &pf->rows) ||
+                !get_u64(&c, &pf->bytes) || !*c) {
+                cav_err_path(err, r->path);
+                return cav_err(err, CSVAVRO_E_CORRUPT, "damaged list of part files (line %llu)",
+                               (unsigned long long)r->k + 1);
+            }
+            pf->k = r->k++;
+            pf->seq = (uint32_t)seq;
+            pf->key = c;
+            return CSVAVRO_OK;
+        }
+        /* no whole line left: keep the partial one, read more */
+        if (r->pos) {
+            memmove(r->buf, r->buf + r->pos, r->len - r->pos);
+            r->len -= r->pos;
+            r->pos = 0;
+        }
+        if (r->cap - r->len < LIST_CHUNK) {
+            if (r->cap >= LIST_LINE_MAX + LIST_CHUNK) {
+                cav_err_path(err, r->path);
+                return cav_err(err, CSVAVRO_E_CORRUPT,
+                               "damaged list of part files (a line "
+                               "longer than a partition key can be)");
+            }
+            uint8_t *nb = cav_realloc(r->buf, r->cap * 2);
+            if (!nb) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+            r->buf = nb;
+            r->cap *= 2;
+        }
+        size_t got = 0;
+        if (!r->f) {
+            got = 0;
+        } else {
+            CAV_TRY(csvavro_file_pread(r->f, r->buf + r->len, r->cap - r->len, r->off, &got, err));
+        }
+        if (got == 0) {
+            if (r->len || r->k != r->n) {
+                if (r->path) cav_err_path(err, r->path);
+                return cav_err(err, CSVAVRO_E_CORRUPT,
+                               "damaged list of part files (%llu of %llu listed)",
+                               (unsigned long long)r->k, (unsigned long long)r->n);
+            }
+            *done = true;
+            return CSVAVRO_OK;
+        }
+        r->off += (int64_t)got;
+        r->len += got;
+    }
 }

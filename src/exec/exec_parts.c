@@ -218,12 +218,20 @@ static csvavro_status run_unique(csvavro_job *j, size_t i, csvavro_error *err) {
     s->tmp_name = tmp_out;
     s->rej_name = tmp_rej;
     s->has_output = s->has_rejects = false; /* the last run's files are in place: keep them */
+    if (j->n_parts) { /* part files and their list: p.I.<run>.K.avro, p.I.<run>.list */
+        cav_split_free_pfiles(s, NULL);
+        cav_free(s->pf_base);
+        snprintf(nm, sizeof nm, "p.%zu.%s", i, tag);
+        s->pf_base = cav_path_join(j->tmp_dir, nm);
+        if (!s->pf_base) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    }
     csvavro_status st = cav_job_run_one(j, i, err);
     csvavro_error e2;
     if (st != CSVAVRO_OK || s->st != CSVAVRO_OK) { /* nothing of a failed run is left */
         if (s->has_output) csvavro_fs_remove(j->out_fs, s->tmp_name, 0, &e2);
         if (s->has_rejects) csvavro_fs_remove(j->out_fs, s->rej_name, 0, &e2);
         s->has_output = s->has_rejects = false;
+        cav_split_free_pfiles(s, j->out_fs);
     }
     if (st == CSVAVRO_OK && s->has_rejects)
         st = csvavro_fs_rename(j->out_fs, s->rej_name, final_rej, 1, err);
@@ -272,6 +280,12 @@ csvavro_status csvavro_job_run_split(csvavro_job *j, size_t i, void **result, si
                   "has_output", s->has_output);
     if (r) json_object_set_new(r, "error", error_json(&s->err));
     if (r) json_object_set_new(r, "own_len", json_integer((json_int_t)s->own_len));
+    if (r && s->n_pfiles) { /* partitioned: where the run's part files and their list are */
+        const char *b = strrchr(s->pf_base, '/');
+        json_object_set_new(r, "parts",
+                            json_pack("{s:s,s:I}", "base", b ? b + 1 : s->pf_base, "files",
+                                      (json_int_t)s->n_pfiles));
+    }
     if (r && s->st != CSVAVRO_OK && err) *err = s->err;
     return dump(r, result, result_len, err);
 }
@@ -320,6 +334,24 @@ csvavro_status csvavro_job_add_result(csvavro_job *j, const void *result, size_t
     copy_str(s->err.column_name, sizeof s->err.column_name, get_s(e, "column_name"));
     copy_str(s->err.value, sizeof s->err.value, get_s(e, "value"));
     copy_str(s->err.message, sizeof s->err.message, get_s(e, "message"));
+    /* partitioned: the run's part files (their list is read at commit) */
+    cav_split_free_pfiles(s, NULL);
+    json_t *pj = json_object_get(r, "parts");
+    const char *pb = get_s(pj, "base");
+    int64_t npf = get_i(pj, "files");
+    if (pj && (!pb || strchr(pb, '/') || strncmp(pb, "p.", 2) || npf <= 0 || !j->n_parts)) {
+        json_decref(r);
+        return cav_err(err, CSVAVRO_E_USAGE, "malformed csvavro split result (parts)");
+    }
+    if (pb) {
+        cav_free(s->pf_base);
+        s->pf_base = cav_path_join(j->tmp_dir, pb);
+        s->n_pfiles = (uint64_t)npf;
+        if (!s->pf_base) {
+            json_decref(r);
+            return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+        }
+    }
     json_decref(r);
     /* the names the worker used (exec_run.c names a split's files so) */
     char nm[64];

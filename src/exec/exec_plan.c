@@ -110,7 +110,7 @@ void csvavro_job_free(csvavro_job *j) {
         cav_free(j->splits[i].tmp_name);
         cav_free(j->splits[i].rej_name);
         cav_split_free_pfiles(&j->splits[i], NULL);
-        cav_free(j->splits[i].pfiles);
+        cav_free(j->splits[i].pf_base);
     }
     cav_job_free_partitions(j);
     cav_free(j->splits);

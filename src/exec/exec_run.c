@@ -350,6 +350,12 @@ static csvavro_status run_split(worker *w, size_t si, int64_t start, bool aligne
     cav_single_drop(j, s); /* what the previous run kept in memory */
     if (s->has_output) csvavro_fs_remove(j->out_fs, s->tmp_name, 0, NULL);
     cav_split_free_pfiles(s, j->out_fs);
+    if (j->n_parts && !s->pf_base) {
+        char nm[64];
+        snprintf(nm, sizeof nm, "p.%zu", si);
+        s->pf_base = cav_path_join(j->tmp_dir, nm);
+        if (!s->pf_base) return s->st = cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
+    }
     s->has_rejects = false;
     s->has_output = false;
 
@@ -474,10 +480,7 @@ static csvavro_status run_split(worker *w, size_t si, int64_t start, bool aligne
     if (st == CSVAVRO_OK) st = spill_rejects(w, s, &rej_f, err);
 finish:
     if (w->pw) { /* partitioned: a file per partition (and LRU reopening), none when empty */
-        st = cav_pw_finish_split(w->pw, s, si, st, err);
-        s->bytes_out = 0;
-        for (size_t i = 0; i < s->n_pfiles; i++)
-            s->bytes_out += s->pfiles[i].bytes;
+        st = cav_pw_finish_split(w->pw, s, si, st, err); /* bytes_out: its part files' */
     } else if (st == CSVAVRO_OK && !wr && j->form != CAV_OUT_SINGLE) {
         st = open_output(w, s, sync, &out_f, &wr, false, err);
     }
