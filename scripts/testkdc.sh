@@ -53,17 +53,9 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-start() {
-  local d=$1; shift
-  local users=("$@")
-  [ ${#users[@]} -gt 0 ] || users=(alice bob)
-  need
-  mkdir -p "$d"
-  d=$(cd "$d" && pwd)
-  [ -e "$d/kdc.pid" ] && die "$d already holds a KDC (stop it first)"
-  mkdir -p "$d/rcache"
-  local port
-  port=$(free_port)
+# write_conf DIR PORT: krb5.conf (clients) and kdc.conf (the KDC) for a KDC on 127.0.0.1:PORT
+write_conf() {
+  local d=$1 port=$2
   cat >"$d/krb5.conf" <<EOF
 [libdefaults]
   default_realm = $REALM
@@ -111,6 +103,19 @@ EOF
 [logging]
   kdc = FILE:$d/kdc.log
 EOF
+}
+
+start() {
+  local d=$1; shift
+  local users=("$@")
+  [ ${#users[@]} -gt 0 ] || users=(alice bob)
+  need
+  mkdir -p "$d"
+  d=$(cd "$d" && pwd)
+  [ -e "$d/kdc.pid" ] && die "$d already holds a KDC (stop it first)"
+  mkdir -p "$d/rcache"
+  # the database needs no port: it is chosen right before the KDC starts (below)
+  write_conf "$d" 0
   : >"$d/kadm5.acl"
   export KRB5_CONFIG=$d/krb5.conf KRB5_KDC_PROFILE=$d/kdc.conf
   local mpw
@@ -124,7 +129,18 @@ EOF
       echo "ktadd -k $d/$u.keytab -norandkey $u"
     done
   } | kadmin.local -r "$REALM" >>"$d/setup.log" 2>&1 || { cat "$d/setup.log" >&2; die "kadmin.local failed"; }
-  krb5kdc -r "$REALM" -P "$d/kdc.pid" >>"$d/setup.log" 2>&1 || { cat "$d/setup.log" >&2; die "krb5kdc did not start"; }
+  # a free port, and the KDC at once; another program on this machine may still bind or connect
+  # from that port in between (krb5kdc then exits: "Address already in use"): a new port then
+  local port try
+  for try in 1 2 3 4 5; do
+    port=$(free_port)
+    write_conf "$d" "$port"
+    : >"$d/kdc.log"
+    krb5kdc -r "$REALM" -P "$d/kdc.pid" >>"$d/setup.log" 2>&1 && break
+    grep -q "Address already in use" "$d/kdc.log" 2>/dev/null && [ "$try" -lt 5 ] ||
+      { cat "$d/setup.log" "$d/kdc.log" >&2 2>/dev/null; die "krb5kdc did not start"; }
+    echo "testkdc: 127.0.0.1:$port was taken before the KDC bound it; another port" >&2
+  done
   # wait until it answers (a kinit from a keytab)
   local u=${users[0]} i
   for i in $(seq 1 100); do

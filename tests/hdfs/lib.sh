@@ -1,6 +1,7 @@
 # lib.sh — shared helpers of the HDFS script tests: start csvavro-hdfsd in a temp dir on free
-# ports (killed by an EXIT trap, after the AT_EXIT hooks), talk to its control port, compare
-# files, fail loudly.
+# ports (killed by an EXIT trap), talk to its control port, compare files, fail loudly: a
+# failure names the script line, and the exit trap prints the tail of the server's log (and
+# what the AT_EXIT hooks print, e.g. the test KDC's log: tests/hdfs/secure_lib.sh).
 # Needs CSVAVRO_BIN and CSVAVRO_HDFSD (set by tests/hdfs.cmake).
 set -euo pipefail
 : "${CSVAVRO_BIN:?}" "${CSVAVRO_HDFSD:?}"
@@ -14,9 +15,14 @@ AT_EXIT=()
 cleanup() {
   local rc=$? c
   set +e
+  trap - ERR
   for c in "${AT_EXIT[@]}"; do eval "$c"; done
   [ -z "$HDFSD_PID" ] || stop_hdfsd
   [ -n "${KEEP_LOG:-}" ] && [ -f "$T/srv/err" ] && cp "$T/srv/err" "$KEEP_LOG"
+  if [ $rc -ne 0 ] && [ $rc -ne 77 ] && [ -s "$T/srv/err" ]; then
+    echo "--- the last 40 lines of csvavro-hdfsd's log ($T/srv/err):" >&2
+    tail -n 40 "$T/srv/err" >&2
+  fi
   if ls "$T"/san.* >/dev/null 2>&1; then
     cat "$T"/san.* >&2
     echo "FAIL: sanitizer reports (above)" >&2
@@ -26,13 +32,24 @@ cleanup() {
   exit $rc
 }
 trap cleanup EXIT
+# a command that ends the test through errexit (not through fail) is named too (-E: also in
+# functions; not from subshells, where a failure may be expected)
+set -E
+trap 'e_=$?; [ "$BASH_SUBSHELL" -ne 0 ] ||
+  echo "FAIL: ${BASH_SOURCE[0]##*/}:$LINENO: \"$BASH_COMMAND\" exited $e_" >&2' ERR
 export HADOOP_USER_NAME=tester TZ=UTC
 unset HADOOP_CONF_DIR HADOOP_HOME
 # bounded, fast retries for tests
 export CSVAVRO_HDFS_RETRIES=${CSVAVRO_HDFS_RETRIES:-3} CSVAVRO_HDFS_BACKOFF_MS=${CSVAVRO_HDFS_BACKOFF_MS:-100}
 export CSVAVRO_HDFS_TIMEOUT_MS=${CSVAVRO_HDFS_TIMEOUT_MS:-5000}
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
+# fail MESSAGE: ends the test; says where (script:line, and the callers' lines)
+fail() {
+  local i at=
+  for ((i = 1; i < ${#BASH_SOURCE[@]}; i++)); do at+="${at:+ < }${BASH_SOURCE[i]##*/}:${BASH_LINENO[i - 1]}"; done
+  echo "FAIL: $* ($at)" >&2
+  exit 1
+}
 ok() { echo "ok: $*"; }
 
 # start_hdfsd [extra args]: sets NN, CTL, exports HADOOP_NAMENODE. HDFSD_WRAP: a command the

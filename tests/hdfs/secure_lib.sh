@@ -4,7 +4,7 @@
 # throwaway KDC in $KDC=$T/kdc (scripts/testkdc.sh: realm CSVAVRO.TEST on a free loopback port;
 # principals hdfs/localhost, alice and bob, keytabs $KDC/NAME.keytab), exports its environment
 # (KRB5_CONFIG, KRB5RCACHEDIR, KRB5CCNAME = alice's cache, all inside $KDC) and kinits alice.
-# The KDC is stopped on exit.
+# The KDC is stopped on exit; a failing test prints the tail of the KDC's log too.
 #   secure_start QOP [ARGS...]   a Kerberos csvavro-hdfsd at hadoop.rpc.protection QOP (keytab
 #                                $KDC/hdfs.keytab, principal $PRINC, -v, replication 2,
 #                                SECURE_BLOCK-byte blocks, default 1M; ARGS added), from an
@@ -32,7 +32,9 @@ bash "$CSVAVRO_SRC/scripts/testkdc.sh" start "$KDC" >"$T/kdc.env" || secure_rc=$
 [ $secure_rc -eq 77 ] && { echo "SKIP: MIT krb5-kdc is not installed"; exit 77; }
 [ $secure_rc -eq 0 ] || fail "the test KDC did not start"
 . "$T/kdc.env"
-AT_EXIT+=('bash "$CSVAVRO_SRC/scripts/testkdc.sh" stop "$KDC"')
+AT_EXIT+=('[ $rc -eq 0 ] || [ $rc -eq 77 ] || [ ! -s "$KDC/kdc.log" ] ||
+  { echo "--- the last 20 lines of the KDC log ($KDC/kdc.log):"; tail -n 20 "$KDC/kdc.log"; } >&2'
+  'bash "$CSVAVRO_SRC/scripts/testkdc.sh" stop "$KDC"')
 kinit -kt "$KDC/alice.keytab" alice || fail "kinit alice"
 
 secure_start() {
