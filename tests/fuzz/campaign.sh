@@ -31,7 +31,7 @@ BUILD=${1:-$SRC/build-fuzz}
 WORK=${2:-/work/fuzzwork}
 CHUNK=${CHUNK:-60}
 QUIET_FILE=${QUIET_FILE:-/work/notes/quiet}
-ALL="csv_value csv_scan where avro_read roundtrip hdfs_rpc hdfs_read hdfsd_image hdfs_token hdfsd_dtoken chunks hdfs_dtp hdfsd_dtp"
+ALL="csv_value csv_scan where avro_read roundtrip hdfs_rpc hdfs_read hdfsd_image hdfs_sasl hdfsd_sasl hdfs_token hdfsd_dtoken chunks hdfs_dtp hdfsd_dtp"
 mkdir -p "$WORK/logs"
 [ -f "$WORK/log.tsv" ] || printf 'time\ttarget\tseconds\texecs\tcov\tft\tstatus\n' >"$WORK/log.tsv"
 child=

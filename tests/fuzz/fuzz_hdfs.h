@@ -16,8 +16,7 @@
 #ifndef CAV_FUZZ_HDFS_H
 #define CAV_FUZZ_HDFS_H
 
-#include "fuzz_util.h"
-#include "hdfs/hdfs.h"
+#include "fuzz_sock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -44,21 +43,8 @@ static struct {
 static int fzh_replay_hook(const char *hostport) {
     (void)hostport;
     if (fzh.next >= fzh.n_seg) return -1;
-    int sv[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) abort();
-    int sz = 1 << 20;
-    setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
-    fcntl(sv[1], F_SETFL, O_NONBLOCK);
     size_t i = fzh.next++;
-    size_t off = 0;
-    while (off < fzh.seg_len[i]) { /* a segment larger than the socket buffer is cut */
-        ssize_t w = write(sv[1], fzh.seg[i] + off, fzh.seg_len[i] - off);
-        if (w <= 0) break;
-        off += (size_t)w;
-    }
-    shutdown(sv[1], SHUT_WR);
-    fzh.peer[i] = sv[1];
-    return sv[0];
+    return fz_sock_holding(fzh.seg[i], fzh.seg_len[i], &fzh.peer[i]);
 }
 
 static int fzh_tcp_connect(const char *hostport) {

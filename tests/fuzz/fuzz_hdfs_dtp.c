@@ -14,16 +14,11 @@
  * must say why, and nothing may be read that was not sent.
  * Oracle: no crash, leak or sanitizer report; the above.
  */
-#include "fuzz_util.h"
-#include "hdfs/hdfs.h"
+#include "fuzz_sock.h"
 #include "hdfs/hdfs_digest.h"
 #include "hdfsd.h"
 #include "hdfsd_auth.h"
 #include "hdfsd_digest.h"
-
-#include <fcntl.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 hd_server g_hd; /* hdfsd_digest.c reads g_hd.verbose */
 hd_sec g_sec;
@@ -61,24 +56,9 @@ static cav_digest *handshake(int q) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 1 || size > 65536) return 0;
-    int sv[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) abort();
-    int sz = 1 << 20;
-    setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
-    setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
-    fcntl(sv[1], F_SETFL, O_NONBLOCK);
-    size_t off = 1;
-    while (off < size) {
-        ssize_t w = write(sv[1], data + off, size - off);
-        if (w <= 0) break;
-        off += (size_t)w;
-    }
-    shutdown(sv[1], SHUT_WR);
+    int peer;
     cav_hdfs_sock s;
-    memset(&s, 0, sizeof s);
-    s.fd = sv[0];
-    s.timeout_ms = 1000;
-    snprintf(s.peer, sizeof s.peer, "dn:9866");
+    fz_hdfs_sock_holding(&s, data + 1, size - 1, "dn:9866", &peer);
     unsigned q = data[0] & 7;
     csvavro_error err;
     csvavro_error_clear(&err);
@@ -111,6 +91,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         FUZZ_CHECK(s.dig || got <= size - 1, "read %zu bytes of %zu sent", got, size - 1);
     }
     cav_hdfs_sock_close(&s);
-    close(sv[1]);
+    close(peer);
     return 0;
 }

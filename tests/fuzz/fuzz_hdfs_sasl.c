@@ -8,12 +8,7 @@
  * Oracle: no crash, leak or sanitizer report; the handshake fails (there is no ticket: the
  * ticket cache points nowhere) with a known status and a message, never succeeds.
  */
-#include "fuzz_util.h"
-#include "hdfs/hdfs.h"
-
-#include <fcntl.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#include "fuzz_sock.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 1 || size > 65536) return 0;
@@ -23,24 +18,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         setenv("KRB5CCNAME", "FILE:/nonexistent/csvavro-fuzz-ccache", 1);
         setenv("KRB5_CONFIG", "/dev/null", 1);
     }
-    int sv[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) abort();
-    int sz = 1 << 20;
-    setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
-    setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
-    fcntl(sv[1], F_SETFL, O_NONBLOCK);
-    size_t off = 1;
-    while (off < size) {
-        ssize_t w = write(sv[1], data + off, size - off);
-        if (w <= 0) break;
-        off += (size_t)w;
-    }
-    shutdown(sv[1], SHUT_WR);
+    int peer;
     cav_hdfs_sock s;
-    memset(&s, 0, sizeof s);
-    s.fd = sv[0];
-    s.timeout_ms = 1000;
-    snprintf(s.peer, sizeof s.peer, "nn:8020");
+    fz_hdfs_sock_holding(&s, data + 1, size - 1, "nn:8020", &peer);
     cav_hdfs_conf c;
     memset(&c, 0, sizeof c);
     c.kerberos = 1;
@@ -59,6 +39,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (getenv("FUZZ_DEBUG")) fprintf(stderr, "status %d: %s\n", st, err.message);
     cav_hdfs_sasl_free(x);
     cav_hdfs_sock_close(&s);
-    close(sv[1]);
+    close(peer);
     return 0;
 }

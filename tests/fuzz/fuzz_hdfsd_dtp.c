@@ -14,16 +14,12 @@
  * the handshake never succeeds (the response would have to match the server's random nonce)
  * and its refusal says why.
  */
-#include "fuzz_util.h"
+#include "fuzz_sock.h"
 #include "hdfsd.h"
 #include "hdfsd_auth.h"
 #include "hdfsd_digest.h"
 #include "hdfsd_dtp.h"
 #include "hdfsd_nn.h"
-
-#include <fcntl.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 hd_server g_hd;
 /* hdfsd_dtp.c also holds the NameNode's getDataEncryptionKey, never called here */
@@ -49,20 +45,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     g_sec.dt_qop = lv[data[0] & 3];
     g_sec.encrypt_dt = (data[0] >> 2) & 1;
     g_sec.dt_aes = (data[0] >> 3) & 1;
-    int sv[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) abort();
-    int sz = 1 << 20;
-    setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
-    setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
-    fcntl(sv[1], F_SETFL, O_NONBLOCK);
-    size_t off = 1;
-    while (off < size) {
-        ssize_t w = write(sv[1], data + off, size - off);
-        if (w <= 0) break;
-        off += (size_t)w;
-    }
-    shutdown(sv[1], SHUT_WR);
-    hd_set_timeout(sv[0], 1000);
+    int peer, fd = fz_sock_holding(data + 1, size - 1, &peer);
+    hd_set_timeout(fd, 1000);
     if (data[0] & 0x40) { /* the rest as a user name (Cyrus checks the nonce first) */
         char user[4096], pw[512], msg[300] = "";
         size_t n = size - 1 < sizeof user - 1 ? size - 1 : sizeof user - 1;
@@ -72,17 +56,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (hd_dtp_password((data[0] >> 2) & 1, user, pw, sizeof pw, msg, sizeof msg, &uk, &te))
             FUZZ_CHECK(msg[0] && (uk || te), "a refused user without a reason");
     } else if (data[0] & 0x80) {
-        hd_dtp_refuse(sv[0], "not protected");
+        hd_dtp_refuse(fd, "not protected");
     } else {
         hd_dtp L;
         char msg[400] = "";
-        bool ok = hd_dtp_accept(sv[0], &L, msg, sizeof msg);
+        bool ok = hd_dtp_accept(fd, &L, msg, sizeof msg);
         FUZZ_CHECK(!ok, "a handshake succeeded against bytes written in advance");
         FUZZ_CHECK(msg[0], "a refusal without a reason");
         if (getenv("FUZZ_DEBUG")) fprintf(stderr, "refused: %s\n", msg);
         if (ok) hd_dtp_free(&L);
     }
-    close(sv[0]);
-    close(sv[1]);
+    close(fd);
+    close(peer);
     return 0;
 }
