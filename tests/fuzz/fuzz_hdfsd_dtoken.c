@@ -11,10 +11,7 @@
  * without the token's password; a forged token (bytes that differ from a genuine one) is never
  * renewed.
  */
-#include "fuzz_util.h"
-#include "hdfsd.h"
-#include "hdfsd_auth.h"
-#include "hdfsd_digest.h"
+#include "fuzz_hdfsd.h"
 
 #include "hdfs/RpcHeader.pb-c.h"
 
@@ -26,15 +23,9 @@ static void init(void) {
     static int done;
     if (done) return;
     done = 1;
-    setenv("KRB5_CONFIG", "/dev/null", 1);
-    snprintf(g_sec.principal, sizeof g_sec.principal, "hdfs/localhost@FUZZ.TEST");
-    snprintf(g_sec.realm, sizeof g_sec.realm, "FUZZ.TEST");
-    g_sec.on = true;
-    g_sec.rpc_qop = HD_QOP_PRIVACY;
     g_sec.dt_renew_ms = 3600 * 1000;
     g_sec.dt_max_ms = 7200 * 1000;
-    char m[300];
-    hd_digest_init(m, sizeof m);
+    fz_hdfsd_secure();
 }
 
 static size_t pack_sasl(const Hadoop__Common__RpcSaslProto *m, uint8_t *out, size_t cap) {

@@ -10,10 +10,7 @@
  * Oracle: no crash, leak or sanitizer report; a refusal always says why; a forged token (bytes
  * that differ from a genuine one) is never accepted.
  */
-#include "fuzz_util.h"
-#include "hdfsd.h"
-#include "hdfsd_auth.h"
-#include "hdfsd_digest.h"
+#include "fuzz_hdfsd.h"
 
 #include <sasl/sasl.h>
 
@@ -23,17 +20,11 @@ static void init(void) {
     static int done;
     if (done) return;
     done = 1;
-    setenv("KRB5_CONFIG", "/dev/null", 1);
-    snprintf(g_sec.principal, sizeof g_sec.principal, "hdfs/localhost@FUZZ.TEST");
     snprintf(g_sec.keytab, sizeof g_sec.keytab, "/nonexistent/fuzz.keytab");
-    snprintf(g_sec.realm, sizeof g_sec.realm, "FUZZ.TEST");
-    g_sec.on = true;
     g_sec.block_tokens = true;
-    g_sec.rpc_qop = HD_QOP_PRIVACY;
     g_sec.token_lifetime_ms = 3600 * 1000;
     g_sec.key_roll_ms = 3600 * 1000;
-    char m[300];
-    hd_digest_init(m, sizeof m);
+    fz_hdfsd_secure();
 }
 
 static void tokens(const uint8_t *p, size_t n) {
