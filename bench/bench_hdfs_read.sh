@@ -21,9 +21,9 @@
 #   - on a machine with 2+ CPUs the server runs pinned to the last CPU (taskset) and csvavro to
 #     the first, so the two never take turns on one core (on this 2-vCPU VM other processes
 #     still share both cores: the load is printed); BENCH_HDFS_PIN=0 leaves both unpinned;
-#   - csvavro's own CPU (user + sys, from GNU time's getrusage of the csvavro process only) and
-#     the server's (utime + stime of its process from /proc/PID/stat before and after each hdfs
-#     run) are reported separately, next to the wall time.
+#   - csvavro's own CPU (user + sys of the csvavro process and its threads, from wait4, to the
+#     microsecond) and the server's (its own getrusage before and after each run, asked on its
+#     control port with `cpu`) are reported separately, next to the wall time.
 # Per pair: ratio = local / hdfs for the wall time and for csvavro's CPU (1.00 = as fast as
 # local; the issue-17 target is >= 0.70 at 1 thread). Medians at the end; Markdown to --out.
 # --ab OTHER_BUILD: instead of local vs hdfs, the hdfs:// job with OTHER_BUILD's csvavro (A) and
@@ -68,15 +68,45 @@ if [ "$PAIRS" != 0 ]; then
   "$B/gen_taxi" --bytes $((MIB << 20)) --seed 1 >"$T/taxi.csv"
   "$C" fs put "$T/taxi.csv" hdfs:///taxi.csv
   cat "$T/taxi.csv" >/dev/null
+  # the server's CPU (user + sys of every thread, microseconds) from its control port: the
+  # server's own getrusage, so the threads of finished connections count too
+  CPORT=$(sed -n 's/^control 127.0.0.1://p' "$T/out")
+  exec 3<>"/dev/tcp/127.0.0.1/$CPORT"
+  # (an older server without `cpu`: utime + stime from /proc, 10 ms ticks)
   TCK=$(getconf CLK_TCK)
-  srv_cpu() { awk -v t="$TCK" '{ printf "%.3f", ($14 + $15) / t }' /proc/$PID/stat; }
+  srv_cpu() {
+    local a
+    echo cpu >&3
+    read -r a <&3
+    case $a in
+      "ok "*) echo "${a#ok }" ;;
+      *) awk -v t="$TCK" '{ printf "%d", ($14 + $15) * 1e6 / t }' /proc/$PID/stat ;;
+    esac
+  }
+  # csvavro's wall and CPU time, precise (GNU time prints 10 ms steps): wall around fork/exec,
+  # CPU = user + sys of the csvavro process and its threads from wait4
+  cat >"$T/rusage.py" <<'PY'
+import os, sys, time
+t = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execv(sys.argv[2], sys.argv[2:])
+    finally:
+        os._exit(127)
+_, st, ru = os.wait4(pid, 0)
+w = time.perf_counter() - t
+with open(sys.argv[1], "w") as f:
+    f.write("%.4f %.4f\n" % (w, ru.ru_utime + ru.ru_stime))
+sys.exit(os.waitstatus_to_exitcode(st))
+PY
   # one timed run: prints "wall cpu server_cpu"
   run() { # BIN INPUT OUT
     local s0 s1
     s0=$(srv_cpu)
-    "${CLI_PIN[@]}" /usr/bin/time -f '%e %U %S' -o "$T/time" "$1" convert "$2" "$3" "${JOB[@]}" -j1
+    "${CLI_PIN[@]}" /usr/bin/python3 "$T/rusage.py" "$T/time" "$1" convert "$2" "$3" "${JOB[@]}" -j1
     s1=$(srv_cpu)
-    awk -v a="$s0" -v b="$s1" '{ printf "%.3f %.3f %.3f\n", $1, $2 + $3, b - a }' "$T/time"
+    awk -v a="$s0" -v b="$s1" '{ printf "%.4f %.4f %.4f\n", $1, $2, (b - a) / 1e6 }' "$T/time"
   }
   if [ -n "$AB" ]; then
     LA="A ($AB)" LB="B ($B)"
@@ -115,7 +145,7 @@ if [ "$PAIRS" != 0 ]; then
         printf "| %d | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.2f | %.2f |\n", i, aw[i], ac[i], as[i], bw[i], bc[i], bs[i], rw[i], rc[i]
       for (i = 1; i <= n; i++) { w1[i] = aw[i]; c1[i] = ac[i]; s1[i] = as[i]; w2[i] = bw[i]; c2[i] = bc[i]; s2[i] = bs[i] }
       printf "| median | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | **%.2f** | **%.2f** |\n\n", med(w1, n), med(c1, n), med(s1, n), med(w2, n), med(c2, n), med(s2, n), med(rw, n), med(rc, n)
-      printf "Same records from both outputs (%s rows, `csvavro cat`). CPU = user + sys of the csvavro process (GNU time); server CPU = utime + stime of csvavro-hdfsd during the run (/proc, 10 ms ticks).\n", rows
+      printf "Same records from both outputs (%s rows, `csvavro cat`). csvavro CPU = user + sys of the csvavro process, all its threads (wait4); server CPU = user + sys of csvavro-hdfsd during the run, all its threads (its getrusage, from the control port).\n", rows
     }' "$T/pairs" | tee "$T/md"
   [ -n "$MD" ] && { mkdir -p "$(dirname "$MD")"; cp "$T/md" "$MD"; }
   exit 0

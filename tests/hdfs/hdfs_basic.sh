@@ -88,3 +88,20 @@ mkdir -p "$T/loc"
 $C fs put "$T/f3" "$T/loc/x" && cmp -s "$T/f3" "$T/loc/x" || fail "local put"
 $C fs ls "$T/loc" | grep -qx "$T/loc/x" || fail "local ls"
 ok "local paths"
+# the control port's `cpu` (how bench_hdfs_read.sh measures the server apart from the client):
+# the server's own user + system time in microseconds, all threads, growing while it serves
+cpu_us() {
+  $PY - "$CTL" <<'PYEOF'
+import socket, sys
+h, p = sys.argv[1].rsplit(":", 1)
+s = socket.create_connection((h, int(p)), timeout=10)
+s.sendall(b"cpu\n")
+print(s.makefile().readline().strip())
+PYEOF
+}
+c0=$(cpu_us)
+$C fs cat hdfs:///t/f3 | cmp -s - "$T/f3" || fail "read between the cpu queries"
+c1=$(cpu_us)
+[[ $c0 =~ ^ok\ [0-9]+$ && $c1 =~ ^ok\ [0-9]+$ ]] || fail "cpu answered '$c0', then '$c1'"
+[ "${c1#ok }" -gt "${c0#ok }" ] || fail "the server's CPU time did not grow over a read: $c0, then $c1"
+ok "control port: cpu"
