@@ -170,11 +170,20 @@ csvavro_status cav_hdfs_conf_tokens(cav_hdfs_conf *c, csvavro_error *err);
 
 struct cav_digest;
 struct evp_cipher_ctx_st;
+/* Socket reads of at least this many bytes that find nothing buffered go straight into the
+ * caller's memory; smaller ones through the socket's 64 KiB buffer. */
+#define CAV_HDFS_SOCK_DIRECT (32u << 10)
 typedef struct cav_hdfs_sock {
     int fd;
     int timeout_ms;
     uint8_t *rbuf;
     size_t rpos, rlen, rcap;
+    /* read-ahead hint (0 = none): how many bytes the reader wants after a large read (the
+     * next packet's header and checksums). A large read (>= CAV_HDFS_SOCK_DIRECT) then
+     * receives them into rbuf in the same call (recvmsg, two buffers), and a buffer refill
+     * asks for about that much instead of 64 KiB, so packet data is not pulled into rbuf only
+     * to be copied out again. Only worth setting when large reads follow. */
+    size_t ahead;
     char peer[300]; /* "host:port" for messages */
     /* data transfer protection (hdfs_dtp.c), applied to every read and write: DIGEST-MD5
      * frames (integrity/privacy) or an AES/CTR stream (negotiated cipher option) */

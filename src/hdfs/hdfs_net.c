@@ -5,7 +5,11 @@
  *
  * Reads go through a 64 KiB buffer (small messages: acks, headers), but large reads that find
  * the buffer empty go straight into the caller's memory (packet data lands in the caller's
- * pread buffer without a copy). Writes are full writes with MSG_NOSIGNAL (no SIGPIPE).
+ * pread buffer without a copy). With a read-ahead hint (s->ahead, set by the block reader to
+ * the size of a packet's header and checksums) a large read also takes the next packet's
+ * header into the buffer in the same recvmsg, and refills ask for about that much: one system
+ * call per packet when the data is there, and no packet data copied through the buffer.
+ * Writes are full writes with MSG_NOSIGNAL (no SIGPIPE).
  *
  * Data transfer protection layers (set after the DataNode SASL handshake, hdfs_dtp.c): AES/CTR
  * encrypts what is sent (in LAYER_CHUNK pieces) and decrypts what arrives in place, right
@@ -24,6 +28,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define RBUF_SIZE (64u << 10)
@@ -206,6 +211,37 @@ static csvavro_status recv_some(cav_hdfs_sock *s, uint8_t *p, size_t n, size_t *
     }
 }
 
+/* One recvmsg into p (up to n bytes) and on into rbuf (up to extra bytes): the tail of a
+ * large read and the start of what follows it, in one call. *got counts the bytes in p; the
+ * bytes that reached rbuf become its content (rbuf was empty). */
+static csvavro_status recv_two(cav_hdfs_sock *s, uint8_t *p, size_t n, size_t extra, size_t *got,
+                               csvavro_error *err) {
+    struct iovec iov[2] = {{.iov_base = p, .iov_len = n}, {.iov_base = s->rbuf, .iov_len = extra}};
+    struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
+    for (;;) {
+        ssize_t r = recvmsg(s->fd, &mh, MSG_DONTWAIT);
+        if (r > 0) {
+            size_t a = CAV_MIN((size_t)r, n), b = (size_t)r - a;
+            int ol = 0;
+            if (s->dec && ((EVP_DecryptUpdate(s->dec, p, &ol, p, (int)a) != 1 || ol != (int)a) ||
+                           (b && (EVP_DecryptUpdate(s->dec, s->rbuf, &ol, s->rbuf, (int)b) != 1 ||
+                                  ol != (int)b))))
+                return cav_err(err, CSVAVRO_E_IO, "%s: AES/CTR decryption failed", s->peer);
+            *got = a;
+            s->rpos = 0;
+            s->rlen = b;
+            return CSVAVRO_OK;
+        }
+        if (r == 0) return cav_err(err, CSVAVRO_E_IO, "%s: connection closed by peer", s->peer);
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            CAV_TRY(wait_fd(s, POLLIN, err));
+            continue;
+        }
+        if (errno == EINTR) continue;
+        return cav_err(err, CSVAVRO_E_IO, "%s: recv: %s", s->peer, strerror(errno));
+    }
+}
+
 static csvavro_status raw_read(cav_hdfs_sock *s, void *p, size_t n, csvavro_error *err) {
     uint8_t *o = p;
     size_t have = s->rlen - s->rpos;
@@ -217,19 +253,25 @@ static csvavro_status raw_read(cav_hdfs_sock *s, void *p, size_t n, csvavro_erro
         n -= k;
     }
     while (n) {
-        size_t got;
-        if (n >= RBUF_SIZE / 2) { /* large: straight into the caller's memory */
-            CAV_TRY(recv_some(s, o, n, &got, err));
-            o += got;
-            n -= got;
-            continue;
-        }
-        if (!s->rbuf) {
+        size_t got = 0;
+        if (!s->rbuf && (n < CAV_HDFS_SOCK_DIRECT || s->ahead)) {
             s->rbuf = cav_malloc(RBUF_SIZE);
             if (!s->rbuf) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
             s->rcap = RBUF_SIZE;
         }
-        CAV_TRY(recv_some(s, s->rbuf, s->rcap, &got, err));
+        if (n >= CAV_HDFS_SOCK_DIRECT) { /* large: straight into the caller's memory */
+            if (s->ahead)                /* (rbuf is empty here) */
+                CAV_TRY(recv_two(s, o, n, CAV_MIN(s->ahead, s->rcap), &got, err));
+            else
+                CAV_TRY(recv_some(s, o, n, &got, err));
+            o += got;
+            n -= got;
+            continue;
+        }
+        /* with a hint, about what the reader wants next, not data it will want in its own
+         * memory */
+        size_t ask = s->ahead ? CAV_MIN(CAV_MAX(n, s->ahead), s->rcap) : s->rcap;
+        CAV_TRY(recv_some(s, s->rbuf, ask, &got, err));
         s->rpos = 0;
         s->rlen = got;
         size_t k = CAV_MIN(got, n);

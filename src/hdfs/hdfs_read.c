@@ -233,6 +233,11 @@ static csvavro_status next_packet(hdfs_rfile *f, cav_hdfs_pkt *ph, size_t *csum_
     cav_buf_reset(&f->sums);
     CAV_TRY(cav_buf_reserve(&f->sums, *csum_len, err));
     CAV_TRY(cav_hdfs_sock_read(&f->sock, f->sums.data, *csum_len, err));
+    /* the next packet is most likely the same shape: when its data is large (read straight
+     * into the caller's memory), its header and checksums may come in with the end of this
+     * one's data; small packets are read through the socket buffer, many at once */
+    f->sock.ahead =
+        ph->data_len >= (int32_t)CAV_HDFS_SOCK_DIRECT ? CAV_HDFS_PKT_PREFIX + hlen + *csum_len : 0;
     return CSVAVRO_OK;
 }
 
