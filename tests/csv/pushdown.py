@@ -17,7 +17,7 @@ order) must be what this file's own model of the CSV gives; the model's field te
 against Python's csv module first. Under --on-error fail the error must name the first bad
 record's line when that record is a structural one (the scanner reports those first).
 """
-import csv, datetime, io, json, os, random, subprocess, sys, tempfile, warnings
+import csv, datetime, io, json, os, random, shutil, subprocess, sys, tempfile, warnings
 
 warnings.filterwarnings("ignore")
 from avro.datafile import DataFileReader
@@ -295,7 +295,7 @@ for c in COLS:
     types_args += ["--type", f"{c}={TYPES[c]}"]
 
 for fi in range(N_FILES):
-    rows = rnd.choice([40, 150, 600, 2500])
+    rows = rnd.choice([40, 150, 600, 2500, 8000])
     trailing_empty = rnd.random() < 0.25
     eol = rnd.choice(["lf", "crlf", "cr", "mixed"])
     bad_rate = rnd.choice([0.0, 0.01, 0.04])
@@ -355,4 +355,8 @@ for fi in range(N_FILES):
                   all(x["line"] == line_of(data, x["offset"]) for x in lines), "line mismatch")
 
 print(f"{checks} checks, {fails} failed")
+if fails:
+    print(f"(files kept in {T})")
+else:
+    shutil.rmtree(T, ignore_errors=True)
 sys.exit(1 if fails else 0)
