@@ -51,7 +51,7 @@ build-fuzz/Makefile:
 
 FUZZ_TARGETS = csv_value csv_scan where avro_read roundtrip hdfs_rpc hdfs_read hdfsd_image gunzip bunzip2 \
 	unzstd unxz unzip hdfs_sasl hdfsd_sasl hdfs_token hdfsd_dtoken chunks \
-	hdfs_dtp hdfsd_dtp
+	hdfs_dtp hdfsd_dtp snappy
 FUZZ_SECONDS ?= 30
 
 fuzz: deps build-fuzz/Makefile

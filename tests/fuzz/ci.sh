@@ -13,7 +13,7 @@ malloc_limit_mb() {
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${1:-$SRC/build-fuzz}
 SECS=${2:-30}
-TARGETS="csv_value csv_scan where avro_read roundtrip hdfs_rpc hdfs_read hdfsd_image gunzip bunzip2 unzstd unxz unzip hdfs_sasl hdfsd_sasl hdfs_token hdfsd_dtoken chunks hdfs_dtp hdfsd_dtp"
+TARGETS="csv_value csv_scan where avro_read roundtrip hdfs_rpc hdfs_read hdfsd_image gunzip bunzip2 unzstd unxz unzip hdfs_sasl hdfsd_sasl hdfs_token hdfsd_dtoken chunks hdfs_dtp hdfsd_dtp snappy"
 W=$(mktemp -d /tmp/csvavro-fuzz-ci.XXXXXX)
 fail=0
 for t in $TARGETS; do
