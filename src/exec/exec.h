@@ -143,8 +143,9 @@ typedef struct cav_split {
     struct cav_ochunk *oc_head, *oc_tail;
     csvavro_file *spill_f;
     int ostate;
-    atomic_int o_granted;  /* ostate became GRANTED (the owner's lock-free look) */
-    int64_t granted_start; /* where the previous split ended, when GRANTED */
+    struct cav_osink *o_owner; /* the sink of the worker running it */
+    atomic_int o_granted;      /* ostate became GRANTED (the owner's lock-free look) */
+    int64_t granted_start;     /* where the previous split ended, when GRANTED */
     /* partitioned: the part files of the last run are <pf_base>.<k>.avro, k < n_pfiles, and
      * <pf_base>.list lists them (cav_part_file); pf_base is <tmp_dir>/p.<split>[.<run>] */
     char *pf_base;
@@ -199,6 +200,8 @@ struct csvavro_job {
     pthread_t hb_thread;
     bool hb_running;
     atomic_int hb_stop;
+    pthread_mutex_t hb_mu; /* the heartbeat's wait (hb_cv), stopped at once */
+    pthread_cond_t hb_cv;
     uint8_t single_sync[16];
     /* live counters (relaxed atomics, per batch) */
     _Atomic uint64_t live_bytes, live_rows, live_kept, live_rejected, live_done;
@@ -216,6 +219,7 @@ struct csvavro_job {
     bool single_live;
     bool single_stalled; /* a split that cannot stand where it ran: the rest waits for commit */
     pthread_mutex_t single_mu;
+    pthread_cond_t single_cv; /* a worker waiting at the end for its finished splits' turn */
     csvavro_file *single_f;
     uint8_t *single_buf;
     size_t single_next;
@@ -224,9 +228,12 @@ struct csvavro_job {
     /* the reorder buffer: chunks of order_chunk bytes, at most order_max of them (order_n
      * allocated, order_used holding data, order_peak the most at once) */
     size_t order_chunk, order_max, order_n, order_used, order_peak;
+    void *order_region; /* the chunks' reservation (exec_single.c), or NULL */
+    size_t order_region_len, order_stride;
     struct cav_ochunk *order_free;
-    uint64_t order_mem, order_spilled;   /* bytes through memory / split files (the trace) */
-    long order_fail_split;               /* test hook: CSVAVRO_TEST_SPLIT_FAIL */
+    uint64_t order_mem, order_spilled; /* bytes through memory / split files (the trace) */
+    long order_fail_split;             /* test hook: CSVAVRO_TEST_SPLIT_FAIL */
+    size_t order_heads, order_takeovers, order_handed; /* how splits reached it (the trace) */
     long delay_mod, delay_rem, delay_ms; /* test hook: CSVAVRO_TEST_SPLIT_DELAY=MOD:REM:MS */
 };
 
@@ -289,11 +296,17 @@ typedef struct cav_osink {
     bool checkable;      /* its start can be checked before the run ends (not chunked) */
     int64_t range_start; /* the run's first record (set before the first write) */
     uint64_t mem, spilled;
+    /* across the worker's splits: the token was handed to it for a split it finished ahead
+     * (kick), and how many such splits wait for their turn (pending, under single_mu) */
+    atomic_int kick;
+    size_t pending;
 } cav_osink;
 /* --reorder-buffer, or its default */
 uint64_t cav_job_reorder_buffer(const csvavro_job *job);
 /* Before the pool: the output under tmp_dir with its header, the reorder buffer's bounds. */
 csvavro_status cav_single_start(csvavro_job *job, csvavro_error *err);
+/* Once per worker, before its first split. */
+void cav_single_sink_init(cav_osink *k, csvavro_job *job);
 /* A worker takes split si: sets up its sink k; true when si is the head (every split before it
  * is in the output): *start is then where split si-1 ended (run it aligned from there). */
 bool cav_single_claim(csvavro_job *job, size_t si, cav_osink *k, int64_t *start);
@@ -301,6 +314,9 @@ bool cav_single_claim(csvavro_job *job, size_t si, cav_osink *k, int64_t *start)
  * (or keeps the split's blocks for whoever makes it the head). Returns st, or the error of a
  * write into the output. */
 csvavro_status cav_single_done(cav_osink *k, csvavro_status st, csvavro_error *err);
+/* A worker with no split left: waits until the splits it finished ahead are written (by
+ * itself, when their turn comes), the assembly stalls or fails, or the job stops. */
+csvavro_status cav_single_leave(cav_osink *k, csvavro_error *err);
 /* Returns what split s holds in memory to the buffer and abandons an open split file (a
  * re-run, a discarded job). */
 void cav_single_drop(csvavro_job *job, cav_split *s);

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 void csvavro_job_options_init(csvavro_job_options *o) {
     memset(o, 0, sizeof *o);
@@ -80,6 +81,11 @@ csvavro_status csvavro_job_create(const csvavro_job_options *o, csvavro_job **ou
     if (!j) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
     j->o = *o;
     pthread_mutex_init(&j->single_mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&j->single_cv, &ca);
+    pthread_condattr_destroy(&ca);
     j->mode = o->overwrite ? CSVAVRO_MODE_OVERWRITE : (int)o->mode;
     if (!j->o.read_buffer) j->o.read_buffer = CAV_JOB_DEFAULT_BUFFER;
     if (j->o.progress_interval_ms <= 0)
@@ -93,6 +99,7 @@ void csvavro_job_free(csvavro_job *j) {
     if (j->parts_driver && !j->committed) cav_job_discard(j);
     cav_single_free(j);
     pthread_mutex_destroy(&j->single_mu);
+    pthread_cond_destroy(&j->single_cv);
     for (size_t i = 0; i < j->n_inputs; i++) {
         cav_input *in = &j->inputs[i];
         cav_free(in->spec);
@@ -537,15 +544,17 @@ static int64_t piece_size(const csvavro_job *j, int64_t len, int64_t ss, int thr
 
 /* A single output with several threads and the default split size: splits small enough that
  * the ones running ahead of the split being written keep their blocks in the reorder buffer
- * (exec_single.c) rather than in a split file that is copied later: a quarter of the buffer
- * per other thread (a split's Avro is at most about its CSV's size), 4 to 64 MiB (16 MiB with
- * the default 64 MiB buffer at -j2). */
+ * (exec_single.c) rather than in a split file that is copied later: an eighth of the buffer
+ * per other thread (a split's Avro is at most about its CSV's size, and a worker may run a
+ * few splits ahead on a busy machine), 4 to 64 MiB (8 MiB with the default 64 MiB buffer at
+ * -j2). Smaller splits also shorten the tail where one thread finishes its last split alone;
+ * a split costs no measurable CPU (-j1 with 4 MiB splits vs 64 MiB: equal within noise). */
 #define SINGLE_PIECE_MIN ((uint64_t)4 << 20)
 static int64_t split_size_for(const csvavro_job *j, int threads) {
     uint64_t ss = CAV_MIN(j->o.split_size, (uint64_t)INT64_MAX / 4);
     if (threads < 2 || j->form != CAV_OUT_SINGLE || j->o.split_size != CAV_JOB_DEFAULT_SPLIT)
         return (int64_t)ss;
-    uint64_t piece = cav_job_reorder_buffer(j) / 4 / (uint64_t)(threads - 1);
+    uint64_t piece = cav_job_reorder_buffer(j) / 8 / (uint64_t)(threads - 1);
     return (int64_t)CAV_MIN(ss, CAV_MAX(piece, SINGLE_PIECE_MIN));
 }
 

@@ -171,6 +171,7 @@ static csvavro_status worker_init(worker *w, csvavro_job *j, csvavro_error *err)
     cav_csv_reader_tune(w->r, kind, j->o.read_buffer);
     if (j->filter) CAV_TRY(cav_filter_state_create(j->filter, j->o.batch_rows, &w->es, err));
     if (j->n_parts) CAV_TRY(cav_pw_create(j, &w->pw, err));
+    cav_single_sink_init(&w->sink, j);
     return CSVAVRO_OK;
 }
 
@@ -554,6 +555,10 @@ static void *worker_main(void *arg) {
             atomic_store(&j->abort_flag, 1);
             break;
         }
+    }
+    if (j->single_live) { /* the splits it finished ahead: written by this worker in turn */
+        csvavro_error e;
+        if (cav_single_leave(&w->sink, &e) != CSVAVRO_OK) atomic_store(&j->abort_flag, 1);
     }
     pthread_mutex_lock(&w->ps->mu);
     w->ps->done++;

@@ -58,6 +58,7 @@ run() {
 mem_of() { sed -n 's/.* \([0-9]*\) bytes through memory.*/\1/p' "$T/$1.err"; }
 spill_of() { sed -n 's/.* \([0-9]*\) bytes spilled.*/\1/p' "$T/$1.err"; }
 stalled() { grep -q '(stalled)' "$T/$1.err"; }
+count_of() { sed -n "s/.* \([0-9]*\) $2.*/\1/p" "$T/$1.err"; }
 
 SMALL="--split-size 8K --batch-rows 64 --block-size 2K"
 for in in plain quoted; do
@@ -86,6 +87,22 @@ done
 [ "$(spill_of plain-tiny)" -gt 0 ] || fail "tiny buffer: nothing spilled"
 [ "$(mem_of plain-nomem)" -eq 0 ] || fail "--reorder-buffer 1 kept bytes in memory"
 [ "$(spill_of plain-nomem)" -gt 0 ] || fail "--reorder-buffer 1: nothing spilled"
+# the three ways a split reaches the output (summed over the plain runs): the head when claimed,
+# granted while running, finished ahead and written by its own worker when handed the token
+for what in "the head when claimed" "granted while running" "written by their worker after"; do
+  total=0
+  for r in default even-slow tiny nomem; do total=$((total + $(count_of plain-$r "$what"))); done
+  [ "$total" -gt 0 ] || fail "no split was $what: $(cat "$T"/plain-*.err)"
+done
+# and every split got there by one of them (none stalled, none left for the commit)
+for r in default even-slow tiny nomem; do
+  n_out=$(sed -n 's/.* \([0-9]*\) of [0-9]* splits in the output.*/\1/p' "$T/plain-$r.err")
+  sum=0
+  for what in "the head when claimed" "granted while running" "written by their worker after"; do
+    sum=$((sum + $(count_of plain-$r "$what")))
+  done
+  [ "$sum" -eq "$n_out" ] || fail "plain-$r: $sum splits reached the output of $n_out: $(cat "$T/plain-$r.err")"
+done
 stalled quoted-default || stalled quoted-even-slow || stalled quoted-tiny \
   || fail "no quoted run stalled (its wrong guesses should)"
 

@@ -125,7 +125,7 @@ static const opt_spec convert_table[] = {
      "The output's blocks are in split order: a worker whose split is not next keeps its blocks "
      "in this buffer (shared by all threads) until the splits before it are written, and past "
      "it in a split file under the temporary directory that is copied in when its turn comes. "
-     "With the default --split-size such a job is cut into splits of a quarter of the buffer "
+     "With the default --split-size such a job is cut into splits of an eighth of the buffer "
      "per other thread (4M to 64M), so that on a balanced machine nothing is copied. Below 4K "
      "nothing is kept in memory."},
     {C_DRY_RUN, "--dry-run", NULL, "print the plan (splits, schema, outputs); write nothing",
