@@ -925,7 +925,9 @@ csvavro_status csvavro_job_plan_json(const csvavro_job *job, char **json, csvavr
  * --max-errors follow (docs/splits.md), and the commit is csvavro_job_execute's. The files are
  * those one csvavro_job_execute writes (byte for byte with avro.has_seed). A split may run more
  * than once (a lost worker, a retry): each run replaces the files of the previous one and the
- * result added last counts. Plans and results are JSON text, allocated (csvavro_free()). */
+ * result added last counts (with partition_by: each run's part files have names unique to the
+ * run, and the result tells the driver where they are). Plans and results are JSON text,
+ * allocated (csvavro_free()). */
 
 /* Driver, after csvavro_job_plan (instead of csvavro_job_execute): creates the temporary
  * directory beside the destination and returns the plan. From here on, csvavro_job_free
