@@ -576,7 +576,8 @@ csvavro_status csvavro_avro_reader_next_csv(csvavro_avro_reader *r, const char *
 /* Reads every record as the reader schema json (e.g. a dataset's: csvavro_dataset_schema)
  * under Avro's schema resolution rules, as csvavro_avro_merge_create describes them: next_json,
  * next_csv and csv_header then follow its fields (a field the file lacks is null). NULL goes
- * back to the writer schema. CSVAVRO_E_SCHEMA when the file's schema does not resolve. */
+ * back to the writer schema, and so does the writer schema's very text (nothing to resolve).
+ * CSVAVRO_E_SCHEMA when the file's schema does not resolve. */
 csvavro_status csvavro_avro_reader_use_schema(csvavro_avro_reader *r, const char *json,
                                               csvavro_error *err);
 /* Counts the records from the current position to the end without decoding or

@@ -1279,7 +1279,8 @@ const cav_avro_node *cav_avro_reader_tree(const csvavro_avro_reader *r) {
 csvavro_status csvavro_avro_reader_use_schema(csvavro_avro_reader *r, const char *json,
                                               csvavro_error *err) {
     if (r->rtree.root) cav_avro_tree_free(&r->rtree);
-    if (!json) return CSVAVRO_OK;
+    /* no schema, or the writer's own text: records are read as written (no re-encoding) */
+    if (!json || !strcmp(json, r->schema_json)) return CSVAVRO_OK;
     csvavro_status st = cav_avro_tree_parse(json, strlen(json), &r->rtree, err);
     if (st != CSVAVRO_OK) {
         cav_err_prefix(err, "reader schema");
