@@ -159,6 +159,28 @@ bool cav_parse_bool(const char *s, size_t n, uint8_t *out);
 bool cav_parse_long(const char *s, size_t n, int64_t *out);
 /* Like cav_parse_long but tells an all-digit integer that overflows int64 (*overflow). */
 bool cav_parse_long_ex(const char *s, size_t n, int64_t *out, bool *overflow);
+/* cav_parse_long with its fast path inline (the column loader's loop): up to 18 digits after
+ * an optional sign cannot overflow; anything else goes to cav_parse_long_ex. */
+static inline bool cav_parse_long_inline(const char *s, size_t n, int64_t *out) {
+    size_t i = 0;
+    bool neg = false;
+    if (n && (s[0] == '-' || s[0] == '+')) {
+        neg = s[0] == '-';
+        i = 1;
+    }
+    if (i < n && n - i <= 18) {
+        int64_t v = 0;
+        for (size_t k = i; k < n; k++) {
+            unsigned d = (unsigned)(s[k] - '0');
+            if (d > 9) return false;
+            v = v * 10 + d;
+        }
+        *out = neg ? -v : v;
+        return true;
+    }
+    bool ovf;
+    return cav_parse_long_ex(s, n, out, &ovf);
+}
 bool cav_parse_double(const char *s, size_t n, double *out);
 bool cav_parse_float(const char *s, size_t n, float *out);
 bool cav_parse_date(const char *s, size_t n, int32_t *days);

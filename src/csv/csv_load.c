@@ -551,7 +551,7 @@ csvavro_status cav_csv_reader_load_column(cav_csv_reader *r, cav_batch *b, uint3
         int64_t *v = c->v.i64;
         for (uint32_t k = 0; k < n_sel; k++) {
             CAV_FIELD(k);
-            if (plain && n && s[0] != Q && cav_parse_long(s, n, &v[i])) {
+            if (plain && n && s[0] != Q && cav_parse_long_inline(s, n, &v[i])) {
                 valid[i] = 1;
                 continue;
             }

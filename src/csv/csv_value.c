@@ -90,25 +90,7 @@ bool cav_parse_long_ex(const char *s, size_t n, int64_t *out, bool *overflow) {
 }
 
 bool cav_parse_long(const char *s, size_t n, int64_t *out) {
-    size_t i = 0;
-    bool neg = false;
-    /* fast path: up to 18 digits cannot overflow */
-    if (n && (s[0] == '-' || s[0] == '+')) {
-        neg = s[0] == '-';
-        i = 1;
-    }
-    if (i < n && n - i <= 18) {
-        int64_t v = 0;
-        for (size_t k = i; k < n; k++) {
-            unsigned d = (unsigned)(s[k] - '0');
-            if (d > 9) return false;
-            v = v * 10 + d;
-        }
-        *out = neg ? -v : v;
-        return true;
-    }
-    bool ovf;
-    return cav_parse_long_ex(s, n, out, &ovf);
+    return cav_parse_long_inline(s, n, out);
 }
 
 static const double pow10_exact[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
