@@ -14,39 +14,19 @@
     and datetime, independent of csvavro's parsers).
 Runs at -j1 and at -j2 with small splits (batches and splits end in different places).
 """
-import csv, datetime, io, json, os, random, re, subprocess, sys, tempfile, warnings
-warnings.filterwarnings("ignore")
-from avro.datafile import DataFileReader
-from avro.io import DatumReader
+import csv, datetime, io, os, random, re, subprocess, sys
 
-BIN = os.environ["CSVAVRO_BIN"]
-T = tempfile.mkdtemp()
-fails = 0
+# the shared read-back helpers of the input tests: T (removed at exit), check, read, finish
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "input"))
+from readback import BIN, T, check, finish, read  # noqa: E402
+
 rnd = random.Random(17)
 EPOCH = datetime.datetime(1970, 1, 1)
 EPOCH_Z = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 
 
-def check(name, cond, msg=""):
-    global fails
-    if not cond:
-        fails += 1
-        print(f"FAIL {name}: {msg}"[:2000])
-    else:
-        print(f"ok {name}")
-
-
 def run(*args):
     return subprocess.run([BIN, *args], capture_output=True)
-
-
-def read(path):
-    with open(path, "rb") as f:
-        r = DataFileReader(f, DatumReader())
-        sch = json.loads(r.meta["avro.schema"])
-        rows = [dict(x) for x in r]
-        r.close()
-    return sch, rows
 
 
 def rand_double():
@@ -308,5 +288,4 @@ for label, rows_n, bad_rate in (("mostly-ascii", 30000, 0.0004), ("dense", 5000,
               p.returncode != 0 and f":{first + 2}:" in err and "UTF-8" in err and f"column {S_AT + 1} (s)" in err,
               err)
 
-print("FAILED" if fails else "all passed")
-sys.exit(1 if fails else 0)
+finish()

@@ -1,6 +1,6 @@
-"""Helpers shared by the tests/input scripts (values.py, decimals.py, schema_map.py): run the
-CLI, read an Avro file back with python3-avro (the independent reader), count failed checks, a
-temporary directory removed at exit."""
+"""Helpers shared by the tests/input scripts (values.py, decimals.py, schema_map.py) and
+tests/csv/fast_paths.py: run the CLI, read an Avro file back with python3-avro (the independent
+reader), count failed checks, a temporary directory removed at exit."""
 import atexit
 import json
 import os
@@ -44,7 +44,7 @@ def check(name, cond, msg=""):
     global _fails
     if not cond:
         _fails += 1
-        print(f"FAIL {name}: {msg}")
+        print(f"FAIL {name}: {msg}"[:2000])
     else:
         print(f"ok {name}")
 
