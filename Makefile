@@ -49,9 +49,7 @@ test: test-normal test-asan test-tsan
 build-fuzz/Makefile:
 	CC=clang CXX=clang++ $(CMAKE) -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCSVAVRO_FUZZ=ON -DCSVAVRO_MPI=OFF
 
-FUZZ_TARGETS = csv_value csv_scan where avro_read roundtrip hdfs_rpc hdfs_read hdfsd_image gunzip bunzip2 \
-	unzstd unxz unzip hdfs_sasl hdfsd_sasl hdfs_token hdfsd_dtoken chunks \
-	hdfs_dtp hdfsd_dtp snappy
+FUZZ_TARGETS = $(shell sed '/^\#/d' tests/fuzz/targets.txt)
 FUZZ_SECONDS ?= 30
 
 fuzz: deps build-fuzz/Makefile

@@ -3,9 +3,11 @@
 # corpus tests/fuzz/corpus/<name>/ through it (label "fuzz"; any compiler, no libFuzzer). With
 # -DCSVAVRO_FUZZ=ON (clang, build-fuzz/: `make fuzz`) the libFuzzer executables fuzz_<name> are
 # built as well; `make fuzz-ci` runs each for a short fixed time, tests/fuzz/campaign.sh for long.
-set(CAV_FUZZ_TARGETS csv_value csv_scan where avro_read roundtrip hdfs_rpc hdfs_read hdfsd_image gunzip
-    bunzip2 unzstd unxz unzip hdfs_sasl hdfsd_sasl hdfs_token hdfsd_dtoken chunks
-    hdfs_dtp hdfsd_dtp snappy)
+# The targets: tests/fuzz/targets.txt (also read by `make fuzz` and tests/fuzz/ci.sh).
+file(STRINGS ${CMAKE_SOURCE_DIR}/tests/fuzz/targets.txt _lines REGEX "^[^#]")
+string(REGEX REPLACE "[ \t;]+" ";" CAV_FUZZ_TARGETS "${_lines}")
+list(REMOVE_ITEM CAV_FUZZ_TARGETS "")
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/fuzz/targets.txt)
 foreach(t IN LISTS CAV_FUZZ_TARGETS)
   set(_src ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_${t}.c)
   set(_inc ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}/src ${CMAKE_SOURCE_DIR}/tests/fuzz
