@@ -8,7 +8,10 @@
 #        same file and prints each pair's ratios (peer wall / csvavro wall, and the same for
 #        CPU time = user + system) and their medians.
 #        PEER: polars-read, polars-scan, duckdb, pandas (on the slice), memchr, or csvavro-CODEC
-#        (csvavro against itself with another codec). --job ref runs the filtered reference job
+#        (csvavro against itself with another codec), or csvavro-CODEC-jN (with N threads: -j2
+#        against -j1 is `--compare csvavro-null-j2 --codec null -j 1`; its wall ratio is
+#        -j2/-j1, the speed-up its inverse, and the CPU ratio shows any extra work of -j2).
+#        --job ref runs the filtered reference job
 #        of bench/run.sh instead of the full conversion (not for pandas).
 #
 # Cases of the full run (each output's row count read back and compared with `wc -l` - 1 of the
@@ -214,7 +217,7 @@ if [ -n "$COMPARE" ]; then
         case $COMPARE in polars-*) codec=null ;; *) codec=default ;; esac
     fi
     A=csvavro-$codec-j$CJ B=$COMPARE
-    case $B in csvavro-*) B=$B-j$CJ ;; esac
+    case $B in csvavro-*-j[0-9]*) ;; csvavro-*) B=$B-j$CJ ;; esac
     case $B in polars-* | duckdb) ((NODE_OK)) || die "npm peers not installed" ;; esac
     if [ "$JOBKIND" = ref ]; then
         [ "$B" = pandas ] && die "--job ref is not wired for pandas here (bench/run.sh has it)"
@@ -241,6 +244,10 @@ if [ -n "$COMPARE" ]; then
     # the CPU, so the CPU time (user + system) ratio is printed next to it
     printf 'median ratio %s / %s: %s wall, %s CPU  (load at end %s)\n' "$B" "$A" \
         "$(median <"$OUT/ratios")" "$(median <"$OUT/cpu_ratios")" "$(cut -d' ' -f1-3 /proc/loadavg)"
+    if [[ $B == csvavro-*-j* && ${B%-j*} == "${A%-j*}" && $B != "$A" ]]; then
+        printf 'speed-up %s over %s: %s (median of the per-pair wall ratios A/B)\n' "$B" "$A" \
+            "$(awk '{ if ($1 > 0) print 1 / $1 }' "$OUT/ratios" | median | xargs printf '%.2f')"
+    fi
     if [[ $A == csvavro-* ]] && [ "$JOBKIND" = full ]; then
         v=$(check_values "$A" "$in") || die "$v"
         say "values: $v compared, all equal (python3-avro vs csv module)"
