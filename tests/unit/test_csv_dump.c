@@ -6,7 +6,10 @@
  * Prints the header and every record as JSON arrays of hex-encoded field texts (null = null),
  * and rejected records as "REJECT <offset> <reason>" lines. --sweep re-reads the file with
  * every scanner kind (scalar, SSE2, AVX2, AVX-512BW), buffer sizes 1..96 bytes and several batch
- * sizes and fails on the first output that differs from the scalar reference. --splits checks that
+ * sizes and fails on the first output that differs from the scalar reference; it also reads
+ * with a projection (only the first field, or the first half, declared needed: the reader
+ * stores no offsets past them) at every kind and many buffer sizes and compares with the
+ * reference's records cut to those fields (rejects unchanged). --splits checks that
  * splitting the data at every byte offset k (aligned [start,k) + speculative [k,end)) gives
  * the same records when the file has no quoted line ends, and that a range opened aligned at
  * each record start gives exactly the records from there on.
