@@ -701,6 +701,22 @@ static csvavro_status items_block(csvavro_avro_reader *r, const cav_avro_node *t
     return CSVAVRO_OK;
 }
 
+/* Reads one map key (a length-prefixed UTF-8 string inside the block): *key points at its
+ * bytes in the block, *len is its length, and the reader is past it. */
+static csvavro_status map_key(csvavro_avro_reader *r, const uint8_t **key, size_t *len,
+                              csvavro_error *err) {
+    const uint8_t *ka = r->cur;
+    int64_t l;
+    if (!get_long(r, &l) || l < 0 || (uint64_t)l > (uint64_t)(r->end - r->cur))
+        return corrupt(r, err, ka, "map key runs past the end of the block");
+    if (cav_utf8_check(r->cur, (size_t)l) != (size_t)l)
+        return corrupt(r, err, r->cur, "map key is not valid UTF-8");
+    *key = r->cur;
+    *len = (size_t)l;
+    r->cur += l;
+    return CSVAVRO_OK;
+}
+
 static csvavro_status decode_items(csvavro_avro_reader *r, const cav_avro_node *t, cav_buf *b,
                                    int depth, csvavro_error *err) {
     bool map = t->kind == CAV_AK_MAP;
@@ -714,14 +730,10 @@ static csvavro_status decode_items(csvavro_avro_reader *r, const cav_avro_node *
             if (!first) CAV_TRY(out(b, ",", 1, err));
             first = false;
             if (map) {
-                const uint8_t *ka = r->cur;
-                int64_t l;
-                if (!get_long(r, &l) || l < 0 || (uint64_t)l > (uint64_t)(r->end - r->cur))
-                    return corrupt(r, err, ka, "map key runs past the end of the block");
-                if (cav_utf8_check(r->cur, (size_t)l) != (size_t)l)
-                    return corrupt(r, err, r->cur, "map key is not valid UTF-8");
-                CAV_TRY(out_string(b, r->cur, (size_t)l, false, err));
-                r->cur += l;
+                const uint8_t *key;
+                size_t l;
+                CAV_TRY(map_key(r, &key, &l, err));
+                CAV_TRY(out_string(b, key, l, false, err));
                 CAV_TRY(out(b, ":", 1, err));
             }
             CAV_TRY(decode(r, t->kids[0], b, depth + 1, err));
@@ -1104,15 +1116,11 @@ static csvavro_status resolve_items(csvavro_avro_reader *r, const cav_avro_node 
         CAV_TRY(put_long(o, count, err));
         for (int64_t i = 0; i < count; i++) {
             if (map) {
-                const uint8_t *ka = r->cur;
-                int64_t l;
-                if (!get_long(r, &l) || l < 0 || (uint64_t)l > (uint64_t)(r->end - r->cur))
-                    return corrupt(r, err, ka, "map key runs past the end of the block");
-                if (cav_utf8_check(r->cur, (size_t)l) != (size_t)l)
-                    return corrupt(r, err, r->cur, "map key is not valid UTF-8");
-                CAV_TRY(put_long(o, l, err));
-                CAV_TRY(cav_buf_append(o, r->cur, (size_t)l, err));
-                r->cur += l;
+                const uint8_t *key;
+                size_t l;
+                CAV_TRY(map_key(r, &key, &l, err));
+                CAV_TRY(put_long(o, (int64_t)l, err));
+                CAV_TRY(cav_buf_append(o, key, l, err));
             }
             CAV_TRY(resolve(r, w->kids[0], t->kids[0], o, depth + 1, err));
         }
@@ -1359,13 +1367,9 @@ static csvavro_status skip(csvavro_avro_reader *r, const cav_avro_node *t, int d
             if (count == 0) return CSVAVRO_OK;
             for (int64_t i = 0; i < count; i++) {
                 if (t->kind == CAV_AK_MAP) {
-                    const uint8_t *ka = r->cur;
-                    int64_t l;
-                    if (!get_long(r, &l) || l < 0 || (uint64_t)l > (uint64_t)(r->end - r->cur))
-                        return corrupt(r, err, ka, "map key runs past the end of the block");
-                    if (cav_utf8_check(r->cur, (size_t)l) != (size_t)l)
-                        return corrupt(r, err, r->cur, "map key is not valid UTF-8");
-                    r->cur += l;
+                    const uint8_t *key;
+                    size_t l;
+                    CAV_TRY(map_key(r, &key, &l, err));
                 }
                 CAV_TRY(skip(r, t->kids[0], depth + 1, err));
             }
