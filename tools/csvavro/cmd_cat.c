@@ -368,30 +368,41 @@ typedef struct pkeys {
     size_t n;
 } pkeys;
 
-static int collect_keys(pkeys *k, char **rels, size_t n_rels, const char *schema_json) {
-    for (size_t f = 0; f < n_rels; f++) {
-        pcol pc[MAX_PCOLS];
-        size_t n = parse_partitions(rels[f], pc);
-        for (size_t i = 0; i < n; i++) {
-            if (in_schema(pc[i].key, schema_json)) continue;
-            size_t j = 0;
-            while (j < k->n && strcmp(k->key[j], pc[i].key))
-                j++;
-            if (j == k->n) {
-                char(*nk)[256] = realloc(k->key, (k->n + 1) * sizeof *nk);
-                if (!nk) return -1;
-                k->key = nk;
-                int *nl = realloc(k->is_long, (k->n + 1) * sizeof *nl);
-                if (!nl) return -1;
-                k->is_long = nl;
-                memcpy(k->key[k->n], pc[i].key, sizeof pc[i].key);
-                k->is_long[k->n++] = 1;
-            }
-            long long v;
-            if (!pc[i].is_null && !pval_int(&pc[i], &v)) k->is_long[j] = 0;
+static int collect_keys_of(pkeys *k, const char *rel, const char *schema_json) {
+    pcol pc[MAX_PCOLS];
+    size_t n = parse_partitions(rel, pc);
+    for (size_t i = 0; i < n; i++) {
+        if (in_schema(pc[i].key, schema_json)) continue;
+        size_t j = 0;
+        while (j < k->n && strcmp(k->key[j], pc[i].key))
+            j++;
+        if (j == k->n) {
+            char(*nk)[256] = realloc(k->key, (k->n + 1) * sizeof *nk);
+            if (!nk) return -1;
+            k->key = nk;
+            int *nl = realloc(k->is_long, (k->n + 1) * sizeof *nl);
+            if (!nl) return -1;
+            k->is_long = nl;
+            memcpy(k->key[k->n], pc[i].key, sizeof pc[i].key);
+            k->is_long[k->n++] = 1;
         }
+        long long v;
+        if (!pc[i].is_null && !pval_int(&pc[i], &v)) k->is_long[j] = 0;
     }
     return 0;
+}
+
+/* The keys of every file of the dataset arguments among ins[0..n_in) (other inputs have
+ * none); CSVAVRO_E_NOMEM when out of memory. */
+static csvavro_status collect_keys(pkeys *k, const input *ins, size_t n_in,
+                                   const char *schema_json) {
+    for (size_t a = 0; a < n_in; a++) {
+        if (!ins[a].dataset_dir_len) continue;
+        for (size_t i = 0; i < ins[a].n; i++)
+            if (collect_keys_of(k, ins[a].paths[i] + ins[a].dataset_dir_len, schema_json) != 0)
+                return CSVAVRO_E_NOMEM;
+    }
+    return CSVAVRO_OK;
 }
 
 /* A file's values of the keys (NULL: null, or absent from its path). */
@@ -445,18 +456,7 @@ static csvavro_status cat_avro(input *ins, size_t n_in, const char *where, const
             if (ins[a].n) st = csvavro_avro_reader_open(ins[a].fs, ins[a].paths[0], &r0, err);
         first_schema = r0 ? csvavro_avro_reader_schema_json(r0) : "";
     }
-    for (size_t a = 0; a < n_in && st == CSVAVRO_OK; a++) {
-        if (!ins[a].dataset_dir_len) continue;
-        char **rels = malloc((ins[a].n ? ins[a].n : 1) * sizeof *rels);
-        if (!rels) {
-            st = CSVAVRO_E_NOMEM;
-            break;
-        }
-        for (size_t i = 0; i < ins[a].n; i++)
-            rels[i] = ins[a].paths[i] + ins[a].dataset_dir_len;
-        if (collect_keys(&k, rels, ins[a].n, first_schema) != 0) st = CSVAVRO_E_NOMEM;
-        free(rels);
-    }
+    if (st == CSVAVRO_OK) st = collect_keys(&k, ins, n_in, first_schema);
     csvavro_avro_reader_close(r0);
     csvavro_fs *ofs = NULL;
     char *opath = NULL, *tmp = NULL;
@@ -692,18 +692,7 @@ int cli_cmd_cat(int argc, char **argv) {
                                   ? partition_members(in->paths[k] + in->dataset_dir_len, rschema)
                                   : NULL;
                 if (csv && !header_done) { /* the first file's fields name the columns */
-                    for (size_t a = 0; a < n_files && st == CSVAVRO_OK; a++) {
-                        if (!ins[a].dataset_dir_len) continue;
-                        char **rels = malloc((ins[a].n ? ins[a].n : 1) * sizeof *rels);
-                        if (!rels) {
-                            st = CSVAVRO_E_NOMEM;
-                            break;
-                        }
-                        for (size_t i = 0; i < ins[a].n; i++)
-                            rels[i] = ins[a].paths[i] + ins[a].dataset_dir_len;
-                        if (collect_keys(&ck, rels, ins[a].n, rschema)) st = CSVAVRO_E_NOMEM;
-                        free(rels);
-                    }
+                    if (st == CSVAVRO_OK) st = collect_keys(&ck, ins, n_files, rschema);
                     cvals = calloc(ck.n + 1, sizeof *cvals);
                     if (!cvals) st = CSVAVRO_E_NOMEM;
                     const char *line;
