@@ -59,6 +59,17 @@ static bool get_text(const uint8_t **p, const uint8_t *end, const uint8_t **s, s
 
 /* ---------------------------------------------------------------- keys */
 
+/* A copy of the key with this id whose validity ends after valid_after (0: any), taken under
+ * the lock; false when there is none. */
+static bool key_copy(int64_t key_id, uint64_t valid_after, bkey *out) {
+    bool found = false;
+    pthread_mutex_lock(&keys_mu);
+    for (int i = 0; i < nkeys; i++)
+        if (keys[i].id == key_id && keys[i].valid_until > valid_after) *out = keys[i], found = true;
+    pthread_mutex_unlock(&keys_mu);
+    return found;
+}
+
 static void roll_locked(uint64_t now) {
     /* drop keys nobody can hold a valid token of any more */
     int j = 0;
@@ -141,11 +152,7 @@ bool hd_block_token_check(const uint8_t *id, size_t idlen, const uint8_t *pw, si
         return false;
     }
     bkey k;
-    bool found = false;
-    pthread_mutex_lock(&keys_mu);
-    for (int i = 0; i < nkeys; i++)
-        if (keys[i].id == key_id) k = keys[i], found = true;
-    pthread_mutex_unlock(&keys_mu);
+    bool found = key_copy(key_id, 0, &k);
     uint8_t want[20];
     if (!found || pwlen != 20 || !mac(&k, id, idlen, want) || CRYPTO_memcmp(want, pw, 20) != 0) {
         snprintf(msg, cap,
@@ -183,11 +190,7 @@ bool hd_block_token_password(const uint8_t *id, size_t idlen, uint8_t pw[20], ch
         return false;
     }
     bkey k;
-    bool found = false;
-    pthread_mutex_lock(&keys_mu);
-    for (int i = 0; i < nkeys; i++)
-        if (keys[i].id == key_id) k = keys[i], found = true;
-    pthread_mutex_unlock(&keys_mu);
+    bool found = key_copy(key_id, 0, &k);
     if (!found || !mac(&k, id, idlen, pw)) {
         snprintf(msg, cap, "Block token key id %lld is unknown (forged, or its key was retired)",
                  (long long)key_id);
@@ -216,11 +219,7 @@ bool hd_data_key(int32_t *key_id, uint8_t nonce[8], uint8_t key[20], uint64_t *e
 
 bool hd_data_key_lookup(int32_t key_id, const uint8_t *nonce, size_t nlen, uint8_t key[20]) {
     bkey k;
-    bool found = false;
-    pthread_mutex_lock(&keys_mu);
-    for (int i = 0; i < nkeys; i++)
-        if (keys[i].id == key_id && keys[i].valid_until > hd_now_ms()) k = keys[i], found = true;
-    pthread_mutex_unlock(&keys_mu);
+    bool found = key_copy(key_id, hd_now_ms(), &k);
     bool ok = found && mac(&k, nonce, nlen, key);
     if (found) OPENSSL_cleanse(&k, sizeof k);
     return ok;
