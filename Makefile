@@ -67,6 +67,7 @@ bench: deps build
 	bash bench/bench_full.sh
 	bash bench/bench_hdfs_read.sh --pairs 5 --out bench/out/hdfs.md build 256
 	bash bench/bench_hdfs_read.sh build 128 protection
+	bash bench/bench_targets.sh
 
 install: build
 	$(CMAKE) --install build --prefix $(PREFIX)

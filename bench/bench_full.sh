@@ -25,6 +25,8 @@
 #   full-pandas             pandas.read_csv + python3-avro (deflate) on the slice
 #   wide-csvavro-j1/-j2     the generated wide table (gen_wide.c: 300 mixed columns)
 #
+# Timing: bench/peers/timeit.py around each run (wall to the microsecond, CPU = user + system of
+# the process and its threads and children from wait4, peak RSS).
 # Environment: CSVAVRO_BUILD (default build/), BENCH_FULL_BYTES (taxi file, default 2e8),
 # BENCH_WIDE_BYTES (wide table, default 1e9), BENCH_FULL_SLICE_BYTES (pandas and slow codecs,
 # default 2e7), BENCH_SEED (2013), BENCH_RUNS (3), BENCH_SAMPLE (records compared, 2000),
@@ -78,7 +80,6 @@ done
 case $JOBKIND in full | ref) ;; *) die "--job is full or ref" ;; esac
 
 mkdir -p "$DATA" "$OUT" "$(dirname "$RESULTS")" || die "cannot create $DATA or $OUT"
-test -x /usr/bin/time || die "GNU time (Debian package time) is needed"
 "$PY" -c 'import avro' 2>/dev/null || die "python3-avro is needed (apt-get install python3-avro)"
 
 # ---------------------------------------------------------------- build, tools, data
@@ -180,7 +181,7 @@ run_once() {
     local id=$1 in=$2 expected=$3 d=$OUT/case/$1 rows
     rm -rf "$d" && mkdir -p "$d"
     cmd_for "$id" "$in" "$d"
-    if ! /usr/bin/time -f '%e %U %S %M' -o "$d.time" "${CMD[@]}" >"$d.stdout" 2>"$d.stderr"; then
+    if ! "$PY" "$BENCH/peers/timeit.py" "$d.time" "${CMD[@]}" >"$d.stdout" 2>"$d.stderr"; then
         echo "$id failed: $(head -c 300 "$d.stderr")" >&2
         return 1
     fi
@@ -192,7 +193,7 @@ run_once() {
         echo "$id: wrote $rows rows, expected $expected" >&2
         return 1
     fi
-    awk '{ printf "%s %.2f %s\n", $1, $2 + $3, $4 }' "$d.time" | tail -1
+    awk '{ printf "%.3f %.3f %s\n", $1, $2 + $3, $4 }' "$d.time" | tail -1
 }
 
 check_values() { # check_values ID INPUT: python3-avro vs the csv module on the first records
