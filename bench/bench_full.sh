@@ -26,7 +26,9 @@
 #   wide-csvavro-j1/-j2     the generated wide table (gen_wide.c: 300 mixed columns)
 #
 # Timing: bench/peers/timeit.py around each run (wall to the microsecond, CPU = user + system of
-# the process and its threads and children from wait4, peak RSS).
+# the process and its threads and children from wait4, peak RSS), then an untimed `sync`, so
+# that no run pays for the write-back of the one before it (csvavro fsyncs its output, the peers
+# do not).
 # Environment: CSVAVRO_BUILD (default build/), BENCH_FULL_BYTES (taxi file, default 2e8),
 # BENCH_WIDE_BYTES (wide table, default 1e9), BENCH_FULL_SLICE_BYTES (pandas and slow codecs,
 # default 2e7), BENCH_SEED (2013), BENCH_RUNS (3), BENCH_SAMPLE (records compared, 2000),
@@ -185,6 +187,9 @@ run_once() {
         echo "$id failed: $(head -c 300 "$d.stderr")" >&2
         return 1
     fi
+    # untimed: the outputs of tools that do not fsync (Polars, DuckDB, memchr's none) would
+    # otherwise be written back while the next run (of the other tool) is timed
+    sync
     if ! rows=$($COUNTER "$OUTF" 2>"$d.count.err"); then
         echo "$id: reading its output back failed: $(head -c 300 "$d.count.err")" >&2
         return 1
