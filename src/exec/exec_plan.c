@@ -558,6 +558,31 @@ static int64_t split_size_for(const csvavro_job *j, int threads) {
     return (int64_t)CAV_MIN(ss, CAV_MAX(piece, SINGLE_PIECE_MIN));
 }
 
+/* The tail of a single-output job of several threads (the default split size): the last
+ * splits of the job shrink, each a 1/(2 x threads) share of what is left of the input's range
+ * down to TAIL_MIN (8 MiB, 6, 4.5, 3.4, 2.5, 1.9, 1.4, 1.1, 1, 1, ... at -j2), so that the
+ * workers, which take splits in order, end within about a TAIL_MIN split of each other
+ * instead of one running a whole 8 MiB split alone at the end (4-12 ms of a 160 ms -j2 job at
+ * 200 MB, half a split on average). A split costs ~0.1 ms (bench/RESULTS.md, issue 17,
+ * session 4). Only the job's last range is cut so: its end is the job's end. */
+#define TAIL_MIN ((int64_t)1 << 20)
+static bool guided_tail(const csvavro_job *j, int threads) {
+    return threads >= 2 && j->form == CAV_OUT_SINGLE && j->o.split_size == CAV_JOB_DEFAULT_SPLIT;
+}
+
+/* The end of the split starting at p of the range [p, e) cut in pieces of ss, guided when
+ * `guided`. */
+static int64_t piece_end(int64_t p, int64_t e, int64_t ss, bool guided, int threads) {
+    int64_t step = ss;
+    if (guided) {
+        int64_t share = (e - p) / (2 * (int64_t)threads);
+        if (share < step) step = CAV_MAX(share, TAIL_MIN);
+    }
+    if (e - p <= step) return e;
+    if (guided && e - (p + step) < TAIL_MIN / 2) return e; /* no crumb of a split at the end */
+    return p + step;
+}
+
 static csvavro_status cut_splits(csvavro_job *j, int threads, csvavro_error *err) {
     size_t cap = 0;
     const int64_t ss0 = split_size_for(j, threads);
@@ -586,8 +611,12 @@ static csvavro_status cut_splits(csvavro_job *j, int threads, csvavro_error *err
         }
         bool first = true;
         size_t nb = in->n_blocks > 1 ? in->n_blocks : 1;
-        /* a file without blocks (local): pieces balanced over the threads */
-        const int64_t ss = nb == 1 ? piece_size(j, size - ds, ss0, threads) : ss0;
+        /* the job's last input with data ends the job: its last range gets the guided tail */
+        bool last = guided_tail(j, threads);
+        for (size_t k = i + 1; k < j->n_inputs && last; k++)
+            last = j->inputs[k].h.n_cols == 0 || j->inputs[k].h.data_start >= j->inputs[k].size;
+        /* a file without blocks (local): pieces balanced over the threads (unless guided) */
+        const int64_t ss = nb == 1 && !last ? piece_size(j, size - ds, ss0, threads) : ss0;
         for (size_t b = 0; b < nb; b++) {
             int64_t a = ds, e = size;
             const csvavro_block *blk = NULL;
@@ -598,8 +627,8 @@ static csvavro_status cut_splits(csvavro_job *j, int threads, csvavro_error *err
                 if (b == nb - 1) e = size;
                 if (a >= e) continue;
             }
-            for (int64_t p = a; p < e; p += ss) {
-                int64_t q = e - p > ss ? p + ss : e;
+            for (int64_t p = a, q; p < e; p = q) {
+                q = piece_end(p, e, ss, last && b == nb - 1, threads);
                 CAV_TRY(push_split(j, &cap, i, p, q, blk, first, err));
                 first = false;
             }

@@ -39,6 +39,44 @@ $PY "$SRC/tests/convert/check_avro.py" rows "$T/plain.csv" --types id=long,amoun
 $PY "$SRC/tests/convert/check_avro.py" rows "$T/quoted.csv" --types id=long,n=long > "$T/quoted.expect"
 [ "$(wc -l < "$T/plain.expect")" -eq 6000 ] || fail "plain expectation rows"
 [ "$(wc -l < "$T/quoted.expect")" -eq 1500 ] || fail "quoted expectation rows"
+# the guided tail (exec_plan.c): with the default split size at -j2 the job's last splits
+# shrink to 1 MiB, so inputs of a few MiB run in several splits: a 4.7 MB plain file and a
+# 2.6 MB one full of quoted line breaks
+$PY - "$T/bigplain.csv" 46000 <<'PYEOF'
+import csv, random, sys
+rng = random.Random(29)
+with open(sys.argv[1], "w", newline="", encoding="utf-8") as f:
+    w = csv.writer(f, lineterminator="\n")
+    w.writerow(["id", "amount", "name", "n"])
+    for i in range(int(sys.argv[2])):
+        name = rng.choice(["a", "b,c", "é x", "", "quote\"d"]) + "long " * rng.randint(0, 30)
+        w.writerow([i, "%.3f" % (rng.random() * 1000), name, rng.randint(-99999, 99999)])
+PYEOF
+$PY "$SRC/tests/convert/gen_quoted.py" "$T/bigquoted.csv" 88000 31 mixed
+TY_bigplain=$TY_plain
+TY_bigquoted=$TY_quoted
+$PY "$SRC/tests/convert/check_avro.py" rows "$T/bigplain.csv" --types id=long,amount=double,n=long \
+  > "$T/bigplain.expect"
+$PY "$SRC/tests/convert/check_avro.py" rows "$T/bigquoted.csv" --types id=long,n=long \
+  > "$T/bigquoted.expect"
+# the plan: contiguous splits from the data start to the end of the file, none larger than the
+# one before it, the last ones 1 MiB (the last at most 1.5 MiB), several of them
+for in in bigplain bigquoted; do
+  "$BIN" convert "$T/$in.csv" "$T/$in-plan.avro" -j 2 --dry-run > "$T/$in.plan"
+  $PY - "$T/$in.csv" "$T/$in.plan" <<'PYEOF' || fail "guided tail plan of $in: $(cat "$T/$in.plan")"
+import os, re, sys
+size = os.path.getsize(sys.argv[1])
+data_start = open(sys.argv[1], "rb").read(4096).index(b"\n") + 1
+splits = [(int(a), int(b)) for a, b in re.findall(r"^split \d+: input 0 bytes (\d+)\.\.(\d+)",
+                                                 open(sys.argv[2]).read(), re.M)]
+assert len(splits) >= 3, splits
+assert splits[0][0] == data_start and splits[-1][1] == size, (data_start, size, splits)
+assert all(splits[i][1] == splits[i + 1][0] for i in range(len(splits) - 1)), splits
+lens = [b - a for a, b in splits]
+assert all(lens[i] >= lens[i + 1] for i in range(len(lens) - 2)), lens
+assert lens[-2] == 1 << 20 and (1 << 19) <= lens[-1] <= 3 << 19, lens
+PYEOF
+done
 
 : > "$T/list"
 n=0
@@ -75,6 +113,11 @@ for in in plain quoted; do
     run "$in-deflate-j2" $in -- -j 2 --split-size 3K --codec deflate
   fi
 done
+for in in bigplain bigquoted; do
+  run "$in-j1" $in -- -j 1
+  run "$in-j2" $in -- -j 2
+  run "$in-j2-slow" $in CSVAVRO_TEST_SPLIT_DELAY=2:1:1 -- -j 2 --batch-rows 2000
+done
 
 # each path ran (the plain file: the assembly reaches the end live in every run)
 for r in default even-slow tiny nomem; do
@@ -105,6 +148,11 @@ for r in default even-slow tiny nomem; do
 done
 stalled quoted-default || stalled quoted-even-slow || stalled quoted-tiny \
   || fail "no quoted run stalled (its wrong guesses should)"
+for r in bigplain-j2 bigplain-j2-slow; do
+  stalled $r && fail "$r stalled: $(cat "$T/$r.err")"
+  [ "$(sed -n 's/.* of \([0-9]*\) splits in the output.*/\1/p' "$T/$r.err")" -ge 4 ] \
+    || fail "$r: not cut into guided splits: $(cat "$T/$r.err")"
+done
 
 # one python process reads them all: the expectation, and the -j1 output's records
 $PY - "$T" "$SRC" <<'PYEOF'
@@ -117,8 +165,9 @@ def records(path):
     with contextlib.redirect_stdout(buf):
         check_avro.cmd_read([path])
     return buf.getvalue()
-expect = {k: open("%s/%s.expect" % (T, k), encoding="utf-8").read() for k in ("plain", "quoted")}
-ref = {k: records("%s/%s-j1.avro" % (T, k)) for k in ("plain", "quoted")}
+kinds = ("plain", "quoted", "bigplain", "bigquoted")
+expect = {k: open("%s/%s.expect" % (T, k), encoding="utf-8").read() for k in kinds}
+ref = {k: records("%s/%s-j1.avro" % (T, k)) for k in kinds}
 for k in ref:
     if ref[k] != expect[k]:
         sys.exit("MISMATCH: -j1 output of %s differs from the csv module" % k)
