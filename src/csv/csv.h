@@ -21,9 +21,11 @@
 
 #include "../batch/batch.h"
 #include "../core/core.h"
+#include "../core/core_datetime.h"
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef struct cav_csv_header {
     bool trailing_empty; /* the header ended with an empty name, dropped (keep_empty_columns
@@ -182,6 +184,57 @@ static inline bool cav_parse_long_inline(const char *s, size_t n, int64_t *out) 
     return cav_parse_long_ex(s, n, out, &ovf);
 }
 bool cav_parse_double(const char *s, size_t n, double *out);
+
+/* Eight digits, one per byte as 0..9 with the most significant in the lowest byte (the text
+ * order of a little-endian load), as their value: pairs, then quads, then the whole (SWAR). */
+static inline uint64_t cav_swar_digits8(uint64_t x) {
+    x = x * 10 + (x >> 8); /* bytes 0, 2, 4, 6: the two-digit groups */
+    return ((x & 0x000000FF000000FFull) * (100 + (1000000ull << 32)) +
+            ((x >> 16) & 0x000000FF000000FFull) * (1 + (10000ull << 32))) >>
+           32;
+}
+/* High bit of every byte of x (a text word XOR '0' in every byte) that is not a digit 0..9. */
+static inline uint64_t cav_swar_nondigit(uint64_t x) {
+    return (((x & 0x7F7F7F7F7F7F7F7Full) + 0x7676767676767676ull) | x) & 0x8080808080808080ull;
+}
+
+/* cav_parse_double for a field in a padded buffer: s[0..n + 17) must be readable (the CSV
+ * reader's buffer has 128 bytes of padding after its data). The shapes [+-]?D{1,7}.D{1,8} and
+ * [+-]?D{1,7} are read 8 bytes at a time: the integer m of their digits is below 10^15
+ * (exact as a double) and the scale at most 10^8 (exact), so one correctly rounded division
+ * gives strtod's result, as cav_parse_double's own fast path does with the same m and scale.
+ * Every other text goes to cav_parse_double. */
+static inline bool cav_parse_double_padded(const char *s, size_t n, double *out) {
+    static const double p10[9] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8};
+    static const uint64_t u10[9] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
+    const uint64_t zeros = 0x3030303030303030ull;
+    const bool neg = n && s[0] == '-';
+    const size_t sg = n && (s[0] == '-' || s[0] == '+');
+    const char *t = s + sg;
+    const size_t len = n - sg;
+    uint64_t a;
+    memcpy(&a, t, 8);
+    a ^= zeros;
+    const uint64_t nd = cav_swar_nondigit(a);
+    const unsigned p = nd ? (unsigned)__builtin_ctzll(nd) >> 3 : 8; /* first non-digit */
+    uint64_t m;
+    unsigned q = 0;
+    if (len >= 1 && len <= 7 && p >= len) { /* an integer of len digits */
+        m = cav_swar_digits8(a << (8 * (8 - len)));
+    } else if (p >= 1 && p <= 7 && t[p] == '.' && len >= p + 2 && len <= p + 9) {
+        q = (unsigned)(len - p - 1); /* 1..8 fraction digits */
+        uint64_t f;
+        memcpy(&f, t + p + 1, 8);
+        f = (f ^ zeros) << (8 * (8 - q));
+        if (cav_swar_nondigit(f)) return cav_parse_double(s, n, out);
+        m = cav_swar_digits8(a << (8 * (8 - p))) * u10[q] + cav_swar_digits8(f);
+    } else {
+        return cav_parse_double(s, n, out);
+    }
+    double v = (double)m / p10[q];
+    *out = neg ? -v : v;
+    return true;
+}
 bool cav_parse_float(const char *s, size_t n, float *out);
 bool cav_parse_date(const char *s, size_t n, int32_t *days);
 /* Exact decimal text [+-]?(D+(.D*)?|.D+) of at most `precision` significant integer+scale digits
@@ -197,6 +250,65 @@ bool cav_parse_timestamp(const char *s, size_t n, int64_t *micros, bool *has_zon
  * (separator, time, fraction, zone) as µs to add (the zone offset already subtracted). */
 bool cav_parse_ts_date(const char *s, size_t n, int64_t *days);
 bool cav_parse_ts_tail(const char *s, size_t n, int64_t *tod, bool *has_zone);
+
+/* "HH:MM:SS" at s as seconds of the day, eight bytes tested at once (SWAR): digits at bytes
+ * 0,1,3,4,6,7, ':' at 2 and 5, hours <= 23, minutes and seconds <= 59 — what cav_dt_time_of
+ * accepts there. False means "not this shape", not "invalid": the caller falls back. */
+static inline bool cav_hms_swar(const char *s, int64_t *secs) {
+    const uint64_t dig = 0xFFFF00FFFF00FFFFull, zeros = 0x3030003030003030ull;
+    uint64_t w;
+    memcpy(&w, s, 8);
+    uint64_t x = w & dig;
+    if ((w & ~dig) != 0x00003A00003A0000ull || (x & 0xF0F000F0F000F0F0ull) != zeros ||
+        ((x + 0x0606000606000606ull) & 0xF0F000F0F000F0F0ull) != zeros)
+        return false;
+    x -= zeros; /* each digit byte now 0..9, no borrow */
+    unsigned hh = (unsigned)(x & 0xFF) * 10 + (unsigned)(x >> 8 & 0xFF);
+    unsigned mi = (unsigned)(x >> 24 & 0xFF) * 10 + (unsigned)(x >> 32 & 0xFF);
+    unsigned ss = (unsigned)(x >> 48 & 0xFF) * 10 + (unsigned)(x >> 56 & 0xFF);
+    if (hh > 23 || mi > 59 || ss > 59) return false;
+    *secs = (int64_t)(hh * 3600 + mi * 60 + ss);
+    return true;
+}
+
+/* "YYYY-MM-DD" at s (10 bytes) checked 8 + 2 bytes at once: the first eight are the word
+ * date8 (as loaded, little-endian), the day's two digits dd2 (bytes 8 and 9). Digits where
+ * digits belong, '-' at 4 and 7, a real proleptic Gregorian day (what cav_dt_date accepts);
+ * *days since 1970-01-01. */
+static inline bool cav_date_swar(uint64_t date8, unsigned dd2, int64_t *days) {
+    const uint64_t zeros = 0x3030303030303030ull;
+    uint64_t x = date8 ^ zeros;
+    /* bytes 4 and 7 must be '-' (0x2D ^ 0x30 = 0x1D); the others digits */
+    if ((x & 0xFF0000FF00000000ull) != 0x1D00001D00000000ull ||
+        (cav_swar_nondigit(x) & 0x0080800080808080ull) ||
+        (cav_swar_nondigit((dd2 ^ 0x3030u)) & 0x8080u))
+        return false;
+    unsigned y = (unsigned)(x & 0xFF) * 1000 + (unsigned)(x >> 8 & 0xFF) * 100 +
+                 (unsigned)(x >> 16 & 0xFF) * 10 + (unsigned)(x >> 24 & 0xFF);
+    unsigned mo = (unsigned)(x >> 40 & 0xFF) * 10 + (unsigned)(x >> 48 & 0xFF);
+    unsigned dd = dd2 ^ 0x3030u;
+    unsigned d = (dd & 0xFF) * 10 + (dd >> 8);
+    static const unsigned char dim[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    /* days of the year before the first of each month, February counted as 28 days */
+    static const unsigned short before[12] = {0,   31,  59,  90,  120, 151,
+                                              181, 212, 243, 273, 304, 334};
+    if (mo - 1 > 11 || d < 1) return false;
+    if (y - 1901 <= 2099 - 1901) {
+        /* 1901..2099: every fourth year is a leap year (2000 by its 400 rule), so the days come
+         * without the general formula: 365 a year plus the leap days since 1970, which
+         * floor((y - 1969) / 4) counts on both sides of 1970 (written with a positive
+         * dividend: (y - 1569) / 4 - 100) */
+        bool leap = (y & 3) == 0;
+        if (d > (unsigned)dim[mo - 1] + (mo == 2 && leap)) return false;
+        *days = ((int64_t)y - 1970) * 365 + (int64_t)((y - 1569) / 4) - 100 + before[mo - 1] +
+                (mo > 2 && leap) + d - 1;
+        return true;
+    }
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (d > (unsigned)dim[mo - 1] + (mo == 2 && leap)) return false;
+    *days = cav_days_from_civil(y, mo, d);
+    return true;
+}
 
 /* Inference classes of one text value, ordered for widening (csv_infer.c). */
 typedef enum cav_infer_class {

@@ -567,7 +567,8 @@ csvavro_status cav_csv_reader_load_column(cav_csv_reader *r, cav_batch *b, uint3
         double *v = c->v.f64;
         for (uint32_t k = 0; k < n_sel; k++) {
             CAV_FIELD(k);
-            if (plain && n && s[0] != Q && cav_parse_double(s, n, &v[i])) {
+            /* the field lies in the reader's buffer (128 bytes of padding after its data) */
+            if (plain && n && s[0] != Q && cav_parse_double_padded(s, n, &v[i])) {
                 valid[i] = 1;
                 continue;
             }
@@ -581,18 +582,43 @@ csvavro_status cav_csv_reader_load_column(cav_csv_reader *r, cav_batch *b, uint3
     }
     case CSVAVRO_TYPE_LOCAL_TIMESTAMP_MICROS: {
         int64_t *v = c->v.i64;
-        /* neighbouring rows mostly share the date: remember the last one parsed */
-        char last_date[10] = {0};
+        /* neighbouring rows mostly share the date: remember the last one parsed (as its
+         * first eight bytes and the two day digits; it starts as a real date, 1970-01-01) */
         int64_t last_days = 0;
+        uint64_t last8;
+        memcpy(&last8, "1970-01-", 8);
+        unsigned last2 = (unsigned)'0' | (unsigned)'1' << 8;
         for (uint32_t k = 0; k < n_sel; k++) {
             CAV_FIELD(k);
             bool zone;
             int64_t tod;
+            if (plain && n == 19) {
+                /* the common shape "YYYY-MM-DD HH:MM:SS" (or 'T'), checked whole, word-wise */
+                uint64_t d8;
+                memcpy(&d8, s, 8);
+                unsigned d2 = (unsigned)(uint8_t)s[8] | (unsigned)(uint8_t)s[9] << 8;
+                int64_t secs, days = last_days;
+                if ((s[10] == ' ' || s[10] == 'T') && cav_hms_swar(s + 11, &secs) &&
+                    ((d8 == last8 && d2 == last2) || cav_date_swar(d8, d2, &days))) {
+                    last8 = d8;
+                    last2 = d2;
+                    last_days = days;
+                    v[i] = (days * 86400 + secs) * 1000000;
+                    valid[i] = 1;
+                    continue;
+                }
+            }
             if (plain && n >= 19 && s[0] != Q) {
                 bool date_ok = true;
-                if (memcmp(s, last_date, 10) != 0) {
+                uint64_t d8;
+                memcpy(&d8, s, 8);
+                unsigned d2 = (unsigned)(uint8_t)s[8] | (unsigned)(uint8_t)s[9] << 8;
+                if (d8 != last8 || d2 != last2) {
                     date_ok = cav_parse_ts_date(s, n, &last_days);
-                    if (date_ok) memcpy(last_date, s, 10);
+                    if (date_ok) {
+                        last8 = d8;
+                        last2 = d2;
+                    }
                 }
                 if (date_ok && cav_parse_ts_tail(s, n, &tod, &zone) && !zone) {
                     v[i] = last_days * 86400 * 1000000 + tod;

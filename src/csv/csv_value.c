@@ -248,30 +248,10 @@ bool cav_parse_ts_date(const char *s, size_t n, int64_t *days) {
     return n >= 10 && cav_dt_date(s, days);
 }
 
-/* "HH:MM:SS" at s as seconds of the day, eight bytes tested at once (SWAR): digits at bytes
- * 0,1,3,4,6,7, ':' at 2 and 5, hours <= 23, minutes and seconds <= 59 — what cav_dt_time_of
- * accepts there. False means "not this shape", not "invalid": the caller falls back. */
-static inline bool hms_swar(const char *s, int64_t *secs) {
-    const uint64_t dig = 0xFFFF00FFFF00FFFFull, zeros = 0x3030003030003030ull;
-    uint64_t w;
-    memcpy(&w, s, 8);
-    uint64_t x = w & dig;
-    if ((w & ~dig) != 0x00003A00003A0000ull || (x & 0xF0F000F0F000F0F0ull) != zeros ||
-        ((x + 0x0606000606000606ull) & 0xF0F000F0F000F0F0ull) != zeros)
-        return false;
-    x -= zeros; /* each digit byte now 0..9, no borrow */
-    unsigned hh = (unsigned)(x & 0xFF) * 10 + (unsigned)(x >> 8 & 0xFF);
-    unsigned mi = (unsigned)(x >> 24 & 0xFF) * 10 + (unsigned)(x >> 32 & 0xFF);
-    unsigned ss = (unsigned)(x >> 48 & 0xFF) * 10 + (unsigned)(x >> 56 & 0xFF);
-    if (hh > 23 || mi > 59 || ss > 59) return false;
-    *secs = (int64_t)(hh * 3600 + mi * 60 + ss);
-    return true;
-}
-
 bool cav_parse_ts_tail(const char *s, size_t n, int64_t *tod, bool *has_zone) {
     int64_t secs;
     /* fast path: exactly "YYYY-MM-DD HH:MM:SS" (or with 'T'), no fraction, no zone */
-    if (n == 19 && (s[10] == ' ' || s[10] == 'T') && hms_swar(s + 11, &secs)) {
+    if (n == 19 && (s[10] == ' ' || s[10] == 'T') && cav_hms_swar(s + 11, &secs)) {
         *has_zone = false;
         *tod = secs * 1000000;
         return true;

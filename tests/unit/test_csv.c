@@ -320,6 +320,121 @@ static void test_ts_tail_fast(void) {
     CHECK_INT(mism, 0);
 }
 
+/* cav_parse_double_padded (the column loader's 8-bytes-at-a-time path) against strtod: every
+ * string over an alphabet of digits, '.', signs, 'e' and a letter up to 5 bytes, then 300,000
+ * random decimals of 0..10 integer and 0..10 fraction digits (some with exponents), each followed
+ * by random bytes in the padding the function may read: accepted exactly when strtod consumes
+ * the whole text, bit-identical, and the same answer as cav_parse_double */
+static int padded_one(const char *txt, size_t k, uint64_t *seed) {
+    char field[64], z[64];
+    static const char tail[] = "0123456789.,\n\r\t\"e-+ Z";
+    memcpy(field, txt, k);
+    for (size_t j = k; j < sizeof field; j++)
+        field[j] = tail[cav_splitmix64(seed) % (sizeof tail - 1)];
+    memcpy(z, txt, k);
+    z[k] = '\0';
+    char *end;
+    double want = strtod(z, &end), d = -1, d2 = -2;
+    bool want_ok = k > 0 && end == z + k;
+    bool ok = cav_parse_double_padded(field, k, &d);
+    bool ok2 = cav_parse_double(z, k, &d2);
+    if (ok != want_ok || (ok && memcmp(&d, &want, sizeof d) != 0) || ok2 != ok ||
+        (ok && memcmp(&d, &d2, sizeof d) != 0)) {
+        fprintf(stderr, "  padded double '%s': %d %.17g, strtod %d %.17g\n", z, ok, d, want_ok,
+                want);
+        return 1;
+    }
+    return 0;
+}
+
+static void test_double_padded(void) {
+    uint64_t seed = 77;
+    int mism = 0;
+    static const char alpha[] = "0159.-+eZ";
+    char buf[48];
+    mism += padded_one("", 0, &seed);
+    for (size_t len = 1; len <= 5; len++) {
+        size_t total = 1;
+        for (size_t j = 0; j < len; j++)
+            total *= sizeof alpha - 1;
+        for (size_t c = 0; c < total; c++) {
+            size_t x = c;
+            for (size_t j = 0; j < len; j++, x /= sizeof alpha - 1)
+                buf[j] = alpha[x % (sizeof alpha - 1)];
+            if (mism < 5) mism += padded_one(buf, len, &seed);
+        }
+    }
+    for (int i = 0; i < 300000 && mism < 5; i++) {
+        uint64_t r = cav_splitmix64(&seed);
+        size_t k = 0;
+        if (r & 1) buf[k++] = (r & 2) ? '-' : '+';
+        size_t ip = (r >> 2) % 11, fp = (r >> 6) % 11;
+        for (size_t j = 0; j < ip; j++)
+            buf[k++] = (char)('0' + cav_splitmix64(&seed) % 10);
+        if (((r >> 10) & 7) != 0) buf[k++] = '.';
+        for (size_t j = 0; j < fp; j++)
+            buf[k++] = (char)('0' + cav_splitmix64(&seed) % 10);
+        if (((r >> 13) & 15) == 0) k += (size_t)sprintf(buf + k, "e%d", (int)((r >> 17) % 40) - 20);
+        if (((r >> 21) & 31) == 0 && k) buf[(r >> 26) % k] = "q:/_"[(r >> 40) & 3]; /* a bad byte */
+        mism += padded_one(buf, k, &seed);
+    }
+    /* the taxi columns' shapes */
+    for (int i = 0; i < 100000 && mism < 5; i++) {
+        uint64_t r = cav_splitmix64(&seed);
+        int k = sprintf(buf, "%s%u.%0*u", (r & 1) ? "-" : "", (unsigned)(r >> 1) % 200,
+                        (int)(1 + (r >> 9) % 8), (unsigned)(r >> 16) % 100000000u);
+        mism += padded_one(buf, (size_t)k, &seed);
+    }
+    CHECK_INT(mism, 0);
+}
+
+/* cav_date_swar against cav_dt_date (the definition, checked against timegm in test_dates):
+ * every year 0000..9999 with months 00..13 and days 00..32, and every byte value at every
+ * position of date templates */
+static void test_date_swar(void) {
+    int mism = 0;
+    char s[10];
+    for (unsigned y = 0; y <= 9999; y++)
+        for (unsigned m = 0; m <= 13; m++)
+            for (unsigned d = 0; d <= 32; d++) {
+                s[0] = (char)('0' + y / 1000), s[1] = (char)('0' + y / 100 % 10);
+                s[2] = (char)('0' + y / 10 % 10), s[3] = (char)('0' + y % 10);
+                s[4] = '-', s[5] = (char)('0' + m / 10), s[6] = (char)('0' + m % 10);
+                s[7] = '-', s[8] = (char)('0' + d / 10), s[9] = (char)('0' + d % 10);
+                uint64_t w;
+                memcpy(&w, s, 8);
+                int64_t a = -7, b = -7;
+                bool ok =
+                    cav_date_swar(w, (unsigned)(uint8_t)s[8] | (unsigned)(uint8_t)s[9] << 8, &a);
+                bool want = cav_dt_date(s, &b);
+                if (ok != want || (ok && a != b)) {
+                    if (mism++ < 5)
+                        fprintf(stderr, "  date swar '%.10s': %d %lld, want %d %lld\n", s, ok,
+                                (long long)a, want, (long long)b);
+                }
+            }
+    static const char *tmpl[] = {"2013-01-07", "2000-02-29", "1970-01-01",
+                                 "2099-12-31", "1900-02-28", "0000-03-01"};
+    for (size_t t = 0; t < sizeof tmpl / sizeof tmpl[0]; t++)
+        for (int pos = 0; pos < 10; pos++)
+            for (int v = 0; v < 256; v++) {
+                memcpy(s, tmpl[t], 10);
+                s[pos] = (char)v;
+                uint64_t w;
+                memcpy(&w, s, 8);
+                int64_t a = -7, b = -7;
+                bool ok =
+                    cav_date_swar(w, (unsigned)(uint8_t)s[8] | (unsigned)(uint8_t)s[9] << 8, &a);
+                bool want = cav_dt_date(s, &b);
+                if (ok != want || (ok && a != b)) {
+                    if (mism++ < 5)
+                        fprintf(stderr, "  date swar byte %d=%d of %s: %d, want %d\n", pos, v,
+                                tmpl[t], ok, want);
+                }
+            }
+    CHECK_INT(mism, 0);
+}
+
 static void test_bool_exhaustive(void) {
     /* every case mix of true/false, and every byte value at every position of each of them */
     int mism = 0;
@@ -642,6 +757,101 @@ static void test_load(void) {
     rd_close(&x);
 }
 
+/* The loader's fast paths in plain mode (no null markers): doubles of many shapes next to
+ * timestamps that mix the 19-byte form with fractions, 'T', bare dates, dates outside
+ * 1901..2099 and runs of one date (the loader remembers the last date across both of its
+ * timestamp paths). Expected values from strtod and timegm on the generated parts. */
+static void test_load_fast_shapes(void) {
+    enum { N = 20000 };
+    static char text[N * 64 + 64];
+    static double want_d[N];
+    static int64_t want_t[N];
+    size_t k = (size_t)sprintf(text, "d,t\n");
+    uint64_t seed = 4242;
+    unsigned y = 2013, mo = 1, dd = 7;
+    for (int i = 0; i < N; i++) {
+        uint64_t r = cav_splitmix64(&seed), r2 = cav_splitmix64(&seed);
+        char num[48];
+        switch (r % 6) {
+        case 0:
+            snprintf(num, sizeof num, "%s%u.%0*u", (r & 8) ? "-" : "", (unsigned)(r2 % 200),
+                     (int)(1 + (r2 >> 8) % 8), (unsigned)((r2 >> 16) % 100000000u));
+            break;
+        case 1:
+            snprintf(num, sizeof num, "%u", (unsigned)(r2 % 100000000u));
+            break;
+        case 2:
+            snprintf(num, sizeof num, "%.17g", (double)(int64_t)r2 / 1e9);
+            break;
+        case 3:
+            snprintf(num, sizeof num, "%ue%d", (unsigned)(r2 % 1000), (int)((r2 >> 20) % 60) - 30);
+            break;
+        case 4:
+            snprintf(num, sizeof num, "%s%llu.%u", (r & 8) ? "-" : "",
+                     (unsigned long long)(r2 % 1000000000000ull), (unsigned)(r2 >> 44) % 1000);
+            break;
+        default:
+            snprintf(num, sizeof num, "%s.%u", (r & 8) ? "-" : "", (unsigned)(r2 % 1000));
+            break;
+        }
+        want_d[i] = strtod(num, NULL);
+        if ((r >> 8) % 4 != 0) { /* a new date; else the previous row's */
+            static const unsigned years[] = {1850, 1900, 1901, 1969, 1970,
+                                             2000, 2013, 2099, 2100, 2400};
+            y = (r >> 12) % 3 ? 2013 : years[(r >> 14) % 10];
+            mo = 1 + (unsigned)(r >> 20) % 12;
+            dd = 1 + (unsigned)(r >> 24) % 28;
+        }
+        unsigned hh = (unsigned)(r >> 32) % 24, mi = (unsigned)(r >> 40) % 60,
+                 ss = (unsigned)(r >> 48) % 60, shape = (unsigned)(r >> 56) % 8;
+        struct tm tm = {0};
+        tm.tm_year = (int)y - 1900, tm.tm_mon = (int)mo - 1, tm.tm_mday = (int)dd;
+        tm.tm_hour = (int)hh, tm.tm_min = (int)mi, tm.tm_sec = (int)ss;
+        char ts[40];
+        if (shape == 0) { /* a bare date is midnight */
+            tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+            snprintf(ts, sizeof ts, "%04u-%02u-%02u", y, mo, dd);
+            want_t[i] = (int64_t)timegm(&tm) * 1000000;
+        } else if (shape == 1) { /* a fraction */
+            snprintf(ts, sizeof ts, "%04u-%02u-%02u %02u:%02u:%02u.%03u", y, mo, dd, hh, mi, ss,
+                     (unsigned)(r2 % 1000));
+            want_t[i] = (int64_t)timegm(&tm) * 1000000 + (int64_t)(r2 % 1000) * 1000;
+        } else {
+            snprintf(ts, sizeof ts, "%04u-%02u-%02u%c%02u:%02u:%02u", y, mo, dd,
+                     shape == 2 ? 'T' : ' ', hh, mi, ss);
+            want_t[i] = (int64_t)timegm(&tm) * 1000000;
+        }
+        k += (size_t)sprintf(text + k, "%s,%s\n", num, ts);
+    }
+    const char *path = write_file("fast_shapes.csv", text, k);
+    csvavro_type types[] = {CSVAVRO_TYPE_DOUBLE, CSVAVRO_TYPE_LOCAL_TIMESTAMP_MICROS};
+    csvavro_csv_options o;
+    csvavro_csv_options_init(&o);
+    csvavro_error err;
+    rd x;
+    CHECK_OK(rd_open(&x, path, &o, types, &err), &err);
+    int row = 0, mism = 0;
+    for (;;) {
+        CHECK_OK(cav_csv_reader_next(x.r, &x.b, &err), &err);
+        if (x.b.n_rows == 0) break;
+        for (uint32_t c = 0; c < 2; c++)
+            CHECK_OK(cav_csv_reader_load_column(x.r, &x.b, c, &err), &err);
+        for (uint32_t i = 0; i < x.b.n_rows && row < N; i++, row++) {
+            double d = x.b.cols[0].v.f64[i];
+            int64_t t = x.b.cols[1].v.i64[i];
+            if (!x.b.cols[0].valid[i] || !x.b.cols[1].valid[i] ||
+                memcmp(&d, &want_d[row], sizeof d) != 0 || t != want_t[row]) {
+                if (mism++ < 5)
+                    fprintf(stderr, "  row %d: %.17g %lld, want %.17g %lld\n", row, d, (long long)t,
+                            want_d[row], (long long)want_t[row]);
+            }
+        }
+    }
+    CHECK_INT(row, N);
+    CHECK_INT(mism, 0);
+    rd_close(&x);
+}
+
 static void test_errors(void) {
     const char *d = "a,b\n1,x\n2,3\n\"q\nq\",y,z\n4,5\n6,zz\n";
     const char *path = write_file("err.csv", d, strlen(d));
@@ -883,6 +1093,8 @@ int main(void) {
     CHECK_RUN(test_long());
     CHECK_RUN(test_double());
     CHECK_RUN(test_dates());
+    CHECK_RUN(test_double_padded());
+    CHECK_RUN(test_date_swar());
     CHECK_RUN(test_bool_exhaustive());
     CHECK_RUN(test_ts_tail_fast());
     CHECK_RUN(test_infer_rules());
@@ -890,6 +1102,7 @@ int main(void) {
     CHECK_RUN(test_infer_duplicate_names());
     CHECK_RUN(test_infer_sampling());
     CHECK_RUN(test_load());
+    CHECK_RUN(test_load_fast_shapes());
     CHECK_RUN(test_errors());
     CHECK_RUN(test_load_selected());
     CHECK_RUN(test_lines_and_rows());
