@@ -20,6 +20,8 @@
 #include "io.h"
 #include "io_src.h"
 
+#include "../core/core_dl.h"
+
 #include <bzlib.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -383,6 +385,24 @@ static csvavro_status dec_create(src *in, csvavro_compression c, const char *pat
 
 /* ---- zip: libzip over a csvavro_file (random access: the directory is at the end) */
 
+/* libzip is loaded on the first zip input (core_dl.h): most runs never read one, and it pulls
+ * in libcrypto, which costs every start-up about a millisecond */
+/* clang-format off */
+#define ZIP_FUNCS(X) \
+    X(zip_error_set) X(zip_stat_init) X(zip_error_to_data) X(zip_source_seek_compute_offset) \
+    X(zip_source_make_command_bitmap) X(zip_fread) X(zip_error_strerror) X(zip_file_get_error) \
+    X(zip_fclose) X(zip_discard) X(zip_error_fini) X(zip_error_init) \
+    X(zip_source_function_create) X(zip_open_from_source) X(zip_source_free) \
+    X(zip_get_num_entries) X(zip_get_name) X(zip_fopen_index) X(zip_strerror)
+/* clang-format on */
+struct zip_api {
+    ZIP_FUNCS(CAV_DL_FIELD)
+};
+#define ZIP_SYM(f) CAV_DL_SYM(struct zip_api, f)
+static const cav_dl_sym zip_syms[] = {ZIP_FUNCS(ZIP_SYM)};
+static struct zip_api zl; /* written once by cav_dl_load, read-only afterwards */
+static cav_dl_lib zip_lib = CAV_DL_LIB(CAV_SONAME_LIBZIP, 0, zip_syms, &zl);
+
 typedef struct zip_src {
     src base;
     csvavro_file *f; /* owned */
@@ -405,7 +425,7 @@ static zip_int64_t zcb(void *ud, void *data, zip_uint64_t len, zip_source_cmd_t 
         size_t n = (size_t)CAV_MIN((int64_t)len, left), got = 0;
         csvavro_error e;
         if (csvavro_file_pread(z->f, data, n, z->pos, &got, &e) != CSVAVRO_OK) {
-            zip_error_set(&z->zerr, ZIP_ER_READ, EIO);
+            zl.zip_error_set(&z->zerr, ZIP_ER_READ, EIO);
             return -1;
         }
         z->pos += (int64_t)got;
@@ -415,15 +435,15 @@ static zip_int64_t zcb(void *ud, void *data, zip_uint64_t len, zip_source_cmd_t 
         return 0;
     case ZIP_SOURCE_STAT: {
         zip_stat_t *st = data;
-        zip_stat_init(st);
+        zl.zip_stat_init(st);
         st->size = (zip_uint64_t)z->f->size;
         st->valid |= ZIP_STAT_SIZE;
         return sizeof *st;
     }
     case ZIP_SOURCE_ERROR:
-        return zip_error_to_data(&z->zerr, data, len);
+        return zl.zip_error_to_data(&z->zerr, data, len);
     case ZIP_SOURCE_SEEK: {
-        zip_int64_t np = zip_source_seek_compute_offset(
+        zip_int64_t np = zl.zip_source_seek_compute_offset(
             (zip_uint64_t)z->pos, (zip_uint64_t)z->f->size, data, len, &z->zerr);
         if (np < 0) return -1;
         z->pos = np;
@@ -434,11 +454,11 @@ static zip_int64_t zcb(void *ud, void *data, zip_uint64_t len, zip_source_cmd_t 
     case ZIP_SOURCE_FREE:
         return 0;
     case ZIP_SOURCE_SUPPORTS:
-        return zip_source_make_command_bitmap(
+        return zl.zip_source_make_command_bitmap(
             ZIP_SOURCE_OPEN, ZIP_SOURCE_READ, ZIP_SOURCE_CLOSE, ZIP_SOURCE_STAT, ZIP_SOURCE_ERROR,
             ZIP_SOURCE_SEEK, ZIP_SOURCE_TELL, ZIP_SOURCE_SUPPORTS, ZIP_SOURCE_FREE, -1);
     default:
-        zip_error_set(&z->zerr, ZIP_ER_OPNOTSUPP, 0);
+        zl.zip_error_set(&z->zerr, ZIP_ER_OPNOTSUPP, 0);
         return -1;
     }
 }
@@ -446,11 +466,11 @@ static zip_int64_t zcb(void *ud, void *data, zip_uint64_t len, zip_source_cmd_t 
 static csvavro_status zip_read_cb(src *s, uint8_t *buf, size_t cap, size_t *got,
                                   csvavro_error *err) {
     zip_src *z = (zip_src *)s;
-    zip_int64_t n = zip_fread(z->zf, buf, cap);
+    zip_int64_t n = zl.zip_fread(z->zf, buf, cap);
     if (n < 0) {
         cav_err_path(err, z->path);
         return cav_err(err, CSVAVRO_E_CORRUPT, "zip data: %s",
-                       zip_error_strerror(zip_file_get_error(z->zf)));
+                       zl.zip_error_strerror(zl.zip_file_get_error(z->zf)));
     }
     *got = (size_t)n;
     return CSVAVRO_OK;
@@ -458,15 +478,21 @@ static csvavro_status zip_read_cb(src *s, uint8_t *buf, size_t cap, size_t *got,
 
 static void zip_destroy(src *s) {
     zip_src *z = (zip_src *)s;
-    if (z->zf) zip_fclose(z->zf);
-    if (z->za) zip_discard(z->za);
-    zip_error_fini(&z->zerr);
+    if (z->zf) zl.zip_fclose(z->zf);
+    if (z->za) zl.zip_discard(z->za);
+    zl.zip_error_fini(&z->zerr);
     if (z->f) csvavro_file_close(z->f, NULL);
     cav_free(z);
 }
 
 static csvavro_status zip_create(csvavro_file *f, const char *entry, const char *path, src **out,
                                  csvavro_error *err) {
+    csvavro_status lst = cav_dl_load(&zip_lib, "zip input", err);
+    if (lst != CSVAVRO_OK) {
+        csvavro_file_close(f, NULL);
+        cav_err_path(err, path);
+        return lst;
+    }
     zip_src *z = cav_calloc(1, sizeof *z);
     if (!z) {
         csvavro_file_close(f, NULL);
@@ -476,26 +502,26 @@ static csvavro_status zip_create(csvavro_file *f, const char *entry, const char 
     z->base.destroy = zip_destroy;
     z->f = f;
     z->path = path;
-    zip_error_init(&z->zerr);
+    zl.zip_error_init(&z->zerr);
     csvavro_status st = CSVAVRO_OK;
     zip_error_t ze;
-    zip_error_init(&ze);
-    zip_source_t *zs = zip_source_function_create(zcb, z, &ze);
+    zl.zip_error_init(&ze);
+    zip_source_t *zs = zl.zip_source_function_create(zcb, z, &ze);
     if (zs) {
-        z->za = zip_open_from_source(zs, ZIP_RDONLY, &ze);
-        if (!z->za) zip_source_free(zs);
+        z->za = zl.zip_open_from_source(zs, ZIP_RDONLY, &ze);
+        if (!z->za) zl.zip_source_free(zs);
     }
     if (!z->za) {
         cav_err_path(err, path);
         st = cav_err(err, CSVAVRO_E_CORRUPT, "not a readable zip archive: %s",
-                     zip_error_strerror(&ze));
+                     zl.zip_error_strerror(&ze));
         goto done;
     }
-    zip_int64_t n = zip_get_num_entries(z->za, 0), pick = -1, files = 0;
+    zip_int64_t n = zl.zip_get_num_entries(z->za, 0), pick = -1, files = 0;
     char names[512] = "";
     size_t nl = 0;
     for (zip_int64_t i = 0; i < n; i++) {
-        const char *nm = zip_get_name(z->za, (zip_uint64_t)i, 0);
+        const char *nm = zl.zip_get_name(z->za, (zip_uint64_t)i, 0);
         if (!nm) continue;
         size_t l = strlen(nm);
         if (l && nm[l - 1] == '/') continue; /* a directory */
@@ -522,14 +548,14 @@ static csvavro_status zip_create(csvavro_file *f, const char *entry, const char 
         goto done;
     }
     if (err) csvavro_error_clear(err);
-    z->zf = zip_fopen_index(z->za, (zip_uint64_t)pick, 0);
+    z->zf = zl.zip_fopen_index(z->za, (zip_uint64_t)pick, 0);
     if (!z->zf) {
         cav_err_path(err, path);
         st = cav_err(err, CSVAVRO_E_UNSUPPORTED, "zip entry \"%s\": %s",
-                     zip_get_name(z->za, (zip_uint64_t)pick, 0), zip_strerror(z->za));
+                     zl.zip_get_name(z->za, (zip_uint64_t)pick, 0), zl.zip_strerror(z->za));
     }
 done:
-    zip_error_fini(&ze);
+    zl.zip_error_fini(&ze);
     if (st != CSVAVRO_OK) {
         zip_destroy(&z->base);
         return st;

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# dl_missing.sh — the optional libraries csvavro loads on first use (src/core/core_dl.h,
+# docs/internals.md "Start-up"): when the library cannot be loaded, the job that needs it fails
+# with a message naming the feature, the library and the loader's reason, exits non-zero and
+# writes no output; runs that do not need it are unaffected. The library is made unloadable
+# honestly, through the system loader: a directory on LD_LIBRARY_PATH holds a file with the
+# library's soname that is either empty ("file too short": dlopen fails) or another, unrelated
+# library (dlopen succeeds, dlsym fails: "undefined symbol"). The sonames come from the build
+# (CSVAVRO_SONAME_<LIB>, the libraries the build found).
+#   zip input (libzip)      convert of a .zip
+#   MPI (libmpi)            convert with CSVAVRO_MPI=1 (no launcher needed to reach MPI_Init)
+# The secure-HDFS libraries are checked where a Kerberos server runs: hdfs_secure.sh (GSS-API),
+# hdfs_dtoken.sh (Cyrus SASL), hdfs_dtp.sh (OpenSSL's libcrypto).
+set -euo pipefail
+BIN=${CSVAVRO_BIN:?}
+command -v zip > /dev/null || { echo "skipped: zip not installed (scripts/deps.sh)"; exit 77; }
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+cd "$T"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+# an unrelated library that every build links (zlib), to stand in for the missing one
+OTHER=$(ldd "$BIN" | awk '$1 == "libz.so.1" {print $3}')
+[ -f "$OTHER" ] || fail "cannot find libz.so.1 in ldd $BIN"
+
+# fakes SONAME: $T/empty/SONAME (too short) and $T/other/SONAME (zlib under that name)
+fakes() {
+  mkdir -p empty other
+  : > "empty/$1"
+  cp "$OTHER" "other/$1"
+}
+# refused NAME PATTERN OUT CMD...: CMD fails (status 1) with PATTERN in its stderr, OUT absent
+refused() {
+  local n=$1 pat=$2 out=$3 rc=0
+  shift 3
+  "$@" 2> err.txt > /dev/null || rc=$?
+  [ $rc -ne 0 ] || fail "$n: exit status 0 (expected a failure)"
+  grep -qF -- "$pat" err.txt || fail "$n: stderr lacks \"$pat\": $(cat err.txt)"
+  [ -z "$out" ] || [ ! -e "$out" ] || fail "$n: $out was written"
+  echo "ok: $n: $(head -1 err.txt)"
+}
+
+printf 'id,name\n1,a\n2,b\n' > t.csv
+zip -q t.zip t.csv
+
+# zip input
+Z=${CSVAVRO_SONAME_LIBZIP:?}
+fakes "$Z"
+refused "zip input, $Z unloadable" "t.zip: zip input needs $Z: empty/$Z: file too short" \
+  out1.avro env LD_LIBRARY_PATH=empty "$BIN" convert t.zip out1.avro
+refused "zip input, $Z without its symbols" "t.zip: zip input needs $Z: other/$Z: undefined symbol: zip_" \
+  out2.avro env LD_LIBRARY_PATH=other "$BIN" convert t.zip out2.avro
+# the same run without the zip archive does not need the library
+LD_LIBRARY_PATH=empty "$BIN" convert t.csv plain.avro 2> /dev/null || fail "plain CSV needs libzip"
+LD_LIBRARY_PATH=empty "$BIN" --version > /dev/null || fail "--version needs libzip"
+# and with the real library the archive converts (values: tests/input/real_header.sh)
+"$BIN" convert t.zip good.avro 2> /dev/null || fail "zip input with the real $Z"
+echo "ok: plain CSV and --version run without $Z; the archive converts with it"
