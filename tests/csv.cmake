@@ -27,3 +27,10 @@ cav_add_script_test(NAME csv_fast_paths
 # each other and against the test's own model checked by Python's csv module and python3-avro.
 cav_add_script_test(NAME csv_pushdown
   COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/csv/pushdown.py LABELS interop)
+# Schema inference on two threads (-j >= 2: the sample's windows split between the planning
+# thread and a helper) against the one-thread schema and the test's own model of the rules;
+# and under ThreadSanitizer
+cav_add_script_test(NAME csv_infer_threads
+  COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/csv/infer_threads.py LABELS interop)
+cav_add_script_test(NAME csv_infer_threads_tsan
+  COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/csv/infer_threads.py LABELS tsan)

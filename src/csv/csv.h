@@ -323,6 +323,11 @@ typedef enum cav_infer_class {
 } cav_infer_class;
 cav_infer_class cav_infer_classify(const char *s, size_t n);
 cav_infer_class cav_infer_join(cav_infer_class a, cav_infer_class b);
+/* csvavro_csv_infer with `threads` (>= 2: a sampled input's windows on two threads; the
+ * schema is the one-thread one) */
+csvavro_status cav_csv_infer_threads(csvavro_fs *fs, const char *const *paths, size_t n_paths,
+                                     const csvavro_csv_options *o, int threads,
+                                     csvavro_schema **out, csvavro_error *err);
 
 /* Options: validation and null markers (csv_options.c). */
 csvavro_status cav_csv_options_check(const csvavro_csv_options *o, csvavro_error *err);

@@ -15,12 +15,17 @@
 
 #include "../io/io.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
 #define SAMPLE_WINDOWS 8
 #define SMALL_INPUT ((int64_t)4 << 20)
 #define INFER_BATCH 1024
+#define WINDOW_BUF ((size_t)256 << 10)
+/* with several threads, a helper samples windows HELPER_FIRST_WINDOW.. (after window 0, the
+ * other thread has three and the helper four, less its start) */
+#define HELPER_FIRST_WINDOW 4
 
 cav_infer_class cav_infer_classify(const char *s, size_t n) {
     if (n == 0) return CAV_INFER_STRING;
@@ -218,9 +223,92 @@ static csvavro_status sample_range(cav_csv_reader *r, cav_batch *b, csvavro_file
     return CSVAVRO_OK;
 }
 
-static csvavro_status infer_file(csvavro_file *f, const char *path, const csvavro_csv_options *o,
-                                 const cav_csv_header *h, const csvavro_schema *names,
-                                 uint64_t quota, infer_state *is, csvavro_error *err) {
+/* One window of the sample: rows from byte `start` (window 0: aligned at the data start, under
+ * the caller's on-error policy; the others skip to the next line end and skip bad records);
+ * window 0 also measures the bytes its rows took (*window_bytes). */
+static csvavro_status sample_window(csvavro_file *f, const char *path, const csvavro_csv_options *o,
+                                    const cav_csv_header *h, const csvavro_schema *names,
+                                    cav_batch *b, int w, int64_t start, uint64_t per,
+                                    infer_state *is, int64_t *window_bytes, csvavro_error *err) {
+    uint64_t rows_before = is->rows;
+    csvavro_csv_options so = *o;
+    so.max_errors = 0; /* as in infer_file */
+    if (w > 0) so.on_error = CSVAVRO_ON_ERROR_SKIP;
+    cav_csv_reader *wr = NULL;
+    CAV_TRY(
+        cav_csv_reader_create(&so, names, cav_csv_batch_rows(INFER_BATCH, h->n_cols), &wr, err));
+    cav_csv_reader_allow_trailing_empty(wr, h->trailing_empty);
+    /* a window is ~2,500 rows (0.4 MB of the 14-column taxi file): read in 256 KiB, not the
+     * default 1 MiB (read and scanned past the rows taken); a longer record grows the buffer */
+    cav_csv_reader_tune(wr, -1, WINDOW_BUF);
+    if (w == 0) cav_csv_reader_set_base(wr, 1, h->data_start_line);
+    csvavro_status st = sample_range(wr, b, f, path, start, INT64_MAX, w == 0, per, is, err);
+    if (w == 0 && is->rows > rows_before) *window_bytes = cav_csv_reader_bytes_done(wr) + 4096;
+    cav_csv_reader_free(wr);
+    return st;
+}
+
+/* The windows [w0, w1) of a windowed sample into their own state, on a helper thread (its own
+ * handle of the input, its own batch). */
+typedef struct window_job {
+    csvavro_fs *fs;
+    const char *path;
+    const csvavro_csv_options *o;
+    const cav_csv_header *h;
+    const csvavro_schema *names;
+    int64_t data, window_bytes;
+    uint64_t per;
+    int w0, w1;
+    infer_state is;
+    csvavro_status st;
+    csvavro_error err;
+} window_job;
+
+static int64_t window_start(const cav_csv_header *h, int64_t data, int64_t window_bytes, int w) {
+    /* window 0 at the data start, the last one ending at the end of the input */
+    int64_t span = data - window_bytes;
+    if (span < 0) span = 0;
+    return h->data_start + span / (SAMPLE_WINDOWS - 1) * w;
+}
+
+static void *window_main(void *arg) {
+    window_job *wj = arg;
+    csvavro_file *f = NULL;
+    cav_batch b;
+    memset(&b, 0, sizeof b);
+    const csvavro_csv_options *o = wj->o;
+    uint32_t n_cols = wj->h->n_cols;
+    wj->st = cav_input_open(wj->fs, wj->path, o->compression, o->zip_entry, &f, &wj->err);
+    if (wj->st == CSVAVRO_OK)
+        wj->st =
+            cav_batch_init(&b, n_cols, NULL, cav_csv_batch_rows(INFER_BATCH, n_cols), 0, &wj->err);
+    for (int w = wj->w0; w < wj->w1 && wj->st == CSVAVRO_OK; w++)
+        wj->st = sample_window(f, wj->path, o, wj->h, wj->names, &b, w,
+                               window_start(wj->h, wj->data, wj->window_bytes, w), wj->per, &wj->is,
+                               NULL, &wj->err);
+    cav_batch_free(&b);
+    if (f) csvavro_file_close(f, NULL);
+    return NULL;
+}
+
+/* Starts the helper for the windows [w0, SAMPLE_WINDOWS); false when it cannot (the caller
+ * then runs them itself: the same result). */
+static bool helper_start(window_job *wj, pthread_t *tid) {
+    uint32_t n = wj->h->n_cols;
+    wj->is.cls = cav_calloc(n, sizeof *wj->is.cls);
+    wj->is.nulls = cav_calloc(n, sizeof *wj->is.nulls);
+    wj->is.rows = 0;
+    wj->st = CSVAVRO_OK;
+    if (wj->is.cls && wj->is.nulls && pthread_create(tid, NULL, window_main, wj) == 0) return true;
+    cav_free(wj->is.cls);
+    cav_free(wj->is.nulls);
+    return false;
+}
+
+static csvavro_status infer_file(csvavro_fs *fs, csvavro_file *f, const char *path,
+                                 const csvavro_csv_options *o, const cav_csv_header *h,
+                                 const csvavro_schema *names, uint64_t quota, int threads,
+                                 infer_state *is, csvavro_error *err) {
     cav_csv_reader *r = NULL;
     cav_batch b;
     memset(&b, 0, sizeof b);
@@ -250,27 +338,45 @@ static csvavro_status infer_file(csvavro_file *f, const char *path, const csvavr
         st = sample_range(r, &b, f, path, h->data_start, INT64_MAX, true, quota, is, err);
         goto done;
     }
+    /* Window 0 first (where windows 1.. start depends on its length); then, with several
+     * threads, a helper samples the second half of the windows into its own state while this
+     * thread samples the first half. Classes join per column in a lattice (cav_infer_join:
+     * commutative, associative, tested exhaustively in test_csv) and null and row counts add
+     * up, so the merged state is the serial one (tests/csv/infer_threads.py). */
     uint64_t per = quota / SAMPLE_WINDOWS + 1;
     int64_t window_bytes = 0;
-    for (int w = 0; w < SAMPLE_WINDOWS && st == CSVAVRO_OK; w++) {
-        /* window 0 at the data start, the last one ending at the end of the input */
-        int64_t span = data - window_bytes;
-        if (span < 0) span = 0;
-        int64_t start = h->data_start + span / (SAMPLE_WINDOWS - 1) * w;
-        uint64_t rows_before = is->rows;
-        csvavro_csv_options so = *o;
-        so.max_errors = 0; /* as above */
-        if (w > 0) so.on_error = CSVAVRO_ON_ERROR_SKIP;
-        cav_csv_reader *wr = NULL;
-        st =
-            cav_csv_reader_create(&so, names, cav_csv_batch_rows(INFER_BATCH, h->n_cols), &wr, err);
-        if (st != CSVAVRO_OK) break;
-        cav_csv_reader_allow_trailing_empty(wr, h->trailing_empty);
-        cav_csv_reader_tune(wr, -1, (size_t)1 << 20); /* a window is ~0.5 MB of rows */
-        if (w == 0) cav_csv_reader_set_base(wr, 1, h->data_start_line);
-        st = sample_range(wr, &b, f, path, start, INT64_MAX, w == 0, per, is, err);
-        if (w == 0 && is->rows > rows_before) window_bytes = cav_csv_reader_bytes_done(wr) + 4096;
-        cav_csv_reader_free(wr);
+    st = sample_window(f, path, o, h, names, &b, 0, h->data_start, per, is, &window_bytes, err);
+    window_job wj = {.fs = fs,
+                     .path = path,
+                     .o = o,
+                     .h = h,
+                     .names = names,
+                     .data = data,
+                     .window_bytes = window_bytes,
+                     .per = per,
+                     .w0 = HELPER_FIRST_WINDOW,
+                     .w1 = SAMPLE_WINDOWS};
+    pthread_t tid;
+    bool helper = st == CSVAVRO_OK && threads >= 2 && fs && helper_start(&wj, &tid);
+    int mine = helper ? HELPER_FIRST_WINDOW : SAMPLE_WINDOWS;
+    for (int w = 1; w < mine && st == CSVAVRO_OK; w++)
+        st = sample_window(f, path, o, h, names, &b, w, window_start(h, data, window_bytes, w), per,
+                           is, NULL, err);
+    if (helper) {
+        pthread_join(tid, NULL);
+        if (st == CSVAVRO_OK && wj.st != CSVAVRO_OK) { /* the serial order's first error */
+            st = wj.st;
+            if (err) *err = wj.err;
+        }
+        if (st == CSVAVRO_OK) {
+            for (uint32_t c = 0; c < h->n_cols; c++) {
+                is->cls[c] = cav_infer_join(is->cls[c], wj.is.cls[c]);
+                is->nulls[c] += wj.is.nulls[c];
+            }
+            is->rows += wj.is.rows;
+        }
+        cav_free(wj.is.cls);
+        cav_free(wj.is.nulls);
     }
 done:
     if (st != CSVAVRO_OK) fill_line(f, err);
@@ -336,8 +442,8 @@ static csvavro_status apply_overrides(csvavro_schema *s, const csvavro_csv_optio
 /* Inputs with the same columns sampled together; *only_null (when not NULL) gets a byte per
  * column: 1 when the sample saw no value in it (its type, string, says nothing). */
 static csvavro_status infer_same(csvavro_fs *fs, const char *const *paths, size_t n_paths,
-                                 const csvavro_csv_options *o, bool overrides, csvavro_schema **out,
-                                 uint8_t **only_null, csvavro_error *err) {
+                                 const csvavro_csv_options *o, bool overrides, int threads,
+                                 csvavro_schema **out, uint8_t **only_null, csvavro_error *err) {
     *out = NULL;
     csvavro_status st = CSVAVRO_OK;
     cav_csv_header h;
@@ -375,7 +481,7 @@ static csvavro_status infer_same(csvavro_fs *fs, const char *const *paths, size_
             }
         }
         if (st == CSVAVRO_OK && (k == 0 || hk.n_cols))
-            st = infer_file(f, paths[k], o, k == 0 ? &h : &hk, s, quota, &is, err);
+            st = infer_file(fs, f, paths[k], o, k == 0 ? &h : &hk, s, quota, threads, &is, err);
         if (k > 0) cav_csv_header_free(&hk);
         csvavro_file_close(f, NULL);
         if (st != CSVAVRO_OK) break;
@@ -595,7 +701,7 @@ static csvavro_type widen(csvavro_type a, csvavro_type b) {
  * text in first-seen order, types widened over the groups that saw a value, nullable when a
  * group says so or some input lacks the column; then --type/--not-null. */
 static csvavro_status infer_union(csvavro_fs *fs, const char *const *paths, size_t n_paths,
-                                  const csvavro_csv_options *o, csvavro_schema **out,
+                                  const csvavro_csv_options *o, int threads, csvavro_schema **out,
                                   csvavro_error *err) {
     csvavro_status st = CSVAVRO_OK;
     cav_csv_header *hs = cav_calloc(n_paths, sizeof *hs);
@@ -660,7 +766,7 @@ static csvavro_status infer_union(csvavro_fs *fs, const char *const *paths, size
         }
         csvavro_schema *g = NULL;
         uint8_t *none = NULL;
-        st = infer_same(fs, gp, ng, &go, false, &g, &none, err);
+        st = infer_same(fs, gp, ng, &go, false, threads, &g, &none, err);
         for (size_t c = 0; st == CSVAVRO_OK && c < g->n_fields; c++) {
             const char *text = hs[k].names[c];
             size_t i = (size_t)trimmed_hash(text) & (ks.cap - 1);
@@ -732,6 +838,12 @@ done:
 csvavro_status csvavro_csv_infer(csvavro_fs *fs, const char *const *paths, size_t n_paths,
                                  const csvavro_csv_options *o, csvavro_schema **out,
                                  csvavro_error *err) {
+    return cav_csv_infer_threads(fs, paths, n_paths, o, 1, out, err);
+}
+
+csvavro_status cav_csv_infer_threads(csvavro_fs *fs, const char *const *paths, size_t n_paths,
+                                     const csvavro_csv_options *o, int threads,
+                                     csvavro_schema **out, csvavro_error *err) {
     *out = NULL;
     CAV_RETURN_IF(n_paths == 0, err, CSVAVRO_E_USAGE, "no input to infer a schema from");
     CAV_TRY(cav_csv_options_check(o, err));
@@ -746,9 +858,9 @@ csvavro_status csvavro_csv_infer(csvavro_fs *fs, const char *const *paths, size_
         CAV_RETURN_IF(!o->header || o->n_names, err, CSVAVRO_E_USAGE,
                       "--union-by-name matches columns by their header names: not with "
                       "--no-header or --names");
-        return infer_union(fs, paths, n_paths, o, out, err);
+        return infer_union(fs, paths, n_paths, o, threads, out, err);
     }
-    return infer_same(fs, paths, n_paths, o, true, out, NULL, err);
+    return infer_same(fs, paths, n_paths, o, true, threads, out, NULL, err);
 }
 
 /* ------------------------------------------------------------------ public row reader */

@@ -376,7 +376,9 @@ static csvavro_status take_schema(csvavro_job *j, csvavro_error *err) {
         for (size_t i = 0; i < j->n_inputs; i++)
             if (j->inputs[i].h.n_cols > 0 && j->inputs[i].fs == ref->fs)
                 paths[n++] = j->inputs[i].path;
-        csvavro_status st = csvavro_csv_infer(ref->fs, paths, n, &j->o.csv, &j->full, err);
+        /* with several threads the sample's windows run on two (the same schema) */
+        int t = j->o.threads ? j->o.threads : cav_cpu_count();
+        csvavro_status st = cav_csv_infer_threads(ref->fs, paths, n, &j->o.csv, t, &j->full, err);
         cav_free(paths);
         CAV_TRY(st);
     }

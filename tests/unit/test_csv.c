@@ -481,6 +481,21 @@ static void test_infer_rules(void) {
     CHECK_INT(cav_infer_join(CAV_INFER_BOOL, CAV_INFER_LONG), CAV_INFER_STRING);
     CHECK_INT(cav_infer_join(CAV_INFER_NONE, CAV_INFER_BOOL), CAV_INFER_BOOL);
     CHECK_INT(cav_infer_join(CAV_INFER_STRING, CAV_INFER_LONG), CAV_INFER_STRING);
+    /* the join is a semilattice (NONE the bottom, STRING the top): commutative, associative,
+     * idempotent, so windows sampled on two threads and joined give the serial fold (every
+     * triple of classes) */
+    for (int a = CAV_INFER_NONE; a <= CAV_INFER_STRING; a++)
+        for (int b = CAV_INFER_NONE; b <= CAV_INFER_STRING; b++) {
+            cav_infer_class ab = cav_infer_join((cav_infer_class)a, (cav_infer_class)b);
+            CHECK_INT(ab, cav_infer_join((cav_infer_class)b, (cav_infer_class)a));
+            CHECK_INT(cav_infer_join((cav_infer_class)a, (cav_infer_class)a), a);
+            CHECK_INT(cav_infer_join(CAV_INFER_NONE, (cav_infer_class)a), a);
+            CHECK_INT(cav_infer_join(CAV_INFER_STRING, (cav_infer_class)a), CAV_INFER_STRING);
+            for (int c = CAV_INFER_NONE; c <= CAV_INFER_STRING; c++)
+                CHECK_INT(cav_infer_join(ab, (cav_infer_class)c),
+                          cav_infer_join((cav_infer_class)a,
+                                         cav_infer_join((cav_infer_class)b, (cav_infer_class)c)));
+        }
     /* the classification is the first of long, double, date, timestamp, boolean that parses
      * (docs/input.md); cav_infer_classify takes shortcuts (a '-' after four digits is neither
      * a long nor a double): the same class as that definition on edge cases and 200,000
