@@ -10,12 +10,29 @@
  */
 #include "hdfs_digest.h"
 
-#include <openssl/evp.h>
+#include "../core/core_dl.h"
+
 #include <pthread.h>
 #include <sasl/sasl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Cyrus SASL, loaded when a connection authenticates with a token (DIGEST-MD5: delegation tokens
+ * on a NameNode, block tokens on a DataNode; core_dl.h): only secure clusters need it. */
+/* clang-format off */
+#define SASL_FUNCS(X) \
+    X(sasl_set_mutex) X(sasl_client_init) X(sasl_client_new) X(sasl_setprop) \
+    X(sasl_client_start) X(sasl_client_step) X(sasl_getprop) X(sasl_encode) X(sasl_decode) \
+    X(sasl_errdetail) X(sasl_errstring) X(sasl_dispose)
+/* clang-format on */
+struct sasl_api {
+    SASL_FUNCS(CAV_DL_FIELD)
+};
+#define SASL_SYM(f) CAV_DL_SYM(struct sasl_api, f)
+static const cav_dl_sym sasl_syms[] = {SASL_FUNCS(SASL_SYM)};
+static struct sasl_api cy; /* written once by cav_dl_load, read-only afterwards */
+static cav_dl_lib sasl_lib = CAV_DL_LIB(CAV_SONAME_LIBSASL2, 0, sasl_syms, &cy);
 
 /* Cyrus keeps every callback as int (*)(void) (the real type depends on the id). */
 #define CB(f) ((int (*)(void))(void (*)(void))(f))
@@ -45,8 +62,8 @@ static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static int g_init_rc = SASL_FAIL;
 
 static void init_once(void) {
-    sasl_set_mutex(cav_mutex_new, cav_mutex_lock, cav_mutex_unlock, cav_mutex_free);
-    g_init_rc = sasl_client_init(g_callbacks);
+    cy.sasl_set_mutex(cav_mutex_new, cav_mutex_lock, cav_mutex_unlock, cav_mutex_free);
+    g_init_rc = cy.sasl_client_init(g_callbacks);
 }
 
 /* ---------------------------------------------------------------- callbacks */
@@ -89,7 +106,7 @@ static const char *qop_set(unsigned q, char *buf, size_t cap) {
 }
 
 static csvavro_status sasl_fail(cav_digest *d, int r, const char *what, csvavro_error *err) {
-    const char *why = d && d->conn ? sasl_errdetail(d->conn) : sasl_errstring(r, NULL, NULL);
+    const char *why = d && d->conn ? cy.sasl_errdetail(d->conn) : cy.sasl_errstring(r, NULL, NULL);
     return cav_err(err, r == SASL_NOMEM ? CSVAVRO_E_NOMEM : CSVAVRO_E_PROTOCOL, "DIGEST-MD5 %s: %s",
                    what, why ? why : "failed");
 }
@@ -98,10 +115,11 @@ csvavro_status cav_digest_client_new(const char *service, const char *server, co
                                      const char *password, unsigned qops, cav_digest **out,
                                      csvavro_error *err) {
     *out = NULL;
+    CAV_TRY(cav_dl_load(&sasl_lib, "SASL DIGEST-MD5 (tokens)", err));
     pthread_once(&g_once, init_once);
     if (g_init_rc != SASL_OK)
         return cav_err(err, CSVAVRO_E_UNSUPPORTED, "Cyrus SASL client init: %s",
-                       sasl_errstring(g_init_rc, NULL, NULL));
+                       cy.sasl_errstring(g_init_rc, NULL, NULL));
     if (!(qops & (CAV_QOP_AUTH | CAV_QOP_INTEGRITY | CAV_QOP_PRIVACY)))
         return cav_err(err, CSVAVRO_E_USAGE, "DIGEST-MD5: no protection level accepted");
     cav_digest *d = cav_calloc(1, sizeof *d);
@@ -119,18 +137,18 @@ csvavro_status cav_digest_client_new(const char *service, const char *server, co
     d->cb[1] = (sasl_callback_t){SASL_CB_PASS, CB(cb_pass), d};
     d->cb[2] = (sasl_callback_t){SASL_CB_GETREALM, CB(cb_realm), d};
     d->cb[3] = (sasl_callback_t){SASL_CB_LIST_END, NULL, NULL};
-    int r = sasl_client_new(service, server, NULL, NULL, d->cb, 0, &d->conn);
+    int r = cy.sasl_client_new(service, server, NULL, NULL, d->cb, 0, &d->conn);
     if (r == SASL_OK) {
         sasl_security_properties_t sp;
         memset(&sp, 0, sizeof sp);
         sp.min_ssf = qops & CAV_QOP_AUTH ? 0 : qops & CAV_QOP_INTEGRITY ? 1 : 2;
         sp.max_ssf = qops & CAV_QOP_PRIVACY ? 256 : qops & CAV_QOP_INTEGRITY ? 1 : 0;
         sp.maxbufsize = CAV_DIGEST_MAXBUF;
-        r = sasl_setprop(d->conn, SASL_SEC_PROPS, &sp);
+        r = cy.sasl_setprop(d->conn, SASL_SEC_PROPS, &sp);
     }
     const char *o = NULL, *mech = NULL;
     unsigned ol = 0;
-    if (r == SASL_OK) r = sasl_client_start(d->conn, "DIGEST-MD5", NULL, &o, &ol, &mech);
+    if (r == SASL_OK) r = cy.sasl_client_start(d->conn, "DIGEST-MD5", NULL, &o, &ol, &mech);
     if (r != SASL_CONTINUE) { /* DIGEST-MD5 has no initial response: the server speaks first */
         csvavro_status st = sasl_fail(d, r, "client start", err);
         cav_digest_free(d);
@@ -142,9 +160,9 @@ csvavro_status cav_digest_client_new(const char *service, const char *server, co
 
 void cav_digest_free(cav_digest *d) {
     if (!d) return;
-    if (d->conn) sasl_dispose(&d->conn);
+    if (d->conn) cy.sasl_dispose(&d->conn);
     if (d->secret) {
-        OPENSSL_cleanse(d->secret->data, d->secret->len);
+        explicit_bzero(d->secret->data, d->secret->len);
         cav_free(d->secret);
     }
     cav_free(d->user);
@@ -160,7 +178,7 @@ csvavro_status cav_digest_step(cav_digest *d, const uint8_t *in, size_t n, const
     if (n > 65535) return cav_err(err, CSVAVRO_E_PROTOCOL, "DIGEST-MD5 challenge too long");
     const char *o = NULL;
     unsigned ol = 0;
-    int r = sasl_client_step(d->conn, (const char *)in, (unsigned)n, NULL, &o, &ol);
+    int r = cy.sasl_client_step(d->conn, (const char *)in, (unsigned)n, NULL, &o, &ol);
     if (r != SASL_OK && r != SASL_CONTINUE) {
         unsigned offered = cav_digest_offered(in, n);
         char a[64], b[64];
@@ -186,14 +204,14 @@ csvavro_status cav_digest_step(cav_digest *d, const uint8_t *in, size_t n, const
 
 unsigned cav_digest_layer(const cav_digest *d) {
     const void *v = NULL;
-    if (!d || sasl_getprop(d->conn, SASL_SSF, &v) != SASL_OK || !v) return CAV_QOP_AUTH;
+    if (!d || cy.sasl_getprop(d->conn, SASL_SSF, &v) != SASL_OK || !v) return CAV_QOP_AUTH;
     sasl_ssf_t ssf = *(const sasl_ssf_t *)v;
     return ssf == 0 ? CAV_QOP_AUTH : ssf == 1 ? CAV_QOP_INTEGRITY : CAV_QOP_PRIVACY;
 }
 
 size_t cav_digest_maxout(const cav_digest *d) {
     const void *v = NULL;
-    if (sasl_getprop(d->conn, SASL_MAXOUTBUF, &v) != SASL_OK || !v) return 4096;
+    if (cy.sasl_getprop(d->conn, SASL_MAXOUTBUF, &v) != SASL_OK || !v) return 4096;
     unsigned m = *(const unsigned *)v;
     return m ? m : 4096;
 }
@@ -205,7 +223,7 @@ csvavro_status cav_digest_encode(cav_digest *d, const uint8_t *p, size_t n, cav_
         size_t k = CAV_MIN(n, max);
         const char *o = NULL;
         unsigned ol = 0;
-        int r = sasl_encode(d->conn, (const char *)p, (unsigned)k, &o, &ol);
+        int r = cy.sasl_encode(d->conn, (const char *)p, (unsigned)k, &o, &ol);
         if (r != SASL_OK) return sasl_fail(d, r, "encode", err);
         CAV_TRY(cav_buf_append(out, o, ol, err));
         p += k;
@@ -222,7 +240,7 @@ csvavro_status cav_digest_decode(cav_digest *d, const uint8_t *frame, size_t n, 
         return cav_err(err, CSVAVRO_E_PROTOCOL, "DIGEST-MD5 frame length does not match");
     const char *o = NULL;
     unsigned ol = 0;
-    int r = sasl_decode(d->conn, (const char *)frame, (unsigned)n, &o, &ol);
+    int r = cy.sasl_decode(d->conn, (const char *)frame, (unsigned)n, &o, &ol);
     if (r != SASL_OK) return sasl_fail(d, r, "integrity check", err);
     *out = (const uint8_t *)o;
     *outlen = ol;
@@ -235,7 +253,7 @@ csvavro_status cav_digest_wrap(cav_digest *d, const uint8_t *p, size_t n, cav_bu
         return cav_err(err, CSVAVRO_E_LIMIT, "DIGEST-MD5: %zu bytes exceed the peer's buffer", n);
     const char *o = NULL;
     unsigned ol = 0;
-    int r = sasl_encode(d->conn, (const char *)p, (unsigned)n, &o, &ol);
+    int r = cy.sasl_encode(d->conn, (const char *)p, (unsigned)n, &o, &ol);
     if (r != SASL_OK) return sasl_fail(d, r, "wrap", err);
     if (ol < 4) return cav_err(err, CSVAVRO_E_PROTOCOL, "DIGEST-MD5: short wrap");
     return cav_buf_append(out, o + 4, ol - 4, err);
@@ -313,12 +331,26 @@ unsigned cav_digest_offered(const uint8_t *ch, size_t n) {
 }
 
 csvavro_status cav_base64(const uint8_t *p, size_t n, cav_buf *out, csvavro_error *err) {
+    static const char A[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     if (n > (1u << 20)) return cav_err(err, CSVAVRO_E_LIMIT, "base64 input too long");
-    size_t need = 4 * ((n + 2) / 3) + 1;
-    CAV_TRY(cav_buf_reserve(out, need, err));
-    int w = EVP_EncodeBlock(out->data + out->len, p, (int)n);
-    if (w < 0) return cav_err(err, CSVAVRO_E_PROTOCOL, "base64 failed");
-    out->len += (size_t)w;
-    out->data[out->len] = 0;
+    CAV_TRY(cav_buf_reserve(out, 4 * ((n + 2) / 3) + 1, err));
+    uint8_t *o = out->data + out->len;
+    size_t i = 0;
+    for (; i + 3 <= n; i += 3) {
+        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+        *o++ = (uint8_t)A[v >> 18];
+        *o++ = (uint8_t)A[(v >> 12) & 63];
+        *o++ = (uint8_t)A[(v >> 6) & 63];
+        *o++ = (uint8_t)A[v & 63];
+    }
+    if (i < n) { /* one or two bytes left: "xx==" or "xxx=" */
+        uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0);
+        *o++ = (uint8_t)A[v >> 18];
+        *o++ = (uint8_t)A[(v >> 12) & 63];
+        *o++ = i + 1 < n ? (uint8_t)A[(v >> 6) & 63] : '=';
+        *o++ = '=';
+    }
+    *o = 0;
+    out->len = (size_t)(o - out->data);
     return CSVAVRO_OK;
 }

@@ -22,8 +22,6 @@
 #include "hdfs_digest.h"
 #include "hdfs_pb.h"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -114,8 +112,8 @@ static csvavro_status aes_layer(cav_hdfs_sock *s, cav_digest *d,
     /* the client writes with in*, reads with out* */
     csvavro_status st =
         cav_hdfs_sock_set_aes(s, in_key, o->iniv.data, out_key, o->outiv.data, ik, err);
-    OPENSSL_cleanse(in_key, sizeof in_key);
-    OPENSSL_cleanse(out_key, sizeof out_key);
+    explicit_bzero(in_key, sizeof in_key);
+    explicit_bzero(out_key, sizeof out_key);
     (void)ok;
     return st;
 }
@@ -225,7 +223,7 @@ static csvavro_status get_dek(cav_hdfs_fs *h, int refresh, cav_hdfs_dek *out, cs
         h->dek = d;
         pthread_mutex_unlock(&h->lease_mu);
         *out = d;
-        OPENSSL_cleanse(&d, sizeof d);
+        explicit_bzero(&d, sizeof d);
     }
     FREE_PB(resp);
     return st;
@@ -259,7 +257,7 @@ csvavro_status cav_hdfs_dn_protect(cav_hdfs_fs *h, cav_hdfs_sock *s,
                 st = cav_buf_printf(&user, err, "%d %s ", (int32_t)k.keyid, k.bpid);
             if (st == CSVAVRO_OK) st = cav_base64(k.nonce, k.nlen, &user, err);
             if (st == CSVAVRO_OK) st = cav_base64(k.key, k.klen, &pw, err);
-            OPENSSL_cleanse(&k, sizeof k);
+            explicit_bzero(&k, sizeof k);
             qops = CAV_QOP_PRIVACY;
         } else {
             if (!have_token) {
@@ -287,7 +285,7 @@ csvavro_status cav_hdfs_dn_protect(cav_hdfs_fs *h, cav_hdfs_sock *s,
         st = cav_hdfs_sock_connect(s, peer, cms, ims, err);
         if (st != CSVAVRO_OK) break;
     }
-    if (pw.data) OPENSSL_cleanse(pw.data, pw.len);
+    if (pw.data) explicit_bzero(pw.data, pw.len);
     cav_buf_free(&user);
     cav_buf_free(&pw);
     if (st != CSVAVRO_OK && encrypt)

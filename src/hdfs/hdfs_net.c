@@ -18,6 +18,8 @@
  */
 #include "hdfs_digest.h"
 
+#include "../core/core_dl.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -30,6 +32,22 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
+
+/* OpenSSL's libcrypto, loaded when a DataNode connection negotiates AES/CTR (core_dl.h): no
+ * other run needs it, and loading it costs every start-up more than half a millisecond */
+/* clang-format off */
+#define CRYPTO_FUNCS(X) \
+    X(EVP_CIPHER_CTX_new) X(EVP_CIPHER_CTX_free) X(EVP_EncryptInit_ex) X(EVP_DecryptInit_ex) \
+    X(EVP_EncryptUpdate) X(EVP_DecryptUpdate) X(EVP_aes_128_ctr) X(EVP_aes_192_ctr) \
+    X(EVP_aes_256_ctr)
+/* clang-format on */
+struct crypto_api {
+    CRYPTO_FUNCS(CAV_DL_FIELD)
+};
+#define CRYPTO_SYM(f) CAV_DL_SYM(struct crypto_api, f)
+static const cav_dl_sym crypto_syms[] = {CRYPTO_FUNCS(CRYPTO_SYM)};
+static struct crypto_api ossl; /* written once by cav_dl_load, read-only afterwards */
+static cav_dl_lib crypto_lib = CAV_DL_LIB(CAV_SONAME_LIBCRYPTO, 0, crypto_syms, &ossl);
 
 #define RBUF_SIZE (64u << 10)
 #define LAYER_CHUNK (256u << 10)
@@ -128,8 +146,10 @@ void cav_hdfs_sock_close(cav_hdfs_sock *s) {
     s->rpos = s->rlen = s->rcap = 0;
     cav_digest_free(s->dig);
     s->dig = NULL;
-    EVP_CIPHER_CTX_free(s->enc);
-    EVP_CIPHER_CTX_free(s->dec);
+    if (s->enc || s->dec) { /* made only after libcrypto was loaded */
+        ossl.EVP_CIPHER_CTX_free(s->enc);
+        ossl.EVP_CIPHER_CTX_free(s->dec);
+    }
     s->enc = s->dec = NULL;
     cav_free(s->lbuf);
     s->lbuf = NULL;
@@ -179,7 +199,7 @@ csvavro_status cav_hdfs_sock_write(cav_hdfs_sock *s, const void *p, size_t n, cs
         } else {
             int ol = 0;
             CAV_TRY(lbuf_reserve(s, LAYER_CHUNK, err));
-            if (EVP_EncryptUpdate(s->enc, s->lbuf, &ol, b, (int)k) != 1 || (size_t)ol != k)
+            if (ossl.EVP_EncryptUpdate(s->enc, s->lbuf, &ol, b, (int)k) != 1 || (size_t)ol != k)
                 return cav_err(err, CSVAVRO_E_IO, "%s: AES/CTR encryption failed", s->peer);
             CAV_TRY(raw_write(s, s->lbuf, k, err));
         }
@@ -197,7 +217,7 @@ static csvavro_status recv_some(cav_hdfs_sock *s, uint8_t *p, size_t n, size_t *
         if (r > 0) {
             *got = (size_t)r;
             int ol = 0;
-            if (s->dec && (EVP_DecryptUpdate(s->dec, p, &ol, p, (int)r) != 1 || ol != (int)r))
+            if (s->dec && (ossl.EVP_DecryptUpdate(s->dec, p, &ol, p, (int)r) != 1 || ol != (int)r))
                 return cav_err(err, CSVAVRO_E_IO, "%s: AES/CTR decryption failed", s->peer);
             return CSVAVRO_OK;
         }
@@ -223,9 +243,10 @@ static csvavro_status recv_two(cav_hdfs_sock *s, uint8_t *p, size_t n, size_t ex
         if (r > 0) {
             size_t a = CAV_MIN((size_t)r, n), b = (size_t)r - a;
             int ol = 0;
-            if (s->dec && ((EVP_DecryptUpdate(s->dec, p, &ol, p, (int)a) != 1 || ol != (int)a) ||
-                           (b && (EVP_DecryptUpdate(s->dec, s->rbuf, &ol, s->rbuf, (int)b) != 1 ||
-                                  ol != (int)b))))
+            if (s->dec &&
+                ((ossl.EVP_DecryptUpdate(s->dec, p, &ol, p, (int)a) != 1 || ol != (int)a) ||
+                 (b && (ossl.EVP_DecryptUpdate(s->dec, s->rbuf, &ol, s->rbuf, (int)b) != 1 ||
+                        ol != (int)b))))
                 return cav_err(err, CSVAVRO_E_IO, "%s: AES/CTR decryption failed", s->peer);
             *got = a;
             s->rpos = 0;
@@ -329,20 +350,22 @@ csvavro_status cav_hdfs_sock_set_digest(cav_hdfs_sock *s, struct cav_digest *d,
 csvavro_status cav_hdfs_sock_set_aes(cav_hdfs_sock *s, const uint8_t *wkey, const uint8_t *wiv,
                                      const uint8_t *rkey, const uint8_t *riv, size_t keylen,
                                      csvavro_error *err) {
-    const EVP_CIPHER *c = keylen == 16   ? EVP_aes_128_ctr()
-                          : keylen == 24 ? EVP_aes_192_ctr()
-                          : keylen == 32 ? EVP_aes_256_ctr()
+    CAV_TRY(cav_dl_load(&crypto_lib, "data transfer encryption (AES/CTR)", err));
+    const EVP_CIPHER *c = keylen == 16   ? ossl.EVP_aes_128_ctr()
+                          : keylen == 24 ? ossl.EVP_aes_192_ctr()
+                          : keylen == 32 ? ossl.EVP_aes_256_ctr()
                                          : NULL;
     if (!c) return cav_err(err, CSVAVRO_E_PROTOCOL, "%s: AES key of %zu bytes", s->peer, keylen);
-    s->enc = EVP_CIPHER_CTX_new();
-    s->dec = EVP_CIPHER_CTX_new();
-    if (!s->enc || !s->dec || EVP_EncryptInit_ex(s->enc, c, NULL, wkey, wiv) != 1 ||
-        EVP_DecryptInit_ex(s->dec, c, NULL, rkey, riv) != 1)
+    s->enc = ossl.EVP_CIPHER_CTX_new();
+    s->dec = ossl.EVP_CIPHER_CTX_new();
+    if (!s->enc || !s->dec || ossl.EVP_EncryptInit_ex(s->enc, c, NULL, wkey, wiv) != 1 ||
+        ossl.EVP_DecryptInit_ex(s->dec, c, NULL, rkey, riv) != 1)
         return cav_err(err, CSVAVRO_E_NOMEM, "%s: cannot set up AES/CTR", s->peer);
     /* bytes received but not read yet arrived after the handshake: decrypt them now */
     int ol = 0;
-    if (s->rpos < s->rlen && EVP_DecryptUpdate(s->dec, s->rbuf + s->rpos, &ol, s->rbuf + s->rpos,
-                                               (int)(s->rlen - s->rpos)) != 1)
+    if (s->rpos < s->rlen &&
+        ossl.EVP_DecryptUpdate(s->dec, s->rbuf + s->rpos, &ol, s->rbuf + s->rpos,
+                               (int)(s->rlen - s->rpos)) != 1)
         return cav_err(err, CSVAVRO_E_IO, "%s: AES/CTR decryption failed", s->peer);
     return CSVAVRO_OK;
 }

@@ -31,11 +31,32 @@
 
 #include "hdfs/RpcHeader.pb-c.h"
 
+#include "../core/core_dl.h"
+
 #include <gssapi/gssapi.h>
 #include <gssapi/gssapi_ext.h>
 #include <gssapi/gssapi_krb5.h>
 #include <stdio.h>
 #include <string.h>
+
+/* MIT krb5's GSS-API (with libkrb5, libk5crypto, ...), loaded when a NameNode connection uses
+ * Kerberos (core_dl.h): only secure clusters need it, and loading it costs every start-up about
+ * a millisecond. gss_mech_krb5 and GSS_KRB5_NT_PRINCIPAL_NAME are the library's objects. */
+/* clang-format off */
+#define GSS_FUNCS(X) \
+    X(gss_acquire_cred) X(gss_acquire_cred_from) X(gss_import_name) X(gss_init_sec_context) \
+    X(gss_wrap) X(gss_unwrap) X(gss_inquire_context) X(gss_inquire_cred) X(gss_display_name) \
+    X(gss_display_status) X(gss_release_buffer) X(gss_release_name) X(gss_release_cred) \
+    X(gss_delete_sec_context) X(gss_mech_krb5) X(GSS_KRB5_NT_PRINCIPAL_NAME)
+/* clang-format on */
+struct gss_api {
+    GSS_FUNCS(CAV_DL_FIELD)
+};
+#define GSS_SYM(f) CAV_DL_SYM(struct gss_api, f)
+static const cav_dl_sym gss_syms[] = {GSS_FUNCS(GSS_SYM)};
+static struct gss_api gk; /* written once by cav_dl_load, read-only afterwards */
+static cav_dl_lib gss_lib = CAV_DL_LIB(CAV_SONAME_GSSAPI, 0, gss_syms, &gk);
+#define KERBEROS "Kerberos"
 
 #define MAX_SASL_FRAME (1u << 20)
 #define SASL_CALL_ID (-33)
@@ -65,10 +86,10 @@ static void gss_text(OM_uint32 maj, OM_uint32 min, char *out, size_t cap) {
         OM_uint32 ctx = 0, m2;
         do {
             gss_buffer_desc b = GSS_C_EMPTY_BUFFER;
-            if (GSS_ERROR(gss_display_status(&m2, code, type, GSS_C_NO_OID, &ctx, &b))) break;
+            if (GSS_ERROR(gk.gss_display_status(&m2, code, type, GSS_C_NO_OID, &ctx, &b))) break;
             int w = snprintf(out + n, cap - n, "%s%s%.*s%s", n ? (pass ? " (" : "; ") : "", "",
                              (int)b.length, (const char *)b.value, n && pass ? ")" : "");
-            gss_release_buffer(&m2, &b);
+            gk.gss_release_buffer(&m2, &b);
             if (w < 0 || (size_t)w >= cap - n) return;
             n += (size_t)w;
         } while (ctx != 0);
@@ -234,10 +255,11 @@ static void service_principal(const cav_hdfs_conf *c, const char *nn_addr,
 static csvavro_status acquire_cred(const cav_hdfs_conf *c, gss_cred_id_t *cred,
                                    csvavro_error *err) {
     *cred = GSS_C_NO_CREDENTIAL;
+    CAV_TRY(cav_dl_load(&gss_lib, KERBEROS, err)); /* the first GSS-API call of a handshake */
     OM_uint32 maj, min;
     if (!c->keytab[0]) { /* the default ticket cache (KRB5CCNAME) */
-        maj = gss_acquire_cred(&min, GSS_C_NO_NAME, GSS_C_INDEFINITE, GSS_C_NO_OID_SET,
-                               GSS_C_INITIATE, cred, NULL, NULL);
+        maj = gk.gss_acquire_cred(&min, GSS_C_NO_NAME, GSS_C_INDEFINITE, GSS_C_NO_OID_SET,
+                                  GSS_C_INITIATE, cred, NULL, NULL);
         if (GSS_ERROR(maj)) {
             gss_fail(err, CSVAVRO_E_PERMISSION, maj, min,
                      "hadoop.security.authentication=kerberos but no usable ticket");
@@ -252,16 +274,16 @@ static csvavro_status acquire_cred(const cav_hdfs_conf *c, gss_cred_id_t *cred,
                        c->keytab);
     gss_buffer_desc nb = {strlen(c->principal), (void *)c->principal};
     gss_name_t name = GSS_C_NO_NAME;
-    maj = gss_import_name(&min, &nb, GSS_KRB5_NT_PRINCIPAL_NAME, &name);
+    maj = gk.gss_import_name(&min, &nb, *gk.GSS_KRB5_NT_PRINCIPAL_NAME, &name);
     if (GSS_ERROR(maj)) return gss_fail(err, CSVAVRO_E_USAGE, maj, min, c->principal);
     /* a private memory cache per process and principal, filled from the keytab on demand */
     char ccname[600];
     snprintf(ccname, sizeof ccname, "MEMORY:csvavro-%s", c->principal);
     gss_key_value_element_desc el[2] = {{"client_keytab", c->keytab}, {"ccache", ccname}};
     gss_key_value_set_desc store = {2, el};
-    maj = gss_acquire_cred_from(&min, name, GSS_C_INDEFINITE, GSS_C_NO_OID_SET, GSS_C_INITIATE,
-                                &store, cred, NULL, NULL);
-    gss_release_name(&min, &name);
+    maj = gk.gss_acquire_cred_from(&min, name, GSS_C_INDEFINITE, GSS_C_NO_OID_SET, GSS_C_INITIATE,
+                                   &store, cred, NULL, NULL);
+    gk.gss_release_name(&min, &name);
     if (GSS_ERROR(maj)) {
         char what[sizeof c->keytab + sizeof c->principal + 32];
         snprintf(what, sizeof what, "cannot log in as %s from keytab %s", c->principal, c->keytab);
@@ -468,7 +490,7 @@ csvavro_status cav_hdfs_sasl_handshake(cav_hdfs_sock *s, const cav_hdfs_conf *c,
     st = acquire_cred(c, &cred, err);
     if (st != CSVAVRO_OK) goto out;
     gss_buffer_desc nb = {strlen(spn), spn};
-    maj = gss_import_name(&min, &nb, GSS_KRB5_NT_PRINCIPAL_NAME, &target);
+    maj = gk.gss_import_name(&min, &nb, *gk.GSS_KRB5_NT_PRINCIPAL_NAME, &target);
     if (GSS_ERROR(maj)) {
         st = gss_fail(err, CSVAVRO_E_USAGE, maj, min, "bad NameNode principal");
         goto out;
@@ -479,8 +501,8 @@ csvavro_status cav_hdfs_sasl_handshake(cav_hdfs_sock *s, const cav_hdfs_conf *c,
     for (int round = 0;; round++) {
         gss_buffer_desc otok = GSS_C_EMPTY_BUFFER;
         OM_uint32 flags = 0;
-        maj = gss_init_sec_context(
-            &min, cred, &ctx, target, (gss_OID)gss_mech_krb5,
+        maj = gk.gss_init_sec_context(
+            &min, cred, &ctx, target, *gk.gss_mech_krb5,
             GSS_C_MUTUAL_FLAG | GSS_C_INTEG_FLAG | GSS_C_CONF_FLAG | GSS_C_SEQUENCE_FLAG, 0,
             GSS_C_NO_CHANNEL_BINDINGS, first ? GSS_C_NO_BUFFER : &itok, NULL, &otok, &flags, NULL);
         free_sasl(in);
@@ -489,7 +511,7 @@ csvavro_status cav_hdfs_sasl_handshake(cav_hdfs_sock *s, const cav_hdfs_conf *c,
             char what[800];
             snprintf(what, sizeof what, "cannot authenticate to %s (NameNode %s)", spn, s->peer);
             st = gss_fail(err, CSVAVRO_E_PERMISSION, maj, min, what);
-            gss_release_buffer(&min, &otok);
+            gk.gss_release_buffer(&min, &otok);
             goto out;
         }
         /* send: the first token; any later one; and, once a later round completes the
@@ -514,7 +536,7 @@ csvavro_status cav_hdfs_sasl_handshake(cav_hdfs_sock *s, const cav_hdfs_conf *c,
                 m.auths = &ap;
             }
             st = send_sasl(s, cid, &m, &b, err);
-            gss_release_buffer(&min, &otok);
+            gk.gss_release_buffer(&min, &otok);
             if (st != CSVAVRO_OK) goto out;
             st = read_sasl(s, &b, &in, err);
             if (st != CSVAVRO_OK) goto out;
@@ -525,7 +547,7 @@ csvavro_status cav_hdfs_sasl_handshake(cav_hdfs_sock *s, const cav_hdfs_conf *c,
                 goto out;
             }
         } else {
-            gss_release_buffer(&min, &otok);
+            gk.gss_release_buffer(&min, &otok);
         }
         first = 0;
         if (maj == GSS_S_COMPLETE) break;
@@ -538,20 +560,20 @@ csvavro_status cav_hdfs_sasl_handshake(cav_hdfs_sock *s, const cav_hdfs_conf *c,
     }
     /* `in` is the CHALLENGE carrying the wrapped security-layer offer (RFC 4752 §3.1) */
     gss_buffer_desc wtok = {in->token.len, in->token.data}, plain = GSS_C_EMPTY_BUFFER;
-    maj = gss_unwrap(&min, ctx, &wtok, &plain, NULL, NULL);
+    maj = gk.gss_unwrap(&min, ctx, &wtok, &plain, NULL, NULL);
     if (GSS_ERROR(maj)) {
         st = gss_fail(err, CSVAVRO_E_PROTOCOL, maj, min, "bad security-layer offer");
         goto out;
     }
     if (plain.length != 4) {
-        gss_release_buffer(&min, &plain);
+        gk.gss_release_buffer(&min, &plain);
         st = cav_err(err, CSVAVRO_E_PROTOCOL,
                      "NameNode %s sent a %zu-byte security-layer offer (want 4)", s->peer,
                      (size_t)plain.length);
         goto out;
     }
     unsigned offer = ((const uint8_t *)plain.value)[0];
-    gss_release_buffer(&min, &plain);
+    gk.gss_release_buffer(&min, &plain);
     int layer = pick_layer(offer, c->rpc_qop);
     if (!layer) {
         char a[64], w[64];
@@ -565,7 +587,7 @@ csvavro_status cav_hdfs_sasl_handshake(cav_hdfs_sock *s, const cav_hdfs_conf *c,
     }
     uint8_t choice[4] = {(uint8_t)layer, 0x00, 0xFF, 0xFF}; /* max buffer 64 KiB - 1 */
     gss_buffer_desc cb = {4, choice}, wrapped = GSS_C_EMPTY_BUFFER;
-    maj = gss_wrap(&min, ctx, 0, GSS_C_QOP_DEFAULT, &cb, NULL, &wrapped);
+    maj = gk.gss_wrap(&min, ctx, 0, GSS_C_QOP_DEFAULT, &cb, NULL, &wrapped);
     if (GSS_ERROR(maj)) {
         st = gss_fail(err, CSVAVRO_E_PROTOCOL, maj, min, "cannot wrap the security-layer choice");
         goto out;
@@ -576,7 +598,7 @@ csvavro_status cav_hdfs_sasl_handshake(cav_hdfs_sock *s, const cav_hdfs_conf *c,
     resp.token.data = wrapped.value;
     resp.token.len = wrapped.length;
     st = send_sasl(s, cid, &resp, &b, err);
-    gss_release_buffer(&min, &wrapped);
+    gk.gss_release_buffer(&min, &wrapped);
     free_sasl(in);
     in = NULL;
     if (st == CSVAVRO_OK) st = read_sasl(s, &b, &in, err);
@@ -589,14 +611,14 @@ csvavro_status cav_hdfs_sasl_handshake(cav_hdfs_sock *s, const cav_hdfs_conf *c,
     }
     /* who we are: the initiator's principal */
     gss_name_t src = GSS_C_NO_NAME;
-    maj = gss_inquire_context(&min, ctx, &src, NULL, NULL, NULL, NULL, NULL, NULL);
+    maj = gk.gss_inquire_context(&min, ctx, &src, NULL, NULL, NULL, NULL, NULL, NULL);
     if (!GSS_ERROR(maj)) {
         gss_buffer_desc dn = GSS_C_EMPTY_BUFFER;
-        if (!GSS_ERROR(gss_display_name(&min, src, &dn, NULL))) {
+        if (!GSS_ERROR(gk.gss_display_name(&min, src, &dn, NULL))) {
             snprintf(user, user_cap, "%.*s", (int)dn.length, (const char *)dn.value);
-            gss_release_buffer(&min, &dn);
+            gk.gss_release_buffer(&min, &dn);
         }
-        gss_release_name(&min, &src);
+        gk.gss_release_name(&min, &src);
     }
     cav_hdfs_sasl *r = cav_calloc(1, sizeof *r);
     if (!r) {
@@ -609,9 +631,9 @@ csvavro_status cav_hdfs_sasl_handshake(cav_hdfs_sock *s, const cav_hdfs_conf *c,
     *out = r;
 out:
     free_sasl(in);
-    if (ctx != GSS_C_NO_CONTEXT) gss_delete_sec_context(&min, &ctx, GSS_C_NO_BUFFER);
-    if (target != GSS_C_NO_NAME) gss_release_name(&min, &target);
-    if (cred != GSS_C_NO_CREDENTIAL) gss_release_cred(&min, &cred);
+    if (ctx != GSS_C_NO_CONTEXT) gk.gss_delete_sec_context(&min, &ctx, GSS_C_NO_BUFFER);
+    if (target != GSS_C_NO_NAME) gk.gss_release_name(&min, &target);
+    if (cred != GSS_C_NO_CREDENTIAL) gk.gss_release_cred(&min, &cred);
     cav_buf_free(&b);
     return st;
 }
@@ -639,7 +661,7 @@ csvavro_status cav_hdfs_sasl_wrap(cav_hdfs_sasl *x, const uint8_t cid[16], const
     }
     OM_uint32 maj, min;
     gss_buffer_desc in = {frame->len, frame->data}, w = GSS_C_EMPTY_BUFFER;
-    maj = gss_wrap(&min, x->ctx, x->layer == CAV_QOP_PRIVACY, GSS_C_QOP_DEFAULT, &in, NULL, &w);
+    maj = gk.gss_wrap(&min, x->ctx, x->layer == CAV_QOP_PRIVACY, GSS_C_QOP_DEFAULT, &in, NULL, &w);
     if (GSS_ERROR(maj)) return gss_fail(err, CSVAVRO_E_IO, maj, min, "cannot wrap an RPC");
     Hadoop__Common__RpcSaslProto m = HADOOP__COMMON__RPC_SASL_PROTO__INIT;
     m.state = HADOOP__COMMON__RPC_SASL_PROTO__SASL_STATE__WRAP;
@@ -647,7 +669,7 @@ csvavro_status cav_hdfs_sasl_wrap(cav_hdfs_sasl *x, const uint8_t cid[16], const
     m.token.data = w.value;
     m.token.len = w.length;
     csvavro_status st = cav_hdfs_rpc_frame(out, SASL_CALL_ID, -1, &m.base, NULL, cid, err);
-    gss_release_buffer(&min, &w);
+    gk.gss_release_buffer(&min, &w);
     return st;
 }
 
@@ -678,7 +700,7 @@ csvavro_status cav_hdfs_sasl_unwrap(cav_hdfs_sasl *x, const uint8_t *body, size_
         OM_uint32 maj, min;
         int conf = 0;
         gss_buffer_desc in = {sp->token.len, sp->token.data}, p = GSS_C_EMPTY_BUFFER;
-        maj = gss_unwrap(&min, x->ctx, &in, &p, &conf, NULL);
+        maj = gk.gss_unwrap(&min, x->ctx, &in, &p, &conf, NULL);
         if (GSS_ERROR(maj)) {
             st = gss_fail(err, CSVAVRO_E_PROTOCOL, maj, min, "a wrapped RPC response fails");
         } else if (x->layer == CAV_QOP_PRIVACY && !conf) {
@@ -688,7 +710,7 @@ csvavro_status cav_hdfs_sasl_unwrap(cav_hdfs_sasl *x, const uint8_t *body, size_
             cav_buf_reset(out);
             st = cav_buf_append(out, p.value, p.length, err);
         }
-        gss_release_buffer(&min, &p);
+        gk.gss_release_buffer(&min, &p);
     }
     protobuf_c_message_free_unpacked(&sp->base, &cav_pb_alloc);
     return st;
@@ -697,7 +719,7 @@ csvavro_status cav_hdfs_sasl_unwrap(cav_hdfs_sasl *x, const uint8_t *body, size_
 void cav_hdfs_sasl_free(cav_hdfs_sasl *x) {
     if (!x) return;
     OM_uint32 min;
-    if (x->ctx != GSS_C_NO_CONTEXT) gss_delete_sec_context(&min, &x->ctx, GSS_C_NO_BUFFER);
+    if (x->ctx != GSS_C_NO_CONTEXT) gk.gss_delete_sec_context(&min, &x->ctx, GSS_C_NO_BUFFER);
     cav_digest_free(x->dg);
     cav_free(x);
 }
@@ -705,28 +727,29 @@ void cav_hdfs_sasl_free(cav_hdfs_sasl *x) {
 /* The principal of the default ticket cache, or "" (used for the /user/<name> home). */
 void cav_hdfs_ccache_principal(char *out, size_t cap) {
     out[0] = '\0';
+    if (cav_dl_load(&gss_lib, KERBEROS, NULL) != CSVAVRO_OK) return; /* the handshake says why */
     OM_uint32 maj, min;
     gss_cred_id_t cred = GSS_C_NO_CREDENTIAL;
     gss_name_t name = GSS_C_NO_NAME;
     OM_uint32 life = 0;
-    maj = gss_acquire_cred(&min, GSS_C_NO_NAME, GSS_C_INDEFINITE, GSS_C_NO_OID_SET, GSS_C_INITIATE,
-                           &cred, NULL, &life);
+    maj = gk.gss_acquire_cred(&min, GSS_C_NO_NAME, GSS_C_INDEFINITE, GSS_C_NO_OID_SET,
+                              GSS_C_INITIATE, &cred, NULL, &life);
     if (GSS_ERROR(maj)) return;
     /* MIT's gss_inquire_cred leaks the name it made when the ticket has expired: ask only
      * about a live one */
     if (life == 0) {
-        gss_release_cred(&min, &cred);
+        gk.gss_release_cred(&min, &cred);
         return;
     }
-    maj = gss_inquire_cred(&min, cred, &name, NULL, NULL, NULL);
+    maj = gk.gss_inquire_cred(&min, cred, &name, NULL, NULL, NULL);
     if (!GSS_ERROR(maj)) {
         gss_buffer_desc dn = GSS_C_EMPTY_BUFFER;
-        if (!GSS_ERROR(gss_display_name(&min, name, &dn, NULL))) {
+        if (!GSS_ERROR(gk.gss_display_name(&min, name, &dn, NULL))) {
             snprintf(out, cap, "%.*s", (int)dn.length, (const char *)dn.value);
-            gss_release_buffer(&min, &dn);
+            gk.gss_release_buffer(&min, &dn);
         }
     }
     /* gss_inquire_cred can fail (an expired ticket) after it has made the name */
-    if (name != GSS_C_NO_NAME) gss_release_name(&min, &name);
-    gss_release_cred(&min, &cred);
+    if (name != GSS_C_NO_NAME) gk.gss_release_name(&min, &name);
+    gk.gss_release_cred(&min, &cred);
 }

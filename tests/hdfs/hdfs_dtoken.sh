@@ -12,6 +12,7 @@
 #    the renewer's moves the expiry; cancel by a stranger refused, by the owner accepted, and
 #    afterwards the token is refused with "cancelled"; an expired token (short renew interval)
 #    is refused with "is expired"; a malformed token file is refused naming file and offset;
+#    an unloadable Cyrus SASL library fails the token login naming the library;
 #  * clock skew beyond krb5's tolerance (default 300 s), with Debian's faketime moving one
 #    process's clock an hour ahead: the client's (the KDC refuses the service-ticket request) and
 #    the server's (its GSS acceptor refuses the authenticator) — both "Clock skew too great";
@@ -138,6 +139,15 @@ secure_start privacy --delegation-token-renew-interval 2
 export KRB5CCNAME=$ALICE_CC
 $C fs token get "$T/tok" >/dev/null || fail "expiry: get"
 HADOOP_TOKEN_FILE_LOCATION=$T/tok KRB5CCNAME=$EMPTY_CC $C fs ls hdfs:/// >/dev/null || fail "expiry: a fresh token is refused"
+# Cyrus SASL is loaded on first use (src/core/core_dl.h): an unloadable one (an empty file by
+# its soname first on LD_LIBRARY_PATH) fails the token login with a message naming it
+S=${CSVAVRO_SONAME_LIBSASL2:?}
+mkdir -p "$T/nolib" && : >"$T/nolib/$S"
+if LD_LIBRARY_PATH=$T/nolib HADOOP_TOKEN_FILE_LOCATION=$T/tok KRB5CCNAME=$EMPTY_CC $C fs ls hdfs:/// 2>"$T/err"; then
+  fail "a token login without $S succeeded"
+fi
+grep -q "HADOOP_TOKEN_FILE_LOCATION=$T/tok: SASL DIGEST-MD5 (tokens) needs $S: $T/nolib/$S: file too short" "$T/err" || fail "no-$S message: $(cat "$T/err")"
+ok "token login without $S refused: $(head -c 300 "$T/err")"
 sleep 3
 if HADOOP_TOKEN_FILE_LOCATION=$T/tok KRB5CCNAME=$EMPTY_CC $C fs ls hdfs:/// 2>"$T/err"; then fail "an expired token works"; fi
 grep -q "is expired, current time: .* expected renewal time: " "$T/err" || fail "expired-token message: $(cat "$T/err")"

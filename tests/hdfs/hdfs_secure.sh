@@ -5,7 +5,7 @@
 # and each reads the other's files byte for byte. Then the refusals, each with a clear message:
 # another user's 0700 file, no ticket, an expired ticket, a wrong NameNode principal, a QOP
 # mismatch, a SIMPLE client against the secure server and a Kerberos client against a SIMPLE
-# one; keytab login (CSVAVRO_KEYTAB/CSVAVRO_PRINCIPAL) and _HOST in the principal.
+# one, an unloadable GSS-API library (named in the message); keytab login (CSVAVRO_KEYTAB/CSVAVRO_PRINCIPAL) and _HOST in the principal.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/secure_lib.sh"
 export HADOOP_USER_NAME=mallory # ignored under Kerberos: owners must come out as alice
@@ -38,6 +38,12 @@ KRB5CCNAME=FILE:$T/bob.cc refused "bob reading alice's 0700 file (Go)" "permissi
 KRB5CCNAME=FILE:$T/bob.cc refused "bob writing into alice's 0700 dir" "Permission denied" \
   $C fs put "$T/d2" hdfs:///tmp/priv/bob
 KRB5CCNAME=FILE:$T/none refused "no ticket" "kinit" $C fs ls hdfs:///
+# MIT's GSS-API is loaded on first use (src/core/core_dl.h): an unloadable one (an empty file by
+# its soname first on LD_LIBRARY_PATH) fails the Kerberos login with a message naming it
+G=${CSVAVRO_SONAME_GSSAPI:?}
+mkdir -p "$T/nolib" && : >"$T/nolib/$G"
+LD_LIBRARY_PATH=$T/nolib refused "Kerberos without $G" "hdfs:///: Kerberos needs $G: $T/nolib/$G: file too short" \
+  $C fs ls hdfs:///
 KRB5CCNAME=FILE:$T/short kinit -l 2s -kt "$KDC/bob.keytab" bob || fail "kinit -l 2s"
 sleep 3
 KRB5CCNAME=FILE:$T/short refused "expired ticket" "expired" $C fs ls hdfs:///

@@ -3,10 +3,13 @@
  * RFC 3720 vectors, hardware vs table on random data, chunked verification), CRC32, varints,
  * the packet header codec and its bounds checks (every truncation, corrupted lengths, missing
  * fields), Hadoop XML config parsing, NameNode address resolution from the environment and
- * core-site.xml (incl. an HA nameservice), and the Java exception -> status map.
+ * core-site.xml (incl. an HA nameservice), the Java exception -> status map, and the base64
+ * encoder of token user names and passwords (RFC 4648 section 10's vectors; a binary vector
+ * from Python's base64 module).
  */
 #include "check.h"
 #include "hdfs/hdfs.h"
+#include "hdfs/hdfs_digest.h"
 
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -337,6 +340,36 @@ static void test_exceptions(void) {
     CHECK_INT(cav_hdfs_exception_status(NULL), CSVAVRO_E_REMOTE);
 }
 
+static void test_base64(void) {
+    static const char *const rfc[][2] = {{"", ""},
+                                         {"f", "Zg=="},
+                                         {"fo", "Zm8="},
+                                         {"foo", "Zm9v"},
+                                         {"foob", "Zm9vYg=="},
+                                         {"fooba", "Zm9vYmE="},
+                                         {"foobar", "Zm9vYmFy"}};
+    csvavro_error err = {0};
+    cav_buf b;
+    cav_buf_init(&b, 0);
+    for (size_t i = 0; i < CAV_ARRAY_LEN(rfc); i++) {
+        cav_buf_reset(&b);
+        CHECK_OK(cav_base64((const uint8_t *)rfc[i][0], strlen(rfc[i][0]), &b, &err), &err);
+        CHECK_STR((const char *)b.data, rfc[i][1]);
+        CHECK_INT(b.len, strlen(rfc[i][1]));
+    }
+    /* bytes 0, 7, 14, ..., 252 then ff fe 00, appended after "x=": python3 -c 'import base64;
+     * print(base64.b64encode(bytes(range(256))[::7] + b"\xff\xfe\x00").decode())' */
+    uint8_t bin[40];
+    for (int i = 0; i < 37; i++)
+        bin[i] = (uint8_t)(7 * i);
+    bin[37] = 0xff, bin[38] = 0xfe, bin[39] = 0;
+    cav_buf_reset(&b);
+    CHECK_OK(cav_buf_append(&b, "x=", 2, &err), &err);
+    CHECK_OK(cav_base64(bin, sizeof bin, &b, &err), &err);
+    CHECK_STR((const char *)b.data, "x=AAcOFRwjKjE4P0ZNVFtiaXB3foWMk5qhqK+2vcTL0tng5+71/P/+AA==");
+    cav_buf_free(&b);
+}
+
 int main(void) {
     CHECK_RUN(test_crc());
     CHECK_RUN(test_varint());
@@ -344,6 +377,7 @@ int main(void) {
     CHECK_RUN(test_xml());
     CHECK_RUN(test_conf());
     CHECK_RUN(test_exceptions());
+    CHECK_RUN(test_base64());
     printf("%d checks, %d failures\n", check_count, check_failures);
     return check_failures != 0;
 }
