@@ -52,6 +52,46 @@
 #ifdef CAV_HAVE_MPI
 #include <mpi.h>
 
+#include "../core/core_dl.h"
+
+/* Open MPI (libmpi and, through it, open-rte, open-pal, hwloc, libevent, libudev) is loaded only
+ * when csvavro_mpi_init finds an MPI launcher (core_dl.h): a run in one process never needs it,
+ * and loading it costs every start-up about a millisecond. RTLD_GLOBAL: Open MPI's own plugins
+ * (mca_*.so) resolve libmpi's symbols through the global scope. Open MPI's predefined handles
+ * (MPI_COMM_WORLD, MPI_BYTE, MPI_INT32_T, MPI_INT64_T) are addresses of the library's objects,
+ * which the table resolves too; MPI_STATUS_IGNORE and the integer constants are plain values of
+ * mpi.h. */
+#ifdef OPEN_MPI
+#define MPI_OBJECTS(X)                                                                             \
+    X(ompi_mpi_comm_world) X(ompi_mpi_byte) X(ompi_mpi_int32_t) X(ompi_mpi_int64_t)
+#else
+#define MPI_OBJECTS(X)
+#endif
+/* clang-format off */
+#define MPI_FUNCS(X) \
+    X(MPI_Init_thread) X(MPI_Finalize) X(MPI_Abort) X(MPI_Comm_dup) X(MPI_Comm_free) \
+    X(MPI_Comm_rank) X(MPI_Comm_size) X(MPI_Test) X(MPI_Isend) X(MPI_Irecv) X(MPI_Recv) \
+    X(MPI_Iprobe) X(MPI_Improbe) X(MPI_Mrecv) X(MPI_Get_count) X(MPI_Ibcast) X(MPI_Igather) \
+    X(MPI_Ibarrier) MPI_OBJECTS(X)
+/* clang-format on */
+struct mpi_api {
+    MPI_FUNCS(CAV_DL_FIELD)
+};
+#define MPI_SYM(f) CAV_DL_SYM(struct mpi_api, f)
+static const cav_dl_sym mpi_syms[] = {MPI_FUNCS(MPI_SYM)};
+static struct mpi_api mp; /* written once by cav_dl_load, read-only afterwards */
+static cav_dl_lib mpi_lib = CAV_DL_LIB(CAV_SONAME_MPI, 1, mpi_syms, &mp);
+#ifdef OPEN_MPI
+#undef MPI_COMM_WORLD
+#define MPI_COMM_WORLD ((MPI_Comm)(void *)mp.ompi_mpi_comm_world)
+#undef MPI_BYTE
+#define MPI_BYTE ((MPI_Datatype)(void *)mp.ompi_mpi_byte)
+#undef MPI_INT32_T
+#define MPI_INT32_T ((MPI_Datatype)(void *)mp.ompi_mpi_int32_t)
+#undef MPI_INT64_T
+#define MPI_INT64_T ((MPI_Datatype)(void *)mp.ompi_mpi_int64_t)
+#endif
+
 #if defined(__SANITIZE_ADDRESS__)
 #define CAV_LSAN_BEFORE_FINALIZE 1
 #elif defined(__has_feature)
@@ -96,7 +136,7 @@ static void wait_req(MPI_Request *rq) {
     unsigned us = 0;
     for (;;) {
         int done = 0;
-        MPI_Test(rq, &done, MPI_STATUS_IGNORE);
+        mp.MPI_Test(rq, &done, MPI_STATUS_IGNORE);
         if (done) return;
         nap(&us);
     }
@@ -104,7 +144,7 @@ static void wait_req(MPI_Request *rq) {
 
 static void bcast(void *p, int n) {
     MPI_Request rq;
-    MPI_Ibcast(p, n, MPI_BYTE, 0, G.comm, &rq);
+    mp.MPI_Ibcast(p, n, MPI_BYTE, 0, G.comm, &rq);
     wait_req(&rq);
 }
 
@@ -117,23 +157,26 @@ int csvavro_mpi_init(csvavro_error *err) {
     bool launched = getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") || getenv("PMI_RANK");
     if (force && !strcmp(force, "0")) return -1;
     if (!launched && !(force && !strcmp(force, "1"))) return -1;
+    if (cav_dl_load(&mpi_lib, "MPI (started by an MPI launcher, or CSVAVRO_MPI=1)", err) !=
+        CSVAVRO_OK)
+        return -2;
     int provided = 0;
     LSAN_OFF();
-    int rc = MPI_Init_thread(NULL, NULL, MPI_THREAD_MULTIPLE, &provided);
+    int rc = mp.MPI_Init_thread(NULL, NULL, MPI_THREAD_MULTIPLE, &provided);
     LSAN_ON();
     if (rc != MPI_SUCCESS) {
         cav_err(err, CSVAVRO_E_INTERNAL, "MPI_Init_thread failed");
         return -2;
     }
     if (provided < MPI_THREAD_MULTIPLE) {
-        MPI_Finalize();
+        mp.MPI_Finalize();
         cav_err(err, CSVAVRO_E_INTERNAL,
                 "the MPI library does not provide MPI_THREAD_MULTIPLE (needed by convert)");
         return -2;
     }
-    MPI_Comm_dup(MPI_COMM_WORLD, &G.comm);
-    MPI_Comm_rank(G.comm, &G.rank);
-    MPI_Comm_size(G.comm, &G.size);
+    mp.MPI_Comm_dup(MPI_COMM_WORLD, &G.comm);
+    mp.MPI_Comm_rank(G.comm, &G.rank);
+    mp.MPI_Comm_size(G.comm, &G.size);
     const char *h = getenv("CSVAVRO_HOSTNAME");
     if (h && *h)
         snprintf(G.host, sizeof G.host, "%s", h);
@@ -149,7 +192,7 @@ int csvavro_mpi_init(csvavro_error *err) {
     if (lw && *lw) G.locality_wait_ns = strtoull(lw, NULL, 10) * 1000000ull;
     if (G.rank == 0) G.hosts = cav_calloc((size_t)G.size, HOST_LEN);
     MPI_Request rq;
-    MPI_Igather(G.host, HOST_LEN, MPI_BYTE, G.hosts, HOST_LEN, MPI_BYTE, 0, G.comm, &rq);
+    mp.MPI_Igather(G.host, HOST_LEN, MPI_BYTE, G.hosts, HOST_LEN, MPI_BYTE, 0, G.comm, &rq);
     wait_req(&rq);
     G.on = true;
     return G.rank;
@@ -287,7 +330,7 @@ csvavro_status csvavro_mpi_share_token(const char *const *urls, size_t n, csvavr
 static void tok_end(void) {
     if (!tok_owned && !tok_copy) return;
     MPI_Request rq;
-    MPI_Ibarrier(G.comm, &rq);
+    mp.MPI_Ibarrier(G.comm, &rq);
     wait_req(&rq);
     if (tok_owned) {
         csvavro_error e;
@@ -307,14 +350,14 @@ void csvavro_mpi_finalize(void) {
     tok_end();
     cav_free(G.hosts);
     G.hosts = NULL;
-    MPI_Comm_free(&G.comm);
+    mp.MPI_Comm_free(&G.comm);
 #ifdef CAV_LSAN_BEFORE_FINALIZE
     /* ASan builds: check for leaks now, while Open MPI's plugins are still loaded (after
      * MPI_Finalize unloads them, their allocations have stacks nobody can name or suppress);
      * what Open MPI itself keeps is suppressed by tests/mpi/lsan.supp. Later checks are off. */
     __lsan_do_leak_check();
 #endif
-    MPI_Finalize();
+    mp.MPI_Finalize();
     G.on = false;
 }
 
@@ -431,7 +474,7 @@ static void send_aborts(lead *L) {
     for (int r = 1; r < G.size; r++) {
         if (L->res[r]) continue;
         MPI_Request rq;
-        MPI_Isend(&one, 1, MPI_INT32_T, r, T_ABORT, G.comm, &rq);
+        mp.MPI_Isend(&one, 1, MPI_INT32_T, r, T_ABORT, G.comm, &rq);
         wait_req(&rq);
     }
 }
@@ -444,7 +487,7 @@ static void *dispenser(void *arg) {
         int flag = 0;
         MPI_Message msg;
         MPI_Status mst;
-        MPI_Improbe(MPI_ANY_SOURCE, MPI_ANY_TAG, G.comm, &flag, &msg, &mst);
+        mp.MPI_Improbe(MPI_ANY_SOURCE, MPI_ANY_TAG, G.comm, &flag, &msg, &mst);
         if (!flag) {
             send_aborts(L);
             nap(&us);
@@ -452,13 +495,13 @@ static void *dispenser(void *arg) {
         }
         us = 0;
         int src = mst.MPI_SOURCE, cnt = 0;
-        MPI_Get_count(&mst, MPI_BYTE, &cnt);
+        mp.MPI_Get_count(&mst, MPI_BYTE, &cnt);
         uint8_t *buf = cav_malloc(cnt > 0 ? (size_t)cnt : 1);
         if (!buf) {
             fprintf(stderr, "csvavro convert: out of memory in the MPI dispenser\n");
-            MPI_Abort(MPI_COMM_WORLD, 1);
+            mp.MPI_Abort(MPI_COMM_WORLD, 1);
         }
-        MPI_Mrecv(buf, cnt, MPI_BYTE, &msg, MPI_STATUS_IGNORE);
+        mp.MPI_Mrecv(buf, cnt, MPI_BYTE, &msg, MPI_STATUS_IGNORE);
         if (src <= 0 || src >= G.size) {
             cav_free(buf);
             continue;
@@ -474,7 +517,7 @@ static void *dispenser(void *arg) {
             if (mst.MPI_TAG == T_REQ) {
                 int64_t v = si == SIZE_MAX ? -1 : si == CAV_PICK_WAIT ? -2 : (int64_t)si;
                 MPI_Request rq;
-                MPI_Isend(&v, 1, MPI_INT64_T, src, T_GIVE, G.comm, &rq);
+                mp.MPI_Isend(&v, 1, MPI_INT64_T, src, T_GIVE, G.comm, &rq);
                 wait_req(&rq);
             }
             cav_free(buf);
@@ -803,8 +846,8 @@ static size_t follow_next(cav_dist *d, csvavro_job *j) {
         live_ctr c;
         live_now(j, &c);
         MPI_Request rq[2];
-        MPI_Irecv(&v, 1, MPI_INT64_T, 0, T_GIVE, G.comm, &rq[1]);
-        MPI_Isend(&c, sizeof c, MPI_BYTE, 0, T_REQ, G.comm, &rq[0]);
+        mp.MPI_Irecv(&v, 1, MPI_INT64_T, 0, T_GIVE, G.comm, &rq[1]);
+        mp.MPI_Isend(&c, sizeof c, MPI_BYTE, 0, T_REQ, G.comm, &rq[0]);
         wait_req(&rq[0]);
         wait_req(&rq[1]);
         if (v == -2 && (atomic_load(&j->abort_flag) || cav_job_cancelled(j))) v = -1;
@@ -838,14 +881,14 @@ static void follow_tick(cav_dist *d, csvavro_job *j) {
         live_ctr c;
         live_now(j, &c);
         MPI_Request rq;
-        MPI_Isend(&c, sizeof c, MPI_BYTE, 0, T_PROG, G.comm, &rq);
+        mp.MPI_Isend(&c, sizeof c, MPI_BYTE, 0, T_PROG, G.comm, &rq);
         wait_req(&rq);
     }
     int flag = 0;
-    MPI_Iprobe(0, T_ABORT, G.comm, &flag, MPI_STATUS_IGNORE);
+    mp.MPI_Iprobe(0, T_ABORT, G.comm, &flag, MPI_STATUS_IGNORE);
     if (flag) {
         int32_t x;
-        MPI_Recv(&x, 1, MPI_INT32_T, 0, T_ABORT, G.comm, MPI_STATUS_IGNORE);
+        mp.MPI_Recv(&x, 1, MPI_INT32_T, 0, T_ABORT, G.comm, MPI_STATUS_IGNORE);
         atomic_store(&j->abort_flag, 1);
     }
 }
@@ -906,14 +949,14 @@ static void send_result(follow *F, csvavro_job *j, csvavro_status st, const csva
         cav_buf_reset(&b);
         if (cav_buf_append(&b, &h, sizeof h, NULL) != CSVAVRO_OK) {
             MPI_Request rq;
-            MPI_Isend(&h, sizeof h, MPI_BYTE, 0, T_RESULT, G.comm, &rq);
+            mp.MPI_Isend(&h, sizeof h, MPI_BYTE, 0, T_RESULT, G.comm, &rq);
             wait_req(&rq);
             cav_buf_free(&b);
             return;
         }
     }
     MPI_Request rq;
-    MPI_Isend(b.data, (int)b.len, MPI_BYTE, 0, T_RESULT, G.comm, &rq);
+    mp.MPI_Isend(b.data, (int)b.len, MPI_BYTE, 0, T_RESULT, G.comm, &rq);
     wait_req(&rq);
     cav_buf_free(&b);
 }
@@ -932,7 +975,7 @@ csvavro_status csvavro_mpi_follow(const csvavro_job_options *o, csvavro_error *e
     uint8_t *plan = h.len <= (uint64_t)INT32_MAX ? cav_malloc((size_t)h.len) : NULL;
     if (!plan) { /* cannot even receive it: the collective still has to complete */
         fprintf(stderr, "csvavro convert: rank %d: out of memory for the plan\n", G.rank);
-        MPI_Abort(MPI_COMM_WORLD, 1);
+        mp.MPI_Abort(MPI_COMM_WORLD, 1);
     }
     bcast(plan, (int)h.len);
     csvavro_job_options fo = *o;
@@ -969,10 +1012,10 @@ csvavro_status csvavro_mpi_follow(const csvavro_job_options *o, csvavro_error *e
     /* an abort notice that crossed our result */
     for (;;) {
         int flag = 0;
-        MPI_Iprobe(0, T_ABORT, G.comm, &flag, MPI_STATUS_IGNORE);
+        mp.MPI_Iprobe(0, T_ABORT, G.comm, &flag, MPI_STATUS_IGNORE);
         if (!flag) break;
         int32_t x;
-        MPI_Recv(&x, 1, MPI_INT32_T, 0, T_ABORT, G.comm, MPI_STATUS_IGNORE);
+        mp.MPI_Recv(&x, 1, MPI_INT32_T, 0, T_ABORT, G.comm, MPI_STATUS_IGNORE);
     }
     if (j) j->dist = NULL;
     csvavro_job_free(j);

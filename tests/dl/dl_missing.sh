@@ -8,7 +8,8 @@
 # library (dlopen succeeds, dlsym fails: "undefined symbol"). The sonames come from the build
 # (CSVAVRO_SONAME_<LIB>, the libraries the build found).
 #   zip input (libzip)      convert of a .zip
-#   MPI (libmpi)            convert with CSVAVRO_MPI=1 (no launcher needed to reach MPI_Init)
+#   MPI (libmpi)            convert with CSVAVRO_MPI=1 (no launcher needed to reach MPI_Init),
+#                           when the build has MPI
 # The secure-HDFS libraries are checked where a Kerberos server runs: hdfs_secure.sh (GSS-API),
 # hdfs_dtoken.sh (Cyrus SASL), hdfs_dtp.sh (OpenSSL's libcrypto).
 set -euo pipefail
@@ -55,3 +56,18 @@ LD_LIBRARY_PATH=empty "$BIN" --version > /dev/null || fail "--version needs libz
 # and with the real library the archive converts (values: tests/input/real_header.sh)
 "$BIN" convert t.zip good.avro 2> /dev/null || fail "zip input with the real $Z"
 echo "ok: plain CSV and --version run without $Z; the archive converts with it"
+
+# MPI: CSVAVRO_MPI=1 makes convert initialise MPI (a singleton without a launcher)
+if [ -n "${CSVAVRO_SONAME_MPI:-}" ]; then
+  M=$CSVAVRO_SONAME_MPI
+  fakes "$M"
+  refused "MPI, $M unloadable" "MPI (started by an MPI launcher, or CSVAVRO_MPI=1) needs $M: empty/$M: file too short" \
+    m1.avro env CSVAVRO_MPI=1 LD_LIBRARY_PATH=empty "$BIN" convert t.csv m1.avro
+  refused "MPI, $M without its symbols" "needs $M: other/$M: undefined symbol: MPI_" \
+    m2.avro env CSVAVRO_MPI=1 LD_LIBRARY_PATH=other "$BIN" convert t.csv m2.avro
+  # not under a launcher: the library is never loaded
+  LD_LIBRARY_PATH=empty "$BIN" convert t.csv m3.avro 2> /dev/null || fail "a run without MPI needs $M"
+  echo "ok: a run outside MPI does not need $M"
+else
+  echo "note: this build has no MPI (CSVAVRO_SONAME_MPI unset): MPI not checked"
+fi
