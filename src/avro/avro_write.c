@@ -5,15 +5,13 @@
  * avro.codec, user keys), the 16-byte sync marker, then blocks of
  * `zigzag-varint count, zigzag-varint size, data, sync`.
  *
- * Encoding is column at a time. For the rows of a batch that go into the current block:
- *   1. size pass: per column, a typed loop adds each row's encoded size of that field to
- *      row_size[k];
- *   2. the row start offsets in the block buffer follow by a prefix sum (row_pos[k]);
- *   3. write pass: per column, a typed loop writes each row's value at row_pos[k] and advances
- *      row_pos[k].
- * After the last column every row_pos[k] equals the start of row k+1, so the block is the
- * rows back to back, exactly as a row-at-a-time encoder would have produced it. The loops touch
- * one typed vector and two offset arrays at a time, with no per-value dispatch.
+ * Encoding is row at a time: per batch, each field gets its storage kind (nullable or not) and
+ * its column's vectors (enc_field); one pass over the selected rows then writes each record's
+ * fields back to back at the end of the block (encode_row, a switch per field). Writes stay
+ * sequential, and only the strings' payloads need a room check: the block buffer keeps room
+ * for every field's fixed part (row_fixed). A record that would not fit below that limit, or
+ * has a null in a non-nullable field, takes the exact path: its size first by the column loops
+ * (size_column, which reports the null), then its bytes (write_column) — the same bytes.
  *
  * Block policy: rows are appended until the uncompressed block reaches block_size; the row
  * that crosses the target is still included, so a record larger than the target becomes its own
@@ -29,6 +27,16 @@
 #error "avro_write.c assumes a little-endian host (float/double are copied as is)"
 #endif
 
+/* One field of the row loop: its storage kind (ENC_*, times two, plus one when nullable), the
+ * column's validity bytes and values. */
+enum { ENC_BOOL, ENC_I32, ENC_I64, ENC_F32, ENC_F64, ENC_STR, ENC_FIXED };
+typedef struct enc_field {
+    const void *target; /* encode_row's code for the kind */
+    unsigned kind;
+    const uint8_t *valid;
+    const void *v;
+} enc_field;
+
 struct cav_avro_writer {
     csvavro_file *out;
     csvavro_codec codec;
@@ -43,10 +51,9 @@ struct cav_avro_writer {
     cav_buf block;      /* uncompressed block being filled */
     cav_buf packed;     /* compressed block (unused by the null codec) */
     uint64_t block_rows;
-    uint32_t *rows; /* selected row indices of the current batch */
-    uint64_t *row_size;
-    uint64_t *row_pos;
-    uint32_t rows_cap;
+    enc_field *fl;    /* the row loop's fields, set per batch */
+    size_t row_fixed; /* bytes a record can take besides its strings' payloads (row loop) */
+    size_t fast_room; /* block.data[0..fast_room) is always allocated (row loop) */
     cav_avro_codec_ctx ctx;
     uint64_t total_rows;
     uint64_t total_bytes;
@@ -139,6 +146,28 @@ csvavro_status cav_avro_sync_marker(const csvavro_avro_options *o, uint64_t file
     return CSVAVRO_OK;
 }
 
+/* Bytes of a value of type t besides a string's payload (the union branch byte not counted). */
+static size_t fixed_max(csvavro_type t) {
+    switch (t) {
+    case CSVAVRO_TYPE_BOOLEAN:
+        return 1;
+    case CSVAVRO_TYPE_INT:
+    case CSVAVRO_TYPE_DATE:
+    case CSVAVRO_TYPE_STRING: /* the length: a uint32 doubled by zigzag, 33 bits */
+    case CSVAVRO_TYPE_BYTES:
+    case CSVAVRO_TYPE_DECIMAL:
+        return 5;
+    case CSVAVRO_TYPE_FLOAT:
+        return 4;
+    case CSVAVRO_TYPE_DOUBLE:
+        return 8;
+    case CSVAVRO_TYPE_DECIMAL_FIXED:
+        return 0;
+    default: /* long and the timestamps */
+        return 10;
+    }
+}
+
 /* ---------------------------------------------------------------- create / free */
 
 csvavro_status cav_avro_writer_create(const csvavro_schema *schema, const csvavro_avro_options *o,
@@ -163,7 +192,8 @@ csvavro_status cav_avro_writer_create(const csvavro_schema *schema, const csvavr
     w->types = cav_calloc(nf, sizeof *w->types);
     w->nullable = cav_calloc(nf, 1);
     w->names = cav_calloc(nf, sizeof *w->names);
-    if (!w->types || !w->nullable || !w->names) {
+    w->fl = cav_calloc(nf, sizeof *w->fl);
+    if (!w->types || !w->nullable || !w->names || !w->fl) {
         cav_avro_writer_free(w);
         return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
     }
@@ -176,6 +206,7 @@ csvavro_status cav_avro_writer_create(const csvavro_schema *schema, const csvavr
             return cav_err(err, CSVAVRO_E_SCHEMA, "field \"%s\" has type null",
                            schema->fields[i].name);
         }
+        w->row_fixed += w->nullable[i] + fixed_max(w->types[i]);
     }
     /* Compressing an empty block checks the codec and level now rather than at the first
      * flush, and sets up the codec's context once. */
@@ -186,10 +217,9 @@ csvavro_status cav_avro_writer_create(const csvavro_schema *schema, const csvavr
     if (st == CSVAVRO_OK) st = build_header(schema, o, sync, &w->header, err);
     /* a full block plus the row that crosses the target, in one allocation: growing it by
      * doubling would copy it and touch twice the memory */
-    if (st == CSVAVRO_OK)
-        st = cav_buf_reserve(
-            &w->block,
-            CAV_MIN(w->block_size + (w->block_size >> 4) + 4096, CAV_AVRO_DEFAULT_MAX_BLOCK), err);
+    w->fast_room = CAV_MIN(w->block_size + (w->block_size >> 4) + 4096 + 2 * w->row_fixed,
+                           CAV_AVRO_DEFAULT_MAX_BLOCK);
+    if (st == CSVAVRO_OK) st = cav_buf_reserve(&w->block, w->fast_room, err);
     if (st == CSVAVRO_OK && write_header) st = put(w, w->header.data, w->header.len, err);
     if (st != CSVAVRO_OK) {
         cav_avro_writer_free(w);
@@ -220,9 +250,7 @@ void cav_avro_writer_free(cav_avro_writer *w) {
     cav_free(w->types);
     cav_free(w->nullable);
     cav_free(w->names);
-    cav_free(w->rows);
-    cav_free(w->row_size);
-    cav_free(w->row_pos);
+    cav_free(w->fl);
     cav_free(w);
 }
 
@@ -508,8 +536,199 @@ static bool storage_compatible(csvavro_type field, csvavro_type col) {
     return storage_class(field) == storage_class(col);
 }
 
+/* ---------------------------------------------------------------- row loop */
+
+static unsigned enc_kind(csvavro_type t) {
+    switch (storage_class(t)) {
+    case 1:
+        return ENC_I32;
+    case 2:
+        return ENC_I64;
+    case 3:
+        return ENC_STR;
+    default:
+        break;
+    }
+    switch (t) {
+    case CSVAVRO_TYPE_BOOLEAN:
+        return ENC_BOOL;
+    case CSVAVRO_TYPE_FLOAT:
+        return ENC_F32;
+    case CSVAVRO_TYPE_DOUBLE:
+        return ENC_F64;
+    case CSVAVRO_TYPE_DECIMAL_FIXED:
+        return ENC_FIXED;
+    default: /* decimal (bytes) */
+        return ENC_STR;
+    }
+}
+
+/* n bytes from s to d with no access outside either: two overlapping moves of 8 or 16 bytes
+ * for the short strings a CSV column mostly holds, memcpy for the long ones */
+static inline void copy_bytes(uint8_t *d, const char *s, uint32_t n) {
+    if (n >= 8 && n <= 16) {
+        uint64_t a, b;
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &b, 8);
+    } else if (n > 16 && n <= 32) {
+        uint8_t a[16], b[16];
+        memcpy(a, s, 16);
+        memcpy(b, s + n - 16, 16);
+        memcpy(d, a, 16);
+        memcpy(d + n - 16, b, 16);
+    } else if (n >= 4 && n < 8) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        memcpy(d, &a, 4);
+        memcpy(d + n - 4, &b, 4);
+    } else if (n > 0 && n < 4) {
+        d[0] = (uint8_t)s[0];
+        d[n >> 1] = (uint8_t)s[n >> 1];
+        d[n - 1] = (uint8_t)s[n - 1];
+    } else if (n) {
+        memcpy(d, s, n);
+    }
+}
+
+/* Encodes batch row r at p, field after field, and returns the end of the record; NULL when a
+ * string's payload would pass lim (lim leaves room for every field's fixed part, row_fixed, so
+ * only payloads are checked) or a non-nullable field is null: the caller then takes the exact
+ * path for this row. The bytes are the column loops' (write_column), value for value.
+ * With fl == NULL it only fills targets[] (the code address of each kind). The fields jump
+ * from one to the next through their own indirect jump each (threaded code), so the branch
+ * predictor learns the schema's sequence of kinds. */
+static uint8_t *encode_row(const enc_field *fl, size_t nf, uint32_t r, uint8_t *p,
+                           const uint8_t *lim, const void **targets) {
+    if (!fl) {
+        static const void *const t[2 * (ENC_FIXED + 1)] = {
+            &&bool0, &&bool1, &&i32_0, &&i32_1, &&i64_0, &&i64_1, &&f32_0,
+            &&f32_1, &&f64_0, &&f64_1, &&str0,  &&str1,  &&fix0,  &&fix1};
+        memcpy(targets, t, sizeof t);
+        return NULL;
+    }
+    const enc_field *e = fl, *const end = fl + nf;
+    const cav_strview *sv;
+#define NEXT                                                                                       \
+    do {                                                                                           \
+        if (++e == end) return p;                                                                  \
+        goto * e->target;                                                                          \
+    } while (0)
+#define HEAD_NULLABLE                                                                              \
+    if (!e->valid[r]) {                                                                            \
+        *p++ = 0;                                                                                  \
+        NEXT;                                                                                      \
+    }                                                                                              \
+    *p++ = 2
+#define HEAD_REQUIRED                                                                              \
+    if (CAV_UNLIKELY(!e->valid[r])) return NULL
+    goto * e->target;
+bool1:
+    HEAD_NULLABLE;
+    *p++ = ((const uint8_t *)e->v)[r] != 0;
+    NEXT;
+bool0:
+    HEAD_REQUIRED;
+    *p++ = ((const uint8_t *)e->v)[r] != 0;
+    NEXT;
+i32_1:
+    HEAD_NULLABLE;
+    p += cav_varint_put(p, cav_zigzag64(((const int32_t *)e->v)[r]));
+    NEXT;
+i32_0:
+    HEAD_REQUIRED;
+    p += cav_varint_put(p, cav_zigzag64(((const int32_t *)e->v)[r]));
+    NEXT;
+i64_1:
+    HEAD_NULLABLE;
+    p += cav_varint_put(p, cav_zigzag64(((const int64_t *)e->v)[r]));
+    NEXT;
+i64_0:
+    HEAD_REQUIRED;
+    p += cav_varint_put(p, cav_zigzag64(((const int64_t *)e->v)[r]));
+    NEXT;
+f32_1:
+    HEAD_NULLABLE;
+    memcpy(p, (const float *)e->v + r, 4);
+    p += 4;
+    NEXT;
+f32_0:
+    HEAD_REQUIRED;
+    memcpy(p, (const float *)e->v + r, 4);
+    p += 4;
+    NEXT;
+f64_1:
+    HEAD_NULLABLE;
+    memcpy(p, (const double *)e->v + r, 8);
+    p += 8;
+    NEXT;
+f64_0:
+    HEAD_REQUIRED;
+    memcpy(p, (const double *)e->v + r, 8);
+    p += 8;
+    NEXT;
+str1:
+    HEAD_NULLABLE;
+    goto str;
+str0:
+    HEAD_REQUIRED;
+str:
+    sv = (const cav_strview *)e->v + r;
+    if (CAV_UNLIKELY((ptrdiff_t)sv->len > lim - p)) return NULL;
+    p += cav_varint_put(p, (uint64_t)sv->len * 2);
+    copy_bytes(p, sv->ptr, sv->len);
+    p += sv->len;
+    NEXT;
+fix1:
+    HEAD_NULLABLE;
+    goto fix;
+fix0:
+    HEAD_REQUIRED;
+fix:
+    sv = (const cav_strview *)e->v + r;
+    if (CAV_UNLIKELY((ptrdiff_t)sv->len > lim - p)) return NULL;
+    copy_bytes(p, sv->ptr, sv->len);
+    p += sv->len;
+    NEXT;
+#undef NEXT
+#undef HEAD_NULLABLE
+#undef HEAD_REQUIRED
+}
+
+/* Row r the exact way (sizes first): for a record the row loop could not place below its limit,
+ * or with a null in a non-nullable field (reported by size_column). A record that does not fit
+ * the block ceiling after what the block holds flushes the block first; alone, it is an error. */
+static csvavro_status append_row_exact(cav_avro_writer *w, const cav_batch *b,
+                                       const uint32_t *col_map, uint32_t r, csvavro_error *err) {
+    uint64_t size = 0;
+    for (size_t f = 0; f < w->n_fields; f++)
+        CAV_TRY(size_column(w, f, &b->cols[col_map[f]], &r, 1, &size, err));
+    if (size > CAV_AVRO_DEFAULT_MAX_BLOCK - w->block.len && w->block_rows > 0)
+        CAV_TRY(flush_block(w, err));
+    if (size > CAV_AVRO_DEFAULT_MAX_BLOCK - w->block.len)
+        return cav_err(err, CSVAVRO_E_LIMIT,
+                       "one record encodes to %llu bytes, over the %zu byte block ceiling",
+                       (unsigned long long)size, CAV_AVRO_DEFAULT_MAX_BLOCK);
+    CAV_TRY(cav_buf_reserve(&w->block, (size_t)size, err));
+    uint64_t pos = w->block.len;
+    for (size_t f = 0; f < w->n_fields; f++)
+        write_column(w, f, &b->cols[col_map[f]], &r, 1, w->block.data, &pos);
+    w->block.len = (size_t)pos;
+    w->block_rows++;
+    return CSVAVRO_OK;
+}
+
+/* Encoding is row at a time (encode_row): one pass over the batch, each record's fields back to
+ * back, which keeps the writes sequential and each row's values in registers. The block policy
+ * is the one described at the top: after each record, a block that reached block_size is
+ * flushed (so the record that crosses the target is in it). */
 csvavro_status cav_avro_writer_append(cav_avro_writer *w, const cav_batch *b,
                                       const uint32_t *col_map, csvavro_error *err) {
+    enc_field *fl = w->fl;
+    const void *targets[2 * (ENC_FIXED + 1)];
+    encode_row(NULL, 0, 0, NULL, NULL, targets);
     for (size_t f = 0; f < w->n_fields; f++) {
         uint32_t ci = col_map[f];
         if (ci >= b->n_cols)
@@ -520,63 +739,30 @@ csvavro_status cav_avro_writer_append(cav_avro_writer *w, const cav_batch *b,
             return cav_err(err, CSVAVRO_E_INTERNAL, "field \"%s\" (%s): batch column %u is %s%s",
                            w->names[f], csvavro_type_name(w->types[f]), ci,
                            csvavro_type_name(c->type), c->loaded ? "" : " and not loaded");
+        fl[f].kind = enc_kind(w->types[f]) * 2 + (w->nullable[f] ? 1u : 0u);
+        fl[f].target = targets[fl[f].kind];
+        fl[f].valid = c->valid;
+        fl[f].v = c->v.str; /* the union's members share one address */
     }
-    uint32_t sel = cav_batch_selected(b);
-    if (sel > w->rows_cap) {
-        uint32_t nc = sel;
-        uint32_t *r = cav_realloc(w->rows, (size_t)nc * sizeof *r);
-        if (r) w->rows = r;
-        uint64_t *s = cav_realloc(w->row_size, (size_t)nc * sizeof *s);
-        if (s) w->row_size = s;
-        uint64_t *p = cav_realloc(w->row_pos, (size_t)nc * sizeof *p);
-        if (p) w->row_pos = p;
-        if (!r || !s || !p) return cav_err(err, CSVAVRO_E_NOMEM, "out of memory");
-        w->rows_cap = nc;
-    }
-    uint32_t n = 0;
+    const uint32_t sel = cav_batch_selected(b);
+    const size_t nf = w->n_fields;
+    uint8_t *data = w->block.data;
+    const uint8_t *lim = w->fast_room >= w->row_fixed
+                             ? data + (w->fast_room - w->row_fixed)
+                             : data; /* a block that small: every row the exact way */
     for (uint32_t i = 0; i < sel; i++) {
         uint32_t r = cav_batch_row(b, i);
         if (b->row_error && b->row_error[r]) continue;
-        w->rows[n++] = r;
-    }
-    if (n == 0) return CSVAVRO_OK;
-    memset(w->row_size, 0, (size_t)n * sizeof *w->row_size);
-    for (size_t f = 0; f < w->n_fields; f++)
-        CAV_TRY(size_column(w, f, &b->cols[col_map[f]], w->rows, n, w->row_size, err));
-
-    uint32_t start = 0;
-    while (start < n) {
-        /* Rows [start, end) fill the block to its target (the crossing row included). */
-        size_t room = w->block.len < w->block_size ? w->block_size - w->block.len : 0;
-        size_t limit = CAV_AVRO_DEFAULT_MAX_BLOCK - w->block.len;
-        uint64_t chunk = 0;
-        uint32_t end = start;
-        while (end < n && (chunk < room || end == start)) {
-            if (end > start && chunk + w->row_size[end] > limit) break;
-            chunk += w->row_size[end++];
+        uint8_t *p = data + w->block.len;
+        uint8_t *end = p <= lim ? encode_row(fl, nf, r, p, lim, targets) : NULL;
+        if (end) {
+            w->block.len = (size_t)(end - data);
+            w->block_rows++;
+        } else {
+            CAV_TRY(append_row_exact(w, b, col_map, r, err));
+            data = w->block.data; /* the buffer may have moved */
+            lim = w->fast_room >= w->row_fixed ? data + (w->fast_room - w->row_fixed) : data;
         }
-        if (chunk > limit) {
-            if (w->block_rows > 0) {
-                /* Flush what we have, then retry the same row into an empty block. */
-                CAV_TRY(flush_block(w, err));
-                continue;
-            }
-            return cav_err(err, CSVAVRO_E_LIMIT,
-                           "one record encodes to %llu bytes, over the %zu byte block ceiling",
-                           (unsigned long long)chunk, CAV_AVRO_DEFAULT_MAX_BLOCK);
-        }
-        CAV_TRY(cav_buf_reserve(&w->block, (size_t)chunk, err));
-        uint64_t off = w->block.len;
-        for (uint32_t k = start; k < end; k++) {
-            w->row_pos[k] = off;
-            off += w->row_size[k];
-        }
-        for (size_t f = 0; f < w->n_fields; f++)
-            write_column(w, f, &b->cols[col_map[f]], w->rows + start, end - start, w->block.data,
-                         w->row_pos + start);
-        w->block.len = (size_t)off;
-        w->block_rows += end - start;
-        start = end;
         if (w->block.len >= w->block_size) CAV_TRY(flush_block(w, err));
     }
     return CSVAVRO_OK;

@@ -654,6 +654,10 @@ csvavro_status cav_csv_reader_load_column(cav_csv_reader *r, cav_batch *b, uint3
                     continue;
                 }
             }
+            if (plain && n == 0) { /* unquoted and empty: null, as in every type */
+                valid[i] = 0;
+                continue;
+            }
             CAV_TRY(load_slow(r, b, col, i, err));
         }
         break;

@@ -138,6 +138,16 @@ def main():
                     print(f"{codec}: schema field wrong: {f0}")
                     fails += 1
                 print(f"python3-avro/{codec}: {len(got)} records compared")
+            # block targets that cut blocks inside each appended batch of rows: every record
+            # its own block, and a few records per block (the row encoder flushes mid-batch)
+            for block in [1, 150, 1000]:
+                path, exp = write(tmp, "null", block=block)
+                with open(path, "rb") as f:
+                    rd = avro.datafile.DataFileReader(f, avro.io.DatumReader())
+                    got = [{k: python_norm(k, v) for k, v in rec.items()} for rec in rd]
+                    rd.close()
+                fails += compare(f"python3-avro/null/block {block}", got, exp)
+                print(f"python3-avro/null/block {block}: {len(got)} records compared")
         elif mode == "avrocat":
             # avro-c reads null, deflate and snappy (its "lzma" is not Avro's "xz"); its JSON
             # printer cannot print NaN or infinities and stops bytes at a NUL, so these files
