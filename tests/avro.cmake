@@ -33,7 +33,8 @@ cav_add_test(NAME test_avro_corrupt SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_
 target_include_directories(test_avro_corrupt PRIVATE ${_avro_dir})
 # Our snappy encoder against libsnappy's decoder (and zlib's CRC-32); real taxi blocks against
 # python-snappy, python3-avro and avrocat in snappy_readers.py.
-cav_add_test(NAME test_avro_snappy SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_avro_snappy.c)
+cav_add_test(NAME test_avro_snappy SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_avro_snappy.c
+  LIBS PkgConfig::SNAPPY)
 cav_add_script_test(NAME avro_snappy_readers
   COMMAND /usr/bin/python3 ${_avro_dir}/snappy_readers.py LABELS interop)
 

@@ -75,3 +75,11 @@ endforeach()
 cav_add_script_test(NAME fuzz_alloc_fail
   COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/fuzz/alloc_fail.py
   LABELS fault TIMEOUT 1200)
+
+# snappy checks our encoder with libsnappy's decoder directly (the library loads libsnappy only
+# on first use, src/avro/avro_snappy.c)
+foreach(_t fuzz_replay_snappy fuzz_snappy)
+  if(TARGET ${_t})
+    target_link_libraries(${_t} PRIVATE PkgConfig::SNAPPY)
+  endif()
+endforeach()

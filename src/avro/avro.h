@@ -76,9 +76,17 @@ csvavro_status cav_avro_decompress(cav_avro_codec_ctx *ctx, csvavro_codec c, con
  * fragments that repeat a lot). cav_snappy_bound(n): the output buffer size (cap, at least that)
  * cav_snappy_compress needs for n input bytes (n <= UINT32_MAX, the format's limit). Returns the
  * compressed size (<= cav_snappy_bound(n) - 16: the rest is write slack). Deterministic: the
- * same input gives the same bytes. */
+ * same input gives the same bytes (where libsnappy can be loaded; see below). */
 size_t cav_snappy_bound(size_t n);
 size_t cav_snappy_compress(const uint8_t *src, size_t n, uint8_t *dst, size_t cap);
+/* libsnappy is loaded on first use (core_dl.h): cav_snappy_load loads it (CSVAVRO_E_UNSUPPORTED
+ * naming the library when it cannot be), after which the two decoding calls below are
+ * libsnappy's snappy_uncompressed_length and snappy_uncompress (true: SNAPPY_OK). The encoder
+ * loads it itself when a block repeats enough for libsnappy's thorough mode, and goes on in its
+ * fast mode when it cannot (the output is valid either way, only larger). */
+csvavro_status cav_snappy_load(csvavro_error *err);
+bool cav_snappy_uncompressed_length(const uint8_t *src, size_t n, size_t *len);
+bool cav_snappy_uncompress(const uint8_t *src, size_t n, uint8_t *dst, size_t *len);
 
 /* ---------------------------------------------------------------- any writer schema (avro_tree.c)
  */

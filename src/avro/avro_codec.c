@@ -22,7 +22,6 @@
 #include <libdeflate.h>
 #include <limits.h>
 #include <lzma.h>
-#include <snappy-c.h>
 #include <string.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -153,8 +152,9 @@ static csvavro_status enc_snappy(cav_avro_codec_ctx *ctx, int level, const uint8
 static csvavro_status dec_snappy(cav_avro_codec_ctx *ctx, const uint8_t *src, size_t n,
                                  cav_buf *dst, size_t max, csvavro_error *err) {
     if (n < 4) return corrupt(err, "snappy", "shorter than its CRC");
+    CAV_TRY(cav_snappy_load(err));
     size_t ulen;
-    if (snappy_uncompressed_length((const char *)src, n - 4, &ulen) != SNAPPY_OK)
+    if (!cav_snappy_uncompressed_length(src, n - 4, &ulen))
         return corrupt(err, "snappy", "bad length preamble");
     if (ulen > max)
         return cav_err(err, CSVAVRO_E_LIMIT,
@@ -162,8 +162,7 @@ static csvavro_status dec_snappy(cav_avro_codec_ctx *ctx, const uint8_t *src, si
                        max);
     CAV_TRY(cav_buf_reserve(dst, ulen, err));
     size_t got = ulen;
-    if (snappy_uncompress((const char *)src, n - 4, (char *)dst->data, &got) != SNAPPY_OK ||
-        got != ulen)
+    if (!cav_snappy_uncompress(src, n - 4, dst->data, &got) || got != ulen)
         return corrupt(err, "snappy", "invalid data");
     dst->len = got;
     uint32_t want = (uint32_t)src[n - 4] << 24 | (uint32_t)src[n - 3] << 16 |

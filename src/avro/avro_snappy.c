@@ -1,6 +1,7 @@
 /*
  * avro_snappy.c — our own encoder of the snappy raw format (the format's public description:
- * google/snappy format_description.txt). Decoding stays with libsnappy (avro_codec.c).
+ * google/snappy format_description.txt). Decoding stays with libsnappy (avro_codec.c, through
+ * the table of libsnappy's functions here, loaded on first use).
  *
  * Output: the uncompressed length as a little-endian base-128 varint, then elements:
  *   literal  tag (len-1)<<2 | 0 when len <= 60, else tag (59+k)<<2 followed by len-1 in k
@@ -34,7 +35,8 @@
  * Thorough mode: once a fragment compresses to less than 92% in the fast mode, the data has
  * real repeats (text, categories) and the rest of the input goes to libsnappy (snappy_compress),
  * whose elements are appended after ours without its length preamble: it too compresses each
- * 64 KiB on its own, so its offsets never reach back into our part.
+ * 64 KiB on its own, so its offsets never reach back into our part. (libsnappy is loaded then,
+ * on first use; where it cannot be loaded the fast mode goes on: valid output, only larger.)
  *
  * Bounds: every load of the input stays inside the fragment (4- and 8-byte loads only where
  * they fit); literals are copied with memcpy, except short ones, copied 16 bytes at a time when
@@ -42,8 +44,38 @@
  */
 #include "avro/avro.h"
 
+#include "../core/core_dl.h"
+
 #include <snappy-c.h>
 #include <string.h>
+
+/* libsnappy (and through it libstdc++), loaded on first use (core_dl.h): typical CSV data
+ * never reaches the thorough mode, and only reading a snappy file decodes, while loading it costs
+ * every start-up about half a millisecond. */
+/* clang-format off */
+#define SNAPPY_FUNCS(X) \
+    X(snappy_compress) X(snappy_max_compressed_length) X(snappy_uncompressed_length) \
+    X(snappy_uncompress)
+/* clang-format on */
+struct snappy_api {
+    SNAPPY_FUNCS(CAV_DL_FIELD)
+};
+#define SNAPPY_SYM(f) CAV_DL_SYM(struct snappy_api, f)
+static const cav_dl_sym snappy_syms[] = {SNAPPY_FUNCS(SNAPPY_SYM)};
+static struct snappy_api sn; /* written once by cav_dl_load, read-only afterwards */
+static cav_dl_lib snappy_lib = CAV_DL_LIB(CAV_SONAME_SNAPPY, 0, snappy_syms, &sn);
+
+csvavro_status cav_snappy_load(csvavro_error *err) {
+    return cav_dl_load(&snappy_lib, "the snappy codec", err);
+}
+
+bool cav_snappy_uncompressed_length(const uint8_t *src, size_t n, size_t *len) {
+    return sn.snappy_uncompressed_length((const char *)src, n, len) == SNAPPY_OK;
+}
+
+bool cav_snappy_uncompress(const uint8_t *src, size_t n, uint8_t *dst, size_t *len) {
+    return sn.snappy_uncompress((const char *)src, n, (char *)dst, len) == SNAPPY_OK;
+}
 
 #define FRAG_SIZE 65536u
 #define HASH_BITS 12
@@ -206,7 +238,7 @@ tail:
  * that input, so its elements stand as they are after ours. */
 static uint8_t *libsnappy_rest(const uint8_t *base, size_t len, uint8_t *op, size_t room) {
     size_t got = room;
-    if (snappy_compress((const char *)base, len, (char *)op, &got) != SNAPPY_OK) return NULL;
+    if (sn.snappy_compress((const char *)base, len, (char *)op, &got) != SNAPPY_OK) return NULL;
     size_t pre = 1;
     while (pre < got && (op[pre - 1] & 128))
         pre++;
@@ -234,7 +266,8 @@ size_t cav_snappy_compress(const uint8_t *src, size_t n, uint8_t *dst, size_t ca
             /* this data repeats: libsnappy for the rest, if it gets the room it asks for
              * (cav_snappy_bound keeps it) */
             size_t rest = n - at - len;
-            if ((size_t)(dst_end - op) >= snappy_max_compressed_length(rest)) {
+            if (cav_snappy_load(NULL) == CSVAVRO_OK &&
+                (size_t)(dst_end - op) >= sn.snappy_max_compressed_length(rest)) {
                 uint8_t *done = libsnappy_rest(src + at + len, rest, op, (size_t)(dst_end - op));
                 if (done) return (size_t)(done - dst);
             }

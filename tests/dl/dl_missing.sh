@@ -8,6 +8,8 @@
 # library (dlopen succeeds, dlsym fails: "undefined symbol"). The sonames come from the build
 # (CSVAVRO_SONAME_<LIB>, the libraries the build found).
 #   zip input (libzip)      convert of a .zip
+#   snappy (libsnappy)      convert of repetitive data (goes on with our encoder's fast mode:
+#                           checked by python3-avro), cat of a snappy file (fails)
 #   MPI (libmpi)            convert with CSVAVRO_MPI=1 (no launcher needed to reach MPI_Init),
 #                           when the build has MPI
 # The secure-HDFS libraries are checked where a Kerberos server runs: hdfs_secure.sh (GSS-API),
@@ -56,6 +58,40 @@ LD_LIBRARY_PATH=empty "$BIN" --version > /dev/null || fail "--version needs libz
 # and with the real library the archive converts (values: tests/input/real_header.sh)
 "$BIN" convert t.zip good.avro 2> /dev/null || fail "zip input with the real $Z"
 echo "ok: plain CSV and --version run without $Z; the archive converts with it"
+
+# snappy (the default codec): our encoder needs libsnappy only for data that repeats a lot (its
+# thorough mode) and goes on without it; reading a snappy file needs it
+N=${CSVAVRO_SONAME_SNAPPY:?}
+fakes "$N"
+/usr/bin/python3 - > rep.csv <<'PYEOF'
+print("id,name,note")
+for i in range(20000):
+    print(f"{i},name-{i % 7},the same long note on every row of this file and repeated")
+PYEOF
+LD_LIBRARY_PATH=empty "$BIN" convert rep.csv rep_nolib.avro 2> /dev/null || fail "snappy output without $N"
+"$BIN" convert rep.csv rep_lib.avro 2> /dev/null || fail "snappy output with $N"
+# both files hold the CSV's rows, read by python3-avro (python3-snappy decodes)
+for f in rep_nolib.avro rep_lib.avro; do
+  /usr/bin/python3 - "$f" <<'PYEOF' || fail "$f: rows differ from the CSV"
+import csv, sys
+from avro.datafile import DataFileReader
+from avro.io import DatumReader
+with open("rep.csv", newline="") as fh:
+    want = [{"id": int(r["id"]), "name": r["name"], "note": r["note"]} for r in csv.DictReader(fh)]
+with DataFileReader(open(sys.argv[1], "rb"), DatumReader()) as r:
+    assert r.meta["avro.codec"] == b"snappy", r.meta["avro.codec"]
+    got = list(r)
+assert got == want, (len(got), len(want), got[:2], want[:2])
+PYEOF
+done
+# libsnappy's thorough mode made the file with the library smaller
+[ "$(stat -c %s rep_lib.avro)" -lt "$(stat -c %s rep_nolib.avro)" ] ||
+  fail "the thorough mode did not run: $(stat -c %s rep_lib.avro) >= $(stat -c %s rep_nolib.avro) bytes"
+echo "ok: snappy output without $N (fast mode only) and with it, both read back by python3-avro"
+refused "reading a snappy file, $N unloadable" "the snappy codec needs $N: empty/$N: file too short" \
+  "" env LD_LIBRARY_PATH=empty "$BIN" cat rep_lib.avro
+refused "reading a snappy file, $N without its symbols" "the snappy codec needs $N: other/$N: undefined symbol: snappy_" \
+  "" env LD_LIBRARY_PATH=other "$BIN" cat rep_lib.avro
 
 # MPI: CSVAVRO_MPI=1 makes convert initialise MPI (a singleton without a launcher)
 if [ -n "${CSVAVRO_SONAME_MPI:-}" ]; then
