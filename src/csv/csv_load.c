@@ -638,6 +638,19 @@ csvavro_status cav_csv_reader_load_column(cav_csv_reader *r, cav_batch *b, uint3
         cav_strview *v = c->v.str;
         /* an all-ASCII batch (the common case, checked once) needs no per-field UTF-8 check */
         const bool ascii = plain && cav_csv_batch_ascii(r);
+        if (ascii && !r->quotes) {
+            /* and in a batch without a quote character no field is quoted: a field is its raw
+             * bytes (empty: null), known from its offsets alone, its text is not read here */
+            for (uint32_t k = 0; k < n_sel; k++) {
+                uint32_t i = sel ? sel[k] : k;
+                const uint32_t *o = offs + i * W;
+                uint32_t n = o[1] - 1 - o[0];
+                v[i].ptr = buf + o[0];
+                v[i].len = n;
+                valid[i] = n != 0;
+            }
+            break;
+        }
         for (uint32_t k = 0; k < n_sel; k++) {
             CAV_FIELD(k);
             if (plain && n && s[0] != Q) {

@@ -60,6 +60,10 @@ struct cav_csv_reader {
     uint32_t n_rows;
     int8_t ascii; /* the current batch's bytes: 1 all ASCII, 0 not, -1 not looked at yet */
     bool plain;   /* options under which a field is its raw bytes (see cav_csv_reader_create) */
+    /* the current batch's bytes may hold the quote character: set by the mask scanner for a
+     * block that has one and whenever the scalar machine scans; false means no field of the
+     * batch is quoted, so a column load need not look at a field's first byte */
+    bool quotes;
     uint64_t rec_seen; /* records seen in the range (rejected ones included) */
     int64_t first_record, first_line;
 

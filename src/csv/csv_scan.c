@@ -368,6 +368,7 @@ static inline __attribute__((always_inline)) int mask_records(cav_csv_reader *r,
             }
             uint64_t inside = inq ? ~0ull : 0;
             if (CAV_UNLIKELY(q | pend)) {
+                r->quotes = true;
 #ifdef CAV_X86
                 inside ^= clmul ? pxor_clmul(q) : pxor_shift(q);
 #else
@@ -524,12 +525,14 @@ static int scan(cav_csv_reader *r, csvavro_error *err) {
 #endif
     for (;;) {
         if (r->kind == CAV_CSV_SCALAR) {
+            r->quotes = true;
             res = scalar_records(r, SIZE_MAX, &n_rows, err);
             break;
         }
         size_t until = 0;
         res = mask(r, &until, &n_rows, err);
         if (res != R_FALLBACK) break;
+        r->quotes = true;
         res = scalar_records(r, until, &n_rows, err);
         if (res != R_UNTIL) break;
     }
@@ -658,6 +661,7 @@ csvavro_status cav_csv_reader_create(const csvavro_csv_options *o, const csvavro
     r->plain = r->o.n_null_values == 0 && !r->o.escape && r->o.encoding == CSVAVRO_ENCODING_UTF8 &&
                !r->o.skip_initial_space && !r->o.trim;
     r->ascii = -1;
+    r->quotes = true;
     r->kind = r->o.escape || r->o.skip_initial_space ? CAV_CSV_SCALAR : pick_kind();
     r->pclmul = (cav_cpu_features() & CAV_CPU_PCLMUL) != 0;
     r->buf_bytes = DEFAULT_BUF;
@@ -799,6 +803,7 @@ csvavro_status cav_csv_reader_open_range(cav_csv_reader *r, csvavro_file *f,
     r->done = false;
     r->n_rows = 0;
     r->ascii = -1;
+    r->quotes = false;
     r->rec_seen = 0;
     r->rejected = 0;
     for (size_t i = 0; i < r->n_bad; i++) {
@@ -844,6 +849,7 @@ csvavro_status cav_csv_reader_next(cav_csv_reader *r, cav_batch *b, csvavro_erro
     cav_batch_reset(b);
     r->n_rows = 0;
     r->ascii = -1;
+    r->quotes = false;
     if (r->pending != CSVAVRO_OK) {
         if (err) *err = r->pending_err;
         return r->pending;

@@ -867,6 +867,64 @@ static void test_load_fast_shapes(void) {
     rd_close(&x);
 }
 
+/* String columns in plain mode over many 64-row batches: most batches hold no quote character
+ * (the loader then takes each field from its offsets alone), some hold quoted fields (with the
+ * delimiter, a doubled quote, or empty), and empty unquoted fields (null) everywhere. Expected
+ * values from the generator. */
+static void test_load_strings_quotes(void) {
+    enum { N = 3000 };
+    static char text[N * 48 + 64];
+    static char want[N][24];
+    static int want_null[N];
+    size_t k = (size_t)sprintf(text, "a,s\n");
+    uint64_t seed = 99;
+    for (int i = 0; i < N; i++) {
+        uint64_t r = cav_splitmix64(&seed);
+        bool quoted_batch = (i / 64) % 5 == 2; /* every fifth batch has quoted fields */
+        want_null[i] = 0;
+        if (r % 7 == 0) {
+            want_null[i] = 1;
+            want[i][0] = '\0';
+            k += (size_t)sprintf(text + k, "%d,\n", i);
+        } else if (quoted_batch && r % 3 == 0) {
+            static const char *q[] = {"\"x,y\"", "\"say \"\"hi\"\"\"", "\"\"", "\"plain\""};
+            static const char *v[] = {"x,y", "say \"hi\"", "", "plain"};
+            unsigned j = (unsigned)(r >> 8) % 4;
+            snprintf(want[i], sizeof want[i], "%s", v[j]);
+            k += (size_t)sprintf(text + k, "%d,%s\n", i, q[j]);
+        } else {
+            snprintf(want[i], sizeof want[i], "v%llu", (unsigned long long)(r >> 20) % 100000);
+            k += (size_t)sprintf(text + k, "%d,%s\n", i, want[i]);
+        }
+    }
+    const char *path = write_file("strings_quotes.csv", text, k);
+    csvavro_type types[] = {CSVAVRO_TYPE_LONG, CSVAVRO_TYPE_STRING};
+    csvavro_csv_options o;
+    csvavro_csv_options_init(&o);
+    csvavro_error err;
+    rd x;
+    CHECK_OK(rd_open(&x, path, &o, types, &err), &err);
+    int row = 0, mism = 0;
+    for (;;) {
+        CHECK_OK(cav_csv_reader_next(x.r, &x.b, &err), &err);
+        if (x.b.n_rows == 0) break;
+        CHECK_OK(cav_csv_reader_load_column(x.r, &x.b, 1, &err), &err);
+        for (uint32_t i = 0; i < x.b.n_rows && row < N; i++, row++) {
+            const cav_column *c = &x.b.cols[1];
+            bool ok = want_null[row] ? !c->valid[i]
+                                     : c->valid[i] && c->v.str[i].len == strlen(want[row]) &&
+                                           memcmp(c->v.str[i].ptr, want[row], c->v.str[i].len) == 0;
+            if (!ok && mism++ < 5)
+                fprintf(stderr, "  row %d: valid %d '%.*s', want %s'%s'\n", row, c->valid[i],
+                        (int)c->v.str[i].len, c->valid[i] ? c->v.str[i].ptr : "",
+                        want_null[row] ? "null " : "", want[row]);
+        }
+    }
+    CHECK_INT(row, N);
+    CHECK_INT(mism, 0);
+    rd_close(&x);
+}
+
 static void test_errors(void) {
     const char *d = "a,b\n1,x\n2,3\n\"q\nq\",y,z\n4,5\n6,zz\n";
     const char *path = write_file("err.csv", d, strlen(d));
@@ -1118,6 +1176,7 @@ int main(void) {
     CHECK_RUN(test_infer_sampling());
     CHECK_RUN(test_load());
     CHECK_RUN(test_load_fast_shapes());
+    CHECK_RUN(test_load_strings_quotes());
     CHECK_RUN(test_errors());
     CHECK_RUN(test_load_selected());
     CHECK_RUN(test_lines_and_rows());
