@@ -1,9 +1,9 @@
 /*
  * core_dl.h — optional shared libraries loaded on first use (dlopen), so that a run that does
- * not need them does not pay for loading them at start-up (docs/internals.md "Start-up: libraries
- * loaded on demand"). Each user keeps a table of function pointers next to its code (libzip in
- * src/io/io_input.c, ...), declared with the macros below so that every pointer has exactly the
- * prototype of the library's own header (__typeof__ of the declaration):
+ * not need them does not pay for loading them at start-up (docs/internals/startup.md). Each user
+ * keeps a table of function pointers next to its code (libzip in src/io/io_input.c, ...), declared
+ * with the macros below so that every pointer has exactly the prototype of the library's own header
+ * (__typeof__ of the declaration):
  *
  *     #define ZIP_FUNCS(X) X(zip_open_from_source) X(zip_fread) ...   (clang-format off)
  *     struct zip_api { ZIP_FUNCS(CAV_DL_FIELD) };
