@@ -2,7 +2,8 @@
  * hdfsd_dn.c — the DataNode side of csvavro-hdfsd: one thread per connection speaking data
  * transfer protocol version 28. READ_BLOCK streams a replica from a chunk-aligned start in
  * packets of g_hd.read_packet bytes with the stored checksums (read from the .meta file in
- * batches, never recomputed), then an empty last packet;
+ * batches, never recomputed; eight packets per preadv and per write), then an empty last
+ * packet;
  * WRITE_BLOCK receives packets, verifies every chunk's CRC32/CRC32C, forwards them to the next
  * datanode of the pipeline (real forwarding: connect-ack relayed, acks merged with this node's
  * status first), and finalizes the replica on the empty last packet; BLOCK_CHECKSUM answers
@@ -32,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define DT_VERSION 28
@@ -42,6 +44,7 @@
 #define MAX_PACKET (16u << 20)
 #define META_HDR 12
 #define CRC_BATCH 4096 /* stored checksums read at a time (16 KiB: 2 MiB of data) */
+#define PKT_BATCH 8    /* READ_BLOCK packets read and sent per system call */
 
 typedef struct dconn {
     int fd;
@@ -253,33 +256,51 @@ static bool op_read(dconn *c, const uint8_t *msg, size_t mlen) {
     uint32_t maxcrc = (per / bpc + 1) * 4;
     /* the stored checksums of up to CRC_BATCH chunks at a time: [cfirst, cfirst + cn) */
     size_t ccap = CAV_MAX((size_t)maxcrc, (size_t)CRC_BATCH * 4);
-    buf = cav_malloc(31 + maxcrc + per);
+    /* PKT_BATCH packets at a time: their data read with one preadv into place between the
+     * headers and stored CRCs, and the run sent with one write (the same bytes as one write per
+     * packet, in an eighth of the system calls); one packet per write under DIGEST-MD5 frames,
+     * and when the slow-DataNode fault injection is on */
+    int batch = fmax || atomic_load(&g_hd.dn[c->dn].slow_ms) > 0 ? 1 : PKT_BATCH;
+    size_t pmax = 31 + maxcrc + per;
+    buf = cav_malloc(pmax * (size_t)batch);
     crcs = cav_malloc(ccap);
     if (!buf || !crcs) goto out;
     uint64_t cfirst = 0, cn = 0;
     int64_t seq = 0;
     for (uint64_t pos = start; pos < end;) {
-        uint32_t n = (uint32_t)CAV_MIN((uint64_t)per, end - pos);
-        uint32_t nc = (n + bpc - 1) / bpc;
-        uint32_t cb = sums ? nc * 4 : 0;
-        size_t h = packet_prefix(buf, (int64_t)pos, seq++, false, n, cb);
-        uint64_t c0 = pos / bpc;
-        if (sums && (c0 < cfirst || c0 + nc > cfirst + cn)) {
-            uint64_t last = (end + bpc - 1) / bpc;
-            size_t want = (size_t)CAV_MIN((uint64_t)(ccap / 4), last - c0) * 4;
-            if (pread(mfd, crcs, want, META_HDR + (off_t)c0 * 4) != (ssize_t)want) goto out;
-            cfirst = c0;
-            cn = want / 4;
+        struct iovec rv[PKT_BATCH];
+        int nr = 0;
+        size_t bl = 0, dl = 0;
+        uint64_t p0 = pos;
+        for (; nr < batch && pos < end; nr++) {
+            uint32_t n = (uint32_t)CAV_MIN((uint64_t)per, end - pos);
+            uint32_t nc = (n + bpc - 1) / bpc;
+            uint32_t cb = sums ? nc * 4 : 0;
+            size_t h = packet_prefix(buf + bl, (int64_t)pos, seq++, false, n, cb);
+            uint64_t c0 = pos / bpc;
+            if (sums && (c0 < cfirst || c0 + nc > cfirst + cn)) {
+                uint64_t last = (end + bpc - 1) / bpc;
+                size_t want = (size_t)CAV_MIN((uint64_t)(ccap / 4), last - c0) * 4;
+                if (pread(mfd, crcs, want, META_HDR + (off_t)c0 * 4) != (ssize_t)want) goto out;
+                cfirst = c0;
+                cn = want / 4;
+            }
+            if (sums) memcpy(buf + bl + h, crcs + (c0 - cfirst) * 4, cb);
+            rv[nr].iov_base = buf + bl + h + cb;
+            rv[nr].iov_len = n;
+            bl += h + cb + n;
+            dl += n;
+            pos += n;
+            slow(c);
         }
-        if (sums) memcpy(buf + h, crcs + (c0 - cfirst) * 4, cb);
-        slow(c);
         /* read and sent, not sendfile: measured on loopback, sendfile saved this server
-         * ~25% of its CPU but cost the reading client 8-30% more (its copy then walks 4 KiB
-         * page-cache pages, not the socket's large page fragments; bench/RESULTS.md,
+         * ~25% of its CPU but cost the reading client 8-30% more (its copy then reads the
+         * page cache, not socket buffers this server just wrote: here the copy out of the page
+         * cache costs 3.5x the copy into the socket; sending from an mmap of the replica was
+         * no cheaper either: page faults and munmap ate the copy saved; bench/RESULTS.md,
          * issue 17) */
-        if (pread(dfd, buf + h + cb, n, (off_t)pos) != (ssize_t)n) goto out;
-        if (!dsend(c, buf, h + cb + n)) goto out;
-        pos += n;
+        if (preadv(dfd, rv, nr, (off_t)p0) != (ssize_t)dl) goto out;
+        if (!dsend(c, buf, bl)) goto out;
     }
     size_t h = packet_prefix(buf, (int64_t)end, seq, true, 0, 0);
     if (!dsend(c, buf, h)) goto out;
