@@ -173,6 +173,7 @@ struct evp_cipher_ctx_st;
 /* Socket reads of at least this many bytes that find nothing buffered go straight into the
  * caller's memory; smaller ones through the socket's 64 KiB buffer. */
 #define CAV_HDFS_SOCK_DIRECT (32u << 10)
+#define CAV_HDFS_SOCK_LOWAT (256u << 10)
 typedef struct cav_hdfs_sock {
     int fd;
     int timeout_ms;
@@ -184,6 +185,12 @@ typedef struct cav_hdfs_sock {
      * asks for about that much instead of 64 KiB, so packet data is not pulled into rbuf only
      * to be copied out again. Only worth setting when large reads follow. */
     size_t ahead;
+    /* bytes the peer is certain to send from the first byte of the next read on (0 = not
+     * known; set by the block reader: the range's data still to come). A read that finds the
+     * socket empty then sleeps until up to CAV_HDFS_SOCK_LOWAT of them are there (SO_RCVLOWAT),
+     * not until the first segment: one wake-up per several packets. lowat = what is set. */
+    size_t expect;
+    int lowat;
     char peer[300]; /* "host:port" for messages */
     /* data transfer protection (hdfs_dtp.c), applied to every read and write: DIGEST-MD5
      * frames (integrity/privacy) or an AES/CTR stream (negotiated cipher option) */

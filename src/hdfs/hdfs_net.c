@@ -9,6 +9,9 @@
  * the size of a packet's header and checksums) a large read also takes the next packet's
  * header into the buffer in the same recvmsg, and refills ask for about that much: one system
  * call per packet when the data is there, and no packet data copied through the buffer.
+ * A read that finds the socket empty sleeps until the bytes the block reader knows are coming
+ * (s->expect, at most CAV_HDFS_SOCK_LOWAT) are there, via SO_RCVLOWAT, in 20 ms slices: one
+ * wake-up per several packets, not one per packet.
  * Writes are full writes with MSG_NOSIGNAL (no SIGPIPE).
  *
  * Data transfer protection layers (set after the DataNode SASL handshake, hdfs_dtp.c): AES/CTR
@@ -29,6 +32,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -60,6 +64,39 @@ static csvavro_status wait_fd(cav_hdfs_sock *s, short ev, csvavro_error *err) {
         if (r == 0)
             return cav_err(err, CSVAVRO_E_TIMEOUT, "%s: no data for %d ms", s->peer, s->timeout_ms);
         if (errno != EINTR) return cav_err_errno(err, errno, NULL, "poll");
+    }
+}
+
+/* Waits for data; done = bytes this read has delivered so far (see cav_hdfs_sock.expect).
+ * With a low-water mark above one byte the wait is cut into LOWAT_SLICE_MS slices, and data
+ * short of the mark ends it after a slice: a peer that sends slowly is read as it sends and
+ * only one that stops talking for timeout_ms is a timeout, as without the mark. */
+#define LOWAT_SLICE_MS 20
+static csvavro_status wait_in(cav_hdfs_sock *s, size_t done, csvavro_error *err) {
+    /* not under DIGEST-MD5 frames: expect counts plaintext, and a frame's bytes are read in
+     * several calls */
+    size_t want = !s->dig && s->expect > done ? CAV_MIN(s->expect - done, CAV_HDFS_SOCK_LOWAT) : 1;
+    if ((int)want != s->lowat) {
+        int v = (int)want;
+        if (setsockopt(s->fd, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof v) == 0)
+            s->lowat = v;
+        else
+            s->lowat = -1; /* unknown: wait in slices */
+    }
+    if (s->lowat == 1) return wait_fd(s, POLLIN, err);
+    struct pollfd pfd = {.fd = s->fd, .events = POLLIN};
+    for (long waited = 0;;) {
+        int slice = LOWAT_SLICE_MS;
+        if (s->timeout_ms > 0 && s->timeout_ms - waited < slice)
+            slice = (int)(s->timeout_ms - waited);
+        int r = poll(&pfd, 1, slice);
+        if (r > 0) return CSVAVRO_OK;
+        if (r < 0 && errno != EINTR) return cav_err_errno(err, errno, NULL, "poll");
+        int avail = 0;
+        if (ioctl(s->fd, FIONREAD, &avail) == 0 && avail > 0) return CSVAVRO_OK;
+        if (r == 0) waited += slice;
+        if (s->timeout_ms > 0 && waited >= s->timeout_ms)
+            return cav_err(err, CSVAVRO_E_TIMEOUT, "%s: no data for %d ms", s->peer, s->timeout_ms);
     }
 }
 
@@ -210,7 +247,7 @@ csvavro_status cav_hdfs_sock_write(cav_hdfs_sock *s, const void *p, size_t n, cs
 }
 
 /* One recv into p (up to n bytes); 0 bytes means EOF (an error here). */
-static csvavro_status recv_some(cav_hdfs_sock *s, uint8_t *p, size_t n, size_t *got,
+static csvavro_status recv_some(cav_hdfs_sock *s, uint8_t *p, size_t n, size_t done, size_t *got,
                                 csvavro_error *err) {
     for (;;) {
         ssize_t r = recv(s->fd, p, n, MSG_DONTWAIT);
@@ -223,7 +260,7 @@ static csvavro_status recv_some(cav_hdfs_sock *s, uint8_t *p, size_t n, size_t *
         }
         if (r == 0) return cav_err(err, CSVAVRO_E_IO, "%s: connection closed by peer", s->peer);
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            CAV_TRY(wait_fd(s, POLLIN, err));
+            CAV_TRY(wait_in(s, done, err));
             continue;
         }
         if (errno == EINTR) continue;
@@ -234,8 +271,8 @@ static csvavro_status recv_some(cav_hdfs_sock *s, uint8_t *p, size_t n, size_t *
 /* One recvmsg into p (up to n bytes) and on into rbuf (up to extra bytes): the tail of a
  * large read and the start of what follows it, in one call. *got counts the bytes in p; the
  * bytes that reached rbuf become its content (rbuf was empty). */
-static csvavro_status recv_two(cav_hdfs_sock *s, uint8_t *p, size_t n, size_t extra, size_t *got,
-                               csvavro_error *err) {
+static csvavro_status recv_two(cav_hdfs_sock *s, uint8_t *p, size_t n, size_t extra, size_t done,
+                               size_t *got, csvavro_error *err) {
     struct iovec iov[2] = {{.iov_base = p, .iov_len = n}, {.iov_base = s->rbuf, .iov_len = extra}};
     struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
     for (;;) {
@@ -255,7 +292,7 @@ static csvavro_status recv_two(cav_hdfs_sock *s, uint8_t *p, size_t n, size_t ex
         }
         if (r == 0) return cav_err(err, CSVAVRO_E_IO, "%s: connection closed by peer", s->peer);
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            CAV_TRY(wait_fd(s, POLLIN, err));
+            CAV_TRY(wait_in(s, done, err));
             continue;
         }
         if (errno == EINTR) continue;
@@ -282,9 +319,10 @@ static csvavro_status raw_read(cav_hdfs_sock *s, void *p, size_t n, csvavro_erro
         }
         if (n >= CAV_HDFS_SOCK_DIRECT) { /* large: straight into the caller's memory */
             if (s->ahead)                /* (rbuf is empty here) */
-                CAV_TRY(recv_two(s, o, n, CAV_MIN(s->ahead, s->rcap), &got, err));
+                CAV_TRY(recv_two(s, o, n, CAV_MIN(s->ahead, s->rcap), (size_t)(o - (uint8_t *)p),
+                                 &got, err));
             else
-                CAV_TRY(recv_some(s, o, n, &got, err));
+                CAV_TRY(recv_some(s, o, n, (size_t)(o - (uint8_t *)p), &got, err));
             o += got;
             n -= got;
             continue;
@@ -292,7 +330,7 @@ static csvavro_status raw_read(cav_hdfs_sock *s, void *p, size_t n, csvavro_erro
         /* with a hint, about what the reader wants next, not data it will want in its own
          * memory */
         size_t ask = s->ahead ? CAV_MIN(CAV_MAX(n, s->ahead), s->rcap) : s->rcap;
-        CAV_TRY(recv_some(s, s->rbuf, ask, &got, err));
+        CAV_TRY(recv_some(s, s->rbuf, ask, (size_t)(o - (uint8_t *)p), &got, err));
         s->rpos = 0;
         s->rlen = got;
         size_t k = CAV_MIN(got, n);

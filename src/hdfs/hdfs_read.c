@@ -153,6 +153,7 @@ static csvavro_status send_read(hdfs_rfile *f, Hadoop__Hdfs__LocatedBlockProto *
     f->idle = 0;
     f->open = 1;
     snprintf(f->node, sizeof f->node, "%s", node);
+    f->sock.expect = 0;
     CAV_TRY(cav_hdfs_dn_protect(f->h, &f->sock, b->blocktoken, err));
     uint64_t in_blk = (uint64_t)(off - (int64_t)b->offset);
     cav_hdfs_op_header oh;
@@ -222,6 +223,9 @@ static csvavro_status next_packet(hdfs_rfile *f, cav_hdfs_pkt *ph, size_t *csum_
     uint8_t pre[CAV_HDFS_PKT_PREFIX + CAV_HDFS_PKT_MAX_HEADER];
     uint32_t plen;
     uint16_t hlen;
+    /* the range's data still to come: this packet's header, checksums and data, and the
+     * packets after it, hold at least that many bytes */
+    f->sock.expect = (size_t)(f->rng_end > f->next_pkt ? f->rng_end - f->next_pkt : 0);
     CAV_TRY(cav_hdfs_sock_read(&f->sock, pre, CAV_HDFS_PKT_PREFIX, err));
     CAV_TRY(cav_hdfs_pkt_prefix(pre, &plen, &hlen, err));
     CAV_TRY(cav_hdfs_sock_read(&f->sock, pre + CAV_HDFS_PKT_PREFIX, hlen, err));

@@ -3,7 +3,7 @@
 #   read: a DataNode that cuts connections mid-block, DataNodes stopped while a slow read runs,
 #         a DataNode refusing READ_BLOCK, a corrupted replica (CRC mismatch -> another replica),
 #         all replicas corrupted (a clear checksum error, never bad bytes), a stalled DataNode
-#         (socket timeout -> another replica);
+#         (socket timeout -> another replica), DataNodes slow but steady (no timeout);
 #   write: a DataNode lost mid-block, a DataNode refusing WRITE_BLOCK, complete() false N times;
 #   NameNode: refusing for a moment (retried), then down (clear error after bounded retries).
 . "$(dirname "$0")/lib.sh"
@@ -55,6 +55,18 @@ CSVAVRO_HDFS_TIMEOUT_MS=500 $C fs cat $U/small >"$T/r" || fail "read with stalle
 same "$T/small" "$T/r" "read with stalled DataNodes"
 ctl reset
 ok "stalled DataNodes time out, read from the third"
+
+# a DataNode that sends slowly but steadily (a packet every 150 ms, timeout 500 ms) is read as
+# it sends: the client's low-water mark (it sleeps until the range's remaining 100,000 bytes,
+# 7 packets, are there) must not turn it into a timeout
+mkdata "$T/slow" 100000 13
+$C fs put "$T/slow" $U/slow || fail "put slow"
+ctl "slow 1 150"; ctl "slow 2 150"; ctl "slow 3 150"
+CSVAVRO_HDFS_TIMEOUT_MS=500 $C fs cat $U/slow >"$T/r" 2>"$T/err" ||
+  fail "read from DataNodes sending a packet every 150 ms: $(cat "$T/err")"
+same "$T/slow" "$T/r" "read from slow DataNodes"
+ctl reset
+ok "slow but steady DataNodes: no timeout"
 
 # --- writes
 for i in 1 2 3; do
