@@ -96,7 +96,8 @@ static const opt_spec convert_table[] = {
     {C_SPLIT_SIZE, "--split-size", "SIZE", "bytes per split (default 64M; K/M/G suffixes)",
      "Splits also end at HDFS block boundaries; see Splits and threads under OUTPUT. With the "
      "default, a local file is cut into a multiple of the thread count of equal splits (of at "
-     "least 8M) so that the threads finish together. For a bzip2 or multi-frame zstd input SIZE "
+     "least 8M) so that the threads finish together; for a single output file (several "
+     "threads) see --reorder-buffer. For a bzip2 or multi-frame zstd input SIZE "
      "counts compressed bytes: its splits start at bzip2 blocks / zstd frames "
      "(docs/input.md)."},
     {C_THREADS, "-j, --threads", "N", "worker threads (default: all cores)",
@@ -126,8 +127,10 @@ static const opt_spec convert_table[] = {
      "in this buffer (shared by all threads) until the splits before it are written, and past "
      "it in a split file under the temporary directory that is copied in when its turn comes. "
      "With the default --split-size such a job is cut into splits of an eighth of the buffer "
-     "per other thread (4M to 64M), so that on a balanced machine nothing is copied. Below 4K "
-     "nothing is kept in memory."},
+     "per other thread (4M to 64M), so that on a balanced machine nothing is copied, and the "
+     "job's last splits shrink (each a 1/(2 x threads) share of what is left, down to 1M) so "
+     "that the threads finish within about a 1M split of each other. Below 4K nothing is kept "
+     "in memory."},
     {C_DRY_RUN, "--dry-run", NULL, "print the plan (splits, schema, outputs); write nothing",
      "Inputs, splits with byte ranges and hosts, the canonical --where text, the schema and the "
      "output names; with --schema (and a header) or --union-by-name also which CSV column or "
