@@ -142,6 +142,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         FUZZ_CHECK(!cav_parse_float(s, n, &f), "float accepts what double refuses");
     }
 
+    /* the column loader's padded double path (the field followed by 17 readable bytes, here
+     * the input's own next bytes or zeros, as in the reader's padded buffer): the same answer
+     * and the same bits as cav_parse_double */
+    {
+        char *pad = calloc(size + 17, 1);
+        memcpy(pad, data, size);
+        double dp = 0;
+        bool okp = cav_parse_double_padded(pad, n, &dp);
+        FUZZ_CHECK(okp == okd, "padded double '%s': %d vs %d", z, okp, okd);
+        if (okp && okd)
+            FUZZ_CHECK((isnan(d) && isnan(dp)) || memcmp(&d, &dp, sizeof d) == 0,
+                       "padded double '%s': %.17g vs %.17g", z, dp, d);
+        /* and on every prefix of the input, the rest of it in the padding */
+        for (size_t k = 0; k < n && k < 24; k++) {
+            double a = 0, b2 = 0;
+            bool x = cav_parse_double_padded(pad, k, &a), y = cav_parse_double(pad, k, &b2);
+            FUZZ_CHECK(x == y && (!x || (isnan(a) && isnan(b2)) || memcmp(&a, &b2, 8) == 0),
+                       "padded double prefix %zu of '%s'", k, z);
+        }
+        free(pad);
+    }
+
     /* date */
     int32_t days = 0;
     bool okdate = cav_parse_date(s, n, &days);
@@ -149,6 +171,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     bool rdate = n == 10 && ref_date(s, n, &rdays);
     FUZZ_CHECK(okdate == rdate, "date '%s': ours %d, reference %d", z, okdate, rdate);
     if (okdate) FUZZ_CHECK(days == rdays, "date '%s': %d vs %lld", z, days, (long long)rdays);
+    if (n >= 10) { /* the loader's word-wise date check, on the first ten bytes */
+        uint64_t w;
+        memcpy(&w, s, 8);
+        int64_t sd = 0, rd = 0;
+        bool oks = cav_date_swar(w, (unsigned)(uint8_t)s[8] | (unsigned)(uint8_t)s[9] << 8, &sd);
+        bool okr = ref_date(s, 10, &rd);
+        FUZZ_CHECK(oks == okr, "date swar '%.10s': %d, reference %d", z, oks, okr);
+        if (oks)
+            FUZZ_CHECK(sd == rd, "date swar '%.10s': %lld vs %lld", z, (long long)sd,
+                       (long long)rd);
+    }
 
     /* timestamp */
     int64_t us = 0, td = 0, tod = 0;
