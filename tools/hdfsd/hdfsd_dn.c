@@ -2,7 +2,7 @@
  * hdfsd_dn.c — the DataNode side of csvavro-hdfsd: one thread per connection speaking data
  * transfer protocol version 28. READ_BLOCK streams a replica from a chunk-aligned start in
  * packets of g_hd.read_packet bytes with the stored checksums (read from the .meta file in
- * batches, never recomputed; eight packets per preadv and per write), then an empty last
+ * batches, never recomputed; sixteen packets per preadv and per write), then an empty last
  * packet;
  * WRITE_BLOCK receives packets, verifies every chunk's CRC32/CRC32C, forwards them to the next
  * datanode of the pipeline (real forwarding: connect-ack relayed, acks merged with this node's
@@ -44,7 +44,7 @@
 #define MAX_PACKET (16u << 20)
 #define META_HDR 12
 #define CRC_BATCH 4096 /* stored checksums read at a time (16 KiB: 2 MiB of data) */
-#define PKT_BATCH 8    /* READ_BLOCK packets read and sent per system call */
+#define PKT_BATCH 16   /* READ_BLOCK packets read and sent per system call */
 
 typedef struct dconn {
     int fd;
@@ -258,7 +258,7 @@ static bool op_read(dconn *c, const uint8_t *msg, size_t mlen) {
     size_t ccap = CAV_MAX((size_t)maxcrc, (size_t)CRC_BATCH * 4);
     /* PKT_BATCH packets at a time: their data read with one preadv into place between the
      * headers and stored CRCs, and the run sent with one write (the same bytes as one write per
-     * packet, in an eighth of the system calls); one packet per write under DIGEST-MD5 frames,
+     * packet, in a sixteenth of the system calls); one packet per write under DIGEST-MD5 frames,
      * and when the slow-DataNode fault injection is on */
     int batch = fmax || atomic_load(&g_hd.dn[c->dn].slow_ms) > 0 ? 1 : PKT_BATCH;
     size_t pmax = 31 + maxcrc + per;
