@@ -2,4 +2,3 @@
 # feature and the library when one cannot be loaded, and runs that do not need it unaffected.
 cav_add_script_test(NAME dl_missing COMMAND /bin/bash ${CMAKE_SOURCE_DIR}/tests/dl/dl_missing.sh
                     LABELS cli TIMEOUT 120)
-set_tests_properties(dl_missing PROPERTIES SKIP_RETURN_CODE 77)
