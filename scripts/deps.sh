@@ -10,7 +10,7 @@ PKGS=(
   libprotobuf-c-dev protobuf-c-compiler libopenmpi-dev openmpi-bin
   python3 python3-avro python3-snappy python3-zstandard avro-bin hdfs-cli
   libkrb5-dev libssl-dev libsasl2-dev libsasl2-modules krb5-kdc krb5-admin-server krb5-user
-  faketime
+  faketime zip zstd xz-utils bzip2 gzip
 )
 missing=()
 for p in "${PKGS[@]}"; do
