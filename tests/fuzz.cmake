@@ -65,7 +65,7 @@ foreach(_t fuzz_replay_hdfsd_dtp fuzz_hdfsd_dtp fuzz_replay_hdfs_dtp fuzz_hdfs_d
   endif()
 endforeach()
 
-foreach(_t fuzz_replay_hdfs_dtp fuzz_replay_hdfsd_dtp)
+foreach(_t fuzz_replay_hdfs_dtp fuzz_replay_hdfsd_dtp fuzz_replay_hdfsd_dtoken)
   set_property(TEST ${_t} APPEND PROPERTY ENVIRONMENT
     "LSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/hdfs/lsan.supp:print_suppressions=0"
     "ASAN_OPTIONS=fast_unwind_on_malloc=0")

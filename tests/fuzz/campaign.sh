@@ -48,7 +48,7 @@ while :; do
         log=$WORK/logs/$t.last
         t0=$(date +%s)
         envs=() # the DataNode SASL targets: see tests/hdfs/lsan.supp
-        case $t in *_dtp) envs=(LSAN_OPTIONS="suppressions=$SRC/tests/hdfs/lsan.supp:print_suppressions=0"
+        case $t in *_dtp | hdfsd_dtoken) envs=(LSAN_OPTIONS="suppressions=$SRC/tests/hdfs/lsan.supp:print_suppressions=0"
                                 ASAN_OPTIONS="fast_unwind_on_malloc=0:${ASAN_OPTIONS:-}") ;; esac
         env "${envs[@]}" nice -n 10 "$bin" -max_total_time="$CHUNK" -rss_limit_mb=2048 -malloc_limit_mb="$(malloc_limit_mb "$t")" -timeout=10 \
             -print_final_stats=1 -artifact_prefix="$WORK/findings/$t/" "$WORK/$t" $seeds \

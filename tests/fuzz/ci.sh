@@ -21,10 +21,11 @@ for t in $TARGETS; do
     [ -x "$BUILD/fuzz_$t" ] || { echo "fuzz-ci: $BUILD/fuzz_$t missing (make fuzz)" >&2; exit 1; }
     mkdir -p "$W/$t/corpus" "$W/$t/art"
     cp "$SRC/tests/fuzz/corpus/$t/"* "$W/$t/corpus/"
-    # the DataNode SASL targets: Cyrus SASL's DIGEST-MD5 plugin leaks a fetched cipher per
-    # privacy connection (library-internal, tests/hdfs/lsan.supp; slow unwinder to see it)
+    # the DataNode SASL targets and the token server: Cyrus SASL's DIGEST-MD5 plugin leaks a
+    # fetched cipher per privacy connection, and a string when a response gives a directive
+    # twice (library-internal, tests/hdfs/lsan.supp; slow unwinder to see it)
     envs=()
-    case $t in *_dtp) envs=(LSAN_OPTIONS="suppressions=$SRC/tests/hdfs/lsan.supp:print_suppressions=0"
+    case $t in *_dtp | hdfsd_dtoken) envs=(LSAN_OPTIONS="suppressions=$SRC/tests/hdfs/lsan.supp:print_suppressions=0"
                             ASAN_OPTIONS="fast_unwind_on_malloc=0:${ASAN_OPTIONS:-}") ;; esac
     env "${envs[@]}" "$BUILD/fuzz_$t" -max_total_time="$SECS" -rss_limit_mb=2048 -malloc_limit_mb="$(malloc_limit_mb $t)" -timeout=10 -print_final_stats=1 \
         -artifact_prefix="$W/$t/art/" "$W/$t/corpus" >"$W/$t/log" 2>&1
