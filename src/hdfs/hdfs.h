@@ -174,6 +174,13 @@ struct evp_cipher_ctx_st;
  * caller's memory; smaller ones through the socket's 64 KiB buffer. */
 #define CAV_HDFS_SOCK_DIRECT (32u << 10)
 #define CAV_HDFS_SOCK_LOWAT (256u << 10)
+/* The receive buffer asked for before connecting (the kernel caps it at net.core.rmem_max and
+ * doubles it for its own bookkeeping): set before connect, so the window scale of the SYN allows a
+ * DataNode to send megabytes ahead from a connection's first packet. Left to autotuning, each new
+ * block's connection starts at tcp_rmem's default (128 KiB here), which the 256 KiB low-water
+ * mark above clamps: on loopback, 256 MiB of READ_BLOCK took 0.112 s with it and 0.089 s with
+ * 4 MiB (bench/RESULTS.md). Memory is the kernel's and used only while bytes wait unread. */
+#define CAV_HDFS_SOCK_RCVBUF (4 << 20)
 typedef struct cav_hdfs_sock {
     int fd;
     int timeout_ms;

@@ -136,6 +136,8 @@ csvavro_status cav_hdfs_sock_connect(cav_hdfs_sock *s, const char *hostport, int
             last_errno = errno;
             continue;
         }
+        int rcvbuf = CAV_HDFS_SOCK_RCVBUF; /* a hint: a smaller buffer still works */
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
         int fl = fcntl(fd, F_GETFL);
         fcntl(fd, F_SETFL, fl | O_NONBLOCK);
         int r = connect(fd, ai->ai_addr, ai->ai_addrlen);
