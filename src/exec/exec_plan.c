@@ -546,27 +546,34 @@ static int64_t piece_size(const csvavro_job *j, int64_t len, int64_t ss, int thr
 
 /* A single output with several threads and the default split size: splits small enough that
  * the ones running ahead of the split being written keep their blocks in the reorder buffer
- * (exec_single.c) rather than in a split file that is copied later: an eighth of the buffer
- * per other thread (a split's Avro is at most about its CSV's size, and a worker may run a
- * few splits ahead on a busy machine), 4 to 64 MiB (8 MiB with the default 64 MiB buffer at
- * -j2). Smaller splits also shorten the tail where one thread finishes its last split alone;
- * a split costs no measurable CPU (-j1 with 4 MiB splits vs 64 MiB: equal within noise). */
-#define SINGLE_PIECE_MIN ((uint64_t)4 << 20)
-static int64_t split_size_for(const csvavro_job *j, int threads) {
+ * (exec_single.c) rather than in a split file that is copied later. A local file's splits are
+ * a thirty-second of the buffer per other thread, 2 to 64 MiB (2 MiB at -j2 with the default
+ * 64 MiB buffer): the worker running ahead then holds a few MiB, still in the cache when it is
+ * written, in a buffer that peaks at about 8 MiB of fresh memory instead of 20-27 (200 MB at
+ * -j2: 0.92x the wall time of 8 MiB splits, 0.94x the CPU, in 11 interleaved pairs; -j1 with
+ * 1 MiB splits against 64 MiB: equal within noise, a split costs no measurable CPU). A split
+ * of a remote input costs a DataNode connection: those keep an eighth of the buffer per other
+ * thread, 4 to 64 MiB (8 MiB at -j2). Smaller splits also shorten the tail where one thread
+ * finishes its last split alone. */
+#define SINGLE_PIECE_MIN ((uint64_t)2 << 20)
+#define SINGLE_PIECE_MIN_REMOTE ((uint64_t)4 << 20)
+static int64_t split_size_for(const csvavro_job *j, int threads, bool remote) {
     uint64_t ss = CAV_MIN(j->o.split_size, (uint64_t)INT64_MAX / 4);
     if (threads < 2 || j->form != CAV_OUT_SINGLE || j->o.split_size != CAV_JOB_DEFAULT_SPLIT)
         return (int64_t)ss;
-    uint64_t piece = cav_job_reorder_buffer(j) / 8 / (uint64_t)(threads - 1);
-    return (int64_t)CAV_MIN(ss, CAV_MAX(piece, SINGLE_PIECE_MIN));
+    uint64_t piece = cav_job_reorder_buffer(j) / (remote ? 8 : 32) / (uint64_t)(threads - 1);
+    return (int64_t)CAV_MIN(ss,
+                            CAV_MAX(piece, remote ? SINGLE_PIECE_MIN_REMOTE : SINGLE_PIECE_MIN));
 }
 
 /* The tail of a single-output job of several threads (the default split size): the last
  * splits of the job shrink, each a 1/(2 x threads) share of what is left of the input's range
- * down to TAIL_MIN (8 MiB, 6, 4.5, 3.4, 2.5, 1.9, 1.4, 1.1, 1, 1, ... at -j2), so that the
+ * down to TAIL_MIN (at -j2: 8 MiB, 6, 4.5, 3.4, 2.5, 1.9, 1.4, 1.1, 1, 1, ... for a remote
+ * input's 8 MiB splits; 2, 1.9, 1.4, 1.1, 1, 1 for a local file's 2 MiB ones), so that the
  * workers, which take splits in order, end within about a TAIL_MIN split of each other
- * instead of one running a whole 8 MiB split alone at the end (4-12 ms of a 160 ms -j2 job at
- * 200 MB, half a split on average). A split costs ~0.1 ms (bench/RESULTS.md, issue 17,
- * session 4). Only the job's last range is cut so: its end is the job's end. */
+ * instead of one running a whole split alone at the end (4-12 ms of a 160 ms -j2 job at
+ * 200 MB with 8 MiB splits, half a split on average). A split costs ~0.1 ms (bench/RESULTS.md,
+ * issue 17, session 4). Only the job's last range is cut so: its end is the job's end. */
 #define TAIL_MIN ((int64_t)1 << 20)
 static bool guided_tail(const csvavro_job *j, int threads) {
     return threads >= 2 && j->form == CAV_OUT_SINGLE && j->o.split_size == CAV_JOB_DEFAULT_SPLIT;
@@ -587,7 +594,6 @@ static int64_t piece_end(int64_t p, int64_t e, int64_t ss, bool guided, int thre
 
 static csvavro_status cut_splits(csvavro_job *j, int threads, csvavro_error *err) {
     size_t cap = 0;
-    const int64_t ss0 = split_size_for(j, threads);
     for (size_t i = 0; i < j->n_inputs; i++) {
         cav_input *in = &j->inputs[i];
         if (in->h.n_cols == 0) continue; /* empty input: no records, no split */
@@ -613,6 +619,8 @@ static csvavro_status cut_splits(csvavro_job *j, int threads, csvavro_error *err
         }
         bool first = true;
         size_t nb = in->n_blocks > 1 ? in->n_blocks : 1;
+        bool remote = in->n_blocks > 1 || (in->n_blocks == 1 && in->blocks[0].n_hosts > 0);
+        const int64_t ss0 = split_size_for(j, threads, remote);
         /* the job's last input with data ends the job: its last range gets the guided tail */
         bool last = guided_tail(j, threads);
         for (size_t k = i + 1; k < j->n_inputs && last; k++)
@@ -622,7 +630,7 @@ static csvavro_status cut_splits(csvavro_job *j, int threads, csvavro_error *err
         for (size_t b = 0; b < nb; b++) {
             int64_t a = ds, e = size;
             const csvavro_block *blk = NULL;
-            if (in->n_blocks > 1 || (in->n_blocks == 1 && in->blocks[0].n_hosts > 0)) {
+            if (remote) {
                 blk = &in->blocks[b];
                 a = CAV_MAX(ds, blk->offset);
                 e = CAV_MIN(size, blk->offset + blk->length);
