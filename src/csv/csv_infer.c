@@ -16,6 +16,7 @@
 #include "../io/io.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -262,6 +263,11 @@ typedef struct window_job {
     infer_state is;
     csvavro_status st;
     csvavro_error err;
+    /* the helper starts before window 0 is sampled (where its windows start depends on window
+     * 0's length): it opens the input and sets its batch up meanwhile, then waits for `go` */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int go; /* 0 waiting, 1 window_bytes is set, -1 nothing to do (window 0 failed) */
 } window_job;
 
 static int64_t window_start(const cav_csv_header *h, int64_t data, int64_t window_bytes, int w) {
@@ -282,7 +288,12 @@ static void *window_main(void *arg) {
     if (wj->st == CSVAVRO_OK)
         wj->st =
             cav_batch_init(&b, n_cols, NULL, cav_csv_batch_rows(INFER_BATCH, n_cols), 0, &wj->err);
-    for (int w = wj->w0; w < wj->w1 && wj->st == CSVAVRO_OK; w++)
+    pthread_mutex_lock(&wj->mu);
+    while (wj->go == 0)
+        pthread_cond_wait(&wj->cv, &wj->mu);
+    bool go = wj->go > 0;
+    pthread_mutex_unlock(&wj->mu);
+    for (int w = wj->w0; go && w < wj->w1 && wj->st == CSVAVRO_OK; w++)
         wj->st = sample_window(f, wj->path, o, wj->h, wj->names, &b, w,
                                window_start(wj->h, wj->data, wj->window_bytes, w), wj->per, &wj->is,
                                NULL, &wj->err);
@@ -299,10 +310,41 @@ static bool helper_start(window_job *wj, pthread_t *tid) {
     wj->is.nulls = cav_calloc(n, sizeof *wj->is.nulls);
     wj->is.rows = 0;
     wj->st = CSVAVRO_OK;
-    if (wj->is.cls && wj->is.nulls && pthread_create(tid, NULL, window_main, wj) == 0) return true;
+    wj->go = 0;
+    if (wj->is.cls && wj->is.nulls && pthread_mutex_init(&wj->mu, NULL) == 0) {
+        if (pthread_cond_init(&wj->cv, NULL) == 0) {
+            /* on another core than this thread's: a new thread is queued on its creator's
+             * core when the other looks busy (on these VMs an idle vCPU the host descheduled
+             * does), and then starts only when this thread blocks in the join (1.2-1.9 ms
+             * later, in half of the runs at -j2); it lives a few milliseconds */
+            pthread_attr_t at;
+            bool attr = pthread_attr_init(&at) == 0;
+            cpu_set_t cs;
+            int me = sched_getcpu();
+            if (attr && me >= 0 && me < CPU_SETSIZE && sched_getaffinity(0, sizeof cs, &cs) == 0 &&
+                CPU_COUNT(&cs) > 1 && CPU_ISSET(me, &cs)) {
+                CPU_CLR(me, &cs);
+                pthread_attr_setaffinity_np(&at, sizeof cs, &cs);
+            }
+            int rc = pthread_create(tid, attr ? &at : NULL, window_main, wj);
+            if (attr) pthread_attr_destroy(&at);
+            if (rc == 0) return true;
+            pthread_cond_destroy(&wj->cv);
+        }
+        pthread_mutex_destroy(&wj->mu);
+    }
     cav_free(wj->is.cls);
     cav_free(wj->is.nulls);
     return false;
+}
+
+/* Lets the waiting helper go: with window 0's length, or (ok false) with nothing to do. */
+static void helper_go(window_job *wj, bool ok, int64_t window_bytes) {
+    pthread_mutex_lock(&wj->mu);
+    wj->window_bytes = window_bytes;
+    wj->go = ok ? 1 : -1;
+    pthread_cond_signal(&wj->cv);
+    pthread_mutex_unlock(&wj->mu);
 }
 
 static csvavro_status infer_file(csvavro_fs *fs, csvavro_file *f, const char *path,
@@ -339,31 +381,35 @@ static csvavro_status infer_file(csvavro_fs *fs, csvavro_file *f, const char *pa
         goto done;
     }
     /* Window 0 first (where windows 1.. start depends on its length); then, with several
-     * threads, a helper samples the second half of the windows into its own state while this
-     * thread samples the first half. Classes join per column in a lattice (cav_infer_join:
-     * commutative, associative, tested exhaustively in test_csv) and null and row counts add
-     * up, so the merged state is the serial one (tests/csv/infer_threads.py). */
+     * threads, a helper samples the last windows into its own state while this thread samples
+     * the first ones. The helper is started before window 0, on another core, so that its
+     * start and its set-up overlap window 0. Classes join
+     * per column in a lattice (cav_infer_join: commutative, associative, tested exhaustively
+     * in test_csv) and null and row counts add up, so the merged state is the serial one
+     * (tests/csv/infer_threads.py). */
     uint64_t per = quota / SAMPLE_WINDOWS + 1;
     int64_t window_bytes = 0;
-    st = sample_window(f, path, o, h, names, &b, 0, h->data_start, per, is, &window_bytes, err);
     window_job wj = {.fs = fs,
                      .path = path,
                      .o = o,
                      .h = h,
                      .names = names,
                      .data = data,
-                     .window_bytes = window_bytes,
                      .per = per,
                      .w0 = HELPER_FIRST_WINDOW,
                      .w1 = SAMPLE_WINDOWS};
     pthread_t tid;
-    bool helper = st == CSVAVRO_OK && threads >= 2 && fs && helper_start(&wj, &tid);
+    bool helper = threads >= 2 && fs && helper_start(&wj, &tid);
+    st = sample_window(f, path, o, h, names, &b, 0, h->data_start, per, is, &window_bytes, err);
+    if (helper) helper_go(&wj, st == CSVAVRO_OK, window_bytes);
     int mine = helper ? HELPER_FIRST_WINDOW : SAMPLE_WINDOWS;
     for (int w = 1; w < mine && st == CSVAVRO_OK; w++)
         st = sample_window(f, path, o, h, names, &b, w, window_start(h, data, window_bytes, w), per,
                            is, NULL, err);
     if (helper) {
         pthread_join(tid, NULL);
+        pthread_cond_destroy(&wj.cv);
+        pthread_mutex_destroy(&wj.mu);
         if (st == CSVAVRO_OK && wj.st != CSVAVRO_OK) { /* the serial order's first error */
             st = wj.st;
             if (err) *err = wj.err;
