@@ -121,7 +121,8 @@ enum {
     CAV_CPU_BMI2 = 1u << 4,
     CAV_CPU_AVX512BW = 1u << 5,
     CAV_CPU_POPCNT = 1u << 6,
-    CAV_CPU_BMI1 = 1u << 7
+    CAV_CPU_BMI1 = 1u << 7,
+    CAV_CPU_AVX512VBMI2 = 1u << 8
 };
 /* Bit set of the features above, detected once by CPUID (and OS support for AVX state). */
 uint32_t cav_cpu_features(void);

@@ -101,9 +101,16 @@ csvavro_status cav_csv_count_lines(csvavro_file *f, int64_t offset, int64_t *lin
 
 /* ---- extras (tests, inference, the public row reader) ---- */
 
-/* Scanner kinds. CSVAVRO_SIMD=scalar|sse2|avx2|avx512 in the environment forces one (if the CPU
- * has it); --escape always uses the scalar machine. AVX-512 means AVX-512BW. */
-enum { CAV_CSV_SCALAR = 0, CAV_CSV_SSE2 = 1, CAV_CSV_AVX2 = 2, CAV_CSV_AVX512 = 3 };
+/* Scanner kinds. CSVAVRO_SIMD=scalar|sse2|avx2|avx512|vbmi2 in the environment forces one (if
+ * the CPU has it); --escape always uses the scalar machine. AVX-512 means AVX-512BW; VBMI2 is
+ * AVX-512BW with AVX512_VBMI2, whose byte compress stores a record's field ends at once. */
+enum {
+    CAV_CSV_SCALAR = 0,
+    CAV_CSV_SSE2 = 1,
+    CAV_CSV_AVX2 = 2,
+    CAV_CSV_AVX512 = 3,
+    CAV_CSV_VBMI2 = 4
+};
 /* Forces a scanner kind and a buffer size (bytes, >= 1) before open_range: tests use tiny
  * buffers to hit every refill boundary. */
 void cav_csv_reader_tune(cav_csv_reader *r, int kind, size_t buffer_bytes);

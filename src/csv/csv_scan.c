@@ -44,7 +44,7 @@
  * (8 MiB cost ~10% more CPU on the reference job, more at -j2); a batch ends where the
  * buffer's data does, so batches of wide records are smaller than --batch-rows */
 #define DEFAULT_BUF ((size_t)1 << 20)
-#define OFFS_SLACK 8
+#define OFFS_SLACK 24
 /* A batch also ends once its records span this many bytes: the column loads that follow the
  * scan then find the batch's text and offsets still in the core's L2 cache (the reference job
  * at 1 GB: ~5% less CPU than batches filling the whole 1 MiB buffer, interleaved pairs) */
@@ -115,6 +115,20 @@ classify_avx512(const uint8_t *p, uint8_t q, uint8_t d, uint64_t *mq, uint64_t *
     *mn = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('\n')) |
           _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('\r'));
     *mq = q ? a : 0;
+}
+
+/* AVX512_VBMI2: the positions of f's set bits (at most 16), plus base, stored as 16 uint32 at
+ * w; the entries past the last set bit are garbage (slots written later, or the slack) */
+__attribute__((target("avx512bw,avx512vbmi2"), always_inline)) static inline void
+store_ends_vbmi2(uint32_t *w, uint64_t f, uint32_t base) {
+    const __m512i iota = _mm512_set_epi8(
+        63, 62, 61, 60, 59, 58, 57, 56, 55, 54, 53, 52, 51, 50, 49, 48, 47, 46, 45, 44, 43, 42, 41,
+        40, 39, 38, 37, 36, 35, 34, 33, 32, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18,
+        17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+    const __m512i c = _mm512_maskz_compress_epi8(f, iota);
+    const __m512i v = _mm512_add_epi32(_mm512_cvtepu8_epi32(_mm512_castsi512_si128(c)),
+                                       _mm512_set1_epi32((int)base));
+    _mm512_storeu_si512((void *)w, v);
 }
 
 __attribute__((target("pclmul,sse2"))) static uint64_t pxor_clmul(uint64_t x) {
@@ -322,13 +336,13 @@ static int scalar_records(cav_csv_reader *r, size_t until, uint32_t *n_rows, csv
 }
 
 typedef void (*classify_fn)(const uint8_t *, uint8_t, uint8_t, uint64_t *, uint64_t *, uint64_t *);
+typedef void (*store_fn)(uint32_t *, uint64_t, uint32_t);
 
 /* Mask records from r->pos. On R_FALLBACK, r->pos is a record start and *until the position
  * up to which the scalar machine must take over. */
-static inline __attribute__((always_inline)) int mask_records(cav_csv_reader *r,
-                                                              classify_fn classify, size_t *until,
-                                                              uint32_t *n_rows_p,
-                                                              csvavro_error *err) {
+static inline __attribute__((always_inline)) int
+mask_records(cav_csv_reader *r, classify_fn classify, store_fn store16, size_t *until,
+             uint32_t *n_rows_p, csvavro_error *err) {
     const uint8_t *buf = r->buf;
     const size_t lim = r->lim;
     const uint32_t keep = r->keep, W = r->stride, E = r->end_slot;
@@ -422,7 +436,13 @@ static inline __attribute__((always_inline)) int mask_records(cav_csv_reader *r,
                 uint64_t f = e ? s & (e ^ (e - 1)) : s;
                 s &= ~f;
                 uint32_t cnt = (uint32_t)__builtin_popcountll(f);
-                if (CAV_LIKELY(fc + cnt <= keep)) {
+                if (store16 && CAV_LIKELY(cnt <= 16)) {
+                    /* all of them at once (the row's slots past keep are written later: its
+                     * end slot at its end, the next row's as it is scanned; the slack after the
+                     * last row takes the rest); past keep they are only counted */
+                    if (fc < keep) store16(row + fc + 1, f, base);
+                    fc += cnt;
+                } else if (CAV_LIKELY(fc + cnt <= keep)) {
                     /* four at a time, unconditionally: the writes past the last one land in
                      * slots written later (or in the slack after the last row); the OR keeps
                      * ctz defined when f runs out */
@@ -490,22 +510,26 @@ out:
 #ifndef CAV_X86
 static int mask_records_scalar(cav_csv_reader *r, size_t *until, uint32_t *n_rows_p,
                                csvavro_error *err) {
-    return mask_records(r, classify_scalar, until, n_rows_p, err);
+    return mask_records(r, classify_scalar, NULL, until, n_rows_p, err);
 }
 #else
 __attribute__((target("sse2"))) static int
 mask_records_sse2(cav_csv_reader *r, size_t *until, uint32_t *n_rows_p, csvavro_error *err) {
-    return mask_records(r, classify_sse2, until, n_rows_p, err);
+    return mask_records(r, classify_sse2, NULL, until, n_rows_p, err);
 }
 /* The AVX2 and AVX-512 scanners are compiled with POPCNT and TZCNT (every such CPU has them;
  * checked at run time all the same): without them each popcount is a libgcc call. */
 __attribute__((target("avx2,popcnt,bmi"))) static int
 mask_records_avx2(cav_csv_reader *r, size_t *until, uint32_t *n_rows_p, csvavro_error *err) {
-    return mask_records(r, classify_avx2, until, n_rows_p, err);
+    return mask_records(r, classify_avx2, NULL, until, n_rows_p, err);
 }
 __attribute__((target("avx512bw,avx2,popcnt,bmi"))) static int
 mask_records_avx512(cav_csv_reader *r, size_t *until, uint32_t *n_rows_p, csvavro_error *err) {
-    return mask_records(r, classify_avx512, until, n_rows_p, err);
+    return mask_records(r, classify_avx512, NULL, until, n_rows_p, err);
+}
+__attribute__((target("avx512bw,avx512vbmi2,avx2,popcnt,bmi"))) static int
+mask_records_vbmi2(cav_csv_reader *r, size_t *until, uint32_t *n_rows_p, csvavro_error *err) {
+    return mask_records(r, classify_avx512, store_ends_vbmi2, until, n_rows_p, err);
 }
 #endif
 
@@ -516,7 +540,11 @@ static int scan(cav_csv_reader *r, csvavro_error *err) {
 #ifdef CAV_X86
     int (*mask)(cav_csv_reader *, size_t *, uint32_t *, csvavro_error *) = mask_records_sse2;
     const uint32_t cpu = cav_cpu_features(), fast = CAV_CPU_AVX2 | CAV_CPU_POPCNT | CAV_CPU_BMI1;
-    if (r->kind == CAV_CSV_AVX512 && (cpu & (fast | CAV_CPU_AVX512BW)) == (fast | CAV_CPU_AVX512BW))
+    const uint32_t v2 = CAV_CPU_AVX512BW | CAV_CPU_AVX512VBMI2;
+    if (r->kind == CAV_CSV_VBMI2 && (cpu & (fast | v2)) == (fast | v2))
+        mask = mask_records_vbmi2;
+    else if (r->kind >= CAV_CSV_AVX512 &&
+             (cpu & (fast | CAV_CPU_AVX512BW)) == (fast | CAV_CPU_AVX512BW))
         mask = mask_records_avx512;
     else if (r->kind >= CAV_CSV_AVX2 && (cpu & fast) == fast)
         mask = mask_records_avx2;
@@ -619,9 +647,10 @@ static int pick_kind(void) {
     uint32_t cpu = cav_cpu_features();
     int best = CAV_CSV_SCALAR;
 #ifdef CAV_X86
-    best = (cpu & CAV_CPU_AVX512BW) ? CAV_CSV_AVX512
-           : (cpu & CAV_CPU_AVX2)   ? CAV_CSV_AVX2
-                                    : CAV_CSV_SSE2;
+    best = (cpu & CAV_CPU_AVX512VBMI2) && (cpu & CAV_CPU_AVX512BW) ? CAV_CSV_VBMI2
+           : (cpu & CAV_CPU_AVX512BW)                              ? CAV_CSV_AVX512
+           : (cpu & CAV_CPU_AVX2)                                  ? CAV_CSV_AVX2
+                                                                   : CAV_CSV_SSE2;
 #endif
     const char *env = getenv("CSVAVRO_SIMD");
     if (env) {
@@ -630,6 +659,8 @@ static int pick_kind(void) {
         if (!strcmp(env, "sse2")) return CAV_CSV_SSE2;
         if (!strcmp(env, "avx2") && (cpu & CAV_CPU_AVX2)) return CAV_CSV_AVX2;
         if (!strcmp(env, "avx512") && (cpu & CAV_CPU_AVX512BW)) return CAV_CSV_AVX512;
+        if (!strcmp(env, "vbmi2") && (cpu & CAV_CPU_AVX512BW) && (cpu & CAV_CPU_AVX512VBMI2))
+            return CAV_CSV_VBMI2;
 #endif
     }
     return best;
@@ -667,7 +698,8 @@ csvavro_status cav_csv_reader_create(const csvavro_csv_options *o, const csvavro
     r->buf_bytes = DEFAULT_BUF;
     r->types = cav_calloc(r->n_cols, sizeof *r->types);
     r->col_names = cav_calloc(r->n_cols, sizeof *r->col_names);
-    /* + OFFS_SLACK: the mask scanner writes field ends four at a time, up to 3 past a row */
+    /* + OFFS_SLACK: the mask scanner writes field ends four at a time, up to 3 past a row, or
+     * (VBMI2) sixteen at a time, up to 15 past its keep */
     r->offs = cav_malloc(((size_t)batch_rows * (r->n_cols + 1) + OFFS_SLACK) * sizeof *r->offs);
     r->row_rec = cav_malloc((size_t)batch_rows * sizeof *r->row_rec);
     if (!r->types || !r->col_names || !r->offs || !r->row_rec) goto nomem;
@@ -756,6 +788,8 @@ void cav_csv_reader_free(cav_csv_reader *r) {
 void cav_csv_reader_tune(cav_csv_reader *r, int kind, size_t buffer_bytes) {
     if (kind >= 0 && !r->o.escape && !r->o.skip_initial_space) {
 #ifdef CAV_X86
+        if (kind == CAV_CSV_VBMI2 && !(cav_cpu_features() & CAV_CPU_AVX512VBMI2))
+            kind = CAV_CSV_AVX512;
         if (kind == CAV_CSV_AVX512 && !(cav_cpu_features() & CAV_CPU_AVX512BW)) kind = CAV_CSV_AVX2;
         if (kind == CAV_CSV_AVX2 && !(cav_cpu_features() & CAV_CPU_AVX2)) kind = CAV_CSV_SSE2;
 #else

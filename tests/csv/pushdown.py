@@ -315,7 +315,7 @@ for fi in range(N_FILES):
             args += ["-j", "1"]
         else:
             args += ["-j", "2", "--split-size", str(rnd.choice([700, 3000, 20000]))]
-        simd = rnd.choice([None, "scalar", "sse2", "avx2", "avx512"])
+        simd = rnd.choice([None, "scalar", "sse2", "avx2", "avx512", "vbmi2"])
         env = {"CSVAVRO_SIMD": simd} if simd else {}
         name = f"{fname} job {ji}: --where '{where_col} {op} {n}' --select {','.join(select)} " \
                f"--on-error {mode} {' '.join(args[-4:])} simd={simd or 'auto'}"

@@ -8,7 +8,8 @@
  *   byte 3: batch rows for the variants (1..16)
  *   byte 4-5: split point (offset into the data part) and the record whose suffix is checked
  * The reference is the scalar machine with the default buffer and 4096-row batches, rejects
- * kept (on_error reject). The same input is read with the scalar, SSE2 and AVX2 scanners with
+ * kept (on_error reject). The same input is read with every scanner (scalar, SSE2, AVX2,
+ * AVX-512, VBMI2; a kind the CPU lacks falls back to the next one down) with
  * the fuzzed buffer size (every refill boundary) and batch size: records, null flags and
  * reject lines (offset + reason) must be identical. Then a split at the fuzzed offset, run and
  * verified as the job does (aligned [start, k), speculative [k, end), re-run aligned from the
@@ -153,7 +154,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                     &n_offs, NULL, NULL);
 
     /* every scanner with the fuzzed buffer and batch sizes */
-    for (int kind = CAV_CSV_SCALAR; kind <= CAV_CSV_AVX2; kind++) {
+    for (int kind = CAV_CSV_SCALAR; kind <= CAV_CSV_VBMI2; kind++) {
         variant v = {kind, vbuf, vbatch};
         cav_buf o, orej;
         cav_buf_init(&o, 0);
@@ -176,7 +177,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
          * else re-runs it aligned from there. Records and rejects must equal the reference. */
         int64_t span = fsize - h.data_start;
         int64_t k = h.data_start + (span > 0 ? (int64_t)o4 % (span + 1) : 0);
-        int kind = o5 % 3;
+        int kind = o5 % (CAV_CSV_VBMI2 + 1);
         variant v = {kind, vbuf, vbatch};
         cav_buf o, orej, ob2, orej2;
         cav_buf_init(&o, 0);

@@ -235,7 +235,7 @@ int main(int argc, char **argv) {
         const char *san = getenv("CSVAVRO_SANITIZE");
         bool sanitized = san && !strcmp(san, "ON");
         size_t n_sizes = small ? 96 : sizeof big_sizes / sizeof big_sizes[0];
-        for (int kind = 0; kind <= 3; kind++)
+        for (int kind = 0; kind <= CAV_CSV_VBMI2; kind++)
             for (size_t si = 0; si < n_sizes; si++)
                 for (size_t bi = 0; bi < 4; bi++) {
                     size_t bs = small ? si + 1 : big_sizes[si];
@@ -266,7 +266,7 @@ int main(int argc, char **argv) {
             cav_buf_init(&want, 0);
             truncated(ref, ref_len, keeps[ki], &want);
             proj_keep = keeps[ki];
-            for (int kind = 0; kind <= 3; kind++)
+            for (int kind = 0; kind <= CAV_CSV_VBMI2; kind++)
                 for (size_t bs = 1; bs <= 4096; bs = bs < 96 ? bs + 5 : bs * 4)
                     for (uint32_t batch = 2; batch <= 4096; batch *= 2048) {
                         cav_buf o2;
@@ -292,7 +292,7 @@ int main(int argc, char **argv) {
     if (splits && st == CSVAVRO_OK) {
         /* aligned ranges from each record start give the suffix of records */
         for (size_t k = 0; k < n_offs; k++) {
-            for (int kind = 0; kind <= 3; kind++) {
+            for (int kind = 0; kind <= CAV_CSV_VBMI2; kind++) {
                 cav_buf o2;
                 cav_buf_init(&o2, 0);
                 read_range(f, s, kind, 64, 3, offs[k], INT64_MAX, true, &o2, NULL, NULL, NULL, NULL,
@@ -312,7 +312,7 @@ int main(int argc, char **argv) {
         }
         /* every split offset: two ranges = the whole (valid without quoted line ends) */
         for (int64_t k = h.data_start; k <= fsize; k++) {
-            for (int kind = 0; kind <= 3; kind++) {
+            for (int kind = 0; kind <= CAV_CSV_VBMI2; kind++) {
                 cav_buf o2;
                 cav_buf_init(&o2, 0);
                 int64_t s1, e1, s2, e2;
