@@ -117,18 +117,27 @@ classify_avx512(const uint8_t *p, uint8_t q, uint8_t d, uint64_t *mq, uint64_t *
     *mq = q ? a : 0;
 }
 
-/* AVX512_VBMI2: the positions of f's set bits (at most 16), plus base, stored as 16 uint32 at
- * w; the entries past the last set bit are garbage (slots written later, or the slack) */
+/* AVX512_VBMI2: the positions of f's set bits plus base, stored as uint32 at w, 16 at a time
+ * while there is room (room >= 1 slots wanted: a chunk starting at or past it is not stored);
+ * the entries past the last set bit are garbage (slots written later, or the slack) */
 __attribute__((target("avx512bw,avx512vbmi2"), always_inline)) static inline void
-store_ends_vbmi2(uint32_t *w, uint64_t f, uint32_t base) {
+store_ends_vbmi2(uint32_t *w, uint64_t f, uint32_t base, uint32_t cnt, uint32_t room) {
     const __m512i iota = _mm512_set_epi8(
         63, 62, 61, 60, 59, 58, 57, 56, 55, 54, 53, 52, 51, 50, 49, 48, 47, 46, 45, 44, 43, 42, 41,
         40, 39, 38, 37, 36, 35, 34, 33, 32, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18,
         17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
-    const __m512i c = _mm512_maskz_compress_epi8(f, iota);
-    const __m512i v = _mm512_add_epi32(_mm512_cvtepu8_epi32(_mm512_castsi512_si128(c)),
-                                       _mm512_set1_epi32((int)base));
-    _mm512_storeu_si512((void *)w, v);
+    const __m512i c = _mm512_maskz_compress_epi8(f, iota), b = _mm512_set1_epi32((int)base);
+    _mm512_storeu_si512((void *)w,
+                        _mm512_add_epi32(_mm512_cvtepu8_epi32(_mm512_castsi512_si128(c)), b));
+    if (CAV_LIKELY(cnt <= 16 || room <= 16)) return; /* short fields: a wide table's blocks */
+    _mm512_storeu_si512((void *)(w + 16),
+                        _mm512_add_epi32(_mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(c, 1)), b));
+    if (cnt <= 32 || room <= 32) return;
+    _mm512_storeu_si512((void *)(w + 32),
+                        _mm512_add_epi32(_mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(c, 2)), b));
+    if (cnt <= 48 || room <= 48) return;
+    _mm512_storeu_si512((void *)(w + 48),
+                        _mm512_add_epi32(_mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(c, 3)), b));
 }
 
 __attribute__((target("pclmul,sse2"))) static uint64_t pxor_clmul(uint64_t x) {
@@ -336,7 +345,7 @@ static int scalar_records(cav_csv_reader *r, size_t until, uint32_t *n_rows, csv
 }
 
 typedef void (*classify_fn)(const uint8_t *, uint8_t, uint8_t, uint64_t *, uint64_t *, uint64_t *);
-typedef void (*store_fn)(uint32_t *, uint64_t, uint32_t);
+typedef void (*store_fn)(uint32_t *, uint64_t, uint32_t, uint32_t, uint32_t);
 
 /* Mask records from r->pos. On R_FALLBACK, r->pos is a record start and *until the position
  * up to which the scalar machine must take over. */
@@ -436,11 +445,11 @@ mask_records(cav_csv_reader *r, classify_fn classify, store_fn store16, size_t *
                 uint64_t f = e ? s & (e ^ (e - 1)) : s;
                 s &= ~f;
                 uint32_t cnt = (uint32_t)__builtin_popcountll(f);
-                if (store16 && CAV_LIKELY(cnt <= 16)) {
-                    /* all of them at once (the row's slots past keep are written later: its
-                     * end slot at its end, the next row's as it is scanned; the slack after the
-                     * last row takes the rest); past keep they are only counted */
-                    if (fc < keep) store16(row + fc + 1, f, base);
+                if (store16) {
+                    /* 16 at a time (the row's slots past keep are written later: its end slot
+                     * at its end, the next row's as it is scanned; the slack after the last row
+                     * takes the rest); past keep they are only counted */
+                    if (fc < keep) store16(row + fc + 1, f, base, cnt, keep - fc);
                     fc += cnt;
                 } else if (CAV_LIKELY(fc + cnt <= keep)) {
                     /* four at a time, unconditionally: the writes past the last one land in
