@@ -634,34 +634,6 @@ csvavro_status cav_csv_reader_load_column(cav_csv_reader *r, cav_batch *b, uint3
         }
         break;
     }
-    case CSVAVRO_TYPE_DATE: {
-        int32_t *v = c->v.i32;
-        for (uint32_t k = 0; k < n_sel; k++) {
-            CAV_FIELD(k);
-            if (plain && n == 10) {
-                /* the only shape a date has, "YYYY-MM-DD", checked whole, word-wise */
-                uint64_t d8;
-                memcpy(&d8, s, 8);
-                unsigned d2 = (unsigned)(uint8_t)s[8] | (unsigned)(uint8_t)s[9] << 8;
-                int64_t days;
-                if (cav_date_swar(d8, d2, &days)) {
-                    v[i] = (int32_t)days;
-                    valid[i] = 1;
-                    continue;
-                }
-            }
-            if (plain && n && s[0] != Q && convert(c, i, s, n)) {
-                valid[i] = 1;
-                continue;
-            }
-            if (plain && n == 0) {
-                valid[i] = 0;
-                continue;
-            }
-            CAV_TRY(load_slow(r, b, col, i, err));
-        }
-        break;
-    }
     case CSVAVRO_TYPE_STRING: {
         cav_strview *v = c->v.str;
         /* an all-ASCII batch (the common case, checked once) needs no per-field UTF-8 check */
@@ -704,7 +676,7 @@ csvavro_status cav_csv_reader_load_column(cav_csv_reader *r, cav_batch *b, uint3
         break;
     }
     default:
-        /* the other types (boolean, int, float, timestamps but local micros): the common
+        /* the other types (boolean, int, float, date, timestamps but local micros): the common
          * field is converted straight from the buffer too; convert() refuses bytes and
          * decimals, which take the slow path */
         for (uint32_t k = 0; k < n_sel; k++) {

@@ -231,8 +231,14 @@ size_t cav_latin1_to_utf8(const char *s, size_t n, char *out) {
 }
 
 bool cav_parse_date(const char *s, size_t n, int32_t *days) {
+    /* the only shape a date has, "YYYY-MM-DD": checked whole, word-wise (as the timestamps'
+     * fast path does; the same answers as cav_dt_date, differential-tested) */
+    if (n != 10) return false;
+    uint64_t d8;
+    memcpy(&d8, s, 8);
+    unsigned d2 = (unsigned)(uint8_t)s[8] | (unsigned)(uint8_t)s[9] << 8;
     int64_t d;
-    if (n != 10 || !cav_dt_date(s, &d)) return false;
+    if (!cav_date_swar(d8, d2, &d)) return false;
     *days = (int32_t)d;
     return true;
 }
