@@ -36,6 +36,7 @@ static uint32_t detect(void) {
         if (b & (1u << 8)) f |= CAV_CPU_BMI2;
         if ((xcr0 & 0xe6) == 0xe6 && (b & (1u << 30))) f |= CAV_CPU_AVX512BW;
         if ((xcr0 & 0xe6) == 0xe6 && (c & (1u << 6))) f |= CAV_CPU_AVX512VBMI2;
+        if ((xcr0 & 0xe6) == 0xe6 && (b & (1u << 16)) && (c & (1u << 10))) f |= CAV_CPU_VPCLMUL;
     }
     return f;
 }

@@ -83,6 +83,37 @@ static void test_crc(void) {
     }
 }
 
+/* The eight-chunks-at-once path (VPCLMULQDQ, where the CPU has it; else the others) against the
+ * table: chunk sizes that are multiples of 16 (the path) and not, 17.5 chunks (two groups of
+ * eight, then the three-at-once path and a short last chunk), a damaged byte in every chunk. */
+static void test_crc_wide(void) {
+    static const uint32_t bpcs[] = {16, 32, 48, 512, 1024, 520, 24};
+    static uint8_t big[1024 * 18], sums[4 * 19];
+    uint64_t seed = 99;
+    for (size_t i = 0; i < sizeof big; i++)
+        big[i] = (uint8_t)cav_splitmix64(&seed);
+    if (!(cav_cpu_features() & CAV_CPU_VPCLMUL))
+        fprintf(stderr, "note: no VPCLMULQDQ here, the eight-chunk CRC32C path not tested\n");
+    for (size_t t = 0; t < CAV_ARRAY_LEN(bpcs); t++) {
+        uint32_t bpc = bpcs[t];
+        size_t len = (size_t)bpc * 17 + bpc / 2;
+        cav_hdfs_csum_compute(2, bpc, big, len, sums);
+        int bad = 0;
+        for (size_t c = 0; c * bpc < len; c++)
+            if (cav_be32_get(sums + 4 * c) !=
+                cav_crc32c_sw(0, big + c * bpc, CAV_MIN((size_t)bpc, len - c * bpc)))
+                bad++;
+        CHECK_INT(bad, 0);
+        CHECK_INT(cav_hdfs_csum_verify(2, bpc, big, len, sums), -1);
+        for (size_t c = 0; c * bpc < len; c++) {
+            size_t at = c * bpc + (c * 37) % CAV_MIN((size_t)bpc, len - c * bpc);
+            big[at] ^= 0x08;
+            CHECK_INT(cav_hdfs_csum_verify(2, bpc, big, len, sums), (long)c);
+            big[at] ^= 0x08;
+        }
+    }
+}
+
 /* The one varint (core_varint.h), as the protobuf code uses it. */
 static void test_varint(void) {
     uint8_t b[10];
@@ -372,6 +403,7 @@ static void test_base64(void) {
 
 int main(void) {
     CHECK_RUN(test_crc());
+    CHECK_RUN(test_crc_wide());
     CHECK_RUN(test_varint());
     CHECK_RUN(test_packet());
     CHECK_RUN(test_xml());
