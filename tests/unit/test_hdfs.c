@@ -15,6 +15,25 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* CRC32C sums of buf[0, len) in chunks of bpc (into sums) against the table-driven CRC, then
+ * verification: clean, and with one damaged byte in each chunk in turn. */
+static void check_crc32c_chunks(uint8_t *buf, size_t len, uint32_t bpc, uint8_t *sums) {
+    cav_hdfs_csum_compute(2, bpc, buf, len, sums);
+    int bad = 0;
+    for (size_t c = 0; c * bpc < len; c++)
+        if (cav_be32_get(sums + 4 * c) !=
+            cav_crc32c_sw(0, buf + c * bpc, CAV_MIN((size_t)bpc, len - c * bpc)))
+            bad++;
+    CHECK_INT(bad, 0);
+    CHECK_INT(cav_hdfs_csum_verify(2, bpc, buf, len, sums), -1);
+    for (size_t c = 0; c * bpc < len; c++) {
+        size_t at = c * bpc + (c * 37) % CAV_MIN((size_t)bpc, len - c * bpc);
+        buf[at] ^= 0x40;
+        CHECK_INT(cav_hdfs_csum_verify(2, bpc, buf, len, sums), (long)c);
+        buf[at] ^= 0x40;
+    }
+}
+
 static void test_crc(void) {
     const char *s = "123456789";
     CHECK_INT(cav_crc32c(0, s, 9), 0xE3069283u);
@@ -63,24 +82,9 @@ static void test_crc(void) {
      * multiples of 8, a damaged byte in each chunk of a group of three and after it */
     static const uint32_t bpcs[] = {512, 8, 1, 7, 100, 513, 1031};
     uint8_t many[4 * 4200];
-    for (size_t t = 0; t < CAV_ARRAY_LEN(bpcs); t++) {
-        uint32_t bpc = bpcs[t];
-        size_t len = CAV_MIN(sizeof buf, (size_t)bpc * 7 + bpc / 2); /* 7.5 chunks */
-        cav_hdfs_csum_compute(2, bpc, buf, len, many);
-        int bad = 0;
-        for (size_t c = 0; c * bpc < len; c++)
-            if (cav_be32_get(many + 4 * c) !=
-                cav_crc32c_sw(0, buf + c * bpc, CAV_MIN((size_t)bpc, len - c * bpc)))
-                bad++;
-        CHECK_INT(bad, 0);
-        CHECK_INT(cav_hdfs_csum_verify(2, bpc, buf, len, many), -1);
-        for (size_t c = 0; c * bpc < len; c++) {
-            size_t at = c * bpc + (c * 37) % CAV_MIN((size_t)bpc, len - c * bpc);
-            buf[at] ^= 0x40;
-            CHECK_INT(cav_hdfs_csum_verify(2, bpc, buf, len, many), (long)c);
-            buf[at] ^= 0x40;
-        }
-    }
+    for (size_t t = 0; t < CAV_ARRAY_LEN(bpcs); t++) /* 7.5 chunks */
+        check_crc32c_chunks(buf, CAV_MIN(sizeof buf, (size_t)bpcs[t] * 7 + bpcs[t] / 2), bpcs[t],
+                            many);
 }
 
 /* The eight-chunks-at-once path (VPCLMULQDQ, where the CPU has it; else the others) against the
@@ -94,24 +98,8 @@ static void test_crc_wide(void) {
         big[i] = (uint8_t)cav_splitmix64(&seed);
     if (!(cav_cpu_features() & CAV_CPU_VPCLMUL))
         fprintf(stderr, "note: no VPCLMULQDQ here, the eight-chunk CRC32C path not tested\n");
-    for (size_t t = 0; t < CAV_ARRAY_LEN(bpcs); t++) {
-        uint32_t bpc = bpcs[t];
-        size_t len = (size_t)bpc * 17 + bpc / 2;
-        cav_hdfs_csum_compute(2, bpc, big, len, sums);
-        int bad = 0;
-        for (size_t c = 0; c * bpc < len; c++)
-            if (cav_be32_get(sums + 4 * c) !=
-                cav_crc32c_sw(0, big + c * bpc, CAV_MIN((size_t)bpc, len - c * bpc)))
-                bad++;
-        CHECK_INT(bad, 0);
-        CHECK_INT(cav_hdfs_csum_verify(2, bpc, big, len, sums), -1);
-        for (size_t c = 0; c * bpc < len; c++) {
-            size_t at = c * bpc + (c * 37) % CAV_MIN((size_t)bpc, len - c * bpc);
-            big[at] ^= 0x08;
-            CHECK_INT(cav_hdfs_csum_verify(2, bpc, big, len, sums), (long)c);
-            big[at] ^= 0x08;
-        }
-    }
+    for (size_t t = 0; t < CAV_ARRAY_LEN(bpcs); t++) /* 17.5 chunks */
+        check_crc32c_chunks(big, (size_t)bpcs[t] * 17 + bpcs[t] / 2, bpcs[t], sums);
 }
 
 /* The one varint (core_varint.h), as the protobuf code uses it. */
