@@ -383,10 +383,9 @@ static csvavro_status infer_file(csvavro_fs *fs, csvavro_file *f, const char *pa
     /* Window 0 first (where windows 1.. start depends on its length); then, with several
      * threads, a helper samples the last windows into its own state while this thread samples
      * the first ones. The helper is started before window 0, on another core, so that its
-     * start and its set-up overlap window 0. Classes join
-     * per column in a lattice (cav_infer_join: commutative, associative, tested exhaustively
-     * in test_csv) and null and row counts add up, so the merged state is the serial one
-     * (tests/csv/infer_threads.py). */
+     * start and its set-up overlap window 0. Classes join per column in a lattice
+     * (cav_infer_join: commutative, associative, tested exhaustively in test_csv) and null and
+     * row counts add up, so the merged state is the serial one (tests/csv/infer_threads.py). */
     uint64_t per = quota / SAMPLE_WINDOWS + 1;
     int64_t window_bytes = 0;
     window_job wj = {.fs = fs,
