@@ -122,8 +122,8 @@ enum {
     CAV_CPU_AVX512BW = 1u << 5,
     CAV_CPU_POPCNT = 1u << 6,
     CAV_CPU_BMI1 = 1u << 7,
-    CAV_CPU_AVX512VBMI2 = 1u << 8,
-    CAV_CPU_VPCLMUL = 1u << 9 /* VPCLMULQDQ on 512-bit registers (with AVX-512F) */
+    CAV_CPU_AVX512VBMI2 = 1u << 8, /* AVX512_VBMI2, and AVX-512BW with it */
+    CAV_CPU_VPCLMUL = 1u << 9      /* VPCLMULQDQ on 512-bit registers (with AVX-512F) */
 };
 /* Bit set of the features above, detected once by CPUID (and OS support for AVX state). */
 uint32_t cav_cpu_features(void);

@@ -34,9 +34,10 @@ static uint32_t detect(void) {
         if (avx && (xcr0 & 6) == 6 && (b & (1u << 5))) f |= CAV_CPU_AVX2;
         if (b & (1u << 3)) f |= CAV_CPU_BMI1;
         if (b & (1u << 8)) f |= CAV_CPU_BMI2;
-        if ((xcr0 & 0xe6) == 0xe6 && (b & (1u << 30))) f |= CAV_CPU_AVX512BW;
-        if ((xcr0 & 0xe6) == 0xe6 && (c & (1u << 6))) f |= CAV_CPU_AVX512VBMI2;
-        if ((xcr0 & 0xe6) == 0xe6 && (b & (1u << 16)) && (c & (1u << 10))) f |= CAV_CPU_VPCLMUL;
+        bool avx512 = (xcr0 & 0xe6) == 0xe6; /* the OS saves the AVX-512 state */
+        if (avx512 && (b & (1u << 30))) f |= CAV_CPU_AVX512BW;
+        if (avx512 && (b & (1u << 30)) && (c & (1u << 6))) f |= CAV_CPU_AVX512VBMI2;
+        if (avx512 && (b & (1u << 16)) && (c & (1u << 10))) f |= CAV_CPU_VPCLMUL;
     }
     return f;
 }

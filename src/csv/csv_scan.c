@@ -549,8 +549,8 @@ static int scan(cav_csv_reader *r, csvavro_error *err) {
 #ifdef CAV_X86
     int (*mask)(cav_csv_reader *, size_t *, uint32_t *, csvavro_error *) = mask_records_sse2;
     const uint32_t cpu = cav_cpu_features(), fast = CAV_CPU_AVX2 | CAV_CPU_POPCNT | CAV_CPU_BMI1;
-    const uint32_t v2 = CAV_CPU_AVX512BW | CAV_CPU_AVX512VBMI2;
-    if (r->kind == CAV_CSV_VBMI2 && (cpu & (fast | v2)) == (fast | v2))
+    if (r->kind == CAV_CSV_VBMI2 &&
+        (cpu & (fast | CAV_CPU_AVX512VBMI2)) == (fast | CAV_CPU_AVX512VBMI2))
         mask = mask_records_vbmi2;
     else if (r->kind >= CAV_CSV_AVX512 &&
              (cpu & (fast | CAV_CPU_AVX512BW)) == (fast | CAV_CPU_AVX512BW))
@@ -656,10 +656,10 @@ static int pick_kind(void) {
     uint32_t cpu = cav_cpu_features();
     int best = CAV_CSV_SCALAR;
 #ifdef CAV_X86
-    best = (cpu & CAV_CPU_AVX512VBMI2) && (cpu & CAV_CPU_AVX512BW) ? CAV_CSV_VBMI2
-           : (cpu & CAV_CPU_AVX512BW)                              ? CAV_CSV_AVX512
-           : (cpu & CAV_CPU_AVX2)                                  ? CAV_CSV_AVX2
-                                                                   : CAV_CSV_SSE2;
+    best = (cpu & CAV_CPU_AVX512VBMI2) ? CAV_CSV_VBMI2
+           : (cpu & CAV_CPU_AVX512BW)  ? CAV_CSV_AVX512
+           : (cpu & CAV_CPU_AVX2)      ? CAV_CSV_AVX2
+                                       : CAV_CSV_SSE2;
 #endif
     const char *env = getenv("CSVAVRO_SIMD");
     if (env) {
@@ -668,8 +668,7 @@ static int pick_kind(void) {
         if (!strcmp(env, "sse2")) return CAV_CSV_SSE2;
         if (!strcmp(env, "avx2") && (cpu & CAV_CPU_AVX2)) return CAV_CSV_AVX2;
         if (!strcmp(env, "avx512") && (cpu & CAV_CPU_AVX512BW)) return CAV_CSV_AVX512;
-        if (!strcmp(env, "vbmi2") && (cpu & CAV_CPU_AVX512BW) && (cpu & CAV_CPU_AVX512VBMI2))
-            return CAV_CSV_VBMI2;
+        if (!strcmp(env, "vbmi2") && (cpu & CAV_CPU_AVX512VBMI2)) return CAV_CSV_VBMI2;
 #endif
     }
     return best;

@@ -153,15 +153,10 @@ crc32c_clmul_x8(const uint8_t *p, size_t stride, size_t n, uint32_t out[8]) {
         out[i] = ~(uint32_t)_mm_crc32_u64(_mm_crc32_u64(0, v[2 * i]), v[2 * i + 1]);
 }
 
+/* cav_cpu_features() is itself computed once */
 static int have_clmul(void) {
-    static int have = -1; /* benign race: every thread computes the same value */
-    int h = __atomic_load_n(&have, __ATOMIC_RELAXED);
-    if (h < 0) {
-        uint32_t f = cav_cpu_features();
-        h = (f & CAV_CPU_SSE42) && (f & CAV_CPU_VPCLMUL) ? 1 : 0;
-        __atomic_store_n(&have, h, __ATOMIC_RELAXED);
-    }
-    return h;
+    const uint32_t want = CAV_CPU_SSE42 | CAV_CPU_VPCLMUL;
+    return (cav_cpu_features() & want) == want;
 }
 #endif
 
